@@ -1,0 +1,55 @@
+"""The private image bucket: the one resource that holds user data, so it outlives its stack."""
+
+from troposphere import Template
+from troposphere.s3 import (
+    Bucket,
+    BucketEncryption,
+    OwnershipControls,
+    OwnershipControlsRule,
+    PublicAccessBlockConfiguration,
+    ServerSideEncryptionByDefault,
+    ServerSideEncryptionRule,
+    VersioningConfiguration,
+)
+
+from stacks.common import checkov_skips
+
+
+def block_all_public_access() -> PublicAccessBlockConfiguration:
+    return PublicAccessBlockConfiguration(
+        BlockPublicAcls=True,
+        BlockPublicPolicy=True,
+        IgnorePublicAcls=True,
+        RestrictPublicBuckets=True,
+    )
+
+
+def add_private_bucket(template: Template) -> Bucket:
+    return template.add_resource(
+        Bucket(
+            "ImageBucket",
+            # Retain on delete and on replacement: deleting or rebuilding the stack never deletes images.
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
+            PublicAccessBlockConfiguration=block_all_public_access(),
+            # ACLs off: the bucket policy and access point policies alone decide access.
+            OwnershipControls=OwnershipControls(Rules=[OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
+            BucketEncryption=BucketEncryption(
+                ServerSideEncryptionConfiguration=[
+                    ServerSideEncryptionRule(
+                        BucketKeyEnabled=True,
+                        ServerSideEncryptionByDefault=ServerSideEncryptionByDefault(SSEAlgorithm="AES256"),
+                    )
+                ]
+            ),
+            # An overwritten or deleted image can be recovered.
+            VersioningConfiguration=VersioningConfiguration(Status="Enabled"),
+            Metadata=checkov_skips(
+                (
+                    "CKV_AWS_18",
+                    "Server access logs need a second bucket and cost per request; CloudFront's own logs can "
+                    "be enabled on the distribution when wanted.",
+                ),
+            ),
+        )
+    )

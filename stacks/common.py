@@ -1,0 +1,138 @@
+"""What the three stacks share: names derived from Prefix, parameters, and AWS facts with their sources."""
+
+from troposphere import Parameter, Ref, Sub, Template
+
+# --- AWS facts -----------------------------------------------------------------------------------
+
+# Lambda@Edge functions, their versions and their SSM hand-off live in us-east-1 only.
+# Source: CloudFront Developer Guide, lambda-at-edge-function-restrictions.html.
+EDGE_REGION = "us-east-1"
+
+# CloudFormation accepts at most 4096 bytes of inline Python source (Code.ZipFile).
+# Source: CloudFormation User Guide, AWS::Lambda::Function Code, property ZipFile.
+INLINE_CODE_LIMIT_BYTES = 4096
+
+# S3 Object Lambda must stream its whole response within 60 seconds, so a longer timeout buys nothing.
+# Source: S3 User Guide, olap-best-practices.html.
+OBJECT_LAMBDA_TIMEOUT_SECONDS = 60
+
+# CloudFront waits up to 60 s for an origin without a quota increase (default 30 s).
+# Source: CloudFront Developer Guide, cloudfront-limits.html.
+ORIGIN_READ_TIMEOUT_SECONDS = 60
+
+# An origin-request Lambda@Edge function may run at most 30 s.
+# Source: CloudFront Developer Guide, cloudfront-limits.html (Lambda@Edge quotas).
+EDGE_ORIGIN_REQUEST_TIMEOUT_LIMIT_SECONDS = 30
+
+# Runtimes. python3.13 is the newest runtime listed for both Lambda and Lambda@Edge.
+# Source: Lambda Developer Guide, lambda-runtimes.html; lambda-at-edge-function-restrictions.html.
+PYTHON_RUNTIME = "python3.13"
+
+# Service principals and the S3 Object Lambda service name used in aws:CalledVia.
+# Source: S3 User Guide, olap-policies.html; CloudFront Developer Guide, lambda-edge-permissions.html.
+LAMBDA_SERVICE = "lambda.amazonaws.com"
+EDGE_LAMBDA_SERVICE = "edgelambda.amazonaws.com"
+OBJECT_LAMBDA_SERVICE = "s3-object-lambda.amazonaws.com"
+
+# CloudFront's managed-policy-free settings: one day in the cache by default, a year at most.
+DEFAULT_TTL_SECONDS = 24 * 60 * 60
+MAX_TTL_SECONDS = 365 * 24 * 60 * 60
+
+# Name limits the Prefix must keep every derived name inside.
+# Source: S3 API Reference, API_control_CreateAccessPointForObjectLambda.html (3-45 characters) and
+# API_control_CreateAccessPoint.html (3-50); Lambda API Reference, CreateFunction (64); S3 bucket naming
+# rules (63), which the artifact bucket `<prefix>-artifacts-<12-digit account>-<region>` must respect.
+PREFIX_PATTERN = r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$"
+PREFIX_MAX_LENGTH = 20
+DEFAULT_PREFIX = "anon-s3ol"
+
+# --- Names derived from Prefix --------------------------------------------------------------------
+# Suffixes are kept here so that every stack, deploy.sh and the tests derive the same names.
+OBJECT_LAMBDA_ACCESS_POINT_SUFFIX = "-olap"
+SUPPORTING_ACCESS_POINT_SUFFIX = "-ap"
+TRANSFORM_FUNCTION_SUFFIX = "-exif-transform"
+EDGE_FUNCTION_SUFFIX = "-edge-signer"
+EDGE_ROLE_SUFFIX = "-edge-signer"
+EDGE_VERSION_PARAMETER_SUFFIX = "/Edge-Origin-Request-Fn-Version-Arn"
+
+STACK_SUFFIXES = {"storage": "-storage", "lambda-edge": "-lambda-edge", "cdn": "-cdn"}
+OBJECT_LAMBDA_DOMAIN_EXPORT = "ObjectLambdaDomainName"
+
+
+def prefixed(suffix: str) -> Sub:
+    """`<Prefix><suffix>` as a CloudFormation expression."""
+    return Sub("${Prefix}" + suffix)
+
+
+def object_lambda_access_point_name() -> Sub:
+    return prefixed(OBJECT_LAMBDA_ACCESS_POINT_SUFFIX)
+
+
+def supporting_access_point_name() -> Sub:
+    return prefixed(SUPPORTING_ACCESS_POINT_SUFFIX)
+
+
+def transform_function_name() -> Sub:
+    return prefixed(TRANSFORM_FUNCTION_SUFFIX)
+
+
+def edge_role_arn() -> Sub:
+    """The edge signer's role, named so the storage stack can pin it before it exists."""
+    return Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${Prefix}" + EDGE_ROLE_SUFFIX)
+
+
+def account_root_arn() -> Sub:
+    return Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+
+
+def object_lambda_access_point_arn(region: object = None) -> Sub:
+    """ARN of the Object Lambda access point in `region` (a Ref or string; default: this stack's)."""
+    return Sub(
+        "arn:${AWS::Partition}:s3-object-lambda:${Region}:${AWS::AccountId}:accesspoint/${Prefix}"
+        + OBJECT_LAMBDA_ACCESS_POINT_SUFFIX,
+        Region=region if region is not None else Ref("AWS::Region"),
+    )
+
+
+def supporting_access_point_objects_arn(region: object = None) -> Sub:
+    return Sub(
+        "arn:${AWS::Partition}:s3:${Region}:${AWS::AccountId}:accesspoint/${Prefix}"
+        + SUPPORTING_ACCESS_POINT_SUFFIX
+        + "/object/*",
+        Region=region if region is not None else Ref("AWS::Region"),
+    )
+
+
+def transform_function_arn(region: object = None) -> Sub:
+    return Sub(
+        "arn:${AWS::Partition}:lambda:${Region}:${AWS::AccountId}:function:${Prefix}" + TRANSFORM_FUNCTION_SUFFIX,
+        Region=region if region is not None else Ref("AWS::Region"),
+    )
+
+
+def add_prefix_parameter(template: Template) -> Parameter:
+    return template.add_parameter(
+        Parameter(
+            "Prefix",
+            Type="String",
+            Default=DEFAULT_PREFIX,
+            AllowedPattern=PREFIX_PATTERN,
+            MinLength=3,
+            MaxLength=PREFIX_MAX_LENGTH,
+            Description="Names every resource and stack (<prefix>-storage, <prefix>-lambda-edge, <prefix>-cdn): "
+            "3-20 lowercase letters, digits and hyphens, starting with a letter.",
+            ConstraintDescription="3-20 lowercase letters, digits and hyphens, starting with a letter "
+            "and not ending with a hyphen",
+        )
+    )
+
+
+def new_template(description: str) -> Template:
+    template = Template(Description=description)
+    template.set_version("2010-09-09")
+    return template
+
+
+def checkov_skips(*skips: tuple[str, str]) -> dict:
+    """Resource Metadata that records, in the template itself, each checkov check that does not apply and why."""
+    return {"checkov": {"skip": [{"id": check_id, "comment": reason} for check_id, reason in skips]}}

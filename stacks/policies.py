@@ -1,0 +1,198 @@
+"""Every IAM document of the project, as pure functions returning awacs objects.
+
+Each statement says why it exists. No statement allows a wildcard action; resources are named ARNs.
+"""
+
+from awacs import awslambda, logs, s3, s3_object_lambda
+from awacs.aws import (
+    Allow,
+    ArnEquals,
+    Bool,
+    Condition,
+    Deny,
+    ForAnyValueStringEquals,
+    PolicyDocument,
+    Principal,
+    Statement,
+)
+from awacs.helpers.trust import make_simple_assume_policy
+from troposphere import Sub
+
+from stacks.common import (
+    EDGE_FUNCTION_SUFFIX,
+    EDGE_LAMBDA_SERVICE,
+    EDGE_REGION,
+    LAMBDA_SERVICE,
+    OBJECT_LAMBDA_SERVICE,
+    account_root_arn,
+    edge_role_arn,
+    object_lambda_access_point_arn,
+    supporting_access_point_objects_arn,
+    transform_function_arn,
+)
+
+VERSION = "2012-10-17"
+
+# aws:CalledVia lists every service that made a request on the principal's behalf, so it is multivalued
+# and needs a ForAnyValue operator. Source: IAM User Guide, reference_policies_condition-keys.html.
+CALLED_VIA_OBJECT_LAMBDA = ForAnyValueStringEquals("aws:CalledVia", [OBJECT_LAMBDA_SERVICE])
+
+# Resource policies name the edge role through aws:PrincipalArn rather than as Principal, because AWS
+# rejects a policy whose principal does not exist yet, and the two stacks deploy in either order.
+ONLY_THE_EDGE_ROLE = ArnEquals("aws:PrincipalArn", edge_role_arn())
+
+
+def objects_of(bucket_arn: object) -> Sub:
+    return Sub("${Bucket}/*", Bucket=bucket_arn)
+
+
+def lambda_trust() -> PolicyDocument:
+    # The transform runs as an ordinary regional Lambda function.
+    return make_simple_assume_policy(LAMBDA_SERVICE)
+
+
+def edge_lambda_trust() -> PolicyDocument:
+    # Lambda@Edge replicas assume the role through edgelambda; lambda is needed to create the function.
+    return make_simple_assume_policy(LAMBDA_SERVICE, EDGE_LAMBDA_SERVICE)
+
+
+def transform_policy(log_group_arn: object) -> PolicyDocument:
+    return PolicyDocument(
+        Version=VERSION,
+        Statement=[
+            Statement(
+                # The function's own log group (created by the stack, so no CreateLogGroup).
+                Sid="WriteOwnLogs",
+                Effect=Allow,
+                Action=[logs.CreateLogStream, logs.PutLogEvents],
+                Resource=[log_group_arn],
+            ),
+            Statement(
+                # Every answer, errors included, goes back through WriteGetObjectResponse on this access point.
+                Sid="AnswerObjectLambdaRequests",
+                Effect=Allow,
+                Action=[s3_object_lambda.WriteGetObjectResponse],
+                Resource=[object_lambda_access_point_arn()],
+            ),
+        ],
+    )
+
+
+def edge_signer_policy(target_region: object) -> PolicyDocument:
+    edge_log_groups = [
+        # Lambda@Edge writes to `/aws/lambda/us-east-1.<function>` in whichever region served the request,
+        # so the region part has to be open; the log group name pins the function.
+        Sub(
+            "arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:/aws/lambda/"
+            + EDGE_REGION
+            + ".${Prefix}"
+            + EDGE_FUNCTION_SUFFIX
+            + ":*"
+        ),
+        # Test invocations in us-east-1 itself write to the ordinary log group.
+        Sub(
+            "arn:${AWS::Partition}:logs:"
+            + EDGE_REGION
+            + ":${AWS::AccountId}:log-group:/aws/lambda/${Prefix}"
+            + EDGE_FUNCTION_SUFFIX
+            + ":*"
+        ),
+    ]
+    return PolicyDocument(
+        Version=VERSION,
+        Statement=[
+            Statement(
+                # Edge log groups appear on first use in each region; the stack cannot create them ahead.
+                Sid="WriteEdgeLogs",
+                Effect=Allow,
+                Action=[logs.CreateLogGroup, logs.CreateLogStream, logs.PutLogEvents],
+                Resource=edge_log_groups,
+            ),
+            Statement(
+                # The signed origin request is a GetObject (or HEAD) on the Object Lambda access point.
+                Sid="ReadThroughObjectLambda",
+                Effect=Allow,
+                Action=[s3_object_lambda.GetObject],
+                Resource=[object_lambda_access_point_arn(target_region)],
+            ),
+            Statement(
+                # S3 Object Lambda invokes the transform with the caller's credentials, and only it may.
+                Sid="InvokeTransformViaObjectLambda",
+                Effect=Allow,
+                Action=[awslambda.InvokeFunction],
+                Resource=[transform_function_arn(target_region)],
+                Condition=Condition(CALLED_VIA_OBJECT_LAMBDA),
+            ),
+            Statement(
+                # The transform's presigned URL reads the original as the caller, through the supporting
+                # access point, and only when S3 Object Lambda makes that call.
+                Sid="ReadOriginalsViaObjectLambda",
+                Effect=Allow,
+                Action=[s3.GetObject],
+                Resource=[supporting_access_point_objects_arn(target_region)],
+                Condition=Condition(CALLED_VIA_OBJECT_LAMBDA),
+            ),
+        ],
+    )
+
+
+def bucket_policy(bucket_arn: object, supporting_access_point_arn: object) -> PolicyDocument:
+    return PolicyDocument(
+        Version=VERSION,
+        Statement=[
+            Statement(
+                # Refuse plain HTTP for every caller and every S3 action; a Deny cannot grant anything,
+                # and naming the service's whole action set is the documented way to say "all requests".
+                Sid="DenyInsecureTransport",
+                Effect=Deny,
+                Principal=Principal("*"),
+                Action=[s3.Action("*")],
+                Resource=[bucket_arn, objects_of(bucket_arn)],
+                Condition=Condition(Bool("aws:SecureTransport", "false")),
+            ),
+            Statement(
+                # Reads are decided by the supporting access point's policy; the bucket only delegates to it.
+                Sid="DelegateReadsToSupportingAccessPoint",
+                Effect=Allow,
+                Principal=Principal("AWS", [account_root_arn()]),
+                Action=[s3.GetObject],
+                Resource=[objects_of(bucket_arn)],
+                Condition=Condition(ArnEquals("s3:DataAccessPointArn", supporting_access_point_arn)),
+            ),
+        ],
+    )
+
+
+def supporting_access_point_policy() -> PolicyDocument:
+    return PolicyDocument(
+        Version=VERSION,
+        Statement=[
+            Statement(
+                # Originals are readable only by the edge role, and only inside an S3 Object Lambda request,
+                # so nobody can fetch an unstripped image through this access point directly.
+                Sid="EdgeRoleReadsViaObjectLambda",
+                Effect=Allow,
+                Principal=Principal("AWS", [account_root_arn()]),
+                Action=[s3.GetObject],
+                Resource=[supporting_access_point_objects_arn()],
+                Condition=Condition([ONLY_THE_EDGE_ROLE, CALLED_VIA_OBJECT_LAMBDA]),
+            ),
+        ],
+    )
+
+
+def object_lambda_access_point_policy() -> PolicyDocument:
+    return PolicyDocument(
+        Version=VERSION,
+        Statement=[
+            Statement(
+                # Only the edge signer (CloudFront's origin identity) may request transformed objects.
+                Sid="EdgeRoleGetsTransformedObjects",
+                Effect=Allow,
+                Principal=Principal("AWS", [account_root_arn()]),
+                Action=[s3_object_lambda.GetObject],
+                Resource=[object_lambda_access_point_arn()],
+                Condition=Condition(ONLY_THE_EDGE_ROLE),
+            ),
+        ],
+    )
