@@ -1,0 +1,417 @@
+#!/usr/bin/env bash
+# Puts the whole system into an AWS account and prints the URL to try:
+#   1. generate the templates, 2. package the transform, 3. upload it to an artifact bucket,
+#   4. <prefix>-storage in <region>, 5. <prefix>-lambda-edge in us-east-1,
+#   6. <prefix>-cdn in <region> with the edge version read from SSM in us-east-1, 7. print the outputs.
+# Safe to run again: unchanged stacks are left alone. It never deletes anything.
+#
+# Exit codes: 0 deployed; 1 a check or a step failed (the reason is on stderr); 2 usage error.
+set -euo pipefail
+
+readonly PROG="deploy.sh"
+readonly USAGE="usage: ./deploy.sh <region> [--prefix NAME] [--profile NAME]"
+
+# Lambda@Edge functions (and so their stack and the SSM parameter naming their version) live in us-east-1.
+# Source: CloudFront Developer Guide, lambda-at-edge-function-restrictions.html.
+readonly EDGE_REGION="us-east-1"
+# The pattern the templates' Prefix parameter enforces (stacks/common.py PREFIX_PATTERN).
+readonly PREFIX_PATTERN='^[a-z][a-z0-9-]{1,18}[a-z0-9]$'
+readonly DEFAULT_PREFIX="anon-s3ol"
+# Region names: two letters, one or more words, a number (us-east-1, ap-southeast-2, us-gov-west-1).
+readonly REGION_PATTERN='^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$'
+# What tools/package_transform.py prints: the zip named by the SHA-256 of its bytes.
+readonly ZIP_NAME_PATTERN='exif-transform-([0-9a-f]{64})\.zip$'
+# A published Lambda version in us-east-1, as the cdn template's EdgeFunctionVersionArn accepts.
+readonly EDGE_VERSION_PATTERN='^arn:aws[a-z-]*:lambda:us-east-1:[0-9]{12}:function:[A-Za-z0-9_-]+:[0-9]+$'
+readonly TOTAL_STEPS=7
+
+REGION=""
+PREFIX="$DEFAULT_PREFIX"
+PROFILE=""
+ROOT=""
+PYTHON=""
+WORK_DIR=""
+ACCOUNT=""
+PARTITION=""
+
+# --- messages ---------------------------------------------------------------------------------------
+
+say() { printf '%s\n' "$*"; }
+err() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { err "$*"; exit 1; }
+usage_error() { err "$1 ($USAGE)"; exit 2; }
+step() { printf '\n[%s/%s] %s\n' "$1" "$TOTAL_STEPS" "$2"; }
+
+print_help() {
+  cat <<EOF
+$USAGE
+
+Deploys the image metadata stripper into the AWS account of your credentials:
+  <prefix>-storage      in <region>     the private bucket, the transform Lambda, the S3 Object Lambda access point
+  <prefix>-lambda-edge  in $EDGE_REGION      the Lambda@Edge signer (CloudFront runs edge functions only from $EDGE_REGION)
+  <prefix>-cdn          in <region>     the CloudFront distribution
+It packages the transform into an artifact bucket <prefix>-artifacts-<account>-<region> first.
+Run it again after any change: unchanged stacks are left alone. It never deletes anything.
+
+  <region>        where the bucket, the transform and the distribution's stack live, e.g. eu-west-1
+  --prefix NAME   names the stacks and resources (default $DEFAULT_PREFIX; 3-20 of a-z, 0-9 and -,
+                  starting with a letter, not ending with -)
+  --profile NAME  the AWS CLI profile to use (default: AWS_PROFILE, else the CLI's usual credentials)
+  -h, --help      this help
+
+AWS_PROFILE, the standard AWS_* credential variables and AWS_ENDPOINT_URL are honoured.
+Exit codes: 0 deployed, 1 a check or a step failed, 2 usage error.
+EOF
+}
+
+# --- tools ------------------------------------------------------------------------------------------
+
+has_cmd() { command -v "$1" >/dev/null 2>&1; }
+
+# Every aws call goes through here so that --profile applies to all of them. An explicit --profile also
+# wins over AWS_ACCESS_KEY_ID in the environment, as it does for the CLI itself.
+awscli() {
+  if [[ -n "$PROFILE" ]]; then
+    aws --profile "$PROFILE" "$@"
+  else
+    aws "$@"
+  fi
+}
+
+# The first line of an aws error, without the CLI's blank leading line.
+first_error_line() {
+  local line
+  while IFS= read -r line; do
+    if [[ -n "$line" ]]; then
+      printf '%s' "$line"
+      return 0
+    fi
+  done <"$1"
+  printf 'no error message'
+}
+
+credentials_source() {
+  if [[ -n "$PROFILE" ]]; then
+    printf 'profile %s' "$PROFILE"
+  elif [[ -n "${AWS_ACCESS_KEY_ID:-}" ]]; then
+    printf 'AWS_ACCESS_KEY_ID from the environment'
+  elif [[ -n "${AWS_PROFILE:-}" ]]; then
+    printf 'profile %s (AWS_PROFILE)' "$AWS_PROFILE"
+  else
+    printf 'profile default'
+  fi
+}
+
+profile_flag() {
+  if [[ -n "$PROFILE" ]]; then
+    printf ' --profile %s' "$PROFILE"
+  fi
+}
+
+# --- preflight (creates nothing) --------------------------------------------------------------------
+
+parse_args() {
+  local positional=()
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      -h | --help)
+        print_help
+        exit 0
+        ;;
+      --prefix | --profile)
+        [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
+        if [[ "$1" == "--prefix" ]]; then PREFIX="$2"; else PROFILE="$2"; fi
+        shift 2
+        ;;
+      --prefix=*)
+        PREFIX="${1#--prefix=}"
+        shift
+        ;;
+      --profile=*)
+        PROFILE="${1#--profile=}"
+        [[ -n "$PROFILE" ]] || usage_error "--profile needs a value"
+        shift
+        ;;
+      --)
+        shift
+        while [[ $# -gt 0 ]]; do
+          positional+=("$1")
+          shift
+        done
+        ;;
+      -*) usage_error "unknown option '$1'" ;;
+      *)
+        positional+=("$1")
+        shift
+        ;;
+    esac
+  done
+  [[ ${#positional[@]} -ge 1 ]] || usage_error "missing <region>"
+  [[ ${#positional[@]} -le 1 ]] || usage_error "unexpected argument '${positional[1]}'"
+  REGION="${positional[0]}"
+}
+
+check_names() {
+  [[ "$REGION" =~ $REGION_PATTERN ]] ||
+    die "'$REGION' is not an AWS region name (expected something like eu-west-1)"
+  [[ "$PREFIX" =~ $PREFIX_PATTERN ]] ||
+    die "prefix '$PREFIX' is not valid: use 3-20 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen"
+}
+
+find_tools() {
+  if ! has_cmd aws; then
+    # `make` installs the AWS CLI into the project's virtual environment.
+    if [[ -x "$ROOT/.venv/bin/aws" ]]; then
+      PATH="$ROOT/.venv/bin:$PATH"
+    else
+      die "the AWS CLI (aws) is not installed: run 'make' (it installs it into .venv) or see https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html"
+    fi
+  fi
+  # The project's virtual environment has what generate.py and the packaging need.
+  if [[ -x "$ROOT/.venv/bin/python" ]]; then
+    PYTHON="$ROOT/.venv/bin/python"
+  elif has_cmd python3; then
+    PYTHON="python3"
+  else
+    die "python3 is not installed: install Python 3.11 or newer (https://www.python.org/downloads/), then run 'make'"
+  fi
+  "$PYTHON" -c 'import awacs, cfnlint, troposphere' 2>/dev/null ||
+    die "$PYTHON lacks the project's requirements (troposphere, awacs, cfn-lint): run 'make' first, which creates .venv with them"
+  # AWS CLI v2 would page long output; this script is not interactive.
+  export AWS_PAGER=""
+}
+
+check_credentials() {
+  local identity caller_arn
+  if ! identity="$(awscli sts get-caller-identity --region "$REGION" --query '[Account, Arn]' \
+    --output text 2>"$WORK_DIR/sts.err")"; then
+    die "no usable AWS credentials ($(credentials_source)): $(first_error_line "$WORK_DIR/sts.err")"
+  fi
+  read -r ACCOUNT caller_arn <<<"$identity"
+  [[ "$ACCOUNT" =~ ^[0-9]{12}$ ]] || die "sts get-caller-identity returned no account ID ($(credentials_source))"
+  PARTITION="${caller_arn#arn:}"
+  PARTITION="${PARTITION%%:*}"
+  say "Account $ACCOUNT ($(credentials_source)), region $REGION, prefix $PREFIX"
+}
+
+# Prints the stack's status, or nothing when the stack does not exist.
+stack_status() {
+  awscli cloudformation describe-stacks --stack-name "$1" --region "$2" \
+    --query 'Stacks[0].StackStatus' --output text 2>/dev/null || true
+}
+
+# CloudFormation cannot update a stack whose creation failed, nor one that is busy.
+check_stack_usable() {
+  local stack="$1" region="$2" status
+  status="$(stack_status "$stack" "$region")"
+  case "$status" in
+    ROLLBACK_COMPLETE | ROLLBACK_FAILED)
+      print_failed_events "$stack" "$region"
+      die "stack $stack in $region is $status (its creation failed) and cannot be updated: delete it with 'aws cloudformation delete-stack --stack-name $stack --region $region$(profile_flag)', then run deploy.sh again"
+      ;;
+    *_IN_PROGRESS)
+      [[ "$status" == REVIEW_IN_PROGRESS ]] ||
+        die "stack $stack in $region is busy ($status): wait for it to finish, then run deploy.sh again"
+      ;;
+  esac
+}
+
+# --- steps ------------------------------------------------------------------------------------------
+
+generate_templates() {
+  step 1 "Generating the templates (python generate.py)"
+  "$PYTHON" generate.py || die "generate.py failed (see above); nothing was deployed"
+}
+
+# Sets ZIP_PATH and ARTIFACT_KEY.
+package_transform() {
+  step 2 "Packaging the transform (tools/package_transform.py)"
+  local output
+  output="$("$PYTHON" tools/package_transform.py --out build)" ||
+    die "packaging the transform failed (see above); nothing was deployed"
+  ZIP_PATH="${output##*$'\n'}"
+  [[ "$ZIP_PATH" =~ $ZIP_NAME_PATTERN && -f "$ZIP_PATH" ]] ||
+    die "tools/package_transform.py printed '$ZIP_PATH', not the path of an exif-transform-<sha256>.zip"
+  ARTIFACT_KEY="exif-transform/${BASH_REMATCH[1]}.zip"
+  say "Built $ZIP_PATH"
+}
+
+ensure_artifact_bucket() {
+  local bucket="$1"
+  step 3 "Artifact bucket s3://$bucket in $REGION"
+  if awscli s3api head-bucket --bucket "$bucket" --expected-bucket-owner "$ACCOUNT" \
+    --region "$REGION" 2>"$WORK_DIR/bucket.err"; then
+    say "Bucket exists"
+  elif [[ "$(<"$WORK_DIR/bucket.err")" == *"(404)"* ]]; then
+    say "Creating the bucket"
+    # us-east-1 is S3's default location and rejects an explicit LocationConstraint.
+    if [[ "$REGION" == "us-east-1" ]]; then
+      awscli s3api create-bucket --bucket "$bucket" --region "$REGION" \
+        --object-ownership BucketOwnerEnforced >/dev/null
+    else
+      awscli s3api create-bucket --bucket "$bucket" --region "$REGION" \
+        --object-ownership BucketOwnerEnforced \
+        --create-bucket-configuration "LocationConstraint=$REGION" >/dev/null
+    fi
+  else
+    die "cannot use the artifact bucket $bucket: $(first_error_line "$WORK_DIR/bucket.err")"
+  fi
+  # Applied on every run so that a bucket left half-configured by an interrupted run is completed.
+  awscli s3api put-public-access-block --bucket "$bucket" --region "$REGION" \
+    --public-access-block-configuration \
+    BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
+  awscli s3api put-bucket-encryption --bucket "$bucket" --region "$REGION" \
+    --server-side-encryption-configuration \
+    '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}'
+  # A deny must cover every action to refuse plain HTTP whatever the request; it grants nothing.
+  awscli s3api put-bucket-policy --bucket "$bucket" --region "$REGION" --policy "$(
+    printf '{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:%s:s3:::%s","arn:%s:s3:::%s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}' \
+      "$PARTITION" "$bucket" "$PARTITION" "$bucket"
+  )"
+  say "Public access blocked, default encryption on, TLS-only policy set"
+}
+
+upload_artifact() {
+  local bucket="$1" key="$2" file="$3"
+  if awscli s3api head-object --bucket "$bucket" --key "$key" --region "$REGION" \
+    >/dev/null 2>"$WORK_DIR/object.err"; then
+    say "s3://$bucket/$key is already uploaded"
+  elif [[ "$(<"$WORK_DIR/object.err")" == *"(404)"* ]]; then
+    awscli s3api put-object --bucket "$bucket" --key "$key" --body "$file" --region "$REGION" >/dev/null
+    say "Uploaded s3://$bucket/$key"
+  else
+    die "cannot check s3://$bucket/$key: $(first_error_line "$WORK_DIR/object.err")"
+  fi
+}
+
+# Prints the failed events of the stack's latest operation, newest first.
+print_failed_events() {
+  local stack="$1" region="$2" events status logical type reason printed=0 olap_refused=0
+  if ! events="$(awscli cloudformation describe-stack-events --stack-name "$stack" --region "$region" \
+    --query 'StackEvents[].[ResourceStatus, LogicalResourceId, ResourceType, ResourceStatusReason]' \
+    --output text 2>/dev/null)"; then
+    err "could not read the events of stack $stack in $region"
+    return 0
+  fi
+  err "failed events of stack $stack in $region (newest first):"
+  while IFS=$'\t' read -r status logical type reason; do
+    if [[ "$status" == *_FAILED ]]; then
+      printf '  %s  %s (%s): %s\n' "$status" "$logical" "$type" "$reason" >&2
+      printed=1
+      if [[ "$type" == AWS::S3ObjectLambda::AccessPoint && "$reason" != *cancelled* ]]; then
+        olap_refused=1
+      fi
+    fi
+    # Older operations' events are history: stop at the start of the latest one.
+    if [[ "$type" == AWS::CloudFormation::Stack && "$logical" == "$stack" ]] &&
+      [[ "$status" == CREATE_IN_PROGRESS || "$status" == UPDATE_IN_PROGRESS || "$status" == REVIEW_IN_PROGRESS ]]; then
+      break
+    fi
+  done <<<"$events"
+  if [[ $printed -eq 0 ]]; then
+    err "  (no failed resource events; status $(stack_status "$stack" "$region"))"
+  fi
+  if [[ $olap_refused -eq 1 ]]; then
+    err "note: since 2025-11-07 S3 Object Lambda accepts only AWS accounts that used it before (see the README)"
+  fi
+}
+
+# deploy_stack <stack> <region> <template> <Key=Value>...
+deploy_stack() {
+  local stack="$1" region="$2" template="$3"
+  shift 3
+  if ! awscli cloudformation deploy --stack-name "$stack" --region "$region" \
+    --template-file "$template" --capabilities CAPABILITY_NAMED_IAM \
+    --no-fail-on-empty-changeset --parameter-overrides "$@"; then
+    print_failed_events "$stack" "$region"
+    die "stack $stack in $region did not deploy (see above)"
+  fi
+}
+
+# stack_output <stack> <region> <OutputKey>
+stack_output() {
+  local value
+  value="$(awscli cloudformation describe-stacks --stack-name "$1" --region "$2" \
+    --query "Stacks[0].Outputs[?OutputKey=='$3'].OutputValue | [0]" --output text)" ||
+    die "cannot read the outputs of stack $1 in $2"
+  [[ -n "$value" && "$value" != "None" ]] || die "stack $1 in $2 has no output $3"
+  printf '%s' "$value"
+}
+
+read_edge_version_arn() {
+  local name="$1" value
+  value="$(awscli ssm get-parameter --name "$name" --region "$EDGE_REGION" \
+    --query Parameter.Value --output text)" || die "cannot read SSM parameter $name in $EDGE_REGION"
+  [[ "$value" =~ $EDGE_VERSION_PATTERN ]] ||
+    die "SSM parameter $name in $EDGE_REGION holds '$value', not a Lambda version ARN in $EDGE_REGION"
+  printf '%s' "$value"
+}
+
+print_outputs() {
+  local storage_stack="$1" cdn_stack="$2" bucket domain distribution
+  step 7 "Outputs"
+  bucket="$(stack_output "$storage_stack" "$REGION" BucketName)"
+  domain="$(stack_output "$cdn_stack" "$REGION" DistributionDomainName)"
+  distribution="$(stack_output "$cdn_stack" "$REGION" DistributionId)"
+  cat <<EOF
+Bucket:         $bucket
+CloudFront URL: https://$domain/
+Distribution:   $distribution (a new distribution takes a few minutes to reach every edge location)
+
+Upload an image, then fetch it without its metadata, and its EXIF as JSON:
+  aws s3 cp photo.jpg s3://$bucket/photo.jpg --region $REGION$(profile_flag)
+  curl -o photo-clean.jpg 'https://$domain/photo.jpg'
+  curl 'https://$domain/photo.jpg?showExif=true'
+EOF
+}
+
+cleanup() {
+  if [[ -n "$WORK_DIR" ]]; then
+    rm -rf "$WORK_DIR"
+  fi
+}
+
+main() {
+  parse_args "$@"
+  check_names
+  case "${BASH_SOURCE[0]}" in
+    */*) ROOT="$(cd "${BASH_SOURCE[0]%/*}" && pwd)" ;;
+    *) ROOT="$(pwd)" ;;
+  esac
+  cd "$ROOT"
+  find_tools
+  WORK_DIR="$(mktemp -d)"
+  trap cleanup EXIT
+
+  local storage_stack="$PREFIX-storage" edge_stack="$PREFIX-lambda-edge" cdn_stack="$PREFIX-cdn"
+  local version_parameter="/$PREFIX/Edge-Origin-Request-Fn-Version-Arn"
+  check_credentials
+  check_stack_usable "$storage_stack" "$REGION"
+  check_stack_usable "$edge_stack" "$EDGE_REGION"
+  check_stack_usable "$cdn_stack" "$REGION"
+
+  generate_templates
+  package_transform
+  local artifact_bucket="$PREFIX-artifacts-$ACCOUNT-$REGION"
+  ensure_artifact_bucket "$artifact_bucket"
+  upload_artifact "$artifact_bucket" "$ARTIFACT_KEY" "$ZIP_PATH"
+
+  step 4 "Stack $storage_stack in $REGION"
+  deploy_stack "$storage_stack" "$REGION" templates/storage.json \
+    "Prefix=$PREFIX" "ArtifactBucket=$artifact_bucket" "ArtifactKey=$ARTIFACT_KEY"
+
+  step 5 "Stack $edge_stack in $EDGE_REGION"
+  deploy_stack "$edge_stack" "$EDGE_REGION" templates/lambda-edge.json \
+    "Prefix=$PREFIX" "TargetRegion=$REGION"
+
+  step 6 "Stack $cdn_stack in $REGION (edge version from SSM $version_parameter in $EDGE_REGION)"
+  local edge_version_arn
+  edge_version_arn="$(read_edge_version_arn "$version_parameter")" || exit 1
+  say "Edge function version: $edge_version_arn"
+  deploy_stack "$cdn_stack" "$REGION" templates/cdn.json \
+    "Prefix=$PREFIX" "EdgeFunctionVersionArn=$edge_version_arn"
+
+  print_outputs "$storage_stack" "$cdn_stack"
+}
+
+main "$@"
