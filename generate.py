@@ -44,6 +44,14 @@ def stacks() -> list[Stack]:
     ]
 
 
+def shown(path: Path) -> str:
+    """The path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def render(template: Template) -> str:
     """Indented JSON with sorted keys and a trailing newline: the same template always gives the same bytes."""
     return template.to_json(indent=2, sort_keys=True) + "\n"
@@ -89,17 +97,17 @@ def main(argv: list[str] | None = None) -> int:
         text = render(template)
         on_disk = path.read_text(encoding="utf-8") if path.exists() else None
         if args.check and on_disk != text:
-            print(f"{path}: stale, run `python generate.py` to rebuild it", file=sys.stderr)
+            print(f"{shown(path)}: stale, run `python generate.py` to rebuild it", file=sys.stderr)
             failed = True
             continue
         if not args.check and on_disk != text:
             path.write_text(text, encoding="utf-8")
         resources = len(template.resources)
         if args.no_lint:
-            print(f"{path}: {resources} resources, not linted")
+            print(f"{shown(path)}: {resources} resources, not linted")
             continue
         findings = lint(text, stack.lint_regions)
-        print(f"{path}: {resources} resources, {len(findings)} cfn-lint findings")
+        print(f"{shown(path)}: {resources} resources, {len(findings)} cfn-lint findings")
         for finding in findings:
             print(f"  {finding}")
         failed = failed or bool(findings)
