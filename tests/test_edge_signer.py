@@ -25,9 +25,11 @@ from edge_signer_fixtures import (  # noqa: E402
     final_request,
     load_handler,
     origin_request_event,
+    canonical_query,
     parse_query,
     percent_decode,
     s3_verifies,
+    uri_encode,
 )
 
 handler = load_handler()
@@ -65,6 +67,8 @@ QUERIES = [
     ("b=2&a=1", [("b", "2"), ("a", "1")]),
     # "a" sorts before "a-b" by name, although "a=1" sorts after "a-b=2" as a string.
     ("a-b=2&a=1", [("a-b", "2"), ("a", "1")]),
+    # Lower-case and needless escapes, and characters SigV4 encodes, all as a browser may send them.
+    ("caption=caf%c3%a9%20(1)&%7Euser=x*y", [("caption", "caf\u00e9 (1)"), ("~user", "x*y")]),
 ]
 
 
@@ -115,16 +119,18 @@ def test_rewritten_request_verifies_as_s3_recomputes_it(uri, key, querystring, p
 
 
 @pytest.mark.parametrize("uri, key", KEYS)
-def test_rewritten_uri_names_the_key_the_viewer_asked_for(uri, key):
+def test_rewritten_uri_names_the_key_the_viewer_asked_for_in_canonical_form(uri, key):
     request = sign_and_finalise(uri)
     assert percent_decode(request["uri"]) == ("/" + key).encode("utf-8")
+    assert request["uri"] == "/" + uri_encode(key.encode("utf-8"), keep_slash=True)
 
 
 @pytest.mark.parametrize("querystring, params", QUERIES)
-def test_rewritten_query_carries_the_viewers_parameters(querystring, params):
+def test_rewritten_query_carries_the_viewers_parameters_in_canonical_form(querystring, params):
     request = sign_and_finalise("/photo.jpg", querystring)
     expected = sorted((name.encode(), value.encode()) for name, value in params)
     assert sorted(parse_query(request["querystring"])) == expected
+    assert request["querystring"] == canonical_query(params)
 
 
 def _with(request, **changes):

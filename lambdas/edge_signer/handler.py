@@ -66,9 +66,8 @@ def lambda_handler(event, context):
         request["querystring"] = qs = canonical_query(request.get("querystring", ""))
         signed = sign(method, host, uri, qs, cf["config"]["requestId"], region,
                       credentials.get_frozen_credentials())
-        # Viewer credentials or x-amz-* headers must not reach S3 unsigned.
-        headers = {k: v for k, v in request["headers"].items()
-                   if k != "authorization" and not k.startswith("x-amz-")}
+        # Viewer x-amz-* headers must not reach S3 unsigned; a viewer authorization is replaced.
+        headers = {k: v for k, v in request["headers"].items() if not k.startswith("x-amz-")}
         headers.update((k.lower(), [{"key": k, "value": v}]) for k, v in signed if k.lower() != CF_ID)
         request["headers"] = headers
         return request
