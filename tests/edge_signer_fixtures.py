@@ -188,7 +188,7 @@ def origin_request_event(uri, querystring="", method="GET", domain=None, request
 
 
 def cf_headers(**values):
-    """CloudFront's header structure from keyword pairs: user_agent="x" -> {"user-agent": [{"key": "User-Agent", ...}]}."""
+    """CloudFront's header structure: user_agent="x" -> {"user-agent": [{"key": "User-Agent", "value": "x"}]}."""
     out = {}
     for name, value in values.items():
         dashed = name.replace("_", "-")
