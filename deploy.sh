@@ -240,7 +240,7 @@ ensure_artifact_bucket() {
   local bucket="$1"
   step 3 "Artifact bucket s3://$bucket in $REGION"
   if awscli s3api head-bucket --bucket "$bucket" --expected-bucket-owner "$ACCOUNT" \
-    --region "$REGION" 2>"$WORK_DIR/bucket.err"; then
+    --region "$REGION" >/dev/null 2>"$WORK_DIR/bucket.err"; then
     say "Bucket exists"
   elif [[ "$(<"$WORK_DIR/bucket.err")" == *"(404)"* ]]; then
     say "Creating the bucket"
