@@ -124,7 +124,7 @@ def _log(request: OlapRequest, reply: Reply, fields: dict, error: BaseException 
         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         **fields,
     }
-    if reply.status >= 500:
+    if reply.status >= 500 or "write_error" in fields:
         unexpected = error is not None and reply.error_code == "InternalError"
         logger.error("transform", extra=line, exc_info=error if unexpected else None)
     else:

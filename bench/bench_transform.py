@@ -1,0 +1,269 @@
+"""Benchmark: metadata strip against a Pillow decode-and-re-encode, and the handler's cold import.
+
+Images are generated once into a temporary directory: JPEGs of 1, 12, 24 and 48 megapixels
+and a 12-megapixel PNG and WebP, each with EXIF (GPS, serial, thumbnail), XMP and a comment.
+For each image and each method a fresh Python process loads the image, then measures:
+
+- time: the median of several runs (time.perf_counter), and throughput in MB of input per s;
+- peak memory: the kernel's peak resident set (VmHWM, reset through /proc/self/clear_refs
+  just before the call) minus the resident set before it. tracemalloc would miss the
+  baseline's main cost: Pillow allocates decoded pixels in C, outside Python's allocator.
+  A fresh process per measurement keeps memory freed by earlier runs from hiding growth.
+
+Then the import time of handler.py (module load, settings, boto3 client: a cold start)
+next to `import boto3` alone, each the median of fresh interpreters. Prints; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FUNCTION_DIR = REPO_ROOT / "lambdas" / "exif_transform"
+MB = 1_000_000
+
+JPEG_SIZES = {  # megapixels -> (width, height)
+    1: (1224, 816),
+    12: (4000, 3000),
+    24: (6000, 4000),
+    48: (8000, 6000),
+}
+LARGE_SIZE = (4000, 3000)
+IMPORT_RUNS = 7
+BENCH_ENV = {
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "exif-transform-bench",
+}
+
+
+class Case(NamedTuple):
+    label: str
+    path: Path
+    repeats: int
+
+
+# ---------------------------------------------------------------- image generation
+def _photo_like(size: tuple[int, int]):  # noqa: ANN202 - a PIL image
+    """Smooth gradients with sensor-like noise: compresses like a photo, not like flat colour."""
+    from PIL import Image  # noqa: PLC0415
+
+    gradient = Image.linear_gradient("L").resize(size)
+    across = Image.linear_gradient("L").rotate(90).resize(size)
+    noise = Image.effect_noise(size, 32)
+    return Image.merge("RGB", (gradient, across, Image.blend(gradient, noise, 0.5)))
+
+
+def _metadata_params() -> dict:
+    import piexif  # noqa: PLC0415
+    from PIL import Image  # noqa: PLC0415
+
+    thumbnail = io.BytesIO()
+    Image.new("RGB", (160, 120), "gray").save(thumbnail, "JPEG")
+    exif = piexif.dump(
+        {
+            "0th": {piexif.ImageIFD.Make: b"BenchCam", piexif.ImageIFD.Artist: b"Someone"},
+            "Exif": {piexif.ExifIFD.BodySerialNumber: b"SN-000123", piexif.ExifIFD.MakerNote: b"\0" * 4096},
+            "GPS": {
+                piexif.GPSIFD.GPSLatitudeRef: b"N",
+                piexif.GPSIFD.GPSLatitude: ((48, 1), (51, 1), (2988, 100)),
+                piexif.GPSIFD.GPSLongitudeRef: b"E",
+                piexif.GPSIFD.GPSLongitude: ((2, 1), (17, 1), (4020, 100)),
+            },
+            "1st": {},
+            "thumbnail": thumbnail.getvalue(),
+        }
+    )
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>' + b" " * 2048
+    return {"exif": exif, "xmp": xmp}
+
+
+def generate_images(directory: Path) -> list[Case]:
+    params = _metadata_params()
+    cases = []
+    for megapixels, size in JPEG_SIZES.items():
+        path = directory / f"photo-{megapixels}mp.jpg"
+        _photo_like(size).save(path, "JPEG", quality=90, comment="bench comment", **params)
+        cases.append(Case(f"JPEG {megapixels} MP", path, 7 if megapixels <= 12 else 3))
+    large_mp = LARGE_SIZE[0] * LARGE_SIZE[1] // 1_000_000
+    png = directory / "large.png"
+    _photo_like(LARGE_SIZE).save(png, "PNG", **params)
+    cases.append(Case(f"PNG {large_mp} MP", png, 3))
+    webp = directory / "large.webp"
+    _photo_like(LARGE_SIZE).save(webp, "WEBP", quality=85, **params)
+    cases.append(Case(f"WebP {large_mp} MP", webp, 3))
+    return cases
+
+
+# ---------------------------------------------------------------- one measurement (child process)
+def _kib_field(name: str) -> int:
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(rf"^{name}:\s+(\d+) kB", status, re.MULTILINE).group(1)) * 1024
+
+
+def _operation(method: str) -> Callable[[bytes], bytes]:
+    if method == "strip":
+        sys.path.insert(0, str(FUNCTION_DIR))
+        import metadata  # noqa: PLC0415
+
+        return metadata.strip
+
+    from PIL import Image  # noqa: PLC0415
+
+    def reencode(data: bytes) -> bytes:
+        with Image.open(io.BytesIO(data)) as image:
+            out = io.BytesIO()
+            extra = {"quality": "keep"} if image.format == "JPEG" else {}
+            image.save(out, image.format, **extra)
+            return out.getvalue()
+
+    return reencode
+
+
+def _small_image_like(path: Path) -> bytes:
+    from PIL import Image  # noqa: PLC0415
+
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), "gray").save(out, {".jpg": "JPEG", ".png": "PNG", ".webp": "WEBP"}[path.suffix])
+    return out.getvalue()
+
+
+def measure(method: str, path: Path, repeats: int) -> dict:
+    operation = _operation(method)
+    operation(_small_image_like(path))  # first-call imports and plugin setup stay out of the peak
+    data = path.read_bytes()
+    before = _kib_field("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+    result = operation(data)
+    peak = _kib_field("VmHWM") - before
+    out_bytes = len(result)
+    del result
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        operation(data)
+        times.append(time.perf_counter() - started)
+    return {"seconds": statistics.median(times), "peak_bytes": peak, "out_bytes": out_bytes}
+
+
+def _measure_in_child(method: str, case: Case) -> dict:
+    completed = subprocess.run(
+        [sys.executable, __file__, "--measure", method, str(case.path), str(case.repeats)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        return {"error": completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "failed"}
+    return json.loads(completed.stdout)
+
+
+# ---------------------------------------------------------------- import time
+def _import_seconds(statement: str) -> float:
+    code = (
+        f"import sys, time; sys.path.insert(0, {str(FUNCTION_DIR)!r}); "
+        f"started = time.perf_counter(); {statement}; print(time.perf_counter() - started)"
+    )
+    runs = []
+    for _ in range(IMPORT_RUNS):
+        completed = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **BENCH_ENV},
+        )
+        runs.append(float(completed.stdout))
+    return statistics.median(runs)
+
+
+# ---------------------------------------------------------------- report
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(cell.rjust(width) if i else cell.ljust(width) for i, (cell, width) in enumerate(zip(cells, widths)))
+
+
+def _print_table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    print(_row(header, widths))
+    print(_row(["-" * width for width in widths], widths))
+    for row in rows:
+        print(_row(row, widths))
+
+
+def report(cases: list[Case]) -> None:
+    header = [
+        "image", "input MB", "strip ms", "strip MB/s", "strip peak MB", "peak/input",
+        "re-encode ms", "re-encode MB/s", "re-encode peak MB", "speed-up",
+    ]  # fmt: skip
+    rows = []
+    for case in cases:
+        size = case.path.stat().st_size
+        strip = _measure_in_child("strip", case)
+        baseline = _measure_in_child("reencode", case)
+        if "error" in strip or "error" in baseline:
+            rows.append([case.label, f"{size / MB:.1f}", strip.get("error", "") or baseline.get("error", "")])
+            rows[-1] += [""] * (len(header) - len(rows[-1]))
+            continue
+        rows.append(
+            [
+                case.label,
+                f"{size / MB:.1f}",
+                f"{strip['seconds'] * 1000:.1f}",
+                f"{size / MB / strip['seconds']:.0f}",
+                f"{strip['peak_bytes'] / MB:.1f}",
+                f"{strip['peak_bytes'] / size:.2f}x",
+                f"{baseline['seconds'] * 1000:.0f}",
+                f"{size / MB / baseline['seconds']:.1f}",
+                f"{baseline['peak_bytes'] / MB:.1f}",
+                f"{baseline['seconds'] / strip['seconds']:.0f}x",
+            ]
+        )
+    _print_table(header, rows)
+    print()
+    print(
+        "peak = growth of the process's peak resident set during one call (VmHWM), "
+        "speed-up = re-encode time / strip time"
+    )
+    print()
+    boto3_alone = _import_seconds("import boto3")
+    handler_import = _import_seconds("import handler")
+    _print_table(
+        ["cold import (median of 7 fresh interpreters)", "ms"],
+        [
+            ["import boto3", f"{boto3_alone * 1000:.0f}"],
+            ["import handler (Powertools, Pillow, settings, boto3 client)", f"{handler_import * 1000:.0f}"],
+            ["handler / boto3", f"{handler_import / boto3_alone:.2f}x"],
+        ],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--measure", nargs=3, metavar=("METHOD", "IMAGE", "REPEATS"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        method, image, repeats = args.measure
+        print(json.dumps(measure(method, Path(image), int(repeats))))
+        return 0
+    print(f"bench/bench_transform.py: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-transform-") as directory:
+        cases = generate_images(Path(directory))
+        report(cases)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
