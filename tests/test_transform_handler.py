@@ -343,6 +343,15 @@ def test_range_is_cut_from_the_transformed_object(handler, origin, aws, header_n
     assert seen.body == full[first : last + 1]
 
 
+def test_range_as_a_query_parameter_is_honoured(handler, origin, aws):
+    put_image(origin, "r.png", fx.IMAGE_MAKERS["png"]())
+    full = _full_body(handler, origin, aws, "r.png")
+    invoke(handler, fx.get_event(origin, "r.png", query="Range=bytes=5-14"))
+    seen = the_write(aws)
+    assert fwd(seen, "x-amz-fwd-status") == "206"
+    assert seen.body == full[5:15]
+
+
 def test_unsatisfiable_range_is_416_invalid_range(handler, origin, aws):
     put_image(origin, "r.png", fx.IMAGE_MAKERS["png"]())
     size = len(_full_body(handler, origin, aws, "r.png"))

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.s3_object_event import S3Objec
 GET_OBJECT = "GetObject"
 HEAD_OBJECT = "HeadObject"
 SHOW_EXIF_PARAMETER = "showExif"
+RANGE_PARAMETER = "range"
 # The presigned URL names the headers it was signed with; they must be sent with it.
 SIGNED_HEADERS_PARAMETER = "x-amz-signedheaders"
 
@@ -65,6 +66,14 @@ def wants_exif(user_url: str, key: str) -> bool:
     return any(name == SHOW_EXIF_PARAMETER and value.lower() == "true" for name, value in pairs)
 
 
+def requested_range(user_headers: Mapping[str, str], user_url: str, key: str) -> str | None:
+    """The Range header, or a `Range` query parameter (S3 accepts either; AWS passes both on)."""
+    if user_headers.get("Range"):
+        return user_headers.get("Range")
+    pairs = parse_qsl(_user_query(user_url, key), keep_blank_values=True)
+    return next((value for name, value in pairs if name.lower() == RANGE_PARAMETER), None)
+
+
 def signed_headers_to_forward(presigned_url: str, user_headers: Mapping[str, str]) -> dict[str, str]:
     """The caller's headers that the presigned URL was signed with, Host excepted.
 
@@ -94,7 +103,7 @@ def parse_event(event: dict) -> OlapRequest:
         key=key,
         version_id=version_id,
         show_exif=wants_exif(wrapped.user_request.url, key),
-        range_header=user_headers.get("Range"),
+        range_header=requested_range(user_headers, wrapped.user_request.url, key),
         forward_headers=signed_headers_to_forward(input_url, user_headers),
         output_route=wrapped.request_route if operation == GET_OBJECT else None,
         output_token=wrapped.request_token if operation == GET_OBJECT else None,
