@@ -1,0 +1,88 @@
+"""A bounded reader: every field read is checked against the bytes that are left.
+
+Format parsers never slice with a length taken from the file; they ask the reader,
+which raises ImageError naming the format, the field and the offset when a length
+runs past the end.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from image_error import ImageError
+
+
+class ByteReader:
+    """Reads fixed-size fields from data[start:end], front to back."""
+
+    __slots__ = ("_data", "_end", "fmt", "pos")
+
+    def __init__(self, data: bytes | memoryview, fmt: str, start: int = 0, end: int | None = None):
+        self._data = data
+        self._end = len(data) if end is None else end
+        self.fmt = fmt
+        self.pos = start
+
+    @property
+    def end(self) -> int:
+        return self._end
+
+    @property
+    def remaining(self) -> int:
+        return self._end - self.pos
+
+    def at_end(self) -> bool:
+        return self.pos >= self._end
+
+    def error(self, what: str, offset: int | None = None) -> ImageError:
+        where = self.pos if offset is None else offset
+        return ImageError(f"{self.fmt}: {what} at offset {where}")
+
+    def need(self, size: int, what: str) -> None:
+        if size < 0 or size > self.remaining:
+            msg = f"{what} needs {size} bytes but {max(self.remaining, 0)} are left"
+            raise self.error(msg)
+
+    def take(self, size: int, what: str) -> memoryview:
+        """The next `size` bytes as a view (no copy)."""
+        self.need(size, what)
+        start = self.pos
+        self.pos += size
+        return memoryview(self._data)[start : self.pos]
+
+    def skip(self, size: int, what: str) -> None:
+        self.need(size, what)
+        self.pos += size
+
+    def _unpack(self, layout: struct.Struct, what: str):
+        self.need(layout.size, what)
+        value = layout.unpack_from(self._data, self.pos)
+        self.pos += layout.size
+        return value
+
+    def u8(self, what: str) -> int:
+        return self._unpack(_U8, what)[0]
+
+    def u16be(self, what: str) -> int:
+        return self._unpack(_U16BE, what)[0]
+
+    def u16le(self, what: str) -> int:
+        return self._unpack(_U16LE, what)[0]
+
+    def u24le(self, what: str) -> int:
+        low, high = self._unpack(_U16LE_U8, what)
+        return low | (high << 16)
+
+    def u32be(self, what: str) -> int:
+        return self._unpack(_U32BE, what)[0]
+
+    def u32le(self, what: str) -> int:
+        return self._unpack(_U32LE, what)[0]
+
+
+_U8 = struct.Struct("B")
+_U16BE = struct.Struct(">H")
+_U16LE = struct.Struct("<H")
+_U16LE_U8 = struct.Struct("<HB")
+_U32BE = struct.Struct(">I")
+_U32LE = struct.Struct("<I")

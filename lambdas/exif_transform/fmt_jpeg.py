@@ -1,0 +1,345 @@
+"""JPEG: drop the metadata segments, keep every byte the decoder needs as it is.
+
+Byte layout (ITU-T T.81, annex B):
+    SOI      FF D8
+    segment  FF <marker> <u16be length, counting itself> <payload>    (repeated)
+    SOS      a segment followed by entropy-coded data, in which FF is followed by
+             00 (a stuffed FF) or D0-D7 (a restart marker); any other FF xx ends it
+    EOI      FF D9
+    after    MPF secondary images, appended videos, padding: never part of the image
+
+Segments are dispatched through one table keyed by the marker byte. Segments that
+decoding needs (frame and scan headers, tables, JFIF, Adobe, ICC profile) are
+checked for an exact, well-formed length and kept; metadata segments are dropped;
+markers the table does not know are an error, because the core cannot tell what
+they carry. The scan data is never decoded, only searched for its end marker.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from typing import Callable, Union
+
+import metadata_kinds as kinds
+from byte_reader import ByteReader
+from byte_spans import SpanWriter
+from exif_block import EXIF_HEADER, plan_exif
+from icc_profile import check_icc_profile
+from image_error import ImageError
+from image_limits import MAX_PIXELS
+from metadata_kinds import Stripped
+
+FMT = "JPEG"
+MARKER_PREFIX = 0xFF
+SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
+DHT, DAC, DQT, DNL, DRI = 0xC4, 0xCC, 0xDB, 0xDC, 0xDD
+COM = 0xFE
+APP0, APP1, APP2, APP13, APP14 = 0xE0, 0xE1, 0xE2, 0xED, 0xEE
+# Non-hierarchical frames that libjpeg-turbo decodes: baseline, extended, progressive,
+# lossless, in Huffman and arithmetic coding (hierarchical SOF5-7/13-15 are refused).
+SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC9, 0xCA, 0xCB})
+MAX_SEGMENT_LENGTH = 0xFFFF
+
+JFIF_ID = b"JFIF\x00"
+JFXX_ID = b"JFXX\x00"
+# "JFIF\0", version (2), density unit (1), x and y density (2 + 2), thumbnail width
+# and height (1 + 1), then width * height * 3 bytes of RGB thumbnail.
+JFIF_HEADER_SIZE = 14
+JFIF_THUMBNAIL_DIMS = slice(12, 14)
+ADOBE_ID = b"Adobe"
+# "Adobe", version (2), flags0 (2), flags1 (2), colour transform (1).
+ADOBE_SIZE = 12
+XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
+XMP_EXTENSION_ID = b"http://ns.adobe.com/xmp/extension/\x00"
+ICC_ID = b"ICC_PROFILE\x00"
+# "ICC_PROFILE\0", chunk number (1-based), chunk count, then a piece of the profile.
+ICC_CHUNK_HEADER = len(ICC_ID) + 2
+MPF_ID = b"MPF\x00"
+PHOTOSHOP_ID = b"Photoshop 3.0\x00"
+IPTC_RESOURCE = b"8BIM\x04\x04"
+
+# In entropy-coded data: an FF that is neither stuffing (FF 00) nor a restart marker.
+_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+
+KEEP = object()  # a handler's answer: write the segment as it is
+# A handler answers KEEP, None (drop the segment) or a new payload to write instead.
+Decision = Union[object, None, bytes]
+
+
+class _Walk:
+    """What the walk over one file has found so far."""
+
+    def __init__(self) -> None:
+        self.removed: set[str] = set()
+        self.exif_blocks: list[memoryview] = []
+        self.icc_chunks: list[tuple[int, int, memoryview, int]] = []
+        self.frame_seen = False
+        self.scans = 0
+
+    def drop(self, kind: str) -> None:
+        self.removed.add(kind)
+
+
+def _exactly(payload: memoryview, size: int, name: str, offset: int) -> None:
+    if len(payload) != size:
+        raise ImageError(f"{FMT}: {name} segment at offset {offset} has length {len(payload) + 2}, expected {size + 2}")
+
+
+# --- Segments decoding needs: checked, then kept ------------------------------------------
+
+
+def _frame_header(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+    # precision (1), height (2), width (2), component count (1), 3 bytes per component
+    reader = ByteReader(payload, FMT)
+    reader.u8("SOF precision")
+    height = reader.u16be("SOF height")
+    width = reader.u16be("SOF width")
+    components = reader.u8("SOF component count")
+    if walk.frame_seen:
+        raise ImageError(f"{FMT}: second frame header (SOF) at offset {offset}")
+    if not 1 <= components <= 4:
+        raise ImageError(f"{FMT}: SOF at offset {offset} declares {components} components")
+    _exactly(payload, 6 + 3 * components, "SOF", offset)
+    if width == 0 or height == 0:
+        raise ImageError(f"{FMT}: SOF at offset {offset} declares {width}x{height} pixels")
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"{FMT}: SOF at offset {offset} declares {width}x{height} pixels, over the limit of {MAX_PIXELS}")
+    walk.frame_seen = True
+    return KEEP
+
+
+def _scan_header(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+    # component count (1), 2 bytes per component, spectral start/end and approximation (3)
+    if not walk.frame_seen:
+        raise ImageError(f"{FMT}: scan (SOS) at offset {offset} comes before any frame header (SOF)")
+    components = payload[0] if len(payload) else 0
+    if not 1 <= components <= 4:
+        raise ImageError(f"{FMT}: SOS at offset {offset} declares {components} components")
+    _exactly(payload, 4 + 2 * components, "SOS", offset)
+    walk.scans += 1
+    return KEEP
+
+
+def _quantization_tables(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+    # per table: precision << 4 | table id (1), then 64 values of 1 or 2 bytes
+    reader = ByteReader(payload, FMT)
+    while not reader.at_end():
+        spec = reader.u8("DQT table spec")
+        precision, table_id = spec >> 4, spec & 0x0F
+        if precision > 1 or table_id > 3:
+            raise ImageError(f"{FMT}: DQT segment at offset {offset} has a bad table spec 0x{spec:02x}")
+        reader.skip(64 * (precision + 1), f"DQT table in the segment at offset {offset}")
+    return KEEP
+
+
+def _huffman_tables(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+    # per table: class << 4 | table id (1), 16 code-length counts, then the symbols
+    reader = ByteReader(payload, FMT)
+    while not reader.at_end():
+        spec = reader.u8("DHT table spec")
+        if spec >> 4 > 1 or spec & 0x0F > 3:
+            raise ImageError(f"{FMT}: DHT segment at offset {offset} has a bad table spec 0x{spec:02x}")
+        symbols = sum(reader.take(16, f"DHT code counts in the segment at offset {offset}"))
+        if symbols > 256:
+            raise ImageError(f"{FMT}: DHT segment at offset {offset} declares {symbols} symbols")
+        reader.skip(symbols, f"DHT symbols in the segment at offset {offset}")
+    return KEEP
+
+
+def _two_byte_field(name: str) -> Callable[[_Walk, memoryview, int], Decision]:
+    def check(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+        _exactly(payload, 2, name, offset)
+        return KEEP
+
+    return check
+
+
+def _arithmetic_conditioning(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+    if not payload or len(payload) % 2:
+        raise ImageError(f"{FMT}: DAC segment at offset {offset} has an odd or empty length")
+    return KEEP
+
+
+# --- APPn and COM: kept only when they change how the image decodes ------------------------
+
+
+def _app0(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+    if payload[: len(JFIF_ID)] == JFIF_ID and len(payload) >= JFIF_HEADER_SIZE:
+        # The JFIF header stays (density, version); its optional thumbnail goes.
+        header = payload[:JFIF_HEADER_SIZE]
+        if len(payload) == JFIF_HEADER_SIZE and not any(header[JFIF_THUMBNAIL_DIMS]):
+            return KEEP
+        walk.drop(kinds.THUMBNAIL if any(header[JFIF_THUMBNAIL_DIMS]) else kinds.OTHER)
+        return bytes(header[: JFIF_THUMBNAIL_DIMS.start]) + b"\x00\x00"
+    walk.drop(kinds.THUMBNAIL if payload[: len(JFXX_ID)] == JFXX_ID else kinds.OTHER)
+    return None
+
+
+def _app1(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+    if payload[: len(EXIF_HEADER)] == EXIF_HEADER:
+        walk.exif_blocks.append(payload)  # kinds are added once every block has been read
+    elif payload[: len(XMP_ID)] == XMP_ID or payload[: len(XMP_EXTENSION_ID)] == XMP_EXTENSION_ID:
+        walk.drop(kinds.XMP)
+    else:
+        walk.drop(kinds.OTHER)
+    return None
+
+
+def _app2(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+    if payload[: len(ICC_ID)] == ICC_ID and len(payload) >= ICC_CHUNK_HEADER:
+        number, count = payload[len(ICC_ID)], payload[len(ICC_ID) + 1]
+        walk.icc_chunks.append((number, count, payload[ICC_CHUNK_HEADER:], offset))
+        return KEEP
+    walk.drop(kinds.MPF if payload[: len(MPF_ID)] == MPF_ID else kinds.OTHER)
+    return None
+
+
+def _app13(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+    if payload[: len(PHOTOSHOP_ID)] == PHOTOSHOP_ID:
+        walk.drop(kinds.PHOTOSHOP)
+        if IPTC_RESOURCE in payload:
+            walk.drop(kinds.IPTC)
+    else:
+        walk.drop(kinds.OTHER)
+    return None
+
+
+def _app14(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+    # The Adobe segment says whether CMYK/YCCK data is colour-transformed.
+    if payload[: len(ADOBE_ID)] == ADOBE_ID and len(payload) >= ADOBE_SIZE:
+        if len(payload) == ADOBE_SIZE:
+            return KEEP
+        walk.drop(kinds.OTHER)
+        return bytes(payload[:ADOBE_SIZE])
+    walk.drop(kinds.OTHER)
+    return None
+
+
+def _other_app(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+    walk.drop(kinds.OTHER)
+    return None
+
+
+def _comment(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+    walk.drop(kinds.COMMENT)
+    return None
+
+
+SEGMENT_HANDLERS: dict[int, Callable[[_Walk, memoryview, int], Decision]] = {
+    **{marker: _frame_header for marker in SOF_MARKERS},
+    SOS: _scan_header,
+    DQT: _quantization_tables,
+    DHT: _huffman_tables,
+    DRI: _two_byte_field("DRI"),
+    DNL: _two_byte_field("DNL"),
+    DAC: _arithmetic_conditioning,
+    **{marker: _other_app for marker in range(APP0, APP0 + 16)},
+    APP0: _app0,
+    APP1: _app1,
+    APP2: _app2,
+    APP13: _app13,
+    APP14: _app14,
+    COM: _comment,
+}
+
+
+def _check_icc_chunks(chunks: list[tuple[int, int, memoryview, int]]) -> None:
+    count = chunks[0][1]
+    numbers = sorted(number for number, _, _, _ in chunks)
+    if any(chunk_count != count for _, chunk_count, _, _ in chunks) or numbers != list(range(1, count + 1)):
+        raise ImageError(f"{FMT}: ICC profile chunks (APP2 at offset {chunks[0][3]}) are numbered inconsistently")
+    profile = b"".join(piece for _, _, piece, _ in sorted(chunks, key=lambda chunk: chunk[0]))
+    check_icc_profile(profile, FMT, f"the APP2 segments from offset {chunks[0][3]}")
+
+
+def _read_marker(data: bytes, pos: int) -> tuple[int, int]:
+    """The marker at `pos` (fill bytes FF FF... allowed) and the offset just after it."""
+    if pos >= len(data) or data[pos] != MARKER_PREFIX:
+        raise ImageError(f"{FMT}: expected a marker at offset {pos}")
+    while pos < len(data) and data[pos] == MARKER_PREFIX:
+        pos += 1
+    if pos >= len(data):
+        raise ImageError(f"{FMT}: data ends inside a marker at offset {pos}")
+    return data[pos], pos + 1
+
+
+def _end_of_scan(data: bytes, pos: int) -> int:
+    found = _SCAN_END.search(data, pos)
+    if found is None:
+        raise ImageError(f"{FMT}: scan data from offset {pos} has no end marker (truncated file)")
+    return found.start()
+
+
+class _Parsed:
+    def __init__(self, writer: SpanWriter, walk: _Walk, exif_place: int):
+        self.writer = writer
+        self.walk = walk
+        self.exif_place = exif_place
+
+
+def _parse(data: bytes) -> _Parsed:
+    if data[:2] != bytes((MARKER_PREFIX, SOI)):
+        raise ImageError(f"{FMT}: no start-of-image marker at offset 0")
+    writer = SpanWriter(data)
+    writer.keep(0, 2)
+    exif_place = writer.mark()
+    walk = _Walk()
+    reader = ByteReader(data, FMT)
+    pos = 2
+    first_segment = True
+    while True:
+        start = pos
+        marker, pos = _read_marker(data, pos)
+        segment_start = pos - 2  # the FF just before the marker byte; fill bytes are dropped
+        if marker == EOI:
+            if walk.scans == 0:
+                raise ImageError(f"{FMT}: end-of-image marker at offset {start} before any scan")
+            writer.keep(segment_start, pos)
+            break
+        handler = SEGMENT_HANDLERS.get(marker)
+        if handler is None:
+            raise ImageError(f"{FMT}: unsupported marker 0xFF{marker:02X} at offset {start}")
+        reader.pos = pos
+        length = reader.u16be(f"length of the 0xFF{marker:02X} segment")
+        if length < 2:
+            raise ImageError(f"{FMT}: 0xFF{marker:02X} segment at offset {start} has length {length}")
+        payload = reader.take(length - 2, f"0xFF{marker:02X} segment starting at offset {start}")
+        pos = reader.pos
+        decision = handler(walk, payload, start)
+        if decision is KEEP:
+            writer.keep(segment_start, pos)
+        elif decision is not None:
+            writer.add(_segment(marker, decision))
+        if first_segment and marker == APP0 and decision is not None:
+            exif_place = writer.mark()  # after JFIF, which must stay the first segment
+        first_segment = False
+        if marker == SOS:
+            scan_end = _end_of_scan(data, pos)
+            writer.keep(pos, scan_end)
+            pos = scan_end
+    if pos < len(data):
+        walk.drop(kinds.TRAILER)
+    if walk.icc_chunks:
+        _check_icc_chunks(walk.icc_chunks)
+    return _Parsed(writer, walk, exif_place)
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    if len(payload) + 2 > MAX_SEGMENT_LENGTH:
+        raise ImageError(f"{FMT}: a rewritten 0xFF{marker:02X} segment would not fit in 64 KB")
+    return struct.pack(">BBH", MARKER_PREFIX, marker, len(payload) + 2) + payload
+
+
+def strip_jpeg(data: bytes, keep_copyright: bool) -> Stripped:
+    parsed = _parse(data)
+    plan = plan_exif(parsed.walk.exif_blocks, keep_copyright, FMT)
+    if plan.minimal is not None:
+        parsed.writer.insert(parsed.exif_place, _segment(APP1, EXIF_HEADER + plan.minimal))
+    return Stripped(parsed.writer.join(), frozenset(parsed.walk.removed | plan.removed))
+
+
+def find_exif_jpeg(data: bytes) -> memoryview | None:
+    """The first EXIF block (APP1 "Exif"), after checking the whole file's structure."""
+    blocks = _parse(data).walk.exif_blocks
+    return blocks[0] if blocks else None

@@ -1,0 +1,270 @@
+"""TIFF: re-save the pages losslessly through Pillow with only the tags the image needs.
+
+A TIFF file is its own metadata container: the image's IFDs hold the descriptive
+tags (Make, Model, Artist, DateTime...), pointers to the Exif and GPS IFDs, and XMP,
+IPTC and Photoshop blocks. Rewriting the IFDs in place would mean relocating strips
+and tiles by hand, so the pages are decoded and written again by Pillow: from plain
+copies of the pixels (Pillow copies XMP, IPTC and Photoshop tags from a TIFF it
+opened), with a lossless compression, the ICC profile, the resolution and, with
+keep_copyright, Copyright and Artist. The new file's IFDs are then read back and
+every tag checked against an allow-list, so nothing rides along unnoticed.
+
+Orientation needs no tag here: Pillow applies a TIFF page's Orientation to the pixels
+when it loads them (and drops the tag), so the re-saved pixels are already upright
+and display the same in every viewer, whether or not it reads the tag.
+
+Before Pillow decodes anything, the IFD chain is walked with the bounded reader:
+dimensions, strip and tile extents and the total number of pixels are checked, so a
+decompression bomb or a looping IFD chain fails fast.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from typing import NamedTuple
+
+import piexif
+from PIL import Image
+
+import metadata_kinds as kinds
+from exif_block import ARTIST_TAG, COPYRIGHT_TAG, MAKERNOTE_TAG, ORIENTATION_TAG
+from image_error import ImageError
+from image_limits import MAX_DECODED_PIXELS, MAX_KEPT_TEXT, MAX_PIXELS, MAX_TIFF_PAGES
+from metadata_kinds import Stripped
+from tiff_ifd import (
+    ASCII,
+    EXIF_IFD_TAG,
+    GPS_IFD_TAG,
+    INTEROP_IFD_TAG,
+    RATIONAL,
+    Ifd,
+    TiffReader,
+)
+
+FMT = "TIFF"
+IMAGE_WIDTH, IMAGE_LENGTH, BITS_PER_SAMPLE, COMPRESSION = 256, 257, 258, 259
+NEW_SUBFILE_TYPE, SUBFILE_TYPE = 254, 255
+STRIP_OFFSETS, STRIP_BYTE_COUNTS, TILE_OFFSETS, TILE_BYTE_COUNTS = 273, 279, 324, 325
+X_RESOLUTION, Y_RESOLUTION, RESOLUTION_UNIT = 282, 283, 296
+SAMPLE_FORMAT, ICC_PROFILE_TAG, SUB_IFDS = 339, 34675, 330
+REDUCED_RESOLUTION = 1  # NewSubfileType bit 0: a thumbnail or preview of another page
+OLD_REDUCED_RESOLUTION = 2  # SubfileType value for the same
+
+# Tags that describe how to decode the pixels: they say nothing about the photo.
+STRUCTURE_TAGS = frozenset({
+    NEW_SUBFILE_TYPE, SUBFILE_TYPE, IMAGE_WIDTH, IMAGE_LENGTH, BITS_PER_SAMPLE, COMPRESSION,
+    262, 263, 264, 265, 266,  # photometric, thresholding, cell size, fill order
+    STRIP_OFFSETS, 277, 278, STRIP_BYTE_COUNTS, 280, 281,  # samples, rows per strip, min/max
+    X_RESOLUTION, Y_RESOLUTION, 284, 290, 291, 292, 293, RESOLUTION_UNIT,  # planar, gray response, CCITT
+    301, 317, 318, 319, 320, 321,  # transfer function, predictor, white point, primaries, colour map
+    322, 323, TILE_OFFSETS, TILE_BYTE_COUNTS, 332, 334, 336, 338, SAMPLE_FORMAT, 340, 341, 342,
+    347, 512, 513, 514, 515, 517, 518, 519, 520, 521,  # JPEG tables and old-style JPEG
+    529, 530, 531, 532,  # YCbCr
+    ICC_PROFILE_TAG,
+})  # fmt: skip
+
+# What the dropped tags were, for the log; any other tag piexif knows is EXIF-like
+# (Make, Model, DateTime...), anything else is "other".
+TAG_KINDS = {
+    270: kinds.COMMENT,  # ImageDescription
+    700: kinds.XMP,
+    33723: kinds.IPTC,
+    34377: kinds.PHOTOSHOP,
+    37724: kinds.PHOTOSHOP,  # ImageSourceData (Photoshop layers)
+    EXIF_IFD_TAG: kinds.EXIF,
+    GPS_IFD_TAG: kinds.GPS,
+    SUB_IFDS: kinds.THUMBNAIL,
+    0x9C9B: kinds.COMMENT, 0x9C9C: kinds.COMMENT, 0x9C9D: kinds.COMMENT,  # XPTitle, XPComment, XPAuthor
+    0x9C9E: kinds.COMMENT, 0x9C9F: kinds.COMMENT,  # XPKeywords, XPSubject
+}  # fmt: skip
+
+# Compressions Pillow writes losslessly; anything else (JPEG) is written as Deflate.
+LOSSLESS_COMPRESSIONS = frozenset({"raw", "tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits"})
+BILEVEL_COMPRESSIONS = frozenset({"group3", "group4", "tiff_ccitt"})
+FALLBACK_COMPRESSION = "tiff_adobe_deflate"
+
+
+class _Page(NamedTuple):
+    index: int
+    ifd: Ifd
+    pixels: int
+    reduced: bool
+
+
+def _page_chain(reader: TiffReader) -> list[Ifd]:
+    pages: list[Ifd] = []
+    offset = reader.first_ifd_offset
+    while offset:
+        if len(pages) == MAX_TIFF_PAGES:
+            raise ImageError(f"{FMT}: more than {MAX_TIFF_PAGES} pages")
+        ifd = reader.read_ifd(offset, f"page {len(pages)}")
+        pages.append(ifd)
+        offset = ifd.next_offset
+    if not pages:
+        raise ImageError(f"{FMT}: no IFD (first IFD offset is 0)")
+    return pages
+
+
+def _check_extents(reader: TiffReader, ifd: Ifd, index: int) -> None:
+    """Every strip or tile the page lists lies inside the file."""
+    offsets_tag, counts_tag = (TILE_OFFSETS, TILE_BYTE_COUNTS) if TILE_OFFSETS in ifd.entries else (STRIP_OFFSETS, STRIP_BYTE_COUNTS)
+    offsets, counts = reader.ints(ifd, offsets_tag), reader.ints(ifd, counts_tag)
+    if not offsets or len(offsets) != len(counts):
+        raise ImageError(f"{FMT}: page {index} (IFD at offset {ifd.offset}) has no consistent strip or tile table")
+    size = len(reader.data)
+    for offset, count in zip(offsets, counts):
+        if offset + count > size:
+            raise ImageError(f"{FMT}: page {index} has a strip or tile at offset {offset} running past the end of the data")
+
+
+def _read_pages(reader: TiffReader) -> list[_Page]:
+    pages = []
+    for index, ifd in enumerate(_page_chain(reader)):
+        width, height = reader.first_int(ifd, IMAGE_WIDTH), reader.first_int(ifd, IMAGE_LENGTH)
+        if not width or not height or width < 0 or height < 0:
+            raise ImageError(f"{FMT}: page {index} (IFD at offset {ifd.offset}) has no valid width and height")
+        if width * height > MAX_PIXELS:
+            raise ImageError(f"{FMT}: page {index} declares {width}x{height} pixels, over the limit of {MAX_PIXELS}")
+        _check_extents(reader, ifd, index)
+        reduced = bool((reader.first_int(ifd, NEW_SUBFILE_TYPE) or 0) & REDUCED_RESOLUTION) or (
+            reader.first_int(ifd, SUBFILE_TYPE) == OLD_REDUCED_RESOLUTION
+        )
+        pages.append(_Page(index, ifd, width * height, reduced))
+    return pages
+
+
+def _kept_text(reader: TiffReader, ifd: Ifd, tag: int) -> bytes | None:
+    entry = ifd.entries.get(tag)
+    if entry is None or entry.type != ASCII:
+        return None
+    text = reader.raw(entry).rstrip(b"\x00")
+    return text if text and len(text) <= MAX_KEPT_TEXT else None
+
+
+def _kept_tags(reader: TiffReader, ifd: Ifd, keep_copyright: bool) -> dict[int, bytes]:
+    tags: dict[int, bytes] = {}
+    if keep_copyright:
+        for tag in (COPYRIGHT_TAG, ARTIST_TAG):
+            text = _kept_text(reader, ifd, tag)
+            if text is not None:
+                tags[tag] = text
+    return tags
+
+
+def _removed_kinds(reader: TiffReader, ifd: Ifd, kept: dict[int, bytes]) -> set[str]:
+    found = set()
+    for tag in ifd.entries:
+        if tag in STRUCTURE_TAGS or tag in kept or tag == ORIENTATION_TAG:
+            continue  # Orientation is applied to the pixels, not dropped
+        found.add(TAG_KINDS.get(tag, kinds.EXIF if tag in piexif.TAGS["Image"] else kinds.OTHER))
+    # Read the sub-IFDs too: a broken or looping one is an error, as it is for EXIF blocks.
+    exif = reader.sub_ifd(ifd, EXIF_IFD_TAG, "Exif")
+    if exif is not None:
+        if MAKERNOTE_TAG in exif.entries:
+            found.add(kinds.MAKERNOTE)
+        reader.sub_ifd(exif, INTEROP_IFD_TAG, "Interop")
+    reader.sub_ifd(ifd, GPS_IFD_TAG, "GPS")
+    return found
+
+
+def _resolution(reader: TiffReader, ifd: Ifd) -> dict[int, object]:
+    tags: dict[int, object] = {}
+    for tag in (X_RESOLUTION, Y_RESOLUTION):
+        entry = ifd.entries.get(tag)
+        if entry is not None and entry.type == RATIONAL and entry.count == 1:
+            numerator, denominator = reader.values(entry)[0]
+            if numerator and denominator:
+                tags[tag] = numerator / denominator
+    unit = reader.first_int(ifd, RESOLUTION_UNIT)
+    if len(tags) == 2 and unit in (1, 2, 3):
+        tags[RESOLUTION_UNIT] = unit
+        return tags
+    return {}
+
+
+def _decode_pages(data: bytes, pages: list[_Page], keep: list[_Page]) -> tuple[list[Image.Image], str | None, bytes | None]:
+    """Plain copies of the kept pages' pixels, their compression name and ICC profile."""
+    frames: list[Image.Image] = []
+    compression: str | None = None
+    icc_profiles = set()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=["TIFF"]) as image:
+                if getattr(image, "n_frames", 1) != len(pages):
+                    raise ImageError(f"{FMT}: Pillow sees {getattr(image, 'n_frames', 1)} pages, the IFD chain has {len(pages)}")
+                for page in keep:
+                    image.seek(page.index)
+                    image.load()
+                    frame = image.copy()
+                    frame.info = {}
+                    frames.append(frame)
+                    compression = compression or image.info.get("compression")
+                    icc_profiles.add(image.info.get("icc_profile") or b"")
+    except ImageError:
+        raise
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageError(f"{FMT}: Pillow cannot decode the image: {e}") from e
+    if len(icc_profiles) > 1:
+        raise ImageError(f"{FMT}: pages carry different ICC profiles")
+    return frames, compression, icc_profiles.pop() or None
+
+
+def _output_compression(source: str | None, mode: str) -> str:
+    if source in BILEVEL_COMPRESSIONS and mode == "1":
+        return source
+    if source in LOSSLESS_COMPRESSIONS:
+        return "tiff_adobe_deflate" if source == "tiff_deflate" else source
+    return FALLBACK_COMPRESSION
+
+
+def _verify_output(output: bytes, pages_kept: int, allowed: set[int], source_bits: int) -> None:
+    """Fail closed: the new file holds exactly the kept pages and only allowed tags."""
+    reader = TiffReader(output, f"{FMT} output")
+    pages = _page_chain(reader)
+    if len(pages) != pages_kept:
+        raise ImageError(f"{FMT}: the re-saved file has {len(pages)} pages instead of {pages_kept}")
+    for index, ifd in enumerate(pages):
+        extra = set(ifd.entries) - allowed
+        if extra:
+            raise ImageError(f"{FMT}: the re-saved page {index} still carries tags {sorted(extra)}")
+        if max(reader.ints(ifd, BITS_PER_SAMPLE) or (1,)) < source_bits:
+            raise ImageError(f"{FMT}: re-saving page {index} would lose bits per sample")
+
+
+def strip_tiff(data: bytes, keep_copyright: bool) -> Stripped:
+    reader = TiffReader(data, FMT)
+    pages = _read_pages(reader)
+    keep = [page for page in pages if not page.reduced]
+    if not keep:
+        raise ImageError(f"{FMT}: every page is a reduced-resolution copy")
+    if sum(page.pixels for page in keep) > MAX_DECODED_PIXELS:
+        raise ImageError(f"{FMT}: the pages hold more than {MAX_DECODED_PIXELS} pixels to decode")
+    first = keep[0].ifd
+    kept = _kept_tags(reader, first, keep_copyright)
+    removed: set[str] = {kinds.THUMBNAIL} if len(keep) < len(pages) else set()
+    for page in keep:
+        removed |= _removed_kinds(reader, page.ifd, kept)
+    source_bits = max(max(reader.ints(page.ifd, BITS_PER_SAMPLE) or (1,)) for page in keep)
+
+    frames, compression, icc = _decode_pages(data, pages, keep)
+    tiffinfo = {**_resolution(reader, first), **kept}
+    options = {"compression": _output_compression(compression, frames[0].mode), "tiffinfo": tiffinfo}
+    if icc:
+        options["icc_profile"] = icc
+    buffer = io.BytesIO()
+    try:
+        frames[0].save(buffer, "TIFF", save_all=True, append_images=frames[1:], **options)
+    except (OSError, ValueError) as e:
+        raise ImageError(f"{FMT}: Pillow cannot write the {frames[0].mode} image losslessly: {e}") from e
+    output = buffer.getvalue()
+    _verify_output(output, len(keep), set(STRUCTURE_TAGS) | set(kept), source_bits)
+    return Stripped(output, frozenset(removed))
+
+
+def tiff_exif_source(data: bytes) -> bytes:
+    """The file itself, whose IFD0 read_exif reports, after checking its pages."""
+    _read_pages(TiffReader(data, FMT))
+    return data

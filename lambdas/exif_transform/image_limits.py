@@ -1,0 +1,26 @@
+"""Limits that keep the work for one image bounded in time and memory.
+
+Checked against the sizes an image declares in its headers, before anything is
+decoded or allocated, so a hostile file fails fast with ImageError.
+"""
+
+# Pixels an image (or one of its frames) may declare. A 150-megapixel medium-format
+# photo passes; a 65535 x 65535 JPEG or a PNG "bomb" with a tiny IDAT does not.
+MAX_PIXELS = 250_000_000
+
+# Pixels the TIFF path may decode through Pillow, summed over the pages kept: at four
+# bytes a pixel this stays well inside the function's default 512 MB of memory.
+MAX_DECODED_PIXELS = 40_000_000
+
+# Entries in one TIFF/EXIF IFD (real files use well under a few hundred).
+MAX_IFD_ENTRIES = 2048
+
+# Pages in one TIFF file.
+MAX_TIFF_PAGES = 256
+
+# Longest sequence read_exif renders as a JSON list; longer ones are structural arrays
+# (strip offsets and the like) that say nothing about the photo.
+MAX_JSON_SEQUENCE = 1024
+
+# Longest Copyright or Artist value carried into the minimal EXIF block.
+MAX_KEPT_TEXT = 8192

@@ -1,0 +1,32 @@
+"""The fixed vocabulary that names the kinds of metadata a strip removed (for logs).
+
+Every format module reports what it found and removed with these names, so a log
+line reads the same whatever the image's format was.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+COMMENT = "comment"  # JPEG COM, PNG tEXt/zTXt/iTXt/tIME, GIF comment extension
+EXIF = "exif"  # an EXIF block, or descriptive TIFF tags
+GPS = "gps"  # a GPS IFD inside EXIF
+IPTC = "iptc"  # IPTC-NAA records (inside Photoshop resources or on their own)
+MAKERNOTE = "makernote"  # the camera maker's private EXIF block
+MPF = "mpf"  # the JPEG Multi-Picture Format index (APP2 "MPF")
+OTHER = "other"  # any other segment or chunk that decoding does not need
+PHOTOSHOP = "photoshop"  # Photoshop image resources (JPEG APP13, TIFF tag 34377)
+THUMBNAIL = "thumbnail"  # EXIF IFD1, JFIF/JFXX thumbnails, reduced-resolution TIFF pages
+TRAILER = "trailer"  # bytes after the end of the image (MPF images, appended videos)
+XMP = "xmp"  # XMP packets, standard and extended
+
+ALL_KINDS = frozenset(
+    {COMMENT, EXIF, GPS, IPTC, MAKERNOTE, MPF, OTHER, PHOTOSHOP, THUMBNAIL, TRAILER, XMP}
+)
+
+
+class Stripped(NamedTuple):
+    """What a format's strip produced: the new bytes and the kinds of metadata removed."""
+
+    data: bytes
+    removed: frozenset[str]
