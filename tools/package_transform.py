@@ -102,10 +102,12 @@ def installed_dependencies(requirements: Path, cache_root: Path) -> Path:
     try:
         completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
             pip_install_command(requirements, staging / "site"),
-            stdout=sys.stderr,
+            capture_output=True,
+            text=True,
             check=False,
         )
         if completed.returncode != 0:
+            sys.stderr.write(completed.stdout + completed.stderr)
             msg = (
                 f"{_shown(requirements)}: pip could not install it for Python {LAMBDA_PYTHON_VERSION} "
                 f"manylinux aarch64 (exit {completed.returncode}); see pip's message above"
