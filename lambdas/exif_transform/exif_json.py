@@ -84,8 +84,11 @@ def _number(value):
     return value
 
 
+OMIT = object()  # _value's answer for an entry that is left out (None is JSON null)
+
+
 def _value(reader: TiffReader, group: str, entry: IfdEntry):
-    """The JSON value of one entry, or None to leave the entry out."""
+    """The JSON value of one entry, or OMIT."""
     if entry.type == ASCII:
         return _text(reader.raw(entry))
     if entry.type == UNDEFINED:
@@ -96,15 +99,15 @@ def _value(reader: TiffReader, group: str, entry: IfdEntry):
         if entry.tag in UNDEFINED_CODE_TAGS:
             codes = list(reader.raw(entry))
             return codes[0] if len(codes) == 1 else codes
-        return None
+        return OMIT
     if entry.type == BYTE and entry.tag in XP_TEXT_TAGS and group == "Image":
         return reader.raw(entry).decode("utf-16-le", errors="replace").rstrip("\x00")
     if entry.type in INTEGER_TYPES or entry.type in RATIONAL_TYPES or entry.type in FLOAT_TYPES:
         if entry.count == 0 or entry.count > MAX_JSON_SEQUENCE:
-            return None
+            return OMIT
         numbers = [_number(value) for value in reader.values(entry)]
         return numbers[0] if len(numbers) == 1 else numbers
-    return None
+    return OMIT
 
 
 def _group(reader: TiffReader, ifd: Ifd | None, group: str) -> dict:
@@ -116,7 +119,7 @@ def _group(reader: TiffReader, ifd: Ifd | None, group: str) -> dict:
         if tag not in table or tag in POINTER_TAGS or tag in OPAQUE_TAGS or not entry.known_type:
             continue
         value = _value(reader, group, entry)
-        if value is not None:
+        if value is not OMIT:
             rendered[table[tag]["name"]] = value
     return rendered
 

@@ -198,7 +198,7 @@ def _app2(walk: _Walk, payload: memoryview, offset: int) -> Decision:
 def _app13(walk: _Walk, payload: memoryview, offset: int) -> Decision:
     if payload[: len(PHOTOSHOP_ID)] == PHOTOSHOP_ID:
         walk.drop(kinds.PHOTOSHOP)
-        if IPTC_RESOURCE in payload:
+        if IPTC_RESOURCE in bytes(payload):  # a memoryview has no substring search
             walk.drop(kinds.IPTC)
     else:
         walk.drop(kinds.OTHER)

@@ -160,12 +160,14 @@ def _removed_kinds(reader: TiffReader, ifd: Ifd, kept: dict[int, bytes]) -> set[
             continue  # Orientation is applied to the pixels, not dropped
         found.add(TAG_KINDS.get(tag, kinds.EXIF if tag in piexif.TAGS["Image"] else kinds.OTHER))
     # Read the sub-IFDs too: a broken or looping one is an error, as it is for EXIF blocks.
-    exif = reader.sub_ifd(ifd, EXIF_IFD_TAG, "Exif")
+    # Pages may share one Exif IFD (Pillow writes them so), hence a reader of their own.
+    sub_reader = TiffReader(reader.data, FMT)
+    exif = sub_reader.sub_ifd(ifd, EXIF_IFD_TAG, "Exif")
     if exif is not None:
         if MAKERNOTE_TAG in exif.entries:
             found.add(kinds.MAKERNOTE)
-        reader.sub_ifd(exif, INTEROP_IFD_TAG, "Interop")
-    reader.sub_ifd(ifd, GPS_IFD_TAG, "GPS")
+        sub_reader.sub_ifd(exif, INTEROP_IFD_TAG, "Interop")
+    sub_reader.sub_ifd(ifd, GPS_IFD_TAG, "GPS")
     return found
 
 

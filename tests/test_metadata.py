@@ -1,0 +1,812 @@
+"""The transform's core (metadata.py): strip and read_exif on generated images.
+
+Outputs are read back with Pillow and with the small test-side walkers of
+image_builders, never with the core's own parsers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import struct
+import tracemalloc
+import zlib
+
+import piexif
+import pytest
+from PIL import Image
+
+import image_builders as b
+import metadata
+import metadata_kinds
+from metadata import ImageError
+
+ORIENTATIONS = range(1, 9)
+APP0, APP1, APP2, APP14 = 0xE0, 0xE1, 0xE2, 0xEE
+DECODING_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC4, 0xDB, 0xDD})  # SOF0-2, DHT, DQT, DRI
+# Memory a hostile input may make the core allocate (Python-side, measured by tracemalloc).
+HOSTILE_MEMORY_LIMIT = 16 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def bounded_memory(limit: int = HOSTILE_MEMORY_LIMIT):
+    tracemalloc.start()
+    try:
+        yield
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < limit, f"peak Python allocation {peak} bytes"
+
+
+def assert_refused(data: bytes, *, reason: str = "") -> None:
+    """strip and read_exif both raise ImageError, with bounded memory."""
+    with bounded_memory():
+        with pytest.raises(ImageError, match=reason or None):
+            metadata.strip(data)
+        with pytest.raises(ImageError, match=reason or None):
+            metadata.read_exif(data)
+
+
+def exif_of(data: bytes) -> dict[int, object]:
+    return dict(Image.open(io.BytesIO(data)).getexif())
+
+
+def expected_kept_exif(orientation: int | None, keep_copyright: bool) -> dict[int, object]:
+    kept: dict[int, object] = {}
+    if orientation not in (None, 1):
+        kept[b.ORIENTATION_TAG] = orientation
+    if keep_copyright:
+        kept[b.COPYRIGHT_TAG] = b.OWNER_COPYRIGHT.decode()
+        kept[b.ARTIST_TAG] = b.OWNER_ARTIST.decode()
+    return kept
+
+
+def assert_same_display(original: bytes, stripped: bytes) -> None:
+    before, after = b.displayed(original), b.displayed(stripped)
+    assert after.size == before.size
+    assert after.tobytes() == before.tobytes()
+
+
+# ---------------------------------------------------------------- interface and detection
+
+BUILDERS = {
+    "jpeg": lambda: b.jpeg(6),
+    "png": lambda: b.png(6),
+    "webp": lambda: b.webp(6),
+    "tiff": lambda: b.tiff(6),
+    "gif": lambda: b.gif(),
+}
+
+
+@pytest.mark.parametrize("image_format", sorted(BUILDERS))
+def test_clean_reports_format_mime_type_and_sorted_kinds(image_format):
+    data = BUILDERS[image_format]()
+    result = metadata.clean(data)
+    assert isinstance(result, metadata.StripResult)
+    assert result.format == image_format == metadata.detect_format(data)
+    assert result.mime_type == metadata.MIME_TYPES[image_format] == Image.MIME[Image.open(io.BytesIO(data)).format]
+    assert result.removed == tuple(sorted(result.removed))
+    assert set(result.removed) <= metadata_kinds.ALL_KINDS
+    assert metadata.strip(data) == result.data
+    assert isinstance(result.data, bytes)
+
+
+def test_keep_copyright_is_keyword_only():
+    with pytest.raises(TypeError):
+        metadata.strip(b.jpeg(), True)  # type: ignore[misc]
+
+
+def _avif() -> bytes:
+    buffer = io.BytesIO()
+    b.pattern().save(buffer, "AVIF")
+    return buffer.getvalue()
+
+
+def _pillow(image_format: str) -> bytes:
+    buffer = io.BytesIO()
+    b.pattern().save(buffer, image_format)
+    return buffer.getvalue()
+
+
+UNSUPPORTED = {
+    "empty": (b"", "empty"),
+    "random": (bytes(range(7, 250, 3)) * 10, "unrecognised"),
+    "heic": (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64), "HEIF"),
+    "avif": (None, "HEIF/AVIF"),
+    "pdf": (None, "PDF"),
+    "bmp": (None, "BMP"),
+    "bigtiff": (b"II+\x00\x08\x00\x00\x00" + bytes(32), "BigTIFF"),
+    "text": (b"<html>not an image</html>", "unrecognised"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
+def test_unsupported_input_is_refused(name):
+    data, reason = UNSUPPORTED[name]
+    if data is None:
+        data = _avif() if name == "avif" else _pillow(name.upper())
+    with pytest.raises(ImageError, match=reason):
+        metadata.detect_format(data)
+    assert_refused(data, reason=reason)
+
+
+@pytest.mark.parametrize("image_format", sorted(BUILDERS))
+def test_truncated_images_are_refused(image_format):
+    data = BUILDERS[image_format]()
+    for cut in (len(data) // 3, len(data) // 2, len(data) - 40):
+        assert_refused(data[:cut])
+
+
+# ---------------------------------------------------------------- JPEG
+
+
+def _kept_jpeg_markers(data: bytes) -> list[tuple[int, bytes]]:
+    """The segments of `data` a lossless strip must keep, by the test's own rules."""
+
+    def keep(marker: int, payload: bytes) -> bool:
+        if marker in DECODING_MARKERS:
+            return True
+        if marker == APP0:
+            return payload.startswith(b"JFIF\x00")
+        if marker == APP2:
+            return payload.startswith(b"ICC_PROFILE\x00")
+        if marker == APP14:
+            return payload.startswith(b"Adobe")
+        return False
+
+    return [(marker, payload) for marker, payload in b.jpeg_structure(data).markers if keep(marker, payload)]
+
+
+JPEG_VARIANTS = {
+    "baseline": {},
+    "progressive": {"progressive": True},
+    "cmyk": {"mode": "CMYK"},
+    "grey": {"mode": "L"},
+}
+
+
+@pytest.mark.parametrize("variant", sorted(JPEG_VARIANTS))
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_jpeg_strip_is_lossless_and_keeps_only_orientation(variant, orientation):
+    original = b.jpeg(orientation, **JPEG_VARIANTS[variant])
+    stripped = metadata.strip(original)
+    before, after = b.jpeg_structure(original), b.jpeg_structure(stripped)
+    assert after.scan == before.scan  # SOS to EOI, byte for byte
+    assert after.trailer == b""
+    minimal_exif = [(m, p) for m, p in after.markers if m == APP1]
+    assert [(m, p) for m, p in after.markers if m != APP1] == _kept_jpeg_markers(original)
+    assert len(minimal_exif) == (0 if orientation == 1 else 1)
+    assert exif_of(stripped) == expected_kept_exif(orientation, keep_copyright=False)
+    assert b.metadata_problems(stripped) == []
+    assert b.decoded(stripped).tobytes() == b.decoded(original).tobytes()
+    assert_same_display(original, stripped)
+
+
+def test_jpeg_cmyk_keeps_the_adobe_segment_that_says_how_to_decode_it():
+    original = b.jpeg(mode="CMYK")
+    assert b.jpeg_structure(original).payloads(APP14), "Pillow writes an Adobe segment for CMYK"
+    stripped = metadata.strip(original)
+    assert b.jpeg_structure(stripped).payloads(APP14) == b.jpeg_structure(original).payloads(APP14)
+    assert b.decoded(stripped).mode == "CMYK"
+
+
+def test_jpeg_removes_every_kind_of_metadata():
+    original = b.jpeg_with_everything(orientation=6)
+    assert len(b.metadata_problems(original)) > 5  # the checker sees the planted metadata
+    result = metadata.clean(original)
+    assert set(result.removed) == {
+        "comment", "exif", "gps", "makernote", "mpf", "other", "photoshop", "thumbnail", "trailer", "xmp", "iptc",
+    }  # fmt: skip
+    assert b.metadata_problems(result.data) == []
+    assert exif_of(result.data) == {b.ORIENTATION_TAG: 6}
+    assert result.data.endswith(b"\xff\xd9")  # the MPF secondary image after EOI is gone
+    assert b.jpeg_structure(result.data).scan == b.jpeg_structure(original).scan
+    assert Image.open(io.BytesIO(result.data)).format == "JPEG"
+    assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
+
+
+@pytest.mark.parametrize("icc", [True, False])
+def test_jpeg_icc_profile_is_kept_exactly_when_present(icc):
+    stripped = metadata.strip(b.jpeg(6, icc=icc))
+    assert Image.open(io.BytesIO(stripped)).info.get("icc_profile") == (b.icc_profile() if icc else None)
+
+
+def test_jpeg_multi_segment_icc_profile_is_kept_whole():
+    big_profile = b.icc_profile() + bytes(70_000)
+    big_profile = struct.pack(">I", len(big_profile)) + big_profile[4:]
+    buffer = io.BytesIO()
+    b.pattern().save(buffer, "JPEG", icc_profile=big_profile, exif=b.exif_block(3))
+    stripped = metadata.strip(buffer.getvalue())
+    assert len(b.jpeg_structure(stripped).payloads(APP2)) == 2
+    assert Image.open(io.BytesIO(stripped)).info["icc_profile"] == big_profile
+
+
+def test_jpeg_icc_chunk_that_swallowed_the_next_segment_is_refused():
+    original = b.jpeg(exif=False, comment=False, xmp=False)
+    structure = b.jpeg_structure(original)
+    icc_payload = structure.payloads(APP2)[0]
+    stretched = b.jpeg_segment(APP2, icc_payload + b.jpeg_segment(0xFE, b"comment " + b.SECRET))
+    position = original.index(b"\xff\xe2")
+    rebuilt = original[:position] + stretched + original[position + 2 + 2 + len(icc_payload) :]
+    assert_refused(rebuilt, reason="ICC profile")
+
+
+def test_jpeg_jfif_thumbnail_is_removed_and_the_jfif_header_kept():
+    original = b.jpeg(exif=False, comment=False, xmp=False, icc=False)
+    app0_length = 2 + int.from_bytes(original[4:6], "big")
+    original = original[:2] + b.jfif_with_thumbnail() + original[2 + app0_length :]
+    result = metadata.clean(original)
+    assert result.removed == ("thumbnail",)
+    assert b.jpeg_structure(result.data).payloads(APP0) == [b"JFIF\x00\x01\x02\x01\x00\x48\x00\x48\x00\x00"]
+    assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
+
+
+def test_jpeg_metadata_between_scans_is_removed():
+    original = b.jpeg(progressive=True, exif=False, xmp=False, comment=False)
+    structure = b.jpeg_structure(original)
+    second_scan = original.index(b"\xff\xda", structure.scan_start + 2)
+    dht_before = original.rindex(b"\xff\xc4", 0, second_scan)
+    injected = b.jpeg_segment(0xFE, b"late " + b.SECRET) + b.jpeg_segment(APP1, b.XMP_NAMESPACE + b.XMP_PACKET)
+    original = original[:dht_before] + injected + original[dht_before:]
+    result = metadata.clean(original)
+    assert result.removed == ("comment", "xmp")
+    assert b.metadata_problems(result.data) == []
+    assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_jpeg_keep_copyright_keeps_copyright_and_artist(orientation):
+    original = b.jpeg(orientation)
+    assert exif_of(metadata.strip(original, keep_copyright=True)) == expected_kept_exif(orientation, True)
+    assert exif_of(metadata.strip(original, keep_copyright=False)) == expected_kept_exif(orientation, False)
+
+
+def test_jpeg_without_metadata_comes_back_unchanged():
+    original = b.jpeg(exif=False, comment=False, xmp=False)
+    result = metadata.clean(original)
+    assert result.data == original
+    assert result.removed == ()
+
+
+def test_jpeg_minimal_exif_follows_the_jfif_segment():
+    stripped = metadata.strip(b.jpeg(8))
+    markers = [marker for marker, _ in b.jpeg_structure(stripped).markers]
+    assert markers[:2] == [APP0, APP1]
+
+
+def _sof_offset(data: bytes) -> int:
+    return b.jpeg_structure(data).offset_of(0xC0)
+
+
+def _replace_sof_size(data: bytes, width: int, height: int) -> bytes:
+    position = _sof_offset(data) + 5  # FF C0, length (2), precision (1), then height and width
+    return data[:position] + struct.pack(">HH", height, width) + data[position + 4 :]
+
+
+JPEG_HOSTILE = {
+    "no EOI": lambda data: data[:-2],
+    "absurd dimensions": lambda data: _replace_sof_size(data, 65535, 65535),
+    "zero width": lambda data: _replace_sof_size(data, 0, 24),
+    "segment length past the end": lambda data: data[:2] + b"\xff\xe1\xff\xff" + b"Exif\x00\x00",
+    "segment length below two": lambda data: data[:2] + b"\xfe\x00\x01" + data[2:],
+    "no SOF before SOS": lambda data: data[:2] + data[data.index(b"\xff\xda") :],
+    "unknown marker": lambda data: data[:2] + b"\xff\x4f\x00\x04ab" + data[2:],
+    "hierarchical frame": lambda data: data[: _sof_offset(data) + 1] + b"\xc5" + data[_sof_offset(data) + 2 :],
+    "garbage between segments": lambda data: data[:2] + b"junk" + data[2:],
+    "bad DQT": lambda data: data[:2] + b.jpeg_segment(0xDB, b"\x00" + bytes(10)) + data[2:],
+    "bad DHT": lambda data: data[:2] + b.jpeg_segment(0xC4, b"\x00" + bytes([255] * 16)) + data[2:],
+    "only SOI": lambda data: b"\xff\xd8\xff",
+}
+
+
+@pytest.mark.parametrize("case", sorted(JPEG_HOSTILE))
+def test_jpeg_malformed_structure_is_refused(case):
+    assert_refused(JPEG_HOSTILE[case](b.jpeg(6)))
+
+
+# ---------------------------------------------------------------- hostile EXIF (in a JPEG)
+
+ORIENTATION_ENTRY = (0x0112, 3, 1, struct.pack(">H", 6))
+
+
+def _jpeg_with_exif(tiff_structure: bytes) -> bytes:
+    clean_jpeg = b.jpeg(exif=False, comment=False, xmp=False, icc=False)
+    return b.insert_after_soi(clean_jpeg, b.jpeg_segment(APP1, b"Exif\x00\x00" + tiff_structure))
+
+
+HOSTILE_EXIF = {
+    # IFD0's next pointer (IFD1) points back at IFD0.
+    "IFD loop": b.tiff_header() + b.ifd_bytes([ORIENTATION_ENTRY], next_offset=8),
+    # The Exif pointer points at IFD0 itself.
+    "Exif IFD is IFD0": b.tiff_header() + b.ifd_bytes([ORIENTATION_ENTRY, (0x8769, 4, 1, struct.pack(">I", 8))]),
+    # GPS and Exif pointers share an IFD.
+    "shared sub-IFD": b.tiff_header()
+    + b.ifd_bytes([(0x8769, 4, 1, struct.pack(">I", 38)), (0x8825, 4, 1, struct.pack(">I", 38))])
+    + b.ifd_bytes([]),
+    # 4 billion SHORTs: piexif would build a 4-billion-character struct format.
+    "huge value count": b.tiff_header() + b.ifd_bytes([(0x0102, 3, 0xFFFFFFFF, struct.pack(">I", 26))]),
+    "value past the end": b.tiff_header() + b.ifd_bytes([(0x010F, 2, 100, struct.pack(">I", 20))]),
+    "entry table past the end": b.tiff_header() + struct.pack(">H", 60000) + bytes(24),
+    "IFD offset past the end": b.tiff_header(first_ifd=10_000) + b.ifd_bytes([ORIENTATION_ENTRY]),
+    "IFD offset inside the header": b.tiff_header(first_ifd=2) + b.ifd_bytes([ORIENTATION_ENTRY]),
+    "no TIFF header": b"XX\x00*" + bytes(30),
+    "header cut short": b"MM\x00*\x00",
+    "GPS pointer past the end": b.tiff_header() + b.ifd_bytes([(0x8825, 4, 1, struct.pack(">I", 0x7FFFFFFF))]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_EXIF))
+def test_malformed_exif_is_refused_in_bounded_memory(case):
+    assert_refused(_jpeg_with_exif(HOSTILE_EXIF[case]), reason="EXIF")
+
+
+def test_well_formed_inline_exif_is_accepted():
+    """The hostile cases above differ from this one only in what makes them hostile."""
+    data = _jpeg_with_exif(b.tiff_header() + b.ifd_bytes([ORIENTATION_ENTRY]))
+    assert exif_of(metadata.strip(data)) == {b.ORIENTATION_TAG: 6}
+    assert metadata.read_exif(data) == {"Image": {"Orientation": 6}}
+
+
+# ---------------------------------------------------------------- PNG
+
+PNG_KEPT_CHUNKS = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND", b"iCCP", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"pHYs", b"acTL", b"fcTL", b"fdAT"})
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P"])
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_png_strip_removes_metadata_chunks_and_keeps_image_chunks(mode, orientation):
+    original = b.png(orientation, mode=mode)
+    result = metadata.clean(original)
+    kept = [chunk for chunk in b.png_chunks(original) if chunk[0] in PNG_KEPT_CHUNKS]
+    output = b.png_chunks(result.data)
+    assert [chunk for chunk in output if chunk[0] != b"eXIf"] == kept
+    exif_chunks = [index for index, (name, _) in enumerate(output) if name == b"eXIf"]
+    assert exif_chunks == ([] if orientation == 1 else [1])  # right after IHDR
+    assert exif_of(result.data) == expected_kept_exif(orientation, keep_copyright=False)
+    assert set(result.removed) == {"comment", "exif", "gps", "makernote", "other", "thumbnail", "xmp"}
+    assert b.metadata_problems(result.data) == []
+    assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
+    assert_same_display(original, result.data)
+
+
+@pytest.mark.parametrize("icc", [True, False])
+def test_png_icc_profile_is_kept_exactly_when_present(icc):
+    stripped = metadata.strip(b.png(3, icc=icc))
+    assert Image.open(io.BytesIO(stripped)).info.get("icc_profile") == (b.icc_profile() if icc else None)
+
+
+def test_apng_keeps_every_frame_and_its_timing():
+    original = b.png(6, animated=True)
+    stripped = metadata.strip(original)
+    assert b.frames(stripped) == b.frames(original)
+    assert len(b.frames(stripped)) == 3
+    assert b.metadata_problems(stripped) == []
+
+
+def test_png_keep_copyright():
+    stripped = metadata.strip(b.png(1), keep_copyright=True)
+    assert exif_of(stripped) == expected_kept_exif(1, keep_copyright=True)
+
+
+def test_png_text_bomb_is_dropped_without_being_inflated():
+    bomb = zlib.compress(bytes(200 * 1024 * 1024), 9)  # 200 MB of zeros in about 200 KB
+    original = b.png_insert_before_iend(b.png(exif=False, text=False), b.png_chunk(b"zTXt", b"Comment\x00\x00" + bomb))
+    with bounded_memory(limit=len(original) * 4 + HOSTILE_MEMORY_LIMIT):
+        result = metadata.clean(original)
+    assert result.removed == ("comment",)
+    assert len(result.data) < 10_000
+
+
+def _png_with_ihdr(width: int, height: int) -> bytes:
+    original = b.png(exif=False, text=False, icc=False)
+    ihdr = struct.pack(">II", width, height) + original[24:29]
+    return original[:8] + b.png_chunk(b"IHDR", ihdr) + original[33:]
+
+
+PNG_HOSTILE = {
+    "absurd dimensions": lambda data: _png_with_ihdr(100_000, 100_000),
+    "zero width": lambda data: _png_with_ihdr(0, 10),
+    "bad CRC": lambda data: data[:29] + bytes([data[29] ^ 1]) + data[30:],
+    "chunk length past the end": lambda data: data[:33] + struct.pack(">I", 0x7FFFFFF0) + data[37:],
+    "no IEND": lambda data: data[:-12],
+    "no IDAT": lambda data: data[:33] + data[-12:],
+    "unknown critical chunk": lambda data: data[:33] + b.png_chunk(b"CgBI", b"\x00" * 4) + data[33:],
+    "invalid chunk type": lambda data: data[:33] + b.png_chunk(b"t3Xt", b"x") + data[33:],
+    "not IHDR first": lambda data: data[:8] + b.png_chunk(b"tEXt", b"a\x00b") + data[8:],
+}
+
+
+@pytest.mark.parametrize("case", sorted(PNG_HOSTILE))
+def test_png_malformed_structure_is_refused(case):
+    assert_refused(PNG_HOSTILE[case](b.png(6)))
+
+
+# ---------------------------------------------------------------- WebP
+
+VP8X_ICC, VP8X_ALPHA, VP8X_EXIF, VP8X_XMP, VP8X_ANIMATION = 0x20, 0x10, 0x08, 0x04, 0x02
+WEBP_VARIANTS = {
+    "lossy": {},
+    "lossless-alpha": {"lossless": True, "mode": "RGBA"},
+    "animated": {"animated": True},
+}
+
+
+@pytest.mark.parametrize("variant", sorted(WEBP_VARIANTS))
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_webp_strip_removes_exif_and_xmp_chunks(variant, orientation):
+    original = b.webp(orientation, **WEBP_VARIANTS[variant])
+    result = metadata.clean(original)
+    before, after = b.riff_chunks(original), b.riff_chunks(result.data)
+    image_chunks = [chunk for chunk in before if chunk[0] in (b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L")]
+    assert [chunk for chunk in after if chunk[0] not in (b"VP8X", b"EXIF")] == image_chunks
+    assert after[0][0] == b"VP8X"
+    flags = after[0][1][0]
+    assert flags & (VP8X_ICC | VP8X_ALPHA | VP8X_ANIMATION) == before[0][1][0] & (VP8X_ICC | VP8X_ALPHA | VP8X_ANIMATION)
+    assert not flags & VP8X_XMP
+    assert bool(flags & VP8X_EXIF) == (orientation != 1) == any(name == b"EXIF" for name, _ in after)
+    assert after[0][1][4:] == before[0][1][4:]  # canvas size
+    assert int.from_bytes(result.data[4:8], "little") == len(result.data) - 8
+    assert set(result.removed) == {"exif", "gps", "makernote", "thumbnail", "xmp"}
+    assert exif_of(result.data) == expected_kept_exif(orientation, keep_copyright=False)
+    assert b.metadata_problems(result.data) == []
+    assert b.frames(result.data) == b.frames(original)
+    assert_same_display(original, result.data)
+
+
+@pytest.mark.parametrize("icc", [True, False])
+def test_webp_icc_profile_is_kept_exactly_when_present(icc):
+    stripped = metadata.strip(b.webp(6, icc=icc))
+    assert Image.open(io.BytesIO(stripped)).info.get("icc_profile") == (b.icc_profile() if icc else None)
+    assert bool(b.riff_chunks(stripped)[0][1][0] & VP8X_ICC) == icc
+
+
+def test_webp_keep_copyright():
+    stripped = metadata.strip(b.webp(5), keep_copyright=True)
+    assert exif_of(stripped) == expected_kept_exif(5, keep_copyright=True)
+
+
+@pytest.mark.parametrize("lossless", [False, True])
+def test_webp_without_metadata_comes_back_unchanged(lossless):
+    original = b.webp_simple(lossless)
+    assert metadata.clean(original) == (original, "webp", "image/webp", ())
+
+
+@pytest.mark.parametrize("lossless", [False, True])
+def test_simple_webp_with_a_stray_exif_chunk_becomes_extended_to_keep_orientation(lossless):
+    simple = b.webp_simple(lossless)
+    original = b.riff_file([*(b.riff_chunk(*chunk) for chunk in b.riff_chunks(simple)), b.riff_chunk(b"EXIF", b.tiff_structure(b.exif_block(6)))])
+    stripped = metadata.strip(original)
+    chunks = b.riff_chunks(stripped)
+    assert [name for name, _ in chunks] == [b"VP8X", b.riff_chunks(simple)[0][0], b"EXIF"]
+    width, height = Image.open(io.BytesIO(simple)).size
+    assert chunks[0][1][4:] == (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    assert exif_of(stripped) == {b.ORIENTATION_TAG: 6}
+    assert b.decoded(stripped).tobytes() == b.decoded(simple).tobytes()
+
+
+def _webp_with_canvas(width: int, height: int) -> bytes:
+    chunks = b.riff_chunks(b.webp(6))
+    vp8x = chunks[0][1][:4] + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    return b.riff_file([b.riff_chunk(b"VP8X", vp8x), *(b.riff_chunk(*chunk) for chunk in chunks[1:])])
+
+
+def _webp_with_frame_chunk(name: bytes) -> bytes:
+    chunks = b.riff_chunks(b.webp(animated=True))
+    rebuilt = [b.riff_chunk(n, p + (b.riff_chunk(name, b"x" * 8) if n == b"ANMF" else b"")) for n, p in chunks]
+    return b.riff_file(rebuilt)
+
+
+WEBP_HOSTILE = {
+    "absurd canvas": lambda data: _webp_with_canvas(1 << 24, 1 << 24),
+    "RIFF size past the end": lambda data: data[:4] + struct.pack("<I", len(data) + 100) + data[8:],
+    "odd RIFF size": lambda data: data[:4] + struct.pack("<I", len(data) - 9) + data[8:] + b"",
+    "chunk size past the end": lambda data: data[:16] + struct.pack("<I", 0xFFFFFF00) + data[20:],
+    "no image chunk": lambda data: b.riff_file([b.riff_chunk(*chunk) for chunk in b.riff_chunks(data) if chunk[0] not in (b"VP8 ", b"ALPH")]),
+    "unknown chunk inside a frame": lambda data: _webp_with_frame_chunk(b"XMP "),
+    "first chunk not an image header": lambda data: b.riff_file([b.riff_chunk(b"EXIF", b"x"), *(b.riff_chunk(*c) for c in b.riff_chunks(data))]),
+    "broken VP8 header": lambda data: b.riff_file([b.riff_chunk(b"VP8 ", b"\x00" * 12)]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WEBP_HOSTILE))
+def test_webp_malformed_structure_is_refused(case):
+    assert_refused(WEBP_HOSTILE[case](b.webp(6)))
+
+
+# ---------------------------------------------------------------- GIF
+
+
+@pytest.mark.parametrize("animated", [False, True])
+def test_gif_strip_removes_comment_and_extensions_and_keeps_frames(animated):
+    original = b.gif(animated=animated)
+    result = metadata.clean(original)
+    assert set(result.removed) == {"comment", "photoshop", "trailer", "xmp"}
+    assert b.metadata_problems(result.data) == []
+    assert b.frames(result.data) == b.frames(original)
+    if animated:
+        image = Image.open(io.BytesIO(result.data))
+        assert image.n_frames == 3 and image.info["loop"] == 0
+        assert [f[1]["duration"] for f in b.frames(result.data)] == [100, 200, 300]
+        assert [f[1]["disposal"] for f in b.frames(result.data)] == [1, 2, 1]
+    # Only extension blocks and the trailer went: the image blocks are the input's bytes.
+    without_extensions = b.gif(animated=animated, comment=False, extensions=False)
+    assert result.data[6:] == without_extensions[6:]  # Pillow writes GIF87a when it has no extension
+
+
+def test_gif_unknown_extension_label_is_dropped():
+    original = b.gif(extensions=False, comment=False)
+    injected = original[:-1] + b"\x21\x77" + b.gif_sub_blocks(b.SECRET) + b"\x3b"
+    result = metadata.clean(injected)
+    assert result.removed == ("other",)
+    assert result.data == original
+
+
+GIF_HOSTILE = {
+    "absurd screen": lambda data: data[:6] + struct.pack("<HH", 65535, 65535) + data[10:],
+    "sub-block past the end": lambda data: data[:-1] + b"\x21\xfe\xff" + b"short",
+    "no trailer": lambda data: data[: data.rindex(b"\x3b")],
+    "unknown block": lambda data: data[:-1] + b"\x99\x3b",
+    "no image": lambda data: data[: 13 + 3 * 256] + b"\x3b",
+    "bad graphic control": lambda data: data[:-1] + b"\x21\xf9\x02ab\x00" + b"\x3b",
+}
+
+
+@pytest.mark.parametrize("case", sorted(GIF_HOSTILE))
+def test_gif_malformed_structure_is_refused(case):
+    original = b.gif(comment=False, extensions=False)
+    assert original[10] & 0x80 and original[10] & 0x07 == 7, "the builder's GIF has a 256-colour global table"
+    assert_refused(GIF_HOSTILE[case](original))
+
+
+# ---------------------------------------------------------------- TIFF
+
+TIFF_MODES = ["RGB", "RGBA", "L", "CMYK", "1", "P", "I;16", "F"]
+
+
+@pytest.mark.parametrize("orientation", ORIENTATIONS)
+def test_tiff_strip_removes_metadata_and_applies_orientation_to_the_pixels(orientation):
+    original = b.tiff(orientation)
+    result = metadata.clean(original)
+    assert set(result.removed) == {"comment", "exif", "gps", "iptc", "makernote", "photoshop", "xmp"}
+    assert b.metadata_problems(result.data) == []
+    assert b.ORIENTATION_TAG not in exif_of(result.data)
+    assert Image.open(io.BytesIO(result.data)).info.get("icc_profile") == b.icc_profile()
+    assert_same_display(original, result.data)
+
+
+@pytest.mark.parametrize("mode", TIFF_MODES)
+def test_tiff_resave_is_lossless_for_each_mode(mode):
+    original = b.tiff(6, mode=mode, exif=False, icc=False)
+    stripped = metadata.strip(original)
+    before, after = b.decoded(original), b.decoded(stripped)
+    assert (after.mode, after.size) == (before.mode, before.size)
+    assert after.tobytes() == before.tobytes()
+    assert b.metadata_problems(stripped) == []
+
+
+@pytest.mark.parametrize("compression", ["tiff_lzw", "tiff_adobe_deflate", "packbits", "jpeg"])
+def test_tiff_compression_is_kept_when_lossless(compression):
+    original = b.tiff(3, compression=compression, icc=False)
+    stripped = metadata.strip(original)
+    expected = "tiff_adobe_deflate" if compression == "jpeg" else compression
+    assert Image.open(io.BytesIO(stripped)).info["compression"] == expected
+    assert b.decoded(stripped).tobytes() == b.decoded(original).tobytes()
+    assert b.metadata_problems(stripped) == []
+
+
+def test_tiff_keeps_every_page_and_drops_reduced_resolution_previews():
+    original = b.tiff(6, pages=3, reduced_page=True)
+    assert Image.open(io.BytesIO(original)).n_frames == 4
+    result = metadata.clean(original)
+    assert "thumbnail" in result.removed
+    assert len(b.frames(result.data)) == 3
+    assert b.frames(result.data) == b.frames(original)[:3]
+    assert b.metadata_problems(result.data) == []
+
+
+@pytest.mark.parametrize("keep_copyright", [False, True])
+def test_tiff_keep_copyright(keep_copyright):
+    stripped = metadata.strip(b.tiff(6), keep_copyright=keep_copyright)
+    tags = exif_of(stripped)
+    assert {tag: tags[tag] for tag in (b.COPYRIGHT_TAG, b.ARTIST_TAG) if tag in tags} == {
+        tag: value for tag, value in expected_kept_exif(None, keep_copyright).items()
+    }
+
+
+def _tiff_ifd0(data: bytes) -> int:
+    return struct.unpack_from("<I", data, 4)[0]
+
+
+def _tiff_set_entry(data: bytes, tag: int, value: int) -> bytes:
+    """Sets the 4-byte value of an IFD0 entry in a little-endian TIFF."""
+    ifd = _tiff_ifd0(data)
+    count = struct.unpack_from("<H", data, ifd)[0]
+    for index in range(count):
+        position = ifd + 2 + 12 * index
+        if struct.unpack_from("<H", data, position)[0] == tag:
+            out = bytearray(data)
+            struct.pack_into("<HI", out, position + 2, 4, 1)
+            struct.pack_into("<I", out, position + 8, value)
+            return bytes(out)
+    raise AssertionError(f"no tag {tag}")
+
+
+def _tiff_loop(data: bytes) -> bytes:
+    ifd = _tiff_ifd0(data)
+    count = struct.unpack_from("<H", data, ifd)[0]
+    out = bytearray(data)
+    struct.pack_into("<I", out, ifd + 2 + 12 * count, ifd)
+    return bytes(out)
+
+
+TIFF_HOSTILE = {
+    "page chain loop": _tiff_loop,
+    "absurd dimensions": lambda data: _tiff_set_entry(_tiff_set_entry(data, 256, 100_000), 257, 100_000),
+    "too many pixels to decode": lambda data: _tiff_set_entry(_tiff_set_entry(data, 256, 8000), 257, 8000),
+    "strip past the end": lambda data: _tiff_set_entry(data, 273, len(data) + 10),
+    "no width": lambda data: _tiff_set_entry(data, 256, 0),
+    "IFD0 past the end": lambda data: data[:4] + struct.pack("<I", len(data) + 8) + data[8:],
+    "Exif IFD past the end": lambda data: _tiff_set_entry(data, 0x8769, len(data) + 100),
+}
+
+
+def test_tiff_corrupt_compressed_strip_is_refused():
+    original = b.tiff(6, compression="tiff_lzw", icc=False)
+    with Image.open(io.BytesIO(original)) as image:
+        offset, size = image.tag_v2[273][0], image.tag_v2[279][0]
+    corrupt = original[:offset] + b"\xff" * size + original[offset + size :]
+    with pytest.raises(ImageError, match="Pillow cannot decode"):
+        metadata.strip(corrupt)
+
+
+@pytest.mark.parametrize("case", sorted(TIFF_HOSTILE))
+def test_tiff_malformed_structure_is_refused(case):
+    original = b.tiff(6, icc=False)
+    assert original[:2] == b"II"
+    hostile = TIFF_HOSTILE[case](original)
+    with bounded_memory():
+        with pytest.raises(ImageError):
+            metadata.strip(hostile)
+
+
+# ---------------------------------------------------------------- idempotence
+
+IDEMPOTENCE_CASES = {
+    "jpeg": lambda: b.jpeg(6),
+    "jpeg-everything": lambda: b.jpeg_with_everything(),
+    "jpeg-cmyk": lambda: b.jpeg(5, mode="CMYK"),
+    "png": lambda: b.png(7),
+    "apng": lambda: b.png(2, animated=True),
+    "webp": lambda: b.webp(8),
+    "webp-animated": lambda: b.webp(6, animated=True),
+    "webp-simple": lambda: b.webp_simple(),
+    "gif": lambda: b.gif(animated=True),
+    "tiff": lambda: b.tiff(6),
+    "tiff-pages": lambda: b.tiff(3, pages=2, reduced_page=True, compression="tiff_lzw"),
+}
+
+
+@pytest.mark.parametrize("keep_copyright", [False, True])
+@pytest.mark.parametrize("case", sorted(IDEMPOTENCE_CASES))
+def test_strip_is_idempotent_and_the_second_pass_removes_nothing(case, keep_copyright):
+    once = metadata.strip(IDEMPOTENCE_CASES[case](), keep_copyright=keep_copyright)
+    again = metadata.clean(once, keep_copyright=keep_copyright)
+    assert again.data == once
+    assert again.removed == ()
+
+
+# ---------------------------------------------------------------- read_exif
+
+
+def _expected_degrees(parts, negative: bool) -> float:
+    value = sum(numerator / denominator / 60**index for index, (numerator, denominator) in enumerate(parts))
+    return -value if negative else value
+
+
+def test_read_exif_groups_names_and_types():
+    data = b.jpeg(6)
+    exif = metadata.read_exif(data)
+    json.dumps(exif, allow_nan=False)
+    assert sorted(exif) == ["Exif", "GPS", "Image", "Interop"]
+    image, details, gps = exif["Image"], exif["Exif"], exif["GPS"]
+    assert image["Make"] == "Camera " + b.SECRET.decode()  # ASCII without its trailing NUL
+    assert image["Orientation"] == 6
+    assert image["XResolution"] == 300.0
+    assert image["Copyright"] == b.OWNER_COPYRIGHT.decode()
+    assert details["ExposureTime"] == 1 / 250
+    assert details["ExposureBiasValue"] == -1 / 3  # SRATIONAL
+    assert details["SubjectDistance"] is None  # zero denominator
+    assert details["ISOSpeedRatings"] == 400
+    assert details["ExifVersion"] == "0232"
+    assert details["UserComment"] == "comment " + b.SECRET.decode()  # without "ASCII\0\0\0"
+    assert details["ComponentsConfiguration"] == [1, 2, 3, 0]
+    assert details["SceneType"] == 1
+    assert "MakerNote" not in details
+    assert gps["GPSVersionID"] == [2, 2, 0, 0]
+    assert gps["GPSLatitudeRef"] == "S"
+    assert gps["GPSLatitude"] == [n / d for n, d in b.GPS_LATITUDE]
+    assert gps["GPSProcessingMethod"] == "GPS " + b.SECRET.decode()
+    assert gps["latitude"] == pytest.approx(_expected_degrees(b.GPS_LATITUDE, negative=True))
+    assert gps["longitude"] == pytest.approx(_expected_degrees(b.GPS_LONGITUDE, negative=True))
+    assert exif["Interop"] == {"InteroperabilityIndex": "R98"}
+    for group in exif.values():
+        assert not any(isinstance(value, bytes) for value in group.values())
+        assert "JPEGInterchangeFormat" not in group and "thumbnail" not in group
+
+
+def test_read_exif_matches_piexif_for_the_plain_values():
+    """Cross-check against piexif.load on a well-formed block (piexif is safe on trusted input)."""
+    data = b.jpeg(3)
+    expected = piexif.load(data)
+    exif = metadata.read_exif(data)
+    pointers = {piexif.ImageIFD.ExifTag, piexif.ImageIFD.GPSTag, piexif.ExifIFD.InteroperabilityTag}
+    for group, ifd in (("Image", "0th"), ("Exif", "Exif"), ("GPS", "GPS")):
+        for tag, value in expected[ifd].items():
+            name = piexif.TAGS[group][tag]["name"]
+            if tag in pointers:
+                assert name not in exif[group], f"{name} is an offset, not a value"
+            elif isinstance(value, int):
+                assert exif[group][name] == value, name
+            elif isinstance(value, bytes) and piexif.TAGS[group][tag]["type"] == 2:
+                assert exif[group][name] == value.decode(), name
+
+
+@pytest.mark.parametrize("builder", [lambda: b.png(6), lambda: b.webp(6)])
+def test_read_exif_is_the_same_whatever_the_container(builder):
+    assert metadata.read_exif(builder()) == metadata.read_exif(b.jpeg(6))
+
+
+def test_read_exif_of_a_tiff_reports_its_ifd0():
+    exif = metadata.read_exif(b.tiff(6))
+    assert exif["Image"]["ImageWidth"] == 40 and exif["Image"]["Make"] == "Camera " + b.SECRET.decode()
+    assert "XMLPacket" not in exif["Image"]  # XMP is not EXIF
+    assert exif["GPS"]["latitude"] == pytest.approx(_expected_degrees(b.GPS_LATITUDE, negative=True))
+    json.dumps(exif, allow_nan=False)
+
+
+def test_read_exif_unicode_user_comment_and_windows_xp_tags():
+    comment = "Grüße " + b.SECRET.decode()
+    exif = piexif.dump(
+        {
+            "0th": {piexif.ImageIFD.XPTitle: tuple(("Titel " + b.SECRET.decode()).encode("utf-16-le"))},
+            "Exif": {piexif.ExifIFD.UserComment: b"UNICODE\x00" + comment.encode("utf-16-be")},
+        }
+    )
+    buffer = io.BytesIO()
+    b.pattern().save(buffer, "JPEG", exif=exif)
+    result = metadata.read_exif(buffer.getvalue())
+    assert result["Exif"]["UserComment"] == comment
+    assert result["Image"]["XPTitle"] == "Titel " + b.SECRET.decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(lambda: b.jpeg(exif=False), id="jpeg-xmp-only"),
+        pytest.param(lambda: b.png(exif=False), id="png-text-only"),
+        pytest.param(lambda: b.webp(exif=False), id="webp-xmp-only"),
+        pytest.param(lambda: b.gif(), id="gif"),
+    ],
+)
+def test_read_exif_without_exif_is_empty(data):
+    assert metadata.read_exif(data()) == {}
+
+
+def test_read_exif_omits_gps_decimal_degrees_without_a_hemisphere():
+    exif = piexif.dump({"GPS": {piexif.GPSIFD.GPSLatitude: b.GPS_LATITUDE, piexif.GPSIFD.GPSLongitude: b.GPS_LONGITUDE}})
+    buffer = io.BytesIO()
+    b.pattern().save(buffer, "JPEG", exif=exif)
+    gps = metadata.read_exif(buffer.getvalue())["GPS"]
+    assert "latitude" not in gps and "longitude" not in gps
+    assert gps["GPSLatitude"][0] == 52.0
+
+
+def test_read_exif_non_finite_floats_become_null():
+    entries = [(0x0102, 11, 1, struct.pack(">f", math.inf)), ORIENTATION_ENTRY]  # BitsPerSample as FLOAT
+    data = _jpeg_with_exif(b.tiff_header() + b.ifd_bytes(sorted(entries)))
+    exif = metadata.read_exif(data)
+    assert exif["Image"]["BitsPerSample"] is None
+    json.dumps(exif, allow_nan=False)
