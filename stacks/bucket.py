@@ -1,8 +1,10 @@
 """The private image bucket: the one resource that holds user data, so it outlives its stack."""
 
-from troposphere import Template
+from awacs.aws import Statement
+from troposphere import GetAtt, Ref, Template
 from troposphere.s3 import (
     Bucket,
+    BucketPolicy,
     BucketEncryption,
     OwnershipControls,
     OwnershipControlsRule,
@@ -12,6 +14,7 @@ from troposphere.s3 import (
     VersioningConfiguration,
 )
 
+from stacks import policies
 from stacks.common import checkov_skips
 
 
@@ -51,5 +54,16 @@ def add_private_bucket(template: Template) -> Bucket:
                     "be enabled on the distribution when wanted.",
                 ),
             ),
+        )
+    )
+
+
+def add_bucket_policy(template: Template, bucket: Bucket, *read_statements: Statement) -> BucketPolicy:
+    """TLS-only access, plus the read access the origin mode grants."""
+    return template.add_resource(
+        BucketPolicy(
+            "ImageBucketPolicy",
+            Bucket=Ref(bucket),
+            PolicyDocument=policies.bucket_policy(GetAtt(bucket, "Arn"), *read_statements),
         )
     )

@@ -78,6 +78,29 @@ def transform_policy(log_group_arn: object) -> PolicyDocument:
     )
 
 
+def function_url_transform_policy(log_group_arn: object, bucket_arn: object) -> PolicyDocument:
+    return PolicyDocument(
+        Version=VERSION,
+        Statement=[
+            Statement(
+                # The function's own log group (created by the stack, so no CreateLogGroup).
+                Sid="WriteOwnLogs",
+                Effect=Allow,
+                Action=[logs.CreateLogStream, logs.PutLogEvents],
+                Resource=[log_group_arn],
+            ),
+            Statement(
+                # Behind a function URL there is no presigned URL: the function reads originals itself,
+                # from this bucket only, and never lists or writes.
+                Sid="ReadOriginals",
+                Effect=Allow,
+                Action=[s3.GetObject],
+                Resource=[objects_of(bucket_arn)],
+            ),
+        ],
+    )
+
+
 def edge_signer_policy(target_region: object) -> PolicyDocument:
     edge_log_groups = [
         # Lambda@Edge writes to `/aws/lambda/us-east-1.<function>` in whichever region served the request,
@@ -136,30 +159,33 @@ def edge_signer_policy(target_region: object) -> PolicyDocument:
     )
 
 
-def bucket_policy(bucket_arn: object, supporting_access_point_arn: object) -> PolicyDocument:
-    return PolicyDocument(
-        Version=VERSION,
-        Statement=[
-            Statement(
-                # Refuse plain HTTP for every caller and every S3 action; a Deny cannot grant anything,
-                # and naming the service's whole action set is the documented way to say "all requests".
-                Sid="DenyInsecureTransport",
-                Effect=Deny,
-                Principal=Principal("*"),
-                Action=[s3.Action("*")],
-                Resource=[bucket_arn, objects_of(bucket_arn)],
-                Condition=Condition(Bool("aws:SecureTransport", "false")),
-            ),
-            Statement(
-                # Reads are decided by the supporting access point's policy; the bucket only delegates to it.
-                Sid="DelegateReadsToSupportingAccessPoint",
-                Effect=Allow,
-                Principal=Principal("AWS", [account_root_arn()]),
-                Action=[s3.GetObject],
-                Resource=[objects_of(bucket_arn)],
-                Condition=Condition(ArnEquals("s3:DataAccessPointArn", supporting_access_point_arn)),
-            ),
-        ],
+def deny_insecure_transport(bucket_arn: object) -> Statement:
+    return Statement(
+        # Refuse plain HTTP for every caller and every S3 action; a Deny cannot grant anything,
+        # and naming the service's whole action set is the documented way to say "all requests".
+        Sid="DenyInsecureTransport",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[s3.Action("*")],
+        Resource=[bucket_arn, objects_of(bucket_arn)],
+        Condition=Condition(Bool("aws:SecureTransport", "false")),
+    )
+
+
+def bucket_policy(bucket_arn: object, *statements: Statement) -> PolicyDocument:
+    """TLS only, plus whatever read access the origin mode needs."""
+    return PolicyDocument(Version=VERSION, Statement=[deny_insecure_transport(bucket_arn), *statements])
+
+
+def delegate_reads_to_access_point(bucket_arn: object, access_point_arn: object) -> Statement:
+    return Statement(
+        # Reads are decided by the supporting access point's policy; the bucket only delegates to it.
+        Sid="DelegateReadsToSupportingAccessPoint",
+        Effect=Allow,
+        Principal=Principal("AWS", [account_root_arn()]),
+        Action=[s3.GetObject],
+        Resource=[objects_of(bucket_arn)],
+        Condition=Condition(ArnEquals("s3:DataAccessPointArn", access_point_arn)),
     )
 
 
