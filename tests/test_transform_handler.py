@@ -490,8 +490,9 @@ def test_the_exif_json_path_logs_no_exif_values(load, origin, aws):
     invoke(handler, fx.get_event(origin, "log.jpg", query="showExif=true"))
     (line,) = _log_lines(log_stream)
     assert line["response"] == "exif-json"
-    assert SECRET not in log_stream.getvalue()
-    assert "48" not in json.dumps({k: v for k, v in line.items() if k not in ("timestamp", "duration_ms")})
+    raw = log_stream.getvalue()
+    for exif_word in (SECRET, "GPS", "latitude", "TestCam", "2024:01:02"):
+        assert exif_word not in raw
 
 
 def test_an_error_is_logged_once_with_its_status(load, origin, aws):
