@@ -74,6 +74,16 @@ def transform_policy(log_group_arn: object) -> PolicyDocument:
                 Action=[s3_object_lambda.WriteGetObjectResponse],
                 Resource=[object_lambda_access_point_arn()],
             ),
+            Statement(
+                # A HEAD event's presigned URL allows HeadObject only, yet HEAD must report the stripped
+                # Content-Length, which needs the bytes. After the caller's own HEAD has succeeded, the
+                # function reads the object itself, through the supporting access point only, pinned
+                # with If-Match to the ETag the caller was shown. GET never uses this.
+                Sid="ReadOriginalsToAnswerHead",
+                Effect=Allow,
+                Action=[s3.GetObject],
+                Resource=[supporting_access_point_objects_arn()],
+            ),
         ],
     )
 

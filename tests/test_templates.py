@@ -296,7 +296,15 @@ def test_transform_has_a_log_group_with_retention(storage):
 def test_transform_role_writes_its_logs_and_answers_object_lambda_only(storage):
     (policy,) = storage["Resources"]["TransformRole"]["Properties"]["Policies"]
     actions = sorted(a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"])
-    assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "s3-object-lambda:WriteGetObjectResponse"]
+    assert actions == [
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "s3-object-lambda:WriteGetObjectResponse",
+        "s3:GetObject",
+    ]
+    head_read = statement(policy["PolicyDocument"], "ReadOriginalsToAnswerHead")
+    (resource,) = head_read["Resource"]
+    assert resource["Fn::Sub"][0].endswith(":accesspoint/${Prefix}-ap/object/*"), "reads only via the access point"
     answer = statement(policy["PolicyDocument"], "AnswerObjectLambdaRequests")
     (resource,) = answer["Resource"]
     assert "s3-object-lambda:${Region}" in resource["Fn::Sub"][0]
