@@ -518,12 +518,29 @@ def frames(data: bytes) -> list[tuple[bytes, dict]]:
     return result
 
 
+def _without_tiff_pixel_data(data: bytes) -> bytes:
+    """A TIFF with its strips zeroed: a damaged file may point its strips at any bytes,
+    which then are its pixels, re-saved as such."""
+    out = bytearray(data)
+    try:
+        image = Image.open(io.BytesIO(data))
+        for index in range(getattr(image, "n_frames", 1)):
+            image.seek(index)
+            for offsets, counts in ((273, 279), (324, 325)):
+                for offset, count in zip(image.tag_v2.get(offsets, ()), image.tag_v2.get(counts, ())):
+                    out[offset : offset + count] = bytes(len(out[offset : offset + count]))
+    except Exception:  # noqa: BLE001 - then every byte is scanned
+        return data
+    return bytes(out)
+
+
 def metadata_problems(data: bytes, *, allowed_exif: frozenset[int] = KEPT_EXIF_TAGS) -> list[str]:
     """What in `data` still looks like metadata, found by byte scans and by Pillow."""
     problems = []
-    if SECRET in data:
+    scanned = _without_tiff_pixel_data(data) if data[:4] in (b"II*\x00", b"MM\x00*") else data
+    if SECRET in scanned:
         problems.append("a planted SECRET is still in the bytes")
-    problems += [f"marker {marker!r} is still in the bytes" for marker in TEXT_MARKERS if marker in data]
+    problems += [f"marker {marker!r} is still in the bytes" for marker in TEXT_MARKERS if marker in scanned]
     if data[:8] == PNG_SIGNATURE:
         problems += [f"PNG chunk {name!r}" for name, _ in png_chunks(data) if name in PNG_METADATA_CHUNKS]
     if data[:4] == b"RIFF":

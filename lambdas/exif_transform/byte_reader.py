@@ -50,6 +50,10 @@ class ByteReader:
         self.pos += size
         return memoryview(self._data)[start : self.pos]
 
+    def view(self, start: int, end: int) -> memoryview:
+        """Bytes already read, as a view."""
+        return memoryview(self._data)[start:end]
+
     def skip(self, size: int, what: str) -> None:
         self.need(size, what)
         self.pos += size

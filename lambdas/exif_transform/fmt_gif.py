@@ -9,10 +9,11 @@ Byte layout (GIF89a specification):
                 table, LZW minimum code size (1), data sub-blocks ... 00
     trailer     3B
 
-Blocks are walked rather than decoded and re-encoded: Pillow's GIF writer would
+Blocks are copied rather than decoded and re-encoded: Pillow's GIF writer would
 re-quantise frames whose combined colours exceed 256 and merge or crop frames, while
 copying the image blocks keeps every frame, its timing, disposal and the loop count
-exactly. Extensions are dispatched through one table keyed by label (application
+exactly. Each frame's data is still run through Pillow's LZW decoder (into a scratch
+buffer) to check that the data ends where the image does. Extensions are dispatched through one table keyed by label (application
 extensions by their identifier); what decoding needs is kept, everything else goes.
 """
 
@@ -21,11 +22,13 @@ from __future__ import annotations
 from typing import Callable
 
 import metadata_kinds as kinds
+from PIL import Image
+
 from byte_reader import ByteReader
 from byte_spans import SpanWriter
 from icc_profile import check_icc_profile
 from image_error import ImageError
-from image_limits import MAX_PIXELS
+from image_limits import MAX_DECODED_PIXELS, MAX_GIF_DECODED_PIXELS, MAX_PIXELS
 from metadata_kinds import Stripped
 
 FMT = "GIF"
@@ -35,6 +38,10 @@ IMAGE_DESCRIPTOR_SIZE = 9  # after the 2C separator
 EXTENSION, IMAGE, TRAILER = 0x21, 0x2C, 0x3B
 GRAPHIC_CONTROL, COMMENT, PLAIN_TEXT, APPLICATION = 0xF9, 0xFE, 0x01, 0xFF
 COLOUR_TABLE_FLAG = 0x80
+INTERLACE_FLAG = 0x40
+MIN_CODE_SIZE, MAX_CODE_SIZE = 2, 8
+# An encoder may put the end-of-information code (up to 12 bits) in a sub-block of its own.
+MAX_DATA_AFTER_END = 3
 GRAPHIC_CONTROL_SIZE = 4
 PLAIN_TEXT_HEADER_SIZE = 12
 APPLICATION_ID_SIZE = 11  # 8-byte identifier and 3-byte authentication code
@@ -82,6 +89,7 @@ class _Walk:
     def __init__(self) -> None:
         self.removed: set[str] = set()
         self.images = 0
+        self.decoded_pixels = 0
 
 
 KEEP, DROP = True, False
@@ -141,12 +149,47 @@ EXTENSION_HANDLERS: dict[int, Callable[[_Walk, ByteReader, int], bool]] = {
 def _image(walk: _Walk, reader: ByteReader, offset: int) -> None:
     left, top, width, height = (reader.u16le("image position and size") for _ in range(4))
     flags = reader.u8("image descriptor flags")
-    if width * height > MAX_PIXELS:
-        raise ImageError(f"{FMT}: image at offset {offset} declares {width}x{height} pixels, over the limit of {MAX_PIXELS}")
+    if not 0 < width * height <= MAX_DECODED_PIXELS:
+        raise ImageError(f"{FMT}: image at offset {offset} declares {width}x{height} pixels")
+    walk.decoded_pixels += width * height
+    if walk.decoded_pixels > MAX_GIF_DECODED_PIXELS:
+        raise ImageError(f"{FMT}: the frames hold more than {MAX_GIF_DECODED_PIXELS} pixels")
     reader.skip(_colour_table_size(flags), f"local colour table of the image at offset {offset}")
-    reader.u8(f"LZW minimum code size of the image at offset {offset}")
-    _skip_sub_blocks(reader, f"the image at offset {offset}")
+    code_size = reader.u8(f"LZW minimum code size of the image at offset {offset}")
+    if not MIN_CODE_SIZE <= code_size <= MAX_CODE_SIZE:
+        raise ImageError(f"{FMT}: image at offset {offset} has an LZW minimum code size of {code_size}")
+    _check_image_data(reader, offset, (width, height), code_size, bool(flags & INTERLACE_FLAG))
     walk.images += 1
+
+
+def _check_image_data(reader: ByteReader, offset: int, size: tuple[int, int], code_size: int, interlaced: bool) -> None:
+    """Reads the image's data sub-blocks, decoding them to find where the image ends.
+
+    A damaged size byte can make the sub-block chain run on through the blocks that
+    follow (a comment, an XMP extension) and still look well-formed. The LZW stream
+    ends with the image's last pixel, so sub-blocks left over after that end are not
+    image data and the file is refused. Pillow's C decoder does the decoding.
+    """
+    decoder = Image._getdecoder("P", "gif", (code_size, interlaced))
+    decoder.setimage(Image.core.new("P", size), (0, 0, *size))
+    pending: bytes | None = b""  # data the decoder has not consumed yet; None once it has ended
+    left_over = 0
+    while True:
+        start = reader.pos
+        length = reader.u8(f"sub-block size in the image at offset {offset}")
+        reader.skip(length, f"sub-block in the image at offset {offset}")
+        if length == 0:
+            break
+        if pending is None:
+            left_over += 1 + length
+            continue
+        pending += bytes(reader.view(start, reader.pos))
+        consumed, error = decoder.decode(pending)
+        if error < 0:
+            raise ImageError(f"{FMT}: the image data at offset {offset} does not decode (error {error})")
+        pending = None if consumed < 0 else pending[consumed:]
+    if left_over > MAX_DATA_AFTER_END:
+        raise ImageError(f"{FMT}: the image at offset {offset} has {left_over} bytes of data after its end")
 
 
 def _parse_screen(reader: ByteReader) -> None:

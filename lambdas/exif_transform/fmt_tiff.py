@@ -21,7 +21,6 @@ decompression bomb or a looping IFD chain fails fast.
 from __future__ import annotations
 
 import io
-import struct
 import warnings
 from typing import NamedTuple
 
@@ -30,6 +29,7 @@ from PIL import Image
 
 import metadata_kinds as kinds
 from exif_block import ARTIST_TAG, COPYRIGHT_TAG, MAKERNOTE_TAG, ORIENTATION_TAG
+from icc_profile import check_icc_profile
 from image_error import ImageError
 from image_limits import MAX_DECODED_PIXELS, MAX_KEPT_TEXT, MAX_PIXELS, MAX_TIFF_PAGES
 from metadata_kinds import Stripped
@@ -207,11 +207,14 @@ def _decode_pages(data: bytes, pages: list[_Page], keep: list[_Page]) -> tuple[l
                     icc_profiles.add(image.info.get("icc_profile") or b"")
     except ImageError:
         raise
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageError(f"{FMT}: Pillow cannot decode the image: {e}") from e
+    except Exception as e:  # noqa: BLE001 - Pillow's TIFF reader raises many types on corrupt files
+        raise ImageError(f"{FMT}: Pillow cannot decode the image: {type(e).__name__}: {e}") from e
     if len(icc_profiles) > 1:
         raise ImageError(f"{FMT}: pages carry different ICC profiles")
-    return frames, compression, icc_profiles.pop() or None
+    icc = icc_profiles.pop() or None
+    if icc is not None:
+        check_icc_profile(icc, FMT, "the ICC profile tag")
+    return frames, compression, icc
 
 
 def _output_compression(source: str | None, mode: str) -> str:

@@ -12,6 +12,10 @@ MAX_PIXELS = 250_000_000
 # bytes a pixel this stays well inside the function's default 512 MB of memory.
 MAX_DECODED_PIXELS = 40_000_000
 
+# Pixels the GIF path may decode (to find where each frame's data ends), summed over
+# the frames: a few seconds of Pillow's C decoder at most.
+MAX_GIF_DECODED_PIXELS = 500_000_000
+
 # Entries in one TIFF/EXIF IFD (real files use well under a few hundred).
 MAX_IFD_ENTRIES = 2048
 
