@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Build the project's three CloudFormation templates, write them as JSON and lint them with cfn-lint.
+"""Build the project's CloudFormation templates, write them as JSON and lint them with cfn-lint.
+
+templates/storage.json, lambda-edge.json and cdn.json deploy the S3 Object Lambda mode (the default);
+templates/function-url.json deploys the function-URL mode as one stack.
 
 Exit codes: 0 templates written (or fresh, with --check) and no cfn-lint finding;
 1 a cfn-lint finding, a stale template (--check) or a template that cannot be built;
@@ -20,10 +23,12 @@ sys.path.insert(0, str(ROOT))
 
 from stacks.cdn import build_cdn  # noqa: E402
 from stacks.common import EDGE_REGION  # noqa: E402
+from stacks.function_url import ViewerRequestCodeTooLarge, build_function_url  # noqa: E402
 from stacks.lambda_edge import InlineCodeTooLarge, build_lambda_edge  # noqa: E402
 from stacks.storage import build_storage  # noqa: E402
 
 EDGE_SIGNER_SOURCE = ROOT / "lambdas" / "edge_signer" / "handler.py"
+VIEWER_REQUEST_SOURCE = ROOT / "cloudfront_functions" / "encode_uri.js"
 
 # storage and cdn deploy to the user's region: lint them against a spread of regions so that a resource
 # type or property missing somewhere is reported. lambda-edge only ever deploys to us-east-1.
@@ -41,6 +46,11 @@ def stacks() -> list[Stack]:
         Stack("storage", build_storage, TARGET_REGIONS),
         Stack("lambda-edge", lambda: build_lambda_edge(EDGE_SIGNER_SOURCE.read_text(encoding="utf-8")), [EDGE_REGION]),
         Stack("cdn", build_cdn, TARGET_REGIONS),
+        Stack(
+            "function-url",
+            lambda: build_function_url(VIEWER_REQUEST_SOURCE.read_text(encoding="utf-8")),
+            TARGET_REGIONS,
+        ),
     ]
 
 
@@ -68,8 +78,9 @@ def lint(text: str, regions: list[str]) -> list[str]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="generate.py",
-        description="Build templates/storage.json, templates/lambda-edge.json and templates/cdn.json, "
-        "then lint each with cfn-lint (any finding fails).",
+        description="Build templates/storage.json, lambda-edge.json and cdn.json (the S3 Object Lambda mode) "
+        "and templates/function-url.json (the function-URL mode), then lint each with cfn-lint "
+        "(any finding fails).",
         epilog="Exit codes: 0 success; 1 lint finding, stale template or build error; 2 bad command line.",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "templates", help="output directory (default: templates)")
@@ -93,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
             template = stack.build()
         except InlineCodeTooLarge as error:
             print(f"{EDGE_SIGNER_SOURCE.relative_to(ROOT)}: {error}", file=sys.stderr)
+            return 1
+        except ViewerRequestCodeTooLarge as error:
+            print(f"{VIEWER_REQUEST_SOURCE.relative_to(ROOT)}: {error}", file=sys.stderr)
             return 1
         text = render(template)
         on_disk = path.read_text(encoding="utf-8") if path.exists() else None

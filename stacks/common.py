@@ -34,6 +34,15 @@ LAMBDA_SERVICE = "lambda.amazonaws.com"
 EDGE_LAMBDA_SERVICE = "edgelambda.amazonaws.com"
 OBJECT_LAMBDA_SERVICE = "s3-object-lambda.amazonaws.com"
 
+# CloudFront Functions accept at most 10 KB of code.
+# Source: CloudFront Developer Guide, cloudfront-limits.html (CloudFront Functions quotas).
+CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES = 10 * 1024
+CLOUDFRONT_SERVICE = "cloudfront.amazonaws.com"
+
+# The account that publishes the Lambda Web Adapter layers in every commercial region.
+# Source: the adapter's README (github.com/awslabs/aws-lambda-web-adapter), "Lambda functions packaged as Zip".
+LAMBDA_WEB_ADAPTER_ACCOUNT = "753240598075"
+
 # CloudFront's managed-policy-free settings: one day in the cache by default, a year at most.
 DEFAULT_TTL_SECONDS = 24 * 60 * 60
 MAX_TTL_SECONDS = 365 * 24 * 60 * 60
@@ -55,7 +64,7 @@ EDGE_FUNCTION_SUFFIX = "-edge-signer"
 EDGE_ROLE_SUFFIX = "-edge-signer"
 EDGE_VERSION_PARAMETER_SUFFIX = "/Edge-Origin-Request-Fn-Version-Arn"
 
-STACK_SUFFIXES = {"storage": "-storage", "lambda-edge": "-lambda-edge", "cdn": "-cdn"}
+STACK_SUFFIXES = {"storage": "-storage", "lambda-edge": "-lambda-edge", "cdn": "-cdn", "function-url": "-fnurl"}
 OBJECT_LAMBDA_DOMAIN_EXPORT = "ObjectLambdaDomainName"
 
 

@@ -76,7 +76,7 @@ def statement(document: dict, sid: str) -> dict:
     return matches[0]
 
 
-ALL_TEMPLATES = ["storage", "lambda-edge", "cdn"]
+ALL_TEMPLATES = ["storage", "lambda-edge", "cdn", "function-url"]
 
 
 # --- freshness, lint, determinism, CLI -------------------------------------------------------------
