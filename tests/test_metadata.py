@@ -544,6 +544,31 @@ def test_gif_unknown_extension_label_is_dropped():
     assert result.data == original
 
 
+def _first_image_data_end(data: bytes) -> int:
+    """Offset of the 00 that ends the first image's data sub-blocks (test-side walk)."""
+    position = data.index(b"\x2c", 13 + 3 * 256)  # the builder's GIFs have a 256-colour table
+    position += 10 + 1  # image descriptor, LZW minimum code size
+    while data[position]:
+        position += 1 + data[position]
+    return position
+
+
+def test_gif_frame_data_running_on_past_the_image_end_is_refused():
+    """A damaged size byte can pull the next block into a frame: the LZW end gives it away."""
+    original = b.gif(comment=False, extensions=False)
+    end = _first_image_data_end(original)
+    swallowed = b"\x21\xfe" + b.gif_sub_blocks(b"comment " + b.SECRET)
+    hostile = original[:end] + bytes((len(swallowed),)) + swallowed + original[end:]
+    assert_refused(hostile, reason="after its end")
+
+
+def test_gif_end_of_information_code_in_a_sub_block_of_its_own_is_accepted():
+    original = b.gif(comment=False, extensions=False)
+    end = _first_image_data_end(original)
+    padded = original[:end] + b"\x01\x00" + original[end:]  # one stray byte after the end: tolerated
+    assert b.frames(metadata.strip(padded)) == b.frames(original)
+
+
 GIF_HOSTILE = {
     "absurd screen": lambda data: data[:6] + struct.pack("<HH", 65535, 65535) + data[10:],
     "sub-block past the end": lambda data: data[:-1] + b"\x21\xfe\xff" + b"short",
@@ -614,6 +639,23 @@ def test_tiff_keep_copyright(keep_copyright):
     assert {tag: tags[tag] for tag in (b.COPYRIGHT_TAG, b.ARTIST_TAG) if tag in tags} == {
         tag: value for tag, value in expected_kept_exif(None, keep_copyright).items()
     }
+
+
+def test_tiff_icc_tag_that_is_not_a_profile_is_refused():
+    buffer = io.BytesIO()
+    b.pattern().save(buffer, "TIFF", tiffinfo={34675: b"serial " + b.SECRET + bytes(200)})
+    assert_refused_strip = pytest.raises(ImageError, match="ICC profile")
+    with assert_refused_strip:
+        metadata.strip(buffer.getvalue())
+
+
+@pytest.mark.parametrize("builder", [lambda: b.png(exif=False), lambda: b.webp_simple()])
+def test_bytes_after_the_end_of_the_image_are_dropped(builder):
+    original = builder()
+    result = metadata.clean(original + b"appended " + b.SECRET)
+    assert "trailer" in result.removed
+    assert b.SECRET not in result.data
+    assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
 
 
 def _tiff_ifd0(data: bytes) -> int:

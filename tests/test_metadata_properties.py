@@ -62,7 +62,8 @@ def without_kept_text(data: bytes) -> bytes:
     values = [exif.get(tag) for tag in (b.COPYRIGHT_TAG, b.ARTIST_TAG)]
     # Longest first: one value may contain the other.
     for value in sorted((v for v in values if isinstance(v, str) and v), key=len, reverse=True):
-        data = data.replace(value.encode("latin-1", "replace"), b"")
+        encoded = value.encode("latin-1", "replace")
+        data = data.replace(encoded, bytes(len(encoded)))  # same length: offsets stay valid
     return data
 
 

@@ -24,10 +24,6 @@ class ByteReader:
         self.pos = start
 
     @property
-    def end(self) -> int:
-        return self._end
-
-    @property
     def remaining(self) -> int:
         return self._end - self.pos
 

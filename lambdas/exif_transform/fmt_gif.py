@@ -13,17 +13,20 @@ Blocks are copied rather than decoded and re-encoded: Pillow's GIF writer would
 re-quantise frames whose combined colours exceed 256 and merge or crop frames, while
 copying the image blocks keeps every frame, its timing, disposal and the loop count
 exactly. Each frame's data is still run through Pillow's LZW decoder (into a scratch
-buffer) to check that the data ends where the image does. Extensions are dispatched through one table keyed by label (application
-extensions by their identifier); what decoding needs is kept, everything else goes.
+buffer) to check that the data ends where the image does.
+
+Extensions are dispatched through one table keyed by label (application extensions
+by their identifier): what display needs is kept (graphic control, loop count, ICC
+profile, plain text), everything else goes.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-import metadata_kinds as kinds
 from PIL import Image
 
+import metadata_kinds as kinds
 from byte_reader import ByteReader
 from byte_spans import SpanWriter
 from icc_profile import check_icc_profile
@@ -33,8 +36,6 @@ from metadata_kinds import Stripped
 
 FMT = "GIF"
 SIGNATURES = (b"GIF87a", b"GIF89a")
-SCREEN_DESCRIPTOR_SIZE = 7
-IMAGE_DESCRIPTOR_SIZE = 9  # after the 2C separator
 EXTENSION, IMAGE, TRAILER = 0x21, 0x2C, 0x3B
 GRAPHIC_CONTROL, COMMENT, PLAIN_TEXT, APPLICATION = 0xF9, 0xFE, 0x01, 0xFF
 COLOUR_TABLE_FLAG = 0x80
@@ -72,7 +73,6 @@ def _sub_blocks(reader: ByteReader, what: str) -> list[memoryview]:
 
 
 def _skip_sub_blocks(reader: ByteReader, what: str) -> None:
-    # Image data is most of the file: skip it without collecting anything.
     while True:
         size = reader.u8(f"sub-block size in {what}")
         if size == 0:
@@ -147,7 +147,9 @@ EXTENSION_HANDLERS: dict[int, Callable[[_Walk, ByteReader, int], bool]] = {
 
 
 def _image(walk: _Walk, reader: ByteReader, offset: int) -> None:
-    left, top, width, height = (reader.u16le("image position and size") for _ in range(4))
+    reader.skip(4, "image position")
+    width = reader.u16le("image width")
+    height = reader.u16le("image height")
     flags = reader.u8("image descriptor flags")
     if not 0 < width * height <= MAX_DECODED_PIXELS:
         raise ImageError(f"{FMT}: image at offset {offset} declares {width}x{height} pixels")
@@ -168,7 +170,8 @@ def _check_image_data(reader: ByteReader, offset: int, size: tuple[int, int], co
     A damaged size byte can make the sub-block chain run on through the blocks that
     follow (a comment, an XMP extension) and still look well-formed. The LZW stream
     ends with the image's last pixel, so sub-blocks left over after that end are not
-    image data and the file is refused. Pillow's C decoder does the decoding.
+    image data and the file is refused. Pillow's C decoder does the decoding, through
+    the same Image._getdecoder call ImageFile.load makes (Pillow is pinned).
     """
     decoder = Image._getdecoder("P", "gif", (code_size, interlaced))
     decoder.setimage(Image.core.new("P", size), (0, 0, *size))
@@ -202,8 +205,7 @@ def _parse_screen(reader: ByteReader) -> None:
     reader.skip(_colour_table_size(flags), "global colour table")
 
 
-def strip_gif(data: bytes, keep_copyright: bool) -> Stripped:
-    """GIF carries no EXIF, so there is no orientation or copyright to keep."""
+def _parse(data: bytes) -> tuple[SpanWriter, _Walk]:
     if data[:6] not in SIGNATURES:
         raise ImageError(f"{FMT}: no GIF87a/GIF89a signature at offset 0")
     walk = _Walk()
@@ -231,4 +233,15 @@ def strip_gif(data: bytes, keep_copyright: bool) -> Stripped:
             raise ImageError(f"{FMT}: unknown block introducer 0x{introducer:02x} at offset {start}")
     if not reader.at_end():
         walk.removed.add(kinds.TRAILER)
+    return writer, walk
+
+
+def strip_gif(data: bytes, keep_copyright: bool) -> Stripped:
+    """GIF carries no EXIF, so there is no orientation or copyright to keep."""
+    writer, walk = _parse(data)
     return Stripped(writer.join(), frozenset(walk.removed))
+
+
+def find_exif_gif(data: bytes) -> None:
+    """GIF has no EXIF block; the walk still checks the file's structure."""
+    _parse(data)

@@ -269,7 +269,7 @@ def strip_tiff(data: bytes, keep_copyright: bool) -> Stripped:
     return Stripped(output, frozenset(removed))
 
 
-def tiff_exif_source(data: bytes) -> bytes:
-    """The file itself, whose IFD0 read_exif reports, after checking its pages."""
+def find_exif_tiff(data: bytes) -> bytes:
+    """The file itself (its IFD0 is what read_exif reports), after checking its pages."""
     _read_pages(TiffReader(data, FMT))
     return data

@@ -144,6 +144,8 @@ def _drop_as(kind: str) -> Callable[[_Walk, memoryview, int, bytes], bool]:
     return drop
 
 
+_drop_other = _drop_as(kinds.OTHER)  # any chunk the table does not list
+
 CHUNK_HANDLERS: dict[bytes, Callable[[_Walk, memoryview, int, bytes], bool]] = {
     b"VP8X": _extended_header,
     b"VP8 ": _image,
@@ -189,7 +191,7 @@ def _parse(data: bytes) -> _Parsed:
         name, payload = _read_chunk(reader, start)
         if start == RIFF_HEADER_SIZE and name not in (b"VP8X", b"VP8 ", b"VP8L"):
             raise ImageError(f"{FMT}: first chunk at offset {start} is {name!r}, not VP8X, VP8 or VP8L")
-        handler = CHUNK_HANDLERS.get(name, _drop_as(kinds.OTHER))
+        handler = CHUNK_HANDLERS.get(name, _drop_other)
         if handler(walk, payload, start, name) is KEEP and name != b"VP8X":
             writer.keep(start, reader.pos)
     animated = walk.flags is not None and bool(walk.flags & ANIMATION_FLAG)

@@ -7,7 +7,8 @@ is handled by a module of its own:
     fmt_jpeg  JPEG   drop metadata segments; scan data kept byte for byte
     fmt_png   PNG    drop metadata chunks; image chunks kept as they are
     fmt_webp  WebP   drop EXIF/XMP chunks; fix the RIFF size and VP8X flags
-    fmt_gif   GIF    drop comment/XMP extensions; frames kept as they are
+    fmt_gif   GIF    drop comment/XMP extensions; frames kept as they are (their
+                     LZW data is decoded only to check where it ends)
     fmt_tiff  TIFF   lossless re-save through Pillow with an allow-list of tags
 
 Anything that is not a well-formed image of these formats raises ImageError.
@@ -19,10 +20,10 @@ from typing import Callable, NamedTuple
 
 from exif_block import tiff_payload
 from exif_json import exif_to_json
-from fmt_gif import strip_gif
+from fmt_gif import find_exif_gif, strip_gif
 from fmt_jpeg import find_exif_jpeg, strip_jpeg
 from fmt_png import find_exif_png, strip_png
-from fmt_tiff import strip_tiff, tiff_exif_source
+from fmt_tiff import find_exif_tiff, strip_tiff
 from fmt_webp import find_exif_webp, strip_webp
 from image_error import ImageError
 from metadata_kinds import Stripped
@@ -73,8 +74,8 @@ EXIF_FINDERS: dict[str, Callable[[bytes], "bytes | memoryview | None"]] = {
     JPEG: find_exif_jpeg,
     PNG: find_exif_png,
     WEBP: find_exif_webp,
-    TIFF: tiff_exif_source,
-    GIF: lambda data: strip_gif(data, False) and None,
+    TIFF: find_exif_tiff,
+    GIF: find_exif_gif,
 }
 
 
