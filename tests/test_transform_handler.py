@@ -277,7 +277,7 @@ def test_an_unexpected_core_failure_is_500_and_never_the_original(handler, origi
     def broken_clean(data, **kwargs):
         raise RuntimeError("core bug")
 
-    monkeypatch.setattr(handler.metadata, "clean", broken_clean)
+    monkeypatch.setattr(handler.transform_reply.metadata, "clean", broken_clean)
     put_image(origin, "bug.jpg", fx.IMAGE_MAKERS["jpeg"]())
     invoke(handler, fx.get_event(origin, "bug.jpg"))
     assert_error_write(the_write(aws), 500, "InternalError")

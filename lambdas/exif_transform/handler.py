@@ -1,4 +1,4 @@
-"""S3 Object Lambda entry point: parse the event, fetch the original, call the core, answer.
+"""S3 Object Lambda entry point: parse the event, fetch the original, answer (transform_reply).
 
 GetObject is always answered with WriteGetObjectResponse, failures included, so no caller
 waits for the timeout, and never with the original's bytes. HeadObject is answered with
@@ -7,7 +7,6 @@ the JSON S3 Object Lambda expects, built from the same reply a GET would send.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -16,21 +15,13 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config
 
-import metadata
+import transform_reply
 from access_point_read import read_via_access_point
 from env_settings import Settings, load_settings
 from olap_event import GET_OBJECT, OlapRequest, UnsupportedEventError, parse_event
 from original_fetch import Original, Timeouts, fetch_original
-from replies import (
-    Reply,
-    error_reply,
-    head_object_result,
-    ok_reply,
-    one_line,
-    write_get_object_response_args,
-)
+from replies import Reply, head_object_result, write_get_object_response_args
 
-JSON_CONTENT_TYPE = "application/json"
 # S3 Object Lambda gives the whole response 60 s; the fetch takes at most half of it.
 FETCH_TIMEOUTS = Timeouts(socket_seconds=10.0, total_seconds=30.0)
 
@@ -42,34 +33,6 @@ S3 = boto3.client(
     config=Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 2}),
 )
 logger = Logger()
-
-
-def render_exif_json(data: bytes, exif_query: str) -> bytes:
-    exif = metadata.read_exif(data)
-    if exif_query == "no-gps":
-        exif.pop("GPS", None)
-    return json.dumps(exif, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
-
-
-def transform(original: Original, request: OlapRequest, settings: Settings) -> tuple[Reply, dict]:
-    """The reply for a fetched original, and what the log line says about it."""
-    if request.show_exif and settings.exif_query != "off":
-        body = render_exif_json(original.body, settings.exif_query)
-        content_type = JSON_CONTENT_TYPE
-        fields = {"format": metadata.detect_format(original.body), "response": "exif-json", "removed": []}
-    else:
-        result = metadata.clean(original.body, keep_copyright=settings.keep_copyright)
-        body, content_type = result.data, result.mime_type
-        fields = {"format": result.format, "response": "image", "removed": list(result.removed)}
-    fields["bytes_out"] = len(body)
-    reply = ok_reply(
-        body,
-        content_type,
-        range_header=request.range_header,
-        cache_control=original.headers.get("Cache-Control"),
-        last_modified=original.headers.get("Last-Modified"),
-    )
-    return reply, fields
 
 
 def _read_original(request: OlapRequest, settings: Settings) -> Original:
@@ -101,16 +64,12 @@ def _read_original(request: OlapRequest, settings: Settings) -> Original:
 
 def answer(request: OlapRequest, settings: Settings) -> tuple[Reply, dict, BaseException | None]:
     """The reply for any request: a transformed body, or the error it maps to."""
-    fields: dict = {}
-    try:
-        original = _read_original(request, settings)
-        fields["bytes_in"] = len(original.body)
-        reply, transform_fields = transform(original, request, settings)
-        fields.update(transform_fields)
-    except Exception as error:  # noqa: BLE001 - every failure is answered, never the original
-        fields["error"] = f"{type(error).__name__}: {one_line(str(error))}"
-        return error_reply(error), fields, error
-    return reply, fields, None
+    return transform_reply.answer(
+        lambda: _read_original(request, settings),
+        show_exif=request.show_exif,
+        range_header=request.range_header,
+        settings=settings,
+    )
 
 
 def _log(request: OlapRequest, reply: Reply, fields: dict, error: BaseException | None, started: float) -> None:
