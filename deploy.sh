@@ -202,12 +202,19 @@ stack_status() {
 
 # CloudFormation cannot update a stack whose creation failed, nor one that is busy.
 check_stack_usable() {
-  local stack="$1" region="$2" status
+  local stack="$1" region="$2" status delete_command
   status="$(stack_status "$stack" "$region")"
+  delete_command="aws cloudformation delete-stack --stack-name $stack --region $region$(profile_flag)"
   case "$status" in
     ROLLBACK_COMPLETE | ROLLBACK_FAILED)
       print_failed_events "$stack" "$region"
-      die "stack $stack in $region is $status (its creation failed) and cannot be updated: delete it with 'aws cloudformation delete-stack --stack-name $stack --region $region$(profile_flag)', then run deploy.sh again"
+      die "stack $stack in $region is $status (its creation failed) and cannot be updated: delete it with '$delete_command', then run deploy.sh again"
+      ;;
+    DELETE_FAILED)
+      die "stack $stack in $region is DELETE_FAILED and cannot be updated: finish deleting it with '$delete_command' (a Lambda@Edge function can only be deleted hours after CloudFront stops using it), then run deploy.sh again"
+      ;;
+    UPDATE_ROLLBACK_FAILED)
+      die "stack $stack in $region is UPDATE_ROLLBACK_FAILED: recover it with 'aws cloudformation continue-update-rollback --stack-name $stack --region $region$(profile_flag)', then run deploy.sh again"
       ;;
     *_IN_PROGRESS)
       [[ "$status" == REVIEW_IN_PROGRESS ]] ||

@@ -57,6 +57,7 @@ class StandInRecord:
     physical_id: str
     region: str
     properties: dict[str, Any]
+    attributes: dict[str, Any]
 
 
 @dataclass
@@ -143,7 +144,11 @@ class _StandInBehaviour:
         return True
 
     def _record(self) -> None:
-        STAND_INS.put(StandInRecord(self.TYPE, self.logical_id, self.physical_id, self.region, self.properties))
+        STAND_INS.put(
+            StandInRecord(
+                self.TYPE, self.logical_id, self.physical_id, self.region, self.properties, dict(self.attributes)
+            )
+        )
 
     @classmethod
     def create_from_cloudformation_json(
@@ -189,7 +194,9 @@ class _StandInBehaviour:
         STAND_INS.drop(self.TYPE, region, self.physical_id)
 
 
-def _stand_in(class_name: str, service: str, resource_type: str, name_property: str, attribute_names: list[str], **methods: Any) -> type:
+def _stand_in(
+    class_name: str, service: str, resource_type: str, name_property: str, attribute_names: list[str], **methods: Any
+) -> type:
     # moto files every model under the service named by its module (`moto.<service>...`).
     namespace: dict[str, Any] = {
         "__module__": f"moto.{service}.project_stand_ins",
@@ -244,42 +251,68 @@ def _policy_attributes(self: Any) -> dict[str, Any]:
 
 
 def _distribution_attributes(self: Any) -> dict[str, Any]:
-    return {"Id": self.physical_id, "DomainName": f"d{_random_id(13, string.ascii_lowercase + string.digits)}.cloudfront.net"}
+    return {
+        "Id": self.physical_id,
+        "DomainName": f"d{_random_id(13, string.ascii_lowercase + string.digits)}.cloudfront.net",
+    }
 
 
 _UUID_ALPHABET = string.hexdigits[:16]
 
 STAND_IN_CLASSES = [
     _stand_in(
-        "BucketPolicyStandIn", "s3", "AWS::S3::BucketPolicy", "", [],
+        "BucketPolicyStandIn",
+        "s3",
+        "AWS::S3::BucketPolicy",
+        "",
+        [],
         new_physical_id=_generated_id(string.ascii_uppercase + string.digits, 12, "bucket-policy-"),
         compute_attributes=_no_attributes,
     ),
     _stand_in(
-        "AccessPointStandIn", "s3control", "AWS::S3::AccessPoint", "Name", ["Arn", "Alias", "Name", "NetworkOrigin"],
+        "AccessPointStandIn",
+        "s3control",
+        "AWS::S3::AccessPoint",
+        "Name",
+        ["Arn", "Alias", "Name", "NetworkOrigin"],
         compute_attributes=_access_point_attributes,
     ),
     _stand_in(
-        "ObjectLambdaAccessPointStandIn", "s3control", "AWS::S3ObjectLambda::AccessPoint", "Name",
+        "ObjectLambdaAccessPointStandIn",
+        "s3control",
+        "AWS::S3ObjectLambda::AccessPoint",
+        "Name",
         ["Arn", "Alias.Value", "Alias.Status", "CreationDate", "PolicyStatus.IsPublic"],
         compute_attributes=_object_lambda_access_point_attributes,
         refuse_if_told=classmethod(_refuse_object_lambda),
     ),
     _stand_in(
-        "ObjectLambdaAccessPointPolicyStandIn", "s3control", "AWS::S3ObjectLambda::AccessPointPolicy", "", [],
+        "ObjectLambdaAccessPointPolicyStandIn",
+        "s3control",
+        "AWS::S3ObjectLambda::AccessPointPolicy",
+        "",
+        [],
         new_physical_id=_generated_id(string.ascii_uppercase + string.digits, 12, "olap-policy-"),
         compute_attributes=_no_attributes,
     ),
     *(
         _stand_in(
-            f"{kind}StandIn", "cloudfront", f"AWS::CloudFront::{kind}", "", ["Id", "LastModifiedTime"],
+            f"{kind}StandIn",
+            "cloudfront",
+            f"AWS::CloudFront::{kind}",
+            "",
+            ["Id", "LastModifiedTime"],
             new_physical_id=_generated_id(_UUID_ALPHABET, 32),
             compute_attributes=_policy_attributes,
         )
         for kind in ("CachePolicy", "OriginRequestPolicy", "ResponseHeadersPolicy")
     ),
     _stand_in(
-        "DistributionStandIn", "cloudfront", "AWS::CloudFront::Distribution", "", ["Id", "DomainName"],
+        "DistributionStandIn",
+        "cloudfront",
+        "AWS::CloudFront::Distribution",
+        "",
+        ["Id", "DomainName"],
         new_physical_id=_generated_id(string.ascii_uppercase + string.digits, 13, "E"),
         compute_attributes=_distribution_attributes,
         # CloudFront keeps a distribution's domain name for its whole life.
@@ -362,7 +395,9 @@ def _dependency_order(resources: dict[str, Any], names: list[str]) -> list[str]:
     return ordered
 
 
-def _update_in_dependency_order(self: parsing.ResourceMap, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> None:
+def _update_in_dependency_order(
+    self: parsing.ResourceMap, template: dict[str, Any], parameters: dict[str, Any] | None = None
+) -> None:
     """ResourceMap.update that adds and modifies resources in dependency order.
 
     moto creates every added resource before it updates any modified one. CloudFormation follows the
@@ -437,13 +472,18 @@ def _record_failure(stack: cfn_models.Stack, change_set_type: str, error: Except
         )
     )
     rollback = "ROLLBACK" if action == "CREATE" else "UPDATE_ROLLBACK"
-    stack._add_stack_event(f"{rollback}_IN_PROGRESS", resource_status_reason=f"The following resource(s) failed to {action.lower()}: [{logical_id}].")
+    stack._add_stack_event(
+        f"{rollback}_IN_PROGRESS",
+        resource_status_reason=f"The following resource(s) failed to {action.lower()}: [{logical_id}].",
+    )
     stack._add_stack_event(f"{rollback}_COMPLETE")
     stack.status = f"{rollback}_COMPLETE"
 
 
 def _execute_change_set(original: Any) -> Any:
-    def execute_change_set(self: cfn_models.CloudFormationBackend, change_set_name: str, stack_name: str | None = None) -> None:
+    def execute_change_set(
+        self: cfn_models.CloudFormationBackend, change_set_name: str, stack_name: str | None = None
+    ) -> None:
         """Run a change set the way CloudFormation does, where moto differs:
 
         - A stack made by a change set starts without this region's exports, so Fn::ImportValue fails:
@@ -477,8 +517,10 @@ def _execute_change_set(original: Any) -> Any:
     return execute_change_set
 
 
-def _version_create(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any) -> Any:
-    """AWS::Lambda::Version whose Ref is the version ARN (moto's Ref gives the model object itself)."""
+def _version_create(
+    cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+) -> Any:
+    """moto's AWS::Lambda::Version, keeping the published version's ARN for Ref (see _version_arn)."""
     function_name = cloudformation_json["Properties"]["FunctionName"]
     published = lambda_models.lambda_backends[account_id][region_name].publish_version(function_name)
     version = lambda_models.LambdaVersion({"Version": published.version})
@@ -487,8 +529,14 @@ def _version_create(cls: Any, resource_name: str, cloudformation_json: dict[str,
     return version
 
 
+def _version_arn(self: Any) -> str:
+    """Ref of AWS::Lambda::Version is the version's ARN; moto has no physical ID for it, so Ref gave the
+    model object itself (and the SSM parameter and the output got its repr)."""
+    return self.version_arn
+
+
 def _version_attribute(self: Any, attribute_name: str) -> Any:
-    # AWS::Lambda::Version return values: Version (the number) and FunctionArn.
+    """Fn::GetAtt on AWS::Lambda::Version (Version, FunctionArn), which moto does not answer."""
     if attribute_name == "Version":
         return str(self.version)
     if attribute_name == "FunctionArn":
@@ -497,7 +545,14 @@ def _version_attribute(self: Any, attribute_name: str) -> Any:
 
 
 def _function_update(original: Any) -> Any:
-    def update_from_cloudformation_json(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> Any:
+    def update_from_cloudformation_json(
+        cls: Any,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
         """Inline code (Code.ZipFile) is plain source in a template. moto zips it on create but hands the
         plain text to its base64 decoder on update: zip it here as well."""
         code = cloudformation_json["Properties"].get("Code", {})
@@ -506,7 +561,9 @@ def _function_update(original: Any) -> Any:
             plain = cloudformation_json["Properties"]["Code"]["ZipFile"]
             zipped = lambda_models.LambdaFunction._create_zipfile_from_plaintext_code(plain)
             cloudformation_json["Properties"]["Code"]["ZipFile"] = base64.b64encode(zipped)
-        return original.__func__(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        return original.__func__(
+            cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+        )
 
     return update_from_cloudformation_json
 
@@ -536,22 +593,29 @@ def _bucket_permission(original: Any) -> Any:
     return get_permission
 
 
+def _no_early_refusal(self: Any, *args: Any) -> None:
+    """CreateChangeSet for an update that changes nothing: CloudFormation creates the change set with status
+    FAILED and NO_CHANGES_REASON (what `deploy --no-fail-on-empty-changeset` expects); moto refuses the call
+    with "No updates are to be performed.". The FAILED status is set by _create_change_set."""
+
+
 @contextlib.contextmanager
 def patched_moto() -> Iterator[None]:
-    """moto's CloudFormation and Lambda, narrowed to CloudFormation's behaviour where deploy.sh needs it."""
+    """moto's CloudFormation, Lambda and S3, narrowed to AWS's behaviour where deploy.sh and the templates
+    need it. Each replacement's docstring says which difference it closes."""
+    cfn = cfn_models.CloudFormationBackend
+    function = lambda_models.LambdaFunction
+    version = lambda_models.LambdaVersion
     with pytest.MonkeyPatch.context() as patch:
-        backend = cfn_models.CloudFormationBackend
-        # CreateChangeSet with no changes: CloudFormation creates a FAILED change set with NO_CHANGES_REASON
-        # (what `deploy --no-fail-on-empty-changeset` expects); moto raises "No updates are to be performed."
-        patch.setattr(cfn_responses.CloudFormationResponse, "_validate_different_update", lambda self, *args: None)
-        patch.setattr(backend, "create_change_set", _create_change_set(backend.create_change_set))
-        patch.setattr(backend, "execute_change_set", _execute_change_set(backend.execute_change_set))
+        patch.setattr(cfn_responses.CloudFormationResponse, "_validate_different_update", _no_early_refusal)
+        patch.setattr(cfn, "create_change_set", _create_change_set(cfn.create_change_set))
+        patch.setattr(cfn, "execute_change_set", _execute_change_set(cfn.execute_change_set))
         patch.setattr(parsing.ResourceMap, "update", _update_in_dependency_order)
-        patch.setattr(lambda_models.LambdaVersion, "create_from_cloudformation_json", classmethod(_version_create))
-        patch.setattr(lambda_models.LambdaVersion, "physical_resource_id", property(lambda self: self.version_arn), raising=False)
-        patch.setattr(lambda_models.LambdaVersion, "get_cfn_attribute", _version_attribute, raising=False)
-        function_update = lambda_models.LambdaFunction.__dict__["update_from_cloudformation_json"]
-        patch.setattr(lambda_models.LambdaFunction, "update_from_cloudformation_json", classmethod(_function_update(function_update)))
+        patch.setattr(version, "create_from_cloudformation_json", classmethod(_version_create))
+        patch.setattr(version, "physical_resource_id", property(_version_arn), raising=False)
+        patch.setattr(version, "get_cfn_attribute", _version_attribute, raising=False)
+        update = function.__dict__["update_from_cloudformation_json"]
+        patch.setattr(function, "update_from_cloudformation_json", classmethod(_function_update(update)))
         patch.setattr(s3_models.FakeBucket, "get_permission", _bucket_permission(s3_models.FakeBucket.get_permission))
         yield
 

