@@ -1,7 +1,8 @@
-"""What the transform answers, as one value rendered two ways.
+"""What the transform answers, as one value each entry point renders its own way.
 
 A GetObject event is answered with WriteGetObjectResponse, a HeadObject event with the
 JSON S3 Object Lambda expects; both come from the same Reply, so HEAD and GET agree.
+In the function-URL mode http_reply renders the same Reply as an HTTP response.
 ERROR_TABLE is the one place that maps a failure to a status and an S3 error code.
 """
 
@@ -12,6 +13,7 @@ from email.utils import parsedate_to_datetime
 from typing import Callable, NamedTuple
 
 from access_point_read import RoleReadDeniedError
+from bucket_read import InvalidKeyError
 from byte_range import RangeNotSatisfiableError, parse_range
 from metadata import ImageError
 from original_fetch import (
@@ -20,6 +22,8 @@ from original_fetch import (
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
+from response_limits import ResponseTooLargeError
+from url_request import MethodNotAllowedError
 
 # WriteGetObjectResponse rejects an ErrorCode outside this pattern, and one that comes
 # with a 2xx status or a body (API_WriteGetObjectResponse.html, ErrorCode).
@@ -69,6 +73,11 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     (UpstreamTimeoutError, lambda e: (504, "GatewayTimeout", one_line(str(e)))),
     (UpstreamUnreachableError, lambda e: (502, "BadGateway", one_line(str(e)))),
     (RoleReadDeniedError, lambda e: (500, "InternalError", "The transform could not read the object")),
+    # The function-URL mode's own failures: a path that names no object, a method other
+    # than GET/HEAD, an answer larger than the invoke mode can send.
+    (InvalidKeyError, lambda e: (404, "NoSuchKey", "The object does not exist")),
+    (MethodNotAllowedError, lambda e: (405, "MethodNotAllowed", one_line(str(e)))),
+    (ResponseTooLargeError, lambda e: (413, "EntityTooLarge", one_line(str(e)))),
 )
 UNEXPECTED_ERROR = (500, "InternalError", "The transform failed")
 

@@ -1,0 +1,149 @@
+"""Bounded read of the original from the image bucket with the function's own role.
+
+In the function-URL mode nothing hands the function a presigned URL: it reads the
+object itself with s3:GetObject on the bucket's objects. The read is bounded three
+ways, as the presigned fetch is: socket timeouts in the client, a deadline for the
+whole body, and the byte cap checked against ContentLength before reading and again
+while reading in chunks. Failures become the FetchError subclasses the one error table
+(replies.ERROR_TABLE) already maps, so both modes answer a failure the same way.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from email.message import Message
+from typing import Mapping
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
+
+from env_settings import SettingsError
+from original_fetch import (
+    Original,
+    OriginalTooLargeError,
+    Timeouts,
+    UpstreamStatusError,
+    UpstreamTimeoutError,
+    UpstreamUnreachableError,
+)
+
+BUCKET_NAME_VARIABLE = "BUCKET_NAME"
+CHUNK_BYTES = 1024 * 1024
+# An S3 key is at most 1,024 bytes of UTF-8 (docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html).
+MAX_KEY_BYTES = 1024
+# The original's headers the reply may pass on (never its ETag: the bytes differ).
+PASSED_HEADERS = ("Cache-Control", "Last-Modified")
+
+
+class InvalidKeyError(Exception):
+    """The request's path cannot name an object: empty, too long, or not UTF-8."""
+
+
+def bucket_name(environ: Mapping[str, str]) -> str:
+    """The image bucket from BUCKET_NAME; a missing value stops the cold start naming it."""
+    name = (environ.get(BUCKET_NAME_VARIABLE) or "").strip()
+    if not name:
+        msg = f"{BUCKET_NAME_VARIABLE} must name the image bucket; it is not set"
+        raise SettingsError(msg)
+    return name
+
+
+def s3_client(timeouts: Timeouts):  # noqa: ANN201 - a botocore S3 client
+    """One client per container. Few retries: CloudFront waits for the answer.
+
+    A session of its own reads the credentials and endpoint from the environment now,
+    not those boto3's default session cached on first use.
+    """
+    return boto3.session.Session().client(
+        "s3",
+        config=Config(
+            connect_timeout=timeouts.socket_seconds,
+            read_timeout=timeouts.socket_seconds,
+            retries={"mode": "standard", "max_attempts": 2},
+        ),
+    )
+
+
+def _checked_key(key: str | None) -> str:
+    if key is None:
+        msg = "the path is not UTF-8 once percent-decoded"
+        raise InvalidKeyError(msg)
+    if not key:
+        msg = "the path names no object"
+        raise InvalidKeyError(msg)
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        msg = f"the key is longer than S3's {MAX_KEY_BYTES} bytes"
+        raise InvalidKeyError(msg)
+    return key
+
+
+def _passed_headers(response: dict) -> Message:
+    raw = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})  # lower-case names
+    headers = Message()
+    for name in PASSED_HEADERS:
+        if raw.get(name.lower()):
+            headers[name] = raw[name.lower()]
+    return headers
+
+
+def _read_body(body, max_bytes: int, deadline: float) -> bytes:  # noqa: ANN001 - a StreamingBody
+    buffer = io.BytesIO()
+    received = 0
+    for chunk in body.iter_chunks(CHUNK_BYTES):
+        received += len(chunk)
+        if received > max_bytes:
+            raise OriginalTooLargeError(max_bytes)
+        if time.monotonic() > deadline:
+            msg = "the original's body did not arrive in time"
+            raise UpstreamTimeoutError(msg)
+        buffer.write(chunk)
+    # getvalue() hands over the buffer's own bytes object: no copy.
+    return buffer.getvalue()
+
+
+def _client_error(error: ClientError) -> Exception:
+    code = error.response.get("Error", {}).get("Code", "")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code == "NoSuchBucket":
+        # The deployment is broken, not the viewer's request: not a 404 for the object.
+        return UpstreamUnreachableError(f"the image bucket does not exist ({code})")
+    return UpstreamStatusError(status)
+
+
+def read_original(
+    s3,  # noqa: ANN001 - a botocore S3 client
+    *,
+    bucket: str,
+    key: str | None,
+    max_bytes: int,
+    total_seconds: float,
+) -> Original:
+    """The object's bytes and the headers to pass on, or a FetchError subclass / InvalidKeyError."""
+    key = _checked_key(key)
+    deadline = time.monotonic() + total_seconds
+    try:
+        response = s3.get_object(Bucket=bucket, Key=key)
+        body = response["Body"]
+        with body:
+            if response.get("ContentLength", 0) > max_bytes:
+                raise OriginalTooLargeError(max_bytes)
+            data = _read_body(body, max_bytes, deadline)
+    except ClientError as error:
+        raise _client_error(error) from None
+    except (ConnectTimeoutError, ReadTimeoutError):
+        msg = "no answer from S3 in time"
+        raise UpstreamTimeoutError(msg) from None
+    except BotoCoreError as error:  # connection failures, a body cut short (IncompleteReadError)
+        msg = f"cannot read the original from S3: {type(error).__name__}"
+        raise UpstreamUnreachableError(msg) from None
+    except OSError as error:
+        msg = f"the original's body broke off: {type(error).__name__}"
+        raise UpstreamUnreachableError(msg) from None
+    return Original(data, _passed_headers(response))

@@ -1,0 +1,45 @@
+"""Function-URL entry point (InvokeMode BUFFERED): one event in, one HTTP response out.
+
+CloudFront reaches the function URL through Origin Access Control; the event carries
+the viewer's path and query (payload format 2.0). The function reads the original from
+the image bucket with its own role, answers through the same core as the S3 Object
+Lambda mode, and returns the response as JSON with a base64 body. An answer larger
+than Lambda's buffered payload limit is a 413 naming the StreamingResponses parameter.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+
+from bucket_read import bucket_name, s3_client
+from env_settings import load_settings
+from http_reply import buffered_payload_size, function_url_result
+from response_limits import BUFFERED_LIMIT
+from url_answer import READ_TIMEOUTS, log_request, respond
+from url_request import parse_event
+
+# Read once per container: a bad or missing value stops the cold start naming it.
+SETTINGS = load_settings(os.environ)
+BUCKET = bucket_name(os.environ)
+S3 = s3_client(READ_TIMEOUTS)
+logger = Logger()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL)
+def lambda_handler(event: dict, context: object) -> dict:  # noqa: ARG001
+    started = time.perf_counter()
+    request = parse_event(event)
+    outcome = respond(
+        request,
+        s3=S3,
+        bucket=BUCKET,
+        settings=SETTINGS,
+        limit=BUFFERED_LIMIT,
+        size_of=buffered_payload_size,
+    )
+    log_request(logger, request, outcome, started)
+    return function_url_result(outcome.response, head=request.method == "HEAD")
