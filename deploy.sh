@@ -48,7 +48,7 @@ $USAGE
 
 Deploys the image metadata stripper into the AWS account of your credentials:
   <prefix>-storage      in <region>     the private bucket, the transform Lambda, the S3 Object Lambda access point
-  <prefix>-lambda-edge  in $EDGE_REGION      the Lambda@Edge signer (CloudFront runs edge functions only from $EDGE_REGION)
+  <prefix>-lambda-edge  in $EDGE_REGION    the Lambda@Edge signer (CloudFront runs edge functions only from $EDGE_REGION)
   <prefix>-cdn          in <region>     the CloudFront distribution
 It packages the transform into an artifact bucket <prefix>-artifacts-<account>-<region> first.
 Run it again after any change: unchanged stacks are left alone. It never deletes anything.
