@@ -30,10 +30,12 @@ from url_fixtures import BUCKET, CACHE_CONTROL
 import metadata  # olap_fixtures set sys.path
 from bucket_read import s3_client
 from env_settings import SettingsError
+from bucket_read import InvalidKeyError
 from http_reply import buffered_payload_size, function_url_result, http_response
 from original_fetch import Timeouts
-from replies import Reply
-from response_limits import LAMBDA_BUFFERED_RESPONSE_LIMIT_BYTES, ResponseLimit
+from replies import ERROR_CODE_PATTERN, ERROR_TABLE, FUNCTION_URL_ERROR_TABLE, Reply, error_reply
+from response_limits import LAMBDA_BUFFERED_RESPONSE_LIMIT_BYTES, ResponseLimit, ResponseTooLargeError
+from url_request import MethodNotAllowedError
 
 _loaded = itertools.count()
 
@@ -245,6 +247,20 @@ def test_an_unexpected_core_failure_is_500_and_never_the_original(handler, s3, m
     result = get(handler, "bug.jpg")
     assert_error(result, 500, "InternalError")
     assert SECRET not in result["body"]
+
+
+def test_the_function_url_table_is_the_main_table_plus_three_rows_of_its_own():
+    assert FUNCTION_URL_ERROR_TABLE[: len(ERROR_TABLE)] == ERROR_TABLE, "both modes map shared failures alike"
+    own = {
+        InvalidKeyError("the path names no object"): (404, "NoSuchKey"),
+        MethodNotAllowedError("PUT"): (405, "MethodNotAllowed"),
+        ResponseTooLargeError(7_000_000, 6_291_456, "deploy with StreamingResponses=true"): (413, "EntityTooLarge"),
+    }
+    assert {type(error) for error in own} == {row[0] for row in FUNCTION_URL_ERROR_TABLE[len(ERROR_TABLE) :]}
+    for error, (status, code) in own.items():
+        reply = error_reply(error, FUNCTION_URL_ERROR_TABLE)
+        assert (reply.status, reply.error_code) == (status, code)
+        assert ERROR_CODE_PATTERN.match(reply.error_code) and reply.body is None
 
 
 def _closed_port() -> int:

@@ -3,7 +3,8 @@
 A GetObject event is answered with WriteGetObjectResponse, a HeadObject event with the
 JSON S3 Object Lambda expects; both come from the same Reply, so HEAD and GET agree.
 In the function-URL mode http_reply renders the same Reply as an HTTP response.
-ERROR_TABLE is the one place that maps a failure to a status and an S3 error code.
+ERROR_TABLE is the one place that maps a failure to a status and an S3 error code
+(FUNCTION_URL_ERROR_TABLE: the same rows and the function-URL mode's own three).
 """
 
 from __future__ import annotations
@@ -73,8 +74,12 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
     (UpstreamTimeoutError, lambda e: (504, "GatewayTimeout", one_line(str(e)))),
     (UpstreamUnreachableError, lambda e: (502, "BadGateway", one_line(str(e)))),
     (RoleReadDeniedError, lambda e: (500, "InternalError", "The transform could not read the object")),
-    # The function-URL mode's own failures: a path that names no object, a method other
-    # than GET/HEAD, an answer larger than the invoke mode can send.
+)
+# The function-URL mode answers the same failures the same way, and three of its own:
+# a path that names no object, a method other than GET/HEAD, and an answer larger than
+# the invoke mode can send.
+FUNCTION_URL_ERROR_TABLE: tuple[ErrorRow, ...] = (
+    *ERROR_TABLE,
     (InvalidKeyError, lambda e: (404, "NoSuchKey", "The object does not exist")),
     (MethodNotAllowedError, lambda e: (405, "MethodNotAllowed", one_line(str(e)))),
     (ResponseTooLargeError, lambda e: (413, "EntityTooLarge", one_line(str(e)))),
@@ -82,9 +87,9 @@ ERROR_TABLE: tuple[ErrorRow, ...] = (
 UNEXPECTED_ERROR = (500, "InternalError", "The transform failed")
 
 
-def error_reply(error: BaseException) -> Reply:
+def error_reply(error: BaseException, table: tuple[ErrorRow, ...] = ERROR_TABLE) -> Reply:
     status, code, message = UNEXPECTED_ERROR
-    for error_type, describe in ERROR_TABLE:
+    for error_type, describe in table:
         if isinstance(error, error_type):
             status, code, message = describe(error)
             break

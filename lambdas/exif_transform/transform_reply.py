@@ -14,7 +14,7 @@ from typing import Callable
 import metadata
 from env_settings import Settings
 from original_fetch import Original
-from replies import Reply, error_reply, ok_reply, one_line
+from replies import ERROR_TABLE, ErrorRow, Reply, error_reply, ok_reply, one_line
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -59,8 +59,9 @@ def answer(
     show_exif: bool,
     range_header: str | None,
     settings: Settings,
+    error_table: tuple[ErrorRow, ...] = ERROR_TABLE,
 ) -> tuple[Reply, dict, BaseException | None]:
-    """The reply for any request: a transformed body, or the error it maps to."""
+    """The reply for any request: a transformed body, or the error `error_table` maps it to."""
     fields: dict = {}
     try:
         original = read_original()
@@ -71,5 +72,5 @@ def answer(
         fields.update(transform_fields)
     except Exception as error:  # noqa: BLE001 - every failure is answered, never the original
         fields["error"] = f"{type(error).__name__}: {one_line(str(error))}"
-        return error_reply(error), fields, error
+        return error_reply(error, error_table), fields, error
     return reply, fields, None

@@ -15,7 +15,7 @@ from bucket_read import read_original
 from env_settings import Settings
 from http_reply import HttpResponse, http_response
 from original_fetch import Timeouts
-from replies import Reply, error_reply, one_line
+from replies import FUNCTION_URL_ERROR_TABLE, Reply, error_reply, one_line
 from response_limits import ResponseLimit, ResponseTooLargeError, check_size
 from url_request import ALLOWED_METHODS, MethodNotAllowedError, UrlRequest
 
@@ -32,7 +32,7 @@ class Outcome(NamedTuple):
 
 def _failed(error: BaseException, fields: dict) -> tuple[Reply, dict, BaseException]:
     fields["error"] = f"{type(error).__name__}: {one_line(str(error))}"
-    return error_reply(error), fields, error
+    return error_reply(error, FUNCTION_URL_ERROR_TABLE), fields, error
 
 
 def respond(
@@ -60,6 +60,7 @@ def respond(
             show_exif=request.show_exif,
             range_header=request.range_header,
             settings=settings,
+            error_table=FUNCTION_URL_ERROR_TABLE,
         )
     response = http_response(reply)
     try:
