@@ -26,6 +26,7 @@ from typing import Any
 import boto3
 import pytest
 from moto.awslambda.models import lambda_backends
+from moto.cloudformation import models as cfn_models
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -520,6 +521,54 @@ def test_stack_whose_creation_failed_is_reported_before_anything_changes(refused
     ) in retry.stderr
     assert "[1/7]" not in retry.stdout
     assert after == before
+
+
+@pytest.mark.parametrize(
+    ("prefix", "status", "message"),
+    [
+        pytest.param(
+            "e2e-delete-failed",
+            "DELETE_FAILED",
+            "stack e2e-delete-failed-lambda-edge in us-east-1 is DELETE_FAILED and cannot be updated: finish deleting "
+            "it with 'aws cloudformation delete-stack --stack-name e2e-delete-failed-lambda-edge --region us-east-1' "
+            "(a Lambda@Edge function can only be deleted hours after CloudFront stops using it)",
+            id="delete-failed",
+        ),
+        pytest.param(
+            "e2e-rollback-failed",
+            "UPDATE_ROLLBACK_FAILED",
+            "stack e2e-rollback-failed-lambda-edge in us-east-1 is UPDATE_ROLLBACK_FAILED: recover it with 'aws "
+            "cloudformation continue-update-rollback --stack-name e2e-rollback-failed-lambda-edge --region us-east-1'",
+            id="update-rollback-failed",
+        ),
+        pytest.param(
+            "e2e-busy",
+            "UPDATE_IN_PROGRESS",
+            "stack e2e-busy-lambda-edge in us-east-1 is busy (UPDATE_IN_PROGRESS): wait for it to finish",
+            id="busy",
+        ),
+    ],
+)
+def test_stack_that_cannot_be_updated_stops_the_run_before_anything_changes(
+    prefix: str, status: str, message: str, cloud: Cloud, workspace: Path, env: dict[str, str]
+) -> None:
+    marker = {
+        "Type": "AWS::SSM::Parameter",
+        "Properties": {"Name": f"/{prefix}/marker", "Type": "String", "Value": "x"},
+    }
+    cloudformation = cloud.client("cloudformation", EDGE_REGION)
+    stack_id = cloudformation.create_stack(
+        StackName=f"{prefix}-lambda-edge", TemplateBody=json.dumps({"Resources": {"Marker": marker}})
+    )["StackId"]
+    # The emulator reaches these states only through failures it does not model: set the status directly.
+    cfn_models.cloudformation_backends[cloud.account][EDGE_REGION].stacks[stack_id].status = status
+    before = cloud.state()
+    run = run_deploy(workspace, [TARGET_REGION, "--prefix", prefix], env, timeout=PREFLIGHT_TIMEOUT_SECONDS)
+    assert run.returncode == 1, run
+    assert run.stderr.startswith(f"deploy.sh: {message}"), run
+    assert run.stderr.count("\n") == 1, run
+    assert "[1/7]" not in run.stdout
+    assert cloud.state() == before
 
 
 # --- preflight: each failure explains itself and creates nothing ---------------------------------------
