@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import io
 import re
 import subprocess
 import sys
@@ -65,7 +66,28 @@ def test_the_zip_holds_the_function_and_its_aarch64_cp313_dependencies(two_build
     assert not any("/tests/" in name or name.startswith("tests/") for name in names)
     assert names == sorted(names)
     assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
-    assert {info.external_attr >> 16 for info in infos} == {0o100644}
+    modes = {info.filename: info.external_attr >> 16 for info in infos}
+    assert modes.pop("run.sh") == 0o100755, "Lambda Web Adapter executes run.sh"
+    assert set(modes.values()) == {0o100644}
+
+
+def test_run_sh_is_executable_in_the_zip_whatever_the_checkout_says(tmp_path):
+    function_dir = tmp_path / "fn"
+    function_dir.mkdir()
+    (function_dir / "url_server.py").write_text("print('hi')\n")
+    (function_dir / "run.sh").write_text("#!/bin/sh\nexec python3 url_server.py\n")
+    for checkout_mode in (0o644, 0o755):
+        (function_dir / "run.sh").chmod(checkout_mode)
+        data, _ = package_transform.deterministic_zip(package_transform.function_entries(function_dir))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+        assert modes == {"run.sh": 0o100755, "url_server.py": 0o100644}
+
+
+def test_a_missing_run_sh_fails_clearly(tmp_path):
+    (tmp_path / "url_server.py").write_text("")
+    with pytest.raises(package_transform.PackageError, match=r"missing run\.sh$"):
+        package_transform.function_entries(tmp_path)
 
 
 def test_the_limits_are_checked_and_named():

@@ -1,9 +1,11 @@
 """Build the transform Lambda's zip, byte-for-byte the same for the same sources.
 
 The zip holds the function's modules (lambdas/exif_transform/*.py, tests and caches left
-out) at its root, and its requirements installed by pip for the Lambda's platform:
-Python 3.13 on arm64, Amazon Linux 2023. Entries are sorted and carry a fixed timestamp
-and fixed permissions; nothing that names the build machine or the build time goes in.
+out) and its handler script run.sh at its root, and its requirements installed by pip for
+the Lambda's platform: Python 3.13 on arm64, Amazon Linux 2023. Entries are sorted and
+carry a fixed timestamp and fixed permissions (0755 for run.sh, which Lambda executes,
+0644 for everything else, whatever the checkout says); nothing that names the build
+machine or the build time goes in.
 
 Writes build/exif-transform-<sha256>.zip (or into --out DIR) and prints only its path on
 stdout; deploy.sh uploads it as exif-transform/<sha256>.zip.
@@ -49,6 +51,10 @@ LAMBDA_PLATFORMS = (
 
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can hold
 FILE_MODE = 0o100644  # regular file, rw-r--r--
+EXECUTABLE_MODE = 0o100755  # regular file, rwxr-xr-x
+# Files Lambda executes: with StreamingResponses=true the handler is run.sh, which
+# Lambda Web Adapter's wrapper runs as a program, so it must keep its execute bits.
+FUNCTION_SCRIPTS = ("run.sh",)
 UNIX_SYSTEM = 3
 # Left out of the dependencies: console scripts carry the build machine's interpreter
 # path in their shebang, and RECORD lists their hashes.
@@ -64,6 +70,7 @@ class PackageError(Exception):
 class Entry(NamedTuple):
     name: str
     path: Path
+    mode: int = FILE_MODE
 
 
 def pip_install_command(requirements: Path, target: Path) -> list[str]:
@@ -132,11 +139,17 @@ def _files_under(root: Path, skipped_dirs: Iterable[str]) -> Iterator[Path]:
 
 
 def function_entries(function_dir: Path) -> list[Entry]:
-    return [
+    modules = [
         Entry(path.relative_to(function_dir).as_posix(), path)
         for path in _files_under(function_dir, SKIPPED_FUNCTION_DIRS)
         if path.suffix == ".py" and not path.name.startswith("test_")
     ]
+    scripts = [Entry(name, function_dir / name, EXECUTABLE_MODE) for name in FUNCTION_SCRIPTS]
+    missing = [entry.name for entry in scripts if not entry.path.is_file()]
+    if missing:
+        msg = f"{_shown(function_dir)}: missing {', '.join(missing)}"
+        raise PackageError(msg)
+    return modules + scripts
 
 
 def dependency_entries(site: Path) -> list[Entry]:
@@ -160,7 +173,7 @@ def deterministic_zip(entries: list[Entry]) -> tuple[bytes, int]:
         for entry in sorted(entries):
             info = zipfile.ZipInfo(entry.name, date_time=FIXED_DATE_TIME)
             info.create_system = UNIX_SYSTEM
-            info.external_attr = FILE_MODE << 16
+            info.external_attr = entry.mode << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             data = entry.path.read_bytes()
             unzipped += len(data)

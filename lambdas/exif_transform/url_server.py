@@ -1,0 +1,170 @@
+"""Function-URL entry point with streamed responses: a small HTTP server over the same answer.
+
+With StreamingResponses=true the function's handler is run.sh, which starts this server;
+Lambda Web Adapter (a layer) turns each function-URL event into an HTTP request to it on
+127.0.0.1 and streams the answer back (InvokeMode RESPONSE_STREAM). Paths and answers
+are those of the buffered handler (url_answer.respond); only the limit differs: up to
+Lambda's streaming limit, the body is written in chunks as it is sent, never as base64.
+
+Standard library only. Lambda sends one request at a time per execution environment;
+the server still gives each connection a thread, so a keep-alive connection the adapter
+leaves idle never blocks the next one. Its only output is one JSON log line per request.
+
+Exit codes: 0 stopped; 1 a setting is missing or invalid (the message names it); 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Mapping
+
+from aws_lambda_powertools import Logger
+
+from bucket_read import bucket_name, s3_client
+from env_settings import Settings, SettingsError, load_settings
+from http_reply import HttpResponse
+from response_limits import STREAMED_LIMIT
+from url_answer import READ_TIMEOUTS, log_request, respond
+from url_request import ALLOWED_METHODS, from_http, request_id_from_adapter
+
+DEFAULT_HOST = "127.0.0.1"  # the adapter connects over loopback; nothing else should
+DEFAULT_PORT = 8080  # Lambda Web Adapter's default traffic port
+# The adapter reads its port from AWS_LWA_PORT, then PORT; the server listens where it looks.
+PORT_VARIABLES = ("AWS_LWA_PORT", "PORT")
+WRITE_CHUNK_BYTES = 256 * 1024
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: UrlServer
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        # http.server dispatches to do_<METHOD>: every method gets the same answer path,
+        # which serves GET and HEAD and answers anything else with 405.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Silence http.server's access lines on stderr: the JSON line says it all."""
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        raw_path, _, raw_query = self.path.partition("?")
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        request = from_http(self.command, raw_path, raw_query, headers, request_id_from_adapter(headers))
+        outcome = self.server.respond(request)
+        write_error = self._send(
+            outcome.response,
+            with_body=request.method != "HEAD",
+            # Another method may come with a body nobody reads: end the connection after it.
+            close=request.method not in ALLOWED_METHODS,
+        )
+        extra = {"correlation_id": request.request_id}
+        if write_error:
+            extra["write_error"] = write_error
+        log_request(self.server.logger, request, outcome, started, **extra)
+
+    def _send(self, response: HttpResponse, *, with_body: bool, close: bool) -> str | None:
+        """Status, headers and (for GET) the body in chunks; the error's name if the peer left."""
+        try:
+            self.send_response_only(response.status)
+            self.send_header("Date", self.date_time_string())
+            for name, value in response.headers:
+                self.send_header(name, value)
+            if close:
+                self.send_header("Connection", "close")  # http.server then closes it too
+            self.end_headers()
+            if with_body:
+                view = memoryview(response.body)
+                for offset in range(0, len(view), WRITE_CHUNK_BYTES):
+                    self.wfile.write(view[offset : offset + WRITE_CHUNK_BYTES])
+            self.wfile.flush()
+        except OSError as error:
+            self.close_connection = True
+            return type(error).__name__
+        return None
+
+
+class UrlServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        *,
+        settings: Settings,
+        bucket: str,
+        s3,  # noqa: ANN001 - a botocore S3 client
+        logger: Logger,
+    ) -> None:
+        super().__init__(address, _RequestHandler)
+        self.settings = settings
+        self.bucket = bucket
+        self.s3 = s3
+        self.logger = logger
+
+    def respond(self, request):  # noqa: ANN001, ANN201
+        return respond(
+            request,
+            s3=self.s3,
+            bucket=self.bucket,
+            settings=self.settings,
+            limit=STREAMED_LIMIT,
+            size_of=lambda response: len(response.body),
+        )
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001, ARG002
+        """An exception outside the answer path: one JSON line, no traceback on stderr."""
+        self.logger.exception("transform server error")
+
+
+def build_server(environ: Mapping[str, str], *, host: str = DEFAULT_HOST, port: int | None = None) -> UrlServer:
+    """The server with its settings, bucket and S3 client read from `environ` (SettingsError if bad)."""
+    settings = load_settings(environ)
+    bucket = bucket_name(environ)
+    return UrlServer(
+        (host, listen_port(environ) if port is None else port),
+        settings=settings,
+        bucket=bucket,
+        s3=s3_client(READ_TIMEOUTS),
+        logger=Logger(),
+    )
+
+
+def listen_port(environ: Mapping[str, str]) -> int:
+    for name in PORT_VARIABLES:
+        value = (environ.get(name) or "").strip()
+        if value:
+            if not value.isdigit() or not 0 < int(value) < 65536:  # noqa: PLR2004 - TCP port range
+                msg = f"{name} must be a TCP port number; got {value!r}"
+                raise SettingsError(msg)
+            return int(value)
+    return DEFAULT_PORT
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on ({DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, help="port (AWS_LWA_PORT, else PORT, else 8080)")
+    args = parser.parse_args(argv)
+    try:
+        server = build_server(os.environ, host=args.host, port=args.port)
+    except SettingsError as error:
+        print(f"{Path(__file__).name}: {error}", file=sys.stderr)
+        return 1
+    with server:
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
