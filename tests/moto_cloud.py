@@ -21,6 +21,7 @@ import logging
 import secrets
 import string
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ from moto.cloudformation import parsing
 from moto.cloudformation import responses as cfn_responses
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.core.common_models import CloudFormationModel
+from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.logs import models as logs_models  # noqa: F401  (registers AWS::Logs::LogGroup with CloudFormation)
 from moto.s3 import models as s3_models
 from moto.server import ThreadedMotoServer
@@ -174,15 +176,19 @@ class _StandInBehaviour:
         account_id: str,
         region_name: str,
     ) -> Any:
-        # An in-place update keeps the physical ID (a distribution keeps its ID and domain name).
         properties = cloudformation_json.get("Properties", {})
+        name = cls.NAME_PROPERTY
+        if name and properties.get(name) != original_resource.properties.get(name):
+            # A new name replaces the resource, as in CloudFormation.
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name, LogicalId=original_resource.logical_id
+            )
+        # Otherwise the update is in place: same physical ID and attributes (a distribution keeps its ID and
+        # domain name).
         resource = cls(original_resource.physical_id, properties, account_id, region_name, original_resource.logical_id)
-        resource.attributes = {**original_resource.attributes, **resource.attributes_kept_from(original_resource)}
+        resource.attributes = original_resource.attributes
         resource._record()
         return resource
-
-    def attributes_kept_from(self, original: Any) -> dict[str, Any]:
-        return {}
 
     @classmethod
     def delete_from_cloudformation_json(
@@ -257,8 +263,6 @@ def _distribution_attributes(self: Any) -> dict[str, Any]:
     }
 
 
-_UUID_ALPHABET = string.hexdigits[:16]
-
 STAND_IN_CLASSES = [
     _stand_in(
         "BucketPolicyStandIn",
@@ -302,7 +306,7 @@ STAND_IN_CLASSES = [
             f"AWS::CloudFront::{kind}",
             "",
             ["Id", "LastModifiedTime"],
-            new_physical_id=_generated_id(_UUID_ALPHABET, 32),
+            new_physical_id=classmethod(lambda cls, resource_name, properties: str(uuid.uuid4())),
             compute_attributes=_policy_attributes,
         )
         for kind in ("CachePolicy", "OriginRequestPolicy", "ResponseHeadersPolicy")
@@ -315,8 +319,6 @@ STAND_IN_CLASSES = [
         ["Id", "DomainName"],
         new_physical_id=_generated_id(string.ascii_uppercase + string.digits, 13, "E"),
         compute_attributes=_distribution_attributes,
-        # CloudFront keeps a distribution's domain name for its whole life.
-        attributes_kept_from=lambda self, original: {"DomainName": original.attributes["DomainName"]},
     ),
 ]
 
@@ -401,8 +403,8 @@ def _update_in_dependency_order(
     """ResourceMap.update that adds and modifies resources in dependency order.
 
     moto creates every added resource before it updates any modified one. CloudFormation follows the
-    dependencies, so a new AWS::Lambda::Version is published after its function's code is updated;
-    moto's order publishes the old code again under the new version's logical ID.
+    dependencies, so a new AWS::Lambda::Version is published after its function's code is updated; in
+    moto's order the function is still unchanged, so the new version gets the number already published.
     Removals come first, as in moto (CloudFormation removes in its clean-up phase; no test depends on it).
     """
     diff = self.build_resource_diff(template, parameters)
@@ -530,8 +532,8 @@ def _version_create(
 
 
 def _version_arn(self: Any) -> str:
-    """Ref of AWS::Lambda::Version is the version's ARN; moto has no physical ID for it, so Ref gave the
-    model object itself (and the SSM parameter and the output got its repr)."""
+    """Ref of AWS::Lambda::Version is the version's ARN. moto's model has no physical ID, so Ref gave the
+    model object itself, and the SSM parameter and the output held its repr (the logical ID)."""
     return self.version_arn
 
 
@@ -573,24 +575,17 @@ def _denies_plain_http_only(statement: dict[str, Any]) -> bool:
     return str(condition.get("aws:SecureTransport", "")).lower() == "false"
 
 
-def _bucket_permission(original: Any) -> Any:
-    def get_permission(self: s3_models.FakeBucket, action: str, resource: str) -> Any:
-        """moto ignores `Bool` conditions, so a statement denying requests without TLS (aws:SecureTransport
-        false) denies every object request. The CLI talks to AWS over TLS and to this emulator over loopback
-        HTTP in its place: evaluate the policy without the statements that only apply to plain HTTP."""
-        if self.policy is None:
-            return original(self, action, resource)
-        policy = json.loads(self.policy)
-        statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
-        kept = [statement for statement in statements if not _denies_plain_http_only(statement)]
-        saved = self.policy
-        try:
-            self.policy = json.dumps({**policy, "Statement": kept}).encode() if kept else None
-            return original(self, action, resource)
-        finally:
-            self.policy = saved
-
-    return get_permission
+def _bucket_permission(self: s3_models.FakeBucket, action: str, resource: str) -> PermissionResult:
+    """moto ignores `Bool` conditions, so a statement denying requests without TLS (aws:SecureTransport
+    false) denies every object request. The CLI talks to AWS over TLS and to this emulator over loopback
+    HTTP in its place: evaluate the bucket policy as moto does, without the statements that only apply to
+    plain HTTP."""
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    policy = json.loads(self.policy)
+    statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+    kept = [statement for statement in statements if not _denies_plain_http_only(statement)]
+    return IAMPolicy(json.dumps({**policy, "Statement": kept})).is_action_permitted(action, resource)
 
 
 def _no_early_refusal(self: Any, *args: Any) -> None:
@@ -616,7 +611,7 @@ def patched_moto() -> Iterator[None]:
         patch.setattr(version, "get_cfn_attribute", _version_attribute, raising=False)
         update = function.__dict__["update_from_cloudformation_json"]
         patch.setattr(function, "update_from_cloudformation_json", classmethod(_function_update(update)))
-        patch.setattr(s3_models.FakeBucket, "get_permission", _bucket_permission(s3_models.FakeBucket.get_permission))
+        patch.setattr(s3_models.FakeBucket, "get_permission", _bucket_permission)
         yield
 
 
