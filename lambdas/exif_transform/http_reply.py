@@ -89,7 +89,3 @@ def buffered_payload_size(response: HttpResponse) -> int:
     envelope["isBase64Encoded"] = not _is_text(response) and bool(response.body)
     return len(json.dumps(envelope, ensure_ascii=False).encode()) + _encoded_body_chars(response)
 
-
-def without_body(response: HttpResponse) -> HttpResponse:
-    """The HEAD form: same status and headers (Content-Length the GET's), no body."""
-    return response._replace(body=b"")
