@@ -19,7 +19,8 @@ from replies import FUNCTION_URL_ERROR_TABLE, Reply, error_reply, one_line
 from response_limits import ResponseLimit, ResponseTooLargeError, check_size
 from url_request import ALLOWED_METHODS, MethodNotAllowedError, UrlRequest
 
-# CloudFront waits 30 s for the origin by default; the read takes at most 20 s of it.
+# CloudFront waits 60 s for the origin (the templates' OriginReadTimeout) and the function
+# runs at most TransformTimeout (60 s): the read takes at most 20 s, leaving time to answer.
 READ_TIMEOUTS = Timeouts(socket_seconds=10.0, total_seconds=20.0)
 
 
