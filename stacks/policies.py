@@ -56,17 +56,21 @@ def edge_lambda_trust() -> PolicyDocument:
     return make_simple_assume_policy(LAMBDA_SERVICE, EDGE_LAMBDA_SERVICE)
 
 
+def write_own_logs(log_group_arn: object) -> Statement:
+    return Statement(
+        # The function's own log group (created by the stack, so no CreateLogGroup).
+        Sid="WriteOwnLogs",
+        Effect=Allow,
+        Action=[logs.CreateLogStream, logs.PutLogEvents],
+        Resource=[log_group_arn],
+    )
+
+
 def transform_policy(log_group_arn: object) -> PolicyDocument:
     return PolicyDocument(
         Version=VERSION,
         Statement=[
-            Statement(
-                # The function's own log group (created by the stack, so no CreateLogGroup).
-                Sid="WriteOwnLogs",
-                Effect=Allow,
-                Action=[logs.CreateLogStream, logs.PutLogEvents],
-                Resource=[log_group_arn],
-            ),
+            write_own_logs(log_group_arn),
             Statement(
                 # Every answer, errors included, goes back through WriteGetObjectResponse on this access point.
                 Sid="AnswerObjectLambdaRequests",
@@ -92,13 +96,7 @@ def function_url_transform_policy(log_group_arn: object, bucket_arn: object) -> 
     return PolicyDocument(
         Version=VERSION,
         Statement=[
-            Statement(
-                # The function's own log group (created by the stack, so no CreateLogGroup).
-                Sid="WriteOwnLogs",
-                Effect=Allow,
-                Action=[logs.CreateLogStream, logs.PutLogEvents],
-                Resource=[log_group_arn],
-            ),
+            write_own_logs(log_group_arn),
             Statement(
                 # Behind a function URL there is no presigned URL: the function reads originals itself,
                 # from this bucket only, and never lists or writes.
