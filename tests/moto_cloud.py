@@ -621,13 +621,18 @@ def patched_moto() -> Iterator[None]:
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """moto's server on a free port of 127.0.0.1, with the stand-ins and patches; yields its URL."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    request_log = logging.getLogger("werkzeug")  # one line per request otherwise
+    level = request_log.level
+    request_log.setLevel(logging.ERROR)
     register_stand_ins()
-    with patched_moto():
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        try:
-            host, port = server.get_host_and_port()
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
+    try:
+        with patched_moto():
+            server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            server.start()
+            try:
+                host, port = server.get_host_and_port()
+                yield f"http://{host}:{port}"
+            finally:
+                server.stop()
+    finally:
+        request_log.setLevel(level)
