@@ -17,8 +17,9 @@ readonly EDGE_REGION="us-east-1"
 # The pattern the templates' Prefix parameter enforces (stacks/common.py PREFIX_PATTERN).
 readonly PREFIX_PATTERN='^[a-z][a-z0-9-]{1,18}[a-z0-9]$'
 readonly DEFAULT_PREFIX="anon-s3ol"
-# Region names: two letters, one or more words, a number (us-east-1, ap-southeast-2, us-gov-west-1).
-readonly REGION_PATTERN='^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$'
+# Region names: two letters, one or more words, a digit (us-east-1, ap-southeast-2, us-gov-west-1); the same
+# pattern as the lambda-edge template's TargetRegion parameter.
+readonly REGION_PATTERN='^[a-z]{2}(-[a-z]+)+-[0-9]$'
 # What tools/package_transform.py prints: the zip named by the SHA-256 of its bytes.
 readonly ZIP_NAME_PATTERN='exif-transform-([0-9a-f]{64})\.zip$'
 # A published Lambda version in us-east-1, as the cdn template's EdgeFunctionVersionArn accepts.

@@ -588,6 +588,8 @@ USAGE = re.escape("(usage: ./deploy.sh <region> [--prefix NAME] [--profile NAME]
             ["Europe"], 1, r"'Europe' is not an AWS region name \(expected something like eu-west-1\)", id="bad-region"
         ),
         pytest.param(["eu-west"], 1, r"'eu-west' is not an AWS region name", id="region-without-number"),
+        # The lambda-edge template's TargetRegion pattern ends in one digit, as every region name does.
+        pytest.param(["eu-west-12"], 1, r"'eu-west-12' is not an AWS region name", id="region-with-two-digits"),
         pytest.param(
             [TARGET_REGION, "--prefix", "Photos"],
             1,
