@@ -287,6 +287,17 @@ def test_head_has_the_get_status_and_headers_without_a_body(server, s3):
     assert (missing.status, missing.body) == (404, b"")
 
 
+def test_head_sends_no_body_bytes_on_the_wire(server, s3):
+    ux.put(s3, "w.png", fx.IMAGE_MAKERS["png"]())
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(b"HEAD /w.png HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        received = b"".join(iter(lambda: connection.recv(65536), b""))
+    head, _, after = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert b"Content-Length: " in head
+    assert after == b"", "a HEAD answer ends with its headers"
+
+
 # ---------------------------------------------------------------- large responses
 def test_an_image_too_large_for_buffered_mode_is_served_whole(server, s3):
     big = ux.noisy_png(1300, 1300)
