@@ -44,6 +44,7 @@ package: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_transform.py
 	$(BIN)/python bench/bench_edge_signer.py
+	$(BIN)/python bench/bench_modes.py
 
 shellcheck: $(BIN)/.installed
 	$(BIN)/shellcheck deploy.sh

@@ -103,13 +103,17 @@ def object_lambda_access_point_arn(region: object = None) -> Sub:
     )
 
 
-def supporting_access_point_objects_arn(region: object = None) -> Sub:
+def supporting_access_point_arn(region: object = None, path: str = "") -> Sub:
     return Sub(
         "arn:${AWS::Partition}:s3:${Region}:${AWS::AccountId}:accesspoint/${Prefix}"
         + SUPPORTING_ACCESS_POINT_SUFFIX
-        + "/object/*",
+        + path,
         Region=region if region is not None else Ref("AWS::Region"),
     )
+
+
+def supporting_access_point_objects_arn(region: object = None) -> Sub:
+    return supporting_access_point_arn(region, "/object/*")
 
 
 def transform_function_arn(region: object = None) -> Sub:

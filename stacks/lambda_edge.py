@@ -110,6 +110,11 @@ def build_lambda_edge(signer_source: str) -> Template:
     version = template.add_resource(
         Version(
             version_logical_id(signer_source),
+            # When the signer changes, the old version is still associated with the distribution until the
+            # cdn stack is updated, and CloudFront's replicas outlive that; deleting it in this stack's
+            # cleanup would fail. Deleting the function (with the stack) removes every version.
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
             FunctionName=Ref(function),
             Description="Published for CloudFront's origin-request association.",
         )

@@ -27,6 +27,7 @@ from stacks.common import (
     account_root_arn,
     edge_role_arn,
     object_lambda_access_point_arn,
+    supporting_access_point_arn,
     supporting_access_point_objects_arn,
     transform_function_arn,
 )
@@ -105,6 +106,14 @@ def function_url_transform_policy(log_group_arn: object, bucket_arn: object) -> 
                 Action=[s3.GetObject],
                 Resource=[objects_of(bucket_arn)],
             ),
+            Statement(
+                # Without it S3 answers 403 for a missing key and viewers would get 403 for every typo;
+                # the function never lists.
+                Sid="TellMissingFromForbidden",
+                Effect=Allow,
+                Action=[s3.ListBucket],
+                Resource=[bucket_arn],
+            ),
         ],
     )
 
@@ -163,6 +172,16 @@ def edge_signer_policy(target_region: object) -> PolicyDocument:
                 Resource=[supporting_access_point_objects_arn(target_region)],
                 Condition=Condition(CALLED_VIA_OBJECT_LAMBDA),
             ),
+            Statement(
+                # Without list permission S3 answers 403 for a missing key, and viewers would get 403 for
+                # every typo. The edge role cannot list anything itself: it has no s3-object-lambda:ListBucket,
+                # and this applies only inside an S3 Object Lambda request.
+                Sid="TellMissingFromForbiddenViaObjectLambda",
+                Effect=Allow,
+                Action=[s3.ListBucket],
+                Resource=[supporting_access_point_arn(target_region)],
+                Condition=Condition(CALLED_VIA_OBJECT_LAMBDA),
+            ),
         ],
     )
 
@@ -191,8 +210,9 @@ def delegate_reads_to_access_point(bucket_arn: object, access_point_arn: object)
         Sid="DelegateReadsToSupportingAccessPoint",
         Effect=Allow,
         Principal=Principal("AWS", [account_root_arn()]),
-        Action=[s3.GetObject],
-        Resource=[objects_of(bucket_arn)],
+        # ListBucket lets S3 answer 404 rather than 403 for a missing key.
+        Action=[s3.GetObject, s3.ListBucket],
+        Resource=[bucket_arn, objects_of(bucket_arn)],
         Condition=Condition(ArnEquals("s3:DataAccessPointArn", access_point_arn)),
     )
 
@@ -209,6 +229,15 @@ def supporting_access_point_policy() -> PolicyDocument:
                 Principal=Principal("AWS", [account_root_arn()]),
                 Action=[s3.GetObject],
                 Resource=[supporting_access_point_objects_arn()],
+                Condition=Condition([ONLY_THE_EDGE_ROLE, CALLED_VIA_OBJECT_LAMBDA]),
+            ),
+            Statement(
+                # Lets S3 answer 404 rather than 403 for a missing key, under the same conditions.
+                Sid="EdgeRoleTellsMissingFromForbiddenViaObjectLambda",
+                Effect=Allow,
+                Principal=Principal("AWS", [account_root_arn()]),
+                Action=[s3.ListBucket],
+                Resource=[supporting_access_point_arn()],
                 Condition=Condition([ONLY_THE_EDGE_ROLE, CALLED_VIA_OBJECT_LAMBDA]),
             ),
         ],

@@ -59,8 +59,10 @@ def test_transform_reads_only_this_buckets_objects(template):
     assert statements["ReadOriginals"]["Resource"] == [
         {"Fn::Sub": ["${Bucket}/*", {"Bucket": {"Fn::GetAtt": ["ImageBucket", "Arn"]}}]}
     ]
+    assert statements["TellMissingFromForbidden"]["Action"] == ["s3:ListBucket"]
+    assert statements["TellMissingFromForbidden"]["Resource"] == [{"Fn::GetAtt": ["ImageBucket", "Arn"]}]
     actions = sorted(a for s in statements.values() for a in s["Action"])
-    assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject"]
+    assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject", "s3:ListBucket"]
 
 
 def test_function_gets_the_same_settings_in_both_modes_and_the_adapter_when_streaming(template):

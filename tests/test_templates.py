@@ -221,7 +221,7 @@ def test_bucket_policy_denies_plain_http_and_delegates_reads_to_the_access_point
     assert {"Fn::GetAtt": ["ImageBucket", "Arn"]} in deny["Resource"]
     delegate = statement(document, "DelegateReadsToSupportingAccessPoint")
     assert delegate["Effect"] == "Allow"
-    assert delegate["Action"] == ["s3:GetObject"]
+    assert delegate["Action"] == ["s3:GetObject", "s3:ListBucket"]
     assert delegate["Condition"] == {
         "ArnEquals": {"s3:DataAccessPointArn": {"Fn::GetAtt": ["SupportingAccessPoint", "Arn"]}}
     }
@@ -232,13 +232,17 @@ def test_supporting_access_point_serves_only_object_lambda_calls_from_the_edge_r
     props = only(storage, "AWS::S3::AccessPoint")["Properties"]
     assert all(props["PublicAccessBlockConfiguration"].values())
     assert len(props["PublicAccessBlockConfiguration"]) == 4
-    (stmt,) = props["Policy"]["Statement"]
-    assert stmt["Action"] == ["s3:GetObject"]
-    assert stmt["Resource"][0]["Fn::Sub"][0].endswith("/object/*")
-    assert stmt["Condition"]["ForAnyValue:StringEquals"] == {"aws:CalledVia": ["s3-object-lambda.amazonaws.com"]}
-    assert stmt["Condition"]["ArnEquals"]["aws:PrincipalArn"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${Prefix}-edge-signer"
-    }
+    read, list_ = props["Policy"]["Statement"]
+    assert read["Action"] == ["s3:GetObject"]
+    assert read["Resource"][0]["Fn::Sub"][0].endswith("/object/*")
+    # ListBucket only so that S3 can answer 404 for a missing key; on the access point, not its objects.
+    assert list_["Action"] == ["s3:ListBucket"]
+    assert list_["Resource"][0]["Fn::Sub"][0].endswith(":accesspoint/${Prefix}-ap")
+    for stmt in (read, list_):
+        assert stmt["Condition"]["ForAnyValue:StringEquals"] == {"aws:CalledVia": ["s3-object-lambda.amazonaws.com"]}
+        assert stmt["Condition"]["ArnEquals"]["aws:PrincipalArn"] == {
+            "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${Prefix}-edge-signer"
+        }
 
 
 def test_object_lambda_access_point_transforms_get_and_head_and_allows_ranges(storage):
@@ -350,7 +354,11 @@ def test_edge_role_policy_reads_through_object_lambda_only(edge):
     olap = statement(document, "ReadThroughObjectLambda")
     assert olap["Action"] == ["s3-object-lambda:GetObject"]
     assert olap["Resource"][0]["Fn::Sub"][1] == {"Region": {"Ref": "TargetRegion"}}
-    for sid, action in (("InvokeTransformViaObjectLambda", "lambda:InvokeFunction"), ("ReadOriginalsViaObjectLambda", "s3:GetObject")):
+    for sid, action in (
+        ("InvokeTransformViaObjectLambda", "lambda:InvokeFunction"),
+        ("ReadOriginalsViaObjectLambda", "s3:GetObject"),
+        ("TellMissingFromForbiddenViaObjectLambda", "s3:ListBucket"),
+    ):
         stmt = statement(document, sid)
         assert stmt["Action"] == [action]
         assert stmt["Condition"] == {"ForAnyValue:StringEquals": {"aws:CalledVia": ["s3-object-lambda.amazonaws.com"]}}
@@ -363,6 +371,9 @@ def test_version_is_published_and_its_arn_goes_to_ssm_and_outputs(edge):
     versions = resources_of_type(edge, "AWS::Lambda::Version")
     assert list(versions) == [version_logical_id(EDGE_SIGNER.read_text(encoding="utf-8"))]
     (version_id,) = versions
+    # An old version stays associated with the distribution after a signer change: never deleted by this stack.
+    assert versions[version_id]["DeletionPolicy"] == "Retain"
+    assert versions[version_id]["UpdateReplacePolicy"] == "Retain"
     parameter = only(edge, "AWS::SSM::Parameter")["Properties"]
     assert parameter["Name"] == {"Fn::Sub": "/${Prefix}/Edge-Origin-Request-Fn-Version-Arn"}
     assert parameter["Type"] == "String"
