@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Puts the whole system into an AWS account and prints the URL to try:
-#   1. generate the templates, 2. package the transform, 3. upload it to an artifact bucket,
+# Puts the whole system into an AWS account and prints the URL to try. Both modes start with
+#   1. generate the templates, 2. package the transform, 3. upload it to an artifact bucket.
+# --mode olap (the default, S3 Object Lambda):
 #   4. <prefix>-storage in <region>, 5. <prefix>-lambda-edge in us-east-1,
 #   6. <prefix>-cdn in <region> with the edge version read from SSM in us-east-1, 7. print the outputs.
+# --mode function-url (a Lambda function URL behind CloudFront, for any account):
+#   4. <prefix>-fnurl in <region>, 5. print the outputs.
 # Safe to run again: unchanged stacks are left alone. It never deletes anything.
 #
 # Exit codes: 0 deployed; 1 a check or a step failed (the reason is on stderr); 2 usage error.
 set -euo pipefail
 
 readonly PROG="deploy.sh"
-readonly USAGE="usage: ./deploy.sh <region> [--prefix NAME] [--profile NAME]"
+readonly USAGE="usage: ./deploy.sh <region> [--mode olap|function-url] [--prefix NAME] [--profile NAME]"
 
 # Lambda@Edge functions (and so their stack and the SSM parameter naming their version) live in us-east-1.
 # Source: CloudFront Developer Guide, lambda-at-edge-function-restrictions.html.
@@ -24,9 +27,19 @@ readonly REGION_PATTERN='^[a-z]{2}(-[a-z]+)+-[0-9]$'
 readonly ZIP_NAME_PATTERN='exif-transform-([0-9a-f]{64})\.zip$'
 # A published Lambda version in us-east-1, as the cdn template's EdgeFunctionVersionArn accepts.
 readonly EDGE_VERSION_PATTERN='^arn:aws[a-z-]*:lambda:us-east-1:[0-9]{12}:function:[A-Za-z0-9_-]+:[0-9]+$'
-readonly TOTAL_STEPS=7
+readonly DEFAULT_MODE="olap"
+readonly OLAP_STEPS=7
+readonly FUNCTION_URL_STEPS=5
+# Regions without Lambda function URLs, at the time of writing. Source: AWS Lambda Developer Guide,
+# "Creating and managing Lambda function URLs" (lambda/latest/dg/urls-configuration.html).
+readonly FUNCTION_URL_UNAVAILABLE_REGIONS=(
+  ap-south-2 ap-southeast-4 ap-southeast-5 ap-southeast-6 ap-southeast-7 ap-east-2
+  ca-west-1 eu-south-2 eu-central-2 il-central-1 me-central-1
+)
 
 REGION=""
+MODE="$DEFAULT_MODE"
+TOTAL_STEPS=""
 PREFIX="$DEFAULT_PREFIX"
 PROFILE=""
 ROOT=""
@@ -34,6 +47,9 @@ PYTHON=""
 WORK_DIR=""
 ACCOUNT=""
 PARTITION=""
+ZIP_PATH=""
+ARTIFACT_KEY=""
+ARTIFACT_BUCKET=""
 
 # --- messages ---------------------------------------------------------------------------------------
 
@@ -47,14 +63,24 @@ print_help() {
   cat <<EOF
 $USAGE
 
-Deploys the image metadata stripper into the AWS account of your credentials:
+Deploys the image metadata stripper into the AWS account of your credentials, in one of two modes.
+
+--mode olap (the default): S3 Object Lambda, three stacks
   <prefix>-storage      in <region>     the private bucket, the transform Lambda, the S3 Object Lambda access point
   <prefix>-lambda-edge  in $EDGE_REGION    the Lambda@Edge signer (CloudFront runs edge functions only from $EDGE_REGION)
   <prefix>-cdn          in <region>     the CloudFront distribution
-It packages the transform into an artifact bucket <prefix>-artifacts-<account>-<region> first.
+  Since 2025-11-07 S3 Object Lambda accepts only AWS accounts that used it before.
+
+--mode function-url: a Lambda function URL behind CloudFront, for any AWS account, one stack
+  <prefix>-fnurl        in <region>     the private bucket, the transform Lambda and its function URL,
+                                        the CloudFront distribution (Origin Access Control)
+  Not available where Lambda has no function URLs: ${FUNCTION_URL_UNAVAILABLE_REGIONS[*]}.
+
+Either way it packages the transform into an artifact bucket <prefix>-artifacts-<account>-<region> first.
 Run it again after any change: unchanged stacks are left alone. It never deletes anything.
 
   <region>        where the bucket, the transform and the distribution's stack live, e.g. eu-west-1
+  --mode MODE     olap (default) or function-url
   --prefix NAME   names the stacks and resources (default $DEFAULT_PREFIX; 3-20 of a-z, 0-9 and -,
                   starting with a letter, not ending with -)
   --profile NAME  the AWS CLI profile to use (default: AWS_PROFILE, else the CLI's usual credentials)
@@ -105,7 +131,7 @@ credentials_source() {
 
 profile_flag() {
   if [[ -n "$PROFILE" ]]; then
-    printf ' --profile %s' "$PROFILE"
+    printf ' --profile %q' "$PROFILE"
   fi
 }
 
@@ -119,10 +145,18 @@ parse_args() {
         print_help
         exit 0
         ;;
-      --prefix | --profile)
+      --mode | --prefix | --profile)
         [[ $# -ge 2 && -n "$2" ]] || usage_error "$1 needs a value"
-        if [[ "$1" == "--prefix" ]]; then PREFIX="$2"; else PROFILE="$2"; fi
+        case "$1" in
+          --mode) MODE="$2" ;;
+          --prefix) PREFIX="$2" ;;
+          *) PROFILE="$2" ;;
+        esac
         shift 2
+        ;;
+      --mode=*)
+        MODE="${1#--mode=}"
+        shift
         ;;
       --prefix=*)
         PREFIX="${1#--prefix=}"
@@ -150,6 +184,18 @@ parse_args() {
   [[ ${#positional[@]} -ge 1 ]] || usage_error "missing <region>"
   [[ ${#positional[@]} -le 1 ]] || usage_error "unexpected argument '${positional[1]}'"
   REGION="${positional[0]}"
+  case "$MODE" in
+    olap) TOTAL_STEPS="$OLAP_STEPS" ;;
+    function-url) TOTAL_STEPS="$FUNCTION_URL_STEPS" ;;
+    *) usage_error "unknown mode '$MODE': use olap or function-url" ;;
+  esac
+}
+
+has_function_urls() {
+  local region
+  for region in "${FUNCTION_URL_UNAVAILABLE_REGIONS[@]}"; do
+    [[ "$1" != "$region" ]] || return 1
+  done
 }
 
 check_names() {
@@ -157,6 +203,9 @@ check_names() {
     die "'$REGION' is not an AWS region name (expected something like eu-west-1)"
   [[ "$PREFIX" =~ $PREFIX_PATTERN ]] ||
     die "prefix '$PREFIX' is not valid: use 3-20 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen"
+  if [[ "$MODE" == function-url ]] && ! has_function_urls "$REGION"; then
+    die "Lambda function URLs are not available in $REGION (at the time of writing), so --mode function-url cannot be deployed there: choose another region"
+  fi
 }
 
 find_tools() {
@@ -222,6 +271,26 @@ check_stack_usable() {
         die "stack $stack in $region is busy ($status): wait for it to finish, then run deploy.sh again"
       ;;
   esac
+}
+
+# Both modes name the transform function and its log group <prefix>-exif-transform, so a stack of the
+# other mode with the same prefix would make this mode's stack fail half-way. A stack whose creation
+# failed (ROLLBACK_COMPLETE) holds nothing that clashes: rolling back deleted them.
+check_other_mode_absent() {
+  local stack="$1" mode="$2" status
+  status="$(stack_status "$stack" "$REGION")"
+  if [[ -n "$status" && "$status" != ROLLBACK_COMPLETE ]]; then
+    die "stack $stack in $REGION ($status) is the --mode $mode deployment of prefix $PREFIX; both modes name the function $PREFIX-exif-transform, so deploy --mode $MODE with another --prefix"
+  fi
+}
+
+# The command that deploys the function-URL mode with this run's region, prefix and profile.
+function_url_command() {
+  printf './deploy.sh %s --mode function-url' "$REGION"
+  if [[ "$PREFIX" != "$DEFAULT_PREFIX" ]]; then
+    printf ' --prefix %s' "$PREFIX"
+  fi
+  profile_flag
 }
 
 # --- steps ------------------------------------------------------------------------------------------
@@ -321,6 +390,8 @@ print_failed_events() {
   fi
   if [[ $olap_refused -eq 1 ]]; then
     err "note: since 2025-11-07 S3 Object Lambda accepts only AWS accounts that used it before (see the README)"
+    err "an account new to S3 Object Lambda can deploy the function-URL mode instead (one stack, no S3 Object Lambda):"
+    printf '  %s\n' "$(function_url_command)" >&2
   fi
 }
 
@@ -355,9 +426,10 @@ read_edge_version_arn() {
   printf '%s' "$value"
 }
 
+# print_outputs <stack with BucketName> <stack with the distribution's outputs>
 print_outputs() {
   local storage_stack="$1" cdn_stack="$2" bucket domain distribution
-  step 7 "Outputs"
+  step "$TOTAL_STEPS" "Outputs"
   bucket="$(stack_output "$storage_stack" "$REGION" BucketName)"
   domain="$(stack_output "$cdn_stack" "$REGION" DistributionDomainName)"
   distribution="$(stack_output "$cdn_stack" "$REGION" DistributionId)"
@@ -379,34 +451,28 @@ cleanup() {
   fi
 }
 
-main() {
-  parse_args "$@"
-  check_names
-  case "${BASH_SOURCE[0]}" in
-    */*) ROOT="$(cd "${BASH_SOURCE[0]%/*}" && pwd)" ;;
-    *) ROOT="$(pwd)" ;;
-  esac
-  cd "$ROOT"
-  find_tools
-  WORK_DIR="$(mktemp -d)"
-  trap cleanup EXIT
+# Steps 1-3, the same in both modes. Sets ARTIFACT_BUCKET (and ZIP_PATH, ARTIFACT_KEY).
+prepare_artifact() {
+  generate_templates
+  package_transform
+  ARTIFACT_BUCKET="$PREFIX-artifacts-$ACCOUNT-$REGION"
+  ensure_artifact_bucket "$ARTIFACT_BUCKET"
+  upload_artifact "$ARTIFACT_BUCKET" "$ARTIFACT_KEY" "$ZIP_PATH"
+}
 
+deploy_olap() {
   local storage_stack="$PREFIX-storage" edge_stack="$PREFIX-lambda-edge" cdn_stack="$PREFIX-cdn"
   local version_parameter="/$PREFIX/Edge-Origin-Request-Fn-Version-Arn"
-  check_credentials
   check_stack_usable "$storage_stack" "$REGION"
   check_stack_usable "$edge_stack" "$EDGE_REGION"
   check_stack_usable "$cdn_stack" "$REGION"
+  check_other_mode_absent "$PREFIX-fnurl" function-url
 
-  generate_templates
-  package_transform
-  local artifact_bucket="$PREFIX-artifacts-$ACCOUNT-$REGION"
-  ensure_artifact_bucket "$artifact_bucket"
-  upload_artifact "$artifact_bucket" "$ARTIFACT_KEY" "$ZIP_PATH"
+  prepare_artifact
 
   step 4 "Stack $storage_stack in $REGION"
   deploy_stack "$storage_stack" "$REGION" templates/storage.json \
-    "Prefix=$PREFIX" "ArtifactBucket=$artifact_bucket" "ArtifactKey=$ARTIFACT_KEY"
+    "Prefix=$PREFIX" "ArtifactBucket=$ARTIFACT_BUCKET" "ArtifactKey=$ARTIFACT_KEY"
 
   step 5 "Stack $edge_stack in $EDGE_REGION"
   deploy_stack "$edge_stack" "$EDGE_REGION" templates/lambda-edge.json \
@@ -420,6 +486,39 @@ main() {
     "Prefix=$PREFIX" "EdgeFunctionVersionArn=$edge_version_arn"
 
   print_outputs "$storage_stack" "$cdn_stack"
+}
+
+deploy_function_url() {
+  local stack="$PREFIX-fnurl"
+  check_stack_usable "$stack" "$REGION"
+  check_other_mode_absent "$PREFIX-storage" olap
+
+  prepare_artifact
+
+  step 4 "Stack $stack in $REGION"
+  deploy_stack "$stack" "$REGION" templates/function-url.json \
+    "Prefix=$PREFIX" "ArtifactBucket=$ARTIFACT_BUCKET" "ArtifactKey=$ARTIFACT_KEY"
+
+  print_outputs "$stack" "$stack"
+}
+
+main() {
+  parse_args "$@"
+  check_names
+  case "${BASH_SOURCE[0]}" in
+    */*) ROOT="$(cd "${BASH_SOURCE[0]%/*}" && pwd)" ;;
+    *) ROOT="$(pwd)" ;;
+  esac
+  cd "$ROOT"
+  find_tools
+  WORK_DIR="$(mktemp -d)"
+  trap cleanup EXIT
+
+  check_credentials
+  case "$MODE" in
+    olap) deploy_olap ;;
+    function-url) deploy_function_url ;;
+  esac
 }
 
 main "$@"

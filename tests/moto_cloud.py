@@ -76,6 +76,11 @@ class StandInRegistry:
                 if r.resource_type == resource_type and (region is None or r.region == region)
             ]
 
+    def physical_ids_in(self, region: str) -> list[tuple[str, str]]:
+        """(type, physical ID) of every stand-in resource in the region, sorted."""
+        with self.lock:
+            return sorted((r.resource_type, r.physical_id) for r in self.records.values() if r.region == region)
+
     def put(self, record: StandInRecord) -> None:
         with self.lock:
             self.records[(record.resource_type, record.region, record.physical_id)] = record
@@ -119,7 +124,7 @@ class _StandInBehaviour:
 
     # Overridden per type: the physical ID (what Ref returns) and the GetAtt attributes.
     @classmethod
-    def new_physical_id(cls, resource_name: str, properties: dict[str, Any]) -> str:
+    def new_physical_id(cls, resource_name: str, properties: dict[str, Any], account_id: str, region: str) -> str:
         return resource_name
 
     def compute_attributes(self) -> dict[str, Any]:
@@ -159,7 +164,8 @@ class _StandInBehaviour:
         properties = cloudformation_json.get("Properties", {})
         logical_id = kwargs.get("LogicalId", resource_name)
         cls.refuse_if_told(logical_id)
-        resource = cls(cls.new_physical_id(resource_name, properties), properties, account_id, region_name, logical_id)
+        physical_id = cls.new_physical_id(resource_name, properties, account_id, region_name)
+        resource = cls(physical_id, properties, account_id, region_name, logical_id)
         resource._record()
         return resource
 
@@ -217,7 +223,11 @@ def _stand_in(
 
 
 def _generated_id(alphabet: str, length: int, prefix: str = "") -> classmethod:
-    return classmethod(lambda cls, resource_name, properties: prefix + _random_id(length, alphabet))
+    return classmethod(lambda cls, *_: prefix + _random_id(length, alphabet))
+
+
+# CloudFront IDs (distributions, origin access controls): E and 13 upper-case letters or digits.
+_cloudfront_id = _generated_id(string.ascii_uppercase + string.digits, 13, "E")
 
 
 def _no_attributes(self: Any) -> dict[str, Any]:
@@ -260,6 +270,40 @@ def _distribution_attributes(self: Any) -> dict[str, Any]:
     return {
         "Id": self.physical_id,
         "DomainName": f"d{_random_id(13, string.ascii_lowercase + string.digits)}.cloudfront.net",
+    }
+
+
+def _id_attribute(self: Any) -> dict[str, Any]:
+    return {"Id": self.physical_id}
+
+
+def _function_url_target(cls: type, resource_name: str, properties: dict[str, Any], *_: Any) -> str:
+    # Ref of AWS::Lambda::Url is the function's ARN (the resource's primary identifier).
+    return properties["TargetFunctionArn"]
+
+
+def _function_url_attributes(self: Any) -> dict[str, Any]:
+    # Formats from the AWS::Lambda::Url return values: https://<url-id>.lambda-url.<region>.on.aws/
+    url_id = _random_id(32, string.ascii_lowercase + string.digits)
+    return {
+        "FunctionUrl": f"https://{url_id}.lambda-url.{self.region}.on.aws/",
+        "FunctionArn": self.properties["TargetFunctionArn"],
+    }
+
+
+def _cloudfront_function_arn(
+    cls: type, resource_name: str, properties: dict[str, Any], account_id: str, *_: Any
+) -> str:
+    # Ref of AWS::CloudFront::Function is its ARN; CloudFront functions are global (no region in the ARN).
+    return f"arn:aws:cloudfront::{account_id}:function/{properties['Name']}"
+
+
+def _cloudfront_function_attributes(self: Any) -> dict[str, Any]:
+    stage = "LIVE" if str(self.properties.get("AutoPublish", "false")).lower() == "true" else "DEVELOPMENT"
+    return {
+        "FunctionARN": self.physical_id,
+        "FunctionMetadata.FunctionARN": self.physical_id,
+        "Stage": stage,
     }
 
 
@@ -306,7 +350,7 @@ STAND_IN_CLASSES = [
             f"AWS::CloudFront::{kind}",
             "",
             ["Id", "LastModifiedTime"],
-            new_physical_id=classmethod(lambda cls, resource_name, properties: str(uuid.uuid4())),
+            new_physical_id=classmethod(lambda cls, *_: str(uuid.uuid4())),
             compute_attributes=_policy_attributes,
         )
         for kind in ("CachePolicy", "OriginRequestPolicy", "ResponseHeadersPolicy")
@@ -317,8 +361,36 @@ STAND_IN_CLASSES = [
         "AWS::CloudFront::Distribution",
         "",
         ["Id", "DomainName"],
-        new_physical_id=_generated_id(string.ascii_uppercase + string.digits, 13, "E"),
+        new_physical_id=_cloudfront_id,
         compute_attributes=_distribution_attributes,
+    ),
+    _stand_in(
+        "OriginAccessControlStandIn",
+        "cloudfront",
+        "AWS::CloudFront::OriginAccessControl",
+        "",
+        ["Id"],
+        new_physical_id=_cloudfront_id,
+        compute_attributes=_id_attribute,
+    ),
+    _stand_in(
+        "CloudFrontFunctionStandIn",
+        "cloudfront",
+        "AWS::CloudFront::Function",
+        "Name",
+        ["FunctionARN", "FunctionMetadata.FunctionARN", "Stage"],
+        new_physical_id=classmethod(_cloudfront_function_arn),
+        compute_attributes=_cloudfront_function_attributes,
+    ),
+    # A function URL is recorded here only; moto's Lambda backend gets no URL configuration.
+    _stand_in(
+        "FunctionUrlStandIn",
+        "awslambda",
+        "AWS::Lambda::Url",
+        "TargetFunctionArn",
+        ["FunctionUrl", "FunctionArn"],
+        new_physical_id=classmethod(_function_url_target),
+        compute_attributes=_function_url_attributes,
     ),
 ]
 
@@ -494,6 +566,9 @@ def _execute_change_set(original: Any) -> Any:
           Re-read the template, outputs and exports, and remember the parameters for the next diff.
         - A resource that fails raises through the API call; CloudFormation accepts the call and reports
           the failure in the stack's events and status (ROLLBACK_COMPLETE / UPDATE_ROLLBACK_COMPLETE).
+        - A failed creation keeps what it created; CloudFormation's rollback deletes it, except resources
+          with DeletionPolicy Retain (an explicitly named function or log group would otherwise block the
+          next stack that uses the name). A failed update is not undone (no test depends on it).
         """
         change_set = self.describe_change_set(change_set_name)
         stack = self.stacks[change_set.stack_id]
@@ -503,6 +578,8 @@ def _execute_change_set(original: Any) -> Any:
             original(self, change_set_name, stack_name)
         except Exception as error:  # any failure becomes the stack's failure, as in CloudFormation
             change_set.execution_status = "EXECUTE_FAILED"
+            if change_set.change_set_type == "CREATE":
+                stack.resource_map.delete()
             _record_failure(stack, change_set.change_set_type, error)
             return
         stack.template = change_set.template

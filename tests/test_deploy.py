@@ -505,6 +505,12 @@ def test_failed_stack_prints_its_failed_events_and_stops(refused: Any) -> None:
         f"{moto_cloud.OBJECT_LAMBDA_REFUSAL}\n"
     ) in failed.run.stderr
     assert "S3 Object Lambda accepts only AWS accounts that used it before" in failed.run.stderr
+    # The mode any account can deploy, with the same region and prefix.
+    assert (
+        "deploy.sh: an account new to S3 Object Lambda can deploy the function-URL mode instead "
+        "(one stack, no S3 Object Lambda):\n"
+        f"  ./deploy.sh {TARGET_REGION} --mode function-url --prefix e2e-refused\n"
+    ) in failed.run.stderr
     assert failed.run.stderr.rstrip().endswith(
         f"deploy.sh: stack e2e-refused-storage in {TARGET_REGION} did not deploy (see above)"
     )
@@ -574,7 +580,7 @@ def test_stack_that_cannot_be_updated_stops_the_run_before_anything_changes(
 # --- preflight: each failure explains itself and creates nothing ---------------------------------------
 
 
-USAGE = re.escape("(usage: ./deploy.sh <region> [--prefix NAME] [--profile NAME])")
+USAGE = re.escape("(usage: ./deploy.sh <region> [--mode olap|function-url] [--prefix NAME] [--profile NAME])")
 
 
 @pytest.mark.parametrize(
@@ -616,7 +622,9 @@ def test_bad_command_lines_are_refused(
 def test_help_prints_usage_and_exits_0(workspace: Path, env: dict[str, str]) -> None:
     run = run_deploy(workspace, ["--help"], env, timeout=PREFLIGHT_TIMEOUT_SECONDS)
     assert run.returncode == 0, run
-    assert run.stdout.startswith("usage: ./deploy.sh <region> [--prefix NAME] [--profile NAME]\n")
+    assert run.stdout.startswith(
+        "usage: ./deploy.sh <region> [--mode olap|function-url] [--prefix NAME] [--profile NAME]\n"
+    )
     assert "us-east-1" in run.stdout
     assert run.stderr == ""
 
