@@ -74,7 +74,9 @@ Deploys the image metadata stripper into the AWS account of your credentials, in
 --mode function-url: a Lambda function URL behind CloudFront, for any AWS account, one stack
   <prefix>-fnurl        in <region>     the private bucket, the transform Lambda and its function URL,
                                         the CloudFront distribution (Origin Access Control)
-  Not available where Lambda has no function URLs: ${FUNCTION_URL_UNAVAILABLE_REGIONS[*]}.
+  Not available where Lambda has no function URLs (at the time of writing):
+    ${FUNCTION_URL_UNAVAILABLE_REGIONS[*]:0:6}
+    ${FUNCTION_URL_UNAVAILABLE_REGIONS[*]:6}
 
 Either way it packages the transform into an artifact bucket <prefix>-artifacts-<account>-<region> first.
 Run it again after any change: unchanged stacks are left alone. It never deletes anything.
