@@ -227,10 +227,28 @@ find_tools() {
   else
     die "python3 is not installed: install Python 3.11 or newer (https://www.python.org/downloads/), then run 'make'"
   fi
-  "$PYTHON" -c 'import awacs, cfnlint, troposphere' 2>/dev/null ||
-    die "$PYTHON lacks the project's requirements (troposphere, awacs, cfn-lint): run 'make' first, which creates .venv with them"
+  "$PYTHON" -c 'import awacs, botocore, cfnlint, troposphere' 2>/dev/null ||
+    die "$PYTHON lacks the project's requirements (troposphere, awacs, cfn-lint, boto3): run 'make' first, which creates .venv with them"
   # AWS CLI v2 would page long output; this script is not interactive.
   export AWS_PAGER=""
+}
+
+# The pattern admits names no region has (xx-moon-1); asking AWS there would fail as a connection error
+# and look like a credentials problem. botocore's endpoint data lists every region, offline.
+check_region_exists() {
+  "$PYTHON" - "$REGION" <<'PY' ||
+import sys
+import botocore.session
+
+session = botocore.session.get_session()
+known = {
+    region
+    for partition in session.get_available_partitions()
+    for region in session.get_available_regions("cloudformation", partition)
+}
+sys.exit(0 if sys.argv[1] in known else 1)
+PY
+    die "'$REGION' is not an AWS region (not in the region list of the installed botocore; if the region is new, upgrade boto3 in requirements.txt and run 'make')"
 }
 
 check_credentials() {
@@ -513,6 +531,7 @@ main() {
   esac
   cd "$ROOT"
   find_tools
+  check_region_exists
   WORK_DIR="$(mktemp -d)"
   trap cleanup EXIT
 

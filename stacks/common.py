@@ -132,7 +132,7 @@ def add_prefix_parameter(template: Template) -> Parameter:
             AllowedPattern=PREFIX_PATTERN,
             MinLength=3,
             MaxLength=PREFIX_MAX_LENGTH,
-            Description="Names every resource and stack (<prefix>-storage, <prefix>-lambda-edge, <prefix>-cdn): "
+            Description="Names the stacks and every resource another stack or deploy.sh must find: "
             "3-20 lowercase letters, digits and hyphens, starting with a letter.",
             ConstraintDescription="3-20 lowercase letters, digits and hyphens, starting with a letter "
             "and not ending with a hyphen",

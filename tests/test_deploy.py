@@ -596,6 +596,8 @@ USAGE = re.escape("(usage: ./deploy.sh <region> [--mode olap|function-url] [--pr
         pytest.param(["eu-west"], 1, r"'eu-west' is not an AWS region name", id="region-without-number"),
         # The lambda-edge template's TargetRegion pattern ends in one digit, as every region name does.
         pytest.param(["eu-west-12"], 1, r"'eu-west-12' is not an AWS region name", id="region-with-two-digits"),
+        # Shaped like a region but none exists: refused before any AWS call, not reported as a credentials error.
+        pytest.param(["eu-moon-1"], 1, r"'eu-moon-1' is not an AWS region \(not in the region list", id="unknown-region"),
         pytest.param(
             [TARGET_REGION, "--prefix", "Photos"],
             1,
@@ -674,7 +676,7 @@ BASH = shutil.which("bash") or "/bin/bash"
         ),
         pytest.param(
             lambda tmp: {"bash": BASH, "aws": str(VENV_BIN / "aws"), "python3": python_without_packages(tmp)},
-            r"python3 lacks the project's requirements \(troposphere, awacs, cfn-lint\): run 'make' first",
+            r"python3 lacks the project's requirements \(troposphere, awacs, cfn-lint, boto3\): run 'make' first",
             id="python3-without-requirements",
         ),
     ],
