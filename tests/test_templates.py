@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -484,3 +485,20 @@ def test_checkov_exceptions_are_documented_in_metadata():
             for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
                 assert re.fullmatch(r"CKV_AWS_\d+", skip["id"])
                 assert len(skip["comment"]) > 20, f"{name}/{logical_id}: {skip['id']} has no real reason"
+
+
+def test_cfn_lint_command_line_with_informational_rules_is_clean(tmp_path):
+    """`cfn-lint --include-checks I templates/*.json`, exactly as a user types it, lints every template."""
+    cfn_lint = str(Path(sys.executable).with_name("cfn-lint"))
+    files = sorted(str(p.relative_to(ROOT)) for p in TEMPLATES.glob("*.json"))
+    clean = subprocess.run([cfn_lint, "--include-checks", "I", *files], cwd=ROOT, capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+    # The same command over a copy with one template broken must fail, so the command really lints.
+    shutil.copytree(TEMPLATES, tmp_path / "templates")
+    shutil.copy(ROOT / ".cfnlintrc", tmp_path)
+    broken = tmp_path / "templates" / "storage.json"
+    broken.write_text(broken.read_text().replace('"python3.13"', '"python2.7"'))
+    dirty = subprocess.run([cfn_lint, "--include-checks", "I", *files], cwd=tmp_path, capture_output=True, text=True)
+    assert dirty.returncode != 0
+    assert "templates/storage.json" in dirty.stdout
