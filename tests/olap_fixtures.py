@@ -311,11 +311,21 @@ def load_handler(aws: AwsServer, **environment: str):  # noqa: ANN201 - a module
         "POWERTOOLS_SERVICE_NAME": f"exif-transform-test-{number}",
         **environment,
     }
-    spec = importlib.util.spec_from_file_location(f"exif_transform_handler_{number}", FUNCTION_DIR / "handler.py")
+    return load_cold("handler.py", f"exif_transform_handler_{number}", env, SETTING_NAMES)
+
+
+# The settings a cold start reads; unless a test sets one, it is absent, so defaults apply.
+SETTING_NAMES = ("EXIF_QUERY", "KEEP_COPYRIGHT", "MAX_INPUT_BYTES")
+
+
+def load_cold(filename: str, module_name: str, env: dict[str, str], unset: tuple[str, ...]):  # noqa: ANN201
+    """Load a fresh copy of one of the function's entry modules, as on a cold start: with `env` set and each name
+    in `unset` that `env` does not give removed. Returns the module and a StringIO receiving its log lines."""
+    spec = importlib.util.spec_from_file_location(module_name, FUNCTION_DIR / filename)
     module = importlib.util.module_from_spec(spec)
     with mock.patch.dict(os.environ, env, clear=False):
-        for name in ("EXIF_QUERY", "KEEP_COPYRIGHT", "MAX_INPUT_BYTES"):
-            if name not in environment:
+        for name in unset:
+            if name not in env:
                 os.environ.pop(name, None)
         spec.loader.exec_module(module)
     log_stream = io.StringIO()

@@ -8,7 +8,6 @@ receive: status, headers, the base64 body decoded and parsed again, the JSON err
 from __future__ import annotations
 
 import base64
-import importlib.util
 import io
 import itertools
 import json
@@ -43,16 +42,8 @@ _loaded = itertools.count()
 def load_url_handler(**environment: str):  # noqa: ANN201 - (module, log stream)
     """A fresh url_handler.py, loaded as on a cold start with `environment`."""
     env = {**ux.ADMIN_ENV, "BUCKET_NAME": BUCKET, "POWERTOOLS_SERVICE_NAME": "exif-transform-url-test", **environment}
-    spec = importlib.util.spec_from_file_location(f"url_handler_{next(_loaded)}", fx.FUNCTION_DIR / "url_handler.py")
-    module = importlib.util.module_from_spec(spec)
-    with mock.patch.dict(os.environ, env, clear=False):
-        for name in ("EXIF_QUERY", "KEEP_COPYRIGHT", "MAX_INPUT_BYTES", "BUCKET_NAME", "AWS_ENDPOINT_URL"):
-            if name not in env:
-                os.environ.pop(name, None)
-        spec.loader.exec_module(module)
-    log_stream = io.StringIO()
-    module.logger.registered_handler.setStream(log_stream)
-    return module, log_stream
+    unset = (*fx.SETTING_NAMES, "BUCKET_NAME", "AWS_ENDPOINT_URL")
+    return fx.load_cold("url_handler.py", f"url_handler_{next(_loaded)}", env, unset)
 
 
 @pytest.fixture
