@@ -20,7 +20,7 @@ from PIL import Image
 
 import image_builders as b
 import metadata
-import metadata_kinds
+from metadata import kinds as metadata_kinds
 from metadata import ImageError
 
 ORIENTATIONS = range(1, 9)

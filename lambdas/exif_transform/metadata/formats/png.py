@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import Callable
 
-import metadata_kinds as kinds
-from byte_reader import ByteReader
-from byte_spans import SpanWriter
-from exif_block import plan_exif
-from image_error import ImageError
-from image_limits import MAX_PIXELS
-from metadata_kinds import Stripped
+from .. import kinds
+from ..byte_reader import ByteReader
+from ..byte_spans import SpanWriter
+from ..exif_block import plan_exif
+from ..errors import ImageError
+from ..limits import MAX_PIXELS
+from ..kinds import Stripped
+from .contract import DROP, KEEP, Answer, Format, Handler
 
 FMT = "PNG"
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -58,10 +58,8 @@ class _Walk:
         self.image_data_seen = False
 
 
-KEEP, DROP = True, False
 
-
-def _header(walk: _Walk, data: memoryview, offset: int) -> bool:
+def _header(walk: _Walk, data: memoryview, offset: int) -> Answer:
     if walk.header_seen:
         raise ImageError(f"{FMT}: second IHDR chunk at offset {offset}")
     if len(data) != IHDR_SIZE:
@@ -78,25 +76,25 @@ def _header(walk: _Walk, data: memoryview, offset: int) -> bool:
     return KEEP
 
 
-def _palette(walk: _Walk, data: memoryview, offset: int) -> bool:
+def _palette(walk: _Walk, data: memoryview, offset: int) -> Answer:
     if not data or len(data) % 3 or len(data) > 3 * 256:
         raise ImageError(f"{FMT}: PLTE chunk at offset {offset} is {len(data)} bytes")
     walk.palette_seen = True
     return KEEP
 
 
-def _image_data(walk: _Walk, data: memoryview, offset: int) -> bool:
+def _image_data(walk: _Walk, data: memoryview, offset: int) -> Answer:
     if walk.colour_type == PALETTE_COLOUR_TYPE and not walk.palette_seen:
         raise ImageError(f"{FMT}: IDAT at offset {offset} before the PLTE a palette image needs")
     walk.image_data_seen = True
     return KEEP
 
 
-def _keep(walk: _Walk, data: memoryview, offset: int) -> bool:
+def _keep(walk: _Walk, data: memoryview, offset: int) -> Answer:
     return KEEP
 
 
-def _exif(walk: _Walk, data: memoryview, offset: int) -> bool:
+def _exif(walk: _Walk, data: memoryview, offset: int) -> Answer:
     walk.exif_blocks.append(data)  # kinds are added once every block has been read
     return DROP
 
@@ -106,39 +104,38 @@ def _keyword_kind(data: memoryview) -> str:
     return TEXT_KEYWORD_KINDS.get(keyword, kinds.COMMENT)
 
 
-def _text(walk: _Walk, data: memoryview, offset: int) -> bool:
+def _text(walk: _Walk, data: memoryview, offset: int) -> Answer:
     walk.removed.add(_keyword_kind(data))
     return DROP
 
 
-def _time(walk: _Walk, data: memoryview, offset: int) -> bool:
+def _time(walk: _Walk, data: memoryview, offset: int) -> Answer:
     walk.removed.add(kinds.COMMENT)
     return DROP
 
 
-def _unknown_ancillary(walk: _Walk, data: memoryview, offset: int) -> bool:
+def _unknown_ancillary(walk: _Walk, data: memoryview, offset: int) -> Answer:
     walk.removed.add(kinds.OTHER)
     return DROP
 
 
-CHUNK_HANDLERS: dict[bytes, Callable[[_Walk, memoryview, int], bool]] = {
-    b"IHDR": _header,
-    b"PLTE": _palette,
-    b"IDAT": _image_data,
+_DISPLAY_CHUNKS = (
+    b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"cICP", b"mDCV", b"cLLI",  # colour
+    b"sBIT", b"bKGD", b"pHYs",  # significant bits, background, pixel aspect
+    b"acTL", b"fcTL", b"fdAT",  # APNG animation
+)  # fmt: skip
+
+CHUNK_HANDLERS: dict[bytes, Handler] = {
+    b"IHDR": Handler("IHDR", _header),
+    b"PLTE": Handler("PLTE", _palette),
+    b"IDAT": Handler("IDAT", _image_data),
     # Ancillary chunks that change what the decoded image looks like.
-    **{
-        name: _keep
-        for name in (
-            b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"cICP", b"mDCV", b"cLLI",  # colour
-            b"sBIT", b"bKGD", b"pHYs",  # significant bits, background, pixel aspect
-            b"acTL", b"fcTL", b"fdAT",  # APNG animation
-        )
-    },  # fmt: skip
-    b"eXIf": _exif,
-    b"tEXt": _text,
-    b"zTXt": _text,
-    b"iTXt": _text,
-    b"tIME": _time,
+    **{name: Handler(name.decode(), _keep) for name in _DISPLAY_CHUNKS},
+    b"eXIf": Handler("eXIf", _exif),
+    b"tEXt": Handler("tEXt", _text),
+    b"zTXt": Handler("zTXt", _text),
+    b"iTXt": Handler("iTXt", _text),
+    b"tIME": Handler("tIME", _time),
 }
 
 
@@ -149,7 +146,7 @@ class _Parsed:
         self.exif_place = exif_place
 
 
-def _is_chunk_type(name: bytes) -> bool:
+def _is_chunk_type(name: bytes) -> Answer:
     return all(0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A for c in name)
 
 
@@ -184,8 +181,8 @@ def _parse(data: bytes) -> _Parsed:
         if handler is None:
             if not name[0] & ANCILLARY_BIT:
                 raise ImageError(f"{FMT}: unknown critical chunk {name.decode()} at offset {start}")
-            handler = _unknown_ancillary
-        if handler(walk, body, start) is KEEP:
+            handler = Handler(name.decode(), _unknown_ancillary)
+        if handler.run(walk, body, start) is KEEP:
             writer.keep(start, reader.pos)
         if name == b"IHDR":
             exif_place = writer.mark()
@@ -198,7 +195,7 @@ def _chunk(name: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + name + body + struct.pack(">I", zlib.crc32(body, zlib.crc32(name)))
 
 
-def strip_png(data: bytes, keep_copyright: bool) -> Stripped:
+def strip(data: bytes, keep_copyright: bool) -> Stripped:
     parsed = _parse(data)
     plan = plan_exif(parsed.walk.exif_blocks, keep_copyright, FMT)
     if plan.minimal is not None:
@@ -207,7 +204,10 @@ def strip_png(data: bytes, keep_copyright: bool) -> Stripped:
     return Stripped(parsed.writer.join(), frozenset(parsed.walk.removed | plan.removed))
 
 
-def find_exif_png(data: bytes) -> memoryview | None:
+def find_exif(data: bytes) -> memoryview | None:
     """The first eXIf chunk's data, after checking the whole file's structure."""
     blocks = _parse(data).walk.exif_blocks
     return blocks[0] if blocks else None
+
+
+FORMAT = Format("png", "image/png", lambda head: head[: len(SIGNATURE)] == SIGNATURE, strip, find_exif)

@@ -22,17 +22,16 @@ profile, plain text), everything else goes.
 
 from __future__ import annotations
 
-from typing import Callable
-
 from PIL import Image
 
-import metadata_kinds as kinds
-from byte_reader import ByteReader
-from byte_spans import SpanWriter
-from icc_profile import check_icc_profile
-from image_error import ImageError
-from image_limits import MAX_DECODED_PIXELS, MAX_GIF_DECODED_PIXELS, MAX_PIXELS
-from metadata_kinds import Stripped
+from .. import kinds
+from ..byte_reader import ByteReader
+from ..byte_spans import SpanWriter
+from ..icc_profile import check_icc_profile
+from ..errors import ImageError
+from ..limits import MAX_DECODED_PIXELS, MAX_GIF_DECODED_PIXELS, MAX_PIXELS
+from ..kinds import Stripped
+from .contract import DROP, KEEP, Answer, Format, Handler
 
 FMT = "GIF"
 SIGNATURES = (b"GIF87a", b"GIF89a")
@@ -92,15 +91,12 @@ class _Walk:
         self.decoded_pixels = 0
 
 
-KEEP, DROP = True, False
-
-
-def _graphic_control(walk: _Walk, reader: ByteReader, offset: int) -> bool:
+def _graphic_control(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
     _exact_blocks(_sub_blocks(reader, "graphic control extension"), (GRAPHIC_CONTROL_SIZE,), "graphic control extension", offset)
     return KEEP
 
 
-def _plain_text(walk: _Walk, reader: ByteReader, offset: int) -> bool:
+def _plain_text(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
     # Text drawn onto the canvas: image content, not metadata (and the graphic control
     # extension before it applies to it, so dropping it would re-time the next frame).
     blocks = _sub_blocks(reader, "plain text extension")
@@ -109,13 +105,13 @@ def _plain_text(walk: _Walk, reader: ByteReader, offset: int) -> bool:
     return KEEP
 
 
-def _comment(walk: _Walk, reader: ByteReader, offset: int) -> bool:
+def _comment(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
     _skip_sub_blocks(reader, f"the comment extension at offset {offset}")
     walk.removed.add(kinds.COMMENT)
     return DROP
 
 
-def _application(walk: _Walk, reader: ByteReader, offset: int) -> bool:
+def _application(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
     blocks = _sub_blocks(reader, f"the application extension at offset {offset}")
     identifier = bytes(blocks[0]) if blocks else b""
     if len(identifier) != APPLICATION_ID_SIZE:
@@ -132,17 +128,17 @@ def _application(walk: _Walk, reader: ByteReader, offset: int) -> bool:
     return DROP
 
 
-def _unknown_extension(walk: _Walk, reader: ByteReader, offset: int) -> bool:
+def _unknown_extension(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
     _skip_sub_blocks(reader, f"the extension at offset {offset}")
     walk.removed.add(kinds.OTHER)
     return DROP
 
 
-EXTENSION_HANDLERS: dict[int, Callable[[_Walk, ByteReader, int], bool]] = {
-    GRAPHIC_CONTROL: _graphic_control,
-    PLAIN_TEXT: _plain_text,
-    COMMENT: _comment,
-    APPLICATION: _application,
+EXTENSION_HANDLERS: dict[int, Handler] = {
+    GRAPHIC_CONTROL: Handler("graphic control extension", _graphic_control),
+    PLAIN_TEXT: Handler("plain text extension", _plain_text),
+    COMMENT: Handler("comment extension", _comment),
+    APPLICATION: Handler("application extension", _application),
 }
 
 
@@ -226,8 +222,8 @@ def _parse(data: bytes) -> tuple[SpanWriter, _Walk]:
             writer.keep(start, reader.pos)
         elif introducer == EXTENSION:
             label = reader.u8("extension label")
-            handler = EXTENSION_HANDLERS.get(label, _unknown_extension)
-            if handler(walk, reader, start) is KEEP:
+            handler = EXTENSION_HANDLERS.get(label) or Handler(f"extension 0x{label:02x}", _unknown_extension)
+            if handler.run(walk, reader, start) is KEEP:
                 writer.keep(start, reader.pos)
         else:
             raise ImageError(f"{FMT}: unknown block introducer 0x{introducer:02x} at offset {start}")
@@ -236,12 +232,15 @@ def _parse(data: bytes) -> tuple[SpanWriter, _Walk]:
     return writer, walk
 
 
-def strip_gif(data: bytes, keep_copyright: bool) -> Stripped:
+def strip(data: bytes, keep_copyright: bool) -> Stripped:
     """GIF carries no EXIF, so there is no orientation or copyright to keep."""
     writer, walk = _parse(data)
     return Stripped(writer.join(), frozenset(walk.removed))
 
 
-def find_exif_gif(data: bytes) -> None:
+def find_exif(data: bytes) -> None:
     """GIF has no EXIF block; the walk still checks the file's structure."""
     _parse(data)
+
+
+FORMAT = Format("gif", "image/gif", lambda head: head[:6] in SIGNATURES, strip, find_exif)

@@ -17,8 +17,8 @@ import math
 
 import piexif
 
-from image_limits import MAX_JSON_SEQUENCE
-from tiff_ifd import (
+from .limits import MAX_JSON_SEQUENCE
+from .tiff_ifd import (
     ASCII,
     BYTE,
     EXIF_IFD_TAG,

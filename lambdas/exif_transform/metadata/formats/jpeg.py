@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import re
 import struct
-from typing import Callable, Union
+from typing import Callable
 
-import metadata_kinds as kinds
-from byte_reader import ByteReader
-from byte_spans import SpanWriter
-from exif_block import EXIF_HEADER, plan_exif
-from icc_profile import check_icc_profile
-from image_error import ImageError
-from image_limits import MAX_PIXELS
-from metadata_kinds import Stripped
+from .. import kinds
+from ..byte_reader import ByteReader
+from ..byte_spans import SpanWriter
+from ..exif_block import EXIF_HEADER, plan_exif
+from ..icc_profile import check_icc_profile
+from ..errors import ImageError
+from ..limits import MAX_PIXELS
+from ..kinds import Stripped
+from .contract import DROP, KEEP, Answer, Format, Handler
 
 FMT = "JPEG"
 MARKER_PREFIX = 0xFF
@@ -62,11 +63,6 @@ IPTC_RESOURCE = b"8BIM\x04\x04"
 # In entropy-coded data: an FF that is neither stuffing (FF 00) nor a restart marker.
 _SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 
-KEEP = object()  # a handler's answer: write the segment as it is
-# A handler answers KEEP, None (drop the segment) or a new payload to write instead.
-Decision = Union[object, None, bytes]
-
-
 class _Walk:
     """What the walk over one file has found so far."""
 
@@ -89,7 +85,7 @@ def _exactly(payload: memoryview, size: int, name: str, offset: int) -> None:
 # --- Segments decoding needs: checked, then kept ------------------------------------------
 
 
-def _frame_header(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+def _frame_header(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     # precision (1), height (2), width (2), component count (1), 3 bytes per component
     reader = ByteReader(payload, FMT)
     reader.u8("SOF precision")
@@ -109,7 +105,7 @@ def _frame_header(walk: _Walk, payload: memoryview, offset: int) -> Decision:
     return KEEP
 
 
-def _scan_header(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+def _scan_header(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     # component count (1), 2 bytes per component, spectral start/end and approximation (3)
     if not walk.frame_seen:
         raise ImageError(f"{FMT}: scan (SOS) at offset {offset} comes before any frame header (SOF)")
@@ -121,7 +117,7 @@ def _scan_header(walk: _Walk, payload: memoryview, offset: int) -> Decision:
     return KEEP
 
 
-def _quantization_tables(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+def _quantization_tables(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     # per table: precision << 4 | table id (1), then 64 values of 1 or 2 bytes
     reader = ByteReader(payload, FMT)
     while not reader.at_end():
@@ -133,7 +129,7 @@ def _quantization_tables(walk: _Walk, payload: memoryview, offset: int) -> Decis
     return KEEP
 
 
-def _huffman_tables(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+def _huffman_tables(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     # per table: class << 4 | table id (1), 16 code-length counts, then the symbols
     reader = ByteReader(payload, FMT)
     while not reader.at_end():
@@ -147,15 +143,15 @@ def _huffman_tables(walk: _Walk, payload: memoryview, offset: int) -> Decision:
     return KEEP
 
 
-def _two_byte_field(name: str) -> Callable[[_Walk, memoryview, int], Decision]:
-    def check(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+def _two_byte_field(name: str) -> Callable[[_Walk, memoryview, int], Answer]:
+    def check(walk: _Walk, payload: memoryview, offset: int) -> Answer:
         _exactly(payload, 2, name, offset)
         return KEEP
 
     return check
 
 
-def _arithmetic_conditioning(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+def _arithmetic_conditioning(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     if not payload or len(payload) % 2:
         raise ImageError(f"{FMT}: DAC segment at offset {offset} has an odd or empty length")
     return KEEP
@@ -164,7 +160,7 @@ def _arithmetic_conditioning(walk: _Walk, payload: memoryview, offset: int) -> D
 # --- APPn and COM: kept only when they change how the image decodes ------------------------
 
 
-def _app0(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+def _app0(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     if payload[: len(JFIF_ID)] == JFIF_ID and len(payload) >= JFIF_HEADER_SIZE:
         # The JFIF header stays (density, version); its optional thumbnail goes.
         header = payload[:JFIF_HEADER_SIZE]
@@ -173,39 +169,39 @@ def _app0(walk: _Walk, payload: memoryview, offset: int) -> Decision:
         walk.drop(kinds.THUMBNAIL if any(header[JFIF_THUMBNAIL_DIMS]) else kinds.OTHER)
         return bytes(header[: JFIF_THUMBNAIL_DIMS.start]) + b"\x00\x00"
     walk.drop(kinds.THUMBNAIL if payload[: len(JFXX_ID)] == JFXX_ID else kinds.OTHER)
-    return None
+    return DROP
 
 
-def _app1(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+def _app1(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     if payload[: len(EXIF_HEADER)] == EXIF_HEADER:
         walk.exif_blocks.append(payload)  # kinds are added once every block has been read
     elif payload[: len(XMP_ID)] == XMP_ID or payload[: len(XMP_EXTENSION_ID)] == XMP_EXTENSION_ID:
         walk.drop(kinds.XMP)
     else:
         walk.drop(kinds.OTHER)
-    return None
+    return DROP
 
 
-def _app2(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+def _app2(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     if payload[: len(ICC_ID)] == ICC_ID and len(payload) >= ICC_CHUNK_HEADER:
         number, count = payload[len(ICC_ID)], payload[len(ICC_ID) + 1]
         walk.icc_chunks.append((number, count, payload[ICC_CHUNK_HEADER:], offset))
         return KEEP
     walk.drop(kinds.MPF if payload[: len(MPF_ID)] == MPF_ID else kinds.OTHER)
-    return None
+    return DROP
 
 
-def _app13(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+def _app13(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     if payload[: len(PHOTOSHOP_ID)] == PHOTOSHOP_ID:
         walk.drop(kinds.PHOTOSHOP)
         if IPTC_RESOURCE in bytes(payload):  # a memoryview has no substring search
             walk.drop(kinds.IPTC)
     else:
         walk.drop(kinds.OTHER)
-    return None
+    return DROP
 
 
-def _app14(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+def _app14(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     # The Adobe segment says whether CMYK/YCCK data is colour-transformed.
     if payload[: len(ADOBE_ID)] == ADOBE_ID and len(payload) >= ADOBE_SIZE:
         if len(payload) == ADOBE_SIZE:
@@ -213,34 +209,36 @@ def _app14(walk: _Walk, payload: memoryview, offset: int) -> Decision:
         walk.drop(kinds.OTHER)
         return bytes(payload[:ADOBE_SIZE])
     walk.drop(kinds.OTHER)
-    return None
+    return DROP
 
 
-def _other_app(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+def _other_app(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     walk.drop(kinds.OTHER)
-    return None
+    return DROP
 
 
-def _comment(walk: _Walk, payload: memoryview, offset: int) -> Decision:
+def _comment(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     walk.drop(kinds.COMMENT)
-    return None
+    return DROP
 
 
-SEGMENT_HANDLERS: dict[int, Callable[[_Walk, memoryview, int], Decision]] = {
-    **{marker: _frame_header for marker in SOF_MARKERS},
-    SOS: _scan_header,
-    DQT: _quantization_tables,
-    DHT: _huffman_tables,
-    DRI: _two_byte_field("DRI"),
-    DNL: _two_byte_field("DNL"),
-    DAC: _arithmetic_conditioning,
-    **{marker: _other_app for marker in range(APP0, APP0 + 16)},
-    APP0: _app0,
-    APP1: _app1,
-    APP2: _app2,
-    APP13: _app13,
-    APP14: _app14,
-    COM: _comment,
+SOF_NAMES = {0xC0: "SOF0", 0xC1: "SOF1", 0xC2: "SOF2", 0xC3: "SOF3", 0xC9: "SOF9", 0xCA: "SOF10", 0xCB: "SOF11"}
+
+SEGMENT_HANDLERS: dict[int, Handler] = {
+    **{marker: Handler(SOF_NAMES[marker], _frame_header) for marker in SOF_MARKERS},
+    SOS: Handler("SOS", _scan_header),
+    DQT: Handler("DQT", _quantization_tables),
+    DHT: Handler("DHT", _huffman_tables),
+    DRI: Handler("DRI", _two_byte_field("DRI")),
+    DNL: Handler("DNL", _two_byte_field("DNL")),
+    DAC: Handler("DAC", _arithmetic_conditioning),
+    **{marker: Handler(f"APP{marker - APP0}", _other_app) for marker in range(APP0, APP0 + 16)},
+    APP0: Handler("APP0", _app0),
+    APP1: Handler("APP1", _app1),
+    APP2: Handler("APP2", _app2),
+    APP13: Handler("APP13", _app13),
+    APP14: Handler("APP14", _app14),
+    COM: Handler("COM", _comment),
 }
 
 
@@ -301,17 +299,17 @@ def _parse(data: bytes) -> _Parsed:
         if handler is None:
             raise ImageError(f"{FMT}: unsupported marker 0xFF{marker:02X} at offset {start}")
         reader.pos = pos
-        length = reader.u16be(f"length of the 0xFF{marker:02X} segment")
+        length = reader.u16be(f"length of the {handler.name} segment")
         if length < 2:
-            raise ImageError(f"{FMT}: 0xFF{marker:02X} segment at offset {start} has length {length}")
-        payload = reader.take(length - 2, f"0xFF{marker:02X} segment starting at offset {start}")
+            raise ImageError(f"{FMT}: {handler.name} segment at offset {start} has length {length}")
+        payload = reader.take(length - 2, f"{handler.name} segment starting at offset {start}")
         pos = reader.pos
-        decision = handler(walk, payload, start)
+        decision = handler.run(walk, payload, start)
         if decision is KEEP:
             writer.keep(segment_start, pos)
-        elif decision is not None:
+        elif decision is not DROP:
             writer.add(_segment(marker, decision))
-        if first_segment and marker == APP0 and decision is not None:
+        if first_segment and marker == APP0 and decision is not DROP:
             exif_place = writer.mark()  # after JFIF, which must stay the first segment
         first_segment = False
         if marker == SOS:
@@ -327,11 +325,11 @@ def _parse(data: bytes) -> _Parsed:
 
 def _segment(marker: int, payload: bytes) -> bytes:
     if len(payload) + 2 > MAX_SEGMENT_LENGTH:
-        raise ImageError(f"{FMT}: a rewritten 0xFF{marker:02X} segment would not fit in 64 KB")
+        raise ImageError(f"{FMT}: a rewritten {SEGMENT_HANDLERS[marker].name} segment would not fit in 64 KB")
     return struct.pack(">BBH", MARKER_PREFIX, marker, len(payload) + 2) + payload
 
 
-def strip_jpeg(data: bytes, keep_copyright: bool) -> Stripped:
+def strip(data: bytes, keep_copyright: bool) -> Stripped:
     parsed = _parse(data)
     plan = plan_exif(parsed.walk.exif_blocks, keep_copyright, FMT)
     if plan.minimal is not None:
@@ -339,7 +337,10 @@ def strip_jpeg(data: bytes, keep_copyright: bool) -> Stripped:
     return Stripped(parsed.writer.join(), frozenset(parsed.walk.removed | plan.removed))
 
 
-def find_exif_jpeg(data: bytes) -> memoryview | None:
+def find_exif(data: bytes) -> memoryview | None:
     """The first EXIF block (APP1 "Exif"), after checking the whole file's structure."""
     blocks = _parse(data).walk.exif_blocks
     return blocks[0] if blocks else None
+
+
+FORMAT = Format("jpeg", "image/jpeg", lambda head: head[:3] == b"\xff\xd8\xff", strip, find_exif)

@@ -12,9 +12,9 @@ from typing import Iterable, NamedTuple
 
 import piexif
 
-import metadata_kinds as kinds
-from image_limits import MAX_KEPT_TEXT
-from tiff_ifd import ASCII, ExifIfds, read_exif_ifds
+from . import kinds
+from .limits import MAX_KEPT_TEXT
+from .tiff_ifd import ASCII, ExifIfds, read_exif_ifds
 
 # The 6 bytes that precede the TIFF structure in a JPEG APP1 segment (and, from some
 # writers, in a PNG eXIf or WebP EXIF chunk).

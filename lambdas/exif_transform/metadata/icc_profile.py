@@ -8,7 +8,7 @@ next segment or chunk cannot smuggle that segment into the output as "colour pro
 
 from __future__ import annotations
 
-from image_error import ImageError
+from .errors import ImageError
 
 ICC_HEADER_SIZE = 128
 ICC_SIGNATURE = b"acsp"

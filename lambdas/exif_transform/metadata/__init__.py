@@ -4,12 +4,14 @@ Bytes in, bytes or a dict out: no AWS, no network, no environment. The format is
 recognised from the bytes (never from a Content-Type or a file name) and each format
 is handled by a module of its own:
 
-    fmt_jpeg  JPEG   drop metadata segments; scan data kept byte for byte
-    fmt_png   PNG    drop metadata chunks; image chunks kept as they are
-    fmt_webp  WebP   drop EXIF/XMP chunks; fix the RIFF size and VP8X flags
-    fmt_gif   GIF    drop comment/XMP extensions; frames kept as they are (their
-                     LZW data is decoded only to check where it ends)
-    fmt_tiff  TIFF   lossless re-save through Pillow with an allow-list of tags
+    formats/jpeg  JPEG  drop metadata segments; scan data kept byte for byte
+    formats/png   PNG   drop metadata chunks; image chunks kept as they are
+    formats/webp  WebP  drop EXIF/XMP chunks; fix the RIFF size and VP8X flags
+    formats/gif   GIF   drop comment/XMP extensions; frames kept as they are (their
+                        LZW data is decoded only to check where it ends)
+    formats/tiff  TIFF  lossless re-save through Pillow with an allow-list of tags
+
+Every format module follows one contract (formats/contract.py).
 
 Anything that is not a well-formed image of these formats raises ImageError.
 """
@@ -18,37 +20,17 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-from exif_block import tiff_payload
-from exif_json import exif_to_json
-from fmt_gif import find_exif_gif, strip_gif
-from fmt_jpeg import find_exif_jpeg, strip_jpeg
-from fmt_png import find_exif_png, strip_png
-from fmt_tiff import find_exif_tiff, strip_tiff
-from fmt_webp import find_exif_webp, strip_webp
-from image_error import ImageError
-from metadata_kinds import Stripped
-from tiff_ifd import read_exif_ifds
+from .errors import ImageError
+from .exif_block import tiff_payload
+from .exif_json import exif_to_json
+from .formats import FORMATS
+from .formats.contract import Format
+from .tiff_ifd import read_exif_ifds
 
 __all__ = ["MIME_TYPES", "ImageError", "StripResult", "clean", "detect_format", "read_exif", "strip"]
 
-JPEG, PNG, WEBP, TIFF, GIF = "jpeg", "png", "webp", "tiff", "gif"
-
-MIME_TYPES: dict[str, str] = {
-    JPEG: "image/jpeg",
-    PNG: "image/png",
-    WEBP: "image/webp",
-    TIFF: "image/tiff",
-    GIF: "image/gif",
-}
-
-# (format, signature test) in the order they are tried.
-SIGNATURES: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
-    (JPEG, lambda data: data[:3] == b"\xff\xd8\xff"),
-    (PNG, lambda data: data[:8] == b"\x89PNG\r\n\x1a\n"),
-    (WEBP, lambda data: data[:4] == b"RIFF" and data[8:12] == b"WEBP"),
-    (TIFF, lambda data: data[:4] in (b"II*\x00", b"MM\x00*")),
-    (GIF, lambda data: data[:6] in (b"GIF87a", b"GIF89a")),
-)
+_BY_NAME: dict[str, Format] = {image_format.name: image_format for image_format in FORMATS}
+MIME_TYPES: dict[str, str] = {image_format.name: image_format.mime_type for image_format in FORMATS}
 
 # Formats recognised only to name them in the error.
 UNSUPPORTED_SIGNATURES: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
@@ -59,24 +41,6 @@ UNSUPPORTED_SIGNATURES: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
     ("JPEG XL", lambda data: data[:2] == b"\xff\x0a" or data[:12] == b"\x00\x00\x00\x0cJXL \r\n\x87\n"),
     ("JPEG 2000", lambda data: data[:12] == b"\x00\x00\x00\x0cjP  \r\n\x87\n"),
 )
-
-STRIPPERS: dict[str, Callable[[bytes, bool], Stripped]] = {
-    JPEG: strip_jpeg,
-    PNG: strip_png,
-    WEBP: strip_webp,
-    TIFF: strip_tiff,
-    GIF: strip_gif,
-}
-
-# Each returns the image's EXIF block (None when it has none) after checking the
-# whole file's structure, so read_exif refuses what strip refuses.
-EXIF_FINDERS: dict[str, Callable[[bytes], "bytes | memoryview | None"]] = {
-    JPEG: find_exif_jpeg,
-    PNG: find_exif_png,
-    WEBP: find_exif_webp,
-    TIFF: find_exif_tiff,
-    GIF: find_exif_gif,
-}
 
 
 class StripResult(NamedTuple):
@@ -97,9 +61,9 @@ def _as_bytes(data: bytes) -> bytes:
 def detect_format(data: bytes) -> str:
     """"jpeg", "png", "webp", "tiff" or "gif", from the first bytes."""
     head = _as_bytes(data[:16])
-    for name, matches in SIGNATURES:
-        if matches(head):
-            return name
+    for image_format in FORMATS:
+        if image_format.matches(head):
+            return image_format.name
     if not head:
         raise ImageError("empty input: no image data")
     for name, matches in UNSUPPORTED_SIGNATURES:
@@ -116,7 +80,7 @@ def clean(data: bytes, *, keep_copyright: bool = False) -> StripResult:
     """
     data = _as_bytes(data)
     image_format = detect_format(data)
-    stripped = STRIPPERS[image_format](data, keep_copyright)
+    stripped = _BY_NAME[image_format].strip(data, keep_copyright)
     return StripResult(stripped.data, image_format, MIME_TYPES[image_format], tuple(sorted(stripped.removed)))
 
 
@@ -128,7 +92,7 @@ def read_exif(data: bytes) -> dict:
     """The image's EXIF as a JSON-serialisable dict grouped by IFD; {} without EXIF."""
     data = _as_bytes(data)
     image_format = detect_format(data)
-    block = EXIF_FINDERS[image_format](data)
+    block = _BY_NAME[image_format].find_exif(data)
     if block is None:
         return {}
     return exif_to_json(read_exif_ifds(tiff_payload(block), f"{image_format.upper()} EXIF"))

@@ -27,13 +27,14 @@ from typing import NamedTuple
 import piexif
 from PIL import Image
 
-import metadata_kinds as kinds
-from exif_block import ARTIST_TAG, COPYRIGHT_TAG, MAKERNOTE_TAG, ORIENTATION_TAG
-from icc_profile import check_icc_profile
-from image_error import ImageError
-from image_limits import MAX_DECODED_PIXELS, MAX_KEPT_TEXT, MAX_PIXELS, MAX_TIFF_PAGES
-from metadata_kinds import Stripped
-from tiff_ifd import (
+from .. import kinds
+from ..exif_block import ARTIST_TAG, COPYRIGHT_TAG, MAKERNOTE_TAG, ORIENTATION_TAG
+from ..icc_profile import check_icc_profile
+from ..errors import ImageError
+from ..limits import MAX_DECODED_PIXELS, MAX_KEPT_TEXT, MAX_PIXELS, MAX_TIFF_PAGES
+from ..kinds import Stripped
+from .contract import Format
+from ..tiff_ifd import (
     ASCII,
     EXIF_IFD_TAG,
     GPS_IFD_TAG,
@@ -239,7 +240,7 @@ def _verify_output(output: bytes, pages_kept: int, allowed: set[int], source_bit
             raise ImageError(f"{FMT}: re-saving page {index} would lose bits per sample")
 
 
-def strip_tiff(data: bytes, keep_copyright: bool) -> Stripped:
+def strip(data: bytes, keep_copyright: bool) -> Stripped:
     reader = TiffReader(data, FMT)
     pages = _read_pages(reader)
     keep = [page for page in pages if not page.reduced]
@@ -269,7 +270,10 @@ def strip_tiff(data: bytes, keep_copyright: bool) -> Stripped:
     return Stripped(output, frozenset(removed))
 
 
-def find_exif_tiff(data: bytes) -> bytes:
+def find_exif(data: bytes) -> bytes:
     """The file itself (its IFD0 is what read_exif reports), after checking its pages."""
     _read_pages(TiffReader(data, FMT))
     return data
+
+
+FORMAT = Format("tiff", "image/tiff", lambda head: head[:4] in (b"II*\x00", b"MM\x00*"), strip, find_exif)

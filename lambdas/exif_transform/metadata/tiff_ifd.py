@@ -18,8 +18,8 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from image_error import ImageError
-from image_limits import MAX_IFD_ENTRIES
+from .errors import ImageError
+from .limits import MAX_IFD_ENTRIES
 
 LITTLE_ENDIAN_HEADER = b"II*\x00"
 BIG_ENDIAN_HEADER = b"MM\x00*"

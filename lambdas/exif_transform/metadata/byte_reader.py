@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 
-from image_error import ImageError
+from .errors import ImageError
 
 
 class ByteReader:

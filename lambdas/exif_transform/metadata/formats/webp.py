@@ -19,14 +19,15 @@ from __future__ import annotations
 import struct
 from typing import Callable
 
-import metadata_kinds as kinds
-from byte_reader import ByteReader
-from byte_spans import SpanWriter
-from exif_block import plan_exif
-from icc_profile import check_icc_profile
-from image_error import ImageError
-from image_limits import MAX_PIXELS
-from metadata_kinds import Stripped
+from .. import kinds
+from ..byte_reader import ByteReader
+from ..byte_spans import SpanWriter
+from ..exif_block import plan_exif
+from ..icc_profile import check_icc_profile
+from ..errors import ImageError
+from ..limits import MAX_PIXELS
+from ..kinds import Stripped
+from .contract import DROP, KEEP, Answer, Format, Handler
 
 FMT = "WebP"
 RIFF, WEBP = b"RIFF", b"WEBP"
@@ -57,8 +58,6 @@ class _Walk:
         self.frames = 0  # ANMF chunks
 
 
-KEEP, DROP = True, False
-
 
 def _check_pixels(width: int, height: int, what: str, offset: int) -> None:
     if width * height > MAX_PIXELS:
@@ -79,7 +78,7 @@ def _vp8l_size(payload: memoryview, offset: int) -> tuple[int, int, bool]:
     return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1, bool(bits >> 28 & 1)
 
 
-def _extended_header(walk: _Walk, payload: memoryview, offset: int, name: bytes) -> bool:
+def _extended_header(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     if offset != RIFF_HEADER_SIZE:
         raise ImageError(f"{FMT}: VP8X chunk at offset {offset} is not the first chunk")
     if len(payload) != VP8X_SIZE:
@@ -99,14 +98,18 @@ def _bitstream(walk: _Walk, payload: memoryview, offset: int, name: bytes) -> No
         walk.bitstream = size
 
 
-def _image(walk: _Walk, payload: memoryview, offset: int, name: bytes) -> bool:
-    if name != b"ALPH":
+def _still(name: bytes) -> Callable[[_Walk, memoryview, int], Answer]:
+    """A top-level VP8 or VP8L chunk: the still image's bitstream."""
+
+    def still(walk: _Walk, payload: memoryview, offset: int) -> Answer:
         _bitstream(walk, payload, offset, name)
         walk.stills += 1
-    return KEEP
+        return KEEP
+
+    return still
 
 
-def _frame(walk: _Walk, payload: memoryview, offset: int, name: bytes) -> bool:
+def _frame(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     # The frame's own chunks must all be image chunks: an ANMF is kept whole.
     reader = ByteReader(payload, FMT)
     reader.skip(ANMF_HEADER_SIZE, f"ANMF header at offset {offset}")
@@ -121,23 +124,23 @@ def _frame(walk: _Walk, payload: memoryview, offset: int, name: bytes) -> bool:
     return KEEP
 
 
-def _icc(walk: _Walk, payload: memoryview, offset: int, name: bytes) -> bool:
+def _icc(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     check_icc_profile(payload, FMT, f"the ICCP chunk at offset {offset}")
     walk.icc = True
     return KEEP
 
 
-def _keep(walk: _Walk, payload: memoryview, offset: int, name: bytes) -> bool:
+def _keep(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     return KEEP
 
 
-def _exif(walk: _Walk, payload: memoryview, offset: int, name: bytes) -> bool:
+def _exif(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     walk.exif_blocks.append(payload)  # kinds are added once every block has been read
     return DROP
 
 
-def _drop_as(kind: str) -> Callable[[_Walk, memoryview, int, bytes], bool]:
-    def drop(walk: _Walk, payload: memoryview, offset: int, name: bytes) -> bool:
+def _drop_as(kind: str) -> Callable[[_Walk, memoryview, int], Answer]:
+    def drop(walk: _Walk, payload: memoryview, offset: int) -> Answer:
         walk.removed.add(kind)
         return DROP
 
@@ -146,16 +149,16 @@ def _drop_as(kind: str) -> Callable[[_Walk, memoryview, int, bytes], bool]:
 
 _drop_other = _drop_as(kinds.OTHER)  # any chunk the table does not list
 
-CHUNK_HANDLERS: dict[bytes, Callable[[_Walk, memoryview, int, bytes], bool]] = {
-    b"VP8X": _extended_header,
-    b"VP8 ": _image,
-    b"VP8L": _image,
-    b"ALPH": _image,
-    b"ANMF": _frame,
-    b"ANIM": _keep,
-    b"ICCP": _icc,
-    b"EXIF": _exif,
-    b"XMP ": _drop_as(kinds.XMP),
+CHUNK_HANDLERS: dict[bytes, Handler] = {
+    b"VP8X": Handler("VP8X", _extended_header),
+    b"VP8 ": Handler("VP8", _still(b"VP8 ")),
+    b"VP8L": Handler("VP8L", _still(b"VP8L")),
+    b"ALPH": Handler("ALPH", _keep),
+    b"ANMF": Handler("ANMF", _frame),
+    b"ANIM": Handler("ANIM", _keep),
+    b"ICCP": Handler("ICCP", _icc),
+    b"EXIF": Handler("EXIF", _exif),
+    b"XMP ": Handler("XMP", _drop_as(kinds.XMP)),
 }
 
 
@@ -191,8 +194,8 @@ def _parse(data: bytes) -> _Parsed:
         name, payload = _read_chunk(reader, start)
         if start == RIFF_HEADER_SIZE and name not in (b"VP8X", b"VP8 ", b"VP8L"):
             raise ImageError(f"{FMT}: first chunk at offset {start} is {name!r}, not VP8X, VP8 or VP8L")
-        handler = CHUNK_HANDLERS.get(name, _drop_other)
-        if handler(walk, payload, start, name) is KEEP and name != b"VP8X":
+        handler = CHUNK_HANDLERS.get(name) or Handler(repr(name), _drop_other)
+        if handler.run(walk, payload, start) is KEEP and name != b"VP8X":
             writer.keep(start, reader.pos)
     animated = walk.flags is not None and bool(walk.flags & ANIMATION_FLAG)
     if animated and (walk.frames == 0 or walk.stills):
@@ -225,7 +228,7 @@ def _vp8x(walk: _Walk, exif: bool) -> bytes | None:
     return _chunk(b"VP8X", payload)
 
 
-def strip_webp(data: bytes, keep_copyright: bool) -> Stripped:
+def strip(data: bytes, keep_copyright: bool) -> Stripped:
     parsed = _parse(data)
     plan = plan_exif(parsed.walk.exif_blocks, keep_copyright, FMT)
     writer = parsed.writer
@@ -240,7 +243,10 @@ def strip_webp(data: bytes, keep_copyright: bool) -> Stripped:
     return Stripped(writer.join(), frozenset(removed))
 
 
-def find_exif_webp(data: bytes) -> memoryview | None:
+def find_exif(data: bytes) -> memoryview | None:
     """The first EXIF chunk's payload, after checking the whole file's structure."""
     blocks = _parse(data).walk.exif_blocks
     return blocks[0] if blocks else None
+
+
+FORMAT = Format("webp", "image/webp", lambda head: head[:4] == RIFF and head[8:12] == WEBP, strip, find_exif)
