@@ -19,9 +19,6 @@ import piexif
 from PIL import Image, ImageCms, ImageOps, PngImagePlugin
 from PIL.ExifTags import IFD
 
-FUNCTION_DIR = Path(__file__).resolve().parent.parent / "lambdas" / "exif_transform"
-if str(FUNCTION_DIR) not in sys.path:
-    sys.path.insert(0, str(FUNCTION_DIR))
 
 SECRET = b"SECRET-c0ffee"
 OWNER_COPYRIGHT = b"(c) 2024 OWNER-Ada"

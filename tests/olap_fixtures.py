@@ -34,8 +34,6 @@ from PIL import Image, PngImagePlugin
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = REPO_ROOT / "lambdas" / "exif_transform"
-if str(FUNCTION_DIR) not in sys.path:
-    sys.path.insert(0, str(FUNCTION_DIR))
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
@@ -291,10 +289,11 @@ class LambdaContext(NamedTuple):
 
 
 _loaded = itertools.count()
+_cold_copies = itertools.count()
 
 
 def load_handler(aws: AwsServer, **environment: str):  # noqa: ANN201 - a module
-    """A fresh copy of handler.py loaded as on a cold start with `environment`.
+    """A fresh copy of olap/handler.py loaded as on a cold start with `environment`.
 
     Returns the module and a StringIO that receives its log lines.
     """
@@ -311,17 +310,21 @@ def load_handler(aws: AwsServer, **environment: str):  # noqa: ANN201 - a module
         "POWERTOOLS_SERVICE_NAME": f"exif-transform-test-{number}",
         **environment,
     }
-    return load_cold("handler.py", f"exif_transform_handler_{number}", env, SETTING_NAMES)
+    return load_cold("olap/handler.py", env, SETTING_NAMES)
 
 
 # The settings a cold start reads; unless a test sets one, it is absent, so defaults apply.
 SETTING_NAMES = ("EXIF_QUERY", "KEEP_COPYRIGHT", "MAX_INPUT_BYTES")
 
 
-def load_cold(filename: str, module_name: str, env: dict[str, str], unset: tuple[str, ...]):  # noqa: ANN201
+def load_cold(path: str, env: dict[str, str], unset: tuple[str, ...]):  # noqa: ANN201
     """Load a fresh copy of one of the function's entry modules, as on a cold start: with `env` set and each name
-    in `unset` that `env` does not give removed. Returns the module and a StringIO receiving its log lines."""
-    spec = importlib.util.spec_from_file_location(module_name, FUNCTION_DIR / filename)
+    in `unset` that `env` does not give removed. Returns the module and a StringIO receiving its log lines.
+
+    The copy is named inside the entry module's package, so its relative imports resolve there."""
+    package, _, filename = path.rpartition("/")
+    module_name = f"{package}._cold_{Path(filename).stem}_{next(_cold_copies)}"
+    spec = importlib.util.spec_from_file_location(module_name, FUNCTION_DIR / path)
     module = importlib.util.module_from_spec(spec)
     with mock.patch.dict(os.environ, env, clear=False):
         for name in unset:

@@ -53,9 +53,9 @@ def test_the_zip_holds_the_function_and_its_aarch64_cp313_dependencies(two_build
     with zipfile.ZipFile(two_builds[0]) as archive:
         names = archive.namelist()
         infos = archive.infolist()
-    own_modules = sorted(path.name for path in FUNCTION_DIR.glob("*.py"))
-    assert "handler.py" in own_modules and "metadata.py" in own_modules
-    assert set(own_modules) <= set(names), "every module sits at the zip root"
+    own_modules = sorted(path.relative_to(FUNCTION_DIR).as_posix() for path in FUNCTION_DIR.rglob("*.py"))
+    assert "olap/handler.py" in own_modules and "metadata/__init__.py" in own_modules
+    assert set(own_modules) <= set(names), "every package sits at the zip root"
     assert any(re.fullmatch(r"PIL/_imaging\.cpython-313-aarch64-linux-gnu\.so", name) for name in names)
     assert not any(name.endswith("x86_64-linux-gnu.so") for name in names)
     assert any(name.startswith("piexif/") for name in names)
@@ -67,26 +67,26 @@ def test_the_zip_holds_the_function_and_its_aarch64_cp313_dependencies(two_build
     assert names == sorted(names)
     assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
     modes = {info.filename: info.external_attr >> 16 for info in infos}
-    assert modes.pop("run.sh") == 0o100755, "Lambda Web Adapter executes run.sh"
+    assert modes.pop("function_url/run.sh") == 0o100755, "Lambda Web Adapter executes run.sh"
     assert set(modes.values()) == {0o100644}
 
 
 def test_run_sh_is_executable_in_the_zip_whatever_the_checkout_says(tmp_path):
     function_dir = tmp_path / "fn"
-    function_dir.mkdir()
-    (function_dir / "url_server.py").write_text("print('hi')\n")
-    (function_dir / "run.sh").write_text("#!/bin/sh\nexec python3 url_server.py\n")
+    (function_dir / "function_url").mkdir(parents=True)
+    (function_dir / "function_url" / "server.py").write_text("print('hi')\n")
+    (function_dir / "function_url" / "run.sh").write_text("#!/bin/sh\nexec python3 -m function_url.server\n")
     for checkout_mode in (0o644, 0o755):
-        (function_dir / "run.sh").chmod(checkout_mode)
+        (function_dir / "function_url" / "run.sh").chmod(checkout_mode)
         data, _ = package_transform.deterministic_zip(package_transform.function_entries(function_dir))
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
-        assert modes == {"run.sh": 0o100755, "url_server.py": 0o100644}
+        assert modes == {"function_url/run.sh": 0o100755, "function_url/server.py": 0o100644}
 
 
 def test_a_missing_run_sh_fails_clearly(tmp_path):
-    (tmp_path / "url_server.py").write_text("")
-    with pytest.raises(package_transform.PackageError, match=r"missing run\.sh$"):
+    (tmp_path / "server.py").write_text("")
+    with pytest.raises(package_transform.PackageError, match=r"missing function_url/run\.sh$"):
         package_transform.function_entries(tmp_path)
 
 

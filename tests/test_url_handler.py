@@ -26,24 +26,24 @@ import url_fixtures as ux
 from olap_fixtures import SECRET
 from url_fixtures import BUCKET, CACHE_CONTROL
 
-import metadata  # olap_fixtures set sys.path
-from bucket_read import s3_client
-from env_settings import SettingsError
-from bucket_read import InvalidKeyError
-from http_reply import buffered_payload_size, function_url_result, http_response
-from original_fetch import Timeouts
-from replies import ERROR_CODE_PATTERN, ERROR_TABLE, FUNCTION_URL_ERROR_TABLE, Reply, error_reply
-from response_limits import LAMBDA_BUFFERED_RESPONSE_LIMIT_BYTES, ResponseLimit, ResponseTooLargeError
-from url_request import MethodNotAllowedError
+import metadata
+from function_url.bucket_read import s3_client
+from function_url.payload_limits import LAMBDA_BUFFERED_RESPONSE_LIMIT_BYTES, ResponseLimit
+from function_url.render import buffered_payload_size, render_buffered, render_http
+from serving.error_table import ERROR_CODE_PATTERN, error_reply
+from serving.errors import InvalidKeyError, MethodNotAllowedError, ResponseTooLargeError
+from serving.original import Timeouts
+from serving.reply import Reply
+from serving.settings import SettingsError
 
 _loaded = itertools.count()
 
 
 def load_url_handler(**environment: str):  # noqa: ANN201 - (module, log stream)
-    """A fresh url_handler.py, loaded as on a cold start with `environment`."""
+    """A fresh function_url/handler.py, loaded as on a cold start with `environment`."""
     env = {**ux.ADMIN_ENV, "BUCKET_NAME": BUCKET, "POWERTOOLS_SERVICE_NAME": "exif-transform-url-test", **environment}
     unset = (*fx.SETTING_NAMES, "BUCKET_NAME", "AWS_ENDPOINT_URL")
-    return fx.load_cold("url_handler.py", f"url_handler_{next(_loaded)}", env, unset)
+    return fx.load_cold("function_url/handler.py", env, unset)
 
 
 @pytest.fixture
@@ -240,16 +240,14 @@ def test_an_unexpected_core_failure_is_500_and_never_the_original(handler, s3, m
     assert SECRET not in result["body"]
 
 
-def test_the_function_url_table_is_the_main_table_plus_three_rows_of_its_own():
-    assert FUNCTION_URL_ERROR_TABLE[: len(ERROR_TABLE)] == ERROR_TABLE, "both modes map shared failures alike"
+def test_the_function_url_modes_own_failures_map_to_their_statuses():
     own = {
         InvalidKeyError("the path names no object"): (404, "NoSuchKey"),
         MethodNotAllowedError("PUT"): (405, "MethodNotAllowed"),
         ResponseTooLargeError(7_000_000, 6_291_456, "deploy with StreamingResponses=true"): (413, "EntityTooLarge"),
     }
-    assert {type(error) for error in own} == {row[0] for row in FUNCTION_URL_ERROR_TABLE[len(ERROR_TABLE) :]}
     for error, (status, code) in own.items():
-        reply = error_reply(error, FUNCTION_URL_ERROR_TABLE)
+        reply = error_reply(error)
         assert (reply.status, reply.error_code) == (status, code)
         assert ERROR_CODE_PATTERN.match(reply.error_code) and reply.body is None
 
@@ -388,8 +386,8 @@ def test_the_limit_counts_the_exact_json_lambda_sends(handler, s3, monkeypatch):
     ],
 )
 def test_buffered_payload_size_is_exactly_the_serialised_result(reply):
-    response = http_response(reply)
-    serialised = json.dumps(function_url_result(response, head=False), ensure_ascii=False).encode()
+    response = render_http(reply)
+    serialised = json.dumps(render_buffered(response, head=False), ensure_ascii=False).encode()
     assert buffered_payload_size(response) == len(serialised)
 
 

@@ -33,8 +33,8 @@ import url_fixtures as ux
 from olap_fixtures import SECRET
 from url_fixtures import BUCKET, CACHE_CONTROL
 
-import url_server  # olap_fixtures set sys.path
-from response_limits import LAMBDA_BUFFERED_RESPONSE_LIMIT_BYTES, ResponseLimit
+from function_url import server as url_server
+from function_url.payload_limits import LAMBDA_BUFFERED_RESPONSE_LIMIT_BYTES, ResponseLimit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -395,7 +395,7 @@ def test_run_sh_starts_the_server_on_aws_lwa_port(moto, s3, tmp_path):
         **reader.environment(),
     }
     process = subprocess.Popen(  # noqa: S603 - the script under test, run as the adapter runs it
-        [str(fx.FUNCTION_DIR / "run.sh")], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [str(fx.FUNCTION_DIR / "function_url" / "run.sh")], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     stdout_lines: list[bytes] = []
     reader = threading.Thread(target=lambda: stdout_lines.extend(iter(process.stdout.readline, b"")), daemon=True)
@@ -430,7 +430,8 @@ def test_run_sh_starts_the_server_on_aws_lwa_port(moto, s3, tmp_path):
 def test_a_bad_setting_exits_1_naming_the_variable(environment, variable):
     env = {**ux.ADMIN_ENV, "PATH": os.environ.get("PATH", ""), "BUCKET_NAME": BUCKET, **environment}
     completed = subprocess.run(  # noqa: S603
-        [sys.executable, str(fx.FUNCTION_DIR / "url_server.py")],
+        [sys.executable, "-m", "function_url.server"],
+        cwd=fx.FUNCTION_DIR,
         env=env,
         capture_output=True,
         text=True,
@@ -438,6 +439,6 @@ def test_a_bad_setting_exits_1_naming_the_variable(environment, variable):
         check=False,
     )
     assert completed.returncode == 1
-    assert completed.stderr.startswith("url_server.py: ")
+    assert completed.stderr.startswith("function_url.server: ")
     assert variable in completed.stderr
     assert len(completed.stderr.splitlines()) == 1

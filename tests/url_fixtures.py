@@ -22,7 +22,6 @@ from urllib.parse import quote
 
 from PIL import Image, PngImagePlugin
 
-import olap_fixtures as fx  # noqa: F401 - puts lambdas/exif_transform on sys.path
 from olap_fixtures import ACCOUNT, REGION, SECRET
 
 BUCKET = "anon-s3ol-images-111122223333-eu-west-1"

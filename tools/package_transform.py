@@ -1,7 +1,7 @@
 """Build the transform Lambda's zip, byte-for-byte the same for the same sources.
 
-The zip holds the function's modules (lambdas/exif_transform/*.py, tests and caches left
-out) and its handler script run.sh at its root, and its requirements installed by pip for
+The zip holds the function's packages (lambdas/exif_transform/*/*.py, tests and caches left
+out) and its handler script function_url/run.sh at its root, and its requirements installed by pip for
 the Lambda's platform: Python 3.13 on arm64, Amazon Linux 2023. Entries are sorted and
 carry a fixed timestamp and fixed permissions (0755 for run.sh, which Lambda executes,
 0644 for everything else, whatever the checkout says); nothing that names the build
@@ -54,7 +54,7 @@ FILE_MODE = 0o100644  # regular file, rw-r--r--
 EXECUTABLE_MODE = 0o100755  # regular file, rwxr-xr-x
 # Files Lambda executes: with StreamingResponses=true the handler is run.sh, which
 # Lambda Web Adapter's wrapper runs as a program, so it must keep its execute bits.
-FUNCTION_SCRIPTS = ("run.sh",)
+FUNCTION_SCRIPTS = ("function_url/run.sh",)
 UNIX_SYSTEM = 3
 # Left out of the dependencies: console scripts carry the build machine's interpreter
 # path in their shebang, and RECORD lists their hashes.

@@ -14,19 +14,12 @@ from __future__ import annotations
 
 import json
 from typing import Mapping, NamedTuple
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
-from olap_event import RANGE_PARAMETER, SHOW_EXIF_PARAMETER
+from serving.request_query import query_pairs, requested_range, wants_exif
 
-ALLOWED_METHODS = ("GET", "HEAD")
 # Lambda Web Adapter passes the event's requestContext on in this header, as JSON.
 REQUEST_CONTEXT_HEADER = "x-amzn-request-context"
-
-
-class MethodNotAllowedError(Exception):
-    def __init__(self, method: str) -> None:
-        super().__init__(f"{method[:20]} is not served; only {' and '.join(ALLOWED_METHODS)}")
-        self.method = method
 
 
 class UrlRequest(NamedTuple):
@@ -46,22 +39,6 @@ def object_key(raw_path: str) -> str | None:
         return None
 
 
-def _query_pairs(raw_query: str) -> list[tuple[str, str]]:
-    return parse_qsl(raw_query, keep_blank_values=True)
-
-
-def wants_exif(raw_query: str) -> bool:
-    """True when the query has showExif=true (value compared case-insensitively), as in the main mode."""
-    return any(name == SHOW_EXIF_PARAMETER and value.lower() == "true" for name, value in _query_pairs(raw_query))
-
-
-def requested_range(headers: Mapping[str, str], raw_query: str) -> str | None:
-    """The Range header, or a `range` query parameter (S3 accepts either; so does the main mode)."""
-    if headers.get("range"):
-        return headers["range"]
-    return next((value for name, value in _query_pairs(raw_query) if name.lower() == RANGE_PARAMETER), None)
-
-
 def from_http(
     method: str,
     raw_path: str,
@@ -70,12 +47,13 @@ def from_http(
     request_id: str | None = None,
 ) -> UrlRequest:
     """A UrlRequest from HTTP parts; `headers` must have lower-case names."""
+    pairs = query_pairs(raw_query)
     return UrlRequest(
         method=method.upper(),
         raw_path=raw_path,
         key=object_key(raw_path),
-        show_exif=wants_exif(raw_query),
-        range_header=requested_range(headers, raw_query),
+        show_exif=wants_exif(pairs),
+        range_header=requested_range(headers.get("range"), pairs),
         request_id=request_id,
     )
 

@@ -1,9 +1,9 @@
-"""Function-URL entry point with streamed responses: a small HTTP server over the same answer.
+"""Function-URL entry point with streamed responses: a small HTTP server over the same pipeline.
 
 With StreamingResponses=true the function's handler is run.sh, which starts this server;
 Lambda Web Adapter (a layer) turns each function-URL event into an HTTP request to it on
-127.0.0.1 and streams the answer back (InvokeMode RESPONSE_STREAM). Paths and answers
-are those of the buffered handler (url_answer.respond); only the limit differs: up to
+127.0.0.1 and streams the response back (InvokeMode RESPONSE_STREAM). Paths and replies
+are those of the buffered handler (serve.serve); only the limit differs: up to
 Lambda's streaming limit, the body is written in chunks as it is sent, never as base64.
 
 Standard library only. Lambda sends one request at a time per execution environment;
@@ -20,18 +20,21 @@ import os
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Mapping
 
 from aws_lambda_powertools import Logger
 
-from bucket_read import bucket_name, s3_client
-from env_settings import Settings, SettingsError, load_settings
-from http_reply import HttpResponse
-from response_limits import STREAMED_LIMIT
-from url_answer import READ_TIMEOUTS, log_request, respond
-from url_request import ALLOWED_METHODS, from_http, request_id_from_adapter
+from serving.errors import ALLOWED_METHODS
+from serving.request_log import log_request
+from serving.settings import Settings, SettingsError, load_settings
 
+from .bucket_read import bucket_name, s3_client
+from .payload_limits import STREAMED_LIMIT
+from .render import HttpResponse
+from .request import UrlRequest, from_http, request_id_from_adapter
+from .serve import READ_TIMEOUTS, Served, log_key, serve
+
+PROG = "function_url.server"
 DEFAULT_HOST = "127.0.0.1"  # the adapter connects over loopback; nothing else should
 DEFAULT_PORT = 8080  # Lambda Web Adapter's default traffic port
 # The adapter reads its port from AWS_LWA_PORT, then PORT; the server listens where it looks.
@@ -58,9 +61,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         raw_path, _, raw_query = self.path.partition("?")
         headers = {name.lower(): value for name, value in self.headers.items()}
         request = from_http(self.command, raw_path, raw_query, headers, request_id_from_adapter(headers))
-        outcome = self.server.respond(request)
+        served = self.server.serve(request)
         write_error = self._send(
-            outcome.response,
+            served.response,
             with_body=request.method != "HEAD",
             # Another method may come with a body nobody reads: end the connection after it.
             close=request.method not in ALLOWED_METHODS,
@@ -68,7 +71,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         extra = {"correlation_id": request.request_id}
         if write_error:
             extra["write_error"] = write_error
-        log_request(self.server.logger, request, outcome, started, **extra)
+        log_request(
+            self.server.logger,
+            operation=request.method,
+            key=log_key(request),
+            show_exif=request.show_exif,
+            outcome=served.outcome,
+            started=started,
+            **extra,
+        )
 
     def _send(self, response: HttpResponse, *, with_body: bool, close: bool) -> str | None:
         """Status, headers and (for GET) the body in chunks; the error's name if the peer left."""
@@ -109,8 +120,8 @@ class UrlServer(ThreadingHTTPServer):
         self.s3 = s3
         self.logger = logger
 
-    def respond(self, request):  # noqa: ANN001, ANN201
-        return respond(
+    def serve(self, request: UrlRequest) -> Served:
+        return serve(
             request,
             s3=self.s3,
             bucket=self.bucket,
@@ -149,14 +160,14 @@ def listen_port(environ: Mapping[str, str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on ({DEFAULT_HOST})")
     parser.add_argument("--port", type=int, help="port (AWS_LWA_PORT, else PORT, else 8080)")
     args = parser.parse_args(argv)
     try:
         server = build_server(os.environ, host=args.host, port=args.port)
     except SettingsError as error:
-        print(f"{Path(__file__).name}: {error}", file=sys.stderr)
+        print(f"{PROG}: {error}", file=sys.stderr)
         return 1
     with server:
         try:

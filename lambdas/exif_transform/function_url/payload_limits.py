@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from serving.errors import ResponseTooLargeError
+
 # "Invocation payload (request and response): 6 MB each for synchronous" - 6 MiB:
 # docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html;
 # BUFFERED "maximum payload size is 6 MB": docs.aws.amazon.com/lambda/latest/dg/config-rs-invoke-furls.html
@@ -21,17 +23,8 @@ LAMBDA_STREAMED_RESPONSE_LIMIT_BYTES = 200 * 1024 * 1024
 STREAMING_PARAMETER = "StreamingResponses"
 
 
-class ResponseTooLargeError(Exception):
-    """The answer is larger than the invoke mode can send."""
-
-    def __init__(self, size: int, limit: int, advice: str) -> None:
-        super().__init__(f"The response would be {size} bytes, over the {limit}-byte limit; {advice}")
-        self.size = size
-        self.limit = limit
-
-
 class ResponseLimit(NamedTuple):
-    """The most an entry point may send, measured its own way (see http_reply)."""
+    """The most an entry point may send, measured its own way (see render)."""
 
     max_bytes: int
     advice: str  # what the 413 message tells the operator to do

@@ -16,8 +16,8 @@ import base64
 import json
 from typing import NamedTuple
 
-from replies import Reply
-from url_request import ALLOWED_METHODS
+from serving.errors import ALLOWED_METHODS
+from serving.reply import Reply
 
 ERROR_CONTENT_TYPE = "application/json"
 # Bodies of these types go into the buffered payload as text; anything else as base64.
@@ -37,7 +37,7 @@ def _error_body(reply: Reply) -> bytes:
     return json.dumps({"code": reply.error_code, "message": reply.error_message}, separators=(",", ":")).encode()
 
 
-def http_response(reply: Reply) -> HttpResponse:
+def render_http(reply: Reply) -> HttpResponse:
     if reply.error_code:
         body, content_type = _error_body(reply), ERROR_CONTENT_TYPE
     else:
@@ -57,7 +57,7 @@ def _is_text(response: HttpResponse) -> bool:
     return (response.header("Content-Type") or "").split(";")[0].strip() in TEXT_CONTENT_TYPES
 
 
-def function_url_result(response: HttpResponse, *, head: bool) -> dict:
+def render_buffered(response: HttpResponse, *, head: bool) -> dict:
     """The handler's return value for a buffered function URL.
 
     Lambda sets Content-Length from the body it sends, and remaps one the function sets
@@ -85,7 +85,7 @@ def _encoded_body_chars(response: HttpResponse) -> int:
 
 def buffered_payload_size(response: HttpResponse) -> int:
     """Bytes of the JSON Lambda's Python runtime sends for the GET (json.dumps, default separators)."""
-    envelope = function_url_result(response._replace(body=b""), head=False)
+    envelope = render_buffered(response._replace(body=b""), head=False)
     envelope["isBase64Encoded"] = not _is_text(response) and bool(response.body)
     return len(json.dumps(envelope, ensure_ascii=False).encode()) + _encoded_body_chars(response)
 

@@ -1,57 +1,21 @@
 """Bounded fetch of the original object from the presigned URL S3 Object Lambda hands over.
 
-Bounded three ways: a timeout on every socket operation, a deadline for the whole
-body, and a byte cap checked against Content-Length before reading and again while
-reading. The body is streamed into one buffer, so no second copy of it is held.
+Bounded three ways: a timeout on every socket operation, and the shared bounded reader's
+deadline for the whole body and byte cap (checked against Content-Length before reading
+and again while reading).
 """
 
 from __future__ import annotations
 
 import http.client
-import io
-import time
 import urllib.error
 import urllib.request
-from email.message import Message
-from typing import NamedTuple
 from urllib.parse import urlsplit
 
-CHUNK_BYTES = 1024 * 1024
+from serving.errors import UpstreamStatusError, UpstreamTimeoutError, UpstreamUnreachableError
+from serving.original import Original, Timeouts, check_declared_size, deadline_after, read_bounded
+
 _FETCHABLE_SCHEMES = ("https", "http")
-
-
-class FetchError(Exception):
-    """The original could not be read; the subclass says why."""
-
-
-class UpstreamStatusError(FetchError):
-    def __init__(self, status: int) -> None:
-        super().__init__(f"reading the original answered HTTP {status}")
-        self.status = status
-
-
-class OriginalTooLargeError(FetchError):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the original is larger than {limit} bytes")
-        self.limit = limit
-
-
-class UpstreamTimeoutError(FetchError):
-    """No answer, or not the whole body, within the timeouts."""
-
-
-class UpstreamUnreachableError(FetchError):
-    """The connection failed or the body arrived truncated."""
-
-
-class Timeouts(NamedTuple):
-    socket_seconds: float = 10.0
-    total_seconds: float = 30.0
-
-
-class Original(NamedTuple):
-    body: bytes
-    headers: Message  # case-insensitive get()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -63,28 +27,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 # No proxy handler: the presigned URL goes straight to S3, never via an HTTP(S)_PROXY.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
-
-
-def _read_bounded(response: http.client.HTTPResponse, max_bytes: int, deadline: float) -> bytes:
-    declared = response.headers.get("Content-Length")
-    buffer = io.BytesIO()
-    received = 0
-    while True:
-        if time.monotonic() > deadline:
-            msg = "the original's body did not arrive in time"
-            raise UpstreamTimeoutError(msg)
-        chunk = response.read1(CHUNK_BYTES)
-        if not chunk:
-            break
-        received += len(chunk)
-        if received > max_bytes:
-            raise OriginalTooLargeError(max_bytes)
-        buffer.write(chunk)
-    if declared is not None and declared.isdigit() and received != int(declared):
-        msg = f"the original's body ended after {received} of {declared} bytes"
-        raise UpstreamUnreachableError(msg)
-    # getvalue() hands over the buffer's own bytes object: no copy.
-    return buffer.getvalue()
 
 
 def _open(request: urllib.request.Request, timeouts: Timeouts) -> http.client.HTTPResponse:
@@ -107,6 +49,11 @@ def _open(request: urllib.request.Request, timeouts: Timeouts) -> http.client.HT
         raise UpstreamUnreachableError(msg) from None
 
 
+def _declared_length(response: http.client.HTTPResponse) -> int | None:
+    declared = response.headers.get("Content-Length")
+    return int(declared) if declared is not None and declared.isdigit() else None
+
+
 def fetch_original(
     url: str,
     *,
@@ -119,19 +66,18 @@ def fetch_original(
     if urlsplit(url).scheme not in _FETCHABLE_SCHEMES:
         msg = "the original's URL is not http(s)"
         raise UpstreamUnreachableError(msg)
-    deadline = time.monotonic() + timeouts.total_seconds
+    deadline = deadline_after(timeouts.total_seconds)
     request = urllib.request.Request(url, headers=headers, method=method)
     response = _open(request, timeouts)
     with response:
         if response.status != http.client.OK:
             raise UpstreamStatusError(response.status)
-        declared = response.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            raise OriginalTooLargeError(max_bytes)
+        declared = _declared_length(response)
+        check_declared_size(declared, max_bytes)
         if method == "HEAD":
             return Original(b"", response.headers)
         try:
-            body = _read_bounded(response, max_bytes, deadline)
+            body = read_bounded(response.read1, max_bytes=max_bytes, deadline=deadline, declared=declared)
         except TimeoutError:
             msg = "the original's body stalled"
             raise UpstreamTimeoutError(msg) from None

@@ -13,10 +13,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from aws_lambda_powertools.utilities.data_classes.s3_object_event import S3ObjectLambdaEvent
 
+from serving.request_query import query_pairs, requested_range, wants_exif
+
 GET_OBJECT = "GetObject"
 HEAD_OBJECT = "HeadObject"
-SHOW_EXIF_PARAMETER = "showExif"
-RANGE_PARAMETER = "range"
 # The presigned URL names the headers it was signed with; they must be sent with it.
 SIGNED_HEADERS_PARAMETER = "x-amz-signedheaders"
 
@@ -45,7 +45,7 @@ def _object_path(url: str) -> tuple[str, str | None]:
     return unquote(parts.path.lstrip("/")), query.get("versionId")
 
 
-def _user_query(user_url: str, key: str) -> str:
+def user_query(user_url: str, key: str) -> str:
     """The query of the caller's URL.
 
     `userRequest.url` arrives percent-decoded, so a key holding `?` would make a naive
@@ -58,20 +58,6 @@ def _user_query(user_url: str, key: str) -> str:
         rest = after_path[len(key) :]
         return rest[1:] if rest.startswith("?") else ""
     return parts.query
-
-
-def wants_exif(user_url: str, key: str) -> bool:
-    """True when the query has showExif=true (value compared case-insensitively)."""
-    pairs = parse_qsl(_user_query(user_url, key), keep_blank_values=True)
-    return any(name == SHOW_EXIF_PARAMETER and value.lower() == "true" for name, value in pairs)
-
-
-def requested_range(user_headers: Mapping[str, str], user_url: str, key: str) -> str | None:
-    """The Range header, or a `Range` query parameter (S3 accepts either; AWS passes both on)."""
-    if user_headers.get("Range"):
-        return user_headers.get("Range")
-    pairs = parse_qsl(_user_query(user_url, key), keep_blank_values=True)
-    return next((value for name, value in pairs if name.lower() == RANGE_PARAMETER), None)
 
 
 def signed_headers_to_forward(presigned_url: str, user_headers: Mapping[str, str]) -> dict[str, str]:
@@ -96,14 +82,15 @@ def parse_event(event: dict) -> OlapRequest:
         raise UnsupportedEventError(msg)
     user_headers = wrapped.user_request.headers
     key, version_id = _object_path(input_url)
+    pairs = query_pairs(user_query(wrapped.user_request.url, key))
     configuration = wrapped.get("configuration") or {}
     return OlapRequest(
         operation=operation,
         input_url=input_url,
         key=key,
         version_id=version_id,
-        show_exif=wants_exif(wrapped.user_request.url, key),
-        range_header=requested_range(user_headers, wrapped.user_request.url, key),
+        show_exif=wants_exif(pairs),
+        range_header=requested_range(user_headers.get("Range"), pairs),
         forward_headers=signed_headers_to_forward(input_url, user_headers),
         output_route=wrapped.request_route if operation == GET_OBJECT else None,
         output_token=wrapped.request_token if operation == GET_OBJECT else None,

@@ -2,8 +2,8 @@
 
 CloudFront reaches the function URL through Origin Access Control; the event carries
 the viewer's path and query (payload format 2.0). The function reads the original from
-the image bucket with its own role, answers through the same core as the S3 Object
-Lambda mode, and returns the response as JSON with a base64 body. An answer larger
+the image bucket with its own role, responds through the same pipeline as the S3 Object
+Lambda mode, and returns the response as JSON with a base64 body. A reply larger
 than Lambda's buffered payload limit is a 413 naming the StreamingResponses parameter.
 """
 
@@ -15,12 +15,14 @@ import time
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
-from bucket_read import bucket_name, s3_client
-from env_settings import load_settings
-from http_reply import buffered_payload_size, function_url_result
-from response_limits import BUFFERED_LIMIT
-from url_answer import READ_TIMEOUTS, log_request, respond
-from url_request import parse_event
+from serving.request_log import log_request
+from serving.settings import load_settings
+
+from .bucket_read import bucket_name, s3_client
+from .payload_limits import BUFFERED_LIMIT
+from .render import buffered_payload_size, render_buffered
+from .request import parse_event
+from .serve import READ_TIMEOUTS, log_key, serve
 
 # Read once per container: a bad or missing value stops the cold start naming it.
 SETTINGS = load_settings(os.environ)
@@ -33,7 +35,7 @@ logger = Logger()
 def lambda_handler(event: dict, context: object) -> dict:  # noqa: ARG001
     started = time.perf_counter()
     request = parse_event(event)
-    outcome = respond(
+    served = serve(
         request,
         s3=S3,
         bucket=BUCKET,
@@ -41,5 +43,12 @@ def lambda_handler(event: dict, context: object) -> dict:  # noqa: ARG001
         limit=BUFFERED_LIMIT,
         size_of=buffered_payload_size,
     )
-    log_request(logger, request, outcome, started)
-    return function_url_result(outcome.response, head=request.method == "HEAD")
+    log_request(
+        logger,
+        operation=request.method,
+        key=log_key(request),
+        show_exif=request.show_exif,
+        outcome=served.outcome,
+        started=started,
+    )
+    return render_buffered(served.response, head=request.method == "HEAD")

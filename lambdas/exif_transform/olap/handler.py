@@ -1,8 +1,8 @@
-"""S3 Object Lambda entry point: parse the event, fetch the original, answer (transform_reply).
+"""S3 Object Lambda entry point: parse the event, read the original, respond, render.
 
 GetObject is always answered with WriteGetObjectResponse, failures included, so no caller
 waits for the timeout, and never with the original's bytes. HeadObject is answered with
-the JSON S3 Object Lambda expects, built from the same reply a GET would send.
+the JSON S3 Object Lambda expects, rendered from the same Reply a GET would send.
 """
 
 from __future__ import annotations
@@ -15,14 +15,17 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config
 
-import transform_reply
-from access_point_read import read_via_access_point
-from env_settings import Settings, load_settings
-from olap_event import GET_OBJECT, OlapRequest, UnsupportedEventError, parse_event
-from original_fetch import Original, Timeouts, fetch_original
-from replies import Reply, head_object_result, write_get_object_response_args
+from serving.original import Original, Timeouts
+from serving.pipeline import Outcome, respond
+from serving.request_log import log_request
+from serving.settings import Settings, load_settings
 
-# S3 Object Lambda gives the whole response 60 s; the fetch takes at most half of it.
+from .access_point_read import read_via_access_point
+from .event import GET_OBJECT, OlapRequest, UnsupportedEventError, parse_event
+from .presigned_fetch import fetch_original
+from .render import render_head_object, render_write_get_object_response
+
+# S3 Object Lambda gives the whole response 60 s; the read takes at most half of it.
 FETCH_TIMEOUTS = Timeouts(socket_seconds=10.0, total_seconds=30.0)
 
 # Read once per container: a bad value stops the cold start with a message naming it.
@@ -58,13 +61,14 @@ def _read_original(request: OlapRequest, settings: Settings) -> Original:
         version_id=request.version_id,
         etag=head.headers.get("ETag"),
         max_bytes=settings.max_input_bytes,
+        total_seconds=FETCH_TIMEOUTS.total_seconds,
     )
     return Original(data, head.headers)
 
 
-def answer(request: OlapRequest, settings: Settings) -> tuple[Reply, dict, BaseException | None]:
-    """The reply for any request: a transformed body, or the error it maps to."""
-    return transform_reply.answer(
+def respond_to_event(request: OlapRequest, settings: Settings) -> Outcome:
+    """The Outcome of one S3 Object Lambda request: a transformed body, or the error reply."""
+    return respond(
         lambda: _read_original(request, settings),
         show_exif=request.show_exif,
         range_header=request.range_header,
@@ -72,22 +76,15 @@ def answer(request: OlapRequest, settings: Settings) -> tuple[Reply, dict, BaseE
     )
 
 
-def _log(request: OlapRequest, reply: Reply, fields: dict, error: BaseException | None, started: float) -> None:
-    line = {
-        "operation": request.operation,
-        "key": request.key,
-        "status": reply.status,
-        "error_code": reply.error_code,
-        "show_exif": request.show_exif,
-        "content_range": reply.content_range,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        **fields,
-    }
-    if reply.status >= 500 or "write_error" in fields:
-        unexpected = error is not None and reply.error_code == "InternalError"
-        logger.error("transform", extra=line, exc_info=error if unexpected else None)
-    else:
-        logger.info("transform", extra=line)
+def _log(request: OlapRequest, outcome: Outcome, started: float) -> None:
+    log_request(
+        logger,
+        operation=request.operation,
+        key=request.key,
+        show_exif=request.show_exif,
+        outcome=outcome,
+        started=started,
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.S3_OBJECT_LAMBDA)
@@ -98,17 +95,17 @@ def lambda_handler(event: dict, context: object) -> dict:  # noqa: ARG001
     except (UnsupportedEventError, KeyError, TypeError) as error:
         logger.error("transform", extra={"status": 501, "error": type(error).__name__})
         return {"statusCode": 501, "errorCode": "NotImplemented", "errorMessage": "Only GetObject and HeadObject"}
-    reply, fields, error = answer(request, SETTINGS)
+    outcome = respond_to_event(request, SETTINGS)
     if request.operation != GET_OBJECT:
-        _log(request, reply, fields, error, started)
-        return head_object_result(reply)
+        _log(request, outcome, started)
+        return render_head_object(outcome.reply)
     try:
         S3.write_get_object_response(
-            **write_get_object_response_args(reply, route=request.output_route, token=request.output_token)
+            **render_write_get_object_response(outcome.reply, route=request.output_route, token=request.output_token)
         )
     except Exception as write_error:
-        fields["write_error"] = type(write_error).__name__
-        _log(request, reply, fields, error, started)
+        outcome.fields["write_error"] = type(write_error).__name__
+        _log(request, outcome, started)
         raise
-    _log(request, reply, fields, error, started)
-    return {"statusCode": reply.status}
+    _log(request, outcome, started)
+    return {"statusCode": outcome.reply.status}

@@ -4,46 +4,28 @@ In the function-URL mode nothing hands the function a presigned URL: it reads th
 object itself with s3:GetObject on the bucket's objects. The read is bounded three
 ways, as the presigned fetch is: socket timeouts in the client, a deadline for the
 whole body, and the byte cap checked against ContentLength before reading and again
-while reading in chunks. Failures become the FetchError subclasses the one error table
-(replies.ERROR_TABLE) already maps, so both modes answer a failure the same way.
+while reading (the shared bounded reader). Failures become the FetchError subclasses the
+one error table already maps, so both modes answer a failure the same way.
 """
 
 from __future__ import annotations
 
-import io
-import time
 from email.message import Message
 from typing import Mapping
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectTimeoutError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from env_settings import SettingsError
-from original_fetch import (
-    Original,
-    OriginalTooLargeError,
-    Timeouts,
-    UpstreamStatusError,
-    UpstreamTimeoutError,
-    UpstreamUnreachableError,
-)
+from serving.errors import InvalidKeyError, UpstreamStatusError, UpstreamTimeoutError, UpstreamUnreachableError
+from serving.original import Original, Timeouts, deadline_after, read_bounded
+from serving.settings import SettingsError
 
 BUCKET_NAME_VARIABLE = "BUCKET_NAME"
-CHUNK_BYTES = 1024 * 1024
 # An S3 key is at most 1,024 bytes of UTF-8 (docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html).
 MAX_KEY_BYTES = 1024
 # The original's headers the reply may pass on (never its ETag: the bytes differ).
 PASSED_HEADERS = ("Cache-Control", "Last-Modified")
-
-
-class InvalidKeyError(Exception):
-    """The request's path cannot name an object: empty, too long, or not UTF-8."""
 
 
 def bucket_name(environ: Mapping[str, str]) -> str:
@@ -93,21 +75,6 @@ def _passed_headers(response: dict) -> Message:
     return headers
 
 
-def _read_body(body, max_bytes: int, deadline: float) -> bytes:  # noqa: ANN001 - a StreamingBody
-    buffer = io.BytesIO()
-    received = 0
-    for chunk in body.iter_chunks(CHUNK_BYTES):
-        received += len(chunk)
-        if received > max_bytes:
-            raise OriginalTooLargeError(max_bytes)
-        if time.monotonic() > deadline:
-            msg = "the original's body did not arrive in time"
-            raise UpstreamTimeoutError(msg)
-        buffer.write(chunk)
-    # getvalue() hands over the buffer's own bytes object: no copy.
-    return buffer.getvalue()
-
-
 def _client_error(error: ClientError) -> Exception:
     code = error.response.get("Error", {}).get("Code", "")
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -127,14 +94,11 @@ def read_original(
 ) -> Original:
     """The object's bytes and the headers to pass on, or a FetchError subclass / InvalidKeyError."""
     key = _checked_key(key)
-    deadline = time.monotonic() + total_seconds
+    deadline = deadline_after(total_seconds)
     try:
         response = s3.get_object(Bucket=bucket, Key=key)
-        body = response["Body"]
-        with body:
-            if response.get("ContentLength", 0) > max_bytes:
-                raise OriginalTooLargeError(max_bytes)
-            data = _read_body(body, max_bytes, deadline)
+        with response["Body"] as body:
+            data = read_bounded(body.read, max_bytes=max_bytes, deadline=deadline, declared=response.get("ContentLength"))
     except ClientError as error:
         raise _client_error(error) from None
     except (ConnectTimeoutError, ReadTimeoutError):

@@ -1,0 +1,42 @@
+"""A Reply as S3 Object Lambda takes it: WriteGetObjectResponse arguments, or a HeadObject result."""
+
+from __future__ import annotations
+
+from email.utils import parsedate_to_datetime
+
+from serving.reply import Reply
+
+
+def render_write_get_object_response(reply: Reply, *, route: str, token: str) -> dict:
+    """Keyword arguments for s3.write_get_object_response."""
+    args: dict = {"RequestRoute": route, "RequestToken": token, "StatusCode": reply.status}
+    if reply.error_code:
+        args["ErrorCode"] = reply.error_code
+        args["ErrorMessage"] = reply.error_message
+    if reply.body is not None:
+        args["Body"] = reply.body
+    optional = {
+        "ContentType": reply.content_type,
+        "ContentRange": reply.content_range,
+        "CacheControl": reply.cache_control,
+        "LastModified": parsedate_to_datetime(reply.last_modified) if reply.last_modified else None,
+    }
+    args.update({name: value for name, value in optional.items() if value is not None})
+    return args
+
+
+def render_head_object(reply: Reply) -> dict:
+    """The JSON S3 Object Lambda expects from a HeadObject transformation."""
+    headers = {"Content-Length": str(len(reply.body) if reply.body is not None else 0)}
+    optional = {
+        "Content-Type": reply.content_type,
+        "Content-Range": reply.content_range,
+        "Cache-Control": reply.cache_control,
+        "Last-Modified": reply.last_modified,
+    }
+    headers.update({name: value for name, value in optional.items() if value is not None})
+    result: dict = {"statusCode": reply.status, "headers": headers}
+    if reply.error_code:
+        result["errorCode"] = reply.error_code
+        result["errorMessage"] = reply.error_message
+    return result

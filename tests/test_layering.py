@@ -1,0 +1,117 @@
+"""The transform's layers import downwards only, checked over every module's imports (AST).
+
+    metadata  <-  serving  <-  olap, function_url
+
+metadata is the pure core and serving what both modes share: neither imports an AWS SDK,
+Powertools or a network module, nor a mode's adapter. The two adapters never import each
+other. At most two modules may sit loose beside the packages (entry shims).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+FUNCTION_DIR = Path(__file__).resolve().parent.parent / "lambdas" / "exif_transform"
+PACKAGES = ("metadata", "serving", "olap", "function_url")
+MAX_LOOSE_MODULES = 2
+
+AWS_AND_POWERTOOLS = frozenset({"boto3", "botocore", "aws_lambda_powertools", "s3transfer", "urllib3"})
+NETWORK_MODULES = frozenset({"socket", "ssl", "http.client", "http.server", "urllib.request", "socketserver", "requests"})
+# What each layer may not import, beyond the packages above it.
+FORBIDDEN: dict[str, frozenset[str]] = {
+    "metadata": AWS_AND_POWERTOOLS | NETWORK_MODULES | {"serving", "olap", "function_url"},
+    "serving": AWS_AND_POWERTOOLS | NETWORK_MODULES | {"olap", "function_url"},
+    "olap": frozenset({"function_url"}),
+    "function_url": frozenset({"olap"}),
+}
+
+
+def imported_names(source: str, module: str) -> set[str]:
+    """Every module `source` imports, as dotted absolute names (relative imports resolved from `module`)."""
+    package_parts = module.split(".")[:-1]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package_parts[: len(package_parts) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            names.add(target)
+            names.update(f"{target}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _matches(name: str, forbidden: str) -> bool:
+    return name == forbidden or name.startswith(forbidden + ".")
+
+
+def violations(source: str, module: str) -> list[str]:
+    """The imports in `source` (module `module`) that break the layering."""
+    layer = module.split(".")[0]
+    forbidden = FORBIDDEN.get(layer, frozenset())
+    return sorted(
+        f"{module} imports {name}"
+        for name in imported_names(source, module)
+        if any(_matches(name, banned) for banned in forbidden)
+    )
+
+
+def _modules() -> list[tuple[str, Path]]:
+    found = []
+    for package in PACKAGES:
+        for path in sorted((FUNCTION_DIR / package).rglob("*.py")):
+            parts = path.relative_to(FUNCTION_DIR).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = (*parts[:-1], "__init__")
+            found.append((".".join(parts), path))
+    return found
+
+
+@pytest.mark.parametrize(("module", "path"), _modules(), ids=[module for module, _ in _modules()])
+def test_every_module_imports_downwards_only(module, path):
+    assert violations(path.read_text(), module) == []
+
+
+def test_the_function_is_the_four_packages_and_few_loose_modules():
+    packages = sorted(path.name for path in FUNCTION_DIR.iterdir() if (path / "__init__.py").is_file())
+    assert packages == sorted(PACKAGES)
+    loose = sorted(path.name for path in FUNCTION_DIR.glob("*.py"))
+    assert len(loose) <= MAX_LOOSE_MODULES, loose
+
+
+@pytest.mark.parametrize(
+    ("source", "module", "expected"),
+    [
+        ("import boto3\n", "metadata.formats.jpeg", "metadata.formats.jpeg imports boto3"),
+        ("from botocore.config import Config\n", "serving.pipeline", "serving.pipeline imports botocore.config"),
+        ("import urllib.request\n", "serving.original", "serving.original imports urllib.request"),
+        ("from http import client\n", "metadata.exif_json", "metadata.exif_json imports http.client"),
+        ("from ..olap import event\n", "serving.pipeline", "serving.pipeline imports olap"),
+        ("from ...serving import reply\n", "metadata.formats.png", "metadata.formats.png imports serving"),
+        ("from function_url.render import render_http\n", "olap.render", "olap.render imports function_url.render"),
+        ("import olap.event\n", "function_url.serve", "function_url.serve imports olap.event"),
+        ("from aws_lambda_powertools import Logger\n", "serving.request_log", "serving.request_log imports aws_lambda_powertools"),
+    ],
+)
+def test_a_wrong_import_is_reported(source, module, expected):
+    assert expected in violations(source, module)
+
+
+@pytest.mark.parametrize(
+    ("source", "module"),
+    [
+        ("from metadata import ImageError\n", "serving.error_table"),
+        ("from .errors import FetchError\n", "serving.original"),
+        ("from serving.reply import Reply\nimport boto3\n", "olap.handler"),
+        ("from urllib.parse import unquote\n", "serving.request_query"),
+        ("from ..byte_reader import ByteReader\n", "metadata.formats.webp"),
+    ],
+)
+def test_a_downward_import_is_allowed(source, module):
+    assert violations(source, module) == []
