@@ -3,7 +3,8 @@ the few helpers every template is built with."""
 
 from typing import NamedTuple
 
-from troposphere import AWSHelperFn, If, Parameter, Region, Sub, Template
+from troposphere import AWSHelperFn, If, Parameter, Sub, Template
+from troposphere import Region as THIS_REGION
 
 # --- AWS facts -----------------------------------------------------------------------------------
 
@@ -143,7 +144,7 @@ def object_lambda_access_point_arn(region: object = None) -> Sub:
     return Sub(
         "arn:${AWS::Partition}:s3-object-lambda:${Region}:${AWS::AccountId}:accesspoint/${Prefix}"
         + OBJECT_LAMBDA_ACCESS_POINT_SUFFIX,
-        Region=region if region is not None else Region,
+        Region=region if region is not None else THIS_REGION,
     )
 
 
@@ -152,7 +153,7 @@ def supporting_access_point_arn(region: object = None, path: str = "") -> Sub:
         "arn:${AWS::Partition}:s3:${Region}:${AWS::AccountId}:accesspoint/${Prefix}"
         + SUPPORTING_ACCESS_POINT_SUFFIX
         + path,
-        Region=region if region is not None else Region,
+        Region=region if region is not None else THIS_REGION,
     )
 
 
@@ -163,7 +164,7 @@ def supporting_access_point_objects_arn(region: object = None) -> Sub:
 def transform_function_arn(region: object = None) -> Sub:
     return Sub(
         "arn:${AWS::Partition}:lambda:${Region}:${AWS::AccountId}:function:${Prefix}" + TRANSFORM_FUNCTION_SUFFIX,
-        Region=region if region is not None else Region,
+        Region=region if region is not None else THIS_REGION,
     )
 
 
