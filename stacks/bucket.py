@@ -1,7 +1,7 @@
-"""The private image bucket: the one resource that holds user data, so it outlives its stack."""
+"""The private image bucket (the one resource that holds user data, so it outlives its stack) and its policy."""
 
 from awacs.aws import Statement
-from troposphere import GetAtt, Ref, Template
+from troposphere import Output, Template
 from troposphere.s3 import (
     Bucket,
     BucketPolicy,
@@ -27,8 +27,9 @@ def block_all_public_access() -> PublicAccessBlockConfiguration:
     )
 
 
-def add_private_bucket(template: Template) -> Bucket:
-    return template.add_resource(
+def add_image_bucket(template: Template) -> Bucket:
+    """The private bucket, with its name as an output."""
+    image_bucket = template.add_resource(
         Bucket(
             "ImageBucket",
             # Retain on delete and on replacement: deleting or rebuilding the stack never deletes images.
@@ -56,14 +57,16 @@ def add_private_bucket(template: Template) -> Bucket:
             ),
         )
     )
+    template.add_output(Output("BucketName", Value=image_bucket.ref(), Description="Upload original images here."))
+    return image_bucket
 
 
-def add_bucket_policy(template: Template, bucket: Bucket, *read_statements: Statement) -> BucketPolicy:
+def add_image_bucket_policy(template: Template, image_bucket: Bucket, *read_statements: Statement) -> BucketPolicy:
     """TLS-only access, plus the read access the origin mode grants."""
     return template.add_resource(
         BucketPolicy(
             "ImageBucketPolicy",
-            Bucket=Ref(bucket),
-            PolicyDocument=policies.bucket_policy(GetAtt(bucket, "Arn"), *read_statements),
+            Bucket=image_bucket.ref(),
+            PolicyDocument=policies.bucket_policy(image_bucket.get_att("Arn"), *read_statements),
         )
     )

@@ -1,6 +1,10 @@
-"""What the three stacks share: names derived from Prefix, parameters, and AWS facts with their sources."""
+"""What the stacks share: AWS facts with their sources, names derived from Prefix, the Prefix parameter, and
+the few helpers every template is built with."""
 
-from troposphere import Parameter, Ref, Sub, Template
+from typing import NamedTuple
+
+from troposphere import AWSHelperFn, If, Parameter, Sub, Template
+from troposphere import Region as THIS_REGION
 
 # --- AWS facts -----------------------------------------------------------------------------------
 
@@ -19,6 +23,21 @@ OBJECT_LAMBDA_TIMEOUT_SECONDS = 60
 # CloudFront waits up to 60 s for an origin without a quota increase (default 30 s).
 # Source: CloudFront Developer Guide, cloudfront-limits.html.
 ORIGIN_READ_TIMEOUT_SECONDS = 60
+
+# A Lambda function has 128 MB to 10,240 MB of memory and runs at least 1 second.
+# Source: Lambda Developer Guide, gettingstarted-limits.html (function configuration quotas).
+LAMBDA_MEMORY_MIN_MB = 128
+LAMBDA_MEMORY_MAX_MB = 10240
+LAMBDA_TIMEOUT_MIN_SECONDS = 1
+
+# CloudWatch Logs accepts only these retention periods.
+# Source: CloudWatch Logs API Reference, PutRetentionPolicy, retentionInDays.
+LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+
+# S3 bucket names are 3 to 63 characters long.
+# Source: S3 User Guide, bucketnamingrules.html.
+BUCKET_NAME_MIN_LENGTH = 3
+BUCKET_NAME_MAX_LENGTH = 63
 
 # An origin-request Lambda@Edge function may run at most 30 s.
 # Source: CloudFront Developer Guide, cloudfront-limits.html (Lambda@Edge quotas).
@@ -39,9 +58,19 @@ OBJECT_LAMBDA_SERVICE = "s3-object-lambda.amazonaws.com"
 CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES = 10 * 1024
 CLOUDFRONT_SERVICE = "cloudfront.amazonaws.com"
 
+# CloudFront takes a viewer certificate from ACM in us-east-1 only.
+# Source: CloudFront Developer Guide, cnames-and-https-requirements.html.
+CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"
+
+# CloudFront's viewer TLS floor with a custom certificate. Without one it is fixed at TLSv1.
+# Source: CloudFront Developer Guide, secure-connections-supported-viewer-protocols-ciphers.html.
+VIEWER_MINIMUM_TLS = "TLSv1.2_2021"
+
 # The account that publishes the Lambda Web Adapter layers in every commercial region.
 # Source: the adapter's README (github.com/awslabs/aws-lambda-web-adapter), "Lambda functions packaged as Zip".
 LAMBDA_WEB_ADAPTER_ACCOUNT = "753240598075"
+# The adapter's release pinned by default (its layer version number, the same in every region). Same source.
+DEFAULT_WEB_ADAPTER_LAYER_VERSION = 25
 
 # CloudFront's managed-policy-free settings: one day in the cache by default, a year at most.
 DEFAULT_TTL_SECONDS = 24 * 60 * 60
@@ -52,6 +81,7 @@ MAX_TTL_SECONDS = 365 * 24 * 60 * 60
 # API_control_CreateAccessPoint.html (3-50); Lambda API Reference, CreateFunction (64); S3 bucket naming
 # rules (63), which the artifact bucket `<prefix>-artifacts-<12-digit account>-<region>` must respect.
 PREFIX_PATTERN = r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$"
+PREFIX_MIN_LENGTH = 3
 PREFIX_MAX_LENGTH = 20
 DEFAULT_PREFIX = "anon-s3ol"
 
@@ -85,6 +115,21 @@ def transform_function_name() -> Sub:
     return prefixed(TRANSFORM_FUNCTION_SUFFIX)
 
 
+def log_group_name(function_suffix: str) -> Sub:
+    """The log group Lambda writes to for the function `<Prefix><function_suffix>`."""
+    return Sub("/aws/lambda/${Prefix}" + function_suffix)
+
+
+def edge_version_parameter_name() -> Sub:
+    """The SSM parameter that hands the edge signer's version ARN from us-east-1 to the cdn stack."""
+    return Sub("/${Prefix}" + EDGE_VERSION_PARAMETER_SUFFIX)
+
+
+def storage_export(name: str) -> Sub:
+    """An export of the storage stack, whose name follows from Prefix."""
+    return Sub("${Prefix}" + STACK_SUFFIXES["storage"] + "-" + name)
+
+
 def edge_role_arn() -> Sub:
     """The edge signer's role, named so the storage stack can pin it before it exists."""
     return Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${Prefix}" + EDGE_ROLE_SUFFIX)
@@ -99,7 +144,7 @@ def object_lambda_access_point_arn(region: object = None) -> Sub:
     return Sub(
         "arn:${AWS::Partition}:s3-object-lambda:${Region}:${AWS::AccountId}:accesspoint/${Prefix}"
         + OBJECT_LAMBDA_ACCESS_POINT_SUFFIX,
-        Region=region if region is not None else Ref("AWS::Region"),
+        Region=region if region is not None else THIS_REGION,
     )
 
 
@@ -108,7 +153,7 @@ def supporting_access_point_arn(region: object = None, path: str = "") -> Sub:
         "arn:${AWS::Partition}:s3:${Region}:${AWS::AccountId}:accesspoint/${Prefix}"
         + SUPPORTING_ACCESS_POINT_SUFFIX
         + path,
-        Region=region if region is not None else Ref("AWS::Region"),
+        Region=region if region is not None else THIS_REGION,
     )
 
 
@@ -119,7 +164,7 @@ def supporting_access_point_objects_arn(region: object = None) -> Sub:
 def transform_function_arn(region: object = None) -> Sub:
     return Sub(
         "arn:${AWS::Partition}:lambda:${Region}:${AWS::AccountId}:function:${Prefix}" + TRANSFORM_FUNCTION_SUFFIX,
-        Region=region if region is not None else Ref("AWS::Region"),
+        Region=region if region is not None else THIS_REGION,
     )
 
 
@@ -130,7 +175,7 @@ def add_prefix_parameter(template: Template) -> Parameter:
             Type="String",
             Default=DEFAULT_PREFIX,
             AllowedPattern=PREFIX_PATTERN,
-            MinLength=3,
+            MinLength=PREFIX_MIN_LENGTH,
             MaxLength=PREFIX_MAX_LENGTH,
             Description="Names the stacks and every resource another stack or deploy.sh must find: "
             "3-20 lowercase letters, digits and hyphens, starting with a letter.",
@@ -138,6 +183,20 @@ def add_prefix_parameter(template: Template) -> Parameter:
             "and not ending with a hyphen",
         )
     )
+
+
+class TemplateCondition(NamedTuple):
+    """A condition of a template. Condition functions are built from this object, never from its name."""
+
+    title: str
+
+    def choose(self, when_true: object, when_false: object) -> If:
+        """`Fn::If` on this condition."""
+        return If(self.title, when_true, when_false)
+
+
+def add_condition(template: Template, title: str, expression: AWSHelperFn) -> TemplateCondition:
+    return TemplateCondition(template.add_condition(title, expression))
 
 
 def new_template(description: str) -> Template:

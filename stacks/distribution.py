@@ -1,7 +1,9 @@
 """What both distributions share (the Object Lambda one in the cdn stack and the function-URL one): viewer-facing
 parameters, the cache, origin request and response headers policies, and the distribution around an origin."""
 
-from troposphere import And, Equals, GetAtt, If, Not, Output, Parameter, Ref, Sub, Template
+from typing import NamedTuple
+
+from troposphere import And, Equals, If, NoValue, Not, Output, Parameter, Sub, Template
 from troposphere.cloudfront import (
     CacheCookiesConfig,
     CacheHeadersConfig,
@@ -28,15 +30,20 @@ from troposphere.cloudfront import (
     ViewerCertificate,
 )
 
-from stacks.common import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, checkov_skips
+from stacks.common import (
+    CLOUDFRONT_CERTIFICATE_REGION,
+    DEFAULT_TTL_SECONDS,
+    MAX_TTL_SECONDS,
+    VIEWER_MINIMUM_TLS,
+    TemplateCondition,
+    add_condition,
+    checkov_skips,
+)
 
 # The only request value that changes the answer: ?showExif=true returns EXIF JSON instead of the image.
 SHOW_EXIF_QUERY = "showExif"
 # Two years, the value HSTS preload lists ask for.
 HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 60 * 60
-# CloudFront's viewer TLS floor with a custom certificate. Without one it is fixed at TLSv1.
-# Source: CloudFront Developer Guide, secure-connections-supported-viewer-protocols-ciphers.html.
-VIEWER_MINIMUM_TLS = "TLSv1.2_2021"
 
 DISTRIBUTION_CHECKOV_SKIPS = (
     ("CKV_AWS_68", "A WAF web ACL costs a monthly fee per distribution; attach one when the images warrant it."),
@@ -49,9 +56,18 @@ DISTRIBUTION_CHECKOV_SKIPS = (
 )
 
 
-def add_viewer_parameters(template: Template) -> None:
+class ViewerParameters(NamedTuple):
+    """The viewer-facing parameters, each field named for its parameter, and the condition they make."""
+
+    price_class: Parameter
+    alternate_domain_name: Parameter
+    acm_certificate_arn: Parameter
+    has_custom_domain: TemplateCondition
+
+
+def add_viewer_parameters(template: Template) -> ViewerParameters:
     """Price class and the optional custom domain with its certificate (each needs the other)."""
-    template.add_parameter(
+    price_class = template.add_parameter(
         Parameter(
             "PriceClass",
             Type="String",
@@ -60,7 +76,7 @@ def add_viewer_parameters(template: Template) -> None:
             Description="Which CloudFront edge locations serve the images.",
         )
     )
-    template.add_parameter(
+    alternate_domain_name = template.add_parameter(
         Parameter(
             "AlternateDomainName",
             Type="String",
@@ -70,28 +86,31 @@ def add_viewer_parameters(template: Template) -> None:
             Description="Optional custom domain for the distribution (needs AcmCertificateArn).",
         )
     )
-    template.add_parameter(
+    acm_certificate_arn = template.add_parameter(
         Parameter(
             "AcmCertificateArn",
             Type="String",
             Default="",
-            AllowedPattern=r"^$|^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]+$",
-            ConstraintDescription="empty, or an ACM certificate ARN in us-east-1",
-            Description="ACM certificate in us-east-1 covering AlternateDomainName.",
+            AllowedPattern=r"^$|^arn:aws[a-z-]*:acm:"
+            + CLOUDFRONT_CERTIFICATE_REGION
+            + r":\d{12}:certificate/[0-9a-f-]+$",
+            ConstraintDescription="empty, or an ACM certificate ARN in " + CLOUDFRONT_CERTIFICATE_REGION,
+            Description="ACM certificate in " + CLOUDFRONT_CERTIFICATE_REGION + " covering AlternateDomainName.",
         )
     )
-    template.add_condition(
-        "HasCustomDomain",
-        And(Not(Equals(Ref("AlternateDomainName"), "")), Not(Equals(Ref("AcmCertificateArn"), ""))),
-    )
+    domain_given = Not(Equals(alternate_domain_name.ref(), ""))
+    certificate_given = Not(Equals(acm_certificate_arn.ref(), ""))
+    has_custom_domain = add_condition(template, "HasCustomDomain", And(domain_given, certificate_given))
     template.add_rule(
         "CustomDomainNeedsCertificate",
         {
-            "RuleCondition": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlternateDomainName"}, ""]}]},
+            "RuleCondition": domain_given,
             "Assertions": [
                 {
-                    "Assert": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AcmCertificateArn"}, ""]}]},
-                    "AssertDescription": "AlternateDomainName needs AcmCertificateArn (a certificate in us-east-1).",
+                    "Assert": certificate_given,
+                    "AssertDescription": "AlternateDomainName needs AcmCertificateArn (a certificate in "
+                    + CLOUDFRONT_CERTIFICATE_REGION
+                    + ").",
                 }
             ],
         },
@@ -99,18 +118,19 @@ def add_viewer_parameters(template: Template) -> None:
     template.add_rule(
         "CertificateNeedsCustomDomain",
         {
-            "RuleCondition": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AcmCertificateArn"}, ""]}]},
+            "RuleCondition": certificate_given,
             "Assertions": [
                 {
-                    "Assert": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlternateDomainName"}, ""]}]},
+                    "Assert": domain_given,
                     "AssertDescription": "AcmCertificateArn is used only together with AlternateDomainName.",
                 }
             ],
         },
     )
+    return ViewerParameters(price_class, alternate_domain_name, acm_certificate_arn, has_custom_domain)
 
 
-def add_cache_policy(template: Template) -> CachePolicy:
+def add_image_cache_policy(template: Template) -> CachePolicy:
     return template.add_resource(
         CachePolicy(
             "ImageCachePolicy",
@@ -134,7 +154,7 @@ def add_cache_policy(template: Template) -> CachePolicy:
     )
 
 
-def add_origin_request_policy(template: Template) -> OriginRequestPolicy:
+def add_image_origin_request_policy(template: Template) -> OriginRequestPolicy:
     return template.add_resource(
         OriginRequestPolicy(
             "ImageOriginRequestPolicy",
@@ -151,7 +171,7 @@ def add_origin_request_policy(template: Template) -> OriginRequestPolicy:
     )
 
 
-def add_response_headers_policy(template: Template) -> ResponseHeadersPolicy:
+def add_security_headers_policy(template: Template) -> ResponseHeadersPolicy:
     return template.add_resource(
         ResponseHeadersPolicy(
             "SecurityHeadersPolicy",
@@ -173,12 +193,11 @@ def add_response_headers_policy(template: Template) -> ResponseHeadersPolicy:
     )
 
 
-def viewer_certificate() -> If:
+def viewer_certificate(viewer: ViewerParameters) -> If:
     """A custom domain gets its ACM certificate and TLSv1.2_2021; otherwise CloudFront's own certificate."""
-    return If(
-        "HasCustomDomain",
+    return viewer.has_custom_domain.choose(
         ViewerCertificate(
-            AcmCertificateArn=Ref("AcmCertificateArn"),
+            AcmCertificateArn=viewer.acm_certificate_arn.ref(),
             SslSupportMethod="sni-only",
             MinimumProtocolVersion=VIEWER_MINIMUM_TLS,
         ),
@@ -186,14 +205,14 @@ def viewer_certificate() -> If:
     )
 
 
-
-
-def add_image_distribution(template: Template, origin: Origin, **behaviour: object) -> Distribution:
-    """The distribution around one origin, with the shared policies; `behaviour` adds the origin's own
-    function associations to the default cache behaviour."""
-    cache_policy = add_cache_policy(template)
-    origin_request_policy = add_origin_request_policy(template)
-    headers_policy = add_response_headers_policy(template)
+def add_image_distribution(
+    template: Template, viewer: ViewerParameters, origin: Origin, **behaviour: object
+) -> Distribution:
+    """The distribution around one origin, with the shared policies and its ID and domain name as outputs;
+    `behaviour` adds the origin's own function associations to the default cache behaviour."""
+    image_cache_policy = add_image_cache_policy(template)
+    image_origin_request_policy = add_image_origin_request_policy(template)
+    security_headers_policy = add_security_headers_policy(template)
     distribution = template.add_resource(
         Distribution(
             "Distribution",
@@ -202,9 +221,9 @@ def add_image_distribution(template: Template, origin: Origin, **behaviour: obje
                 Comment=Sub("${AWS::StackName}: metadata-stripped images"),
                 HttpVersion="http2and3",
                 IPV6Enabled=True,
-                PriceClass=Ref("PriceClass"),
-                Aliases=If("HasCustomDomain", [Ref("AlternateDomainName")], Ref("AWS::NoValue")),
-                ViewerCertificate=viewer_certificate(),
+                PriceClass=viewer.price_class.ref(),
+                Aliases=viewer.has_custom_domain.choose([viewer.alternate_domain_name.ref()], NoValue),
+                ViewerCertificate=viewer_certificate(viewer),
                 Origins=[origin],
                 DefaultCacheBehavior=DefaultCacheBehavior(
                     TargetOriginId=origin.Id,
@@ -212,20 +231,20 @@ def add_image_distribution(template: Template, origin: Origin, **behaviour: obje
                     AllowedMethods=["GET", "HEAD"],
                     CachedMethods=["GET", "HEAD"],
                     Compress=True,
-                    CachePolicyId=Ref(cache_policy),
-                    OriginRequestPolicyId=Ref(origin_request_policy),
-                    ResponseHeadersPolicyId=Ref(headers_policy),
+                    CachePolicyId=image_cache_policy.ref(),
+                    OriginRequestPolicyId=image_origin_request_policy.ref(),
+                    ResponseHeadersPolicyId=security_headers_policy.ref(),
                     **behaviour,
                 ),
             ),
             Metadata=checkov_skips(*DISTRIBUTION_CHECKOV_SKIPS),
         )
     )
-    template.add_output(Output("DistributionId", Value=Ref(distribution), Description="CloudFront distribution ID."))
+    template.add_output(Output("DistributionId", Value=distribution.ref(), Description="CloudFront distribution ID."))
     template.add_output(
         Output(
             "DistributionDomainName",
-            Value=GetAtt(distribution, "DomainName"),
+            Value=distribution.get_att("DomainName"),
             Description="Fetch images at https://<this>/<key>.",
         )
     )

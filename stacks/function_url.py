@@ -1,7 +1,9 @@
 """fnurl stack (target region), the mode any account can deploy: the private bucket, the transform behind a
 Lambda function URL (IAM auth), and CloudFront reaching it through Origin Access Control. No Lambda@Edge."""
 
-from troposphere import Equals, GetAtt, If, Output, Parameter, Ref, Select, Split, Sub, Template
+from typing import NamedTuple
+
+from troposphere import Equals, NoValue, Output, Parameter, Select, Split, Sub, Template
 from troposphere.awslambda import Environment, Function, Permission, Url
 from troposphere.cloudfront import (
     CustomOriginConfig,
@@ -13,23 +15,24 @@ from troposphere.cloudfront import (
     OriginAccessControlConfig,
 )
 from troposphere.cloudfront import Function as CloudFrontFunction
+from troposphere.s3 import Bucket
 
 from stacks import policies
-from stacks.bucket import add_bucket_policy, add_private_bucket
+from stacks.bucket import add_image_bucket, add_image_bucket_policy
 from stacks.common import (
     CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES,
     CLOUDFRONT_SERVICE,
+    DEFAULT_WEB_ADAPTER_LAYER_VERSION,
     LAMBDA_WEB_ADAPTER_ACCOUNT,
     ORIGIN_READ_TIMEOUT_SECONDS,
+    TemplateCondition,
+    add_condition,
     add_prefix_parameter,
     new_template,
 )
 from stacks.distribution import add_image_distribution, add_viewer_parameters
-from stacks.transform import add_transform_function, add_transform_parameters, transform_settings
+from stacks.transform import TransformParameters, add_transform_function, add_transform_parameters, transform_settings
 
-# Lambda Web Adapter's release pinned by default (its layer version number, the same in every region).
-# Source: the adapter's README (github.com/awslabs/aws-lambda-web-adapter), "Lambda functions packaged as Zip".
-DEFAULT_WEB_ADAPTER_LAYER_VERSION = 25
 # The port the adapter forwards to, and the one the handler script's server listens on.
 WEB_ADAPTER_PORT = "8080"
 
@@ -38,11 +41,15 @@ class ViewerRequestCodeTooLarge(ValueError):
     """The CloudFront Function no longer fits CloudFront's size limit."""
 
 
-def add_parameters(template: Template) -> None:
-    add_prefix_parameter(template)
-    add_transform_parameters(template)
-    add_viewer_parameters(template)
-    template.add_parameter(
+class StreamingParameters(NamedTuple):
+    """The streaming switch and the adapter layer it brings in."""
+
+    web_adapter_layer_version: Parameter
+    streaming: TemplateCondition
+
+
+def add_streaming_parameters(template: Template) -> StreamingParameters:
+    streaming_responses = template.add_parameter(
         Parameter(
             "StreamingResponses",
             Type="String",
@@ -52,7 +59,7 @@ def add_parameters(template: Template) -> None:
             "false buffers them (about 4.7 MB of image at most).",
         )
     )
-    template.add_parameter(
+    web_adapter_layer_version = template.add_parameter(
         Parameter(
             "WebAdapterLayerVersion",
             Type="Number",
@@ -62,13 +69,14 @@ def add_parameters(template: Template) -> None:
             "StreamingResponses is true.",
         )
     )
-    template.add_condition("Streaming", Equals(Ref("StreamingResponses"), "true"))
+    streaming = add_condition(template, "Streaming", Equals(streaming_responses.ref(), "true"))
+    return StreamingParameters(web_adapter_layer_version, streaming)
 
 
-def streaming_settings() -> dict:
+def streaming_settings(parameters: TransformParameters) -> dict:
     """What Lambda Web Adapter needs to run `run.sh`'s HTTP server and stream its responses."""
     return {
-        **transform_settings(),
+        **transform_settings(parameters),
         "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
         "AWS_LWA_INVOKE_MODE": "response_stream",
         "AWS_LWA_PORT": WEB_ADAPTER_PORT,
@@ -77,55 +85,72 @@ def streaming_settings() -> dict:
     }
 
 
-def add_function_with_url(template: Template, bucket) -> tuple[Function, Url]:
-    buffered = {**transform_settings(), "BUCKET_NAME": Ref(bucket)}
-    streaming = {**streaming_settings(), "BUCKET_NAME": Ref(bucket)}
-    function = add_transform_function(
-        template,
-        lambda log_group_arn: policies.function_url_transform_policy(log_group_arn, GetAtt(bucket, "Arn")),
-        # Streaming: the adapter (a layer) runs run.sh, which starts the HTTP server over the same core.
-        Handler=If("Streaming", "run.sh", "url_handler.lambda_handler"),
-        Environment=Environment(Variables=If("Streaming", streaming, buffered)),
-        Layers=If(
-            "Streaming",
-            [
-                Sub(
-                    "arn:${AWS::Partition}:lambda:${AWS::Region}:"
-                    + LAMBDA_WEB_ADAPTER_ACCOUNT
-                    + ":layer:LambdaAdapterLayerArm64:${WebAdapterLayerVersion}"
-                )
-            ],
-            Ref("AWS::NoValue"),
-        ),
+def web_adapter_layer_arn(web_adapter_layer_version: Parameter) -> Sub:
+    return Sub(
+        "arn:${AWS::Partition}:lambda:${AWS::Region}:"
+        + LAMBDA_WEB_ADAPTER_ACCOUNT
+        + ":layer:LambdaAdapterLayerArm64:${"
+        + web_adapter_layer_version.title
+        + "}"
     )
-    url = template.add_resource(
+
+
+def add_transform(
+    template: Template,
+    parameters: TransformParameters,
+    image_bucket: Bucket,
+    streaming: TemplateCondition,
+    web_adapter_layer_version: Parameter,
+) -> Function:
+    buffered_settings = {**transform_settings(parameters), "BUCKET_NAME": image_bucket.ref()}
+    streamed_settings = {**streaming_settings(parameters), "BUCKET_NAME": image_bucket.ref()}
+    return add_transform_function(
+        template,
+        parameters,
+        lambda log_group_arn: policies.function_url_transform_policy(log_group_arn, image_bucket.get_att("Arn")),
+        # Streaming: the adapter (a layer) runs run.sh, which starts the HTTP server over the same core.
+        Handler=streaming.choose("run.sh", "url_handler.lambda_handler"),
+        Environment=Environment(Variables=streaming.choose(streamed_settings, buffered_settings)),
+        Layers=streaming.choose([web_adapter_layer_arn(web_adapter_layer_version)], NoValue),
+    )
+
+
+def add_transform_function_url(template: Template, transform_function: Function, streaming: TemplateCondition) -> Url:
+    transform_function_url = template.add_resource(
         Url(
             "TransformFunctionUrl",
-            TargetFunctionArn=GetAtt(function, "Arn"),
+            TargetFunctionArn=transform_function.get_att("Arn"),
             # Only CloudFront, signing through Origin Access Control, may call the URL.
             AuthType="AWS_IAM",
-            InvokeMode=If("Streaming", "RESPONSE_STREAM", "BUFFERED"),
+            InvokeMode=streaming.choose("RESPONSE_STREAM", "BUFFERED"),
         )
     )
-    return function, url
+    template.add_output(
+        Output(
+            "FunctionUrl",
+            Value=transform_function_url.get_att("FunctionUrl"),
+            Description="Reachable only through CloudFront.",
+        )
+    )
+    return transform_function_url
 
 
-def function_url_origin(url: Url, access_control: OriginAccessControl) -> Origin:
-    return Origin(
-        Id="function-url",
-        # FunctionUrl is `https://<id>.lambda-url.<region>.on.aws/`: the host is its third `/`-part.
-        DomainName=Select(2, Split("/", GetAtt(url, "FunctionUrl"))),
-        OriginAccessControlId=GetAtt(access_control, "Id"),
-        CustomOriginConfig=CustomOriginConfig(
-            OriginProtocolPolicy="https-only",
-            HTTPSPort=443,
-            OriginSSLProtocols=["TLSv1.2"],
-            OriginReadTimeout=ORIGIN_READ_TIMEOUT_SECONDS,
-        ),
+def add_function_url_access_control(template: Template) -> OriginAccessControl:
+    return template.add_resource(
+        OriginAccessControl(
+            "FunctionUrlAccessControl",
+            OriginAccessControlConfig=OriginAccessControlConfig(
+                Name=Sub("${AWS::StackName}-function-url"),
+                Description="CloudFront signs every origin request to the function URL.",
+                OriginAccessControlOriginType="lambda",
+                SigningBehavior="always",
+                SigningProtocol="sigv4",
+            ),
+        )
     )
 
 
-def add_viewer_request_function(template: Template, code: str) -> CloudFrontFunction:
+def add_encode_uri_function(template: Template, code: str) -> CloudFrontFunction:
     size = len(code.encode("utf-8"))
     if size > CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES:
         raise ViewerRequestCodeTooLarge(
@@ -145,16 +170,36 @@ def add_viewer_request_function(template: Template, code: str) -> CloudFrontFunc
     )
 
 
-def add_invoke_permissions(template: Template, function: Function, distribution: Distribution) -> None:
-    distribution_arn = Sub(
-        "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Id}", Id=Ref(distribution)
+def function_url_origin(transform_function_url: Url, function_url_access_control: OriginAccessControl) -> Origin:
+    return Origin(
+        Id="function-url",
+        # FunctionUrl is `https://<id>.lambda-url.<region>.on.aws/`: the host is its third `/`-part.
+        DomainName=Select(2, Split("/", transform_function_url.get_att("FunctionUrl"))),
+        OriginAccessControlId=function_url_access_control.get_att("Id"),
+        CustomOriginConfig=CustomOriginConfig(
+            OriginProtocolPolicy="https-only",
+            HTTPSPort=443,
+            OriginSSLProtocols=["TLSv1.2"],
+            OriginReadTimeout=ORIGIN_READ_TIMEOUT_SECONDS,
+        ),
     )
-    function_name = Ref(function)
+
+
+def encode_uri_association(encode_uri_function: CloudFrontFunction) -> FunctionAssociation:
+    return FunctionAssociation(
+        EventType="viewer-request", FunctionARN=encode_uri_function.get_att("FunctionMetadata.FunctionARN")
+    )
+
+
+def add_invoke_permissions(template: Template, transform_function: Function, distribution: Distribution) -> None:
+    distribution_arn = Sub(
+        "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Id}", Id=distribution.ref()
+    )
     template.add_resource(
         Permission(
             "CloudFrontInvokeFunctionUrl",
             Action="lambda:InvokeFunctionUrl",
-            FunctionName=function_name,
+            FunctionName=transform_function.ref(),
             FunctionUrlAuthType="AWS_IAM",
             Principal=CLOUDFRONT_SERVICE,
             SourceArn=distribution_arn,
@@ -166,7 +211,7 @@ def add_invoke_permissions(template: Template, function: Function, distribution:
             # the URL; with only the permission above CloudFront gets 403.
             "CloudFrontInvokeFunctionViaUrl",
             Action="lambda:InvokeFunction",
-            FunctionName=function_name,
+            FunctionName=transform_function.ref(),
             InvokedViaFunctionUrl=True,
             Principal=CLOUDFRONT_SERVICE,
             SourceArn=distribution_arn,
@@ -179,33 +224,23 @@ def build_function_url(viewer_request_code: str) -> Template:
         "Private image bucket and a Lambda function URL behind CloudFront (Origin Access Control) that strips "
         "image metadata on every request. For accounts without S3 Object Lambda."
     )
-    add_parameters(template)
-    bucket = add_private_bucket(template)
-    add_bucket_policy(template, bucket)
-    template.add_output(Output("BucketName", Value=Ref(bucket), Description="Upload original images here."))
-    function, url = add_function_with_url(template, bucket)
-    access_control = template.add_resource(
-        OriginAccessControl(
-            "FunctionUrlAccessControl",
-            OriginAccessControlConfig=OriginAccessControlConfig(
-                Name=Sub("${AWS::StackName}-function-url"),
-                Description="CloudFront signs every origin request to the function URL.",
-                OriginAccessControlOriginType="lambda",
-                SigningBehavior="always",
-                SigningProtocol="sigv4",
-            ),
-        )
+    add_prefix_parameter(template)
+    transform_parameters = add_transform_parameters(template)
+    viewer = add_viewer_parameters(template)
+    web_adapter_layer_version, streaming = add_streaming_parameters(template)
+    image_bucket = add_image_bucket(template)
+    add_image_bucket_policy(template, image_bucket)
+    transform_function = add_transform(
+        template, transform_parameters, image_bucket, streaming, web_adapter_layer_version
     )
-    encode_uri = add_viewer_request_function(template, viewer_request_code)
+    transform_function_url = add_transform_function_url(template, transform_function, streaming)
+    function_url_access_control = add_function_url_access_control(template)
+    encode_uri_function = add_encode_uri_function(template, viewer_request_code)
     distribution = add_image_distribution(
         template,
-        function_url_origin(url, access_control),
-        FunctionAssociations=[
-            FunctionAssociation(
-                EventType="viewer-request", FunctionARN=GetAtt(encode_uri, "FunctionMetadata.FunctionARN")
-            )
-        ],
+        viewer,
+        function_url_origin(transform_function_url, function_url_access_control),
+        FunctionAssociations=[encode_uri_association(encode_uri_function)],
     )
-    add_invoke_permissions(template, function, distribution)
-    template.add_output(Output("FunctionUrl", Value=GetAtt(url, "FunctionUrl"), Description="Reachable only through CloudFront."))
+    add_invoke_permissions(template, transform_function, distribution)
     return template

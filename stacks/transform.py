@@ -1,27 +1,32 @@
 """The transform Lambda as both origin modes deploy it: its parameters, log group, role and function."""
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from awacs.aws import PolicyDocument
-from troposphere import GetAtt, Output, Parameter, Ref, Sub, Template
+from troposphere import GetAtt, Output, Parameter, Template
 from troposphere.awslambda import Code, Function
 from troposphere.iam import Policy, Role
 from troposphere.logs import LogGroup
 
 from stacks import policies
 from stacks.common import (
+    BUCKET_NAME_MAX_LENGTH,
+    BUCKET_NAME_MIN_LENGTH,
+    LAMBDA_MEMORY_MAX_MB,
+    LAMBDA_MEMORY_MIN_MB,
+    LAMBDA_TIMEOUT_MIN_SECONDS,
+    LOG_RETENTION_DAYS,
     OBJECT_LAMBDA_TIMEOUT_SECONDS,
     PYTHON_RUNTIME,
     TRANSFORM_FUNCTION_SUFFIX,
     checkov_skips,
+    log_group_name,
     transform_function_name,
 )
 
-# CloudWatch Logs accepts only these retention periods.
-# Source: CloudWatch Logs API Reference, PutRetentionPolicy, retentionInDays.
-LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
-
+DEFAULT_MEMORY_MB = 512
 DEFAULT_MAX_INPUT_BYTES = 100 * 1024 * 1024
+DEFAULT_LOG_RETENTION_DAYS = 30
 
 TRANSFORM_CHECKOV_SKIPS = (
     ("CKV_AWS_116", "The transform is invoked synchronously; a dead-letter queue would never receive anything."),
@@ -31,17 +36,30 @@ TRANSFORM_CHECKOV_SKIPS = (
 )
 
 
-def add_transform_parameters(template: Template) -> None:
-    template.add_parameter(
+class TransformParameters(NamedTuple):
+    """The parameters both modes give the transform, each field named for its parameter."""
+
+    artifact_bucket: Parameter
+    artifact_key: Parameter
+    transform_memory_size: Parameter
+    transform_timeout: Parameter
+    exif_query: Parameter
+    keep_copyright: Parameter
+    max_input_bytes: Parameter
+    log_retention_days: Parameter
+
+
+def add_transform_parameters(template: Template) -> TransformParameters:
+    artifact_bucket = template.add_parameter(
         Parameter(
             "ArtifactBucket",
             Type="String",
-            MinLength=3,
-            MaxLength=63,
+            MinLength=BUCKET_NAME_MIN_LENGTH,
+            MaxLength=BUCKET_NAME_MAX_LENGTH,
             Description="Bucket holding the transform's zip (deploy.sh creates and fills it).",
         )
     )
-    template.add_parameter(
+    artifact_key = template.add_parameter(
         Parameter(
             "ArtifactKey",
             Type="String",
@@ -49,27 +67,27 @@ def add_transform_parameters(template: Template) -> None:
             Description="Key of the transform's zip, named by its content hash so a new build updates the function.",
         )
     )
-    template.add_parameter(
+    transform_memory_size = template.add_parameter(
         Parameter(
             "TransformMemorySize",
             Type="Number",
-            Default=512,
-            MinValue=128,
-            MaxValue=10240,
+            Default=DEFAULT_MEMORY_MB,
+            MinValue=LAMBDA_MEMORY_MIN_MB,
+            MaxValue=LAMBDA_MEMORY_MAX_MB,
             Description="Transform memory in MB (CPU scales with it).",
         )
     )
-    template.add_parameter(
+    transform_timeout = template.add_parameter(
         Parameter(
             "TransformTimeout",
             Type="Number",
             Default=OBJECT_LAMBDA_TIMEOUT_SECONDS,
-            MinValue=1,
+            MinValue=LAMBDA_TIMEOUT_MIN_SECONDS,
             MaxValue=OBJECT_LAMBDA_TIMEOUT_SECONDS,
             Description="Transform timeout in seconds; S3 Object Lambda and CloudFront's origin wait allow 60 at most.",
         )
     )
-    template.add_parameter(
+    exif_query = template.add_parameter(
         Parameter(
             "ExifQuery",
             Type="String",
@@ -79,7 +97,7 @@ def add_transform_parameters(template: Template) -> None:
             "or is ignored (off).",
         )
     )
-    template.add_parameter(
+    keep_copyright = template.add_parameter(
         Parameter(
             "KeepCopyright",
             Type="String",
@@ -88,7 +106,7 @@ def add_transform_parameters(template: Template) -> None:
             Description="Keep the EXIF Copyright and Artist tags in stripped images.",
         )
     )
-    template.add_parameter(
+    max_input_bytes = template.add_parameter(
         Parameter(
             "MaxInputBytes",
             Type="Number",
@@ -97,37 +115,43 @@ def add_transform_parameters(template: Template) -> None:
             Description="Originals larger than this are refused with 413.",
         )
     )
-    template.add_parameter(
+    log_retention_days = template.add_parameter(
         Parameter(
             "LogRetentionDays",
             Type="Number",
-            Default=30,
+            Default=DEFAULT_LOG_RETENTION_DAYS,
             AllowedValues=LOG_RETENTION_DAYS,
             Description="How long the transform's logs are kept.",
         )
     )
+    return TransformParameters(
+        artifact_bucket,
+        artifact_key,
+        transform_memory_size,
+        transform_timeout,
+        exif_query,
+        keep_copyright,
+        max_input_bytes,
+        log_retention_days,
+    )
 
 
-def transform_settings() -> dict:
+def transform_settings(parameters: TransformParameters) -> dict:
     """The environment both modes give the transform; the handler reads it once per container."""
     return {
-        "EXIF_QUERY": Ref("ExifQuery"),
-        "KEEP_COPYRIGHT": Ref("KeepCopyright"),
-        "MAX_INPUT_BYTES": Ref("MaxInputBytes"),
+        "EXIF_QUERY": parameters.exif_query.ref(),
+        "KEEP_COPYRIGHT": parameters.keep_copyright.ref(),
+        "MAX_INPUT_BYTES": parameters.max_input_bytes.ref(),
         "POWERTOOLS_SERVICE_NAME": "exif-transform",
     }
 
 
-def add_transform_function(
-    template: Template, role_policy: Callable[[GetAtt], PolicyDocument], **properties: object
-) -> Function:
-    """Log group, role and function; `role_policy` builds the role's policy from the log group's ARN and
-    `properties` add what the mode needs (Handler, Environment, Layers)."""
-    log_group = template.add_resource(
+def add_transform_log_group(template: Template, parameters: TransformParameters) -> LogGroup:
+    return template.add_resource(
         LogGroup(
             "TransformLogGroup",
-            LogGroupName=Sub("/aws/lambda/${Prefix}" + TRANSFORM_FUNCTION_SUFFIX),
-            RetentionInDays=Ref("LogRetentionDays"),
+            LogGroupName=log_group_name(TRANSFORM_FUNCTION_SUFFIX),
+            RetentionInDays=parameters.log_retention_days.ref(),
             # Logs go with the stack; a retained group would also block the name on the next deploy.
             DeletionPolicy="Delete",
             UpdateReplacePolicy="Delete",
@@ -136,28 +160,45 @@ def add_transform_function(
             ),
         )
     )
-    role = template.add_resource(
+
+
+def add_transform_role(template: Template, role_policy: PolicyDocument) -> Role:
+    return template.add_resource(
         Role(
             "TransformRole",
             AssumeRolePolicyDocument=policies.lambda_trust(),
-            Policies=[Policy(PolicyName="transform", PolicyDocument=role_policy(GetAtt(log_group, "Arn")))],
+            Policies=[Policy(PolicyName="transform", PolicyDocument=role_policy)],
         )
     )
-    function = template.add_resource(
+
+
+def add_transform_function(
+    template: Template,
+    parameters: TransformParameters,
+    role_policy: Callable[[GetAtt], PolicyDocument],
+    **properties: object,
+) -> Function:
+    """Log group, role and function, with the function's name as an output. `role_policy` builds the role's
+    policy from the log group's ARN and `properties` add what the mode needs (Handler, Environment, Layers)."""
+    transform_log_group = add_transform_log_group(template, parameters)
+    transform_role = add_transform_role(template, role_policy(transform_log_group.get_att("Arn")))
+    transform_function = template.add_resource(
         Function(
             "TransformFunction",
-            DependsOn=[log_group],
+            DependsOn=[transform_log_group],
             FunctionName=transform_function_name(),
             Description="Strips image metadata losslessly, or answers the EXIF as JSON.",
             Runtime=PYTHON_RUNTIME,
             Architectures=["arm64"],
-            MemorySize=Ref("TransformMemorySize"),
-            Timeout=Ref("TransformTimeout"),
-            Role=GetAtt(role, "Arn"),
-            Code=Code(S3Bucket=Ref("ArtifactBucket"), S3Key=Ref("ArtifactKey")),
+            MemorySize=parameters.transform_memory_size.ref(),
+            Timeout=parameters.transform_timeout.ref(),
+            Role=transform_role.get_att("Arn"),
+            Code=Code(S3Bucket=parameters.artifact_bucket.ref(), S3Key=parameters.artifact_key.ref()),
             Metadata=checkov_skips(*TRANSFORM_CHECKOV_SKIPS),
             **properties,
         )
     )
-    template.add_output(Output("TransformFunctionName", Value=Ref(function), Description="The transform Lambda."))
-    return function
+    template.add_output(
+        Output("TransformFunctionName", Value=transform_function.ref(), Description="The transform Lambda.")
+    )
+    return transform_function
