@@ -114,11 +114,9 @@ def _median_seconds(call: Callable[[], int], runs: int) -> tuple[float, int]:
     return statistics.median(samples), out
 
 
-def _load(path: Path, name: str, environ: dict):  # noqa: ANN202 - a module
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
+def _load(module_name: str, environ: dict):  # noqa: ANN202 - a module
     with mock.patch.dict(os.environ, environ):
-        spec.loader.exec_module(module)
+        module = importlib.import_module(module_name)
     module.logger.registered_handler.setStream(io.StringIO())  # the log line is built, not shown
     return module
 
@@ -170,7 +168,7 @@ def measure_buffered(environ: dict, runs: int) -> Measured:
     import olap_fixtures as fx  # noqa: PLC0415
     from url_fixtures import canonical_path, url_event  # noqa: PLC0415
 
-    handler = _load(FUNCTION_DIR / "url_handler.py", "bench_url_handler", {**environ, "POWERTOOLS_SERVICE_NAME": "bench-url"})
+    handler = _load("function_url.handler", {**environ, "POWERTOOLS_SERVICE_NAME": "bench-url"})
     event = url_event(canonical_path(KEY))
 
     def once() -> int:
@@ -185,7 +183,7 @@ def measure_buffered(environ: dict, runs: int) -> Measured:
 
 
 def measure_streaming(environ: dict, runs: int) -> Measured:
-    import url_server  # noqa: PLC0415
+    from function_url import server as url_server  # noqa: PLC0415
     from url_fixtures import canonical_path  # noqa: PLC0415
 
     with mock.patch.dict(os.environ, {**environ, "POWERTOOLS_SERVICE_NAME": "bench-stream"}):
@@ -281,7 +279,7 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
 def buffered_max_image_bytes() -> int:
     """The largest stripped JPEG a buffered response can carry, headers as the handler sends them."""
     from http_reply import HttpResponse, buffered_payload_size  # noqa: PLC0415
-    from response_limits import LAMBDA_BUFFERED_RESPONSE_LIMIT_BYTES  # noqa: PLC0415
+    from function_url.payload_limits import LAMBDA_BUFFERED_RESPONSE_LIMIT_BYTES  # noqa: PLC0415
 
     headers = (
         ("Content-Type", "image/jpeg"),

@@ -10,7 +10,7 @@ For each image and each method a fresh Python process loads the image, then meas
   baseline's main cost: Pillow allocates decoded pixels in C, outside Python's allocator.
   A fresh process per measurement keeps memory freed by earlier runs from hiding growth.
 
-Then the import time of handler.py (module load, settings, boto3 client: a cold start)
+Then the import time of olap/handler.py (module load, settings, boto3 client: a cold start)
 next to `import boto3` alone, each the median of fresh interpreters. Prints; asserts nothing.
 """
 
@@ -239,12 +239,12 @@ def report(cases: list[Case]) -> None:
     )
     print()
     boto3_alone = _import_seconds("import boto3")
-    handler_import = _import_seconds("import handler")
+    handler_import = _import_seconds("import olap.handler")
     _print_table(
         ["cold import (median of 7 fresh interpreters)", "ms"],
         [
             ["import boto3", f"{boto3_alone * 1000:.0f}"],
-            ["import handler (Powertools, Pillow, settings, boto3 client)", f"{handler_import * 1000:.0f}"],
+            ["import olap.handler (Powertools, Pillow, settings, boto3 client)", f"{handler_import * 1000:.0f}"],
             ["handler / boto3", f"{handler_import / boto3_alone:.2f}x"],
         ],
     )

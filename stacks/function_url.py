@@ -74,7 +74,7 @@ def add_streaming_parameters(template: Template) -> StreamingParameters:
 
 
 def streaming_settings(parameters: TransformParameters) -> dict:
-    """What Lambda Web Adapter needs to run `run.sh`'s HTTP server and stream its responses."""
+    """What Lambda Web Adapter needs to run `function_url/run.sh`'s HTTP server and stream its responses."""
     return {
         **transform_settings(parameters),
         "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
@@ -109,7 +109,7 @@ def add_transform(
         parameters,
         lambda log_group_arn: policies.function_url_transform_policy(log_group_arn, image_bucket.get_att("Arn")),
         # Streaming: the adapter (a layer) runs run.sh, which starts the HTTP server over the same core.
-        Handler=streaming.choose("run.sh", "url_handler.lambda_handler"),
+        Handler=streaming.choose("function_url/run.sh", "function_url.handler.lambda_handler"),
         Environment=Environment(Variables=streaming.choose(streamed_settings, buffered_settings)),
         Layers=streaming.choose([web_adapter_layer_arn(web_adapter_layer_version)], NoValue),
     )

@@ -47,7 +47,7 @@ def add_transform(template: Template, parameters: TransformParameters) -> Functi
         template,
         parameters,
         policies.transform_policy,
-        Handler="handler.lambda_handler",
+        Handler="olap.handler.lambda_handler",
         Environment=Environment(Variables=transform_settings(parameters)),
     )
 

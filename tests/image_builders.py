@@ -11,9 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import struct
-import sys
 import zlib
-from pathlib import Path
 
 import piexif
 from PIL import Image, ImageCms, ImageOps, PngImagePlugin

@@ -19,7 +19,6 @@ import itertools
 import os
 import random
 import socket
-import sys
 import threading
 import time
 from email.message import Message

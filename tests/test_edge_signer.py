@@ -9,14 +9,12 @@ import copy
 import datetime
 import json
 import sys
-from pathlib import Path
 
 import botocore.auth
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from edge_signer_fixtures import (  # noqa: E402
+from edge_signer_fixtures import (
     EMPTY_BODY_SHA256,
     HANDLER_PATH,
     UNSIGNED_PAYLOAD,

@@ -6,16 +6,14 @@ The properties every template shares (freshness, lint, no wildcard IAM, Prefix) 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from stacks.common import CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES
+from stacks.function_url import ViewerRequestCodeTooLarge, build_function_url
 
-from stacks.common import CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES  # noqa: E402
-from stacks.function_url import ViewerRequestCodeTooLarge, build_function_url  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DISTRIBUTION_ARN = {
     "Fn::Sub": ["arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Id}", {"Id": {"Ref": "Distribution"}}]
@@ -67,7 +65,7 @@ def test_transform_reads_only_this_buckets_objects(template):
 
 def test_function_gets_the_same_settings_in_both_modes_and_the_adapter_when_streaming(template):
     function = the(template, "AWS::Lambda::Function")
-    assert function["Handler"] == {"Fn::If": ["Streaming", "run.sh", "url_handler.lambda_handler"]}
+    assert function["Handler"] == {"Fn::If": ["Streaming", "function_url/run.sh", "function_url.handler.lambda_handler"]}
     condition, streaming, buffered = function["Environment"]["Variables"]["Fn::If"]
     assert condition == "Streaming"
     for variables in (streaming, buffered):

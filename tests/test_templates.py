@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from stacks import common
+from stacks.lambda_edge import InlineCodeTooLarge, build_lambda_edge, version_logical_id
 
-from stacks import common  # noqa: E402
-from stacks.lambda_edge import InlineCodeTooLarge, build_lambda_edge, version_logical_id  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 TEMPLATES = ROOT / "templates"
 EDGE_SIGNER = ROOT / "lambdas" / "edge_signer" / "handler.py"
@@ -275,7 +274,7 @@ def test_transform_function_runtime_code_and_environment(storage):
     props = only(storage, "AWS::Lambda::Function")["Properties"]
     assert props["Runtime"] == "python3.13"
     assert props["Architectures"] == ["arm64"]
-    assert props["Handler"] == "handler.lambda_handler"
+    assert props["Handler"] == "olap.handler.lambda_handler"
     assert props["Code"] == {"S3Bucket": {"Ref": "ArtifactBucket"}, "S3Key": {"Ref": "ArtifactKey"}}
     assert props["MemorySize"] == {"Ref": "TransformMemorySize"}
     assert props["Timeout"] == {"Ref": "TransformTimeout"}
