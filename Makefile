@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SCAN_VENV := .venv-scan
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: all templates check test pytest scan bench package shellcheck clean
+.PHONY: all templates check test test-fast pytest scan bench package shellcheck clean
 
 all: templates
 
@@ -34,6 +34,10 @@ test: pytest scan
 
 pytest: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+# Everything but the deploy.sh end-to-end runs against moto (the slow part).
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -m "not deploy"
 
 scan: $(SCAN_VENV)/.installed
 	$(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --directory templates

@@ -31,6 +31,8 @@ from urllib.parse import quote, unquote, urlsplit
 import piexif
 from PIL import Image, PngImagePlugin
 
+from sample_events import load_event
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = REPO_ROOT / "lambdas" / "exif_transform"
 
@@ -335,7 +337,8 @@ def load_cold(path: str, env: dict[str, str], unset: tuple[str, ...]):  # noqa: 
     return module, log_stream
 
 
-def get_event(
+def _olap_event(
+    name: str,
     origin: OriginServer,
     key: str,
     *,
@@ -344,32 +347,22 @@ def get_event(
     signed_headers: str = "host",
     request_id: str = "req-0001",
 ) -> dict:
-    user_url = f"https://{OLAP_HOST}/{key}" + (f"?{query}" if query else "")
-    return {
-        "xAmzRequestId": request_id,
-        "getObjectContext": {
-            "inputS3Url": origin.presigned_url(key, signed_headers=signed_headers),
-            "outputRoute": OUTPUT_ROUTE,
-            "outputToken": OUTPUT_TOKEN,
-        },
-        "configuration": {
-            "accessPointArn": OLAP_ARN,
-            "supportingAccessPointArn": SUPPORTING_AP_ARN,
-            "payload": "",
-        },
-        "userRequest": {
-            "url": user_url,
-            "headers": {"Host": OLAP_HOST, "Accept-Encoding": "identity", **(headers or {})},
-        },
-        "userIdentity": {"type": "AssumedRole", "principalId": "AROAEXAMPLE:viewer", "accountId": ACCOUNT},
-        "protocolVersion": "1.00",
-    }
+    """The sample event `name` for `key`, its presigned URL pointing at `origin`."""
+    event = load_event(name)
+    context = event.get("getObjectContext") or event["headObjectContext"]
+    context["inputS3Url"] = origin.presigned_url(key, signed_headers=signed_headers)
+    event["xAmzRequestId"] = request_id
+    event["userRequest"]["url"] = f"https://{OLAP_HOST}/{key}" + (f"?{query}" if query else "")
+    event["userRequest"]["headers"].update(headers or {})
+    return event
+
+
+def get_event(origin: OriginServer, key: str, **kwargs: object) -> dict:
+    return _olap_event("olap_get_object", origin, key, **kwargs)
 
 
 def head_event(origin: OriginServer, key: str, **kwargs: object) -> dict:
-    event = get_event(origin, key, **kwargs)
-    event["headObjectContext"] = {"inputS3Url": event.pop("getObjectContext")["inputS3Url"]}
-    return event
+    return _olap_event("olap_head_object", origin, key, **kwargs)
 
 
 # ---------------------------------------------------------------- images

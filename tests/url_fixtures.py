@@ -22,7 +22,8 @@ from urllib.parse import quote
 
 from PIL import Image, PngImagePlugin
 
-from olap_fixtures import ACCOUNT, REGION, SECRET
+from olap_fixtures import REGION, SECRET
+from sample_events import load_event
 
 BUCKET = "anon-s3ol-images-111122223333-eu-west-1"
 DENIED_PREFIX = "private/"
@@ -53,54 +54,16 @@ def url_event(
     headers: dict[str, str] | None = None,
     request_id: str = "c1a2b3d4-0000-4000-8000-000000000001",
 ) -> dict:
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": raw_path,
-        "rawQueryString": query,
-        "headers": {
-            "host": URL_HOST,
-            "user-agent": "Amazon CloudFront",
-            "via": "2.0 2afae0d44e2540f4.cloudfront.net (CloudFront)",
-            "x-amz-cf-id": "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==",
-            "x-amzn-trace-id": "Root=1-6567cd03-3af007f02ec660411991ea13",
-            "x-forwarded-for": "203.0.113.178",
-            "x-forwarded-proto": "https",
-            **(headers or {}),
-        },
-        "queryStringParameters": dict(pair.split("=", 1) for pair in query.split("&") if "=" in pair) or None,
-        "requestContext": {
-            "accountId": ACCOUNT,
-            "apiId": URL_ID,
-            "authentication": None,
-            "authorizer": {
-                "iam": {
-                    "accessKey": "ASIAEXAMPLECLOUDFRONT",
-                    "accountId": ACCOUNT,
-                    "callerId": "AROAEXAMPLE:cloudfront",
-                    "cognitoIdentity": None,
-                    "principalOrgId": None,
-                    "userArn": "arn:aws:sts::111122223333:assumed-role/cloudfront/cloudfront",
-                    "userId": "AROAEXAMPLE:cloudfront",
-                }
-            },
-            "domainName": URL_HOST,
-            "domainPrefix": URL_ID,
-            "http": {
-                "method": method,
-                "path": raw_path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "130.176.0.1",
-                "userAgent": "Amazon CloudFront",
-            },
-            "requestId": request_id,
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "02/Jan/2024:03:04:05 +0000",
-            "timeEpoch": 1704164645000,
-        },
-        "isBase64Encoded": False,
-    }
+    """The sample function-URL event (GET or HEAD; another method on the GET's shape) for `raw_path`."""
+    event = load_event("function_url_head" if method == "HEAD" else "function_url_get")
+    event["rawPath"] = raw_path
+    event["rawQueryString"] = query
+    event["headers"].update(headers or {})
+    if query:
+        event["queryStringParameters"] = dict(pair.split("=", 1) for pair in query.split("&") if "=" in pair) or None
+    event["requestContext"]["http"].update(method=method, path=raw_path)
+    event["requestContext"]["requestId"] = request_id
+    return event
 
 
 # ---------------------------------------------------------------- the bucket and the reader
