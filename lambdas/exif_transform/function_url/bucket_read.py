@@ -38,7 +38,7 @@ def bucket_name(environ: Mapping[str, str]) -> str:
 
 
 def s3_client(timeouts: Timeouts):  # noqa: ANN201 - a botocore S3 client
-    """One client per container. Few retries: CloudFront waits for the answer.
+    """One client per container. Few retries: CloudFront waits for the response.
 
     A session of its own reads the credentials and endpoint from the environment now,
     not those boto3's default session cached on first use.

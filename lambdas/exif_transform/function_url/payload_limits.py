@@ -3,7 +3,7 @@
 Buffered (InvokeMode BUFFERED): the handler's whole return value, the JSON with the
 base64 body, counts against the synchronous payload quota. Streamed (RESPONSE_STREAM,
 through Lambda Web Adapter): only the streamed body does, against a larger quota.
-An answer past either limit is replaced by 413, never cut short.
+A reply past either limit is replaced by 413, never cut short.
 """
 
 from __future__ import annotations

@@ -65,14 +65,14 @@ def render_buffered(response: HttpResponse, *, head: bool) -> dict:
     the GET's, which reaches the caller as x-amzn-Remapped-Content-Length.
     """
     headers = {name: value for name, value in response.headers if head or name != "Content-Length"}
-    result: dict = {"statusCode": response.status, "headers": headers}
+    payload: dict = {"statusCode": response.status, "headers": headers}
     if head or not response.body:
-        result.update(body="", isBase64Encoded=False)
+        payload.update(body="", isBase64Encoded=False)
     elif _is_text(response):
-        result.update(body=response.body.decode("utf-8"), isBase64Encoded=False)
+        payload.update(body=response.body.decode("utf-8"), isBase64Encoded=False)
     else:
-        result.update(body=base64.b64encode(response.body).decode("ascii"), isBase64Encoded=True)
-    return result
+        payload.update(body=base64.b64encode(response.body).decode("ascii"), isBase64Encoded=True)
+    return payload
 
 
 def _encoded_body_chars(response: HttpResponse) -> int:

@@ -47,7 +47,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: UrlServer
 
     def __getattr__(self, name: str):  # noqa: ANN204
-        # http.server dispatches to do_<METHOD>: every method gets the same answer path,
+        # http.server dispatches to do_<METHOD>: every method takes the same path through serve(),
         # which serves GET and HEAD and answers anything else with 405.
         if name.startswith("do_"):
             return self._serve
@@ -131,7 +131,7 @@ class UrlServer(ThreadingHTTPServer):
         )
 
     def handle_error(self, request, client_address) -> None:  # noqa: ANN001, ARG002
-        """An exception outside the answer path: one JSON line, no traceback on stderr."""
+        """An exception outside serve(): one JSON line, no traceback on stderr."""
         self.logger.exception("transform server error")
 
 

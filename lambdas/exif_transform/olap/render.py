@@ -35,8 +35,8 @@ def render_head_object(reply: Reply) -> dict:
         "Last-Modified": reply.last_modified,
     }
     headers.update({name: value for name, value in optional.items() if value is not None})
-    result: dict = {"statusCode": reply.status, "headers": headers}
+    head_object: dict = {"statusCode": reply.status, "headers": headers}
     if reply.error_code:
-        result["errorCode"] = reply.error_code
-        result["errorMessage"] = reply.error_message
-    return result
+        head_object["errorCode"] = reply.error_code
+        head_object["errorMessage"] = reply.error_message
+    return head_object
