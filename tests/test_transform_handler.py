@@ -230,6 +230,24 @@ def test_show_exif_on_a_non_image_is_415(handler, origin, aws):
     assert_error_write(the_write(aws), 415, "UnsupportedMediaType")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG",  # not an image at all
+        b"\xff\xd8\xff\xe1\x00\x10Exif\x00\x00SECRET-7f3a-owner",  # a JPEG cut off inside its EXIF
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR" + SECRET.encode(),  # a PNG whose header is garbage
+    ],
+)
+def test_a_415_says_what_failed_and_nothing_of_the_object(load, origin, aws, body):
+    handler, log_stream = load()
+    origin.put("odd.jpg", Resource(body=body))
+    invoke(handler, fx.get_event(origin, "odd.jpg"))
+    seen = the_write(aws)
+    assert_error_write(seen, 415, "UnsupportedMediaType")
+    assert fwd(seen, "x-amz-fwd-error-message") == "The object is not an image the transform can serve"
+    assert _log_lines(log_stream)[-1]["error"].startswith("ImageError: "), "the details go to the log"
+
+
 # ---------------------------------------------------------------- errors
 @pytest.mark.parametrize(
     ("resource", "status", "code"),

@@ -3,6 +3,10 @@
 Both modes answer every failure through ERROR_TABLE; a row a mode never raises costs
 nothing. The first matching row wins (ImageError and RangeNotSatisfiableError are
 ValueErrors). Anything not in the table is a 500 InternalError.
+
+A viewer reads a fixed message per row: it says what failed and never carries the
+failure's own text (offsets, byte values, parser details, sizes), which goes to the
+request's log line only.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from .errors import (
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
-from .reply import Reply, one_line
+from .reply import Reply
 
 # WriteGetObjectResponse rejects an ErrorCode outside this pattern, and one that comes
 # with a 2xx status or a body (API_WriteGetObjectResponse.html, ErrorCode).
@@ -41,22 +45,26 @@ def _upstream_status(error: UpstreamStatusError) -> Description:
         304: (304, None, ""),
         412: (412, "PreconditionFailed", "A precondition of the request does not hold"),
     }
-    return by_status.get(error.status, (502, "BadGateway", one_line(str(error))))
+    return by_status.get(error.status, (502, "BadGateway", "The object could not be read"))
+
+
+def _too_large_to_send(error: ResponseTooLargeError) -> Description:
+    return 413, "EntityTooLarge", f"The response is larger than this deployment can send; {error.advice}"
 
 
 ERROR_TABLE: tuple[ErrorRow, ...] = (
     (UpstreamStatusError, _upstream_status),
-    (OriginalTooLargeError, lambda e: (413, "EntityTooLarge", one_line(str(e)))),
-    (ImageError, lambda e: (415, "UnsupportedMediaType", one_line(f"Not a supported image: {e}"))),
+    (OriginalTooLargeError, lambda e: (413, "EntityTooLarge", "The object is larger than the transform accepts")),
+    (ImageError, lambda e: (415, "UnsupportedMediaType", "The object is not an image the transform can serve")),
     (RangeNotSatisfiableError, lambda e: (416, "InvalidRange", "The requested range is not satisfiable")),
-    (UpstreamTimeoutError, lambda e: (504, "GatewayTimeout", one_line(str(e)))),
-    (UpstreamUnreachableError, lambda e: (502, "BadGateway", one_line(str(e)))),
+    (UpstreamTimeoutError, lambda e: (504, "GatewayTimeout", "Reading the object took too long")),
+    (UpstreamUnreachableError, lambda e: (502, "BadGateway", "The object could not be read")),
     (RoleReadDeniedError, lambda e: (500, "InternalError", "The transform could not read the object")),
     # The function-URL mode's own: a path that names no object, a method other than
     # GET/HEAD, and a reply larger than the invoke mode can send.
     (InvalidKeyError, lambda e: (404, "NoSuchKey", "The object does not exist")),
-    (MethodNotAllowedError, lambda e: (405, "MethodNotAllowed", one_line(str(e)))),
-    (ResponseTooLargeError, lambda e: (413, "EntityTooLarge", one_line(str(e)))),
+    (MethodNotAllowedError, lambda e: (405, "MethodNotAllowed", "Only GET and HEAD are served")),
+    (ResponseTooLargeError, _too_large_to_send),
 )
 UNEXPECTED_ERROR: Description = (500, "InternalError", "The transform failed")
 

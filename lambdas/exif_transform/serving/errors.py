@@ -54,3 +54,4 @@ class ResponseTooLargeError(Exception):
         super().__init__(f"The response would be {size} bytes, over the {limit}-byte limit; {advice}")
         self.size = size
         self.limit = limit
+        self.advice = advice  # fixed text for the operator, the only part a viewer is shown
