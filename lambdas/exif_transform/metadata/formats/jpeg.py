@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import re
 import struct
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .. import kinds
 from ..byte_reader import ByteReader
 from ..byte_spans import SpanWriter
 from ..exif_block import EXIF_HEADER, plan_exif
-from ..icc_profile import check_icc_profile
+from ..icc_profile import is_icc_profile
 from ..errors import ImageError
 from ..limits import MAX_PIXELS
 from ..kinds import Stripped
@@ -60,8 +60,20 @@ MPF_ID = b"MPF\x00"
 PHOTOSHOP_ID = b"Photoshop 3.0\x00"
 IPTC_RESOURCE = b"8BIM\x04\x04"
 
-# In entropy-coded data: an FF that is neither stuffing (FF 00) nor a restart marker.
-_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+MARKER_PREFIX_BYTE = b"\xff"
+# Between segments: FF then any byte but 00 and FF (libjpeg's next_marker). The last FF
+# of a fill run is the one that matches, so a long run costs one pass.
+_MARKER = re.compile(rb"\xff[^\x00\xff]")
+RST0, RST7, TEM = 0xD0, 0xD7, 0x01
+IGNORED_BETWEEN_SEGMENTS = frozenset({TEM, *range(RST0, RST7 + 1)})
+
+class _IccChunk(NamedTuple):
+    number: int  # 1-based
+    count: int
+    piece: memoryview  # this chunk's part of the profile
+    offset: int
+    segment: bytes  # the whole segment as it came, written back when the profile is valid
+
 
 class _Walk:
     """What the walk over one file has found so far."""
@@ -69,7 +81,8 @@ class _Walk:
     def __init__(self) -> None:
         self.removed: set[str] = set()
         self.exif_blocks: list[memoryview] = []
-        self.icc_chunks: list[tuple[int, int, memoryview, int]] = []
+        self.icc_chunks: list[_IccChunk] = []
+        self.icc_damaged = False
         self.frame_seen = False
         self.scans = 0
 
@@ -183,10 +196,14 @@ def _app1(walk: _Walk, payload: memoryview, offset: int) -> Answer:
 
 
 def _app2(walk: _Walk, payload: memoryview, offset: int) -> Answer:
-    if payload[: len(ICC_ID)] == ICC_ID and len(payload) >= ICC_CHUNK_HEADER:
+    if payload[: len(ICC_ID)] == ICC_ID and len(payload) >= ICC_CHUNK_HEADER and walk.scans == 0:
+        # Written back once every chunk has been seen and the profile checked (_icc_segments).
         number, count = payload[len(ICC_ID)], payload[len(ICC_ID) + 1]
-        walk.icc_chunks.append((number, count, payload[ICC_CHUNK_HEADER:], offset))
-        return KEEP
+        walk.icc_chunks.append(_IccChunk(number, count, payload[ICC_CHUNK_HEADER:], offset, b""))
+        return DROP
+    if payload[: len(ICC_ID)] == ICC_ID:
+        walk.drop(kinds.OTHER)  # a chunk after the first scan, which decoders never read
+        return DROP
     walk.drop(kinds.MPF if payload[: len(MPF_ID)] == MPF_ID else kinds.OTHER)
     return DROP
 
@@ -224,6 +241,9 @@ def _comment(walk: _Walk, payload: memoryview, offset: int) -> Answer:
 
 SOF_NAMES = {0xC0: "SOF0", 0xC1: "SOF1", 0xC2: "SOF2", 0xC3: "SOF3", 0xC9: "SOF9", 0xCA: "SOF10", 0xCB: "SOF11"}
 
+# Segments decoding needs: kept, so their length must be right.
+DECODING_SEGMENTS = frozenset({*SOF_MARKERS, SOS, DQT, DHT, DRI, DNL, DAC})
+
 SEGMENT_HANDLERS: dict[int, Handler] = {
     **{marker: Handler(SOF_NAMES[marker], _frame_header) for marker in SOF_MARKERS},
     SOS: Handler("SOS", _scan_header),
@@ -241,28 +261,54 @@ SEGMENT_HANDLERS: dict[int, Handler] = {
     COM: Handler("COM", _comment),
 }
 
-
-def _check_icc_chunks(chunks: list[tuple[int, int, memoryview, int]]) -> None:
-    count = chunks[0][1]
-    numbers = sorted(number for number, _, _, _ in chunks)
-    if any(chunk_count != count for _, chunk_count, _, _ in chunks) or numbers != list(range(1, count + 1)):
-        raise ImageError(f"{FMT}: ICC profile chunks (APP2 at offset {chunks[0][3]}) are numbered inconsistently")
-    profile = b"".join(piece for _, _, piece, _ in sorted(chunks, key=lambda chunk: chunk[0]))
-    check_icc_profile(profile, FMT, f"the APP2 segments from offset {chunks[0][3]}")
+# In entropy-coded data, the end: FF then a marker that may follow a scan.
+_SCAN_END = re.compile(b"\\xff[" + b"".join(b"\\x%02x" % marker for marker in sorted({*SEGMENT_HANDLERS, EOI})) + b"]")
 
 
-def _read_marker(data: bytes, pos: int) -> tuple[int, int]:
-    """The marker at `pos` (fill bytes FF FF... allowed) and the offset just after it."""
-    if pos >= len(data) or data[pos] != MARKER_PREFIX:
-        raise ImageError(f"{FMT}: expected a marker at offset {pos}")
-    while pos < len(data) and data[pos] == MARKER_PREFIX:
-        pos += 1
-    if pos >= len(data):
-        raise ImageError(f"{FMT}: data ends inside a marker at offset {pos}")
-    return data[pos], pos + 1
+def _icc_segments(walk: _Walk) -> bytes | None:
+    """The APP2 ICC segments as they came, when they make one valid profile; else None.
+
+    Decoders assemble the profile from every chunk before the first scan, so the
+    chunks must be numbered 1..count with one count, and together pass the ICC check.
+    """
+    chunks = walk.icc_chunks
+    count = chunks[0].count
+    numbers = sorted(chunk.number for chunk in chunks)
+    if walk.icc_damaged or any(chunk.count != count for chunk in chunks) or numbers != list(range(1, count + 1)):
+        return None
+    profile = b"".join(chunk.piece for chunk in sorted(chunks, key=lambda chunk: chunk.number))
+    if not is_icc_profile(profile):
+        return None
+    return b"".join(chunk.segment for chunk in chunks)
+
+
+def _next_marker(data: bytes, pos: int) -> tuple[int, int, bool]:
+    """The next marker from `pos`, as libjpeg's next_marker finds it.
+
+    Bytes that are not FF are skipped, fill bytes (FF FF...) swallowed, FF 00 skipped,
+    and restart or TEM markers between segments ignored (libjpeg's read_markers does).
+    Answers the marker, the offset just after it, and whether anything other than fill
+    bytes was skipped (a segment length that did not land on the next marker).
+    """
+    start = pos
+    while True:
+        found = _MARKER.search(data, pos)
+        if found is None:
+            raise ImageError(f"{FMT}: no marker after offset {pos} (truncated file)")
+        marker = data[found.start() + 1]
+        pos = found.end()
+        if marker not in IGNORED_BETWEEN_SEGMENTS:
+            break
+    marker_at = found.start()
+    skipped = data.count(MARKER_PREFIX_BYTE, start, marker_at) != marker_at - start
+    return marker, pos, skipped
 
 
 def _end_of_scan(data: bytes, pos: int) -> int:
+    """Where a scan's entropy-coded data ends: at the FF of the first marker that can
+    follow a scan. FF 00 (stuffing), restart markers, fill bytes (FF FF 00 is one
+    stuffed FF to libjpeg) and a stray FF before any other byte stay scan data, kept
+    byte for byte, so a decoder meets exactly what it met in the original."""
     found = _SCAN_END.search(data, pos)
     if found is None:
         raise ImageError(f"{FMT}: scan data from offset {pos} has no end marker (truncated file)")
@@ -282,18 +328,21 @@ def _parse(data: bytes) -> _Parsed:
     writer = SpanWriter(data)
     writer.keep(0, 2)
     exif_place = writer.mark()
+    icc_place = -1
     walk = _Walk()
     reader = ByteReader(data, FMT)
     pos = 2
     first_segment = True
+    previous: tuple[int, Answer] | None = None  # the last segment's marker and decision
     while True:
-        start = pos
-        marker, pos = _read_marker(data, pos)
-        segment_start = pos - 2  # the FF just before the marker byte; fill bytes are dropped
+        marker, pos, skipped = _next_marker(data, pos)
+        start = pos - 2  # the FF just before the marker byte; fill bytes are dropped
+        if skipped:
+            _resynchronised(walk, previous, start)
         if marker == EOI:
             if walk.scans == 0:
                 raise ImageError(f"{FMT}: end-of-image marker at offset {start} before any scan")
-            writer.keep(segment_start, pos)
+            writer.keep(start, pos)
             break
         handler = SEGMENT_HANDLERS.get(marker)
         if handler is None:
@@ -306,21 +355,46 @@ def _parse(data: bytes) -> _Parsed:
         pos = reader.pos
         decision = handler.run(walk, payload, start)
         if decision is KEEP:
-            writer.keep(segment_start, pos)
+            writer.keep(start, pos)
         elif decision is not DROP:
             writer.add(_segment(marker, decision))
+        if marker == APP2 and walk.icc_chunks and icc_place < 0:
+            icc_place = writer.mark()
+        if walk.icc_chunks and walk.icc_chunks[-1].offset == start:
+            walk.icc_chunks[-1] = walk.icc_chunks[-1]._replace(segment=bytes(data[start:pos]))
         if first_segment and marker == APP0 and decision is not DROP:
             exif_place = writer.mark()  # after JFIF, which must stay the first segment
         first_segment = False
+        previous = (marker, decision)
         if marker == SOS:
             scan_end = _end_of_scan(data, pos)
             writer.keep(pos, scan_end)
             pos = scan_end
+            previous = None  # a scan ends exactly at a marker
     if pos < len(data):
         walk.drop(kinds.TRAILER)
     if walk.icc_chunks:
-        _check_icc_chunks(walk.icc_chunks)
+        segments = _icc_segments(walk)
+        if segments is None:
+            walk.drop(kinds.OTHER)
+        else:
+            writer.insert(icc_place, segments)
     return _Parsed(writer, walk, exif_place)
+
+
+def _resynchronised(walk: _Walk, previous: tuple[int, Answer] | None, offset: int) -> None:
+    """Bytes were skipped to reach the marker at `offset`: the segment before it had a
+    wrong length. A metadata segment is dropped anyway and the skipped bytes go with
+    it; a segment decoding needs can no longer be delimited, so the image is refused."""
+    walk.drop(kinds.OTHER)
+    if previous is None:
+        return
+    marker, decision = previous
+    if marker == APP2:
+        walk.icc_damaged = True
+    elif marker in DECODING_SEGMENTS:
+        name = SEGMENT_HANDLERS[marker].name
+        raise ImageError(f"{FMT}: the {name} segment before offset {offset} does not end at a marker")
 
 
 def _segment(marker: int, payload: bytes) -> bytes:
