@@ -51,6 +51,7 @@ JFIF_THUMBNAIL_DIMS = slice(12, 14)
 ADOBE_ID = b"Adobe"
 # "Adobe", version (2), flags0 (2), flags1 (2), colour transform (1).
 ADOBE_SIZE = 12
+ADOBE_NEUTRAL_FIELDS = b"\x00\x64\x00\x00\x00\x00"  # version 100, no flags
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
 XMP_EXTENSION_ID = b"http://ns.adobe.com/xmp/extension/\x00"
 ICC_ID = b"ICC_PROFILE\x00"
@@ -333,12 +334,11 @@ def _parse(data: bytes) -> _Parsed:
     reader = ByteReader(data, FMT)
     pos = 2
     first_segment = True
-    previous: tuple[int, Answer] | None = None  # the last segment's marker and decision
     while True:
         marker, pos, skipped = _next_marker(data, pos)
         start = pos - 2  # the FF just before the marker byte; fill bytes are dropped
         if skipped:
-            _resynchronised(walk, previous, start)
+            walk.drop(kinds.OTHER)  # bytes before the first marker, or after a wrong length
         if marker == EOI:
             if walk.scans == 0:
                 raise ImageError(f"{FMT}: end-of-image marker at offset {start} before any scan")
@@ -354,6 +354,8 @@ def _parse(data: bytes) -> _Parsed:
         payload = reader.take(length - 2, f"{handler.name} segment starting at offset {start}")
         pos = reader.pos
         decision = handler.run(walk, payload, start)
+        if marker != SOS and not _lands_on_marker(data, pos):
+            decision = _wrong_length(walk, marker, decision, payload, start)
         if decision is KEEP:
             writer.keep(start, pos)
         elif decision is not DROP:
@@ -365,12 +367,10 @@ def _parse(data: bytes) -> _Parsed:
         if first_segment and marker == APP0 and decision is not DROP:
             exif_place = writer.mark()  # after JFIF, which must stay the first segment
         first_segment = False
-        previous = (marker, decision)
         if marker == SOS:
             scan_end = _end_of_scan(data, pos)
             writer.keep(pos, scan_end)
             pos = scan_end
-            previous = None  # a scan ends exactly at a marker
     if pos < len(data):
         walk.drop(kinds.TRAILER)
     if walk.icc_chunks:
@@ -382,19 +382,32 @@ def _parse(data: bytes) -> _Parsed:
     return _Parsed(writer, walk, exif_place)
 
 
-def _resynchronised(walk: _Walk, previous: tuple[int, Answer] | None, offset: int) -> None:
-    """Bytes were skipped to reach the marker at `offset`: the segment before it had a
-    wrong length. A metadata segment is dropped anyway and the skipped bytes go with
-    it; a segment decoding needs can no longer be delimited, so the image is refused."""
+def _lands_on_marker(data: bytes, pos: int) -> bool:
+    """Whether a segment that ends at `pos` is followed by a marker (fill bytes allowed)."""
+    while pos < len(data) and data[pos] == MARKER_PREFIX:
+        pos += 1
+        if pos < len(data) and data[pos] not in (0x00, MARKER_PREFIX):
+            return True
+    return False
+
+
+def _wrong_length(walk: _Walk, marker: int, decision: Answer, payload: memoryview, offset: int) -> Answer:
+    """What becomes of a segment whose length does not land on the next marker.
+
+    The bytes up to the next marker are skipped (never served). A segment decoding
+    needs can no longer be delimited: the image is refused. Of the kept APPn segments
+    only what a decoder reads of them survives, rebuilt from its fields: the Adobe
+    colour transform; a JFIF header (density only) and ICC chunks are dropped.
+    """
     walk.drop(kinds.OTHER)
-    if previous is None:
-        return
-    marker, decision = previous
+    if marker in DECODING_SEGMENTS:
+        name = SEGMENT_HANDLERS[marker].name
+        raise ImageError(f"{FMT}: the {name} segment at offset {offset} does not end at a marker")
     if marker == APP2:
         walk.icc_damaged = True
-    elif marker in DECODING_SEGMENTS:
-        name = SEGMENT_HANDLERS[marker].name
-        raise ImageError(f"{FMT}: the {name} segment before offset {offset} does not end at a marker")
+    if marker == APP14 and decision is not DROP:
+        return ADOBE_ID + ADOBE_NEUTRAL_FIELDS + bytes((payload[ADOBE_SIZE - 1],))
+    return DROP
 
 
 def _segment(marker: int, payload: bytes) -> bytes:
