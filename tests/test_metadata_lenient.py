@@ -9,7 +9,6 @@ built inline; outputs are read back with Pillow and the test-side walkers.
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 

@@ -4,15 +4,18 @@ Byte layout (ITU-T T.81, annex B):
     SOI      FF D8
     segment  FF <marker> <u16be length, counting itself> <payload>    (repeated)
     SOS      a segment followed by entropy-coded data, in which FF is followed by
-             00 (a stuffed FF) or D0-D7 (a restart marker); any other FF xx ends it
+             00 (a stuffed FF) or D0-D7 (a restart marker); FF then a marker that may
+             follow a scan (tables, SOS, APPn, COM, EOI) ends it
     EOI      FF D9
     after    MPF secondary images, appended videos, padding: never part of the image
 
 Segments are dispatched through one table keyed by the marker byte. Segments that
-decoding needs (frame and scan headers, tables, JFIF, Adobe, ICC profile) are
-checked for an exact, well-formed length and kept; metadata segments are dropped;
-markers the table does not know are an error, because the core cannot tell what
-they carry. The scan data is never decoded, only searched for its end marker.
+decoding needs (frame and scan headers, tables) are checked for an exact, well-formed
+length and kept; JFIF, Adobe and a valid ICC profile are kept; metadata segments are
+dropped; markers the table does not know are an error, because the core cannot tell
+what they carry. Between segments the next marker is found as libjpeg finds it, so a
+metadata segment whose length is wrong is dropped with the bytes up to that marker.
+The scan data is never decoded, only searched for its end marker.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ Byte layout (PNG 3rd edition, section 5):
 
 Chunks are dispatched through one table keyed by the chunk type. The table lists the
 ancillary chunks that change how the image looks (transparency, colour, animation)
-and keeps them; text, time and EXIF chunks are dropped; any other ancillary chunk is
+and keeps them (a valid iCCP profile under a neutral name); text, time and EXIF chunks
+are dropped; any other ancillary chunk is
 dropped too (the core cannot vouch for what an unknown chunk carries), and an
 unknown critical chunk is an error, as PNG decoders treat it. Every CRC is checked,
 so a damaged chunk header cannot turn metadata into a chunk that is kept.
