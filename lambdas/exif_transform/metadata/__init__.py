@@ -22,12 +22,23 @@ from typing import Callable, NamedTuple
 
 from .errors import ImageError
 from .exif_block import tiff_payload
-from .exif_json import exif_to_json
+from .exif_json import EXIF_VIEWS, FULL_VIEW, SAFE_VIEW, exif_to_json
 from .formats import FORMATS
 from .formats.contract import Format
 from .tiff_ifd import read_exif_ifds
 
-__all__ = ["MIME_TYPES", "ImageError", "StripResult", "clean", "detect_format", "read_exif", "strip"]
+__all__ = [
+    "EXIF_VIEWS",
+    "FULL_VIEW",
+    "MIME_TYPES",
+    "SAFE_VIEW",
+    "ImageError",
+    "StripResult",
+    "clean",
+    "detect_format",
+    "read_exif",
+    "strip",
+]
 
 _BY_NAME: dict[str, Format] = {image_format.name: image_format for image_format in FORMATS}
 MIME_TYPES: dict[str, str] = {image_format.name: image_format.mime_type for image_format in FORMATS}
@@ -69,7 +80,8 @@ def detect_format(data: bytes) -> str:
     for name, matches in UNSUPPORTED_SIGNATURES:
         if matches(head):
             raise ImageError(f"unsupported image format: {name}")
-    raise ImageError(f"unrecognised data: not a JPEG, PNG, WebP, TIFF or GIF image (starts with {head[:8].hex()})")
+    # The message never quotes the input's bytes: it may reach a viewer.
+    raise ImageError("unrecognised data: not a JPEG, PNG, WebP, TIFF or GIF image")
 
 
 def clean(data: bytes, *, keep_copyright: bool = False) -> StripResult:
@@ -88,11 +100,23 @@ def strip(data: bytes, *, keep_copyright: bool = False) -> bytes:
     return clean(data, keep_copyright=keep_copyright).data
 
 
-def read_exif(data: bytes) -> dict:
-    """The image's EXIF as a JSON-serialisable dict grouped by IFD; {} without EXIF."""
+def read_exif(data: bytes, *, view: str = SAFE_VIEW, keep_copyright: bool = False) -> dict:
+    """The image's EXIF as a JSON-serialisable dict grouped by IFD; {} without EXIF.
+
+    view "safe" (the default) shows an allow-list of technical fields, with Artist and
+    Copyright only when keep_copyright is set; "full" shows every tag (exif_json.py).
+    The image's structure is checked as strip checks it (ImageError); its EXIF block
+    is read leniently, and one whose IFD0 cannot be found shows as {}.
+    """
+    if view not in EXIF_VIEWS:
+        raise ValueError(f"unknown EXIF view {view!r}: expected one of {', '.join(EXIF_VIEWS)}")
     data = _as_bytes(data)
     image_format = detect_format(data)
     block = _BY_NAME[image_format].find_exif(data)
     if block is None:
         return {}
-    return exif_to_json(read_exif_ifds(tiff_payload(block), f"{image_format.upper()} EXIF"))
+    try:
+        ifds = read_exif_ifds(tiff_payload(block), f"{image_format.upper()} EXIF")
+    except ImageError:
+        return {}
+    return exif_to_json(ifds, view=view, keep_copyright=keep_copyright)

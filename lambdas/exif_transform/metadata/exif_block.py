@@ -13,6 +13,7 @@ from typing import Iterable, NamedTuple
 import piexif
 
 from . import kinds
+from .errors import ImageError
 from .limits import MAX_KEPT_TEXT
 from .tiff_ifd import ASCII, ExifIfds, read_exif_ifds
 
@@ -47,15 +48,26 @@ def _kept_text(ifds: ExifIfds, tag: int) -> bytes | None:
     entry = ifds.ifd0.entries.get(tag)
     if entry is None or entry.type != ASCII:
         return None
-    text = ifds.reader.raw(entry).rstrip(b"\x00")
+    text = ifds.reader.raw(entry, MAX_KEPT_TEXT + 1).rstrip(b"\x00")
     if not text or len(text) > MAX_KEPT_TEXT:
         return None
     return text
 
 
+# What a block whose IFD0 cannot be found at all tells: that it was EXIF, nothing more.
+UNREADABLE = ExifFacts(frozenset({kinds.EXIF}), NORMAL_ORIENTATION, None, None)
+
+
 def exif_facts(block: bytes | memoryview, fmt: str) -> ExifFacts:
-    """Reads an EXIF block (with or without its "Exif\\0\\0" prefix); malformed -> ImageError."""
-    ifds = read_exif_ifds(tiff_payload(block), f"{fmt} EXIF")
+    """Reads an EXIF block (with or without its "Exif\\0\\0" prefix), leniently.
+
+    The block is removed whatever it holds; what can be read of it decides what is
+    kept. Without a readable IFD0 the orientation is 1, as a browser shows the image.
+    """
+    try:
+        ifds = read_exif_ifds(tiff_payload(block), f"{fmt} EXIF")
+    except ImageError:
+        return UNREADABLE
     found = {kinds.EXIF}
     if ifds.gps is not None:
         found.add(kinds.GPS)
@@ -98,18 +110,23 @@ class ExifPlan(NamedTuple):
     removed: frozenset[str]
 
 
-def plan_exif(blocks: Iterable[bytes | memoryview], keep_copyright: bool, fmt: str) -> ExifPlan:
+def plan_exif(
+    blocks: Iterable[bytes | memoryview], keep_copyright: bool, fmt: str, *, orientation_shown: bool = True
+) -> ExifPlan:
     """Reads every EXIF block of an image and decides what replaces them.
 
-    The first block decides the orientation (as browsers and Pillow read it). A lone
-    block that is already the minimal one is not reported as removed, so a second
-    strip logs nothing.
+    The first block decides the orientation (as browsers and Pillow read it), unless
+    orientation_shown is False: then browsers ignore the block where it is (a PNG eXIf
+    after the image data), and the replacement must not start rotating the image. A
+    lone block that is already the minimal one is not reported as removed, so a second
+    strip logs nothing. Malformed blocks are removed like any other.
     """
     blocks = list(blocks)
     if not blocks:
         return ExifPlan(None, frozenset())
     all_facts = [exif_facts(block, fmt) for block in blocks]
-    minimal = minimal_exif(all_facts[0], keep_copyright)
+    first = all_facts[0] if orientation_shown else all_facts[0]._replace(orientation=NORMAL_ORIENTATION)
+    minimal = minimal_exif(first, keep_copyright)
     if len(blocks) == 1 and minimal is not None and bytes(tiff_payload(blocks[0])) == minimal:
         return ExifPlan(minimal, frozenset())
     removed = frozenset().union(*(facts.kinds for facts in all_facts))

@@ -1,23 +1,41 @@
 """read_exif's output: an EXIF block as a JSON-serialisable dict grouped by IFD.
 
     {"Image": {...IFD0...}, "Exif": {...}, "GPS": {..., "latitude": 52.5, "longitude": -0.12},
-     "Interop": {...}}
+     "Interop": {...}, "truncated": ["Exif.UserComment"], "omitted": ["Image.ImageDescription"]}
+
+Two views:
+    safe  an allow-list of technical fields (SAFE_FIELDS): camera and lens make and
+          model, exposure, ISO, focal length, flash, white balance, the date taken
+          without any time-zone offset, pixel dimensions, orientation, colour space.
+          Nothing that places or identifies: no GPS, serial numbers, names, unique IDs,
+          software or host, offsets, descriptions, comments or MakerNote. Artist and
+          Copyright only with keep_copyright.
+    full  every tag piexif's table names.
 
 Keys are the tag names of piexif's table (tags it does not name are left out), empty
-groups are left out. ASCII values are strings without trailing NULs; integers are
+groups are left out. ASCII values are strings cut at their first NUL; integers are
 ints; rationals are floats (null for a zero denominator); several values make a
-list; UNDEFINED values appear only where they are text (ExifVersion, UserComment
-without its character-code prefix) or a small code (FileSource, SceneType), and are
-left out where they are opaque binary (MakerNote, print settings, the thumbnail).
+list; UNDEFINED values are text where they are text (ExifVersion, UserComment
+without its character-code prefix), a small code (FileSource, SceneType), and
+otherwise a summary {"type": "UNDEFINED", "count": n}, as is any sequence longer than
+MAX_JSON_SEQUENCE.
+
+Bounded whatever the block holds: a text value longer than MAX_JSON_TEXT characters
+is cut and ends with "…", and its field is listed in "truncated"; only the first bytes
+of a value are ever read and decoded, so tags that all point at one long run cost
+little; and when the document would exceed MAX_JSON_DOCUMENT bytes, the largest fields
+are left out first and listed in "omitted".
 """
 
 from __future__ import annotations
 
+import json
 import math
+import re
 
 import piexif
 
-from .limits import MAX_JSON_SEQUENCE
+from .limits import MAX_JSON_DOCUMENT, MAX_JSON_SEQUENCE, MAX_JSON_TEXT
 from .tiff_ifd import (
     ASCII,
     BYTE,
@@ -33,6 +51,31 @@ from .tiff_ifd import (
     IfdEntry,
     TiffReader,
 )
+
+SAFE_VIEW, FULL_VIEW = "safe", "full"
+EXIF_VIEWS = (SAFE_VIEW, FULL_VIEW)
+
+# The safe view's allow-list, by group and tag number.
+SAFE_FIELDS = {
+    "Image": frozenset({
+        0x010F, 0x0110,  # Make, Model
+        0x0100, 0x0101,  # ImageWidth, ImageLength
+        0x0112,  # Orientation
+    }),
+    "Exif": frozenset({
+        0xA433, 0xA434,  # LensMake, LensModel
+        0x829A, 0x829D, 0x8827,  # ExposureTime, FNumber, ISOSpeedRatings (PhotographicSensitivity)
+        0x920A, 0xA405,  # FocalLength, FocalLengthIn35mmFilm
+        0x8822, 0x9204, 0xA402,  # ExposureProgram, ExposureBiasValue, ExposureMode
+        0x9207, 0x9209, 0xA403,  # MeteringMode, Flash, WhiteBalance
+        0x9003,  # DateTimeOriginal (its offset lives in OffsetTimeOriginal, left out)
+        0xA002, 0xA003, 0xA001,  # PixelXDimension, PixelYDimension, ColorSpace
+    }),
+}  # fmt: skip
+COPYRIGHT_FIELDS = {"Image": frozenset({0x013B, 0x8298})}  # Artist, Copyright
+DATE_TIME_ORIGINAL = 0x9003
+# "YYYY:MM:DD HH:MM:SS" (EXIF 2.32, 4.6.5); anything after it is not shown in the safe view.
+_DATE_TIME = re.compile(r"\d{4}:\d{2}:\d{2} \d{2}:\d{2}:\d{2}")
 
 POINTER_TAGS = frozenset({EXIF_IFD_TAG, GPS_IFD_TAG, INTEROP_IFD_TAG})
 # Blocks of other metadata standards or of binary data, never rendered.
@@ -57,22 +100,35 @@ CHARACTER_CODES = {
 CHARACTER_CODE_SIZE = 8
 # Windows' XP* tags: UTF-16LE text stored as BYTE.
 XP_TEXT_TAGS = frozenset({0x9C9B, 0x9C9C, 0x9C9D, 0x9C9E, 0x9C9F})
+TYPE_NAMES = {
+    1: "BYTE", 2: "ASCII", 3: "SHORT", 4: "LONG", 5: "RATIONAL", 6: "SBYTE", 7: "UNDEFINED",
+    8: "SSHORT", 9: "SLONG", 10: "SRATIONAL", 11: "FLOAT", 12: "DOUBLE", 13: "IFD",
+}  # fmt: skip
 
 GPS_LATITUDE, GPS_LATITUDE_REF, GPS_LONGITUDE, GPS_LONGITUDE_REF = 0x0002, 0x0001, 0x0004, 0x0003
 
+CUT_MARK = "…"
+# Bytes of a text value read at most: enough for MAX_JSON_TEXT characters of any
+# encoding (4 bytes a character in UTF-8, 2 or 4 in UTF-16) plus the prefix.
+TEXT_READ_LIMIT = 4 * (MAX_JSON_TEXT + 1) + CHARACTER_CODE_SIZE
 
-def _text(raw: bytes) -> str:
-    return raw.rstrip(b"\x00").decode("utf-8", errors="replace")
+OMIT = object()  # _Renderer.value's answer for an entry that is left out (None is JSON null)
 
 
-def _prefixed_text(raw: bytes, byte_order: str) -> str:
-    prefix, body = raw[:CHARACTER_CODE_SIZE], raw[CHARACTER_CODE_SIZE:]
-    encoding = CHARACTER_CODES.get(prefix, "utf-8")
-    if encoding == "utf-16" and body[:2] not in (b"\xff\xfe", b"\xfe\xff"):
-        encoding = "utf-16-le" if byte_order == "<" else "utf-16-be"
-    if encoding == "ascii":
-        encoding = "utf-8"  # non-ASCII bytes in "ASCII" comments are usually UTF-8
-    return body.decode(encoding, errors="replace").rstrip("\x00 ")
+class _Text(str):
+    """A rendered text that was cut to MAX_JSON_TEXT characters."""
+
+
+def _bounded(text: str, more: bool) -> str:
+    """`text` as shown: cut at its first NUL, and at MAX_JSON_TEXT characters (marked)."""
+    text = text.split("\x00", 1)[0]
+    if len(text) > MAX_JSON_TEXT or (more and len(text) == MAX_JSON_TEXT):
+        return _Text(text[:MAX_JSON_TEXT] + CUT_MARK)
+    return text
+
+
+def _summary(entry: IfdEntry) -> dict:
+    return {"type": TYPE_NAMES.get(entry.type, str(entry.type)), "count": entry.count}
 
 
 def _number(value):
@@ -84,33 +140,91 @@ def _number(value):
     return value
 
 
-OMIT = object()  # _value's answer for an entry that is left out (None is JSON null)
+class _Renderer:
+    """Renders entries of one block; a value several tags share is read and decoded once."""
 
+    def __init__(self, reader: TiffReader):
+        self.reader = reader
+        self._seen: dict[tuple, object] = {}
 
-def _value(reader: TiffReader, group: str, entry: IfdEntry):
-    """The JSON value of one entry, or OMIT."""
-    if entry.type == ASCII:
-        return _text(reader.raw(entry))
-    if entry.type == UNDEFINED:
-        if entry.tag in PREFIXED_TEXT_TAGS.get(group, ()):
-            return _prefixed_text(reader.raw(entry), reader.byte_order)
-        if entry.tag in UNDEFINED_TEXT_TAGS:
-            return _text(reader.raw(entry))
-        if entry.tag in UNDEFINED_CODE_TAGS:
-            codes = list(reader.raw(entry))
-            return codes[0] if len(codes) == 1 else codes
+    def _prefix(self, entry: IfdEntry) -> tuple[bytes, bool]:
+        """The value's first bytes, and whether there are more."""
+        raw = self.reader.raw(entry, TEXT_READ_LIMIT)
+        return raw, self.reader.size_of(entry) > len(raw)
+
+    def _decoded(self, entry: IfdEntry, how: str):
+        key = (how, entry.type, entry.value_offset, entry.count)
+        if key not in self._seen:
+            self._seen[key] = self._decode(entry, how)
+        return self._seen[key]
+
+    def _decode(self, entry: IfdEntry, how: str):
+        raw, more = self._prefix(entry)
+        if how == "text":
+            cut = raw.find(b"\x00")
+            if cut >= 0:
+                raw, more = raw[:cut], False
+            return _bounded(raw.decode("utf-8", errors="replace"), more)
+        if how == "xp":
+            return _bounded(raw[: len(raw) // 2 * 2].decode("utf-16-le", errors="replace"), more)
+        # Text after an 8-byte character code.
+        prefix, body = raw[:CHARACTER_CODE_SIZE], raw[CHARACTER_CODE_SIZE:]
+        encoding = CHARACTER_CODES.get(prefix, "utf-8")
+        if encoding == "utf-16" and body[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+            encoding = "utf-16-le" if self.reader.byte_order == "<" else "utf-16-be"
+        if encoding == "ascii":
+            encoding = "utf-8"  # non-ASCII bytes in "ASCII" comments are usually UTF-8
+        if encoding.startswith("utf-16"):
+            body = body[: len(body) // 2 * 2]
+        text = body.decode(encoding, errors="replace").split("\x00", 1)[0].rstrip(" ")
+        return _bounded(text, more and len(text) >= MAX_JSON_TEXT)
+
+    def _numbers(self, entry: IfdEntry):
+        key = ("numbers", entry.type, entry.value_offset, entry.count)
+        if key not in self._seen:
+            numbers = [_number(value) for value in self.reader.values(entry)]
+            self._seen[key] = numbers[0] if len(numbers) == 1 else numbers
+        return self._seen[key]
+
+    def value(self, group: str, entry: IfdEntry):
+        """The JSON value of one entry, or OMIT."""
+        if entry.type == ASCII:
+            return self._decoded(entry, "text")
+        if entry.type == UNDEFINED:
+            if entry.tag in PREFIXED_TEXT_TAGS.get(group, ()):
+                return self._decoded(entry, "prefixed")
+            if entry.tag in UNDEFINED_TEXT_TAGS:
+                return self._decoded(entry, "text")
+            if entry.tag in UNDEFINED_CODE_TAGS and 0 < entry.count <= MAX_JSON_SEQUENCE:
+                codes = list(self.reader.raw(entry))
+                return codes[0] if len(codes) == 1 else codes
+            return _summary(entry)
+        if entry.type == BYTE and entry.tag in XP_TEXT_TAGS and group == "Image":
+            return self._decoded(entry, "xp")
+        if entry.type in INTEGER_TYPES or entry.type in RATIONAL_TYPES or entry.type in FLOAT_TYPES:
+            if entry.count == 0:
+                return OMIT
+            if entry.count > MAX_JSON_SEQUENCE:
+                return _summary(entry)
+            return self._numbers(entry)
         return OMIT
-    if entry.type == BYTE and entry.tag in XP_TEXT_TAGS and group == "Image":
-        return reader.raw(entry).decode("utf-16-le", errors="replace").rstrip("\x00")
-    if entry.type in INTEGER_TYPES or entry.type in RATIONAL_TYPES or entry.type in FLOAT_TYPES:
-        if entry.count == 0 or entry.count > MAX_JSON_SEQUENCE:
-            return OMIT
-        numbers = [_number(value) for value in reader.values(entry)]
-        return numbers[0] if len(numbers) == 1 else numbers
-    return OMIT
 
 
-def _group(reader: TiffReader, ifd: Ifd | None, group: str) -> dict:
+def _shown(group: str, tag: int, view: str, keep_copyright: bool) -> bool:
+    if view == FULL_VIEW:
+        return True
+    return tag in SAFE_FIELDS.get(group, ()) or (keep_copyright and tag in COPYRIGHT_FIELDS.get(group, ()))
+
+
+def _safe_value(tag: int, value):
+    """The safe view's form of a value: the date taken without anything after it."""
+    if tag != DATE_TIME_ORIGINAL:
+        return value
+    found = _DATE_TIME.match(value) if isinstance(value, str) else None
+    return found.group(0) if found else OMIT
+
+
+def _group(renderer: _Renderer, ifd: Ifd | None, group: str, view: str, keep_copyright: bool) -> dict:
     if ifd is None:
         return {}
     table = piexif.TAGS[group]
@@ -118,7 +232,11 @@ def _group(reader: TiffReader, ifd: Ifd | None, group: str) -> dict:
     for tag, entry in ifd.entries.items():
         if tag not in table or tag in POINTER_TAGS or tag in OPAQUE_TAGS or not entry.known_type:
             continue
-        value = _value(reader, group, entry)
+        if not _shown(group, tag, view, keep_copyright):
+            continue
+        value = renderer.value(group, entry)
+        if view == SAFE_VIEW and value is not OMIT:
+            value = _safe_value(tag, value)
         if value is not OMIT:
             rendered[table[tag]["name"]] = value
     return rendered
@@ -129,7 +247,7 @@ def _degrees(reader: TiffReader, gps: Ifd, value_tag: int, ref_tag: int, negativ
     value, ref = gps.entries.get(value_tag), gps.entries.get(ref_tag)
     if value is None or ref is None or value.type not in RATIONAL_TYPES or value.count != 3 or ref.type != ASCII:
         return None
-    hemisphere = reader.raw(ref).rstrip(b"\x00").strip().upper()
+    hemisphere = reader.raw(ref, 8).split(b"\x00", 1)[0].strip().upper()
     parts = reader.values(value)
     if hemisphere not in (b"N", b"S", b"E", b"W") or any(denominator == 0 for _, denominator in parts):
         return None
@@ -140,18 +258,67 @@ def _degrees(reader: TiffReader, gps: Ifd, value_tag: int, ref_tag: int, negativ
     return -decimal if hemisphere == negative else decimal
 
 
-def exif_to_json(ifds: ExifIfds) -> dict:
-    reader = ifds.reader
+def _size(value) -> int:
+    """Bytes `value` takes in the document as json.dumps writes it by default (ensure_ascii)."""
+    return len(json.dumps(value, allow_nan=False))
+
+
+def _capped(groups: dict[str, dict], truncated: list[str]) -> dict:
+    """The document, its largest fields left out first until it fits MAX_JSON_DOCUMENT."""
+
+    def document(omitted: list[str]) -> dict:
+        doc: dict = {name: group for name, group in groups.items() if group}
+        cut = [field for field in truncated if field not in omitted]
+        if cut:
+            doc["truncated"] = cut
+        if omitted:
+            doc["omitted"] = sorted(omitted)
+        return doc
+
+    omitted: list[str] = []
+    total = _size(document(omitted))
+    if total <= MAX_JSON_DOCUMENT:
+        return document(omitted)
+    fields = sorted(
+        ((_size(name) + 1 + _size(value) + 1, group, name) for group, members in groups.items() for name, value in members.items()),
+        reverse=True,
+    )
+    for size, group, name in fields:
+        del groups[group][name]
+        omitted.append(f"{group}.{name}")
+        total += _size(f"{group}.{name}") + 1 - size
+        if total <= MAX_JSON_DOCUMENT:
+            break
+    # The running total is exact up to a few bytes of punctuation: confirm, and go on if needed.
+    remaining = [(group, name) for _, group, name in fields if name in groups[group]]
+    while _size(document(omitted)) > MAX_JSON_DOCUMENT and remaining:
+        group, name = remaining.pop(0)
+        del groups[group][name]
+        omitted.append(f"{group}.{name}")
+    return document(omitted)
+
+
+def exif_to_json(ifds: ExifIfds, *, view: str = SAFE_VIEW, keep_copyright: bool = False) -> dict:
+    if view not in EXIF_VIEWS:
+        raise ValueError(f"unknown EXIF view {view!r}: expected one of {', '.join(EXIF_VIEWS)}")
+    renderer = _Renderer(ifds.reader)
     groups = {
-        "Image": _group(reader, ifds.ifd0, "Image"),
-        "Exif": _group(reader, ifds.exif, "Exif"),
-        "GPS": _group(reader, ifds.gps, "GPS"),
-        "Interop": _group(reader, ifds.interop, "Interop"),
+        "Image": _group(renderer, ifds.ifd0, "Image", view, keep_copyright),
+        "Exif": _group(renderer, ifds.exif, "Exif", view, keep_copyright),
+        "GPS": _group(renderer, ifds.gps, "GPS", view, keep_copyright),
+        "Interop": _group(renderer, ifds.interop, "Interop", view, keep_copyright),
     }
-    if ifds.gps is not None:
-        latitude = _degrees(reader, ifds.gps, GPS_LATITUDE, GPS_LATITUDE_REF, b"S", 90.0)
-        longitude = _degrees(reader, ifds.gps, GPS_LONGITUDE, GPS_LONGITUDE_REF, b"W", 180.0)
+    if ifds.gps is not None and view == FULL_VIEW:
+        latitude = _degrees(ifds.reader, ifds.gps, GPS_LATITUDE, GPS_LATITUDE_REF, b"S", 90.0)
+        longitude = _degrees(ifds.reader, ifds.gps, GPS_LONGITUDE, GPS_LONGITUDE_REF, b"W", 180.0)
         if latitude is not None and longitude is not None:
             groups["GPS"]["latitude"] = latitude
             groups["GPS"]["longitude"] = longitude
-    return {name: group for name, group in groups.items() if group}
+    truncated = sorted(
+        f"{group}.{name}" for group, members in groups.items() for name, value in members.items() if isinstance(value, _Text)
+    )
+    for members in groups.values():  # plain str from here on
+        for name, value in members.items():
+            if isinstance(value, _Text):
+                members[name] = str(value)
+    return _capped(groups, truncated)

@@ -28,3 +28,21 @@ MAX_JSON_SEQUENCE = 1024
 
 # Longest Copyright or Artist value carried into the minimal EXIF block.
 MAX_KEPT_TEXT = 8192
+
+# Largest ICC profile kept (a JPEG can carry 255 APP2 chunks of 65,519 bytes, about 16 MB);
+# a PNG iCCP profile is inflated to this size at most.
+MAX_ICC_PROFILE_BYTES = 16 * 1024 * 1024
+
+# read_exif's output: characters of one text value, and bytes of the whole JSON document
+# (as json.dumps writes it with ensure_ascii=True, the longer of its two spellings).
+MAX_JSON_TEXT = 256
+MAX_JSON_DOCUMENT = 64 * 1024
+
+# EXIF that ImageMagick writes into PNG text chunks ("Raw profile type exif", hex
+# digits): the text read (inflated, for zTXt and compressed iTXt) stops at this size.
+MAX_RAW_PROFILE_TEXT = 4 * 1024 * 1024
+
+# A re-saved TIFF may be this many times its input plus a constant (lossless JPEG-in-TIFF
+# pages become Deflate, several times larger); anything beyond is refused, not served.
+MAX_TIFF_GROWTH = 16
+TIFF_GROWTH_ALLOWANCE = 1024 * 1024

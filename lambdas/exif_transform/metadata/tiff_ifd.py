@@ -9,6 +9,12 @@ Byte layout (TIFF 6.0, section 2):
 Every offset and every count times type size is checked against the data before a
 value is read, IFDs are visited at most once (a loop is an error), and entry counts
 are capped, so a hostile block costs time and memory in proportion to its size.
+
+A TIFF file's page chain is read strictly (its IFDs say where the pixels are). An
+EXIF block is read leniently (read_exif_ifds): the block is removed whatever it
+holds, so what matters is what can be read from it. Entries whose value lies past
+the data are skipped, an entry table cut short yields the entries that fit, and a
+sub-IFD that loops or points outside the data is treated as absent.
 piexif.load does none of this (it builds a struct format of `count` characters), so
 the core reads IFDs here and uses piexif for its tag table and for writing.
 """
@@ -68,9 +74,10 @@ class Ifd(NamedTuple):
 class TiffReader:
     """Reads IFDs and values from one TIFF-structured buffer."""
 
-    def __init__(self, data: bytes | memoryview, fmt: str):
+    def __init__(self, data: bytes | memoryview, fmt: str, *, lenient: bool = False):
         self.data = data
         self.fmt = fmt
+        self.lenient = lenient
         head = bytes(data[:4])
         if head == LITTLE_ENDIAN_HEADER:
             self.byte_order = "<"
@@ -98,20 +105,25 @@ class TiffReader:
             raise ImageError(f"{self.fmt}: {name} IFD offset {offset} is outside the data ({size} bytes)")
         self._visited.add(offset)
         count = self._u16(offset)
+        if count > MAX_IFD_ENTRIES and self.lenient:
+            count = MAX_IFD_ENTRIES
         if count > MAX_IFD_ENTRIES:
             raise ImageError(f"{self.fmt}: {name} IFD at offset {offset} declares {count} entries")
         table_end = offset + 2 + count * ENTRY_SIZE
-        if table_end > size:
+        if table_end > size and self.lenient:
+            table_end = offset + 2 + (size - offset - 2) // ENTRY_SIZE * ENTRY_SIZE
+        elif table_end > size:
             raise ImageError(f"{self.fmt}: {name} IFD at offset {offset} runs past the end of the data")
         # The next-IFD pointer is optional at the very end of EXIF blocks written by some cameras.
         next_offset = self._u32(table_end) if table_end + 4 <= size else 0
         entries: dict[int, IfdEntry] = {}
         for position in range(offset + 2, table_end, ENTRY_SIZE):
             entry = self._read_entry(position, name)
-            entries.setdefault(entry.tag, entry)
+            if entry is not None:
+                entries.setdefault(entry.tag, entry)
         return Ifd(offset, entries, next_offset)
 
-    def _read_entry(self, position: int, name: str) -> IfdEntry:
+    def _read_entry(self, position: int, name: str) -> IfdEntry | None:
         tag, field_type, count = struct.unpack_from(self.byte_order + "HHI", self.data, position)
         item_size = TYPE_SIZES.get(field_type)
         if item_size is None:
@@ -121,6 +133,8 @@ class TiffReader:
             return IfdEntry(tag, field_type, count, position + 8)
         value_offset = self._u32(position + 8)
         if value_offset + value_size > len(self.data):
+            if self.lenient:
+                return None
             msg = (
                 f"{self.fmt}: tag 0x{tag:04x} of the {name} IFD (entry at offset {position}) "
                 f"has {value_size} bytes at offset {value_offset}, past the end of the data"
@@ -128,10 +142,15 @@ class TiffReader:
             raise ImageError(msg)
         return IfdEntry(tag, field_type, count, value_offset)
 
-    def raw(self, entry: IfdEntry) -> bytes:
-        """The value's bytes (ASCII, UNDEFINED, BYTE)."""
+    def raw(self, entry: IfdEntry, limit: int | None = None) -> bytes:
+        """The value's bytes (ASCII, UNDEFINED, BYTE), or only its first `limit` bytes."""
         size = TYPE_SIZES[entry.type] * entry.count
+        if limit is not None:
+            size = min(size, limit)
         return bytes(self.data[entry.value_offset : entry.value_offset + size])
+
+    def size_of(self, entry: IfdEntry) -> int:
+        return TYPE_SIZES[entry.type] * entry.count
 
     def values(self, entry: IfdEntry) -> tuple:
         """Numbers of a numeric entry; rationals as (numerator, denominator) pairs."""
@@ -175,12 +194,28 @@ class ExifIfds(NamedTuple):
     ifd1: Ifd | None
 
 
+def readable_sub_ifd(reader: TiffReader, ifd: Ifd | None, tag: int, name: str) -> Ifd | None:
+    if ifd is None:
+        return None
+    try:
+        return reader.sub_ifd(ifd, tag, name)
+    except ImageError:
+        return None
+
+
 def read_exif_ifds(data: bytes | memoryview, fmt: str) -> ExifIfds:
-    """IFD0, its Exif and GPS IFDs, the Exif IFD's Interop IFD and IFD1 (the thumbnail's)."""
-    reader = TiffReader(data, fmt)
+    """IFD0, its Exif and GPS IFDs, the Exif IFD's Interop IFD and IFD1 (the thumbnail's),
+    read leniently: whatever can be read. ImageError only when IFD0 itself cannot be
+    found (no TIFF header, header cut short, IFD0 offset outside the data)."""
+    reader = TiffReader(data, fmt, lenient=True)
     ifd0 = reader.read_ifd(reader.first_ifd_offset, "IFD0")
-    exif = reader.sub_ifd(ifd0, EXIF_IFD_TAG, "Exif")
-    gps = reader.sub_ifd(ifd0, GPS_IFD_TAG, "GPS")
-    interop = reader.sub_ifd(exif, INTEROP_IFD_TAG, "Interop") if exif is not None else None
-    ifd1 = reader.read_ifd(ifd0.next_offset, "IFD1") if ifd0.next_offset else None
+    exif = readable_sub_ifd(reader, ifd0, EXIF_IFD_TAG, "Exif")
+    gps = readable_sub_ifd(reader, ifd0, GPS_IFD_TAG, "GPS")
+    interop = readable_sub_ifd(reader, exif, INTEROP_IFD_TAG, "Interop")
+    ifd1 = None
+    if ifd0.next_offset:
+        try:
+            ifd1 = reader.read_ifd(ifd0.next_offset, "IFD1")
+        except ImageError:
+            ifd1 = None
     return ExifIfds(reader, ifd0, exif, gps, interop, ifd1)

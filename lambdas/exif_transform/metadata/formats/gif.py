@@ -27,7 +27,7 @@ from PIL import Image
 from .. import kinds
 from ..byte_reader import ByteReader
 from ..byte_spans import SpanWriter
-from ..icc_profile import check_icc_profile
+from ..icc_profile import is_icc_profile
 from ..errors import ImageError
 from ..limits import MAX_DECODED_PIXELS, MAX_GIF_DECODED_PIXELS, MAX_PIXELS
 from ..kinds import Stripped
@@ -115,15 +115,18 @@ def _application(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
     blocks = _sub_blocks(reader, f"the application extension at offset {offset}")
     identifier = bytes(blocks[0]) if blocks else b""
     if len(identifier) != APPLICATION_ID_SIZE:
-        raise ImageError(f"{FMT}: application extension at offset {offset} has no 11-byte identifier")
+        walk.removed.add(kinds.OTHER)  # malformed, and not one display needs: dropped whole
+        return DROP
     if identifier in LOOP_APPLICATIONS:
         _exact_blocks(blocks, (APPLICATION_ID_SIZE, LOOP_SUB_BLOCK), "loop extension", offset)
         if blocks[1][0] != 1:
             raise ImageError(f"{FMT}: loop extension at offset {offset} has sub-block id {blocks[1][0]}")
         return KEEP
     if identifier == ICC_APPLICATION:
-        check_icc_profile(b"".join(blocks[1:]), FMT, f"the application extension at offset {offset}")
-        return KEEP
+        if is_icc_profile(b"".join(blocks[1:])):
+            return KEEP
+        walk.removed.add(kinds.OTHER)  # not a valid profile: dropped, the image still served
+        return DROP
     walk.removed.add(APPLICATION_KINDS.get(identifier, kinds.OTHER))
     return DROP
 

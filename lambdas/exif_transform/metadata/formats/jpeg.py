@@ -4,28 +4,31 @@ Byte layout (ITU-T T.81, annex B):
     SOI      FF D8
     segment  FF <marker> <u16be length, counting itself> <payload>    (repeated)
     SOS      a segment followed by entropy-coded data, in which FF is followed by
-             00 (a stuffed FF) or D0-D7 (a restart marker); any other FF xx ends it
+             00 (a stuffed FF) or D0-D7 (a restart marker); FF then a marker that may
+             follow a scan (tables, SOS, APPn, COM, EOI) ends it
     EOI      FF D9
     after    MPF secondary images, appended videos, padding: never part of the image
 
 Segments are dispatched through one table keyed by the marker byte. Segments that
-decoding needs (frame and scan headers, tables, JFIF, Adobe, ICC profile) are
-checked for an exact, well-formed length and kept; metadata segments are dropped;
-markers the table does not know are an error, because the core cannot tell what
-they carry. The scan data is never decoded, only searched for its end marker.
+decoding needs (frame and scan headers, tables) are checked for an exact, well-formed
+length and kept; JFIF, Adobe and a valid ICC profile are kept; metadata segments are
+dropped; markers the table does not know are an error, because the core cannot tell
+what they carry. Between segments the next marker is found as libjpeg finds it, so a
+metadata segment whose length is wrong is dropped with the bytes up to that marker.
+The scan data is never decoded, only searched for its end marker.
 """
 
 from __future__ import annotations
 
 import re
 import struct
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .. import kinds
 from ..byte_reader import ByteReader
 from ..byte_spans import SpanWriter
 from ..exif_block import EXIF_HEADER, plan_exif
-from ..icc_profile import check_icc_profile
+from ..icc_profile import is_icc_profile
 from ..errors import ImageError
 from ..limits import MAX_PIXELS
 from ..kinds import Stripped
@@ -51,6 +54,7 @@ JFIF_THUMBNAIL_DIMS = slice(12, 14)
 ADOBE_ID = b"Adobe"
 # "Adobe", version (2), flags0 (2), flags1 (2), colour transform (1).
 ADOBE_SIZE = 12
+ADOBE_NEUTRAL_FIELDS = b"\x00\x64\x00\x00\x00\x00"  # version 100, no flags
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
 XMP_EXTENSION_ID = b"http://ns.adobe.com/xmp/extension/\x00"
 ICC_ID = b"ICC_PROFILE\x00"
@@ -60,8 +64,20 @@ MPF_ID = b"MPF\x00"
 PHOTOSHOP_ID = b"Photoshop 3.0\x00"
 IPTC_RESOURCE = b"8BIM\x04\x04"
 
-# In entropy-coded data: an FF that is neither stuffing (FF 00) nor a restart marker.
-_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+MARKER_PREFIX_BYTE = b"\xff"
+# Between segments: FF then any byte but 00 and FF (libjpeg's next_marker). The last FF
+# of a fill run is the one that matches, so a long run costs one pass.
+_MARKER = re.compile(rb"\xff[^\x00\xff]")
+RST0, RST7, TEM = 0xD0, 0xD7, 0x01
+IGNORED_BETWEEN_SEGMENTS = frozenset({TEM, *range(RST0, RST7 + 1)})
+
+class _IccChunk(NamedTuple):
+    number: int  # 1-based
+    count: int
+    piece: memoryview  # this chunk's part of the profile
+    offset: int
+    segment: bytes  # the whole segment as it came, written back when the profile is valid
+
 
 class _Walk:
     """What the walk over one file has found so far."""
@@ -69,7 +85,8 @@ class _Walk:
     def __init__(self) -> None:
         self.removed: set[str] = set()
         self.exif_blocks: list[memoryview] = []
-        self.icc_chunks: list[tuple[int, int, memoryview, int]] = []
+        self.icc_chunks: list[_IccChunk] = []
+        self.icc_damaged = False
         self.frame_seen = False
         self.scans = 0
 
@@ -183,10 +200,14 @@ def _app1(walk: _Walk, payload: memoryview, offset: int) -> Answer:
 
 
 def _app2(walk: _Walk, payload: memoryview, offset: int) -> Answer:
-    if payload[: len(ICC_ID)] == ICC_ID and len(payload) >= ICC_CHUNK_HEADER:
+    if payload[: len(ICC_ID)] == ICC_ID and len(payload) >= ICC_CHUNK_HEADER and walk.scans == 0:
+        # Written back once every chunk has been seen and the profile checked (_icc_segments).
         number, count = payload[len(ICC_ID)], payload[len(ICC_ID) + 1]
-        walk.icc_chunks.append((number, count, payload[ICC_CHUNK_HEADER:], offset))
-        return KEEP
+        walk.icc_chunks.append(_IccChunk(number, count, payload[ICC_CHUNK_HEADER:], offset, b""))
+        return DROP
+    if payload[: len(ICC_ID)] == ICC_ID:
+        walk.drop(kinds.OTHER)  # a chunk after the first scan, which decoders never read
+        return DROP
     walk.drop(kinds.MPF if payload[: len(MPF_ID)] == MPF_ID else kinds.OTHER)
     return DROP
 
@@ -224,6 +245,9 @@ def _comment(walk: _Walk, payload: memoryview, offset: int) -> Answer:
 
 SOF_NAMES = {0xC0: "SOF0", 0xC1: "SOF1", 0xC2: "SOF2", 0xC3: "SOF3", 0xC9: "SOF9", 0xCA: "SOF10", 0xCB: "SOF11"}
 
+# Segments decoding needs: kept, so their length must be right.
+DECODING_SEGMENTS = frozenset({*SOF_MARKERS, SOS, DQT, DHT, DRI, DNL, DAC})
+
 SEGMENT_HANDLERS: dict[int, Handler] = {
     **{marker: Handler(SOF_NAMES[marker], _frame_header) for marker in SOF_MARKERS},
     SOS: Handler("SOS", _scan_header),
@@ -241,28 +265,54 @@ SEGMENT_HANDLERS: dict[int, Handler] = {
     COM: Handler("COM", _comment),
 }
 
-
-def _check_icc_chunks(chunks: list[tuple[int, int, memoryview, int]]) -> None:
-    count = chunks[0][1]
-    numbers = sorted(number for number, _, _, _ in chunks)
-    if any(chunk_count != count for _, chunk_count, _, _ in chunks) or numbers != list(range(1, count + 1)):
-        raise ImageError(f"{FMT}: ICC profile chunks (APP2 at offset {chunks[0][3]}) are numbered inconsistently")
-    profile = b"".join(piece for _, _, piece, _ in sorted(chunks, key=lambda chunk: chunk[0]))
-    check_icc_profile(profile, FMT, f"the APP2 segments from offset {chunks[0][3]}")
+# In entropy-coded data, the end: FF then a marker that may follow a scan.
+_SCAN_END = re.compile(b"\\xff[" + b"".join(b"\\x%02x" % marker for marker in sorted({*SEGMENT_HANDLERS, EOI})) + b"]")
 
 
-def _read_marker(data: bytes, pos: int) -> tuple[int, int]:
-    """The marker at `pos` (fill bytes FF FF... allowed) and the offset just after it."""
-    if pos >= len(data) or data[pos] != MARKER_PREFIX:
-        raise ImageError(f"{FMT}: expected a marker at offset {pos}")
-    while pos < len(data) and data[pos] == MARKER_PREFIX:
-        pos += 1
-    if pos >= len(data):
-        raise ImageError(f"{FMT}: data ends inside a marker at offset {pos}")
-    return data[pos], pos + 1
+def _icc_segments(walk: _Walk) -> bytes | None:
+    """The APP2 ICC segments as they came, when they make one valid profile; else None.
+
+    Decoders assemble the profile from every chunk before the first scan, so the
+    chunks must be numbered 1..count with one count, and together pass the ICC check.
+    """
+    chunks = walk.icc_chunks
+    count = chunks[0].count
+    numbers = sorted(chunk.number for chunk in chunks)
+    if walk.icc_damaged or any(chunk.count != count for chunk in chunks) or numbers != list(range(1, count + 1)):
+        return None
+    profile = b"".join(chunk.piece for chunk in sorted(chunks, key=lambda chunk: chunk.number))
+    if not is_icc_profile(profile):
+        return None
+    return b"".join(chunk.segment for chunk in chunks)
+
+
+def _next_marker(data: bytes, pos: int) -> tuple[int, int, bool]:
+    """The next marker from `pos`, as libjpeg's next_marker finds it.
+
+    Bytes that are not FF are skipped, fill bytes (FF FF...) swallowed, FF 00 skipped,
+    and restart or TEM markers between segments ignored (libjpeg's read_markers does).
+    Answers the marker, the offset just after it, and whether anything other than fill
+    bytes was skipped (a segment length that did not land on the next marker).
+    """
+    start = pos
+    while True:
+        found = _MARKER.search(data, pos)
+        if found is None:
+            raise ImageError(f"{FMT}: no marker after offset {pos} (truncated file)")
+        marker = data[found.start() + 1]
+        pos = found.end()
+        if marker not in IGNORED_BETWEEN_SEGMENTS:
+            break
+    marker_at = found.start()
+    skipped = data.count(MARKER_PREFIX_BYTE, start, marker_at) != marker_at - start
+    return marker, pos, skipped
 
 
 def _end_of_scan(data: bytes, pos: int) -> int:
+    """Where a scan's entropy-coded data ends: at the FF of the first marker that can
+    follow a scan. FF 00 (stuffing), restart markers, fill bytes (FF FF 00 is one
+    stuffed FF to libjpeg) and a stray FF before any other byte stay scan data, kept
+    byte for byte, so a decoder meets exactly what it met in the original."""
     found = _SCAN_END.search(data, pos)
     if found is None:
         raise ImageError(f"{FMT}: scan data from offset {pos} has no end marker (truncated file)")
@@ -282,18 +332,20 @@ def _parse(data: bytes) -> _Parsed:
     writer = SpanWriter(data)
     writer.keep(0, 2)
     exif_place = writer.mark()
+    icc_place = -1
     walk = _Walk()
     reader = ByteReader(data, FMT)
     pos = 2
     first_segment = True
     while True:
-        start = pos
-        marker, pos = _read_marker(data, pos)
-        segment_start = pos - 2  # the FF just before the marker byte; fill bytes are dropped
+        marker, pos, skipped = _next_marker(data, pos)
+        start = pos - 2  # the FF just before the marker byte; fill bytes are dropped
+        if skipped:
+            walk.drop(kinds.OTHER)  # bytes before the first marker, or after a wrong length
         if marker == EOI:
             if walk.scans == 0:
                 raise ImageError(f"{FMT}: end-of-image marker at offset {start} before any scan")
-            writer.keep(segment_start, pos)
+            writer.keep(start, pos)
             break
         handler = SEGMENT_HANDLERS.get(marker)
         if handler is None:
@@ -305,10 +357,16 @@ def _parse(data: bytes) -> _Parsed:
         payload = reader.take(length - 2, f"{handler.name} segment starting at offset {start}")
         pos = reader.pos
         decision = handler.run(walk, payload, start)
+        if marker != SOS and not _lands_on_marker(data, pos):
+            decision = _wrong_length(walk, marker, decision, payload, start)
         if decision is KEEP:
-            writer.keep(segment_start, pos)
+            writer.keep(start, pos)
         elif decision is not DROP:
             writer.add(_segment(marker, decision))
+        if marker == APP2 and walk.icc_chunks and icc_place < 0:
+            icc_place = writer.mark()
+        if walk.icc_chunks and walk.icc_chunks[-1].offset == start:
+            walk.icc_chunks[-1] = walk.icc_chunks[-1]._replace(segment=bytes(data[start:pos]))
         if first_segment and marker == APP0 and decision is not DROP:
             exif_place = writer.mark()  # after JFIF, which must stay the first segment
         first_segment = False
@@ -319,8 +377,40 @@ def _parse(data: bytes) -> _Parsed:
     if pos < len(data):
         walk.drop(kinds.TRAILER)
     if walk.icc_chunks:
-        _check_icc_chunks(walk.icc_chunks)
+        segments = _icc_segments(walk)
+        if segments is None:
+            walk.drop(kinds.OTHER)
+        else:
+            writer.insert(icc_place, segments)
     return _Parsed(writer, walk, exif_place)
+
+
+def _lands_on_marker(data: bytes, pos: int) -> bool:
+    """Whether a segment that ends at `pos` is followed by a marker (fill bytes allowed)."""
+    while pos < len(data) and data[pos] == MARKER_PREFIX:
+        pos += 1
+        if pos < len(data) and data[pos] not in (0x00, MARKER_PREFIX):
+            return True
+    return False
+
+
+def _wrong_length(walk: _Walk, marker: int, decision: Answer, payload: memoryview, offset: int) -> Answer:
+    """What becomes of a segment whose length does not land on the next marker.
+
+    The bytes up to the next marker are skipped (never served). A segment decoding
+    needs can no longer be delimited: the image is refused. Of the kept APPn segments
+    only what a decoder reads of them survives, rebuilt from its fields: the Adobe
+    colour transform; a JFIF header (density only) and ICC chunks are dropped.
+    """
+    walk.drop(kinds.OTHER)
+    if marker in DECODING_SEGMENTS:
+        name = SEGMENT_HANDLERS[marker].name
+        raise ImageError(f"{FMT}: the {name} segment at offset {offset} does not end at a marker")
+    if marker == APP2:
+        walk.icc_damaged = True
+    if marker == APP14 and decision is not DROP:
+        return ADOBE_ID + ADOBE_NEUTRAL_FIELDS + bytes((payload[ADOBE_SIZE - 1],))
+    return DROP
 
 
 def _segment(marker: int, payload: bytes) -> bytes:

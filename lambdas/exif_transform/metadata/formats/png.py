@@ -7,7 +7,8 @@ Byte layout (PNG 3rd edition, section 5):
 
 Chunks are dispatched through one table keyed by the chunk type. The table lists the
 ancillary chunks that change how the image looks (transparency, colour, animation)
-and keeps them; text, time and EXIF chunks are dropped; any other ancillary chunk is
+and keeps them (a valid iCCP profile under a neutral name); text, time and EXIF chunks
+are dropped; any other ancillary chunk is
 dropped too (the core cannot vouch for what an unknown chunk carries), and an
 unknown critical chunk is an error, as PNG decoders treat it. Every CRC is checked,
 so a damaged chunk header cannot turn metadata into a chunk that is kept.
@@ -23,6 +24,8 @@ from ..byte_reader import ByteReader
 from ..byte_spans import SpanWriter
 from ..exif_block import plan_exif
 from ..errors import ImageError
+from ..icc_profile import inflate_profile, is_icc_profile
+from ..raw_profile import RAW_EXIF_KEYWORDS, decode_raw_profile, keyword_of_chunk, text_of_chunk
 from ..limits import MAX_PIXELS
 from ..kinds import Stripped
 from .contract import DROP, KEEP, Answer, Format, Handler
@@ -46,17 +49,21 @@ TEXT_KEYWORD_KINDS = {
     b"Raw profile type 8bim": kinds.PHOTOSHOP,
 }
 MAX_KEYWORD = 79
+ICC_PROFILE_NAME = b"ICC profile"
+ZLIB_METHOD = 0
 
 
 class _Walk:
     def __init__(self) -> None:
         self.removed: set[str] = set()
         self.exif_blocks: list[memoryview] = []
+        self.exif_before_image_data = False  # where browsers read the first eXIf
+        self.raw_exif_chunks: list[tuple[bytes, memoryview]] = []  # ImageMagick's text-chunk EXIF
         self.header_seen = False
         self.palette_seen = False
+        self.icc_seen = False
         self.colour_type = -1
         self.image_data_seen = False
-
 
 
 def _header(walk: _Walk, data: memoryview, offset: int) -> Answer:
@@ -95,18 +102,47 @@ def _keep(walk: _Walk, data: memoryview, offset: int) -> Answer:
 
 
 def _exif(walk: _Walk, data: memoryview, offset: int) -> Answer:
+    if not walk.exif_blocks:
+        walk.exif_before_image_data = not walk.image_data_seen
     walk.exif_blocks.append(data)  # kinds are added once every block has been read
     return DROP
 
 
-def _keyword_kind(data: memoryview) -> str:
-    keyword = bytes(data[: MAX_KEYWORD + 1]).split(b"\x00", 1)[0]
-    return TEXT_KEYWORD_KINDS.get(keyword, kinds.COMMENT)
+# iCCP: keyword (1-79 bytes) 00, compression method (1, 0 = zlib), compressed profile.
+def _icc(walk: _Walk, data: memoryview, offset: int) -> Answer:
+    """A valid profile is kept under a neutral name (the keyword is free text, and may
+    name a person or a place); an invalid one, a second one, or one after the image
+    data (decoders ignore it there) is dropped."""
+    keyword_end = bytes(data[: MAX_KEYWORD + 1]).find(b"\x00")
+    valid = not walk.icc_seen and not walk.image_data_seen and keyword_end > 0 and len(data) > keyword_end + 1
+    if valid and data[keyword_end + 1] == ZLIB_METHOD:
+        profile = inflate_profile(data[keyword_end + 2 :])
+        valid = profile is not None and is_icc_profile(profile)
+    else:
+        valid = False
+    if not valid:
+        walk.removed.add(kinds.OTHER)
+        return DROP
+    walk.icc_seen = True
+    if bytes(data[:keyword_end]) == ICC_PROFILE_NAME:
+        return KEEP
+    walk.removed.add(kinds.OTHER)  # the profile's name
+    return ICC_PROFILE_NAME + b"\x00" + bytes(data[keyword_end + 1 :])
 
 
 def _text(walk: _Walk, data: memoryview, offset: int) -> Answer:
-    walk.removed.add(_keyword_kind(data))
+    keyword = keyword_of_chunk(data, MAX_KEYWORD)
+    walk.removed.add(TEXT_KEYWORD_KINDS.get(keyword, kinds.COMMENT))
     return DROP
+
+
+def _text_chunk(name: bytes):
+    def text(walk: _Walk, data: memoryview, offset: int) -> Answer:
+        if keyword_of_chunk(data, MAX_KEYWORD) in RAW_EXIF_KEYWORDS:
+            walk.raw_exif_chunks.append((name, data))
+        return _text(walk, data, offset)
+
+    return text
 
 
 def _time(walk: _Walk, data: memoryview, offset: int) -> Answer:
@@ -120,7 +156,7 @@ def _unknown_ancillary(walk: _Walk, data: memoryview, offset: int) -> Answer:
 
 
 _DISPLAY_CHUNKS = (
-    b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"cICP", b"mDCV", b"cLLI",  # colour
+    b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"cICP", b"mDCV", b"cLLI",  # colour
     b"sBIT", b"bKGD", b"pHYs",  # significant bits, background, pixel aspect
     b"acTL", b"fcTL", b"fdAT",  # APNG animation
 )  # fmt: skip
@@ -131,10 +167,11 @@ CHUNK_HANDLERS: dict[bytes, Handler] = {
     b"IDAT": Handler("IDAT", _image_data),
     # Ancillary chunks that change what the decoded image looks like.
     **{name: Handler(name.decode(), _keep) for name in _DISPLAY_CHUNKS},
+    b"iCCP": Handler("iCCP", _icc),
     b"eXIf": Handler("eXIf", _exif),
-    b"tEXt": Handler("tEXt", _text),
-    b"zTXt": Handler("zTXt", _text),
-    b"iTXt": Handler("iTXt", _text),
+    b"tEXt": Handler("tEXt", _text_chunk(b"tEXt")),
+    b"zTXt": Handler("zTXt", _text_chunk(b"zTXt")),
+    b"iTXt": Handler("iTXt", _text_chunk(b"iTXt")),
     b"tIME": Handler("tIME", _time),
 }
 
@@ -182,8 +219,11 @@ def _parse(data: bytes) -> _Parsed:
             if not name[0] & ANCILLARY_BIT:
                 raise ImageError(f"{FMT}: unknown critical chunk {name.decode()} at offset {start}")
             handler = Handler(name.decode(), _unknown_ancillary)
-        if handler.run(walk, body, start) is KEEP:
+        decision = handler.run(walk, body, start)
+        if decision is KEEP:
             writer.keep(start, reader.pos)
+        elif decision is not DROP:
+            writer.add(_chunk(name, decision))
         if name == b"IHDR":
             exif_place = writer.mark()
     if not reader.at_end():
@@ -197,17 +237,28 @@ def _chunk(name: bytes, body: bytes) -> bytes:
 
 def strip(data: bytes, keep_copyright: bool) -> Stripped:
     parsed = _parse(data)
-    plan = plan_exif(parsed.walk.exif_blocks, keep_copyright, FMT)
+    # Browsers read eXIf only before the image data: one after it is ignored, and its
+    # replacement must not start rotating the image.
+    walk = parsed.walk
+    plan = plan_exif(walk.exif_blocks, keep_copyright, FMT, orientation_shown=walk.exif_before_image_data)
     if plan.minimal is not None:
-        # Right after IHDR: eXIf must come before the image data to be read by browsers.
+        # Right after IHDR, before the image data, where browsers read it.
         parsed.writer.insert(parsed.exif_place, _chunk(b"eXIf", plan.minimal))
     return Stripped(parsed.writer.join(), frozenset(parsed.walk.removed | plan.removed))
 
 
-def find_exif(data: bytes) -> memoryview | None:
-    """The first eXIf chunk's data, after checking the whole file's structure."""
-    blocks = _parse(data).walk.exif_blocks
-    return blocks[0] if blocks else None
+def find_exif(data: bytes) -> bytes | memoryview | None:
+    """The first eXIf chunk's data, else the EXIF of ImageMagick's first readable
+    "Raw profile type exif" text chunk, after checking the whole file's structure."""
+    walk = _parse(data).walk
+    if walk.exif_blocks:
+        return walk.exif_blocks[0]
+    for name, chunk in walk.raw_exif_chunks:
+        text = text_of_chunk(name, chunk)
+        block = decode_raw_profile(text) if text is not None else None
+        if block is not None:
+            return block
+    return None
 
 
 FORMAT = Format("png", "image/png", lambda head: head[: len(SIGNATURE)] == SIGNATURE, strip, find_exif)

@@ -29,19 +29,26 @@ from PIL import Image
 
 from .. import kinds
 from ..exif_block import ARTIST_TAG, COPYRIGHT_TAG, MAKERNOTE_TAG, ORIENTATION_TAG
-from ..icc_profile import check_icc_profile
+from ..icc_profile import is_icc_profile
 from ..errors import ImageError
-from ..limits import MAX_DECODED_PIXELS, MAX_KEPT_TEXT, MAX_PIXELS, MAX_TIFF_PAGES
+from ..limits import (
+    MAX_DECODED_PIXELS,
+    MAX_KEPT_TEXT,
+    MAX_PIXELS,
+    MAX_TIFF_GROWTH,
+    MAX_TIFF_PAGES,
+    TIFF_GROWTH_ALLOWANCE,
+)
 from ..kinds import Stripped
 from .contract import Format
 from ..tiff_ifd import (
     ASCII,
     EXIF_IFD_TAG,
     GPS_IFD_TAG,
-    INTEROP_IFD_TAG,
     RATIONAL,
     Ifd,
     TiffReader,
+    readable_sub_ifd,
 )
 
 FMT = "TIFF"
@@ -50,6 +57,9 @@ NEW_SUBFILE_TYPE, SUBFILE_TYPE = 254, 255
 STRIP_OFFSETS, STRIP_BYTE_COUNTS, TILE_OFFSETS, TILE_BYTE_COUNTS = 273, 279, 324, 325
 X_RESOLUTION, Y_RESOLUTION, RESOLUTION_UNIT = 282, 283, 296
 SAMPLE_FORMAT, ICC_PROFILE_TAG, SUB_IFDS = 339, 34675, 330
+SAMPLES_PER_PIXEL, ROWS_PER_STRIP, PLANAR_CONFIGURATION = 277, 278, 284
+TILE_WIDTH, TILE_LENGTH = 322, 323
+UNCOMPRESSED, SEPARATE_PLANES = 1, 2
 REDUCED_RESOLUTION = 1  # NewSubfileType bit 0: a thumbnail or preview of another page
 OLD_REDUCED_RESOLUTION = 2  # SubfileType value for the same
 
@@ -108,9 +118,16 @@ def _page_chain(reader: TiffReader) -> list[Ifd]:
     return pages
 
 
-def _check_extents(reader: TiffReader, ifd: Ifd, index: int) -> None:
-    """Every strip or tile the page lists lies inside the file."""
-    offsets_tag, counts_tag = (TILE_OFFSETS, TILE_BYTE_COUNTS) if TILE_OFFSETS in ifd.entries else (STRIP_OFFSETS, STRIP_BYTE_COUNTS)
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _check_extents(reader: TiffReader, ifd: Ifd, index: int, width: int, height: int) -> None:
+    """Every strip or tile the page lists lies inside the file, and together they cover
+    the declared image: a page whose few bytes claim millions of rows would otherwise be
+    re-saved with the missing rows filled in, thousands of times its size."""
+    tiled = TILE_OFFSETS in ifd.entries
+    offsets_tag, counts_tag = (TILE_OFFSETS, TILE_BYTE_COUNTS) if tiled else (STRIP_OFFSETS, STRIP_BYTE_COUNTS)
     offsets, counts = reader.ints(ifd, offsets_tag), reader.ints(ifd, counts_tag)
     if not offsets or len(offsets) != len(counts):
         raise ImageError(f"{FMT}: page {index} (IFD at offset {ifd.offset}) has no consistent strip or tile table")
@@ -118,6 +135,28 @@ def _check_extents(reader: TiffReader, ifd: Ifd, index: int) -> None:
     for offset, count in zip(offsets, counts):
         if offset + count > size:
             raise ImageError(f"{FMT}: page {index} has a strip or tile at offset {offset} running past the end of the data")
+    samples = reader.first_int(ifd, SAMPLES_PER_PIXEL) or 1
+    bits = reader.ints(ifd, BITS_PER_SAMPLE) or (1,)
+    planes = samples if reader.first_int(ifd, PLANAR_CONFIGURATION) == SEPARATE_PLANES else 1
+    if tiled:
+        tile_width, tile_length = reader.first_int(ifd, TILE_WIDTH) or 0, reader.first_int(ifd, TILE_LENGTH) or 0
+        if tile_width <= 0 or tile_length <= 0:
+            raise ImageError(f"{FMT}: page {index} is tiled without a valid tile size")
+        pieces = _ceil_div(width, tile_width) * _ceil_div(height, tile_length) * planes
+        block_width, block_rows = tile_width, tile_length * pieces // planes
+    else:
+        rows = min(reader.first_int(ifd, ROWS_PER_STRIP) or height, height)
+        if rows <= 0:
+            raise ImageError(f"{FMT}: page {index} declares {rows} rows per strip")
+        pieces = _ceil_div(height, rows) * planes
+        block_width, block_rows = width, height
+    if len(offsets) < pieces:
+        raise ImageError(f"{FMT}: page {index} lists {len(offsets)} strips or tiles where its {width}x{height} pixels need {pieces}")
+    if (reader.first_int(ifd, COMPRESSION) or UNCOMPRESSED) == UNCOMPRESSED:
+        bits_per_plane = [sum(bits)] if planes == 1 else list(bits[:planes]) + [bits[-1]] * (planes - len(bits))
+        needed = sum(_ceil_div(block_width * plane_bits, 8) * block_rows for plane_bits in bits_per_plane)
+        if sum(counts[:pieces]) < needed:
+            raise ImageError(f"{FMT}: page {index} has {sum(counts[:pieces])} bytes of uncompressed pixels where {width}x{height} need {needed}")
 
 
 def _read_pages(reader: TiffReader) -> list[_Page]:
@@ -128,7 +167,7 @@ def _read_pages(reader: TiffReader) -> list[_Page]:
             raise ImageError(f"{FMT}: page {index} (IFD at offset {ifd.offset}) has no valid width and height")
         if width * height > MAX_PIXELS:
             raise ImageError(f"{FMT}: page {index} declares {width}x{height} pixels, over the limit of {MAX_PIXELS}")
-        _check_extents(reader, ifd, index)
+        _check_extents(reader, ifd, index, width, height)
         reduced = bool((reader.first_int(ifd, NEW_SUBFILE_TYPE) or 0) & REDUCED_RESOLUTION) or (
             reader.first_int(ifd, SUBFILE_TYPE) == OLD_REDUCED_RESOLUTION
         )
@@ -160,15 +199,12 @@ def _removed_kinds(reader: TiffReader, ifd: Ifd, kept: dict[int, bytes]) -> set[
         if tag in STRUCTURE_TAGS or tag in kept or tag == ORIENTATION_TAG:
             continue  # Orientation is applied to the pixels, not dropped
         found.add(TAG_KINDS.get(tag, kinds.EXIF if tag in piexif.TAGS["Image"] else kinds.OTHER))
-    # Read the sub-IFDs too: a broken or looping one is an error, as it is for EXIF blocks.
+    # The sub-IFDs are dropped whatever they hold, so they are read leniently, for the log.
     # Pages may share one Exif IFD (Pillow writes them so), hence a reader of their own.
-    sub_reader = TiffReader(reader.data, FMT)
-    exif = sub_reader.sub_ifd(ifd, EXIF_IFD_TAG, "Exif")
-    if exif is not None:
-        if MAKERNOTE_TAG in exif.entries:
-            found.add(kinds.MAKERNOTE)
-        sub_reader.sub_ifd(exif, INTEROP_IFD_TAG, "Interop")
-    sub_reader.sub_ifd(ifd, GPS_IFD_TAG, "GPS")
+    sub_reader = TiffReader(reader.data, FMT, lenient=True)
+    exif = readable_sub_ifd(sub_reader, ifd, EXIF_IFD_TAG, "Exif")
+    if exif is not None and MAKERNOTE_TAG in exif.entries:
+        found.add(kinds.MAKERNOTE)
     return found
 
 
@@ -210,12 +246,12 @@ def _decode_pages(data: bytes, pages: list[_Page], keep: list[_Page]) -> tuple[l
         raise
     except Exception as e:  # noqa: BLE001 - Pillow's TIFF reader raises many types on corrupt files
         raise ImageError(f"{FMT}: Pillow cannot decode the image: {type(e).__name__}: {e}") from e
-    if len(icc_profiles) > 1:
-        raise ImageError(f"{FMT}: pages carry different ICC profiles")
-    icc = icc_profiles.pop() or None
-    if icc is not None:
-        check_icc_profile(icc, FMT, "the ICC profile tag")
-    return frames, compression, icc
+    # One profile is written for every page: pages with different profiles, or a tag that
+    # is not a valid profile, lose it (the pixels are served, their colours unmanaged).
+    icc = icc_profiles.pop() if len(icc_profiles) == 1 else None
+    if icc is not None and not is_icc_profile(icc):
+        icc = None
+    return frames, compression, icc or None
 
 
 def _output_compression(source: str | None, mode: str) -> str:
@@ -256,6 +292,8 @@ def strip(data: bytes, keep_copyright: bool) -> Stripped:
     source_bits = max(max(reader.ints(page.ifd, BITS_PER_SAMPLE) or (1,)) for page in keep)
 
     frames, compression, icc = _decode_pages(data, pages, keep)
+    if icc is None and ICC_PROFILE_TAG in first.entries:
+        removed.add(kinds.OTHER)
     tiffinfo = {**_resolution(reader, first), **kept}
     options = {"compression": _output_compression(compression, frames[0].mode), "tiffinfo": tiffinfo}
     if icc:
@@ -266,6 +304,8 @@ def strip(data: bytes, keep_copyright: bool) -> Stripped:
     except (OSError, ValueError) as e:
         raise ImageError(f"{FMT}: Pillow cannot write the {frames[0].mode} image losslessly: {e}") from e
     output = buffer.getvalue()
+    if len(output) > MAX_TIFF_GROWTH * len(data) + TIFF_GROWTH_ALLOWANCE:
+        raise ImageError(f"{FMT}: the re-saved image would be {len(output)} bytes, from {len(data)}")
     _verify_output(output, len(keep), set(STRUCTURE_TAGS) | set(kept), source_bits)
     return Stripped(output, frozenset(removed))
 

@@ -23,7 +23,7 @@ from .. import kinds
 from ..byte_reader import ByteReader
 from ..byte_spans import SpanWriter
 from ..exif_block import plan_exif
-from ..icc_profile import check_icc_profile
+from ..icc_profile import is_icc_profile
 from ..errors import ImageError
 from ..limits import MAX_PIXELS
 from ..kinds import Stripped
@@ -125,7 +125,10 @@ def _frame(walk: _Walk, payload: memoryview, offset: int) -> Answer:
 
 
 def _icc(walk: _Walk, payload: memoryview, offset: int) -> Answer:
-    check_icc_profile(payload, FMT, f"the ICCP chunk at offset {offset}")
+    # An invalid profile is dropped and the VP8X ICC flag cleared (_vp8x reads walk.icc).
+    if walk.icc or not is_icc_profile(payload):
+        walk.removed.add(kinds.OTHER)
+        return DROP
     walk.icc = True
     return KEEP
 

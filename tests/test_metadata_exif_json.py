@@ -1,0 +1,257 @@
+"""read_exif's views and bounds: the safe view gives away no place and no identity, and
+whatever the block holds the JSON stays small and quick to build.
+
+Inputs are built inline with piexif and the tiny TIFF-structure builders.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zlib
+
+import piexif
+import pytest
+
+import image_builders as b
+import metadata
+from metadata.limits import MAX_JSON_DOCUMENT, MAX_JSON_TEXT
+from test_metadata import bounded_memory
+
+SECRET = b.SECRET.decode()
+APP1 = 0xE1
+
+TECHNICAL = {
+    "0th": {
+        piexif.ImageIFD.Make: b"Canon",
+        piexif.ImageIFD.Model: b"EOS R5",
+        piexif.ImageIFD.Orientation: 6,
+        piexif.ImageIFD.ImageWidth: 8192,
+        piexif.ImageIFD.ImageLength: 5464,
+    },
+    "Exif": {
+        piexif.ExifIFD.LensMake: b"Canon",
+        piexif.ExifIFD.LensModel: b"RF24-70mm F2.8 L IS USM",
+        piexif.ExifIFD.ExposureTime: (1, 250),
+        piexif.ExifIFD.FNumber: (28, 10),
+        piexif.ExifIFD.ISOSpeedRatings: 400,
+        piexif.ExifIFD.FocalLength: (50, 1),
+        piexif.ExifIFD.FocalLengthIn35mmFilm: 50,
+        piexif.ExifIFD.ExposureProgram: 3,
+        piexif.ExifIFD.ExposureBiasValue: (-1, 3),
+        piexif.ExifIFD.ExposureMode: 0,
+        piexif.ExifIFD.MeteringMode: 5,
+        piexif.ExifIFD.Flash: 16,
+        piexif.ExifIFD.WhiteBalance: 0,
+        piexif.ExifIFD.DateTimeOriginal: b"2024:01:02 03:04:05",
+        piexif.ExifIFD.PixelXDimension: 8192,
+        piexif.ExifIFD.PixelYDimension: 5464,
+        piexif.ExifIFD.ColorSpace: 1,
+    },
+}
+EXPECTED_SAFE = {
+    "Image": {"Make": "Canon", "Model": "EOS R5", "Orientation": 6, "ImageWidth": 8192, "ImageLength": 5464},
+    "Exif": {
+        "LensMake": "Canon", "LensModel": "RF24-70mm F2.8 L IS USM", "ExposureTime": 1 / 250, "FNumber": 2.8,
+        "ISOSpeedRatings": 400, "FocalLength": 50.0, "FocalLengthIn35mmFilm": 50, "ExposureProgram": 3,
+        "ExposureBiasValue": -1 / 3, "ExposureMode": 0, "MeteringMode": 5, "Flash": 16, "WhiteBalance": 0,
+        "DateTimeOriginal": "2024:01:02 03:04:05", "PixelXDimension": 8192, "PixelYDimension": 5464, "ColorSpace": 1,
+    },
+}  # fmt: skip
+IDENTIFYING = {
+    "0th": {
+        piexif.ImageIFD.Artist: b"Artist " + b.SECRET,
+        piexif.ImageIFD.Copyright: b"Copyright " + b.SECRET,
+        piexif.ImageIFD.HostComputer: b"host " + b.SECRET,
+        piexif.ImageIFD.Software: b"C:\\Users\\ada\\" + b.SECRET,
+        piexif.ImageIFD.ImageDescription: b"desc " + b.SECRET,
+        piexif.ImageIFD.DocumentName: b"doc " + b.SECRET,
+        piexif.ImageIFD.CameraSerialNumber: b"camera " + b.SECRET,
+        piexif.ImageIFD.XPAuthor: tuple(("author " + SECRET).encode("utf-16-le")),
+        piexif.ImageIFD.XPComment: tuple(("comment " + SECRET).encode("utf-16-le")),
+        piexif.ImageIFD.XPTitle: tuple(("title " + SECRET).encode("utf-16-le")),
+    },
+    "Exif": {
+        piexif.ExifIFD.BodySerialNumber: b"body " + b.SECRET,
+        piexif.ExifIFD.LensSerialNumber: b"lens " + b.SECRET,
+        piexif.ExifIFD.CameraOwnerName: b"owner " + b.SECRET,
+        piexif.ExifIFD.ImageUniqueID: b"id " + b.SECRET,
+        piexif.ExifIFD.OffsetTimeOriginal: b"+02:00",
+        piexif.ExifIFD.OffsetTime: b"+02:00",
+        piexif.ExifIFD.UserComment: b"ASCII\x00\x00\x00comment " + b.SECRET,
+        piexif.ExifIFD.MakerNote: b"maker note " + b.SECRET,
+    },
+    "GPS": {
+        piexif.GPSIFD.GPSLatitudeRef: b"S",
+        piexif.GPSIFD.GPSLatitude: b.GPS_LATITUDE,
+        piexif.GPSIFD.GPSLongitudeRef: b"W",
+        piexif.GPSIFD.GPSLongitude: b.GPS_LONGITUDE,
+        piexif.GPSIFD.GPSProcessingMethod: b"ASCII\x00\x00\x00GPS " + b.SECRET,
+    },
+}
+IDENTIFYING_NAMES = [
+    "GPS", "Artist", "Copyright", "HostComputer", "Software", "ImageDescription", "DocumentName", "SerialNumber",
+    "XP", "OwnerName", "ImageUniqueID", "OffsetTime", "UserComment", "MakerNote", "+02:00", "latitude",
+]  # fmt: skip
+
+
+def _jpeg_with(exif: dict) -> bytes:
+    buffer = io.BytesIO()
+    b.pattern().save(buffer, "JPEG", exif=piexif.dump(exif))
+    return buffer.getvalue()
+
+
+def _everything() -> dict:
+    return {group: {**TECHNICAL.get(group, {}), **IDENTIFYING.get(group, {})} for group in ("0th", "Exif", "GPS")}
+
+
+def _dumps(exif: dict) -> str:
+    return json.dumps(exif, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+# ---------------------------------------------------------------- views
+
+
+@pytest.mark.parametrize("call", [lambda data: metadata.read_exif(data), lambda data: metadata.read_exif(data, view="safe")], ids=["default", "safe"])
+def test_safe_view_shows_the_technical_fields_and_nothing_that_places_or_identifies(call):
+    exif = call(_jpeg_with(_everything()))
+    assert exif == EXPECTED_SAFE
+    text = _dumps(exif)
+    assert SECRET not in text
+    for name in IDENTIFYING_NAMES:
+        assert name not in text, name
+
+
+def test_safe_view_with_keep_copyright_adds_artist_and_copyright_only():
+    exif = metadata.read_exif(_jpeg_with(_everything()), keep_copyright=True)
+    assert exif["Image"].pop("Artist") == "Artist " + SECRET
+    assert exif["Image"].pop("Copyright") == "Copyright " + SECRET
+    assert exif == EXPECTED_SAFE
+
+
+def test_full_view_shows_every_named_tag():
+    exif = metadata.read_exif(_jpeg_with(_everything()), view="full")
+    assert exif["Exif"]["BodySerialNumber"] == "body " + SECRET
+    assert exif["Exif"]["OffsetTimeOriginal"] == "+02:00"
+    assert exif["Image"]["XPAuthor"] == "author " + SECRET
+    assert exif["GPS"]["latitude"] < 0
+    assert exif["Exif"]["MakerNote"] == {"type": "UNDEFINED", "count": len(IDENTIFYING["Exif"][piexif.ExifIFD.MakerNote])}
+
+
+def test_safe_view_shows_the_date_taken_without_anything_after_it():
+    exif = _jpeg_with({"Exif": {piexif.ExifIFD.DateTimeOriginal: b"2024:01:02 03:04:05+02:00"}})
+    assert metadata.read_exif(exif) == {"Exif": {"DateTimeOriginal": "2024:01:02 03:04:05"}}
+    assert metadata.read_exif(_jpeg_with({"Exif": {piexif.ExifIFD.DateTimeOriginal: b"yesterday " + b.SECRET}})) == {}
+
+
+def test_an_unknown_view_is_a_programming_error():
+    with pytest.raises(ValueError, match="view"):
+        metadata.read_exif(b.jpeg(), view="no-gps")
+
+
+# ---------------------------------------------------------------- values
+
+
+def test_ascii_values_are_cut_at_their_first_nul():
+    exif = metadata.read_exif(_jpeg_with({"0th": {piexif.ImageIFD.Model: b"ION230\x00F", piexif.ImageIFD.Make: b"\x00junk"}}))
+    assert exif == {"Image": {"Model": "ION230", "Make": ""}}
+
+
+def test_long_text_is_cut_and_marked():
+    exif = metadata.read_exif(_jpeg_with({"0th": {piexif.ImageIFD.Model: b"M" * 5000}}))
+    assert exif["Image"]["Model"] == "M" * MAX_JSON_TEXT + "…"
+    assert exif["truncated"] == ["Image.Model"]
+    assert metadata.read_exif(_jpeg_with({"0th": {piexif.ImageIFD.Model: b"M" * MAX_JSON_TEXT}})) == {"Image": {"Model": "M" * MAX_JSON_TEXT}}
+
+
+def test_output_is_valid_unicode_whatever_the_bytes():
+    broken_utf16 = tuple(b"\x00\xd8A\x00" * 10)  # a lone surrogate, then "A"
+    exif = metadata.read_exif(
+        _jpeg_with({"0th": {piexif.ImageIFD.Model: bytes(range(1, 256)), piexif.ImageIFD.XPTitle: broken_utf16}}), view="full"
+    )
+    json.dumps(exif, ensure_ascii=False).encode("utf-8")  # no lone surrogate survives
+    assert exif["Image"]["XPTitle"].endswith("A")
+
+
+# ---------------------------------------------------------------- amplification
+
+
+def _tags_sharing_one_run(run: bytes, order: str = ">") -> bytes:
+    """A TIFF structure whose every ASCII tag piexif names (IFD0 and Exif IFD) points at one run."""
+    image_tags = sorted(tag for tag in piexif.TAGS["Image"] if tag not in (0x8769, 0x8825))
+    exif_tags = sorted(piexif.TAGS["Exif"])
+    ifd0_size = 2 + 12 * (len(image_tags) + 1) + 4
+    exif_ifd_at = 8 + ifd0_size
+    run_at = exif_ifd_at + 2 + 12 * len(exif_tags) + 4
+    pointer = struct.pack(order + "I", run_at)
+    ifd0 = [(tag, 2, len(run), pointer) for tag in image_tags] + [(0x8769, 4, 1, struct.pack(order + "I", exif_ifd_at))]
+    exif_ifd = [(tag, 2, len(run), pointer) for tag in exif_tags]
+    return b.tiff_header(order=order) + b.ifd_bytes(sorted(ifd0), order=order) + b.ifd_bytes(exif_ifd, order=order) + run
+
+
+@pytest.mark.parametrize("view", ["safe", "full"])
+def test_64_kb_jpeg_whose_tags_share_one_60_kb_run_gives_small_json(view):
+    structure = _tags_sharing_one_run(b"\xfe" * 60_000)  # every byte invalid UTF-8
+    data = b.insert_after_soi(b.jpeg(exif=False, comment=False, xmp=False, icc=False), b.jpeg_segment(APP1, b"Exif\x00\x00" + structure))
+    assert 60_000 < len(data) < 66_000
+    with bounded_memory(limit=8 * 1024 * 1024):
+        exif = metadata.read_exif(data, view=view)
+    assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
+    assert len(json.dumps(exif, ensure_ascii=False).encode()) <= MAX_JSON_DOCUMENT
+    assert exif["Image"]["Make"] == "\ufffd" * MAX_JSON_TEXT + "…"
+    if view == "full":
+        assert exif["omitted"], "the largest fields give way to the cap"
+        assert all(field not in exif["truncated"] for field in exif["omitted"])
+
+
+def test_400_kb_png_whose_tags_share_one_run_gives_small_json():
+    structure = _tags_sharing_one_run(b"\xfe" * 400_000)
+    plain = b.png(exif=False, text=False, icc=False)
+    data = plain[:33] + b.png_chunk(b"eXIf", structure) + plain[33:]
+    with bounded_memory(limit=len(data) * 3 + 8 * 1024 * 1024):
+        exif = metadata.read_exif(data, view="full")
+    assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
+
+
+def test_document_over_the_cap_drops_its_largest_fields_first():
+    # 300 characters outside the BMP: 12 bytes each in JSON's default ASCII spelling.
+    text = ("\U0001F600" * 300).encode()
+    long_values = {group: {tag: text for tag, info in piexif.TAGS[name].items() if info["type"] == 2} for group, name in (("0th", "Image"), ("Exif", "Exif"))}
+    long_values["0th"][piexif.ImageIFD.Orientation] = 6
+    exif = metadata.read_exif(_jpeg_with(long_values), view="full")
+    assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
+    assert exif["omitted"] and exif["Image"]["Orientation"] == 6  # the small field stays
+    assert set(exif["omitted"]).isdisjoint(f"Image.{name}" for name in exif["Image"])
+
+
+# ---------------------------------------------------------------- PNG text-chunk EXIF (ImageMagick)
+
+
+def _raw_profile(block: bytes) -> bytes:
+    digits = block.hex()
+    lines = "\n".join(digits[i : i + 72] for i in range(0, len(digits), 72))
+    return f"\nexif\n{len(block):8d}\n{lines}\n".encode()
+
+
+@pytest.mark.parametrize("chunk", ["tEXt", "zTXt", "iTXt"])
+def test_png_raw_profile_exif_is_shown(chunk):
+    text = _raw_profile(piexif.dump({"0th": {piexif.ImageIFD.Orientation: 6, piexif.ImageIFD.Model: b"X100V"}}))
+    keyword = b"Raw profile type exif\x00"
+    body = {
+        "tEXt": keyword + text,
+        "zTXt": keyword + b"\x00" + zlib.compress(text),
+        "iTXt": keyword + b"\x01\x00\x00\x00" + zlib.compress(text),
+    }[chunk]
+    plain = b.png(exif=False, text=False, icc=False)
+    data = b.png_insert_before_iend(plain, b.png_chunk(chunk.encode(), body))
+    assert metadata.read_exif(data) == {"Image": {"Orientation": 6, "Model": "X100V"}}
+    stripped = metadata.clean(data)
+    assert stripped.data == plain and "exif" in stripped.removed  # browsers never read it: nothing kept
+
+
+def test_png_raw_profile_bomb_is_not_shown_and_stays_bounded():
+    bomb = zlib.compress(b"\nexif\n 9999999\n" + b"0" * (64 * 1024 * 1024), 9)
+    data = b.png_insert_before_iend(b.png(exif=False, text=False, icc=False), b.png_chunk(b"zTXt", b"Raw profile type exif\x00\x00" + bomb))
+    with bounded_memory(limit=len(data) * 4 + 16 * 1024 * 1024):
+        assert metadata.read_exif(data) == {}

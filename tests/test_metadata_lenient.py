@@ -1,0 +1,367 @@
+"""Fail closed on what is served, not on what is dropped.
+
+A malformed metadata block is removed whole and the image served, with the orientation
+readable from what is left of IFD0; an invalid ICC profile is dropped, a valid one kept;
+a JPEG segment whose length is wrong is skipped up to the next marker as libjpeg does;
+only when the image data itself cannot be delimited is the image refused. Inputs are
+built inline; outputs are read back with Pillow and the test-side walkers.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import pytest
+
+import image_builders as b
+import metadata
+from metadata import ImageError
+from metadata.formats import tiff as tiff_format
+from test_metadata import (
+    ORIENTATION_ENTRY,
+    assert_same_display,
+    bounded_memory,
+    exif_of,
+    expected_kept_exif,
+)
+
+APP0, APP1, APP2, APP13, APP14, COM, DQT = 0xE0, 0xE1, 0xE2, 0xED, 0xEE, 0xFE, 0xDB
+VP8X_ICC = 0x20
+
+# An EXIF structure whose IFD0 is readable (Orientation 6) but whose Exif pointer loops
+# back to IFD0 and whose Make runs past the end of the block.
+BROKEN_EXIF = b.tiff_header() + b.ifd_bytes(
+    [(0x010F, 2, 400, struct.pack(">I", 8)), ORIENTATION_ENTRY, (0x8769, 4, 1, struct.pack(">I", 8))]
+)
+UNREADABLE_EXIF = b"MM\x00*\x00"  # a TIFF header cut short: no IFD0 to read
+
+
+def _plain_jpeg(**options) -> bytes:
+    return b.jpeg(exif=False, comment=False, xmp=False, **{"icc": False, **options})
+
+
+def _served_like(original: bytes, result: metadata.StripResult, orientation: int) -> None:
+    assert exif_of(result.data) == expected_kept_exif(orientation, keep_copyright=False)
+    assert b.metadata_problems(result.data) == []
+    assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
+
+
+# ---------------------------------------------------------------- malformed EXIF, every container
+
+
+def _png_with(*chunks: bytes, before_image_data: bool = True) -> bytes:
+    plain = b.png(exif=False, text=False, icc=False)
+    if not before_image_data:
+        return b.png_insert_before_iend(plain, *chunks)
+    return plain[:33] + b"".join(chunks) + plain[33:]  # right after IHDR
+
+
+def _webp_with_exif(structure: bytes) -> bytes:
+    return b.riff_file([*(b.riff_chunk(*chunk) for chunk in b.riff_chunks(b.webp_simple())), b.riff_chunk(b"EXIF", structure)])
+
+
+CONTAINERS = {
+    "jpeg": lambda structure: b.insert_after_soi(_plain_jpeg(), b.jpeg_segment(APP1, b"Exif\x00\x00" + structure)),
+    "png": lambda structure: _png_with(b.png_chunk(b"eXIf", structure)),
+    "webp": _webp_with_exif,
+}
+
+
+@pytest.mark.parametrize("container", sorted(CONTAINERS))
+@pytest.mark.parametrize(("structure", "orientation"), [(BROKEN_EXIF, 6), (UNREADABLE_EXIF, 1)], ids=["broken", "unreadable"])
+def test_malformed_exif_is_removed_and_the_image_served(container, structure, orientation):
+    original = CONTAINERS[container](structure)
+    with bounded_memory():
+        result = metadata.clean(original)
+    assert "exif" in result.removed
+    _served_like(original, result, orientation)
+    assert metadata.read_exif(original, view="full").get("Image", {}).get("Orientation", 1) == orientation
+
+
+def test_tiff_with_a_looping_exif_ifd_is_served():
+    original = b.tiff(6, icc=False)
+    ifd0 = struct.unpack_from("<I", original, 4)[0]
+    count = struct.unpack_from("<H", original, ifd0)[0]
+    looped = bytearray(original)
+    for index in range(count):
+        position = ifd0 + 2 + 12 * index
+        if struct.unpack_from("<H", original, position)[0] == 0x8769:
+            struct.pack_into("<I", looped, position + 8, ifd0)  # the Exif IFD is IFD0
+    result = metadata.clean(bytes(looped))
+    assert b.metadata_problems(result.data) == []
+    assert_same_display(original, result.data)
+
+
+@pytest.mark.parametrize("first_broken", [False, True])
+def test_jpeg_with_several_exif_blocks_takes_the_first_and_drops_them_all(first_broken):
+    good = b.exif_block(8, gps=False, thumbnail=False)
+    blocks = [b"Exif\x00\x00" + UNREADABLE_EXIF, good] if first_broken else [good, b"Exif\x00\x00" + BROKEN_EXIF]
+    original = b.insert_after_soi(_plain_jpeg(), *(b.jpeg_segment(APP1, block) for block in blocks))
+    result = metadata.clean(original)
+    _served_like(original, result, 1 if first_broken else 8)  # browsers read the first block
+
+
+# ---------------------------------------------------------------- ICC: valid kept, invalid dropped
+
+
+def _bad_profile() -> bytes:
+    profile = bytearray(b.icc_profile())
+    profile[36:40] = b"nope"  # no 'acsp' signature
+    return bytes(profile)
+
+
+def _jpeg_icc_segments(profile: bytes, numbering: list[tuple[int, int]]) -> list[bytes]:
+    size = -(-len(profile) // len(numbering))
+    pieces = [profile[i : i + size] for i in range(0, len(profile), size)]
+    return [b.jpeg_segment(APP2, b"ICC_PROFILE\x00" + bytes(n) + piece) for n, piece in zip(numbering, pieces)]
+
+
+@pytest.mark.parametrize(
+    ("profile", "numbering", "kept"),
+    [
+        (b.icc_profile(), [(1, 2), (2, 2)], True),
+        (b.icc_profile(), [(1, 2), (1, 2)], False),  # numbered inconsistently
+        (b.icc_profile(), [(1, 3), (2, 3)], False),  # a chunk missing
+        (_bad_profile(), [(1, 1)], False),
+        (b.icc_profile()[:-9], [(1, 1)], False),  # shorter than it declares
+    ],
+    ids=["valid", "same number twice", "chunk missing", "no signature", "cut short"],
+)
+def test_jpeg_icc_profile_is_kept_when_valid_and_dropped_otherwise(profile, numbering, kept):
+    plain = _plain_jpeg()
+    original = b.insert_after_soi(plain, *_jpeg_icc_segments(profile, numbering))
+    result = metadata.clean(original)
+    assert b.decoded(result.data).info.get("icc_profile") == (profile if kept else None)
+    assert result.removed == (() if kept else ("other",))
+    assert b.decoded(result.data).tobytes() == b.decoded(plain).tobytes()
+
+
+def _iccp(name: bytes, compressed: bytes) -> bytes:
+    return b.png_chunk(b"iCCP", name + b"\x00\x00" + compressed)
+
+
+@pytest.mark.parametrize(
+    ("chunk", "kept"),
+    [
+        (_iccp(b"ICC profile", zlib.compress(b.icc_profile())), True),
+        (_iccp(b"Ada Lovelace, 51.5N 0.12W " + b.SECRET[:20], zlib.compress(b.icc_profile())), True),
+        (_iccp(b"ICC profile", zlib.compress(b.icc_profile())[:-10]), False),  # does not inflate
+        (_iccp(b"ICC profile", zlib.compress(b.icc_profile()) + b.SECRET), False),  # bytes after the stream
+        (_iccp(b"ICC profile", zlib.compress(_bad_profile())), False),
+        (_iccp(b"ICC profile", zlib.compress(bytes(300 * 1024 * 1024))), False),  # inflates past the bound
+    ],
+    ids=["valid", "personal name", "does not inflate", "trailing bytes", "no signature", "bomb"],
+)
+def test_png_iccp_is_kept_with_a_neutral_name_when_valid_and_dropped_otherwise(chunk, kept):
+    original = _png_with(chunk)
+    with bounded_memory(limit=len(original) * 4 + 32 * 1024 * 1024):
+        result = metadata.clean(original)
+    iccp = [data for name, data in b.png_chunks(result.data) if name == b"iCCP"]
+    if kept:
+        assert iccp == [b"ICC profile\x00\x00" + chunk[8 + chunk[8:].index(b"\x00") + 2 : -4]]
+        assert b.decoded(result.data).info["icc_profile"] == b.icc_profile()
+    else:
+        assert iccp == []
+    assert b.SECRET[:20] not in result.data
+    assert b.decoded(result.data).tobytes() == b.decoded(_png_with()).tobytes()
+    assert metadata.strip(result.data) == result.data
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_webp_iccp_is_kept_when_valid_and_dropped_with_its_flag_otherwise(kept):
+    chunks = b.riff_chunks(b.webp(exif=False, xmp=False))
+    assert chunks[1][0] == b"ICCP"
+    profile = b.icc_profile() if kept else _bad_profile()
+    original = b.riff_file([b.riff_chunk(*chunks[0]), b.riff_chunk(b"ICCP", profile), *(b.riff_chunk(*c) for c in chunks[2:])])
+    result = metadata.clean(original)
+    after = b.riff_chunks(result.data)
+    assert bool(after[0][1][0] & VP8X_ICC) == kept
+    assert (b"ICCP" in [name for name, _ in after]) == kept
+    assert b.decoded(result.data).info.get("icc_profile") == (profile if kept else None)
+    assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_gif_icc_extension_is_kept_when_valid_and_dropped_otherwise(kept):
+    plain = b.gif(comment=False, extensions=False)
+    profile = b.icc_profile() if kept else _bad_profile()
+    extension = b.gif_application_extension(b"ICCRGBG1012", profile)
+    original = plain[:-1] + extension + b"\x3b"
+    result = metadata.clean(original)
+    assert (extension in result.data) == kept
+    assert result.removed == (() if kept else ("other",))
+    assert b.frames(result.data) == b.frames(plain)
+
+
+def test_tiff_icc_profile_is_kept_when_valid():
+    result = metadata.clean(b.tiff(1, icc=True))
+    assert b.decoded(result.data).info["icc_profile"] == b.icc_profile()
+
+
+# ---------------------------------------------------------------- JPEG: resynchronise as libjpeg does
+
+
+def test_jpeg_app13_whose_length_overshoots_is_skipped_to_the_next_marker():
+    plain = _plain_jpeg()
+    comment = b.jpeg_segment(COM, b"comment " + b.SECRET)
+    app13 = b.jpeg_segment(APP13, b.photoshop_iptc_payload())
+    overshooting = app13[:2] + struct.pack(">H", len(app13) - 2 + 6) + app13[4:]  # eats into the COM
+    original = b.insert_after_soi(plain, overshooting, comment)
+    result = metadata.clean(original)
+    assert set(result.removed) == {"iptc", "other", "photoshop"}
+    _served_like(original, result, 1)
+    assert result.data == plain  # the skipped bytes are not served
+
+
+def test_jpeg_app13_whose_length_falls_short_is_skipped_to_the_next_marker():
+    plain = _plain_jpeg()
+    app13 = b.jpeg_segment(APP13, b.photoshop_iptc_payload())
+    assert b"\xff" not in app13[2:]
+    short = app13[:2] + struct.pack(">H", 20) + app13[4:]  # the rest of the payload is left between segments
+    original = b.insert_after_soi(plain, short)
+    result = metadata.clean(original)
+    _served_like(original, result, 1)
+    assert result.data == plain
+
+
+def test_jpeg_truncated_adobe_segment_keeps_only_its_colour_transform():
+    plain = _plain_jpeg()
+    truncated = b"\xff\xee" + struct.pack(">H", 14) + b"Adobe\x00\x64\x80\x00\x00\x00"  # 11 of its 12 bytes
+    original = b.insert_after_soi(plain, truncated, b.jpeg_segment(COM, b"comment " + b.SECRET))
+    result = metadata.clean(original)
+    # A decoder reads the colour transform from the 12th byte: the FF that starts the COM.
+    assert b.jpeg_structure(result.data).payloads(APP14) == [b"Adobe\x00\x64\x00\x00\x00\x00\xff"]
+    assert b.metadata_problems(result.data) == []
+    assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes() == b.decoded(plain).tobytes()
+
+
+def _damage_dqt(data: bytes, how: str) -> bytes:
+    offset = b.jpeg_structure(data).offset_of(DQT)
+    length = int.from_bytes(data[offset + 2 : offset + 4], "big")
+    if how == "short":
+        return data[: offset + 2] + struct.pack(">H", length - 1) + data[offset + 4 :]
+    end = offset + 2 + length
+    return data[:end] + b"\x00\x01" + data[end:]  # not followed by a marker
+
+
+@pytest.mark.parametrize(("how", "reason"), [("short", "DQT table"), ("not followed by a marker", "does not end at a marker")])
+def test_jpeg_table_segment_whose_length_is_wrong_is_refused(how, reason):
+    with pytest.raises(ImageError, match=reason):
+        metadata.strip(_damage_dqt(_plain_jpeg(), how))
+
+
+def _first_stuffed_ff(data: bytes) -> int:
+    structure = b.jpeg_structure(data)
+    return data.index(b"\xff\x00", structure.scan_start + 14)
+
+
+def test_jpeg_fill_byte_inside_scan_data_is_kept_and_decodes_the_same():
+    plain = _plain_jpeg(size=(64, 48))
+    position = _first_stuffed_ff(plain)
+    original = plain[:position] + b"\xff" + plain[position:]  # FF FF 00: one stuffed FF to libjpeg
+    result = metadata.clean(original)
+    assert result.data == original
+    assert b.decoded(result.data).tobytes() == b.decoded(plain).tobytes()
+
+
+@pytest.mark.parametrize("stray", [b"\xff\x4f", b"\xff\xd8", b"\xff\x01", b"\xff\xc5"])
+def test_jpeg_stray_marker_inside_scan_data_stays_scan_data(stray):
+    plain = _plain_jpeg(size=(64, 48))
+    position = _first_stuffed_ff(plain)
+    original = plain[:position] + stray + plain[position:]
+    result = metadata.clean(original)
+    # Every scan byte is kept, so a decoder meets exactly what it met in the original.
+    assert b.jpeg_structure(result.data).scan == b.jpeg_structure(original).scan
+    assert b.metadata_problems(result.data) == []
+
+
+def test_jpeg_garbage_between_segments_is_skipped_not_served():
+    plain = _plain_jpeg()
+    original = b.insert_after_soi(plain, b.jpeg_segment(COM, b"x"), b"junk " + b.SECRET)
+    result = metadata.clean(original)
+    assert result.data == plain
+    assert b.decoded(result.data).tobytes() == b.decoded(plain).tobytes()
+
+
+# ---------------------------------------------------------------- PNG: eXIf where browsers read it
+
+
+@pytest.mark.parametrize("before_image_data", [True, False])
+def test_png_orientation_is_kept_only_from_an_exif_browsers_read(before_image_data):
+    original = _png_with(b.png_chunk(b"eXIf", b.tiff_structure(b.exif_block(6))), before_image_data=before_image_data)
+    result = metadata.clean(original)
+    names = [name for name, _ in b.png_chunks(result.data)]
+    if before_image_data:
+        assert names.index(b"eXIf") < names.index(b"IDAT")
+        assert exif_of(result.data) == {b.ORIENTATION_TAG: 6}
+    else:
+        assert b"eXIf" not in names  # the image showed unrotated, and still does
+    assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
+
+
+def test_png_copyright_from_a_late_exif_is_kept_without_its_orientation():
+    original = _png_with(b.png_chunk(b"eXIf", b.tiff_structure(b.exif_block(6))), before_image_data=False)
+    assert exif_of(metadata.strip(original, keep_copyright=True)) == expected_kept_exif(None, keep_copyright=True)
+
+
+# ---------------------------------------------------------------- TIFF: what is served stays bounded
+
+
+def _tiff_claiming(width: int, height: int, strip: bytes, extra: list[tuple[int, int, int, bytes]] = ()) -> bytes:
+    """A little-endian RGBA TIFF whose one strip holds `strip`, however many rows it claims."""
+    entries = sorted([
+        (256, 4, 1, struct.pack("<I", width)),
+        (257, 4, 1, struct.pack("<I", height)),
+        (258, 3, 4, b"OFST"),  # BitsPerSample, placed after the IFD
+        (259, 3, 1, struct.pack("<H", 1)),
+        (262, 3, 1, struct.pack("<H", 2)),
+        (273, 4, 1, b"STRP"),
+        (277, 3, 1, struct.pack("<H", 4)),
+        (279, 4, 1, struct.pack("<I", len(strip))),
+        (338, 3, 1, struct.pack("<H", 2)),  # ExtraSamples: unassociated alpha
+        *extra,
+    ])  # fmt: skip
+    ifd_size = 2 + 12 * len(entries) + 4
+    bits_at = 8 + ifd_size
+    strip_at = bits_at + 8
+    resolved = [
+        (tag, kind, count, struct.pack("<I", bits_at) if value == b"OFST" else struct.pack("<I", strip_at) if value == b"STRP" else value)
+        for tag, kind, count, value in entries
+    ]
+    return b.tiff_header(order="<") + b.ifd_bytes(resolved, order="<") + struct.pack("<4H", 8, 8, 8, 8) + strip
+
+
+def test_tiff_whose_strips_do_not_cover_the_image_is_refused():
+    original = _tiff_claiming(8, 5_000_000, bytes(range(32)))  # one row of an 8 x 5,000,000 image
+    assert len(original) < 200
+    with bounded_memory():
+        with pytest.raises(ImageError, match="uncompressed pixels"):
+            metadata.strip(original)
+
+
+def test_tiff_with_fewer_strips_than_its_rows_need_is_refused():
+    original = _tiff_claiming(8, 5_000_000, bytes(32), extra=[(278, 4, 1, struct.pack("<I", 1))])  # RowsPerStrip 1
+    with pytest.raises(ImageError, match="strips or tiles"):
+        metadata.strip(original)
+
+
+def test_tiff_whose_strips_cover_the_image_is_served():
+    """The refused cases above differ from this one only in the rows they claim."""
+    original = _tiff_claiming(8, 1, bytes(range(32)))
+    assert b.decoded(metadata.strip(original)).tobytes() == b.decoded(original).tobytes()
+
+
+def test_tiff_resave_larger_than_the_cap_is_refused(monkeypatch):
+    monkeypatch.setattr(tiff_format, "MAX_TIFF_GROWTH", 0)
+    monkeypatch.setattr(tiff_format, "TIFF_GROWTH_ALLOWANCE", 100)
+    with pytest.raises(ImageError, match="re-saved image would be"):
+        metadata.strip(b.tiff(1, icc=False))
+
+
+def test_unrecognised_input_is_not_echoed_in_the_error():
+    data = b"AWS_SECRET_ACCESS_KEY=" + b.SECRET
+    with pytest.raises(ImageError) as refused:
+        metadata.detect_format(data)
+    assert data[:8].hex() not in str(refused.value) and "AWS" not in str(refused.value)
+    assert str(refused.value) == "unrecognised data: not a JPEG, PNG, WebP, TIFF or GIF image"
