@@ -182,25 +182,41 @@ def _exif_json(handler, origin, aws, query: str) -> tuple[fx.Seen, dict | None]:
     return seen, json.loads(seen.body) if is_json else None
 
 
+IDENTIFYING = (f"{SECRET}-artist", f"{SECRET}-serial", f"{SECRET}-copyright", f"{SECRET}-description", "latitude")
+
+
 @pytest.mark.parametrize("query", ["showExif=true", "showExif=TRUE", "a=1&showExif=True"])
-def test_show_exif_answers_json_with_gps_by_default(handler, origin, aws, query):
+def test_show_exif_answers_the_safe_view_by_default(handler, origin, aws, query):
     seen, exif = _exif_json(handler, origin, aws, query)
     assert fwd(seen, "x-amz-fwd-status") == "200"
     assert exif is not None
+    assert exif["Image"]["Make"] == "TestCam"
+    assert "GPS" not in exif
+    for planted in IDENTIFYING:
+        assert planted.encode() not in seen.body, planted
+
+
+@pytest.mark.parametrize("exif_query", ["safe", "no-gps"])
+def test_safe_and_no_gps_leave_out_place_and_identity(load, origin, aws, exif_query):
+    handler = load(EXIF_QUERY=exif_query)[0]
+    seen, exif = _exif_json(handler, origin, aws, "showExif=true")
+    assert exif["Image"]["Make"] == "TestCam"
+    assert b"GPSLatitude" not in seen.body and b"BodySerialNumber" not in seen.body and b"Artist" not in seen.body
+
+
+def test_show_exif_full_is_an_opt_in_to_everything(load, origin, aws):
+    handler = load(EXIF_QUERY="full")[0]
+    seen, exif = _exif_json(handler, origin, aws, "showExif=true")
     assert exif["Image"]["Artist"] == f"{SECRET}-artist"
     assert exif["Exif"]["BodySerialNumber"] == f"{SECRET}-serial"
-    assert "GPS" in exif
     assert exif["GPS"]["latitude"] == pytest.approx(48 + 51 / 60 + 29.88 / 3600, abs=1e-6)
 
 
-def test_show_exif_no_gps_leaves_the_gps_group_out(load, origin, aws):
-    handler = load(EXIF_QUERY="no-gps")[0]
+def test_keep_copyright_adds_artist_and_copyright_to_the_safe_view(load, origin, aws):
+    handler = load(KEEP_COPYRIGHT="true")[0]
     seen, exif = _exif_json(handler, origin, aws, "showExif=true")
-    assert exif is not None
-    assert "GPS" not in exif
-    assert exif["Image"]["Artist"] == f"{SECRET}-artist"
-    assert b"GPSLatitude" not in seen.body
-    assert b"latitude" not in seen.body
+    assert (exif["Image"]["Artist"], exif["Image"]["Copyright"]) == (f"{SECRET}-artist", f"{SECRET}-copyright")
+    assert "GPS" not in exif and b"BodySerialNumber" not in seen.body
 
 
 def test_show_exif_off_serves_the_stripped_image(load, origin, aws):
@@ -554,9 +570,10 @@ def test_a_bad_setting_stops_the_cold_start_naming_the_variable(aws, environment
 
 def test_settings_defaults_and_spellings():
     settings = load_settings({})
-    assert (settings.exif_query, settings.keep_copyright, settings.max_input_bytes) == ("full", False, 104857600)
+    assert (settings.exif_query, settings.keep_copyright, settings.max_input_bytes) == ("safe", False, 104857600)
     settings = load_settings({"EXIF_QUERY": "No-GPS", "KEEP_COPYRIGHT": "TRUE", "MAX_INPUT_BYTES": "42"})
-    assert (settings.exif_query, settings.keep_copyright, settings.max_input_bytes) == ("no-gps", True, 42)
+    assert (settings.exif_query, settings.keep_copyright, settings.max_input_bytes) == ("safe", True, 42)
+    assert load_settings({"EXIF_QUERY": " FULL "}).exif_query == "full"
 
 
 def test_signed_headers_are_matched_case_insensitively():

@@ -150,7 +150,7 @@ def test_keep_copyright_reaches_the_core(load, s3):
 
 # ---------------------------------------------------------------- showExif
 @pytest.mark.parametrize("query", ["showExif=true", "showExif=TRUE", "a=1&showExif=True"])
-def test_show_exif_answers_json_with_gps_by_default(handler, s3, query):
+def test_show_exif_answers_the_safe_view_by_default(handler, s3, query):
     ux.put(s3, "g.jpg", fx.IMAGE_MAKERS["jpeg"]())
     result = get(handler, "g.jpg", query=query)
     assert result["statusCode"] == 200
@@ -158,15 +158,20 @@ def test_show_exif_answers_json_with_gps_by_default(handler, s3, query):
     assert result["isBase64Encoded"] is False
     exif = json.loads(result["body"])
     assert exif["Image"]["Make"] == "TestCam"
-    assert exif["GPS"]["latitude"] == pytest.approx(48 + 51 / 60 + 29.88 / 3600)
+    assert "GPS" not in exif and "Artist" not in exif["Image"]
+    assert f"{SECRET}-serial" not in result["body"]
 
 
-def test_show_exif_no_gps_leaves_the_gps_group_out(load, s3):
-    handler = load(EXIF_QUERY="no-gps")[0]
+@pytest.mark.parametrize(("exif_query", "gps"), [("no-gps", False), ("full", True)])
+def test_show_exif_no_gps_is_safe_and_full_is_everything(load, s3, exif_query, gps):
+    handler = load(EXIF_QUERY=exif_query)[0]
     ux.put(s3, "g.jpg", fx.IMAGE_MAKERS["jpeg"]())
     exif = json.loads(get(handler, "g.jpg", query="showExif=true")["body"])
-    assert "GPS" not in exif
+    assert ("GPS" in exif) is gps
+    assert ("Artist" in exif["Image"]) is gps
     assert exif["Image"]["Make"] == "TestCam"
+    if gps:
+        assert exif["GPS"]["latitude"] == pytest.approx(48 + 51 / 60 + 29.88 / 3600)
 
 
 def test_show_exif_off_serves_the_stripped_image(load, s3):

@@ -197,11 +197,13 @@ def test_a_plus_in_the_path_is_a_plus_not_a_space(server, s3):
 
 
 # ---------------------------------------------------------------- showExif
-def test_show_exif_answers_json_with_gps_by_default(server, s3):
+def test_show_exif_answers_the_safe_view_by_default_and_full_on_opt_in(server, start, s3):
     ux.put(s3, "g.jpg", fx.IMAGE_MAKERS["jpeg"]())
     answer = get(server, "g.jpg", "showExif=TRUE")
     assert answer.headers["content-type"] == "application/json"
-    assert json.loads(answer.body)["GPS"]["longitude"] == pytest.approx(2 + 17 / 60 + 40.2 / 3600)
+    assert "GPS" not in json.loads(answer.body)
+    full = json.loads(get(start(EXIF_QUERY="full"), "g.jpg", "showExif=true").body)
+    assert full["GPS"]["longitude"] == pytest.approx(2 + 17 / 60 + 40.2 / 3600)
 
 
 def test_show_exif_no_gps_and_off(start, s3):

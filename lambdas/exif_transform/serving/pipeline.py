@@ -27,17 +27,16 @@ class Outcome(NamedTuple):
     error: BaseException | None  # the failure the reply answers, if any
 
 
-def render_exif_json(data: bytes, exif_query: str) -> bytes:
-    exif = metadata.read_exif(data)
-    if exif_query == "no-gps":
-        exif.pop("GPS", None)
-    return json.dumps(exif, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+def render_exif_json(data: bytes, settings: Settings) -> bytes:
+    """The EXIF in the view the deployment chose (settings.exif_query is "safe" or "full" here)."""
+    exif = metadata.read_exif(data, view=settings.exif_query, keep_copyright=settings.keep_copyright)
+    return json.dumps(exif, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False).encode()
 
 
 def transform(original: Original, *, show_exif: bool, range_header: str | None, settings: Settings) -> tuple[Reply, dict]:
     """The Reply for a read original, and what the log line says about it."""
     if show_exif and settings.exif_query != "off":
-        body = render_exif_json(original.body, settings.exif_query)
+        body = render_exif_json(original.body, settings)
         content_type = JSON_CONTENT_TYPE
         fields = {"format": metadata.detect_format(original.body), "response": "exif-json", "removed": []}
     else:

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from typing import Mapping, NamedTuple
 
-EXIF_QUERY_MODES = ("full", "no-gps", "off")
-DEFAULT_EXIF_QUERY = "full"
+# safe: technical fields only (metadata's safe view); full: every field, GPS included, an
+# explicit opt-in; off: showExif serves the image. no-gps is what earlier versions called a
+# GPS-free view; it now means safe, so existing stacks keep working and give away less.
+EXIF_QUERY_MODES = ("safe", "full", "off", "no-gps")
+DEFAULT_EXIF_QUERY = "safe"
+EXIF_QUERY_ALIASES = {"no-gps": "safe"}
 DEFAULT_MAX_INPUT_BYTES = 100 * 1024 * 1024
 _TRUE_WORDS = ("true", "1", "yes")
 _FALSE_WORDS = ("false", "0", "no", "")
@@ -31,7 +35,7 @@ def _exif_query(raw: str | None) -> str:
     if value not in EXIF_QUERY_MODES:
         msg = f"EXIF_QUERY must be one of {', '.join(EXIF_QUERY_MODES)}; got {raw!r}"
         raise SettingsError(msg)
-    return value
+    return EXIF_QUERY_ALIASES.get(value, value)
 
 
 def _keep_copyright(raw: str | None) -> bool:
