@@ -724,7 +724,7 @@ def strip(data: bytes, keep_copyright: bool) -> Stripped:
 def find_exif(data: bytes) -> bytes | None:
     """The TIFF structure of the Exif item that describes the primary image (or the first one)."""
     walk = _parse(data)
-    _kept_items(walk)  # the image structure is checked as strip checks it
+    _build(data, walk, _plan(data, walk, False))  # the image structure is checked as strip checks it
     exif_items = _exif_items(walk)
     if not exif_items:
         return None
