@@ -44,6 +44,7 @@ from .isobmff import (
     BoxBudget,
     box,
     box_header,
+    check_brand_list,
     children,
     full_box,
     full_box_reader,
@@ -70,6 +71,10 @@ XMP_CONTENT_TYPE = b"application/rdf+xml"
 # premultiplied alpha. Every other type (thmb, cdsc, base, exbl, ...) goes.
 DIMG, AUXL, PREM, THMB, CDSC = b"dimg", b"auxl", b"prem", b"thmb", b"cdsc"
 ALPHA_AUX_TYPES = frozenset({b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", b"urn:mpeg:hevc:2015:auxid:1"})
+HVC1, HVCC, IDENTITY = b"hvc1", b"hvcC", b"iden"
+# hvcC payload: 21 bytes of profile, level and format fields, then a byte whose low two
+# bits are lengthSizeMinusOne (ISO/IEC 14496-15, 8.3.3.1.2).
+HVCC_LENGTH_SIZE_BYTE = 21
 ICC_COLOUR_TYPES = frozenset({b"prof", b"rICC"})
 CONSTRUCTION_FILE, CONSTRUCTION_IDAT = 0, 1
 ESSENTIAL_7, ESSENTIAL_15 = 0x80, 0x8000
@@ -152,9 +157,8 @@ def _once(walk: _Walk, part: Box) -> None:
 def _file_type(walk: _Walk, data: bytes, part: Box) -> Answer:
     if walk.ftyp is not None:
         raise _error("a second 'ftyp' box", part.start)
+    check_brand_list(part, FMT)
     size = part.end - part.payload_start
-    if size < 8 or size % 4:
-        raise _error(f"'ftyp' box of {size} bytes", part.start)
     payload = bytes(data[part.payload_start : part.end])
     walk.brands = {payload[0:4]} | {payload[i : i + 4] for i in range(8, size, 4)}
     if not walk.brands & MAJOR_BRANDS:
@@ -499,6 +503,29 @@ def _item_ranges(data: bytes, walk: _Walk, item_id: int) -> list[tuple[int, int,
     return ranges
 
 
+def _check_hevc_framing(data: bytes, walk: _Walk, item_id: int, ranges: list[tuple[int, int, int]]) -> None:
+    """An hvc1 item's data must be whole NAL units, each after a 1-, 2- or 4-byte length
+    (hvcC's lengthSizeMinusOne): an extent stretched over the bytes after it would not end
+    on a NAL unit's end, so the bytes it swallowed are refused rather than served."""
+    hvcc = next(
+        (walk.properties[i - 1] for i, _ in walk.associations.get(item_id, ()) if 0 < i <= len(walk.properties) and walk.properties[i - 1].type == HVCC),
+        None,
+    )
+    if hvcc is None or hvcc.end - hvcc.payload_start <= HVCC_LENGTH_SIZE_BYTE:
+        raise _error(f"HEVC item {item_id} has no valid 'hvcC' property", walk.meta.start)
+    size = (data[hvcc.payload_start + HVCC_LENGTH_SIZE_BYTE] & 3) + 1
+    base = {CONSTRUCTION_FILE: 0, CONSTRUCTION_IDAT: walk.idat.payload_start if walk.idat else 0}
+    view = memoryview(data)
+    pieces = [view[base[method] + start : base[method] + end] for method, start, end in ranges]
+    payload = pieces[0] if len(pieces) == 1 else memoryview(b"".join(pieces))
+    position = 0
+    while position < len(payload):
+        length = int.from_bytes(payload[position : position + size], "big")
+        position += size + length
+        if length == 0 or position > len(payload):
+            raise _error(f"the data of HEVC item {item_id} does not end with a whole NAL unit", walk.meta.start)
+
+
 def _item_payload(data: bytes, walk: _Walk, item_id: int) -> bytes:
     ranges = _item_ranges(data, walk, item_id)
     if sum(end - start for _, start, end in ranges) > MAX_EXIF_PAYLOAD:
@@ -614,6 +641,11 @@ class _Output(NamedTuple):
 def _build(data: bytes, walk: _Walk, plan: _Plan) -> _Output:
     view = memoryview(data)
     item_ranges = {item_id: _item_ranges(data, walk, item_id) for item_id in plan.items}
+    for item_id, ranges in item_ranges.items():
+        if not ranges and walk.items[item_id].type != IDENTITY:
+            raise _error(f"image item {item_id} has no data", walk.meta.start)
+        if walk.items[item_id].type == HVC1:
+            _check_hevc_framing(data, walk, item_id, ranges)
     file_layout = _layout({(s, e) for r in item_ranges.values() for m, s, e in r if m == CONSTRUCTION_FILE}, "mdat")
     idat_layout = _layout({(s, e) for r in item_ranges.values() for m, s, e in r if m == CONSTRUCTION_IDAT}, "idat")
     mdat = [view[start:end] for start, end in file_layout]

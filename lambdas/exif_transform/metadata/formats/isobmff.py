@@ -27,6 +27,9 @@ FULL_BOX_HEADER_SIZE = 4
 SIZE_TO_END, SIZE_IS_64_BIT = 0, 1
 UUID = b"uuid"
 MAX_SIZE_32 = 0xFFFFFFFF
+# ftyp: major brand, minor version, compatible brands (4 bytes each); real files list a
+# handful, and a kept ftyp must not be able to carry anything else.
+MAX_BRANDS = 32
 
 
 class Box(NamedTuple):
@@ -103,6 +106,13 @@ def children(data: bytes, box: Box, fmt: str, budget: BoxBudget, depth: int, ski
     if box.payload_start + skip > box.end:
         raise ImageError(f"{fmt}: box {box.name()!r} at offset {box.start} is too short for its fields")
     return read_boxes(data, box.payload_start + skip, box.end, fmt, budget, depth)
+
+
+def check_brand_list(part: Box, fmt: str) -> None:
+    """An ftyp box is a whole number of 4-byte brands, and not many."""
+    size = part.end - part.payload_start
+    if size < 8 or size % 4 or size > 4 * (MAX_BRANDS + 2):
+        raise ImageError(f"{fmt}: 'ftyp' box of {size} bytes at offset {part.start}")
 
 
 def full_box_reader(data: bytes, box: Box, fmt: str) -> tuple[ByteReader, int, int]:

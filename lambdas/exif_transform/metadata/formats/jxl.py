@@ -30,7 +30,7 @@ from ..exif_block import exif_facts, minimal_exif
 from ..kinds import Stripped
 from ..limits import MAX_PIXELS
 from .contract import DROP, KEEP, Answer, Format, Handler
-from .isobmff import Box, BoxBudget, box, read_box
+from .isobmff import Box, BoxBudget, box, check_brand_list, read_box
 
 FMT = "JPEG XL"
 CODESTREAM_SIGNATURE = b"\xff\x0a"
@@ -99,12 +99,19 @@ class _Walk:
 
 
 def _file_type(walk: _Walk, data: bytes, part: Box) -> Answer:
+    if part.start != len(CONTAINER_SIGNATURE):
+        raise ImageError(f"{FMT}: a second 'ftyp' box at offset {part.start}")
     if data[part.payload_start : part.payload_start + 4] != JXL_BRAND:
         raise ImageError(f"{FMT}: 'ftyp' box at offset {part.start} has no 'jxl ' brand")
+    check_brand_list(part, FMT)
     return KEEP
 
 
 def _level(walk: _Walk, data: bytes, part: Box) -> Answer:
+    # jxll: one byte, the codestream's conformance level (5 or 10)
+    if part.end - part.payload_start != 1:
+        walk.removed.add(kinds.OTHER)
+        return DROP
     return KEEP
 
 
