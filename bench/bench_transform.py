@@ -1,7 +1,7 @@
 """Benchmark: metadata strip against a Pillow decode-and-re-encode, and the handler's cold import.
 
 Images are generated once into a temporary directory: JPEGs of 1, 12, 24 and 48 megapixels
-and a 12-megapixel PNG and WebP, each with EXIF (GPS, serial, thumbnail), XMP and a comment.
+and a 12-megapixel PNG, WebP, HEIC (a tiled grid), AVIF and JPEG XL (test-only plugins), each with EXIF (GPS, serial, thumbnail), XMP and a comment.
 For each image and each method a fresh Python process loads the image, then measures:
 
 - time: the median of several runs (time.perf_counter), and throughput in MB of input per s;
@@ -105,6 +105,21 @@ def generate_images(directory: Path) -> list[Case]:
     webp = directory / "large.webp"
     _photo_like(LARGE_SIZE).save(webp, "WEBP", quality=85, **params)
     cases.append(Case(f"WebP {large_mp} MP", webp, 3))
+    # HEIC as a phone writes it (a grid of 512-pixel tiles), AVIF and a JPEG XL container,
+    # through the test-only plugins, with the fastest encoder settings (x265 at its default
+    # preset takes a minute on this noise).
+    import pillow_heif  # noqa: PLC0415
+    import pillow_jxl  # noqa: F401, PLC0415
+
+    pillow_heif.register_heif_opener()
+    for label, suffix, image_format, options in (
+        ("HEIC", ".heic", "HEIF", {"quality": 60, "tile_size": 512, "enc_params": {"preset": "ultrafast"}}),
+        ("AVIF", ".avif", "AVIF", {"quality": 70, "speed": 10}),
+        ("JPEG XL", ".jxl", "JXL", {"quality": 90, "effort": 1, "use_container": True}),
+    ):
+        path = directory / f"large{suffix}"
+        _photo_like(LARGE_SIZE).save(path, image_format, **options, **params)
+        cases.append(Case(f"{label} {large_mp} MP", path, 3))
     return cases
 
 
@@ -121,7 +136,11 @@ def _operation(method: str) -> Callable[[bytes], bytes]:
 
         return metadata.strip
 
+    import pillow_heif  # noqa: PLC0415
+    import pillow_jxl  # noqa: F401, PLC0415
     from PIL import Image  # noqa: PLC0415
+
+    pillow_heif.register_heif_opener()
 
     def reencode(data: bytes) -> bytes:
         with Image.open(io.BytesIO(data)) as image:
@@ -137,7 +156,13 @@ def _small_image_like(path: Path) -> bytes:
     from PIL import Image  # noqa: PLC0415
 
     out = io.BytesIO()
-    Image.new("RGB", (16, 16), "gray").save(out, {".jpg": "JPEG", ".png": "PNG", ".webp": "WEBP"}[path.suffix])
+    if path.suffix in (".heic", ".jxl"):
+        import pillow_heif  # noqa: PLC0415
+        import pillow_jxl  # noqa: F401, PLC0415
+
+        pillow_heif.register_heif_opener()
+    formats = {".jpg": "JPEG", ".png": "PNG", ".webp": "WEBP", ".heic": "HEIF", ".avif": "AVIF", ".jxl": "JXL"}
+    Image.new("RGB", (16, 16), "gray").save(out, formats[path.suffix])
     return out.getvalue()
 
 

@@ -364,4 +364,4 @@ def test_unrecognised_input_is_not_echoed_in_the_error():
     with pytest.raises(ImageError) as refused:
         metadata.detect_format(data)
     assert data[:8].hex() not in str(refused.value) and "AWS" not in str(refused.value)
-    assert str(refused.value) == "unrecognised data: not a JPEG, PNG, WebP, TIFF or GIF image"
+    assert str(refused.value) == "unrecognised data: not a JPEG, PNG, WebP, TIFF, GIF, HEIF/HEIC/AVIF or JPEG XL image"

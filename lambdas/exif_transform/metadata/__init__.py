@@ -10,6 +10,9 @@ is handled by a module of its own:
     formats/gif   GIF   drop comment/XMP extensions; frames kept as they are (their
                         LZW data is decoded only to check where it ends)
     formats/tiff  TIFF  lossless re-save through Pillow with an allow-list of tags
+    formats/heif  HEIF, HEIC, AVIF  keep the primary image's items, properties and data;
+                        meta and mdat rebuilt (box walker: formats/isobmff)
+    formats/jxl   JPEG XL  drop Exif, xml, jumb, brob and jbrd boxes; codestream kept
 
 Every format module follows one contract (formats/contract.py).
 
@@ -45,11 +48,10 @@ MIME_TYPES: dict[str, str] = {image_format.name: image_format.mime_type for imag
 
 # Formats recognised only to name them in the error.
 UNSUPPORTED_SIGNATURES: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
-    ("HEIF/AVIF", lambda data: data[4:8] == b"ftyp"),
+    ("ISOBMFF without a HEIF or AVIF brand (MP4, QuickTime, CR3?)", lambda data: data[4:8] == b"ftyp"),
     ("PDF", lambda data: data[:5] == b"%PDF-"),
     ("BigTIFF", lambda data: data[:4] in (b"II+\x00", b"MM\x00+")),
     ("BMP", lambda data: data[:2] == b"BM"),
-    ("JPEG XL", lambda data: data[:2] == b"\xff\x0a" or data[:12] == b"\x00\x00\x00\x0cJXL \r\n\x87\n"),
     ("JPEG 2000", lambda data: data[:12] == b"\x00\x00\x00\x0cjP  \r\n\x87\n"),
 )
 
@@ -70,7 +72,7 @@ def _as_bytes(data: bytes) -> bytes:
 
 
 def detect_format(data: bytes) -> str:
-    """"jpeg", "png", "webp", "tiff" or "gif", from the first bytes."""
+    """"jpeg", "png", "webp", "tiff", "gif", "heif" (HEIC and AVIF too) or "jxl", from the first bytes."""
     head = _as_bytes(data[:16])
     for image_format in FORMATS:
         if image_format.matches(head):
@@ -81,7 +83,7 @@ def detect_format(data: bytes) -> str:
         if matches(head):
             raise ImageError(f"unsupported image format: {name}")
     # The message never quotes the input's bytes: it may reach a viewer.
-    raise ImageError("unrecognised data: not a JPEG, PNG, WebP, TIFF or GIF image")
+    raise ImageError("unrecognised data: not a JPEG, PNG, WebP, TIFF, GIF, HEIF/HEIC/AVIF or JPEG XL image")
 
 
 def clean(data: bytes, *, keep_copyright: bool = False) -> StripResult:
@@ -93,7 +95,8 @@ def clean(data: bytes, *, keep_copyright: bool = False) -> StripResult:
     data = _as_bytes(data)
     image_format = detect_format(data)
     stripped = _BY_NAME[image_format].strip(data, keep_copyright)
-    return StripResult(stripped.data, image_format, MIME_TYPES[image_format], tuple(sorted(stripped.removed)))
+    mime_type = stripped.mime_type or MIME_TYPES[image_format]
+    return StripResult(stripped.data, image_format, mime_type, tuple(sorted(stripped.removed)))
 
 
 def strip(data: bytes, *, keep_copyright: bool = False) -> bytes:

@@ -30,3 +30,6 @@ class Stripped(NamedTuple):
 
     data: bytes
     removed: frozenset[str]
+    # The output's MIME type when it depends on the data (HEIF or AVIF, from the ftyp
+    # brands); None means the format's own.
+    mime_type: str | None = None

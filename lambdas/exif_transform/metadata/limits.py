@@ -46,3 +46,17 @@ MAX_RAW_PROFILE_TEXT = 4 * 1024 * 1024
 # pages become Deflate, several times larger); anything beyond is refused, not served.
 MAX_TIFF_GROWTH = 16
 TIFF_GROWTH_ALLOWANCE = 1024 * 1024
+
+# ISOBMFF (HEIF, AVIF, JPEG XL container): boxes walked in one file, at every level, and
+# how deep they may nest (a HEIF property sits at depth 4: meta, iprp, ipco, property).
+MAX_BOXES = 100_000
+MAX_BOX_DEPTH = 8
+
+# HEIF items, item references (target IDs summed over every iref box) and extents per
+# item: libheif's default security limits (heif_security_limits: 1000 items, 32 extents).
+MAX_ITEMS = 1000
+MAX_ITEM_REFERENCES = 10_000
+MAX_EXTENTS_PER_ITEM = 32
+
+# Largest EXIF payload read_exif gathers from HEIF extents (EXIF in JPEG stops at 64 KB).
+MAX_EXIF_PAYLOAD = 4 * 1024 * 1024

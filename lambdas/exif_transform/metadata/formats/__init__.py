@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import gif, jpeg, png, tiff, webp
+from . import gif, heif, jpeg, jxl, png, tiff, webp
 from .contract import Format
 
-FORMATS: tuple[Format, ...] = (jpeg.FORMAT, png.FORMAT, webp.FORMAT, tiff.FORMAT, gif.FORMAT)
+FORMATS: tuple[Format, ...] = (jpeg.FORMAT, png.FORMAT, webp.FORMAT, tiff.FORMAT, gif.FORMAT, heif.FORMAT, jxl.FORMAT)

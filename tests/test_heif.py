@@ -1,0 +1,338 @@
+"""HEIF/HEIC and AVIF: real encodes (pillow-heif, Pillow) and hand-built structures
+(isobmff_builders), each checked by decoding input and output and by reading the
+output's items back with the tests' own reader."""
+
+from __future__ import annotations
+
+import struct
+
+import image_builders as b
+import isobmff_builders as ib
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import metadata
+from metadata import ImageError
+from metadata.limits import MAX_ITEMS
+
+from isobmff_builders import Spec, auxc, box, clap, colr_icc, imir, irot, ispe, udes
+
+EXIF = b.exif_block(6)
+GPS_BYTES = struct.pack(">IIIIII", 52, 1, 31, 1, 1234, 100)  # the planted latitude as EXIF stores it
+THUMBNAIL = ib.coded_tile(7, (32, 32))
+DEPTH = ib.coded_tile(9, (32, 32))
+
+
+def assert_clean(data: bytes) -> None:
+    assert b.SECRET not in data
+    assert GPS_BYTES not in data
+    assert b"Exif\x00\x00" not in data
+    assert b"<x:xmpmeta" not in data
+    assert ib.C2PA_UUID not in data
+    assert THUMBNAIL.data not in data
+    assert DEPTH.data not in data
+
+
+def assert_strip_is_lossless(original: bytes, **options) -> bytes:
+    stripped = metadata.strip(original, **options)
+    assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
+    assert metadata.strip(stripped, **options) == stripped
+    assert metadata.clean(stripped, **options).removed == ()
+    before, after = ib.read_heif(original), ib.read_heif(stripped)
+    kept = after.items
+    assert after.items[after.primary].data == before.items[before.primary].data
+    for item in kept.values():  # every kept item's coded payload and properties, byte for byte
+        source = next(i for i in before.items.values() if i.data == item.data and i.type == item.type)
+        assert item.properties == [p for p in source.properties if p[0][4:8] != b"udes"]
+    return stripped
+
+
+# ---------------------------------------------------------------- real encodes
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_heic_from_pillow_heif_loses_exif_xmp_and_thumbnails(mode):
+    original = ib.encode_heic(b.pattern(mode, (64, 48)), exif=EXIF, xmp=b.XMP_PACKET, thumbnails=[32])
+    assert b.SECRET in original
+    result = metadata.clean(original)
+    assert (result.format, result.mime_type) == ("heif", "image/heic")
+    assert set(result.removed) >= {"exif", "gps", "xmp", "thumbnail"}
+    stripped = assert_strip_is_lossless(original)
+    assert_clean(stripped)
+    types = sorted(item.type for item in ib.read_heif(stripped).items.values())
+    assert types == ([b"hvc1", b"hvc1"] if mode == "RGBA" else [b"hvc1"])  # image (and alpha) only
+    assert metadata.read_exif(stripped) == {}
+
+
+def test_heic_grid_from_pillow_heif_keeps_every_tile():
+    original = ib.encode_heic(b.pattern(size=(130, 70)), exif=EXIF, tile_size=64)
+    heif = ib.read_heif(original)
+    assert heif.items[heif.primary].type == b"grid"
+    stripped = assert_strip_is_lossless(original)
+    assert_clean(stripped)
+    assert len(ib.read_heif(stripped).items) == len(heif.items) - 1
+
+
+def test_avif_from_pillow_is_served_as_avif():
+    original = ib.encode_avif(b.pattern("RGBA", (40, 24)), exif=EXIF, xmp=b.XMP_PACKET)
+    result = metadata.clean(original)
+    assert (result.format, result.mime_type) == ("heif", "image/avif")
+    assert {"exif", "gps", "xmp"} <= set(result.removed)
+    assert_clean(assert_strip_is_lossless(original))
+
+
+def test_read_exif_reads_the_exif_item():
+    original = ib.encode_heic(b.pattern(size=(40, 24)), exif=EXIF)
+    exif = metadata.read_exif(original, view="full")
+    assert exif["GPS"]["GPSLatitudeRef"] == "S"
+    assert exif["Image"]["Copyright"] == b.OWNER_COPYRIGHT.decode()
+
+
+def test_keep_copyright_keeps_a_minimal_exif_item():
+    original = ib.encode_heic(b.pattern(size=(40, 24)), exif=EXIF, xmp=b.XMP_PACKET)
+    stripped = metadata.strip(original, keep_copyright=True)
+    assert b.OWNER_COPYRIGHT in stripped and b.OWNER_ARTIST in stripped and b.SECRET not in stripped
+    assert GPS_BYTES not in stripped
+    image = b.decoded(stripped)
+    assert {key: image.getexif()[key] for key in (b.COPYRIGHT_TAG, b.ARTIST_TAG)} == {
+        b.COPYRIGHT_TAG: b.OWNER_COPYRIGHT.decode(),
+        b.ARTIST_TAG: b.OWNER_ARTIST.decode(),
+    }
+    assert b.ORIENTATION_TAG not in metadata.read_exif(stripped, view="full").get("Image", {})  # irot orients HEIF
+    assert metadata.strip(stripped, keep_copyright=True) == stripped
+    assert metadata.clean(stripped, keep_copyright=True).removed == ()
+    assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
+
+
+# ---------------------------------------------------------------- hand-built structures
+
+
+def _everything(**options) -> bytes:
+    """A 2x2 grid primary (descriptor in idat) of real HEVC tiles, one tile shared, the
+    first in three extents; irot + imir + clap + an ICC colr + udes on the grid; an alpha
+    auxiliary; a thumbnail, a depth map, an Exif item and an XMP item, and a C2PA uuid box."""
+    tiles = [ib.coded_tile(seed) for seed in (1, 2, 3)]
+    tile_props = lambda tile: ib.properties_of(tile, b"hvcC", b"ispe", b"colr", b"pixi")  # noqa: E731
+    alpha = ib.coded_alpha((128, 128))
+    grid_props = [
+        (ispe(128, 128), False),
+        (colr_icc(b.icc_profile()), False),
+        (irot(1), True),
+        (imir(0), True),
+        (clap(120, 100), True),
+        (udes(b.SECRET), False),
+    ]
+    specs = [
+        Spec(1, b"grid", ib.grid_descriptor(2, 2, 128, 128), grid_props, method=options.pop("grid_method", 1)),
+        Spec(2, b"hvc1", tiles[0].data, tile_props(tiles[0]), hidden=True, pieces=3),
+        Spec(3, b"hvc1", tiles[1].data, tile_props(tiles[1]), hidden=True),
+        Spec(4, b"hvc1", tiles[2].data, tile_props(tiles[2]), hidden=True),
+        Spec(5, b"hvc1", share=3, properties=tile_props(tiles[1]), hidden=True),
+        Spec(6, b"hvc1", alpha.data, alpha.properties, hidden=True, pieces=2),
+        Spec(7, b"hvc1", THUMBNAIL.data, THUMBNAIL.properties, name=b"thumb " + b.SECRET),
+        Spec(8, b"hvc1", DEPTH.data, DEPTH.properties + [(auxc(ib.DEPTH_URN), True)], hidden=True),
+        Spec(9, b"Exif", ib.exif_item_payload(EXIF), name=b"exif"),
+        Spec(10, b"mime", b.XMP_PACKET, content_type=b"application/rdf+xml"),
+        Spec(11, b"uri ", b"uri data " + b.SECRET),
+    ]
+    references = [
+        (b"dimg", 1, [2, 3, 4, 5]),
+        (b"auxl", 6, [1]),
+        (b"auxl", 8, [1]),
+        (b"thmb", 7, [1]),
+        (b"cdsc", 9, [1]),
+        (b"cdsc", 10, [1]),
+    ]
+    options.setdefault("before_mdat", (ib.c2pa_box(), box(b"free", b"free " + b.SECRET)))
+    return ib.heif_file(specs, 1, references, **options)
+
+
+LAYOUTS = {
+    "iloc-v1-idat": {},
+    "iloc-v0": {"iloc_version": 0, "grid_method": 0},
+    "iloc-v2": {"iloc_version": 2},
+    "base-offset": {"base_offset": True},
+    "meta-after-mdat": {"meta_after_mdat": True, "after_all": (box(b"sefd", b"capture " + b.SECRET),)},
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_hand_built_heic_keeps_the_displayed_image_only(layout):
+    original = _everything(**LAYOUTS[layout])
+    stripped = assert_strip_is_lossless(original)
+    assert_clean(stripped)
+    assert ib.top_level_types(stripped) == [b"ftyp", b"meta", b"mdat"]
+    heif = ib.read_heif(stripped)
+    assert sorted(heif.items) == [1, 2, 3, 4, 5, 6]
+    assert {(kind, source) for kind, source, _ in heif.references} == {(b"dimg", 1), (b"auxl", 6)}
+    grid = heif.items[heif.primary]
+    assert [raw[4:8] for raw, _ in grid.properties] == [b"ispe", b"colr", b"irot", b"imir", b"clap"]
+    assert heif.items[2].extents == 3  # several extents stay several
+    assert len(stripped) < len(original) - len(THUMBNAIL.data) - len(DEPTH.data)
+    assert stripped.count(ib.coded_tile(2).data) == 1  # a shared extent is copied once
+    removed = set(metadata.clean(original).removed)
+    assert removed >= {"exif", "gps", "xmp", "thumbnail", "comment", "other"}
+
+
+def test_an_invalid_icc_colr_is_dropped_and_the_image_served():
+    broken = bytearray(b.icc_profile())
+    broken[36:40] = b"nope"  # no acsp signature: not a profile a decoder could use
+    original = ib.heif_file(
+        [Spec(1, b"grid", ib.grid_descriptor(2, 2, 128, 128), [(ispe(128, 128), False), (colr_icc(bytes(broken)), False), (irot(1), True)])]
+        + [Spec(n, b"hvc1", ib.coded_tile(n).data, ib.properties_of(ib.coded_tile(n), b"hvcC", b"ispe"), hidden=True) for n in (2, 3, 4, 5)],
+        1,
+        [(b"dimg", 1, [2, 3, 4, 5])],
+    )
+    stripped = metadata.strip(original)
+    grid = ib.read_heif(stripped).items[1]
+    assert [raw[4:8] for raw, _ in grid.properties] == [b"ispe", b"irot"]
+    assert bytes(broken) not in stripped
+    assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
+
+
+def test_properties_are_renumbered_past_127():
+    # 130 distinct ispe-like display properties before the kept ones: 15-bit ipma indexes
+    tile = ib.coded_tile(1)
+    filler = [(box(b"pasp", struct.pack(">II", n + 1, n + 1)), False) for n in range(130)]
+    specs = [
+        Spec(1, b"hvc1", tile.data, filler + tile.properties),
+        Spec(2, b"hvc1", THUMBNAIL.data, THUMBNAIL.properties + [(udes(b.SECRET), False)]),
+    ]
+    original = ib.heif_file(specs, 1, [(b"thmb", 2, [1])])
+    stripped = metadata.strip(original)
+    assert_clean(stripped)
+    assert ib.read_heif(stripped).items[1].properties == filler + tile.properties
+
+
+def test_a_c2pa_box_before_mdat_shifts_every_offset():
+    tile = ib.coded_tile(4)
+    original = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties)], 1, [], before_mdat=(ib.c2pa_box(),))
+    stripped = assert_strip_is_lossless(original)
+    assert ib.C2PA_UUID not in stripped
+
+
+def test_mime_type_follows_the_brands():
+    tile = ib.coded_tile(4)
+    for brands, mime_type in (((b"mif1", b"mif1"), "image/heif"), ((b"mif1", b"mif1", b"avif"), "image/avif")):
+        data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties)], 1, [], brands=brands)
+        assert metadata.clean(data).mime_type == mime_type
+
+
+# ---------------------------------------------------------------- hostile variants
+
+
+def _simple(**options) -> bytes:
+    tile = ib.coded_tile(5)
+    specs = options.pop("specs", [Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"Exif", ib.exif_item_payload(EXIF))])
+    references = options.pop("references", [(b"cdsc", 2, [1])])
+    return ib.heif_file(specs, 1, references, **options)
+
+
+def _patched(data: bytes, old: bytes, new: bytes) -> bytes:
+    assert data.count(old) == 1
+    return data.replace(old, new)
+
+
+def _iloc_extent_past_end() -> bytes:
+    data = _simple()
+    tile = ib.coded_tile(5)
+    return _patched(data, struct.pack(">I", len(tile.data)), struct.pack(">I", len(data)))
+
+
+def _overlapping() -> bytes:
+    tile = ib.coded_tile(5)
+    alpha = ib.coded_alpha()
+    data = _simple(specs=[Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"hvc1", alpha.data, alpha.properties)], references=[(b"auxl", 2, [1])])
+    return _patched(data, struct.pack(">I", len(alpha.data)), struct.pack(">I", len(alpha.data) + 40))
+
+
+def _looping_grid() -> bytes:
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"grid", ib.grid_descriptor(1, 1, 64, 64), [(ispe(64, 64), False)]), Spec(2, b"grid", ib.grid_descriptor(1, 1, 64, 64), [(ispe(64, 64), False)]), Spec(3, b"hvc1", tile.data, tile.properties)]
+    return ib.heif_file(specs, 1, [(b"dimg", 1, [2]), (b"dimg", 2, [1])])
+
+
+def _too_many_items() -> bytes:
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"hvc1", tile.data, tile.properties)] + [Spec(n, b"mime", content_type=b"text/plain") for n in range(2, MAX_ITEMS + 3)]
+    return ib.heif_file(specs, 1, [])
+
+
+def _two_metas() -> bytes:
+    data = _simple()
+    meta = next(data[s:e] for kind, s, _, e in ib.boxes(data) if kind == b"meta")
+    return data + meta
+
+
+def _without_meta() -> bytes:
+    data = _simple()
+    return b"".join(data[s:e] for kind, s, _, e in ib.boxes(data) if kind != b"meta")
+
+
+def _size(data: bytes, kind: bytes, size: bytes) -> bytes:
+    start = next(s for k, s, _, _ in ib.boxes(data) if k == kind)
+    return data[:start] + size + data[start + 4 :]
+
+
+HOSTILE = {
+    "truncated-mdat": lambda: _simple()[:-20],
+    "truncated-meta": lambda: _simple()[:200],
+    "extent-past-the-end": _iloc_extent_past_end,
+    "overlapping-extents": _overlapping,
+    "looping-dimg": _looping_grid,
+    "too-many-items": _too_many_items,
+    "two-metas": _two_metas,
+    "no-meta": _without_meta,
+    "meta-size-0": lambda: _size(_simple(), b"meta", b"\x00\x00\x00\x00"),
+    "meta-size-1-huge": lambda: _size(_simple(), b"meta", b"\x00\x00\x00\x01"),
+    "meta-size-huge": lambda: _size(_simple(), b"meta", b"\xff\xff\xff\xf0"),
+    "ftyp-size-huge": lambda: _size(_simple(), b"ftyp", b"\x7f\xff\xff\xff"),
+    "sequence": lambda: _simple(after_all=(box(b"moov", box(b"mvhd", bytes(100))),)),
+    "primary-missing": lambda: _patched(_simple(), b"pitm\x00\x00\x00\x00\x00\x01", b"pitm\x00\x00\x00\x00\x00\x07"),
+    "primary-is-exif": lambda: _patched(_simple(), b"pitm\x00\x00\x00\x00\x00\x01", b"pitm\x00\x00\x00\x00\x00\x02"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_files_are_refused(case):
+    data = HOSTILE[case]()
+    with pytest.raises(ImageError, match="HEIF"):
+        metadata.strip(data)
+    with pytest.raises(ImageError):
+        metadata.read_exif(data)
+
+
+def test_sequences_are_refused_with_a_message_that_says_so():
+    with pytest.raises(ImageError, match="sequences"):
+        metadata.strip(HOSTILE["sequence"]())
+
+
+def test_a_kept_item_with_an_unknown_essential_property_is_refused():
+    tile = ib.coded_tile(5)
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties + [(box(b"zzzz", b"?"), True)])], 1, [])
+    with pytest.raises(ImageError, match="unknown property"):
+        metadata.strip(data)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_files_strip_or_raise_image_error(draw):
+    seed = _everything()
+    data = bytearray(seed)
+    for _ in range(draw.draw(st.integers(1, 4))):
+        position = draw.draw(st.integers(0, 900))  # the boxes' headers and meta
+        data[position] = draw.draw(st.integers(0, 255))
+    cut = draw.draw(st.one_of(st.none(), st.integers(0, len(data))))
+    mutated = bytes(data if cut is None else data[:cut])
+    try:
+        stripped = metadata.strip(mutated)
+    except ImageError:
+        return
+    # A mutated iloc may point a kept item at any bytes of mdat, which are then that item's
+    # coded data; what the strip itself writes (ftyp, meta, the item list) stays clean.
+    assert ib.top_level_types(stripped) == [b"ftyp", b"meta", b"mdat"]
+    meta = next(stripped[s:e] for kind, s, _, e in ib.boxes(stripped) if kind == b"meta")
+    assert b.SECRET not in meta
+    assert {item.type for item in ib.read_heif(stripped).items.values()} <= {b"grid", b"hvc1"}
+    assert metadata.strip(stripped) == stripped
