@@ -2,6 +2,7 @@
 """Build the project's CloudFormation templates, write them as JSON and lint them with cfn-lint.
 
 templates/storage.json, lambda-edge.json and cdn.json deploy the S3 Object Lambda mode (the default);
+storage.json (OriginMode=olap-oac) and cdn-oac.json the same through Origin Access Control, without Lambda@Edge;
 templates/function-url.json deploys the function-URL mode as one stack.
 
 Exit codes: 0 templates written (or fresh, with --check) and no cfn-lint finding;
@@ -22,13 +23,19 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from stacks.cdn import build_cdn  # noqa: E402
+from stacks.cdn_oac import build_cdn_oac  # noqa: E402
 from stacks.common import EDGE_REGION  # noqa: E402
-from stacks.function_url import ViewerRequestCodeTooLarge, build_function_url  # noqa: E402
+from stacks.distribution import ViewerRequestCodeTooLarge  # noqa: E402
+from stacks.function_url import build_function_url  # noqa: E402
 from stacks.lambda_edge import InlineCodeTooLarge, build_lambda_edge  # noqa: E402
 from stacks.storage import build_storage  # noqa: E402
 
 EDGE_SIGNER_SOURCE = ROOT / "lambdas" / "edge_signer" / "handler.py"
-VIEWER_REQUEST_SOURCE = ROOT / "cloudfront_functions" / "encode_uri.js"
+CLOUDFRONT_FUNCTIONS = ROOT / "cloudfront_functions"
+# Every viewer-request function starts with the shared query normalisation, then its mode's handler.
+SHOW_EXIF_QUERY_SOURCE = CLOUDFRONT_FUNCTIONS / "show_exif_query.js"
+FUNCTION_URL_VIEWER_REQUEST = CLOUDFRONT_FUNCTIONS / "encode_uri.js"
+OBJECT_LAMBDA_VIEWER_REQUEST = CLOUDFRONT_FUNCTIONS / "query_only.js"
 
 # storage and cdn deploy to the user's region: lint them against a spread of regions so that a resource
 # type or property missing somewhere is reported. lambda-edge only ever deploys to us-east-1.
@@ -39,17 +46,41 @@ class Stack(NamedTuple):
     name: str
     build: Callable[[], Template]
     lint_regions: list[str]
+    # The file a build error is about (inline code over a size limit).
+    source: Path | None = None
+
+
+def viewer_request_code(handler: Path) -> str:
+    """The CloudFront Function's code: the shared query normalisation, a newline, the mode's handler."""
+    return "\n".join(path.read_text(encoding="utf-8") for path in (SHOW_EXIF_QUERY_SOURCE, handler))
 
 
 def stacks() -> list[Stack]:
     return [
         Stack("storage", build_storage, TARGET_REGIONS),
-        Stack("lambda-edge", lambda: build_lambda_edge(EDGE_SIGNER_SOURCE.read_text(encoding="utf-8")), [EDGE_REGION]),
-        Stack("cdn", build_cdn, TARGET_REGIONS),
+        Stack(
+            "lambda-edge",
+            lambda: build_lambda_edge(EDGE_SIGNER_SOURCE.read_text(encoding="utf-8")),
+            [EDGE_REGION],
+            EDGE_SIGNER_SOURCE,
+        ),
+        Stack(
+            "cdn",
+            lambda: build_cdn(viewer_request_code(OBJECT_LAMBDA_VIEWER_REQUEST)),
+            TARGET_REGIONS,
+            OBJECT_LAMBDA_VIEWER_REQUEST,
+        ),
+        Stack(
+            "cdn-oac",
+            lambda: build_cdn_oac(viewer_request_code(OBJECT_LAMBDA_VIEWER_REQUEST)),
+            TARGET_REGIONS,
+            OBJECT_LAMBDA_VIEWER_REQUEST,
+        ),
         Stack(
             "function-url",
-            lambda: build_function_url(VIEWER_REQUEST_SOURCE.read_text(encoding="utf-8")),
+            lambda: build_function_url(viewer_request_code(FUNCTION_URL_VIEWER_REQUEST)),
             TARGET_REGIONS,
+            FUNCTION_URL_VIEWER_REQUEST,
         ),
     ]
 
@@ -78,9 +109,9 @@ def lint(text: str, regions: list[str]) -> list[str]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="generate.py",
-        description="Build templates/storage.json, lambda-edge.json and cdn.json (the S3 Object Lambda mode) "
-        "and templates/function-url.json (the function-URL mode), then lint each with cfn-lint "
-        "(any finding fails).",
+        description="Build templates/storage.json, lambda-edge.json and cdn.json (the S3 Object Lambda mode), "
+        "cdn-oac.json (the same through Origin Access Control) and templates/function-url.json (the "
+        "function-URL mode), then lint each with cfn-lint (any finding fails).",
         epilog="Exit codes: 0 success; 1 lint finding, stale template or build error; 2 bad command line.",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "templates", help="output directory (default: templates)")
@@ -102,11 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         path = args.out / f"{stack.name}.json"
         try:
             template = stack.build()
-        except InlineCodeTooLarge as error:
-            print(f"{EDGE_SIGNER_SOURCE.relative_to(ROOT)}: {error}", file=sys.stderr)
-            return 1
-        except ViewerRequestCodeTooLarge as error:
-            print(f"{VIEWER_REQUEST_SOURCE.relative_to(ROOT)}: {error}", file=sys.stderr)
+        except (InlineCodeTooLarge, ViewerRequestCodeTooLarge) as error:
+            print(f"{stack.source.relative_to(ROOT)}: {error}", file=sys.stderr)
             return 1
         text = render(template)
         on_disk = path.read_text(encoding="utf-8") if path.exists() else None

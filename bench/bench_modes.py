@@ -8,6 +8,9 @@ Each mode's entry point runs here as it runs in Lambda, with its I/O on real HTT
 - streaming  url_server over HTTP: GetObject, strip, the body streamed to a client reading it all
 
 plus the Lambda@Edge signer the olap mode runs on every miss (bench_edge_signer's warm sign).
+The olap-oac mode runs the same transform as olap without the signer: its estimate is olap's
+lines without the Lambda@Edge request and duration charges, plus the viewer-request
+CloudFront Function that every mode now runs.
 Times are medians of warm runs on this machine. Lambda gives a function CPU in proportion
 to its memory (one vCPU at 1,769 MB), so the estimate scales the local time by
 1769 / memory for the CPU-bound work; the cost per million misses then uses us-east-1
@@ -252,6 +255,15 @@ def olap_costs(transform: Measured, signer_seconds: float) -> list[CostLine]:
     ]
 
 
+def olap_oac_costs(transform: Measured) -> list[CostLine]:
+    """olap without the edge signer: CloudFront signs with Origin Access Control at no charge."""
+    return [line for line in olap_costs(transform, 0.0) if not line.item.startswith("Lambda@Edge")]
+
+
+def with_viewer_request_function(lines: list[CostLine]) -> list[CostLine]:
+    return [CostLine("CloudFront Function (viewer request; runs on hits too)", CLOUDFRONT_FUNCTION_USD_PER_MILLION), *lines]
+
+
 def function_url_costs(transform: Measured, image_bytes: int) -> list[CostLine]:
     transform_ms = lambda_ms(transform.seconds, TRANSFORM_MEMORY_MB)
     lines = [
@@ -278,7 +290,7 @@ def _print_table(header: list[str], rows: list[list[str]]) -> None:
 
 def buffered_max_image_bytes() -> int:
     """The largest stripped JPEG a buffered response can carry, headers as the handler sends them."""
-    from http_reply import HttpResponse, buffered_payload_size  # noqa: PLC0415
+    from function_url.render import HttpResponse, buffered_payload_size  # noqa: PLC0415
     from function_url.payload_limits import LAMBDA_BUFFERED_RESPONSE_LIMIT_BYTES  # noqa: PLC0415
 
     headers = (
@@ -309,10 +321,12 @@ def report(image: bytes, measured: list[Measured], signer_seconds: float) -> Non
     print(f"buffered payload: {by_mode['buffered'].bytes_out} bytes of JSON (base64 body) for a "
           f"{by_mode['olap'].bytes_out}-byte image")
     print()
-    olap = olap_costs(by_mode["olap"], signer_seconds)
+    olap = with_viewer_request_function(olap_costs(by_mode["olap"], signer_seconds))
+    olap_oac = with_viewer_request_function(olap_oac_costs(by_mode["olap"]))
     buffered = function_url_costs(by_mode["buffered"], by_mode["olap"].bytes_out)
     streaming = function_url_costs(by_mode["streaming"], by_mode["olap"].bytes_out)
     for title, lines in (("olap (S3 Object Lambda + Lambda@Edge)", olap),
+                         ("olap-oac (S3 Object Lambda + Origin Access Control, estimated from olap)", olap_oac),
                          ("function URL, buffered", buffered),
                          ("function URL, streaming", streaming)):
         print(f"cost per million cache misses, {title}")
@@ -322,7 +336,7 @@ def report(image: bytes, measured: list[Measured], signer_seconds: float) -> Non
     olap_total = sum(line.usd_per_million for line in olap)
     print("ratios: " + ", ".join(
         f"{name} / olap {sum(line.usd_per_million for line in lines) / olap_total:.2f}x"
-        for name, lines in (("buffered", buffered), ("streaming", streaming))))
+        for name, lines in (("olap-oac", olap_oac), ("buffered", buffered), ("streaming", streaming))))
     print()
     print("largest stripped image per response:")
     print(f"  buffered   {buffered_max_image_bytes() / MB:.2f} MB (6 MiB of JSON with a base64 body)")
@@ -337,6 +351,8 @@ def report(image: bytes, measured: list[Measured], signer_seconds: float) -> Non
     print("    rounded up to 1 ms; this machine's core stands in for one vCPU, and S3's own latency in the region is not in it;")
     print("    the stand-in servers (moto, the presigned-URL origin) run in this process, so their work is in the local times too")
     print("  - olap: one Object Lambda GET, one Lambda invocation, one S3 GET from the presigned URL, one Lambda@Edge call per miss")
+    print("  - olap-oac: the same without the Lambda@Edge call (not measured separately: the transform is olap's)")
+    print("  - every mode runs one viewer-request CloudFront Function per request (hits too), counted here per miss")
     print("  - function URL: one Lambda invocation and one S3 GET per miss; the CloudFront Function runs on every request (hits too)")
 
 

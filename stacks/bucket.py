@@ -1,6 +1,5 @@
 """The private image bucket (the one resource that holds user data, so it outlives its stack) and its policy."""
 
-from awacs.aws import Statement
 from troposphere import Output, Template
 from troposphere.s3 import (
     Bucket,
@@ -61,12 +60,13 @@ def add_image_bucket(template: Template) -> Bucket:
     return image_bucket
 
 
-def add_image_bucket_policy(template: Template, image_bucket: Bucket, *read_statements: Statement) -> BucketPolicy:
-    """TLS-only access, plus the read access the origin mode grants."""
+def add_image_bucket_policy(template: Template, image_bucket: Bucket, document: object = None) -> BucketPolicy:
+    """TLS-only access (the default document), or `document`: the same with the read access the origin mode
+    grants (built with policies.bucket_policy, possibly one per mode under a condition)."""
     return template.add_resource(
         BucketPolicy(
             "ImageBucketPolicy",
             Bucket=image_bucket.ref(),
-            PolicyDocument=policies.bucket_policy(image_bucket.get_att("Arn"), *read_statements),
+            PolicyDocument=document if document is not None else policies.bucket_policy(image_bucket.get_att("Arn")),
         )
     )

@@ -1,8 +1,9 @@
 """cdn stack (target region): the CloudFront distribution in front of the Object Lambda access point,
-caching one copy per `showExif` value, with the edge signer on every origin request."""
+caching one copy per answer, with the edge signer on every origin request."""
 
 from troposphere import ImportValue, Parameter, Template
 from troposphere.cloudfront import CustomOriginConfig, LambdaFunctionAssociation, Origin
+from troposphere.cloudfront import Function as CloudFrontFunction
 
 from stacks.common import (
     EDGE_REGION,
@@ -12,7 +13,7 @@ from stacks.common import (
     new_template,
     storage_export,
 )
-from stacks.distribution import add_image_distribution, add_viewer_parameters
+from stacks.distribution import add_image_distribution, add_viewer_parameters, add_viewer_request_function
 
 
 def add_edge_version_parameter(template: Template) -> Parameter:
@@ -51,17 +52,31 @@ def edge_signer_association(edge_function_version_arn: Parameter) -> LambdaFunct
     )
 
 
-def build_cdn() -> Template:
+def add_show_exif_query_function(template: Template, code: str) -> CloudFrontFunction:
+    """The S3 Object Lambda modes' viewer-request function (cdn and cdn-oac stacks): the query only."""
+    return add_viewer_request_function(
+        template,
+        "ShowExifQueryFunction",
+        "show-exif-query",
+        code,
+        "Rewrite the query to showExif=true or nothing: one cache entry per object and answer.",
+    )
+
+
+def build_cdn(viewer_request_code: str) -> Template:
+    """`viewer_request_code`: show_exif_query.js and query_only.js, as generate.py joins them."""
     template = new_template(
         "CloudFront distribution serving metadata-stripped images from the S3 Object Lambda access point."
     )
     add_prefix_parameter(template)
     edge_function_version_arn = add_edge_version_parameter(template)
     viewer = add_viewer_parameters(template)
+    show_exif_query_function = add_show_exif_query_function(template, viewer_request_code)
     add_image_distribution(
         template,
         viewer,
         object_lambda_origin(),
+        show_exif_query_function,
         LambdaFunctionAssociations=[edge_signer_association(edge_function_version_arn)],
     )
     return template

@@ -53,6 +53,12 @@ LAMBDA_SERVICE = "lambda.amazonaws.com"
 EDGE_LAMBDA_SERVICE = "edgelambda.amazonaws.com"
 OBJECT_LAMBDA_SERVICE = "s3-object-lambda.amazonaws.com"
 
+# Since 2023-03 an Object Lambda access point's alias can be a CloudFront S3 origin signed by Origin Access
+# Control: origin domain `<alias>.s3.<region>.amazonaws.com`, an S3OriginConfig with an empty
+# OriginAccessIdentity, OAC type `s3`. Source: CloudFront Developer Guide, DownloadDistS3AndCustomOrigins.html
+# ("Use an Amazon S3 Object Lambda access point"); aws-cdk issue 26405 for the S3 origin type.
+OBJECT_LAMBDA_ORIGIN_ACCESS_CONTROL_TYPE = "s3"
+
 # CloudFront Functions accept at most 10 KB of code.
 # Source: CloudFront Developer Guide, cloudfront-limits.html (CloudFront Functions quotas).
 CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES = 10 * 1024
@@ -67,10 +73,13 @@ CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"
 VIEWER_MINIMUM_TLS = "TLSv1.2_2021"
 
 # The account that publishes the Lambda Web Adapter layers in every commercial region.
-# Source: the adapter's README (github.com/awslabs/aws-lambda-web-adapter), "Lambda functions packaged as Zip".
+# Source: the adapter's README (github.com/aws/aws-lambda-web-adapter, formerly awslabs/), "Zip Packages":
+# `arn:aws:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerArm64:<version>`.
 LAMBDA_WEB_ADAPTER_ACCOUNT = "753240598075"
-# The adapter's release pinned by default (its layer version number, the same in every region). Same source.
-DEFAULT_WEB_ADAPTER_LAYER_VERSION = 25
+# The adapter's release pinned by default (its layer version number, the same in every region): layer 30 is
+# adapter 1.1.0, the current 1.x release (1.0 arrived in 2026-03 with layer 27). 1.0 removed only
+# AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS, which the function-URL mode never set. Same source.
+DEFAULT_WEB_ADAPTER_LAYER_VERSION = 30
 
 # CloudFront's managed-policy-free settings: one day in the cache by default, a year at most.
 DEFAULT_TTL_SECONDS = 24 * 60 * 60
@@ -94,8 +103,21 @@ EDGE_FUNCTION_SUFFIX = "-edge-signer"
 EDGE_ROLE_SUFFIX = "-edge-signer"
 EDGE_VERSION_PARAMETER_SUFFIX = "/Edge-Origin-Request-Fn-Version-Arn"
 
-STACK_SUFFIXES = {"storage": "-storage", "lambda-edge": "-lambda-edge", "cdn": "-cdn", "function-url": "-fnurl"}
+STACK_SUFFIXES = {
+    "storage": "-storage",
+    "lambda-edge": "-lambda-edge",
+    "cdn": "-cdn",
+    "cdn-oac": "-cdn-oac",
+    "function-url": "-fnurl",
+}
+# The storage stack's exports: the Object Lambda access point's HTTPS domain (the cdn stack's custom origin)
+# and its alias (the cdn-oac stack's S3 origin, `<alias>.s3.<region>.amazonaws.com`).
 OBJECT_LAMBDA_DOMAIN_EXPORT = "ObjectLambdaDomainName"
+OBJECT_LAMBDA_ALIAS_EXPORT = "ObjectLambdaAlias"
+
+# How CloudFront reaches the Object Lambda access point: `olap` through the Lambda@Edge signer (cdn stack),
+# `olap-oac` through Origin Access Control (cdn-oac stack). The storage stack's OriginMode parameter.
+ORIGIN_MODES = ("olap", "olap-oac")
 
 
 def prefixed(suffix: str) -> Sub:
@@ -123,6 +145,11 @@ def log_group_name(function_suffix: str) -> Sub:
 def edge_version_parameter_name() -> Sub:
     """The SSM parameter that hands the edge signer's version ARN from us-east-1 to the cdn stack."""
     return Sub("/${Prefix}" + EDGE_VERSION_PARAMETER_SUFFIX)
+
+
+def own_export(name: str) -> Sub:
+    """The name under which a stack exports an output: `${AWS::StackName}-<name>`."""
+    return Sub("${AWS::StackName}-" + name)
 
 
 def storage_export(name: str) -> Sub:

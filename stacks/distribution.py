@@ -1,5 +1,6 @@
-"""What both distributions share (the Object Lambda one in the cdn stack and the function-URL one): viewer-facing
-parameters, the cache, origin request and response headers policies, and the distribution around an origin."""
+"""What every distribution shares (the cdn, cdn-oac and function-url stacks): viewer-facing parameters, the
+viewer-request CloudFront Function, the cache, origin request and response headers policies, and the
+distribution around an origin."""
 
 from typing import NamedTuple
 
@@ -15,6 +16,8 @@ from troposphere.cloudfront import (
     Distribution,
     DistributionConfig,
     FrameOptions,
+    FunctionAssociation,
+    FunctionConfig,
     Origin,
     OriginRequestCookiesConfig,
     OriginRequestHeadersConfig,
@@ -29,9 +32,11 @@ from troposphere.cloudfront import (
     StrictTransportSecurity,
     ViewerCertificate,
 )
+from troposphere.cloudfront import Function as CloudFrontFunction
 
 from stacks.common import (
     CLOUDFRONT_CERTIFICATE_REGION,
+    CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES,
     DEFAULT_TTL_SECONDS,
     MAX_TTL_SECONDS,
     VIEWER_MINIMUM_TLS,
@@ -41,6 +46,8 @@ from stacks.common import (
 )
 
 # The only request value that changes the answer: ?showExif=true returns EXIF JSON instead of the image.
+# The viewer-request function (cloudfront_functions/show_exif_query.js) rewrites every query to exactly
+# `showExif=true` or nothing, so the cache key and the origin request below hold one spelling per answer.
 SHOW_EXIF_QUERY = "showExif"
 # Two years, the value HSTS preload lists ask for.
 HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 60 * 60
@@ -54,6 +61,10 @@ DISTRIBUTION_CHECKOV_SKIPS = (
         "certificate fixes the minimum at TLSv1.",
     ),
 )
+
+
+class ViewerRequestCodeTooLarge(ValueError):
+    """A CloudFront Function no longer fits CloudFront's size limit."""
 
 
 class ViewerParameters(NamedTuple):
@@ -130,13 +141,41 @@ def add_viewer_parameters(template: Template) -> ViewerParameters:
     return ViewerParameters(price_class, alternate_domain_name, acm_certificate_arn, has_custom_domain)
 
 
+def add_viewer_request_function(template: Template, title: str, name: str, code: str, comment: str) -> CloudFrontFunction:
+    """A published cloudfront-js-2.0 function named `<stack>-<name>`; code over CloudFront's limit is refused."""
+    size = len(code.encode("utf-8"))
+    if size > CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES:
+        raise ViewerRequestCodeTooLarge(
+            f"the CloudFront Function is {size} bytes; CloudFront accepts {CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES}"
+        )
+    return template.add_resource(
+        CloudFrontFunction(
+            title,
+            Name=Sub("${AWS::StackName}-" + name),
+            AutoPublish=True,
+            FunctionCode=code,
+            FunctionConfig=FunctionConfig(Comment=comment, Runtime="cloudfront-js-2.0"),
+        )
+    )
+
+
+def viewer_request_association(function: CloudFrontFunction) -> FunctionAssociation:
+    # CloudFront allows one viewer-request function per cache behaviour, so each mode has exactly one.
+    return FunctionAssociation(EventType="viewer-request", FunctionARN=function.get_att("FunctionMetadata.FunctionARN"))
+
+
+def distribution_arn(distribution: Distribution) -> Sub:
+    """The ARN resource policies name as aws:SourceArn (SourceArn) to admit this distribution only."""
+    return Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Id}", Id=distribution.ref())
+
+
 def add_image_cache_policy(template: Template) -> CachePolicy:
     return template.add_resource(
         CachePolicy(
             "ImageCachePolicy",
             CachePolicyConfig=CachePolicyConfig(
                 Name=Sub("${AWS::StackName}-images"),
-                Comment="One cached copy per showExif value; nothing else varies the answer.",
+                Comment="One cached copy per answer: the viewer-request function leaves showExif=true or nothing.",
                 DefaultTTL=DEFAULT_TTL_SECONDS,
                 MinTTL=0,
                 MaxTTL=MAX_TTL_SECONDS,
@@ -206,10 +245,14 @@ def viewer_certificate(viewer: ViewerParameters) -> If:
 
 
 def add_image_distribution(
-    template: Template, viewer: ViewerParameters, origin: Origin, **behaviour: object
+    template: Template,
+    viewer: ViewerParameters,
+    origin: Origin,
+    viewer_request_function: CloudFrontFunction,
+    **behaviour: object,
 ) -> Distribution:
-    """The distribution around one origin, with the shared policies and its ID and domain name as outputs;
-    `behaviour` adds the origin's own function associations to the default cache behaviour."""
+    """The distribution around one origin, with the shared policies, the mode's viewer-request function and its
+    ID and domain name as outputs; `behaviour` adds what else the origin needs (the edge signer)."""
     image_cache_policy = add_image_cache_policy(template)
     image_origin_request_policy = add_image_origin_request_policy(template)
     security_headers_policy = add_security_headers_policy(template)
@@ -234,6 +277,7 @@ def add_image_distribution(
                     CachePolicyId=image_cache_policy.ref(),
                     OriginRequestPolicyId=image_origin_request_policy.ref(),
                     ResponseHeadersPolicyId=security_headers_policy.ref(),
+                    FunctionAssociations=[viewer_request_association(viewer_request_function)],
                     **behaviour,
                 ),
             ),

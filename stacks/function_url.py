@@ -8,8 +8,6 @@ from troposphere.awslambda import Environment, Function, Permission, Url
 from troposphere.cloudfront import (
     CustomOriginConfig,
     Distribution,
-    FunctionAssociation,
-    FunctionConfig,
     Origin,
     OriginAccessControl,
     OriginAccessControlConfig,
@@ -20,7 +18,6 @@ from troposphere.s3 import Bucket
 from stacks import policies
 from stacks.bucket import add_image_bucket, add_image_bucket_policy
 from stacks.common import (
-    CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES,
     CLOUDFRONT_SERVICE,
     DEFAULT_WEB_ADAPTER_LAYER_VERSION,
     LAMBDA_WEB_ADAPTER_ACCOUNT,
@@ -30,15 +27,16 @@ from stacks.common import (
     add_prefix_parameter,
     new_template,
 )
-from stacks.distribution import add_image_distribution, add_viewer_parameters
+from stacks.distribution import (
+    add_image_distribution,
+    add_viewer_parameters,
+    add_viewer_request_function,
+    distribution_arn,
+)
 from stacks.transform import TransformParameters, add_transform_function, add_transform_parameters, transform_settings
 
 # The port the adapter forwards to, and the one the handler script's server listens on.
 WEB_ADAPTER_PORT = "8080"
-
-
-class ViewerRequestCodeTooLarge(ValueError):
-    """The CloudFront Function no longer fits CloudFront's size limit."""
 
 
 class StreamingParameters(NamedTuple):
@@ -151,22 +149,12 @@ def add_function_url_access_control(template: Template) -> OriginAccessControl:
 
 
 def add_encode_uri_function(template: Template, code: str) -> CloudFrontFunction:
-    size = len(code.encode("utf-8"))
-    if size > CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES:
-        raise ViewerRequestCodeTooLarge(
-            f"the CloudFront Function is {size} bytes; CloudFront accepts {CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES}"
-        )
-    return template.add_resource(
-        CloudFrontFunction(
-            "EncodeUriFunction",
-            Name=Sub("${AWS::StackName}-encode-uri"),
-            AutoPublish=True,
-            FunctionCode=code,
-            FunctionConfig=FunctionConfig(
-                Comment="Percent-encode the URI in SigV4's canonical form so OAC's signature verifies.",
-                Runtime="cloudfront-js-2.0",
-            ),
-        )
+    return add_viewer_request_function(
+        template,
+        "EncodeUriFunction",
+        "encode-uri",
+        code,
+        "Percent-encode the URI in SigV4's canonical form so OAC's signature verifies; showExif=true or no query.",
     )
 
 
@@ -185,16 +173,7 @@ def function_url_origin(transform_function_url: Url, function_url_access_control
     )
 
 
-def encode_uri_association(encode_uri_function: CloudFrontFunction) -> FunctionAssociation:
-    return FunctionAssociation(
-        EventType="viewer-request", FunctionARN=encode_uri_function.get_att("FunctionMetadata.FunctionARN")
-    )
-
-
 def add_invoke_permissions(template: Template, transform_function: Function, distribution: Distribution) -> None:
-    distribution_arn = Sub(
-        "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Id}", Id=distribution.ref()
-    )
     template.add_resource(
         Permission(
             "CloudFrontInvokeFunctionUrl",
@@ -202,7 +181,7 @@ def add_invoke_permissions(template: Template, transform_function: Function, dis
             FunctionName=transform_function.ref(),
             FunctionUrlAuthType="AWS_IAM",
             Principal=CLOUDFRONT_SERVICE,
-            SourceArn=distribution_arn,
+            SourceArn=distribution_arn(distribution),
         )
     )
     template.add_resource(
@@ -214,12 +193,13 @@ def add_invoke_permissions(template: Template, transform_function: Function, dis
             FunctionName=transform_function.ref(),
             InvokedViaFunctionUrl=True,
             Principal=CLOUDFRONT_SERVICE,
-            SourceArn=distribution_arn,
+            SourceArn=distribution_arn(distribution),
         )
     )
 
 
 def build_function_url(viewer_request_code: str) -> Template:
+    """`viewer_request_code`: show_exif_query.js and encode_uri.js, as generate.py joins them."""
     template = new_template(
         "Private image bucket and a Lambda function URL behind CloudFront (Origin Access Control) that strips "
         "image metadata on every request. For accounts without S3 Object Lambda."
@@ -240,7 +220,7 @@ def build_function_url(viewer_request_code: str) -> Template:
         template,
         viewer,
         function_url_origin(transform_function_url, function_url_access_control),
-        FunctionAssociations=[encode_uri_association(encode_uri_function)],
+        encode_uri_function,
     )
     add_invoke_permissions(template, transform_function, distribution)
     return template

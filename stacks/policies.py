@@ -14,11 +14,13 @@ from awacs.aws import (
     PolicyDocument,
     Principal,
     Statement,
+    StringEquals,
 )
 from awacs.helpers.trust import make_simple_assume_policy
-from troposphere import Sub
+from troposphere import AccountId, Sub
 
 from stacks.common import (
+    CLOUDFRONT_SERVICE,
     EDGE_FUNCTION_SUFFIX,
     EDGE_LAMBDA_SERVICE,
     EDGE_REGION,
@@ -41,6 +43,12 @@ CALLED_VIA_OBJECT_LAMBDA = ForAnyValueStringEquals("aws:CalledVia", [OBJECT_LAMB
 # Resource policies name the edge role through aws:PrincipalArn rather than as Principal, because AWS
 # rejects a policy whose principal does not exist yet, and the two stacks deploy in either order.
 ONLY_THE_EDGE_ROLE = ArnEquals("aws:PrincipalArn", edge_role_arn())
+
+# In the olap-oac mode CloudFront itself (its service principal, signing with Origin Access Control) is the
+# caller. Where the distribution's ARN cannot be named (the storage stack deploys before the distribution
+# exists), the service principal is held to calls made for this account's own resources.
+CLOUDFRONT = Principal("Service", [CLOUDFRONT_SERVICE])
+FOR_THIS_ACCOUNT = StringEquals("aws:SourceAccount", AccountId)
 
 
 def objects_of(bucket_arn: object) -> Sub:
@@ -217,6 +225,23 @@ def delegate_reads_to_access_point(bucket_arn: object, access_point_arn: object)
     )
 
 
+def cloudfront_reads_via_access_point(bucket_arn: object, access_point_arn: object) -> Statement:
+    return Statement(
+        # The delegation above names the account's IAM principals; in the olap-oac mode the caller S3 Object
+        # Lambda acts for is CloudFront's service principal, so the bucket admits it too, on the same terms
+        # as the supporting access point's policy: through that access point, inside an S3 Object Lambda
+        # request, for this account.
+        Sid="DelegateCloudFrontReadsToSupportingAccessPoint",
+        Effect=Allow,
+        Principal=CLOUDFRONT,
+        Action=[s3.GetObject, s3.ListBucket],
+        Resource=[bucket_arn, objects_of(bucket_arn)],
+        Condition=Condition(
+            [ArnEquals("s3:DataAccessPointArn", access_point_arn), CALLED_VIA_OBJECT_LAMBDA, FOR_THIS_ACCOUNT]
+        ),
+    )
+
+
 def supporting_access_point_policy() -> PolicyDocument:
     return PolicyDocument(
         Version=VERSION,
@@ -239,6 +264,57 @@ def supporting_access_point_policy() -> PolicyDocument:
                 Action=[s3.ListBucket],
                 Resource=[supporting_access_point_arn()],
                 Condition=Condition([ONLY_THE_EDGE_ROLE, CALLED_VIA_OBJECT_LAMBDA]),
+            ),
+        ],
+    )
+
+
+def cloudfront_supporting_access_point_policy() -> PolicyDocument:
+    """The olap-oac mode's supporting access point policy: CloudFront in place of the edge role."""
+    return PolicyDocument(
+        Version=VERSION,
+        Statement=[
+            Statement(
+                # The transform's presigned URL reads the original as the caller, CloudFront here; only inside
+                # an S3 Object Lambda request and only for this account, so CloudFront cannot fetch an
+                # unstripped original through this access point for any distribution.
+                Sid="CloudFrontReadsViaObjectLambda",
+                Effect=Allow,
+                Principal=CLOUDFRONT,
+                Action=[s3.GetObject],
+                Resource=[supporting_access_point_objects_arn()],
+                Condition=Condition([CALLED_VIA_OBJECT_LAMBDA, FOR_THIS_ACCOUNT]),
+            ),
+            Statement(
+                # Lets S3 answer 404 rather than 403 for a missing key, under the same conditions.
+                Sid="CloudFrontTellsMissingFromForbiddenViaObjectLambda",
+                Effect=Allow,
+                Principal=CLOUDFRONT,
+                Action=[s3.ListBucket],
+                Resource=[supporting_access_point_arn()],
+                Condition=Condition([CALLED_VIA_OBJECT_LAMBDA, FOR_THIS_ACCOUNT]),
+            ),
+        ],
+    )
+
+
+def cloudfront_object_lambda_access_point_policy(distribution_arn: object) -> PolicyDocument:
+    """The olap-oac mode's Object Lambda access point policy (owned by the cdn-oac stack, which knows the
+    distribution's ARN)."""
+    return PolicyDocument(
+        Version=VERSION,
+        Statement=[
+            Statement(
+                # Only this distribution, signing with Origin Access Control, may request transformed objects.
+                # GetObject covers GET and HEAD (S3 authorises HeadObject as s3:GetObject); a 404 needs no
+                # s3-object-lambda:ListBucket here, only s3:ListBucket on the supporting access point, which
+                # its policy grants inside S3 Object Lambda requests.
+                Sid="DistributionGetsTransformedObjects",
+                Effect=Allow,
+                Principal=CLOUDFRONT,
+                Action=[s3_object_lambda.GetObject],
+                Resource=[object_lambda_access_point_arn()],
+                Condition=Condition(StringEquals("aws:SourceArn", distribution_arn)),
             ),
         ],
     )

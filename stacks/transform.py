@@ -91,10 +91,12 @@ def add_transform_parameters(template: Template) -> TransformParameters:
         Parameter(
             "ExifQuery",
             Type="String",
-            Default="full",
-            AllowedValues=["full", "no-gps", "off"],
-            Description="?showExif=true answers all EXIF (full), EXIF without the GPS group (no-gps), "
-            "or is ignored (off).",
+            Default="safe",
+            # no-gps is kept so that stacks deployed with it keep updating; it now means safe.
+            AllowedValues=["safe", "full", "off", "no-gps"],
+            Description="What ?showExif=true answers. safe: technical fields only (camera, lens, exposure, date "
+            "without offset, size, orientation), nothing that places or identifies. full: every field, GPS, "
+            "serial numbers and names included (an explicit opt-in). off: the query is ignored. no-gps: same as safe.",
         )
     )
     keep_copyright = template.add_parameter(

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from stacks.common import CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES
-from stacks.function_url import ViewerRequestCodeTooLarge, build_function_url
+from stacks.distribution import ViewerRequestCodeTooLarge
+from stacks.function_url import build_function_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,6 +81,8 @@ def test_function_gets_the_same_settings_in_both_modes_and_the_adapter_when_stre
     assert condition == "Streaming" and no_layers == {"Ref": "AWS::NoValue"}
     (layer,) = layers
     assert layer["Fn::Sub"].endswith(":753240598075:layer:LambdaAdapterLayerArm64:${WebAdapterLayerVersion}")
+    # The adapter's 1.x release (1.0 came with layer 27).
+    assert template["Parameters"]["WebAdapterLayerVersion"]["Default"] >= 27
     assert function["Architectures"] == ["arm64"]
 
 
@@ -129,11 +132,19 @@ def test_cache_key_and_policies_are_shared_with_the_cdn_stack(template):
     theirs = cdn["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
     for setting in ("HttpVersion", "IPV6Enabled", "PriceClass", "ViewerCertificate", "Aliases"):
         assert ours[setting] == theirs[setting]
+    # Each has exactly one viewer-request function (CloudFront allows one per cache behaviour).
+    for config in (ours, theirs):
+        (association,) = config["DefaultCacheBehavior"]["FunctionAssociations"]
+        assert association["EventType"] == "viewer-request"
 
 
-def test_viewer_request_function_is_the_encoder_file(template):
+def test_viewer_request_function_is_the_shared_query_code_and_the_encoder_file(template):
     function = the(template, "AWS::CloudFront::Function")
-    assert function["FunctionCode"] == (ROOT / "cloudfront_functions" / "encode_uri.js").read_text(encoding="utf-8")
+    functions = ROOT / "cloudfront_functions"
+    expected = (functions / "show_exif_query.js").read_text(encoding="utf-8") + "\n" + (
+        functions / "encode_uri.js"
+    ).read_text(encoding="utf-8")
+    assert function["FunctionCode"] == expected
     assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
     assert function["AutoPublish"] is True
     behaviour = the(template, "AWS::CloudFront::Distribution")["DistributionConfig"]["DefaultCacheBehavior"]

@@ -16,6 +16,7 @@ import pytest
 
 from stacks import common
 from stacks.lambda_edge import InlineCodeTooLarge, build_lambda_edge, version_logical_id
+from template_modes import deployed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +30,8 @@ def load(name: str) -> dict:
 
 @pytest.fixture(scope="module")
 def storage() -> dict:
-    return load("storage")
+    """The storage stack as the olap mode deploys it (test_cdn_oac_template.py covers OriginMode=olap-oac)."""
+    return deployed(load("storage"), OriginMode="olap")
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +78,7 @@ def statement(document: dict, sid: str) -> dict:
     return matches[0]
 
 
-ALL_TEMPLATES = ["storage", "lambda-edge", "cdn", "function-url"]
+ALL_TEMPLATES = ["storage", "lambda-edge", "cdn", "cdn-oac", "function-url"]
 
 
 # --- freshness, lint, determinism, CLI -------------------------------------------------------------
@@ -286,8 +288,10 @@ def test_transform_function_runtime_code_and_environment(storage):
     assert parameters["TransformMemorySize"]["Default"] == 512
     assert parameters["TransformTimeout"]["Default"] == 60
     assert parameters["TransformTimeout"]["MaxValue"] == 60
-    assert parameters["ExifQuery"]["AllowedValues"] == ["full", "no-gps", "off"]
-    assert parameters["ExifQuery"]["Default"] == "full"
+    # Private by default; full only when asked for; no-gps still accepted for stacks deployed with it.
+    assert parameters["ExifQuery"]["Default"] == "safe"
+    assert sorted(parameters["ExifQuery"]["AllowedValues"]) == ["full", "no-gps", "off", "safe"]
+    assert parameters["OriginMode"]["Default"] == "olap"
     assert parameters["KeepCopyright"]["Default"] == "false"
 
 
@@ -321,6 +325,9 @@ def test_storage_outputs_and_export(storage):
     domain = outputs["ObjectLambdaDomainName"]
     assert domain["Value"]["Fn::Sub"][0] == "${Name}-${AWS::AccountId}.s3-object-lambda.${AWS::Region}.${AWS::URLSuffix}"
     assert domain["Export"]["Name"] == {"Fn::Sub": "${AWS::StackName}-ObjectLambdaDomainName"}
+    alias = outputs["ObjectLambdaAlias"]
+    assert alias["Value"] == {"Fn::GetAtt": ["ObjectLambdaAccessPoint", "Alias.Value"]}
+    assert alias["Export"]["Name"] == {"Fn::Sub": "${AWS::StackName}-ObjectLambdaAlias"}
 
 
 # --- lambda-edge ---------------------------------------------------------------------------------
@@ -409,6 +416,17 @@ def test_cache_key_holds_only_show_exif(cdn):
     assert config["DefaultTTL"] == 86400
 
 
+def test_viewer_request_function_is_the_shared_query_code_and_the_query_only_handler(cdn):
+    function = only(cdn, "AWS::CloudFront::Function")["Properties"]
+    functions = ROOT / "cloudfront_functions"
+    expected = (functions / "show_exif_query.js").read_text() + "\n" + (functions / "query_only.js").read_text()
+    assert function["FunctionCode"] == expected
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert function["AutoPublish"] is True
+    # The name the function keeps in the query is the one the cache policy keys on.
+    assert "var SHOW_EXIF = 'showExif';" in function["FunctionCode"]
+
+
 def test_origin_request_policy_forwards_only_show_exif(cdn):
     config = only(cdn, "AWS::CloudFront::OriginRequestPolicy")["Properties"]["OriginRequestPolicyConfig"]
     assert config["QueryStringsConfig"] == {"QueryStringBehavior": "whitelist", "QueryStrings": ["showExif"]}
@@ -442,6 +460,10 @@ def test_distribution_origin_behaviour_and_edge_association(cdn):
     assert behaviour["Compress"] is True
     assert behaviour["LambdaFunctionAssociations"] == [
         {"EventType": "origin-request", "IncludeBody": False, "LambdaFunctionARN": {"Ref": "EdgeFunctionVersionArn"}}
+    ]
+    # The query is normalised before the cache key is built; the edge signer then signs what is left.
+    assert behaviour["FunctionAssociations"] == [
+        {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": ["ShowExifQueryFunction", "FunctionMetadata.FunctionARN"]}}
     ]
     assert behaviour["CachePolicyId"] == {"Ref": "ImageCachePolicy"}
     assert behaviour["OriginRequestPolicyId"] == {"Ref": "ImageOriginRequestPolicy"}

@@ -1,30 +1,21 @@
-// The viewer-request CloudFront Function, run exactly as CloudFront runs it: the file's text in a
-// sandbox with only the ECMAScript built-ins (no require, module, process or Buffer), in strict mode.
+// The function-URL mode's viewer-request CloudFront Function (show_exif_query.js + encode_uri.js), run
+// exactly as CloudFront runs it (see viewer_request.mjs). Its query part is tested in show_exif_query.test.mjs.
 //
 // Every expectation comes from this file: hand-written canonical paths and keys, and a byte-wise
 // SigV4 encoder and percent-decoder written here from the SigV4 rules, sharing no code with the
 // function (which relies on encodeURIComponent/decodeURIComponent).
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import vm from 'node:vm';
 
-const SOURCE_PATH = new URL('../../cloudfront_functions/encode_uri.js', import.meta.url);
-const SOURCE = readFileSync(SOURCE_PATH, 'utf8');
+import { HANDLER_FILES, functionCode, loadHandler, viewerRequest } from './viewer_request.mjs';
+
+const SOURCE = functionCode(HANDLER_FILES['function-url']);
 // CloudFront Functions quota: 10 KB of code per function (Quotas on CloudFront Functions,
 // AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html).
 const MAX_FUNCTION_BYTES = 10 * 1024;
 
-function loadHandler() {
-    const sandbox = vm.createContext({});
-    // CloudFront runs functions in strict mode and that cannot be turned off.
-    vm.runInContext('"use strict";\n' + SOURCE, sandbox, { filename: 'encode_uri.js' });
-    assert.equal(typeof sandbox.handler, 'function', 'encode_uri.js must define a top-level handler(event)');
-    return sandbox.handler;
-}
-
-const handler = loadHandler();
+const handler = loadHandler(HANDLER_FILES['function-url']);
 
 // --- Independent reference --------------------------------------------------------------------
 
@@ -59,21 +50,6 @@ function percentDecodeOnce(text) {
         }
     }
     return new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes));
-}
-
-function viewerRequest(uri, querystring = {}) {
-    return {
-        version: '1.0',
-        context: { eventType: 'viewer-request', distributionId: 'EDFDVBD6EXAMPLE', requestId: 'req-1' },
-        viewer: { ip: '198.51.100.11' },
-        request: {
-            method: 'GET',
-            uri,
-            querystring,
-            headers: { host: { value: 'd111111abcdef8.cloudfront.net' }, accept: { value: 'image/avif,image/*' } },
-            cookies: {},
-        },
-    };
 }
 
 function rewrite(uri) {
@@ -235,8 +211,8 @@ describe('a malformed escape or invalid UTF-8 gets a generated 400, never a thro
 
 // --- Everything but the uri is left alone ------------------------------------------------------
 
-describe('only the uri changes', () => {
-    it('querystring, method, headers and cookies are untouched', () => {
+describe('only the uri and the query change', () => {
+    it('method, headers and cookies are untouched; the query keeps showExif=true alone', () => {
         const querystring = {
             showExif: { value: 'true' },
             'a b': { value: 'c+d%20e', multiValue: [{ value: 'c+d%20e' }, { value: '%zz' }] },
@@ -247,8 +223,9 @@ describe('only the uri changes', () => {
         const result = handler(event);
         assert.equal(result, event.request, 'the same request object is returned');
         assert.equal(result.uri, '/my%20photo%281%29.jpg');
-        const { uri: _after, ...restAfter } = result;
-        const { uri: _before, ...restBefore } = before;
+        assert.deepEqual(JSON.parse(JSON.stringify(result.querystring)), { showExif: { value: 'true' } });
+        const { uri: _after, querystring: _queryAfter, ...restAfter } = result;
+        const { uri: _before, querystring: _queryBefore, ...restBefore } = before;
         assert.deepEqual(JSON.parse(JSON.stringify(restAfter)), restBefore);
     });
 
