@@ -43,7 +43,10 @@ CALLED_VIA_OBJECT_LAMBDA = ForAnyValueStringEquals("aws:CalledVia", [OBJECT_LAMB
 ONLY_THE_EDGE_ROLE = ArnEquals("aws:PrincipalArn", edge_role_arn())
 
 
-def objects_of(bucket_arn: object) -> Sub:
+def objects_of(bucket_arn: object) -> object:
+    """Every object of the bucket; a plain ARN (a policy put through the API) stays a plain string."""
+    if isinstance(bucket_arn, str):
+        return f"{bucket_arn}/*"
     return Sub("${Bucket}/*", Bucket=bucket_arn)
 
 
@@ -259,3 +262,9 @@ def object_lambda_access_point_policy() -> PolicyDocument:
             ),
         ],
     )
+
+
+def artifact_bucket_policy(bucket_arn: str) -> PolicyDocument:
+    """deploy.sh's artifact bucket (put through the S3 API, not a template): TLS only, and nothing granted;
+    the deploying account reaches it through its own IAM permissions."""
+    return bucket_policy(bucket_arn)
