@@ -101,12 +101,13 @@ deploy_tool() {
 
 # Reads the plan preflight wrote: only the names deploy.sh declares, one value per line, never evaluated.
 read_plan() {
-  local name value
-  while IFS='=' read -r name value; do
+  local line name
+  while IFS= read -r line; do
+    name="${line%%=*}"
     case "$name" in
       MODE | REGION | PREFIX | PROFILE | TOTAL_STEPS | ACCOUNT | PARTITION | ARTIFACT_BUCKET | EDGE_REGION | \
         EDGE_VERSION_PARAMETER | STORAGE_STACK | LAMBDA_EDGE_STACK | CDN_STACK | FUNCTION_URL_STACK)
-        printf -v "$name" '%s' "$value"
+        printf -v "$name" '%s' "${line#*=}"
         ;;
       *) die "tools/deploy wrote an unexpected plan line: $name" ;;
     esac
@@ -115,7 +116,8 @@ read_plan() {
     die "tools/deploy wrote an incomplete plan"
   CONTEXT=(--mode "$MODE" --region "$REGION" --prefix "$PREFIX")
   if [[ -n "$PROFILE" ]]; then
-    CONTEXT+=(--profile "$PROFILE")
+    # One word: a profile name may start with a hyphen.
+    CONTEXT+=("--profile=$PROFILE")
   fi
 }
 
