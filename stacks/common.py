@@ -235,3 +235,33 @@ def new_template(description: str) -> Template:
 def checkov_skips(*skips: tuple[str, str]) -> dict:
     """Resource Metadata that records, in the template itself, each checkov check that does not apply and why."""
     return {"checkov": {"skip": [{"id": check_id, "comment": reason} for check_id, reason in skips]}}
+
+
+# --- deploy.sh: region facts and the names a deployment uses -------------------------------------------
+# deploy.sh reads these through tools/deploy; nothing else restates them.
+
+# Regions without Lambda function URLs, at the time of writing, so without the function-URL mode.
+# Source: AWS Lambda Developer Guide, "Creating and managing Lambda function URLs" (urls-configuration.html).
+FUNCTION_URL_UNAVAILABLE_REGIONS = (
+    "ap-south-2",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ap-east-2",
+    "ca-west-1",
+    "eu-south-2",
+    "eu-central-2",
+    "il-central-1",
+    "me-central-1",
+)
+
+# Region names: two letters, one or more words, one digit (us-east-1, ap-southeast-2, us-gov-west-1).
+# The lambda-edge template's TargetRegion parameter enforces the same pattern.
+REGION_NAME_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d$"
+
+# A published Lambda version in the edge region, as the cdn template's EdgeFunctionVersionArn accepts.
+EDGE_VERSION_ARN_PATTERN = r"^arn:aws[a-z-]*:lambda:us-east-1:\d{12}:function:[A-Za-z0-9_-]+:\d+$"
+
+# deploy.sh's bucket for the transform's zip, one per prefix, account and region (S3 names are global).
+ARTIFACT_BUCKET_FORMAT = "{prefix}-artifacts-{account}-{region}"

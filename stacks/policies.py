@@ -51,7 +51,10 @@ CLOUDFRONT = Principal("Service", [CLOUDFRONT_SERVICE])
 FOR_THIS_ACCOUNT = StringEquals("aws:SourceAccount", AccountId)
 
 
-def objects_of(bucket_arn: object) -> Sub:
+def objects_of(bucket_arn: object) -> object:
+    """Every object of the bucket; a plain ARN (a policy put through the API) stays a plain string."""
+    if isinstance(bucket_arn, str):
+        return f"{bucket_arn}/*"
     return Sub("${Bucket}/*", Bucket=bucket_arn)
 
 
@@ -335,3 +338,9 @@ def object_lambda_access_point_policy() -> PolicyDocument:
             ),
         ],
     )
+
+
+def artifact_bucket_policy(bucket_arn: str) -> PolicyDocument:
+    """deploy.sh's artifact bucket (put through the S3 API, not a template): TLS only, and nothing granted;
+    the deploying account reaches it through its own IAM permissions."""
+    return bucket_policy(bucket_arn)

@@ -372,7 +372,7 @@ def test_artifact_bucket_is_private_encrypted_and_tls_only(first: Deployment, cl
     (statement,) = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
     assert statement["Effect"] == "Deny"
     assert statement["Principal"] == "*"
-    assert statement["Action"] == "s3:*"
+    assert statement["Action"] == ["s3:*"]  # stacks/policies.py's statement, as the templates hold it
     assert sorted(statement["Resource"]) == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
@@ -656,6 +656,14 @@ def python_without_packages(tmp: Path) -> str:
     return str(wrapper)
 
 
+def python_with_requirements(tmp: Path) -> str:
+    """A python3 that is the project's virtual environment's, found on PATH rather than next to deploy.sh."""
+    wrapper = tmp / "python3-venv"
+    wrapper.write_text(f'#!/bin/sh\nexec "{VENV_BIN / "python"}" "$@"\n')
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
 BASH = shutil.which("bash") or "/bin/bash"
 
 
@@ -678,6 +686,11 @@ BASH = shutil.which("bash") or "/bin/bash"
             lambda tmp: {"bash": BASH, "aws": str(VENV_BIN / "aws"), "python3": python_without_packages(tmp)},
             r"python3 lacks the project's requirements \(troposphere, awacs, cfn-lint, boto3\): run 'make' first",
             id="python3-without-requirements",
+        ),
+        pytest.param(
+            lambda tmp: {"bash": BASH, "aws": str(VENV_BIN / "aws"), "python3": python_with_requirements(tmp)},
+            r"need 'mktemp' \(command not found\)",
+            id="no-mktemp",
         ),
     ],
 )

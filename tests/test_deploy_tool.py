@@ -1,0 +1,506 @@
+"""tools/deploy, deploy.sh's Python side, without AWS: botocore's Stubber answers each call as AWS would
+(error codes included), so every branch on an error code is exercised with the real client and its models."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.stub import Stubber
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from stacks import common  # noqa: E402
+from stacks.policies import artifact_bucket_policy  # noqa: E402
+from tools.deploy import artifacts, cli, command_line, stacks_state  # noqa: E402
+from tools.deploy.modes import MODES, clashing_stacks  # noqa: E402
+from tools.deploy.report import DeployError  # noqa: E402
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+STACK = "photos-storage"
+TEMPLATES = ROOT / "templates"
+
+
+def client(service: str, region: str = REGION) -> Any:
+    return botocore.session.get_session().create_client(
+        service, region_name=region, aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret"
+    )
+
+
+@pytest.fixture
+def cloudformation() -> Any:
+    cfn = client("cloudformation")
+    with Stubber(cfn) as stubber:
+        cfn.stubber = stubber
+        yield cfn
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def s3() -> Any:
+    s3_client = client("s3")
+    with Stubber(s3_client) as stubber:
+        s3_client.stubber = stubber
+        yield s3_client
+        stubber.assert_no_pending_responses()
+
+
+def stack(status: str, outputs: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "Stacks": [
+            {
+                "StackName": STACK,
+                "CreationTime": datetime.datetime(2025, 1, 1),
+                "StackStatus": status,
+                "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in (outputs or {}).items()],
+            }
+        ]
+    }
+
+
+# --- stack status: only "does not exist" means no stack ----------------------------------------------
+
+
+def test_missing_stack_is_none(cloudformation: Any) -> None:
+    cloudformation.stubber.add_client_error(
+        "describe_stacks",
+        service_error_code="ValidationError",
+        service_message=f"Stack with id {STACK} does not exist",
+        http_status_code=400,
+        expected_params={"StackName": STACK},
+    )
+    assert stacks_state.stack_status(cloudformation, STACK, REGION) is None
+
+
+def test_existing_stack_gives_its_status(cloudformation: Any) -> None:
+    cloudformation.stubber.add_response("describe_stacks", stack("UPDATE_COMPLETE"), {"StackName": STACK})
+    assert stacks_state.stack_status(cloudformation, STACK, REGION) == "UPDATE_COMPLETE"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "message", "explained"),
+    [
+        pytest.param(
+            "AccessDenied",
+            403,
+            "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: cloudformation:DescribeStacks",
+            "(the credentials may not call DescribeStacks)",
+            id="access-denied",
+        ),
+        pytest.param("Throttling", 400, "Rate exceeded", "run deploy.sh again in a minute", id="throttling"),
+        # A ValidationError that is not about a missing stack (a malformed name) is no answer either.
+        pytest.param("ValidationError", 400, "1 validation error detected: Value 'x'", "", id="other-validation"),
+    ],
+)
+def test_a_refused_status_read_is_an_error_never_no_stack(
+    code: str, status: int, message: str, explained: str, cloudformation: Any
+) -> None:
+    cloudformation.stubber.add_client_error(
+        "describe_stacks", service_error_code=code, service_message=message, http_status_code=status
+    )
+    with pytest.raises(DeployError) as raised:
+        stacks_state.stack_status(cloudformation, STACK, REGION)
+    text = str(raised.value)
+    assert text.startswith(f"cannot read the status of stack {STACK} in {REGION}: {code}: {message}")
+    assert explained in text
+    assert "\n" not in text
+
+
+def test_a_denied_read_of_the_other_modes_stack_stops_the_run(cloudformation: Any) -> None:
+    # function-url mode: its own stack is missing, reading the olap storage stack is denied.
+    cloudformation.stubber.add_client_error(
+        "describe_stacks",
+        service_error_code="ValidationError",
+        service_message="Stack with id photos-fnurl does not exist",
+        expected_params={"StackName": "photos-fnurl"},
+    )
+    cloudformation.stubber.add_client_error(
+        "describe_stacks",
+        service_error_code="AccessDenied",
+        service_message="denied",
+        http_status_code=403,
+        expected_params={"StackName": "photos-storage"},
+    )
+    denied = r"^cannot read the status of stack photos-storage in eu-west-1: AccessDenied"
+    with pytest.raises(DeployError, match=denied):
+        stacks_state.check_stacks(lambda region: cloudformation, MODES["function-url"], REGION, "photos", "")
+
+
+@pytest.mark.parametrize(
+    ("status", "start"),
+    [
+        ("ROLLBACK_COMPLETE", "stack s in r is ROLLBACK_COMPLETE (its creation failed) and cannot be updated"),
+        ("DELETE_FAILED", "stack s in r is DELETE_FAILED and cannot be updated"),
+        ("UPDATE_ROLLBACK_FAILED", "stack s in r is UPDATE_ROLLBACK_FAILED: recover it"),
+        ("UPDATE_IN_PROGRESS", "stack s in r is busy (UPDATE_IN_PROGRESS)"),
+    ],
+)
+def test_states_cloudformation_cannot_update_are_named(status: str, start: str) -> None:
+    assert stacks_state.unusable_reason("s", "r", status, "").startswith(start)
+
+
+@pytest.mark.parametrize("status", [None, "CREATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS"])
+def test_updatable_states_pass(status: str | None) -> None:
+    assert stacks_state.unusable_reason("s", "r", status, "") is None
+
+
+# --- the failed-events report -------------------------------------------------------------------------
+
+
+def event(status: str, logical: str, resource_type: str, reason: str | None = None) -> dict[str, Any]:
+    record = {
+        "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/photos-storage/1",
+        "EventId": f"{logical}-{status}",
+        "StackName": STACK,
+        "LogicalResourceId": logical,
+        "ResourceType": resource_type,
+        "ResourceStatus": status,
+        "Timestamp": datetime.datetime(2025, 1, 1),
+    }
+    if reason is not None:
+        record["ResourceStatusReason"] = reason
+    return record
+
+
+def test_failed_events_of_the_latest_operation_only(cloudformation: Any, capsys: pytest.CaptureFixture) -> None:
+    events = [
+        event("ROLLBACK_COMPLETE", STACK, "AWS::CloudFormation::Stack"),
+        event("CREATE_FAILED", "Olap", "AWS::S3ObjectLambda::AccessPoint", "Account not allowed"),
+        event("CREATE_FAILED", "Fn", "AWS::Lambda::Function", "Resource creation cancelled"),
+        event("CREATE_IN_PROGRESS", STACK, "AWS::CloudFormation::Stack", "User Initiated"),
+        event("UPDATE_FAILED", "Old", "AWS::Lambda::Function", "an older operation"),
+    ]
+    cloudformation.stubber.add_response("describe_stack_events", {"StackEvents": events}, {"StackName": STACK})
+    stacks_state.print_failed_events(cloudformation, STACK, REGION, "./deploy.sh eu-west-1 --mode function-url")
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"deploy.sh: failed events of stack {STACK} in {REGION} (newest first):\n"
+        "  CREATE_FAILED  Olap (AWS::S3ObjectLambda::AccessPoint): Account not allowed\n"
+        "  CREATE_FAILED  Fn (AWS::Lambda::Function): Resource creation cancelled\n"
+        "deploy.sh: note: since 2025-11-07 S3 Object Lambda accepts only AWS accounts that used it before "
+        "(see the README)\n"
+        "deploy.sh: an account new to S3 Object Lambda can deploy the function-URL mode instead "
+        "(one stack, no S3 Object Lambda):\n"
+        "  ./deploy.sh eu-west-1 --mode function-url\n"
+    )
+
+
+def test_a_cancelled_access_point_is_not_a_refusal(cloudformation: Any, capsys: pytest.CaptureFixture) -> None:
+    events = [event("CREATE_FAILED", "Olap", "AWS::S3ObjectLambda::AccessPoint", "Resource creation cancelled")]
+    cloudformation.stubber.add_response("describe_stack_events", {"StackEvents": events})
+    stacks_state.print_failed_events(cloudformation, STACK, REGION, "unused")
+    assert "note:" not in capsys.readouterr().err
+
+
+def test_unreadable_events_are_reported_in_one_line(cloudformation: Any, capsys: pytest.CaptureFixture) -> None:
+    cloudformation.stubber.add_client_error(
+        "describe_stack_events", service_error_code="AccessDenied", service_message="no", http_status_code=403
+    )
+    stacks_state.print_failed_events(cloudformation, STACK, REGION, "unused")
+    assert capsys.readouterr().err == (
+        f"deploy.sh: could not read the events of stack {STACK} in {REGION}: AccessDenied: no "
+        "(the credentials may not call DescribeStackEvents)\n"
+    )
+
+
+def test_fallback_command_keeps_region_prefix_and_profile() -> None:
+    assert stacks_state.fallback_command("eu-west-1", common.DEFAULT_PREFIX, "") == (
+        "./deploy.sh eu-west-1 --mode function-url"
+    )
+    assert stacks_state.fallback_command("eu-west-1", "photos", "my team") == (
+        "./deploy.sh eu-west-1 --mode function-url --prefix photos --profile 'my team'"
+    )
+
+
+# --- the artifact bucket ------------------------------------------------------------------------------
+
+
+def test_artifact_bucket_policy_refuses_plain_http_and_grants_nothing() -> None:
+    document = json.loads(artifact_bucket_policy("arn:aws-cn:s3:::b").to_json())
+    assert document == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:*"],
+                "Resource": ["arn:aws-cn:s3:::b", "arn:aws-cn:s3:::b/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+
+
+def test_artifact_bucket_policy_is_the_templates_statement() -> None:
+    """The same statement the templates' buckets carry, but with plain ARNs."""
+    storage = json.loads((TEMPLATES / "storage.json").read_text())
+    (policy,) = [r for r in storage["Resources"].values() if r["Type"] == "AWS::S3::BucketPolicy"]
+    template_deny = policy["Properties"]["PolicyDocument"]["Statement"][0]
+    ours = json.loads(artifact_bucket_policy("arn:aws:s3:::b").to_json())["Statement"][0]
+    assert {k: v for k, v in template_deny.items() if k != "Resource"} == {
+        k: v for k, v in ours.items() if k != "Resource"
+    }
+
+
+def test_missing_bucket_is_created_and_configured(s3: Any, capsys: pytest.CaptureFixture) -> None:
+    bucket = "photos-artifacts-123456789012-eu-west-1"
+    s3.stubber.add_client_error(
+        "head_bucket", service_error_code="404", service_message="Not Found", http_status_code=404
+    )
+    s3.stubber.add_response(
+        "create_bucket",
+        {},
+        {
+            "Bucket": bucket,
+            "ObjectOwnership": "BucketOwnerEnforced",
+            "CreateBucketConfiguration": {"LocationConstraint": REGION},
+        },
+    )
+    s3.stubber.add_response(
+        "put_public_access_block",
+        {},
+        {
+            "Bucket": bucket,
+            "PublicAccessBlockConfiguration": dict.fromkeys(
+                ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+            ),
+        },
+    )
+    s3.stubber.add_response(
+        "put_bucket_encryption",
+        {},
+        {
+            "Bucket": bucket,
+            "ServerSideEncryptionConfiguration": {
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        },
+    )
+    s3.stubber.add_response("put_bucket_policy", {}, {"Bucket": bucket, "Policy": artifacts.policy_json("aws", bucket)})
+    artifacts.ensure_bucket(s3, bucket, ACCOUNT, REGION, "aws")
+    assert capsys.readouterr().out == (
+        "Creating the bucket\nPublic access blocked, default encryption on, TLS-only policy set\n"
+    )
+
+
+def test_bucket_in_us_east_1_is_created_without_a_location() -> None:
+    s3_east = client("s3", "us-east-1")
+    with Stubber(s3_east) as stubber:
+        stubber.add_response("create_bucket", {}, {"Bucket": "b", "ObjectOwnership": "BucketOwnerEnforced"})
+        artifacts.create_bucket(s3_east, "b", "us-east-1")
+        stubber.assert_no_pending_responses()
+
+
+def test_forbidden_bucket_is_an_error_not_missing(s3: Any) -> None:
+    # Another account's bucket, or no permission: HeadBucket answers 403, never to be created over.
+    s3.stubber.add_client_error(
+        "head_bucket", service_error_code="403", service_message="Forbidden", http_status_code=403
+    )
+    with pytest.raises(DeployError, match=r"^cannot use the artifact bucket b: 403: Forbidden"):
+        artifacts.ensure_bucket(s3, "b", ACCOUNT, REGION, "aws")
+
+
+def test_zip_already_uploaded_is_not_uploaded_again(s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    s3.stubber.add_response("head_object", {}, {"Bucket": "b", "Key": "k.zip", "ExpectedBucketOwner": ACCOUNT})
+    artifacts.upload(s3, "b", "k.zip", tmp_path / "unread.zip", ACCOUNT)
+    assert capsys.readouterr().out == "s3://b/k.zip is already uploaded\n"
+
+
+def test_forbidden_object_check_uploads_nothing(s3: Any, tmp_path: Path) -> None:
+    s3.stubber.add_client_error(
+        "head_object", service_error_code="403", service_message="Forbidden", http_status_code=403
+    )
+    with pytest.raises(DeployError, match=r"^cannot check s3://b/k\.zip: 403: Forbidden"):
+        artifacts.upload(s3, "b", "k.zip", tmp_path / "unread.zip", ACCOUNT)
+
+
+# --- modes and names ----------------------------------------------------------------------------------
+
+
+def test_steps_per_mode() -> None:
+    assert {name: mode.steps for name, mode in MODES.items()} == {"olap": 7, "function-url": 5}
+
+
+def test_each_mode_clashes_with_the_other_modes_transform_stack() -> None:
+    assert [(role, other.name) for role, other in clashing_stacks(MODES["olap"])] == [("function-url", "function-url")]
+    assert [(role, other.name) for role, other in clashing_stacks(MODES["function-url"])] == [("storage", "olap")]
+
+
+def test_plan_names_every_stack_of_the_prefix() -> None:
+    settings = command_line.Settings(region=REGION, mode="olap", prefix="photos", profile="team")
+    assert cli.plan_lines(settings, ACCOUNT, "aws") == [
+        "MODE=olap",
+        "REGION=eu-west-1",
+        "PREFIX=photos",
+        "PROFILE=team",
+        "TOTAL_STEPS=7",
+        f"ACCOUNT={ACCOUNT}",
+        "PARTITION=aws",
+        f"ARTIFACT_BUCKET=photos-artifacts-{ACCOUNT}-eu-west-1",
+        "EDGE_REGION=us-east-1",
+        "EDGE_VERSION_PARAMETER=/photos/Edge-Origin-Request-Fn-Version-Arn",
+        "STORAGE_STACK=photos-storage",
+        "LAMBDA_EDGE_STACK=photos-lambda-edge",
+        "CDN_STACK=photos-cdn",
+        "FUNCTION_URL_STACK=photos-fnurl",
+    ]
+
+
+def test_deploy_sh_reads_every_plan_name() -> None:
+    script = (ROOT / "deploy.sh").read_text()
+    (case,) = re.findall(r"case \"\$name\" in\n(.*?)\)\n", script, re.DOTALL)
+    assert set(re.findall(r"[A-Z_]+", case)) == set(cli.PLAN_NAMES)
+
+
+def test_region_and_edge_version_patterns_are_the_templates() -> None:
+    lambda_edge = json.loads((TEMPLATES / "lambda-edge.json").read_text())
+    cdn = json.loads((TEMPLATES / "cdn.json").read_text())
+    assert lambda_edge["Parameters"]["TargetRegion"]["AllowedPattern"] == common.REGION_NAME_PATTERN
+    assert cdn["Parameters"]["EdgeFunctionVersionArn"]["AllowedPattern"] == common.EDGE_VERSION_ARN_PATTERN
+
+
+def test_edge_version_parameter_is_the_one_the_lambda_edge_stack_writes() -> None:
+    lambda_edge = json.loads((TEMPLATES / "lambda-edge.json").read_text())
+    (parameter,) = [r for r in lambda_edge["Resources"].values() if r["Type"] == "AWS::SSM::Parameter"]
+    name = parameter["Properties"]["Name"]["Fn::Sub"].replace("${Prefix}", "photos")
+    assert cli.edge_version_parameter("photos") == name == "/photos/Edge-Origin-Request-Fn-Version-Arn"
+
+
+def test_no_call_in_tools_deploy_deletes_anything() -> None:
+    calls = set()
+    for source in (ROOT / "tools" / "deploy").glob("*.py"):
+        calls |= set(re.findall(r"\.([a-z_]+)\(", source.read_text()))
+    assert {"put_object", "create_bucket"} <= calls, "the pattern no longer finds the calls"
+    assert sorted(c for c in calls if re.match(r"(delete|remove)_", c)) == []
+
+
+# --- the command line ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["eu-west-1"], command_line.Settings("eu-west-1", "olap", common.DEFAULT_PREFIX, "")),
+        (
+            ["--mode=function-url", "--prefix", "p1x", "eu-west-1", "--profile", "a b"],
+            command_line.Settings("eu-west-1", "function-url", "p1x", "a b"),
+        ),
+        (["--", "-odd"], command_line.Settings("-odd", "olap", common.DEFAULT_PREFIX, "")),
+    ],
+)
+def test_command_line_is_read(argv: list[str], expected: command_line.Settings) -> None:
+    assert command_line.parse(argv) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "missing <region>"),
+        (["a", "b"], "unexpected argument 'b'"),
+        (["a", "-x"], "unknown option '-x'"),
+        (["a", "--prefix"], "--prefix needs a value"),
+        (["a", "--profile="], "--profile needs a value"),
+        (["a", "--mode", "olap-oac"], "unknown mode 'olap-oac': use olap or function-url"),
+    ],
+)
+def test_unreadable_command_lines_are_usage_errors(argv: list[str], message: str) -> None:
+    with pytest.raises(command_line.UsageError) as raised:
+        command_line.parse(argv)
+    assert str(raised.value) == message
+    assert raised.value.usage == command_line.USAGE
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (command_line.Settings("eu-west-12"), "'eu-west-12' is not an AWS region name"),
+        (command_line.Settings("eu-west-1\n"), "'eu-west-1\n' is not an AWS region name"),
+        (command_line.Settings("eu-moon-1"), "'eu-moon-1' is not an AWS region (not in the region list"),
+        (command_line.Settings("eu-west-1", prefix="a-"), "prefix 'a-' is not valid"),
+        (
+            command_line.Settings("il-central-1", mode="function-url"),
+            "Lambda function URLs are not available in il-central-1",
+        ),
+    ],
+)
+def test_names_are_checked(settings: command_line.Settings, message: str) -> None:
+    with pytest.raises(DeployError) as raised:
+        command_line.check_names(settings)
+    assert str(raised.value).startswith(message)
+
+
+def test_help_lists_the_regions_without_function_urls_from_common() -> None:
+    text = command_line.help_text()
+    unavailable = text.split("Not available where Lambda has no function URLs (at the time of writing):\n")[1]
+    assert tuple(unavailable.split("\n\n")[0].split()) == common.FUNCTION_URL_UNAVAILABLE_REGIONS
+
+
+# --- main: exit codes and one line, never a traceback ---------------------------------------------------
+
+
+@pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    empty = tmp_path / "aws-config"
+    empty.touch()
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing is sent; if it were, it fails here
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["--", "eu-west-1", "--mode"], 2, r"--mode needs a value \(usage: \./deploy\.sh <region> "),
+        (["--", "Europe"], 1, r"'Europe' is not an AWS region name"),
+        (["--", "eu-west-1"], 1, r"no usable AWS credentials \(profile default\): Unable to locate credentials$"),
+        (
+            ["--", "eu-west-1", "--profile", "ghost"],
+            1,
+            r"no usable AWS credentials \(profile ghost\): The config profile \(ghost\) could not be found$",
+        ),
+    ],
+)
+def test_preflight_failures_are_one_line(
+    argv: list[str], code: int, message: str, no_credentials: None, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    plan = tmp_path / "plan"
+    assert cli.main(["preflight", "--out", str(plan), *argv]) == code
+    captured = capsys.readouterr()
+    assert re.fullmatch(rf"deploy\.sh: {message}[^\n]*\n", captured.err), captured.err
+    assert captured.out == ""
+    assert not plan.exists()
+
+
+def test_help_is_printed_and_no_plan_written(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    plan = tmp_path / "plan"
+    assert cli.main(["preflight", "--out", str(plan), "--", "eu-west-1", "-h"]) == 0
+    assert capsys.readouterr().out == command_line.help_text()
+    assert not plan.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bogus"],
+        ["preflight", "--out", "x"],  # deploy.sh's arguments must follow --
+        ["outputs", "--mode", "olap-oac", "--region", REGION, "--prefix", "p1x"],
+    ],
+)
+def test_internal_usage_errors_exit_2_in_one_line(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("deploy.sh: ") and err.count("\n") == 1, err

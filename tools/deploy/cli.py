@@ -1,0 +1,288 @@
+"""`python -m tools.deploy <command>`: the commands deploy.sh runs, from the repository root.
+
+  preflight --out FILE -- <deploy.sh's arguments>
+      Reads deploy.sh's command line (or prints the help), checks the names, the region, the credentials
+      (printing the account) and every stack the mode touches; creates nothing. Writes the plan to FILE,
+      one NAME=value line per name deploy.sh uses (PLAN_NAMES); writes no FILE when it printed the help.
+  artifact   <context> --account ID --partition P --key KEY --file ZIP
+      Creates or completes the artifact bucket and uploads ZIP as KEY unless already there.
+  failed-events <context> --stack NAME --stack-region REGION
+      Prints the failed events of the stack's latest operation on stderr (always exits 0 once it has run).
+  edge-version <context>
+      Prints the edge function version ARN that the lambda-edge stack put into SSM.
+  outputs    <context>
+      Prints the deployment's bucket, URL and distribution, and the commands to try it.
+
+<context> is --mode MODE --region REGION --prefix PREFIX [--profile NAME], as the plan gave them.
+Every message starts with `deploy.sh:`. Exit codes: 0 done (or help printed), 1 a check or a step failed,
+2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+
+from stacks.common import (
+    ARTIFACT_BUCKET_FORMAT,
+    EDGE_REGION,
+    EDGE_VERSION_ARN_PATTERN,
+    EDGE_VERSION_PARAMETER_SUFFIX,
+    STACK_SUFFIXES,
+)
+from tools.deploy import artifacts, command_line, stacks_state
+from tools.deploy.modes import MODES, Mode, stack_name
+from tools.deploy.report import DeployError, UsageError, describe, err, one_line
+
+
+# --- names -----------------------------------------------------------------------------------------------
+
+
+def artifact_bucket(prefix: str, account: str, region: str) -> str:
+    return ARTIFACT_BUCKET_FORMAT.format(prefix=prefix, account=account, region=region)
+
+
+def edge_version_parameter(prefix: str) -> str:
+    return f"/{prefix}{EDGE_VERSION_PARAMETER_SUFFIX}"
+
+
+def stack_variable(role: str) -> str:
+    """deploy.sh's variable for a stack's name: storage -> STORAGE_STACK, lambda-edge -> LAMBDA_EDGE_STACK."""
+    return role.upper().replace("-", "_") + "_STACK"
+
+
+PLAN_NAMES = (
+    "MODE",
+    "REGION",
+    "PREFIX",
+    "PROFILE",
+    "TOTAL_STEPS",
+    "ACCOUNT",
+    "PARTITION",
+    "ARTIFACT_BUCKET",
+    "EDGE_REGION",
+    "EDGE_VERSION_PARAMETER",
+    *(stack_variable(role) for role in STACK_SUFFIXES),
+)
+
+
+def plan_lines(settings: command_line.Settings, account: str, partition: str) -> list[str]:
+    """The names deploy.sh uses, as NAME=value lines. Every value is one line (the checks guarantee it)."""
+    values = {
+        "MODE": settings.mode,
+        "REGION": settings.region,
+        "PREFIX": settings.prefix,
+        "PROFILE": settings.profile,
+        "TOTAL_STEPS": str(MODES[settings.mode].steps),
+        "ACCOUNT": account,
+        "PARTITION": partition,
+        "ARTIFACT_BUCKET": artifact_bucket(settings.prefix, account, settings.region),
+        "EDGE_REGION": EDGE_REGION,
+        "EDGE_VERSION_PARAMETER": edge_version_parameter(settings.prefix),
+        **{stack_variable(role): stack_name(settings.prefix, role) for role in STACK_SUFFIXES},
+    }
+    assert tuple(values) == PLAN_NAMES and not any("\n" in value for value in values.values())
+    return [f"{name}={value}" for name, value in values.items()]
+
+
+# --- AWS -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cloud:
+    """Clients for one run: the profile deploy.sh was given (an explicit profile wins over AWS_* keys in the
+    environment, as it does for the AWS CLI), AWS_ENDPOINT_URL honoured by boto3 itself."""
+
+    session: boto3.Session
+
+    @classmethod
+    def for_profile(cls, profile: str) -> Cloud:
+        return cls(boto3.Session(profile_name=profile or None))
+
+    def client(self, service: str, region: str) -> Any:
+        return self.session.client(service, region_name=region)
+
+
+def credentials_source(profile: str) -> str:
+    if profile:
+        return f"profile {profile}"
+    if os.environ.get("AWS_ACCESS_KEY_ID"):
+        return "AWS_ACCESS_KEY_ID from the environment"
+    if os.environ.get("AWS_PROFILE"):
+        return f"profile {os.environ['AWS_PROFILE']} (AWS_PROFILE)"
+    return "profile default"
+
+
+def caller_identity(profile: str, region: str) -> tuple[Cloud, str, str]:
+    """(clients, account ID, partition) of the credentials, or a one-line error naming where they came from."""
+    source = credentials_source(profile)
+    try:
+        cloud = Cloud.for_profile(profile)
+        identity = cloud.client("sts", region).get_caller_identity()
+    except ClientError as error:
+        raise DeployError(f"no usable AWS credentials ({source}): {describe(error)}") from error
+    except BotoCoreError as error:  # no credentials, unknown profile, no connection
+        raise DeployError(f"no usable AWS credentials ({source}): {one_line(str(error))}") from error
+    account, arn = identity.get("Account", ""), identity.get("Arn", "")
+    if not re.fullmatch(r"\d{12}", account, re.ASCII):
+        raise DeployError(f"sts get-caller-identity returned no account ID ({source})")
+    return cloud, account, arn.split(":")[1] if arn.count(":") >= 2 else "aws"
+
+
+# --- commands ----------------------------------------------------------------------------------------------
+
+
+def preflight(args: argparse.Namespace) -> int:
+    try:
+        settings = command_line.parse(args.arguments)
+    except command_line.HelpRequested:
+        print(command_line.help_text(), end="")
+        return 0
+    command_line.check_names(settings)
+    cloud, account, partition = caller_identity(settings.profile, settings.region)
+    source = credentials_source(settings.profile)
+    print(f"Account {account} ({source}), region {settings.region}, prefix {settings.prefix}")
+    mode = MODES[settings.mode]
+    stacks_state.check_stacks(
+        lambda region: cloud.client("cloudformation", region), mode, settings.region, settings.prefix, settings.profile
+    )
+    Path(args.out).write_text("".join(line + "\n" for line in plan_lines(settings, account, partition)))
+    return 0
+
+
+def artifact(args: argparse.Namespace) -> int:
+    s3 = Cloud.for_profile(args.profile).client("s3", args.region)
+    bucket = artifact_bucket(args.prefix, args.account, args.region)
+    artifacts.ensure_bucket(s3, bucket, args.account, args.region, args.partition)
+    artifacts.upload(s3, bucket, args.key, Path(args.file), args.account)
+    return 0
+
+
+def failed_events(args: argparse.Namespace) -> int:
+    cloudformation = Cloud.for_profile(args.profile).client("cloudformation", args.stack_region)
+    fallback = stacks_state.fallback_command(args.region, args.prefix, args.profile)
+    stacks_state.print_failed_events(cloudformation, args.stack, args.stack_region, fallback)
+    return 0
+
+
+def edge_version(args: argparse.Namespace) -> int:
+    name = edge_version_parameter(args.prefix)
+    ssm = Cloud.for_profile(args.profile).client("ssm", EDGE_REGION)
+    try:
+        value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    except ClientError as error:
+        raise DeployError(f"cannot read SSM parameter {name} in {EDGE_REGION}: {describe(error)}") from error
+    if not re.fullmatch(EDGE_VERSION_ARN_PATTERN, value, re.ASCII):
+        raise DeployError(
+            f"SSM parameter {name} in {EDGE_REGION} holds '{one_line(value)}', "
+            f"not a Lambda version ARN in {EDGE_REGION}"
+        )
+    print(value)
+    return 0
+
+
+def output(outputs: dict[str, str], stack: str, region: str, key: str) -> str:
+    value = outputs.get(key)
+    if not value:
+        raise DeployError(f"stack {stack} in {region} has no output {key}")
+    return value
+
+
+def outputs(args: argparse.Namespace) -> int:
+    mode: Mode = MODES[args.mode]
+    cloudformation = Cloud.for_profile(args.profile).client("cloudformation", args.region)
+    bucket_stack = stack_name(args.prefix, mode.bucket_stack)
+    cdn_stack = stack_name(args.prefix, mode.distribution_stack)
+    bucket_outputs = stacks_state.stack_outputs(cloudformation, bucket_stack, args.region)
+    bucket = output(bucket_outputs, bucket_stack, args.region, "BucketName")
+    cdn_outputs = stacks_state.stack_outputs(cloudformation, cdn_stack, args.region)
+    domain = output(cdn_outputs, cdn_stack, args.region, "DistributionDomainName")
+    distribution = output(cdn_outputs, cdn_stack, args.region, "DistributionId")
+    print(
+        f"""Bucket:         {bucket}
+CloudFront URL: https://{domain}/
+Distribution:   {distribution} (a new distribution takes a few minutes to reach every edge location)
+
+Upload an image, then fetch it without its metadata, and its EXIF as JSON:
+  aws s3 cp photo.jpg s3://{bucket}/photo.jpg --region {args.region}{stacks_state.profile_flag(args.profile)}
+  curl -o photo-clean.jpg 'https://{domain}/photo.jpg'
+  curl 'https://{domain}/photo.jpg?showExif=true'"""
+    )
+    return 0
+
+
+# --- command line ------------------------------------------------------------------------------------------
+
+
+PREFLIGHT_USAGE = "usage: python -m tools.deploy preflight --out FILE -- [deploy.sh's arguments]"
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one `deploy.sh:` line, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}", one_line(self.format_usage()))
+
+
+def parser() -> Parser:
+    top = Parser(prog="python -m tools.deploy", description="deploy.sh's Python side", allow_abbrev=False)
+    commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
+    first = commands.add_parser("preflight", allow_abbrev=False)
+    first.add_argument("--out", required=True, help="the plan file to write")
+    first.set_defaults(run=preflight)
+
+    context = Parser(add_help=False, allow_abbrev=False)
+    context.add_argument("--mode", required=True, choices=sorted(MODES))
+    context.add_argument("--region", required=True)
+    context.add_argument("--prefix", required=True)
+    context.add_argument("--profile", default="")
+    step = commands.add_parser("artifact", parents=[context], allow_abbrev=False)
+    step.add_argument("--account", required=True)
+    step.add_argument("--partition", required=True)
+    step.add_argument("--key", required=True)
+    step.add_argument("--file", required=True)
+    step.set_defaults(run=artifact)
+    report = commands.add_parser("failed-events", parents=[context], allow_abbrev=False)
+    report.add_argument("--stack", required=True)
+    report.add_argument("--stack-region", required=True)
+    report.set_defaults(run=failed_events)
+    commands.add_parser("edge-version", parents=[context], allow_abbrev=False).set_defaults(run=edge_version)
+    commands.add_parser("outputs", parents=[context], allow_abbrev=False).set_defaults(run=outputs)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # deploy.sh's own arguments follow the first `--` untouched: argparse would read its options as ours.
+    split = argv.index("--") if "--" in argv else len(argv)
+    ours, theirs = argv[:split], argv[split + 1 :]
+    try:
+        args = parser().parse_args(ours)
+        if args.command == "preflight" and split == len(argv):
+            raise UsageError("preflight: deploy.sh's arguments follow --", PREFLIGHT_USAGE)
+        args.arguments = theirs
+        return args.run(args)
+    except UsageError as error:
+        err(f"{error} ({error.usage})" if error.usage else str(error))
+        return 2
+    except DeployError as error:
+        err(str(error))
+        return 1
+    except ClientError as error:
+        err(f"AWS refused {error.operation_name}: {describe(error)}")
+        return 1
+    except (NoCredentialsError, ProfileNotFound, BotoCoreError) as error:
+        err(f"cannot reach AWS: {one_line(str(error))}")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
