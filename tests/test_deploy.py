@@ -43,7 +43,7 @@ NOT_COPIED = (".git", ".venv", ".venv-scan", "build", "__pycache__", ".pytest_ca
 # The packaging step's pip cache; copied when present so that pip runs at most once per test module.
 DEPENDENCY_CACHE = Path("build") / "lambda-deps"
 SIGNER_SOURCE = Path("lambdas") / "edge_signer" / "handler.py"
-TRANSFORM_SOURCE = Path("lambdas") / "exif_transform" / "handler.py"
+TRANSFORM_SOURCE = Path("lambdas") / "exif_transform" / "olap" / "handler.py"
 FAKE_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 FAKE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 DEPLOY_TIMEOUT_SECONDS = 900

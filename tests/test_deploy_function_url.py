@@ -46,7 +46,7 @@ STEPS = 5
 # Stacks of both modes, by template name.
 STACK_SUFFIXES = ("storage", "lambda-edge", "cdn", "fnurl")
 # The function-URL entry point, part of the same zip as the main mode's handler.
-URL_HANDLER_SOURCE = Path("lambdas") / "exif_transform" / "url_handler.py"
+URL_HANDLER_SOURCE = Path("lambdas") / "exif_transform" / "function_url" / "handler.py"
 # Lambda Developer Guide, urls-configuration.html ("at the time of writing"), as deploy.sh lists them.
 REGIONS_WITHOUT_FUNCTION_URLS = (
     "ap-south-2",

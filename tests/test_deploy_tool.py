@@ -7,7 +7,6 @@ import datetime
 import json
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,12 @@ import pytest
 from botocore.stub import Stubber
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from stacks import common  # noqa: E402
-from stacks.policies import artifact_bucket_policy  # noqa: E402
-from tools.deploy import artifacts, cli, command_line, stacks_state  # noqa: E402
-from tools.deploy.modes import MODES, clashing_stacks  # noqa: E402
-from tools.deploy.report import DeployError  # noqa: E402
+from stacks import common
+from stacks.policies import artifact_bucket_policy
+from tools.deploy import artifacts, cli, command_line, stacks_state
+from tools.deploy.modes import MODES, clashing_stacks
+from tools.deploy.report import DeployError
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
