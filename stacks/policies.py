@@ -245,60 +245,45 @@ def cloudfront_reads_via_access_point(bucket_arn: object, access_point_arn: obje
     )
 
 
-def supporting_access_point_policy() -> PolicyDocument:
+def _supporting_access_point_policy(reader: str, principal: Principal, conditions: list) -> PolicyDocument:
+    """Originals readable through the supporting access point by one reader, only inside an S3 Object Lambda
+    request, so nobody can fetch an unstripped image through this access point directly."""
     return PolicyDocument(
         Version=VERSION,
         Statement=[
             Statement(
-                # Originals are readable only by the edge role, and only inside an S3 Object Lambda request,
-                # so nobody can fetch an unstripped image through this access point directly.
-                Sid="EdgeRoleReadsViaObjectLambda",
+                # The transform's presigned URL reads the original as the caller of the Object Lambda access point.
+                Sid=f"{reader}ReadsViaObjectLambda",
                 Effect=Allow,
-                Principal=Principal("AWS", [account_root_arn()]),
+                Principal=principal,
                 Action=[s3.GetObject],
                 Resource=[supporting_access_point_objects_arn()],
-                Condition=Condition([ONLY_THE_EDGE_ROLE, CALLED_VIA_OBJECT_LAMBDA]),
+                Condition=Condition(conditions),
             ),
             Statement(
                 # Lets S3 answer 404 rather than 403 for a missing key, under the same conditions.
-                Sid="EdgeRoleTellsMissingFromForbiddenViaObjectLambda",
+                Sid=f"{reader}TellsMissingFromForbiddenViaObjectLambda",
                 Effect=Allow,
-                Principal=Principal("AWS", [account_root_arn()]),
+                Principal=principal,
                 Action=[s3.ListBucket],
                 Resource=[supporting_access_point_arn()],
-                Condition=Condition([ONLY_THE_EDGE_ROLE, CALLED_VIA_OBJECT_LAMBDA]),
+                Condition=Condition(conditions),
             ),
         ],
+    )
+
+
+def supporting_access_point_policy() -> PolicyDocument:
+    """The olap mode's: the edge signer's role is the caller."""
+    return _supporting_access_point_policy(
+        "EdgeRole", Principal("AWS", [account_root_arn()]), [ONLY_THE_EDGE_ROLE, CALLED_VIA_OBJECT_LAMBDA]
     )
 
 
 def cloudfront_supporting_access_point_policy() -> PolicyDocument:
-    """The olap-oac mode's supporting access point policy: CloudFront in place of the edge role."""
-    return PolicyDocument(
-        Version=VERSION,
-        Statement=[
-            Statement(
-                # The transform's presigned URL reads the original as the caller, CloudFront here; only inside
-                # an S3 Object Lambda request and only for this account, so CloudFront cannot fetch an
-                # unstripped original through this access point for any distribution.
-                Sid="CloudFrontReadsViaObjectLambda",
-                Effect=Allow,
-                Principal=CLOUDFRONT,
-                Action=[s3.GetObject],
-                Resource=[supporting_access_point_objects_arn()],
-                Condition=Condition([CALLED_VIA_OBJECT_LAMBDA, FOR_THIS_ACCOUNT]),
-            ),
-            Statement(
-                # Lets S3 answer 404 rather than 403 for a missing key, under the same conditions.
-                Sid="CloudFrontTellsMissingFromForbiddenViaObjectLambda",
-                Effect=Allow,
-                Principal=CLOUDFRONT,
-                Action=[s3.ListBucket],
-                Resource=[supporting_access_point_arn()],
-                Condition=Condition([CALLED_VIA_OBJECT_LAMBDA, FOR_THIS_ACCOUNT]),
-            ),
-        ],
-    )
+    """The olap-oac mode's: CloudFront is the caller, for this account's distributions only, so CloudFront
+    cannot fetch an unstripped original through this access point for anybody else's."""
+    return _supporting_access_point_policy("CloudFront", CLOUDFRONT, [CALLED_VIA_OBJECT_LAMBDA, FOR_THIS_ACCOUNT])
 
 
 def cloudfront_object_lambda_access_point_policy(distribution_arn: object) -> PolicyDocument:
