@@ -13,7 +13,7 @@ import io
 import struct
 from dataclasses import dataclass, field
 
-import image_builders as b  # noqa: F401 - puts lambdas/exif_transform on sys.path
+import image_builders as b
 import pillow_heif
 import pillow_jxl  # noqa: F401 - registers the JXL plugin with Pillow
 from PIL import Image
