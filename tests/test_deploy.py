@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -295,6 +296,69 @@ def test_changed_transform_uploads_a_new_zip_and_updates_the_function(
     assert after.transform_code_sha256 != before.transform_code_sha256
     assert after.stacks["lambda-edge"] == before.stacks["lambda-edge"]
     assert after.stacks["cdn"] == before.stacks["cdn"]
+
+
+# --- what the run refuses on this deployment ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def olap_oac_refused(
+    cloud: Cloud, workspace: Path, env: dict[str, str], transform_changed: Any
+) -> tuple[Run, dict[str, Any], dict[str, Any]]:
+    """--mode olap-oac on the prefix the olap distribution serves."""
+    before = {"state": cloud.state(), "stand_ins": moto_cloud.STAND_INS.physical_ids_in(TARGET_REGION)}
+    run = run_deploy(workspace, [TARGET_REGION, "--mode", "olap-oac", "--prefix", PREFIX], env)
+    return run, before, {"state": cloud.state(), "stand_ins": moto_cloud.STAND_INS.physical_ids_in(TARGET_REGION)}
+
+
+def test_olap_oac_is_refused_while_the_olap_distribution_exists(olap_oac_refused: Any) -> None:
+    run, before, after = olap_oac_refused
+    assert run.returncode == 1, run
+    cdn = f"{PREFIX}-cdn"
+    assert run.stderr == (
+        f"deploy.sh: stack {cdn} in {TARGET_REGION} (UPDATE_COMPLETE) is the --mode olap distribution of prefix "
+        f"{PREFIX}; the Object Lambda access point {PREFIX}-olap has one policy, owned by stack {PREFIX}-storage "
+        f"in --mode olap and by stack {PREFIX}-cdn-oac in --mode olap-oac, so the two distributions cannot share "
+        f"it: to switch this prefix to --mode olap-oac, first run 'aws cloudformation delete-stack --stack-name "
+        f"{cdn} --region {TARGET_REGION}' and 'aws cloudformation wait stack-delete-complete --stack-name {cdn} "
+        f"--region {TARGET_REGION}', then run deploy.sh again (or deploy with another --prefix)\n"
+    )
+    assert "[1/" not in run.stdout
+    assert after == before
+
+
+@pytest.fixture(scope="module")
+def foreign_edge_version(
+    cloud: Cloud, workspace: Path, env: dict[str, str], olap_oac_refused: Any
+) -> Iterator[tuple[str, Deployment, Deployment]]:
+    """Another account's function put into the SSM parameter the cdn stack's edge version comes from (the
+    lambda-edge stack, unchanged, does not write it again), then a run; the parameter restored afterwards."""
+    ssm = cloud.client("ssm", EDGE_REGION)
+    name = version_parameter(PREFIX)
+    own = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    foreign = f"arn:aws:lambda:{EDGE_REGION}:210987654321:function:{PREFIX}-edge-signer:1"
+    before = observe(cloud, workspace, olap_oac_refused[0], PREFIX, TARGET_REGION)
+    ssm.put_parameter(Name=name, Value=foreign, Type="String", Overwrite=True)
+    try:
+        yield foreign, before, deploy_and_observe(cloud, workspace, env, PREFIX, TARGET_REGION)
+    finally:
+        ssm.put_parameter(Name=name, Value=own, Type="String", Overwrite=True)
+
+
+def test_an_edge_version_of_another_function_is_refused_before_the_cdn_stack(
+    foreign_edge_version: Any, cloud: Cloud
+) -> None:
+    foreign, before, after = foreign_edge_version
+    assert after.run.returncode == 1, after.run
+    assert after.ssm_value == foreign
+    assert after.run.stderr == (
+        f"deploy.sh: SSM parameter {version_parameter(PREFIX)} in {EDGE_REGION} holds '{foreign}', not a version "
+        f"of this account's edge function (arn:aws:lambda:{EDGE_REGION}:{cloud.account}:function:"
+        f"{PREFIX}-edge-signer:<n>); the cdn stack was not changed: deploy the lambda-edge stack again (or put its "
+        "EdgeFunctionVersionArn output into the parameter), then run deploy.sh again\n"
+    )
+    assert "[6/7]" in after.run.stdout and "[7/7]" not in after.run.stdout
+    assert after.stacks == before.stacks
 
 
 # --- other regions and profiles ----------------------------------------------------------------------
