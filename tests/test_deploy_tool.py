@@ -527,7 +527,7 @@ def test_a_version_of_this_accounts_signer_is_accepted(value: str) -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        pytest.param(f"arn:aws:lambda:us-east-1:210987654321:function:photos-edge-signer:3", id="other-account"),
+        pytest.param("arn:aws:lambda:us-east-1:210987654321:function:photos-edge-signer:3", id="other-account"),
         pytest.param(f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:attacker:3", id="other-function"),
         pytest.param(f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:other-edge-signer:3", id="other-prefix"),
         pytest.param(f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:photos-edge-signer-x:3", id="longer-name"),

@@ -6,12 +6,10 @@ image_builders, never with the core's own parsers.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import math
 import struct
-import tracemalloc
 import zlib
 
 import piexif
@@ -22,23 +20,18 @@ import image_builders as b
 import metadata
 from metadata import kinds as metadata_kinds
 from metadata import ImageError
+from metadata_checks import (
+    HOSTILE_MEMORY_LIMIT,
+    ORIENTATION_ENTRY,
+    assert_same_display,
+    bounded_memory,
+    exif_of,
+    expected_kept_exif,
+)
 
 ORIENTATIONS = range(1, 9)
 APP0, APP1, APP2, APP14 = 0xE0, 0xE1, 0xE2, 0xEE
 DECODING_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC4, 0xDB, 0xDD})  # SOF0-2, DHT, DQT, DRI
-# Memory a hostile input may make the core allocate (Python-side, measured by tracemalloc).
-HOSTILE_MEMORY_LIMIT = 16 * 1024 * 1024
-
-
-@contextlib.contextmanager
-def bounded_memory(limit: int = HOSTILE_MEMORY_LIMIT):
-    tracemalloc.start()
-    try:
-        yield
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert peak < limit, f"peak Python allocation {peak} bytes"
 
 
 def assert_refused(data: bytes, *, reason: str = "") -> None:
@@ -48,26 +41,6 @@ def assert_refused(data: bytes, *, reason: str = "") -> None:
             metadata.strip(data)
         with pytest.raises(ImageError, match=reason or None):
             metadata.read_exif(data)
-
-
-def exif_of(data: bytes) -> dict[int, object]:
-    return dict(Image.open(io.BytesIO(data)).getexif())
-
-
-def expected_kept_exif(orientation: int | None, keep_copyright: bool) -> dict[int, object]:
-    kept: dict[int, object] = {}
-    if orientation not in (None, 1):
-        kept[b.ORIENTATION_TAG] = orientation
-    if keep_copyright:
-        kept[b.COPYRIGHT_TAG] = b.OWNER_COPYRIGHT.decode()
-        kept[b.ARTIST_TAG] = b.OWNER_ARTIST.decode()
-    return kept
-
-
-def assert_same_display(original: bytes, stripped: bytes) -> None:
-    before, after = b.displayed(original), b.displayed(stripped)
-    assert after.size == before.size
-    assert after.tobytes() == before.tobytes()
 
 
 # ---------------------------------------------------------------- interface and detection
@@ -305,8 +278,6 @@ def test_jpeg_malformed_structure_is_refused(case):
 
 
 # ---------------------------------------------------------------- hostile EXIF (in a JPEG)
-
-ORIENTATION_ENTRY = (0x0112, 3, 1, struct.pack(">H", 6))
 
 
 def _jpeg_with_exif(tiff_structure: bytes) -> bytes:

@@ -17,7 +17,7 @@ import pytest
 import image_builders as b
 import metadata
 from metadata.limits import MAX_JSON_DOCUMENT, MAX_JSON_TEXT
-from test_metadata import bounded_memory
+from metadata_checks import bounded_memory
 
 SECRET = b.SECRET.decode()
 APP1 = 0xE1

@@ -18,7 +18,7 @@ import image_builders as b
 import metadata
 from metadata import ImageError
 from metadata.formats import tiff as tiff_format
-from test_metadata import (
+from metadata_checks import (
     ORIENTATION_ENTRY,
     assert_same_display,
     bounded_memory,
