@@ -127,7 +127,8 @@ def switch_reason(
 def check_stacks(
     client_for: Callable[[str], Any], mode: Mode, region: str, prefix: str, profile: str
 ) -> None:
-    """Every stack of the mode can be updated and no other mode's transform stack has this prefix.
+    """Every stack of the mode can be updated, no other mode's transform stack has this prefix, and no other
+    mode's distribution holds the Object Lambda access point this mode would take over.
     client_for(region) gives a CloudFormation client there."""
     for spec in mode.stacks:
         stack, stack_region = stack_name(prefix, spec.role), spec.region(region)
