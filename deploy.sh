@@ -4,6 +4,8 @@
 # then deploys its stacks in order, one step each, and prints the outputs:
 #   --mode olap (the default, S3 Object Lambda): 4. <prefix>-storage in <region>, 5. <prefix>-lambda-edge in
 #     the edge region, 6. <prefix>-cdn in <region> with the edge version read from SSM, 7. the outputs.
+#   --mode olap-oac (S3 Object Lambda, CloudFront signing with Origin Access Control): 4. <prefix>-storage and
+#     5. <prefix>-cdn-oac, both in <region>, 6. the outputs.
 #   --mode function-url (a Lambda function URL behind CloudFront, for any account): 4. <prefix>-fnurl, 5. the outputs.
 # Safe to run again: unchanged stacks are left alone. It never deletes anything.
 #
@@ -34,9 +36,11 @@ PARTITION=""
 ARTIFACT_BUCKET=""
 EDGE_REGION=""
 EDGE_VERSION_PARAMETER=""
+ORIGIN_MODE=""
 STORAGE_STACK=""
 LAMBDA_EDGE_STACK=""
 CDN_STACK=""
+CDN_OAC_STACK=""
 FUNCTION_URL_STACK=""
 # The mode, region, prefix and profile, as every `python -m tools.deploy` command after preflight takes them.
 CONTEXT=()
@@ -106,7 +110,8 @@ read_plan() {
     name="${line%%=*}"
     case "$name" in
       MODE | REGION | PREFIX | PROFILE | TOTAL_STEPS | ACCOUNT | PARTITION | ARTIFACT_BUCKET | EDGE_REGION | \
-        EDGE_VERSION_PARAMETER | STORAGE_STACK | LAMBDA_EDGE_STACK | CDN_STACK | FUNCTION_URL_STACK)
+        EDGE_VERSION_PARAMETER | ORIGIN_MODE | STORAGE_STACK | LAMBDA_EDGE_STACK | CDN_STACK | CDN_OAC_STACK | \
+        FUNCTION_URL_STACK)
         printf -v "$name" '%s' "${line#*=}"
         ;;
       *) die "tools/deploy wrote an unexpected plan line: $name" ;;
@@ -169,6 +174,7 @@ deploy_stack() {
   fi
 }
 
+# The outputs, then on stderr a warning for a stack with ExifQuery=full and a note for a stack left unused.
 print_outputs() {
   step "$TOTAL_STEPS" "Outputs"
   deploy_tool outputs || exit 1
@@ -187,12 +193,16 @@ prepare_artifact() {
   upload_artifact
 }
 
-deploy_olap() {
-  prepare_artifact
-
+# Step 4 of both S3 Object Lambda modes; OriginMode says which stack owns the access point's policy.
+deploy_storage() {
   step 4 "Stack $STORAGE_STACK in $REGION"
   deploy_stack "$STORAGE_STACK" "$REGION" templates/storage.json \
-    "Prefix=$PREFIX" "ArtifactBucket=$ARTIFACT_BUCKET" "ArtifactKey=$ARTIFACT_KEY"
+    "Prefix=$PREFIX" "ArtifactBucket=$ARTIFACT_BUCKET" "ArtifactKey=$ARTIFACT_KEY" "OriginMode=$ORIGIN_MODE"
+}
+
+deploy_olap() {
+  prepare_artifact
+  deploy_storage
 
   step 5 "Stack $LAMBDA_EDGE_STACK in $EDGE_REGION"
   deploy_stack "$LAMBDA_EDGE_STACK" "$EDGE_REGION" templates/lambda-edge.json \
@@ -200,10 +210,20 @@ deploy_olap() {
 
   step 6 "Stack $CDN_STACK in $REGION (edge version from SSM $EDGE_VERSION_PARAMETER in $EDGE_REGION)"
   local edge_version_arn
-  edge_version_arn="$(deploy_tool edge-version)" || exit 1
+  edge_version_arn="$(deploy_tool edge-version --account "$ACCOUNT" --partition "$PARTITION")" || exit 1
   say "Edge function version: $edge_version_arn"
   deploy_stack "$CDN_STACK" "$REGION" templates/cdn.json \
     "Prefix=$PREFIX" "EdgeFunctionVersionArn=$edge_version_arn"
+
+  print_outputs
+}
+
+deploy_olap_oac() {
+  prepare_artifact
+  deploy_storage
+
+  step 5 "Stack $CDN_OAC_STACK in $REGION"
+  deploy_stack "$CDN_OAC_STACK" "$REGION" templates/cdn-oac.json "Prefix=$PREFIX"
 
   print_outputs
 }
@@ -231,6 +251,7 @@ main() {
   preflight "$@"
   case "$MODE" in
     olap) deploy_olap ;;
+    olap-oac) deploy_olap_oac ;;
     function-url) deploy_function_url ;;
     *) die "tools/deploy planned mode '$MODE', which deploy.sh has no steps for" ;;
   esac

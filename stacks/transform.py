@@ -27,6 +27,11 @@ from stacks.common import (
 DEFAULT_MEMORY_MB = 512
 DEFAULT_MAX_INPUT_BYTES = 100 * 1024 * 1024
 DEFAULT_LOG_RETENTION_DAYS = 30
+# What ?showExif=true answers: the private default (technical fields only) and the opt-in that answers every
+# field, GPS and names included (deploy.sh warns about a stack that has it).
+EXIF_QUERY_PARAMETER = "ExifQuery"
+EXIF_QUERY_PRIVATE = "safe"
+EXIF_QUERY_REVEALING = "full"
 
 TRANSFORM_CHECKOV_SKIPS = (
     ("CKV_AWS_116", "The transform is invoked synchronously; a dead-letter queue would never receive anything."),
@@ -89,11 +94,11 @@ def add_transform_parameters(template: Template) -> TransformParameters:
     )
     exif_query = template.add_parameter(
         Parameter(
-            "ExifQuery",
+            EXIF_QUERY_PARAMETER,
             Type="String",
-            Default="safe",
+            Default=EXIF_QUERY_PRIVATE,
             # no-gps is kept so that stacks deployed with it keep updating; it now means safe.
-            AllowedValues=["safe", "full", "off", "no-gps"],
+            AllowedValues=[EXIF_QUERY_PRIVATE, EXIF_QUERY_REVEALING, "off", "no-gps"],
             Description="What ?showExif=true answers. safe: technical fields only (camera, lens, exposure, date "
             "without offset, size, orientation), nothing that places or identifies. full: every field, GPS, "
             "serial numbers and names included (an explicit opt-in). off: the query is ignored. no-gps: same as safe.",

@@ -478,8 +478,14 @@ def _update_in_dependency_order(
     dependencies, so a new AWS::Lambda::Version is published after its function's code is updated; in
     moto's order the function is still unchanged, so the new version gets the number already published.
     Removals come first, as in moto (CloudFormation removes in its clean-up phase; no test depends on it).
+
+    It also follows the resources' Conditions, as CloudFormation does: a resource whose condition turns true
+    (a parameter changed) is created, one whose condition turns false is deleted. moto compares only the
+    resources' text and the parameters they refer to, so it kept the one and never created the other.
     """
     diff = self.build_resource_diff(template, parameters)
+    existed = {name for name in self._resource_json_map if name in self._parsed_resources}
+    old_json = dict(self._resource_json_map)
     for name in diff["Remove"]:
         if name in self._parsed_resources:
             self._delete_resource(self._parsed_resources.pop(name), self._resource_json_map[name])
@@ -490,8 +496,16 @@ def _update_in_dependency_order(
     self.load_parameters()
     self.load_conditions()
     self._resource_json_map = template["Resources"]
-    added = set(diff["Add"])
-    for name in _dependency_order(self._resource_json_map, diff["Add"] + diff["Modify"]):
+
+    def wanted(name: str) -> bool:
+        condition = self._resource_json_map[name].get("Condition")
+        return not condition or bool(self.lazy_condition_map[condition])
+
+    for name in [name for name in self._resource_json_map if name in existed and not wanted(name)]:
+        self._delete_resource(self._parsed_resources.pop(name), old_json[name])
+    added = {name for name in self._resource_json_map if name not in existed and wanted(name)}
+    modified = [name for name in diff["Modify"] if name in existed and wanted(name)]
+    for name in _dependency_order(self._resource_json_map, sorted(added) + modified):
         if name in added:
             _ = self[name]
             continue

@@ -1,188 +1,48 @@
-"""deploy.sh end to end: the real script and the real AWS CLI against moto's server on 127.0.0.1.
-
-The script runs in a copy of the repository (so generating templates and packaging never touch the
-working tree, and a test can change the Lambdas' sources), with the project's virtual environment
-first on PATH, fake credentials, no AWS configuration of the user's, and AWS_ENDPOINT_URL pointing
-at the emulator. tests/moto_cloud.py explains the stand-ins and the patches the emulator needs.
+"""deploy.sh end to end, --mode olap (the default): the real script and the real AWS CLI against moto's
+server on 127.0.0.1, in a copy of the repository (tests/deploy_harness.py, fixtures in tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.awslambda.models import lambda_backends
 from moto.cloudformation import models as cfn_models
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import moto_cloud
+from deploy_harness import (
+    EDGE_REGION,
+    PREFLIGHT_TIMEOUT_SECONDS,
+    REPO,
+    SIGNER_SOURCE,
+    TARGET_REGION,
+    TRANSFORM_SOURCE,
+    USAGE,
+    VENV_BIN,
+    Cloud,
+    Run,
+    clean_env,
+    lambda_code_sha256,
+    marker_stack,
+    printed_url,
+    profile_env,
+    run_deploy,
+)
 
-import moto_cloud  # noqa: E402
+pytestmark = pytest.mark.deploy
 
-REPO = Path(__file__).resolve().parent.parent
-VENV_BIN = REPO / ".venv" / "bin"
-EDGE_REGION = "us-east-1"
-TARGET_REGION = "eu-west-1"
 PREFIX = "e2e-photos"
 TEMPLATES = ("storage", "lambda-edge", "cdn")
-# Left out of the repository copy: version control, virtual environments, caches and build output.
-NOT_COPIED = (".git", ".venv", ".venv-scan", "build", "__pycache__", ".pytest_cache", ".hypothesis")
-# The packaging step's pip cache; copied when present so that pip runs at most once per test module.
-DEPENDENCY_CACHE = Path("build") / "lambda-deps"
-SIGNER_SOURCE = Path("lambdas") / "edge_signer" / "handler.py"
-TRANSFORM_SOURCE = Path("lambdas") / "exif_transform" / "olap" / "handler.py"
-FAKE_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
-FAKE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-DEPLOY_TIMEOUT_SECONDS = 900
-PREFLIGHT_TIMEOUT_SECONDS = 120
-
-
-# --- the emulated cloud ------------------------------------------------------------------------------
-
-
-@dataclass
-class Cloud:
-    url: str
-
-    def client(self, service: str, region: str) -> Any:
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=self.url,
-            aws_access_key_id=FAKE_KEY_ID,
-            aws_secret_access_key=FAKE_SECRET,
-        )
-
-    @property
-    def account(self) -> str:
-        return self.client("sts", TARGET_REGION).get_caller_identity()["Account"]
-
-    def stack(self, name: str, region: str) -> dict[str, Any] | None:
-        client = self.client("cloudformation", region)
-        try:
-            stack = client.describe_stacks(StackName=name)["Stacks"][0]
-        except client.exceptions.ClientError:
-            return None
-        events = client.describe_stack_events(StackName=name)["StackEvents"]
-        return {
-            "status": stack["StackStatus"],
-            "parameters": {p["ParameterKey"]: str(p["ParameterValue"]) for p in stack.get("Parameters", [])},
-            "outputs": {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
-            "events": len(events),
-        }
-
-    def stacks_by_region(self, regions: tuple[str, ...]) -> dict[str, dict[str, tuple[str, int]]]:
-        """Every stack in each region: name -> (status, number of events)."""
-        state = {}
-        for region in regions:
-            client = self.client("cloudformation", region)
-            names = [s["StackName"] for s in client.describe_stacks()["Stacks"]]
-            stacks = {name: self.stack(name, region) for name in names}
-            state[region] = {name: (stack["status"], stack["events"]) for name, stack in stacks.items() if stack}
-        return state
-
-    def buckets(self) -> list[str]:
-        return sorted(b["Name"] for b in self.client("s3", TARGET_REGION).list_buckets()["Buckets"])
-
-    def state(self) -> dict[str, Any]:
-        """What deploy.sh could create: buckets and stacks (with their event counts)."""
-        return {"buckets": self.buckets(), "stacks": self.stacks_by_region((TARGET_REGION, EDGE_REGION))}
-
-    def objects(self, bucket: str) -> dict[str, bytes]:
-        s3 = self.client("s3", TARGET_REGION)
-        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
-        return {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
-
-    def published_source(self, version_arn: str, file_name: str) -> str:
-        """A file of the code Lambda holds for a published version (read from the emulator's memory)."""
-        region = version_arn.split(":")[3]
-        function = lambda_backends[self.account][region].get_function(version_arn)
-        with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as archive:
-            return archive.read(file_name).decode()
-
-    def ssm_value(self, name: str, region: str) -> str | None:
-        client = self.client("ssm", region)
-        try:
-            return client.get_parameter(Name=name)["Parameter"]["Value"]
-        except client.exceptions.ParameterNotFound:
-            return None
-
-
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[Cloud]:
-    with moto_cloud.moto_server() as url:
-        yield Cloud(url)
-
-
-# --- running deploy.sh -------------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def __repr__(self) -> str:  # what a failed assertion shows
-        return f"exit {self.returncode}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
-
-
-def clean_env(tmp: Path, cloud: Cloud, path: str | None = None, credentials: bool = True) -> dict[str, str]:
-    """The environment of a user with no AWS configuration, pointed at the emulator."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    config = tmp / "aws-config"
-    config.touch()
-    env.update(
-        PATH=path if path is not None else f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
-        AWS_ENDPOINT_URL=cloud.url,
-        AWS_CONFIG_FILE=str(config),
-        AWS_SHARED_CREDENTIALS_FILE=str(config),
-    )
-    if credentials:
-        env.update(AWS_ACCESS_KEY_ID=FAKE_KEY_ID, AWS_SECRET_ACCESS_KEY=FAKE_SECRET)
-    return env
-
-
-def run_deploy(workspace: Path, args: list[str], env: dict[str, str], timeout: int = DEPLOY_TIMEOUT_SECONDS) -> Run:
-    completed = subprocess.run(
-        [str(workspace / "deploy.sh"), *args],
-        cwd=workspace,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    return Run(completed.returncode, completed.stdout, completed.stderr)
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the repository that deploy.sh may change, sharing the project's virtual environment."""
-    copy = tmp_path_factory.mktemp("repo") / "repo"
-    shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(*NOT_COPIED))
-    (copy / ".venv").symlink_to(REPO / ".venv", target_is_directory=True)
-    if (REPO / DEPENDENCY_CACHE).is_dir():
-        shutil.copytree(REPO / DEPENDENCY_CACHE, copy / DEPENDENCY_CACHE, symlinks=True)
-    return copy
-
-
-@pytest.fixture(scope="module")
-def env(cloud: Cloud, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return clean_env(tmp_path_factory.mktemp("home"), cloud)
 
 
 # --- what a deployment left behind -------------------------------------------------------------------
@@ -262,17 +122,6 @@ def edge_association(distribution: moto_cloud.StandInRecord) -> str:
     return association["LambdaFunctionARN"]
 
 
-def printed_url(run: Run) -> str:
-    match = re.search(r"^CloudFront URL: (\S+)$", run.stdout, re.MULTILINE)
-    assert match, run
-    return match.group(1)
-
-
-def lambda_code_sha256(data: bytes) -> str:
-    """Lambda's CodeSha256: the base64 of the zip's SHA-256 digest."""
-    return base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
 def deploy_and_observe(
     cloud: Cloud, workspace: Path, env: dict[str, str], prefix: str, region: str, *extra: str
 ) -> Deployment:
@@ -329,6 +178,8 @@ def test_stacks_receive_the_right_parameters(first: Deployment, cloud: Cloud) ->
     assert storage["Prefix"] == PREFIX
     assert storage["ArtifactBucket"] == f"{PREFIX}-artifacts-{cloud.account}-{TARGET_REGION}"
     assert storage["ArtifactKey"] == key
+    # Explicit, so that a rerun in this mode turns a storage stack last deployed with olap-oac back.
+    assert storage["OriginMode"] == "olap"
     assert first.stacks["lambda-edge"]["parameters"]["Prefix"] == PREFIX
     assert first.stacks["lambda-edge"]["parameters"]["TargetRegion"] == TARGET_REGION
     assert first.stacks["cdn"]["parameters"]["Prefix"] == PREFIX
@@ -447,6 +298,69 @@ def test_changed_transform_uploads_a_new_zip_and_updates_the_function(
     assert after.stacks["cdn"] == before.stacks["cdn"]
 
 
+# --- what the run refuses on this deployment ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def olap_oac_refused(
+    cloud: Cloud, workspace: Path, env: dict[str, str], transform_changed: Any
+) -> tuple[Run, dict[str, Any], dict[str, Any]]:
+    """--mode olap-oac on the prefix the olap distribution serves."""
+    before = {"state": cloud.state(), "stand_ins": moto_cloud.STAND_INS.physical_ids_in(TARGET_REGION)}
+    run = run_deploy(workspace, [TARGET_REGION, "--mode", "olap-oac", "--prefix", PREFIX], env)
+    return run, before, {"state": cloud.state(), "stand_ins": moto_cloud.STAND_INS.physical_ids_in(TARGET_REGION)}
+
+
+def test_olap_oac_is_refused_while_the_olap_distribution_exists(olap_oac_refused: Any) -> None:
+    run, before, after = olap_oac_refused
+    assert run.returncode == 1, run
+    cdn = f"{PREFIX}-cdn"
+    assert run.stderr == (
+        f"deploy.sh: stack {cdn} in {TARGET_REGION} (UPDATE_COMPLETE) is the --mode olap distribution of prefix "
+        f"{PREFIX}; the Object Lambda access point {PREFIX}-olap has one policy, owned by stack {PREFIX}-storage "
+        f"in --mode olap and by stack {PREFIX}-cdn-oac in --mode olap-oac, so the two distributions cannot share "
+        f"it: to switch this prefix to --mode olap-oac, first run 'aws cloudformation delete-stack --stack-name "
+        f"{cdn} --region {TARGET_REGION}' and 'aws cloudformation wait stack-delete-complete --stack-name {cdn} "
+        f"--region {TARGET_REGION}', then run deploy.sh again (or deploy with another --prefix)\n"
+    )
+    assert "[1/" not in run.stdout
+    assert after == before
+
+
+@pytest.fixture(scope="module")
+def foreign_edge_version(
+    cloud: Cloud, workspace: Path, env: dict[str, str], olap_oac_refused: Any
+) -> Iterator[tuple[str, Deployment, Deployment]]:
+    """Another account's function put into the SSM parameter the cdn stack's edge version comes from (the
+    lambda-edge stack, unchanged, does not write it again), then a run; the parameter restored afterwards."""
+    ssm = cloud.client("ssm", EDGE_REGION)
+    name = version_parameter(PREFIX)
+    own = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    foreign = f"arn:aws:lambda:{EDGE_REGION}:210987654321:function:{PREFIX}-edge-signer:1"
+    before = observe(cloud, workspace, olap_oac_refused[0], PREFIX, TARGET_REGION)
+    ssm.put_parameter(Name=name, Value=foreign, Type="String", Overwrite=True)
+    try:
+        yield foreign, before, deploy_and_observe(cloud, workspace, env, PREFIX, TARGET_REGION)
+    finally:
+        ssm.put_parameter(Name=name, Value=own, Type="String", Overwrite=True)
+
+
+def test_an_edge_version_of_another_function_is_refused_before_the_cdn_stack(
+    foreign_edge_version: Any, cloud: Cloud
+) -> None:
+    foreign, before, after = foreign_edge_version
+    assert after.run.returncode == 1, after.run
+    assert after.ssm_value == foreign
+    assert after.run.stderr == (
+        f"deploy.sh: SSM parameter {version_parameter(PREFIX)} in {EDGE_REGION} holds '{foreign}', not a version "
+        f"of this account's edge function (arn:aws:lambda:{EDGE_REGION}:{cloud.account}:function:"
+        f"{PREFIX}-edge-signer:<n>); the cdn stack was not changed: deploy the lambda-edge stack again (or put its "
+        "EdgeFunctionVersionArn output into the parameter), then run deploy.sh again\n"
+    )
+    assert "[6/7]" in after.run.stdout and "[7/7]" not in after.run.stdout
+    assert after.stacks == before.stacks
+
+
 # --- other regions and profiles ----------------------------------------------------------------------
 
 
@@ -454,11 +368,7 @@ def test_changed_transform_uploads_a_new_zip_and_updates_the_function(
 def in_us_east_1_with_profile(cloud: Cloud, workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     """All three stacks in us-east-1 (CreateBucket there takes no LocationConstraint), credentials
     from a named profile only."""
-    home = tmp_path_factory.mktemp("profile-home")
-    env = clean_env(home, cloud, credentials=False)
-    Path(env["AWS_CONFIG_FILE"]).write_text(
-        f"[profile e2e]\naws_access_key_id = {FAKE_KEY_ID}\naws_secret_access_key = {FAKE_SECRET}\n"
-    )
+    env = profile_env(tmp_path_factory.mktemp("profile-home"), cloud)
     return deploy_and_observe(cloud, workspace, env, "e2e-east", EDGE_REGION, "--profile", "e2e")
 
 
@@ -558,14 +468,7 @@ def test_stack_whose_creation_failed_is_reported_before_anything_changes(refused
 def test_stack_that_cannot_be_updated_stops_the_run_before_anything_changes(
     prefix: str, status: str, message: str, cloud: Cloud, workspace: Path, env: dict[str, str]
 ) -> None:
-    marker = {
-        "Type": "AWS::SSM::Parameter",
-        "Properties": {"Name": f"/{prefix}/marker", "Type": "String", "Value": "x"},
-    }
-    cloudformation = cloud.client("cloudformation", EDGE_REGION)
-    stack_id = cloudformation.create_stack(
-        StackName=f"{prefix}-lambda-edge", TemplateBody=json.dumps({"Resources": {"Marker": marker}})
-    )["StackId"]
+    stack_id = marker_stack(cloud, f"{prefix}-lambda-edge", EDGE_REGION)
     # The emulator reaches these states only through failures it does not model: set the status directly.
     cfn_models.cloudformation_backends[cloud.account][EDGE_REGION].stacks[stack_id].status = status
     before = cloud.state()
@@ -578,9 +481,6 @@ def test_stack_that_cannot_be_updated_stops_the_run_before_anything_changes(
 
 
 # --- preflight: each failure explains itself and creates nothing ---------------------------------------
-
-
-USAGE = re.escape("(usage: ./deploy.sh <region> [--mode olap|function-url] [--prefix NAME] [--profile NAME])")
 
 
 @pytest.mark.parametrize(
@@ -625,7 +525,7 @@ def test_help_prints_usage_and_exits_0(workspace: Path, env: dict[str, str]) -> 
     run = run_deploy(workspace, ["--help"], env, timeout=PREFLIGHT_TIMEOUT_SECONDS)
     assert run.returncode == 0, run
     assert run.stdout.startswith(
-        "usage: ./deploy.sh <region> [--mode olap|function-url] [--prefix NAME] [--profile NAME]\n"
+        "usage: ./deploy.sh <region> [--mode olap|olap-oac|function-url] [--prefix NAME] [--profile NAME]\n"
     )
     assert "us-east-1" in run.stdout
     assert run.stderr == ""

@@ -1,7 +1,7 @@
 """deploy.sh --mode function-url end to end: the real script and the real AWS CLI against moto's server.
 
-The emulator, the repository copy and the environment are test_deploy.py's fixtures (module-scoped, so
-this module has its own server and workspace; the packaging step's pip cache is copied as there). The
+The emulator, the repository copy and the environment are tests/conftest.py's fixtures (module-scoped, so
+this module has its own server and workspace; the packaging step's pip cache is copied into each). The
 emulator's state outlives a server, so every check here is about this module's prefixes, or compares a
 region's state before and after a run.
 """
@@ -12,7 +12,6 @@ import hashlib
 import json
 import re
 import shlex
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,25 +19,27 @@ from urllib.parse import urlsplit
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import moto_cloud  # noqa: E402
-from test_deploy import (  # noqa: E402, F401  (cloud, workspace and env are fixtures, found here by name)
+import moto_cloud
+from deploy_harness import (
     EDGE_REGION,
-    FAKE_KEY_ID,
-    FAKE_SECRET,
     PREFLIGHT_TIMEOUT_SECONDS,
+    REPO,
     TARGET_REGION,
+    USAGE,
     Cloud,
     Run,
+    banners,
     clean_env,
-    cloud,
-    env,
     lambda_code_sha256,
+    marker_stack,
     printed_url,
+    profile_env,
+    region_state,
     run_deploy,
-    workspace,
+    stand_in,
 )
+
+pytestmark = pytest.mark.deploy
 
 PREFIX = "e2e-url"
 MODE = ("--mode", "function-url")
@@ -61,35 +62,9 @@ REGIONS_WITHOUT_FUNCTION_URLS = (
     "il-central-1",
     "me-central-1",
 )
-USAGE = re.escape("(usage: ./deploy.sh <region> [--mode olap|function-url] [--prefix NAME] [--profile NAME])")
 
 
 # --- what a run left behind ----------------------------------------------------------------------------
-
-
-def region_state(cloud: Cloud, region: str) -> dict[str, Any]:
-    """Everything deploy.sh could create in a region: stacks (with event counts), buckets located there,
-    Lambda functions, SSM parameters and stand-in resources."""
-    buckets = [
-        name
-        for name in cloud.buckets()
-        if (cloud.client("s3", region).get_bucket_location(Bucket=name)["LocationConstraint"] or "us-east-1")
-        == region
-    ]
-    lambda_client = cloud.client("lambda", region)
-    ssm = cloud.client("ssm", region)
-    return {
-        "stacks": cloud.stacks_by_region((region,))[region],
-        "buckets": buckets,
-        "functions": sorted(f["FunctionName"] for f in lambda_client.list_functions()["Functions"]),
-        "parameters": sorted(p["Name"] for p in ssm.describe_parameters()["Parameters"]),
-        "stand_ins": moto_cloud.STAND_INS.physical_ids_in(region),
-    }
-
-
-def stand_in(resource_type: str, region: str, physical_id: str) -> moto_cloud.StandInRecord | None:
-    matches = [r for r in moto_cloud.STAND_INS.of_type(resource_type, region) if r.physical_id == physical_id]
-    return matches[0] if matches else None
 
 
 @dataclass
@@ -137,11 +112,6 @@ def observe(cloud: Cloud, run: Run, prefix: str, region: str = TARGET_REGION) ->
 def deploy_and_observe(cloud: Cloud, workspace: Path, env: dict[str, str], prefix: str, *extra: str) -> Deployment:
     run = run_deploy(workspace, [TARGET_REGION, *MODE, "--prefix", prefix, *extra], env)
     return observe(cloud, run, prefix)
-
-
-def banners(run: Run) -> list[tuple[int, int, str]]:
-    found = re.findall(r"^\[(\d)/(\d)\] (.*)$", run.stdout, re.MULTILINE)
-    return [(int(n), int(total), title) for n, total, title in found]
 
 
 # --- first deployment, a rerun, a changed transform ----------------------------------------------------
@@ -279,7 +249,7 @@ def test_changed_transform_uploads_a_new_zip_and_updates_the_function(
     [
         pytest.param(
             [TARGET_REGION, "--mode", "lambda"],
-            rf"unknown mode 'lambda': use olap or function-url {USAGE}",
+            rf"unknown mode 'lambda': use olap, olap-oac or function-url {USAGE}",
             id="unknown",
         ),
         pytest.param([TARGET_REGION, "--mode=Function-URL"], r"unknown mode 'Function-URL'", id="case-matters"),
@@ -323,11 +293,11 @@ def test_region_without_function_urls_is_still_checked_further_in_olap_mode(
     assert run.stderr.startswith("deploy.sh: no usable AWS credentials"), run
 
 
-def test_help_documents_both_modes(workspace: Path, env: dict[str, str]) -> None:
+def test_help_documents_every_mode(workspace: Path, env: dict[str, str]) -> None:
     run = run_deploy(workspace, ["-h"], env, timeout=PREFLIGHT_TIMEOUT_SECONDS)
     assert run.returncode == 0, run
     assert run.stdout.startswith(
-        "usage: ./deploy.sh <region> [--mode olap|function-url] [--prefix NAME] [--profile NAME]\n"
+        "usage: ./deploy.sh <region> [--mode olap|olap-oac|function-url] [--prefix NAME] [--profile NAME]\n"
     )
     assert "\n--mode olap (the default): S3 Object Lambda, three stacks\n" in run.stdout
     assert (
@@ -336,7 +306,7 @@ def test_help_documents_both_modes(workspace: Path, env: dict[str, str]) -> None
     assert "\n  <prefix>-fnurl        in <region>" in run.stdout
     unavailable = run.stdout.split("Not available where Lambda has no function URLs (at the time of writing):\n")[1]
     assert unavailable.split("\n\n")[0].split() == list(REGIONS_WITHOUT_FUNCTION_URLS)
-    assert "\n  --mode MODE     olap (default) or function-url\n" in run.stdout
+    assert "\n  --mode MODE     olap (default), olap-oac or function-url\n" in run.stdout
 
 
 @pytest.mark.parametrize(
@@ -346,7 +316,8 @@ def test_help_documents_both_modes(workspace: Path, env: dict[str, str]) -> None
             "e2e-has-olap",
             "storage",
             list(MODE),
-            "stack e2e-has-olap-storage in {region} (CREATE_COMPLETE) is the --mode olap deployment of prefix "
+            "stack e2e-has-olap-storage in {region} (CREATE_COMPLETE) is the --mode olap or --mode olap-oac "
+            "deployment of prefix "
             "e2e-has-olap; both modes name the function e2e-has-olap-exif-transform, so deploy --mode function-url "
             "with another --prefix",
             id="olap-stack-blocks-function-url",
@@ -365,13 +336,7 @@ def test_help_documents_both_modes(workspace: Path, env: dict[str, str]) -> None
 def test_other_modes_stack_with_the_same_prefix_stops_the_run_before_anything_changes(
     prefix: str, existing: str, args: list[str], message: str, cloud: Cloud, workspace: Path, env: dict[str, str]
 ) -> None:
-    marker = {
-        "Type": "AWS::SSM::Parameter",
-        "Properties": {"Name": f"/{prefix}/marker", "Type": "String", "Value": "x"},
-    }
-    cloud.client("cloudformation", TARGET_REGION).create_stack(
-        StackName=f"{prefix}-{existing}", TemplateBody=json.dumps({"Resources": {"Marker": marker}})
-    )
+    marker_stack(cloud, f"{prefix}-{existing}")
     before = cloud.state()
     run = run_deploy(workspace, [TARGET_REGION, "--prefix", prefix, *args], env, timeout=PREFLIGHT_TIMEOUT_SECONDS)
     assert run.returncode == 1, run
@@ -390,10 +355,7 @@ def refused_then_suggested(
     """The main mode refused at the Object Lambda access point (credentials from a named profile), then the
     command it suggests, run as printed."""
     prefix = "e2e-new-account"
-    env = clean_env(tmp_path_factory.mktemp("profile-home"), cloud, credentials=False)
-    Path(env["AWS_CONFIG_FILE"]).write_text(
-        f"[profile e2e]\naws_access_key_id = {FAKE_KEY_ID}\naws_secret_access_key = {FAKE_SECRET}\n"
-    )
+    env = profile_env(tmp_path_factory.mktemp("profile-home"), cloud)
     moto_cloud.STAND_INS.refuse_object_lambda = True
     try:
         refused = run_deploy(workspace, [TARGET_REGION, "--prefix", prefix, "--profile", "e2e"], env)
@@ -435,6 +397,6 @@ def test_suggested_command_deploys_next_to_the_failed_storage_stack(refused_then
 
 
 def test_function_url_template_uses_only_types_the_emulator_can_create() -> None:
-    template = json.loads((Path(__file__).resolve().parent.parent / "templates" / "function-url.json").read_text())
+    template = json.loads((REPO / "templates" / "function-url.json").read_text())
     moto_cloud.register_stand_ins()
     assert moto_cloud.unsupported_types([template]) == set()

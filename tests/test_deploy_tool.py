@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from stacks import common
 from stacks.policies import artifact_bucket_policy
-from tools.deploy import artifacts, cli, command_line, stacks_state
-from tools.deploy.modes import MODES, clashing_stacks
+from tools.deploy import artifacts, cli, command_line, notes, stacks_state
+from tools.deploy.modes import MODES, clashing_stacks, leftover_stacks, switch_blockers
 from tools.deploy.report import DeployError
 
 REGION = "eu-west-1"
@@ -244,7 +244,11 @@ def test_artifact_bucket_policy_is_the_templates_statement() -> None:
     """The same statement the templates' buckets carry, but with plain ARNs."""
     storage = json.loads((TEMPLATES / "storage.json").read_text())
     (policy,) = [r for r in storage["Resources"].values() if r["Type"] == "AWS::S3::BucketPolicy"]
-    template_deny = policy["Properties"]["PolicyDocument"]["Statement"][0]
+    document = policy["Properties"]["PolicyDocument"]
+    # The document differs by OriginMode (Fn::If); both branches start with the same statement.
+    branches = document["Fn::If"][1:] if "Fn::If" in document else [document]
+    (template_deny,) = {json.dumps(branch["Statement"][0], sort_keys=True) for branch in branches}
+    template_deny = json.loads(template_deny)
     ours = json.loads(artifact_bucket_policy("arn:aws:s3:::b").to_json())["Statement"][0]
     assert {k: v for k, v in template_deny.items() if k != "Resource"} == {
         k: v for k, v in ours.items() if k != "Resource"
@@ -327,12 +331,223 @@ def test_forbidden_object_check_uploads_nothing(s3: Any, tmp_path: Path) -> None
 
 
 def test_steps_per_mode() -> None:
-    assert {name: mode.steps for name, mode in MODES.items()} == {"olap": 7, "function-url": 5}
+    assert {name: mode.steps for name, mode in MODES.items()} == {"olap": 7, "olap-oac": 6, "function-url": 5}
 
 
 def test_each_mode_clashes_with_the_other_modes_transform_stack() -> None:
-    assert [(role, other.name) for role, other in clashing_stacks(MODES["olap"])] == [("function-url", "function-url")]
-    assert [(role, other.name) for role, other in clashing_stacks(MODES["function-url"])] == [("storage", "olap")]
+    def clashes(mode: str) -> list[tuple[str, list[str]]]:
+        return [(role, [other.name for other in others]) for role, others in clashing_stacks(MODES[mode])]
+
+    assert clashes("olap") == [("function-url", ["function-url"])]
+    assert clashes("olap-oac") == [("function-url", ["function-url"])]
+    assert clashes("function-url") == [("storage", ["olap", "olap-oac"])]
+
+
+def test_each_object_lambda_mode_refuses_to_run_next_to_the_others_distribution() -> None:
+    def blockers(mode: str) -> list[tuple[str, str]]:
+        return [(role, other.name) for role, other in switch_blockers(MODES[mode])]
+
+    assert blockers("olap") == [("cdn-oac", "olap-oac")]
+    assert blockers("olap-oac") == [("cdn", "olap")]
+    assert blockers("function-url") == []
+
+
+def test_only_the_edge_signer_is_left_unused_after_a_switch() -> None:
+    def leftovers(mode: str) -> list[tuple[str, str, str]]:
+        return [(spec.role, spec.placement, other.name) for spec, other in leftover_stacks(MODES[mode])]
+
+    assert leftovers("olap-oac") == [("lambda-edge", "edge", "olap")]
+    assert leftovers("olap") == []
+    assert leftovers("function-url") == []
+
+
+def test_origin_modes_are_the_storage_templates() -> None:
+    storage = json.loads((TEMPLATES / "storage.json").read_text())
+    origin_modes = [mode.origin_mode for mode in MODES.values() if mode.origin_mode]
+    assert origin_modes == list(common.ORIGIN_MODES) == storage["Parameters"]["OriginMode"]["AllowedValues"]
+    # The stack that owns the Object Lambda access point's policy in each mode holds that resource.
+    for mode in MODES.values():
+        if mode.access_point_policy_stack:
+            template = json.loads((TEMPLATES / f"{mode.access_point_policy_stack}.json").read_text())
+            types = [r["Type"] for r in template["Resources"].values()]
+            assert "AWS::S3ObjectLambda::AccessPointPolicy" in types, mode.name
+
+
+def test_exif_query_values_are_the_templates() -> None:
+    for name in ("storage", "function-url"):
+        parameter = json.loads((TEMPLATES / f"{name}.json").read_text())["Parameters"][notes.EXIF_QUERY_PARAMETER]
+        assert parameter["Default"] == notes.EXIF_QUERY_PRIVATE
+        assert notes.EXIF_QUERY_REVEALING in parameter["AllowedValues"]
+
+
+# --- preflight: which stacks of the prefix stop a mode ------------------------------------------------
+
+
+def statuses(cloudformation: Any, answers: dict[str, str | None]) -> None:
+    """Stub describe_stacks for each stack in order: a status, or None for "does not exist"."""
+    for name, status in answers.items():
+        if status is None:
+            cloudformation.stubber.add_client_error(
+                "describe_stacks",
+                service_error_code="ValidationError",
+                service_message=f"Stack with id {name} does not exist",
+                http_status_code=400,
+                expected_params={"StackName": name},
+            )
+        else:
+            answer = stack(status)
+            answer["Stacks"][0]["StackName"] = name
+            cloudformation.stubber.add_response("describe_stacks", answer, {"StackName": name})
+
+
+def check(cloudformation: Any, mode: str, profile: str = "") -> None:
+    stacks_state.check_stacks(lambda region: cloudformation, MODES[mode], REGION, "photos", profile)
+
+
+@pytest.mark.parametrize(
+    ("mode", "answers", "message"),
+    [
+        pytest.param(
+            "olap-oac",
+            {"photos-storage": "UPDATE_COMPLETE", "photos-cdn-oac": None, "photos-fnurl": None,
+             "photos-cdn": "CREATE_COMPLETE"},
+            "stack photos-cdn in eu-west-1 (CREATE_COMPLETE) is the --mode olap distribution of prefix photos; the "
+            "Object Lambda access point photos-olap has one policy, owned by stack photos-storage in --mode olap "
+            "and by stack photos-cdn-oac in --mode olap-oac, so the two distributions cannot share it: to switch "
+            "this prefix to --mode olap-oac, first run 'aws cloudformation delete-stack --stack-name photos-cdn "
+            "--region eu-west-1 --profile team' and 'aws cloudformation wait stack-delete-complete --stack-name "
+            "photos-cdn --region eu-west-1 --profile team', then run deploy.sh again (or deploy with another --prefix)",
+            id="olap-distribution-stops-olap-oac",
+        ),
+        pytest.param(
+            "olap",
+            {"photos-storage": "UPDATE_COMPLETE", "photos-lambda-edge": None, "photos-cdn": None,
+             "photos-fnurl": None, "photos-cdn-oac": "UPDATE_ROLLBACK_COMPLETE"},
+            "stack photos-cdn-oac in eu-west-1 (UPDATE_ROLLBACK_COMPLETE) is the --mode olap-oac distribution of "
+            "prefix photos; the Object Lambda access point photos-olap has one policy, owned by stack "
+            "photos-cdn-oac in --mode olap-oac and by stack photos-storage in --mode olap, so the two distributions "
+            "cannot share it: to switch this prefix to --mode olap, first run 'aws cloudformation delete-stack "
+            "--stack-name photos-cdn-oac --region eu-west-1 --profile team' and",
+            id="olap-oac-distribution-stops-olap",
+        ),
+        pytest.param(
+            "function-url",
+            {"photos-fnurl": None, "photos-storage": "CREATE_COMPLETE"},
+            "stack photos-storage in eu-west-1 (CREATE_COMPLETE) is the --mode olap or --mode olap-oac deployment "
+            "of prefix photos; both modes name the function photos-exif-transform, so deploy --mode function-url "
+            "with another --prefix",
+            id="either-object-lambda-mode-stops-function-url",
+        ),
+        pytest.param(
+            "olap-oac",
+            {"photos-storage": None, "photos-cdn-oac": None, "photos-fnurl": "CREATE_COMPLETE"},
+            "stack photos-fnurl in eu-west-1 (CREATE_COMPLETE) is the --mode function-url deployment of prefix "
+            "photos; both modes name the function photos-exif-transform, so deploy --mode olap-oac with another "
+            "--prefix",
+            id="function-url-stops-olap-oac",
+        ),
+    ],
+)
+def test_another_modes_stack_stops_the_run(
+    mode: str, answers: dict[str, str | None], message: str, cloudformation: Any
+) -> None:
+    statuses(cloudformation, answers)
+    with pytest.raises(DeployError) as raised:
+        check(cloudformation, mode, profile="team")
+    assert str(raised.value).startswith(message)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("mode", "answers"),
+    [
+        # A distribution stack whose creation failed holds nothing: rolling back deleted it all.
+        ("olap-oac", {"photos-storage": "UPDATE_COMPLETE", "photos-cdn-oac": None, "photos-fnurl": None,
+                      "photos-cdn": "ROLLBACK_COMPLETE"}),
+        ("olap", {"photos-storage": "UPDATE_COMPLETE", "photos-lambda-edge": None, "photos-cdn": None,
+                  "photos-fnurl": None, "photos-cdn-oac": "ROLLBACK_COMPLETE"}),
+        # The switch itself: olap's storage stack (and its edge signer) without its distribution.
+        ("olap-oac", {"photos-storage": "UPDATE_COMPLETE", "photos-cdn-oac": None, "photos-fnurl": None,
+                      "photos-cdn": None}),
+        ("olap", {"photos-storage": "UPDATE_COMPLETE", "photos-lambda-edge": "UPDATE_COMPLETE", "photos-cdn": None,
+                  "photos-fnurl": None, "photos-cdn-oac": None}),
+        # A storage stack whose creation failed does not stop the function-URL mode.
+        ("function-url", {"photos-fnurl": None, "photos-storage": "ROLLBACK_COMPLETE"}),
+    ],
+)
+def test_stacks_that_hold_nothing_of_another_mode_pass(
+    mode: str, answers: dict[str, str | None], cloudformation: Any
+) -> None:
+    statuses(cloudformation, answers)
+    check(cloudformation, mode)
+
+
+# --- after a run: notes on stderr ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["safe", "off", "no-gps", None])
+def test_no_warning_unless_exif_query_is_full(value: str | None) -> None:
+    parameters = {"Prefix": "photos"} if value is None else {"ExifQuery": value}
+    assert notes.exif_query_warning("photos-storage", REGION, "storage", parameters, "") is None
+
+
+def test_exif_query_full_is_one_warning_line_with_the_fix() -> None:
+    warning = notes.exif_query_warning("photos-fnurl", REGION, "function-url", {"ExifQuery": "full"}, "a b")
+    assert warning == (
+        "warning: stack photos-fnurl in eu-west-1 has ExifQuery=full: ?showExif=true gives anyone with an image's "
+        "URL its GPS position, serial numbers and owner names; to answer with technical fields only, run "
+        "'aws cloudformation deploy --stack-name photos-fnurl --region eu-west-1 --profile 'a b' --template-file "
+        "templates/function-url.json --capabilities CAPABILITY_NAMED_IAM --parameter-overrides ExifQuery=safe' "
+        "(later runs of deploy.sh keep it)"
+    )
+
+
+def test_unused_edge_signer_note_says_when_to_delete_it() -> None:
+    note = notes.unused_edge_stack_note(
+        "photos-lambda-edge", "us-east-1", "UPDATE_COMPLETE", MODES["olap"], MODES["olap-oac"], "photos", ""
+    )
+    assert note == (
+        "note: stack photos-lambda-edge in us-east-1 (UPDATE_COMPLETE) is the --mode olap edge signer, which "
+        "--mode olap-oac does not use: once CloudFront has removed the function's replicas (typically a few hours "
+        "after the photos-cdn distribution is gone) delete it with 'aws cloudformation delete-stack --stack-name "
+        "photos-lambda-edge --region us-east-1' (deploy.sh never deletes anything)"
+    )
+
+
+# --- the edge version from SSM ------------------------------------------------------------------------
+
+SIGNER = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:photos-edge-signer"
+
+
+@pytest.mark.parametrize("value", [f"{SIGNER}:1", f"{SIGNER}:42"])
+def test_a_version_of_this_accounts_signer_is_accepted(value: str) -> None:
+    assert cli.checked_edge_version(value, "/photos/x", "aws", ACCOUNT, "photos") == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("arn:aws:lambda:us-east-1:210987654321:function:photos-edge-signer:3", id="other-account"),
+        pytest.param(f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:attacker:3", id="other-function"),
+        pytest.param(f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:other-edge-signer:3", id="other-prefix"),
+        pytest.param(f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:photos-edge-signer-x:3", id="longer-name"),
+        pytest.param(f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:photos-edge-signer:3", id="other-region"),
+        pytest.param(f"arn:aws-cn:lambda:us-east-1:{ACCOUNT}:function:photos-edge-signer:3", id="other-partition"),
+        pytest.param(SIGNER, id="unqualified"),
+        pytest.param(f"{SIGNER}:$LATEST", id="latest"),
+        pytest.param(f"{SIGNER}:live", id="alias"),
+        pytest.param(f"{SIGNER}:0", id="version-zero"),
+        pytest.param(f"{SIGNER}:1\n", id="trailing-newline"),
+        pytest.param("x" * 5000, id="long-junk"),
+    ],
+)
+def test_any_other_edge_version_is_refused_in_one_line(value: str) -> None:
+    with pytest.raises(DeployError) as raised:
+        cli.checked_edge_version(value, "/photos/x", "aws", ACCOUNT, "photos")
+    text = str(raised.value)
+    assert text.startswith("SSM parameter /photos/x in us-east-1 holds '")
+    assert f"not a version of this account's edge function ({SIGNER}:<n>); the cdn stack was not changed" in text
+    assert "\n" not in text and len(text) < 600
 
 
 def test_plan_names_every_stack_of_the_prefix() -> None:
@@ -348,11 +563,17 @@ def test_plan_names_every_stack_of_the_prefix() -> None:
         f"ARTIFACT_BUCKET=photos-artifacts-{ACCOUNT}-eu-west-1",
         "EDGE_REGION=us-east-1",
         "EDGE_VERSION_PARAMETER=/photos/Edge-Origin-Request-Fn-Version-Arn",
+        "ORIGIN_MODE=olap",
         "STORAGE_STACK=photos-storage",
         "LAMBDA_EDGE_STACK=photos-lambda-edge",
         "CDN_STACK=photos-cdn",
+        "CDN_OAC_STACK=photos-cdn-oac",
         "FUNCTION_URL_STACK=photos-fnurl",
     ]
+    oac = cli.plan_lines(command_line.Settings(region=REGION, mode="olap-oac", prefix="photos"), ACCOUNT, "aws")
+    assert ("TOTAL_STEPS=6", "ORIGIN_MODE=olap-oac") == (oac[4], oac[10])
+    url = cli.plan_lines(command_line.Settings(region=REGION, mode="function-url", prefix="photos"), ACCOUNT, "aws")
+    assert url[10] == "ORIGIN_MODE="
 
 
 def test_deploy_sh_reads_every_plan_name() -> None:
@@ -395,6 +616,7 @@ def test_no_call_in_tools_deploy_deletes_anything() -> None:
             command_line.Settings("eu-west-1", "function-url", "p1x", "a b"),
         ),
         (["--", "-odd"], command_line.Settings("-odd", "olap", common.DEFAULT_PREFIX, "")),
+        (["eu-west-1", "--mode", "olap-oac"], command_line.Settings("eu-west-1", "olap-oac", common.DEFAULT_PREFIX)),
     ],
 )
 def test_command_line_is_read(argv: list[str], expected: command_line.Settings) -> None:
@@ -409,7 +631,7 @@ def test_command_line_is_read(argv: list[str], expected: command_line.Settings) 
         (["a", "-x"], "unknown option '-x'"),
         (["a", "--prefix"], "--prefix needs a value"),
         (["a", "--profile="], "--profile needs a value"),
-        (["a", "--mode", "olap-oac"], "unknown mode 'olap-oac': use olap or function-url"),
+        (["a", "--mode", "oac"], "unknown mode 'oac': use olap, olap-oac or function-url"),
     ],
 )
 def test_unreadable_command_lines_are_usage_errors(argv: list[str], message: str) -> None:
@@ -495,7 +717,8 @@ def test_help_is_printed_and_no_plan_written(tmp_path: Path, capsys: pytest.Capt
     [
         ["bogus"],
         ["preflight", "--out", "x"],  # deploy.sh's arguments must follow --
-        ["outputs", "--mode", "olap-oac", "--region", REGION, "--prefix", "p1x"],
+        ["outputs", "--mode", "oac", "--region", REGION, "--prefix", "p1x"],
+        ["edge-version", "--mode", "olap", "--region", REGION, "--prefix", "p1x"],  # no --account, --partition
     ],
 )
 def test_internal_usage_errors_exit_2_in_one_line(argv: list[str], capsys: pytest.CaptureFixture) -> None:

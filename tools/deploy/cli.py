@@ -8,10 +8,13 @@
       Creates or completes the artifact bucket and uploads ZIP as KEY unless already there.
   failed-events <context> --stack NAME --stack-region REGION
       Prints the failed events of the stack's latest operation on stderr (always exits 0 once it has run).
-  edge-version <context>
-      Prints the edge function version ARN that the lambda-edge stack put into SSM.
+  edge-version <context> --account ID --partition P
+      Prints the edge function version ARN that the lambda-edge stack put into SSM, after checking that it is
+      a version of this account's <prefix>-edge-signer in us-east-1.
   outputs    <context>
-      Prints the deployment's bucket, URL and distribution, and the commands to try it.
+      Prints the deployment's bucket, URL and distribution, and the commands to try it; then, on stderr, a
+      warning for each stack with ExifQuery=full and a note for each stack of the previous mode that the
+      mode no longer uses.
 
 <context> is --mode MODE --region REGION --prefix PREFIX [--profile NAME], as the plan gave them.
 Every message starts with `deploy.sh:`. Exit codes: 0 done (or help printed), 1 a check or a step failed,
@@ -33,13 +36,14 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from stacks.common import (
     ARTIFACT_BUCKET_FORMAT,
+    EDGE_FUNCTION_SUFFIX,
     EDGE_REGION,
     EDGE_VERSION_ARN_PATTERN,
     EDGE_VERSION_PARAMETER_SUFFIX,
     STACK_SUFFIXES,
 )
-from tools.deploy import artifacts, command_line, stacks_state
-from tools.deploy.modes import MODES, Mode, stack_name
+from tools.deploy import artifacts, command_line, notes, stacks_state
+from tools.deploy.modes import MODES, Mode, leftover_stacks, stack_name
 from tools.deploy.report import DeployError, UsageError, describe, err, one_line
 
 
@@ -70,6 +74,7 @@ PLAN_NAMES = (
     "ARTIFACT_BUCKET",
     "EDGE_REGION",
     "EDGE_VERSION_PARAMETER",
+    "ORIGIN_MODE",
     *(stack_variable(role) for role in STACK_SUFFIXES),
 )
 
@@ -87,6 +92,7 @@ def plan_lines(settings: command_line.Settings, account: str, partition: str) ->
         "ARTIFACT_BUCKET": artifact_bucket(settings.prefix, account, settings.region),
         "EDGE_REGION": EDGE_REGION,
         "EDGE_VERSION_PARAMETER": edge_version_parameter(settings.prefix),
+        "ORIGIN_MODE": MODES[settings.mode].origin_mode,
         **{stack_variable(role): stack_name(settings.prefix, role) for role in STACK_SUFFIXES},
     }
     assert tuple(values) == PLAN_NAMES and not any("\n" in value for value in values.values())
@@ -173,6 +179,32 @@ def failed_events(args: argparse.Namespace) -> int:
     return 0
 
 
+# How much of an unexpected SSM value an error quotes.
+QUOTED_VALUE_MAX = 200
+
+
+def edge_function_version_prefix(partition: str, account: str, prefix: str) -> str:
+    """The ARN of this account's edge signer in the edge region, up to its version number."""
+    return f"arn:{partition}:lambda:{EDGE_REGION}:{account}:function:{prefix}{EDGE_FUNCTION_SUFFIX}:"
+
+
+def checked_edge_version(value: str, name: str, partition: str, account: str, prefix: str) -> str:
+    """The SSM value when it is a numbered version of this account's <prefix>-edge-signer in the edge region,
+    the only function the cdn stack may run on every origin request; any other value is an error."""
+    expected = edge_function_version_prefix(partition, account, prefix)
+    if re.fullmatch(EDGE_VERSION_ARN_PATTERN, value, re.ASCII) and re.fullmatch(
+        re.escape(expected) + r"[1-9][0-9]*", value, re.ASCII
+    ):
+        return value
+    shown = one_line(value)
+    shown = shown if len(shown) <= QUOTED_VALUE_MAX else shown[:QUOTED_VALUE_MAX] + "..."
+    raise DeployError(
+        f"SSM parameter {name} in {EDGE_REGION} holds '{shown}', not a version of this account's edge function "
+        f"({expected}<n>); the cdn stack was not changed: deploy the lambda-edge stack again (or put its "
+        "EdgeFunctionVersionArn output into the parameter), then run deploy.sh again"
+    )
+
+
 def edge_version(args: argparse.Namespace) -> int:
     name = edge_version_parameter(args.prefix)
     ssm = Cloud.for_profile(args.profile).client("ssm", EDGE_REGION)
@@ -180,12 +212,7 @@ def edge_version(args: argparse.Namespace) -> int:
         value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
     except ClientError as error:
         raise DeployError(f"cannot read SSM parameter {name} in {EDGE_REGION}: {describe(error)}") from error
-    if not re.fullmatch(EDGE_VERSION_ARN_PATTERN, value, re.ASCII):
-        raise DeployError(
-            f"SSM parameter {name} in {EDGE_REGION} holds '{one_line(value)}', "
-            f"not a Lambda version ARN in {EDGE_REGION}"
-        )
-    print(value)
+    print(checked_edge_version(value, name, args.partition, args.account, args.prefix))
     return 0
 
 
@@ -216,7 +243,24 @@ Upload an image, then fetch it without its metadata, and its EXIF as JSON:
   curl -o photo-clean.jpg 'https://{domain}/photo.jpg'
   curl 'https://{domain}/photo.jpg?showExif=true'"""
     )
+    print_notes(Cloud.for_profile(args.profile), mode, args.region, args.prefix, args.profile)
     return 0
+
+
+def print_notes(cloud: Cloud, mode: Mode, region: str, prefix: str, profile: str) -> None:
+    """On stderr: a warning for each of the mode's stacks that answers ?showExif=true with every field (its
+    current value: deploy.sh does not set ExifQuery), a note for each stack of another mode left unused."""
+    for spec in mode.stacks:
+        stack, stack_region = stack_name(prefix, spec.role), spec.region(region)
+        parameters = stacks_state.stack_parameters(cloud.client("cloudformation", stack_region), stack, stack_region)
+        warning = notes.exif_query_warning(stack, stack_region, spec.role, parameters, profile)
+        if warning:
+            err(warning)
+    for spec, other in leftover_stacks(mode):
+        stack, stack_region = stack_name(prefix, spec.role), spec.region(region)
+        status = stacks_state.stack_status(cloud.client("cloudformation", stack_region), stack, stack_region)
+        if status is not None:
+            err(notes.unused_edge_stack_note(stack, stack_region, status, other, mode, prefix, profile))
 
 
 # --- command line ------------------------------------------------------------------------------------------
@@ -254,7 +298,10 @@ def parser() -> Parser:
     report.add_argument("--stack", required=True)
     report.add_argument("--stack-region", required=True)
     report.set_defaults(run=failed_events)
-    commands.add_parser("edge-version", parents=[context], allow_abbrev=False).set_defaults(run=edge_version)
+    signer = commands.add_parser("edge-version", parents=[context], allow_abbrev=False)
+    signer.add_argument("--account", required=True)
+    signer.add_argument("--partition", required=True)
+    signer.set_defaults(run=edge_version)
     commands.add_parser("outputs", parents=[context], allow_abbrev=False).set_defaults(run=outputs)
     return top
 

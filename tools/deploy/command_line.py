@@ -14,7 +14,7 @@ from stacks.common import (
     PREFIX_PATTERN,
     REGION_NAME_PATTERN,
 )
-from tools.deploy.modes import DEFAULT_MODE, MODES
+from tools.deploy.modes import DEFAULT_MODE, MODES, names
 from tools.deploy.report import DeployError, UsageError
 
 USAGE = f"usage: ./deploy.sh <region> [--mode {'|'.join(MODES)}] [--prefix NAME] [--profile NAME]"
@@ -37,13 +37,19 @@ def help_text() -> str:
     unavailable = FUNCTION_URL_UNAVAILABLE_REGIONS
     return f"""{USAGE}
 
-Deploys the image metadata stripper into the AWS account of your credentials, in one of two modes.
+Deploys the image metadata stripper into the AWS account of your credentials, in one of three modes.
 
 --mode olap (the default): S3 Object Lambda, three stacks
   <prefix>-storage      in <region>     the private bucket, the transform Lambda, the S3 Object Lambda access point
   <prefix>-lambda-edge  in {EDGE_REGION}    the Lambda@Edge signer (CloudFront runs edge functions only from {EDGE_REGION})
   <prefix>-cdn          in <region>     the CloudFront distribution
   Since 2025-11-07 S3 Object Lambda accepts only AWS accounts that used it before.
+
+--mode olap-oac: S3 Object Lambda signed for by CloudFront (Origin Access Control), two stacks
+  <prefix>-storage      in <region>     as above (OriginMode=olap-oac)
+  <prefix>-cdn-oac      in <region>     the CloudFront distribution and the Object Lambda access point's policy
+  The same accounts as --mode olap. One prefix runs one of the two: delete the other mode's distribution
+  stack (<prefix>-cdn or <prefix>-cdn-oac) before switching; deploy.sh says how.
 
 --mode function-url: a Lambda function URL behind CloudFront, for any AWS account, one stack
   <prefix>-fnurl        in <region>     the private bucket, the transform Lambda and its function URL,
@@ -52,11 +58,11 @@ Deploys the image metadata stripper into the AWS account of your credentials, in
     {' '.join(unavailable[:6])}
     {' '.join(unavailable[6:])}
 
-Either way it packages the transform into an artifact bucket <prefix>-artifacts-<account>-<region> first.
+Every mode packages the transform into an artifact bucket <prefix>-artifacts-<account>-<region> first.
 Run it again after any change: unchanged stacks are left alone. It never deletes anything.
 
   <region>        where the bucket, the transform and the distribution's stack live, e.g. eu-west-1
-  --mode MODE     {DEFAULT_MODE} (default) or {' or '.join(m for m in MODES if m != DEFAULT_MODE)}
+  --mode MODE     {DEFAULT_MODE} (default), {names([m for m in MODES if m != DEFAULT_MODE])}
   --prefix NAME   names the stacks and resources (default {DEFAULT_PREFIX}; 3-20 of a-z, 0-9 and -,
                   starting with a letter, not ending with -)
   --profile NAME  the AWS CLI profile to use (default: AWS_PROFILE, else the CLI's usual credentials)
@@ -100,7 +106,7 @@ def parse(argv: list[str]) -> Settings:
         raise UsageError(f"unexpected argument '{positional[1]}'", USAGE)
     mode = options.get("--mode", DEFAULT_MODE)
     if mode not in MODES:
-        raise UsageError(f"unknown mode '{mode}': use {' or '.join(MODES)}", USAGE)
+        raise UsageError(f"unknown mode '{mode}': use {names(list(MODES))}", USAGE)
     return Settings(
         region=positional[0],
         mode=mode,

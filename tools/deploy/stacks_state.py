@@ -9,8 +9,8 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
-from stacks.common import DEFAULT_PREFIX, TRANSFORM_FUNCTION_SUFFIX
-from tools.deploy.modes import FALLBACK_MODE, Mode, clashing_stacks, stack_name
+from stacks.common import DEFAULT_PREFIX, OBJECT_LAMBDA_ACCESS_POINT_SUFFIX, TRANSFORM_FUNCTION_SUFFIX
+from tools.deploy.modes import FALLBACK_MODE, Mode, clashing_stacks, names, stack_name, switch_blockers
 from tools.deploy.report import DeployError, describe, err, error_code, error_message
 
 # The resource S3 Object Lambda refuses for an account new to it; a cancelled creation is a knock-on effect.
@@ -36,12 +36,23 @@ def stack_status(cloudformation: Any, stack: str, region: str) -> str | None:
     return stacks[0]["StackStatus"] if stacks else None
 
 
-def stack_outputs(cloudformation: Any, stack: str, region: str) -> dict[str, str]:
+def described_stack(cloudformation: Any, stack: str, region: str, what: str) -> dict[str, Any]:
     try:
         stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
     except ClientError as error:
-        raise DeployError(f"cannot read the outputs of stack {stack} in {region}: {describe(error)}") from error
-    return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+        raise DeployError(f"cannot read the {what} of stack {stack} in {region}: {describe(error)}") from error
+    return stacks[0]
+
+
+def stack_outputs(cloudformation: Any, stack: str, region: str) -> dict[str, str]:
+    outputs = described_stack(cloudformation, stack, region, "outputs").get("Outputs", [])
+    return {output["OutputKey"]: output["OutputValue"] for output in outputs}
+
+
+def stack_parameters(cloudformation: Any, stack: str, region: str) -> dict[str, str]:
+    """The stack's current parameter values (those deploy.sh does not set keep theirs from run to run)."""
+    parameters = described_stack(cloudformation, stack, region, "parameters").get("Parameters", [])
+    return {parameter["ParameterKey"]: str(parameter.get("ParameterValue", "")) for parameter in parameters}
 
 
 def profile_flag(profile: str) -> str:
@@ -75,22 +86,49 @@ def unusable_reason(stack: str, region: str, status: str | None, profile: str) -
     return None
 
 
-def clash_reason(stack: str, region: str, status: str | None, other: Mode, mode: Mode, prefix: str) -> str | None:
-    """Why a stack of another mode with the same prefix stops this mode; None when it does not. A stack whose
-    creation failed (ROLLBACK_COMPLETE) holds nothing that clashes: rolling back deleted it all."""
-    if status is None or status == "ROLLBACK_COMPLETE":
+def holds_nothing(status: str | None) -> bool:
+    """No stack, or one whose creation failed (ROLLBACK_COMPLETE): rolling back deleted all it created."""
+    return status is None or status == "ROLLBACK_COMPLETE"
+
+
+def clash_reason(
+    stack: str, region: str, status: str | None, others: tuple[Mode, ...], mode: Mode, prefix: str
+) -> str | None:
+    """Why a stack of another mode with the same prefix stops this mode; None when it does not."""
+    if holds_nothing(status):
         return None
+    deployment = names([f"--mode {other.name}" for other in others])
     return (
-        f"stack {stack} in {region} ({status}) is the --mode {other.name} deployment of prefix {prefix}; "
+        f"stack {stack} in {region} ({status}) is the {deployment} deployment of prefix {prefix}; "
         f"both modes name the function {prefix}{TRANSFORM_FUNCTION_SUFFIX}, so deploy --mode {mode.name} "
         "with another --prefix"
+    )
+
+
+def switch_reason(
+    stack: str, region: str, status: str | None, other: Mode, mode: Mode, prefix: str, profile: str
+) -> str | None:
+    """Why the other mode's distribution stack stops a switch to this mode, with the commands that make way;
+    None when it does not."""
+    if holds_nothing(status):
+        return None
+    where = f"--stack-name {stack} --region {region}{profile_flag(profile)}"
+    return (
+        f"stack {stack} in {region} ({status}) is the --mode {other.name} distribution of prefix {prefix}; "
+        f"the Object Lambda access point {prefix}{OBJECT_LAMBDA_ACCESS_POINT_SUFFIX} has one policy, owned by "
+        f"stack {stack_name(prefix, other.access_point_policy_stack)} in --mode {other.name} and by stack "
+        f"{stack_name(prefix, mode.access_point_policy_stack)} in --mode {mode.name}, so "
+        f"the two distributions cannot share it: to switch this prefix to --mode {mode.name}, first run "
+        f"'aws cloudformation delete-stack {where}' and 'aws cloudformation wait stack-delete-complete {where}', "
+        "then run deploy.sh again (or deploy with another --prefix)"
     )
 
 
 def check_stacks(
     client_for: Callable[[str], Any], mode: Mode, region: str, prefix: str, profile: str
 ) -> None:
-    """Every stack of the mode can be updated and no other mode's transform stack has this prefix.
+    """Every stack of the mode can be updated, no other mode's transform stack has this prefix, and no other
+    mode's distribution holds the Object Lambda access point this mode would take over.
     client_for(region) gives a CloudFormation client there."""
     for spec in mode.stacks:
         stack, stack_region = stack_name(prefix, spec.role), spec.region(region)
@@ -101,10 +139,16 @@ def check_stacks(
             if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
                 print_failed_events(cloudformation, stack, stack_region, fallback_command(region, prefix, profile))
             raise DeployError(reason)
-    for role, other in clashing_stacks(mode):
+    for role, others in clashing_stacks(mode):
         stack = stack_name(prefix, role)
         status = stack_status(client_for(region), stack, region)
-        reason = clash_reason(stack, region, status, other, mode, prefix)
+        reason = clash_reason(stack, region, status, others, mode, prefix)
+        if reason:
+            raise DeployError(reason)
+    for role, other in switch_blockers(mode):
+        stack = stack_name(prefix, role)
+        status = stack_status(client_for(region), stack, region)
+        reason = switch_reason(stack, region, status, other, mode, prefix, profile)
         if reason:
             raise DeployError(reason)
 
