@@ -352,6 +352,83 @@ def test_tiff_whose_strips_cover_the_image_is_served():
     assert b.decoded(metadata.strip(original)).tobytes() == b.decoded(original).tobytes()
 
 
+@pytest.mark.parametrize(
+    "tag",
+    [270, 271, 315, 700, 33432],  # ImageDescription, Make, Artist, XMP, Copyright
+)
+def test_tiff_metadata_tag_whose_value_lies_past_the_end_is_dropped_and_the_page_served(tag):
+    original = _tiff_claiming(8, 1, bytes(range(32)), extra=[(tag, 2, 4000, struct.pack("<I", 10_000))])
+    stripped = metadata.strip(original)
+    assert b.decoded(stripped).tobytes() == b.decoded(original).tobytes()
+    assert tag not in dict(b.decoded(stripped).getexif())
+    assert "other" in metadata.clean(original).removed
+
+
+@pytest.mark.parametrize("tag", [273, 279, 258])  # StripOffsets, StripByteCounts, BitsPerSample
+def test_tiff_pixel_tag_whose_value_lies_past_the_end_is_refused(tag):
+    entries = {273: (273, 4, 2, struct.pack("<I", 10_000)), 279: (279, 4, 2, struct.pack("<I", 10_000)), 258: (258, 3, 4, struct.pack("<I", 10_000))}
+    original = _tiff_claiming(8, 1, bytes(range(32)))
+    broken = _tiff_with_entry(original, *entries[tag])
+    with pytest.raises(ImageError, match="past the end"):
+        metadata.strip(broken)
+
+
+def _tiff_with_entry(data: bytes, tag: int, kind: int, count: int, value: bytes) -> bytes:
+    """`data` (little-endian, IFD0 at offset 8) with one entry's type, count and value replaced."""
+    entries = struct.unpack_from("<H", data, 8)[0]
+    for position in range(10, 10 + 12 * entries, 12):
+        if struct.unpack_from("<H", data, position)[0] == tag:
+            return data[:position] + struct.pack("<HHI", tag, kind, count) + value + data[position + 12 :]
+    raise AssertionError(f"no tag {tag}")
+
+
+def _tiled_tiff(width: int, height: int, tile: int, tiles: list[bytes]) -> bytes:
+    """A little-endian 8-bit greyscale TIFF in `tile` x `tile` tiles."""
+    entries = [
+        (256, 4, 1, struct.pack("<I", width)),
+        (257, 4, 1, struct.pack("<I", height)),
+        (258, 3, 1, struct.pack("<H", 8)),
+        (259, 3, 1, struct.pack("<H", 1)),
+        (262, 3, 1, struct.pack("<H", 1)),
+        (277, 3, 1, struct.pack("<H", 1)),
+        (322, 4, 1, struct.pack("<I", tile)),
+        (323, 4, 1, struct.pack("<I", tile)),
+        (324, 4, len(tiles), b"OFFS"),
+        (325, 4, len(tiles), b"CNTS"),
+    ]
+    table_at = 8 + 2 + 12 * len(entries) + 4
+    offsets_at, counts_at = table_at, table_at + 4 * len(tiles)
+    data_at = counts_at + 4 * len(tiles)
+    starts = [data_at + sum(len(piece) for piece in tiles[:index]) for index in range(len(tiles))]
+    resolved = [
+        (tag, kind, count, struct.pack("<I", offsets_at if value == b"OFFS" else counts_at) if value in (b"OFFS", b"CNTS") and len(tiles) > 1
+         else struct.pack("<I", starts[0] if value == b"OFFS" else len(tiles[0])) if value in (b"OFFS", b"CNTS") else value)
+        for tag, kind, count, value in entries
+    ]
+    tables = struct.pack(f"<{len(tiles)}I", *starts) + struct.pack(f"<{len(tiles)}I", *(len(piece) for piece in tiles))
+    return b.tiff_header(order="<") + b.ifd_bytes(resolved, order="<") + tables + b"".join(tiles)
+
+
+def test_tiled_tiff_whose_tiles_cover_the_image_is_served():
+    tiles = [bytes([16 * index] * 256) for index in range(4)]  # 2 x 2 tiles of 16 x 16
+    original = _tiled_tiff(32, 32, 16, tiles)
+    assert b.decoded(metadata.strip(original)).tobytes() == b.decoded(original).tobytes()
+
+
+def test_tiled_tiff_with_too_few_tiles_is_refused():
+    original = _tiled_tiff(32, 5_000_000, 16, [bytes(256)] * 4)  # 4 tiles where 2 x 312,500 are needed
+    assert len(original) < 2000
+    with bounded_memory():
+        with pytest.raises(ImageError, match="strips or tiles"):
+            metadata.strip(original)
+
+
+def test_tiled_tiff_whose_uncompressed_tiles_are_short_is_refused():
+    original = _tiled_tiff(32, 32, 16, [bytes(16)] * 4)  # 16 of the 256 bytes each tile needs
+    with pytest.raises(ImageError, match="uncompressed pixels"):
+        metadata.strip(original)
+
+
 def test_tiff_resave_larger_than_the_cap_is_refused(monkeypatch):
     monkeypatch.setattr(tiff_format, "MAX_TIFF_GROWTH", 0)
     monkeypatch.setattr(tiff_format, "TIFF_GROWTH_ALLOWANCE", 100)

@@ -74,10 +74,22 @@ class Ifd(NamedTuple):
 class TiffReader:
     """Reads IFDs and values from one TIFF-structured buffer."""
 
-    def __init__(self, data: bytes | memoryview, fmt: str, *, lenient: bool = False):
+    def __init__(
+        self,
+        data: bytes | memoryview,
+        fmt: str,
+        *,
+        lenient: bool = False,
+        strict_tags: frozenset[int] = frozenset(),
+    ):
+        """lenient: a malformed IFD is read as far as it goes and an entry whose value lies
+        outside the data is skipped; strict_tags: tags that refuse even then (a TIFF page's
+        pixel structure, without which the image data cannot be delimited)."""
         self.data = data
         self.fmt = fmt
         self.lenient = lenient
+        self.strict_tags = strict_tags
+        self.skipped_entries = 0
         head = bytes(data[:4])
         if head == LITTLE_ENDIAN_HEADER:
             self.byte_order = "<"
@@ -133,7 +145,8 @@ class TiffReader:
             return IfdEntry(tag, field_type, count, position + 8)
         value_offset = self._u32(position + 8)
         if value_offset + value_size > len(self.data):
-            if self.lenient:
+            if self.lenient and tag not in self.strict_tags:
+                self.skipped_entries += 1
                 return None
             msg = (
                 f"{self.fmt}: tag 0x{tag:04x} of the {name} IFD (entry at offset {position}) "

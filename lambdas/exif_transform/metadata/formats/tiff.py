@@ -276,8 +276,15 @@ def _verify_output(output: bytes, pages_kept: int, allowed: set[int], source_bit
             raise ImageError(f"{FMT}: re-saving page {index} would lose bits per sample")
 
 
+def _page_reader(data: bytes) -> TiffReader:
+    """Pages are read leniently for what the strip drops (a metadata tag whose value lies
+    outside the file is skipped, as it would be dropped anyway) and strictly for the tags
+    that describe the pixels."""
+    return TiffReader(data, FMT, lenient=True, strict_tags=STRUCTURE_TAGS)
+
+
 def strip(data: bytes, keep_copyright: bool) -> Stripped:
-    reader = TiffReader(data, FMT)
+    reader = _page_reader(data)
     pages = _read_pages(reader)
     keep = [page for page in pages if not page.reduced]
     if not keep:
@@ -287,6 +294,8 @@ def strip(data: bytes, keep_copyright: bool) -> Stripped:
     first = keep[0].ifd
     kept = _kept_tags(reader, first, keep_copyright)
     removed: set[str] = {kinds.THUMBNAIL} if len(keep) < len(pages) else set()
+    if reader.skipped_entries:
+        removed.add(kinds.OTHER)
     for page in keep:
         removed |= _removed_kinds(reader, page.ifd, kept)
     source_bits = max(max(reader.ints(page.ifd, BITS_PER_SAMPLE) or (1,)) for page in keep)
@@ -312,7 +321,7 @@ def strip(data: bytes, keep_copyright: bool) -> Stripped:
 
 def find_exif(data: bytes) -> bytes:
     """The file itself (its IFD0 is what read_exif reports), after checking its pages."""
-    _read_pages(TiffReader(data, FMT))
+    _read_pages(_page_reader(data))
     return data
 
 
