@@ -384,7 +384,8 @@ def _parse(data: bytes, *, allow_truncated: bool) -> _Parsed:
             marker, pos, skipped = _next_marker(data, pos)
         except ImageError as error:
             cut_short(error)
-            walk.drop(kinds.OTHER)  # bytes after the last segment that lead to no marker
+            if pos < len(data):
+                walk.drop(kinds.OTHER)  # bytes after the last segment that lead to no marker
             break
         start = pos - 2  # the FF just before the marker byte; fill bytes are dropped
         if skipped:
@@ -409,7 +410,8 @@ def _parse(data: bytes, *, allow_truncated: bool) -> _Parsed:
             raise ImageError(f"{FMT}: {handler.name} segment at offset {start} has length {length}")
         pos = reader.pos
         decision = handler.run(walk, payload, start)
-        if marker != SOS and not _lands_on_marker(data, pos):
+        ends_the_file = pos == len(data) and allow_truncated and walk.scans > 0  # then cut_short below
+        if marker != SOS and not ends_the_file and not _lands_on_marker(data, pos):
             decision = _wrong_length(walk, marker, decision, payload, start)
         if decision is KEEP:
             writer.keep(start, pos)
