@@ -451,7 +451,7 @@ def test_webp_keep_copyright():
 @pytest.mark.parametrize("lossless", [False, True])
 def test_webp_without_metadata_comes_back_unchanged(lossless):
     original = b.webp_simple(lossless)
-    assert metadata.clean(original) == (original, "webp", "image/webp", ())
+    assert metadata.clean(original) == (original, "webp", "image/webp", (), ())
 
 
 @pytest.mark.parametrize("lossless", [False, True])
