@@ -377,3 +377,15 @@ def test_an_ultra_hdr_cut_in_its_gain_map_serves_the_primary_alone():
 def test_image_data_that_cannot_be_delimited_is_still_refused():
     with pytest.raises(ImageError, match="before any scan"):
         metadata.strip(b"\xff\xd8\xff\xd9")
+
+
+def test_a_jpeg_codestream_alone_keeps_nothing_after_its_eoi_and_refuses_a_cut():
+    from metadata.formats import jpeg  # noqa: PLC0415 - the entry point HEIF `jpeg` items use
+
+    original = g.ultra_hdr()
+    alone = jpeg.strip_codestream(original, False)
+    assert alone.kept == frozenset() and {"mpf", "trailer", "xmp"} <= alone.removed
+    assert alone.data == metadata.strip(original[: g.primary_end(original)])
+    assert g.MPF_ID not in alone.data and g.ISO_ID not in alone.data and b.SECRET not in alone.data
+    with pytest.raises(ImageError, match="truncated"):
+        jpeg.strip_codestream(original[: g.primary_end(original) - 30], False)

@@ -570,6 +570,28 @@ def _find_gain_map(data: bytes, primary: _Parsed, keep_copyright: bool) -> tuple
     return None
 
 
+def _alone(parsed: _Parsed, inserts: list[tuple[int, bytes | bytearray]], removed: set[str], size: int) -> Stripped:
+    """The image alone: what describes a gain map goes with everything after its EOI."""
+    walk = parsed.walk
+    inserts += _xmp_insert(parsed, None, removed)
+    if walk.iso_segments:
+        removed.add(kinds.OTHER)
+    if walk.mpf_payload is not None:
+        removed.add(kinds.MPF)
+    if parsed.end < size:
+        removed.add(kinds.TRAILER)
+    _write(parsed.writer, inserts)
+    return Stripped(parsed.writer.join(), frozenset(removed))
+
+
+def strip_codestream(data: bytes, keep_copyright: bool) -> Stripped:
+    """One JPEG codestream alone (a HEIF `jpeg` item): nothing after its EOI is kept, and
+    one cut short is refused."""
+    parsed = _parse(data, allow_truncated=False)
+    removed: set[str] = set()
+    return _alone(parsed, _common_inserts(parsed, keep_copyright, removed), removed, len(data))
+
+
 def strip(data: bytes, keep_copyright: bool) -> Stripped:
     primary = _parse(data, allow_truncated=True)
     walk = primary.walk
@@ -577,16 +599,7 @@ def strip(data: bytes, keep_copyright: bool) -> Stripped:
     inserts = _common_inserts(primary, keep_copyright, removed)
     found = _find_gain_map(data, primary, keep_copyright)
     if found is None:
-        # No gain map: what describes one goes with the images after the primary.
-        inserts += _xmp_insert(primary, None, removed)
-        if walk.iso_segments:
-            removed.add(kinds.OTHER)
-        if walk.mpf_payload is not None:
-            removed.add(kinds.MPF)
-        if primary.end < len(data):
-            removed.add(kinds.TRAILER)
-        _write(primary.writer, inserts)
-        return Stripped(primary.writer.join(), frozenset(removed))
+        return _alone(primary, inserts, removed, len(data))
 
     index, gain_map = found
     facts = read_rendering(walk.xmp_packet) if walk.xmp_packet is not None else None
