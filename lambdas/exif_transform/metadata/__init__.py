@@ -4,7 +4,8 @@ Bytes in, bytes or a dict out: no AWS, no network, no environment. The format is
 recognised from the bytes (never from a Content-Type or a file name) and each format
 is handled by a module of its own:
 
-    formats/jpeg  JPEG  drop metadata segments; scan data kept byte for byte
+    formats/jpeg  JPEG  drop metadata segments; scan data kept byte for byte, an HDR gain
+                        map kept after the primary with a new MPF index (formats/mpf)
     formats/png   PNG   drop metadata chunks; image chunks kept as they are
     formats/webp  WebP  drop EXIF/XMP chunks; fix the RIFF size and VP8X flags
     formats/gif   GIF   drop comment/XMP extensions; frames kept as they are (their
@@ -61,6 +62,7 @@ class StripResult(NamedTuple):
     format: str
     mime_type: str
     removed: tuple[str, ...]  # sorted kinds of metadata found and removed (metadata_kinds)
+    kept: tuple[str, ...] = ()  # sorted kinds of pictures kept beyond the primary (kinds.ALL_KEPT)
 
 
 def _as_bytes(data: bytes) -> bytes:
@@ -96,7 +98,9 @@ def clean(data: bytes, *, keep_copyright: bool = False) -> StripResult:
     image_format = detect_format(data)
     stripped = _BY_NAME[image_format].strip(data, keep_copyright)
     mime_type = stripped.mime_type or MIME_TYPES[image_format]
-    return StripResult(stripped.data, image_format, mime_type, tuple(sorted(stripped.removed)))
+    return StripResult(
+        stripped.data, image_format, mime_type, tuple(sorted(stripped.removed)), tuple(sorted(stripped.kept))
+    )
 
 
 def strip(data: bytes, *, keep_copyright: bool = False) -> bytes:

@@ -60,3 +60,21 @@ MAX_EXTENTS_PER_ITEM = 32
 
 # Largest EXIF payload read_exif gathers from HEIF extents (EXIF in JPEG stops at 64 KB).
 MAX_EXIF_PAYLOAD = 4 * 1024 * 1024
+
+# XMP packets read for their HDR rendering properties (xmp_rendering.py): a JPEG APP1
+# holds at most 65,502 bytes of XMP and the gain-map packets Google's libultrahdr and
+# Apple write are under 2 KB, so larger packets are dropped unread. A kept value is a
+# number, a boolean or a URN; an array holds one value per colour channel, and a
+# GContainer directory lists the primary, the gain map and perhaps a video.
+MAX_XMP_PACKET = 1024 * 1024
+MAX_XMP_VALUE_CHARS = 256
+MAX_XMP_ARRAY_ITEMS = 16
+
+# Images one JPEG MPF index may list. An Ultra HDR or Apple HDR JPEG lists 2, a camera's
+# MPO a primary, a preview or two and perhaps a stereo partner; a longer list is read
+# as malformed (the index and every image after the primary are dropped).
+MAX_MPF_IMAGES = 64
+
+# MPF entries of a JPEG tried as its gain map (each is stripped as a JPEG to find out):
+# Ultra HDR and Apple files have exactly one candidate; the cap bounds a hostile index.
+MAX_GAIN_MAP_TRIES = 4
