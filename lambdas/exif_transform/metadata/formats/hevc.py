@@ -33,8 +33,9 @@ What is served, per NAL unit type (H.265 table 7-1):
 hvcC arrays of any other type (SEI arrays carry user data) are removed and numOfArrays
 rewritten. A length that runs past the payload, a zero or one-byte NAL unit, a set
 forbidden bit or a zero temporal ID is refused: the payload cannot be delimited.
-The payloads of the kept NAL units are not parsed further (an SPS's extension bits
-are beyond this check).
+NAL units of every nuh_layer_id are treated alike (a base-layer decoder skips the
+others). The payloads of the kept NAL units are not parsed further (an SPS's extension
+bits are beyond this check).
 """
 
 from __future__ import annotations
