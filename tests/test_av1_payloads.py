@@ -11,6 +11,7 @@ import payload_builders as pb
 import pytest
 from metadata import ImageError
 from metadata.formats import av1
+from metadata.limits import MAX_CODED_UNITS
 from payload_builders import obu
 
 
@@ -126,12 +127,20 @@ def test_leb128_with_padding_bytes_is_read_up_to_eight_bytes():
     assert av1.check_obus(padded) is padded
 
 
-def test_many_removed_obus_take_linear_time():
+def test_many_removed_obus_take_linear_time_and_too_many_are_refused():
     frame = obu(pb.FRAME, b"\x10" * 16)
-    payload = obu(pb.PADDING, b"\x00") * 200_000 + frame
+    payload = obu(pb.PADDING, b"\x00") * (MAX_CODED_UNITS - 1) + frame
     started = time.perf_counter()
     assert av1.check_obus(payload) == frame
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 1
+    with pytest.raises(ImageError, match=f"more than {MAX_CODED_UNITS} OBUs"):
+        av1.check_obus(obu(pb.PADDING) + payload)
+
+
+def test_kept_obus_around_removed_ones_are_joined_in_order():
+    frames = [obu(pb.TILE_GROUP, bytes((i,)) * 3) for i in range(5)]
+    planted = [frames[0], pb.t35_metadata(), frames[1], frames[2], obu(pb.PADDING, b.SECRET), pb.t35_metadata(), *frames[3:], obu(pb.PADDING)]
+    assert av1.check_obus(b"".join(planted)) == b"".join(frames)
 
 
 # ---------------------------------------------------------------- av1C

@@ -10,6 +10,7 @@ import payload_builders as pb
 import pytest
 from metadata import ImageError
 from metadata.formats import hevc
+from metadata.limits import MAX_CODED_UNITS
 from payload_builders import nal
 
 
@@ -84,13 +85,20 @@ def test_payloads_that_cannot_be_delimited_are_refused(payload, reason):
         hevc.check_hvc1(payload, 4)
 
 
-def test_many_removed_units_take_linear_time():
-    # 200,000 SEI units before one slice: one pass over offsets, no copy per unit.
-    units = [nal(pb.PREFIX_SEI, b"\x05")] * 200_000 + [nal(pb.IDR_W_RADL, b"\xaf" * 16)]
-    payload = pb.length_prefixed(*units)
+def test_many_removed_units_take_linear_time_and_too_many_are_refused():
+    # MAX_CODED_UNITS units, all but one SEI: one pass over offsets, no copy per unit.
+    units = [nal(pb.PREFIX_SEI, b"\x05")] * (MAX_CODED_UNITS - 1) + [nal(pb.IDR_W_RADL, b"\xaf" * 16)]
     started = time.perf_counter()
-    assert hevc.check_hvc1(payload, 4) == pb.length_prefixed(units[-1])
-    assert time.perf_counter() - started < 5
+    assert hevc.check_hvc1(pb.length_prefixed(*units), 4) == pb.length_prefixed(units[-1])
+    assert time.perf_counter() - started < 1
+    with pytest.raises(ImageError, match=f"hvc1 item has more than {MAX_CODED_UNITS} NAL units"):
+        hevc.check_hvc1(pb.length_prefixed(nal(pb.PREFIX_SEI, b"\x05"), *units), 4)
+
+
+def test_kept_units_around_removed_ones_are_joined_in_order():
+    slices = [nal(1, bytes((i,)) * 3) for i in range(6)]
+    units = [slices[0], slices[1], pb.sei_user_data(), slices[2], pb.sei_user_data(), pb.sei_user_data(), *slices[3:], nal(pb.AUD, b"\x50")]
+    assert hevc.check_hvc1(pb.length_prefixed(*units), 4) == pb.length_prefixed(*slices)
 
 
 # ---------------------------------------------------------------- hvcC

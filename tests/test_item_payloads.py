@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from metadata import ImageError
+from metadata_checks import bounded_memory
 from metadata.formats.item_payloads import check_decoder_config, check_item_payload
 from PIL import Image
 
@@ -193,3 +194,22 @@ def test_payloads_given_as_memoryviews_are_read_like_bytes(item):
     cleaned = check_item_payload(item.type, memoryview(planted), config=item.config, input_count=0, properties=item.properties)
     assert cleaned == item.payload
     assert check_decoder_config(item.config_type, memoryview(item.config)) == item.config
+
+
+HOSTILE = [
+    ("hvc1", b"\xff\xff\xff\xff" + pb.nal(pb.IDR_W_RADL), "runs past"),
+    ("hvc1", pb.length_prefixed(pb.nal(pb.PREFIX_SEI, b"\x05")) * 1_000_000, "more than 8192 NAL units"),
+    ("av01", bytes((pb.FRAME << 3 | 2,)) + pb.leb128((1 << 32) - 1) + b"\x00", "runs past"),
+    ("av01", pb.obu(pb.PADDING) * 1_000_000, "more than 8192 OBUs"),
+    ("hvcC", pb.real_item(b"hvc1").config[:22] + b"\xff" + (bytes((pb.SPS,)) + b"\xff\xff") * 255, "65535 NAL units needs"),
+    ("unci", b"\x00" * 16, "at most"),
+    ("mski", b"\x00" * 16, "at most"),
+]
+
+
+@pytest.mark.parametrize(("what", "payload", "reason"), HOSTILE, ids=[f"{w}-{i}" for i, (w, _, _) in enumerate(HOSTILE)])
+def test_hostile_payloads_are_refused_in_bounded_memory(what, payload, reason):
+    item = pb.real_item(b"hvc1")
+    huge = {b"ispe": pb.ispe_payload(0xFFFFFFFF, 0xFFFFFFFF), b"uncC": pb.full_property(1, b"rgba"), b"mskC": pb.full_property(0, b"\x10")}
+    with bounded_memory(), pytest.raises(ImageError, match=reason):
+        _run(what, payload, item.config, 0, huge)

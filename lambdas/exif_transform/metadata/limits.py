@@ -60,3 +60,10 @@ MAX_EXTENTS_PER_ITEM = 32
 
 # Largest EXIF payload read_exif gathers from HEIF extents (EXIF in JPEG stops at 64 KB).
 MAX_EXIF_PAYLOAD = 4 * 1024 * 1024
+
+# NAL units (HEVC) or OBUs (AV1) in one HEIF/AVIF image item's payload. A picture needs far
+# fewer: AV1 allows at most 64 x 64 = 4096 tiles in a frame (AV1 spec, section 3:
+# MAX_TILE_COLS, MAX_TILE_ROWS), so at most 4096 tile groups; H.265 at most 600 slice segments
+# in a picture (Table A.8, level 6.2); the rest are parameter sets, headers and a few metadata
+# units. Each unit costs a few microseconds of Python, so this also bounds the time per item.
+MAX_CODED_UNITS = 8192
