@@ -71,8 +71,8 @@ def test_length_size_comes_from_hvcc_and_three_bytes_are_refused():
         (pb.length_prefixed(nal(pb.IDR_W_RADL, b"\x00" * 8))[:-1], "runs past the item's 13 bytes"),
         (pb.length_prefixed(nal(pb.IDR_W_RADL, b"\x00" * 8)) + b"\x00\x00", "ends inside a NAL unit length"),
         (b"\xff\xff\xff\xff" + nal(pb.IDR_W_RADL), "runs past"),
-        (pb.length_prefixed(b"", nal(pb.IDR_W_RADL)), "NAL unit of 0 bytes"),
-        (pb.length_prefixed(b"\x26"), "NAL unit of 1 bytes"),
+        (pb.length_prefixed(b"", nal(pb.IDR_W_RADL)), "NAL unit of 0 bytes at offset 0"),
+        (pb.length_prefixed(b"\x26"), "NAL unit of 1 bytes at offset 0"),
         (pb.length_prefixed(b"\xa6\x01\x00"), "forbidden_zero_bit"),
         (pb.length_prefixed(nal(pb.IDR_W_RADL, b"\x00", temporal_id_plus1=0)), "nuh_temporal_id_plus1 0"),
         (pb.length_prefixed(pb.sei_user_data(), nal(pb.SPS, b"\x01")), "holds no coded slice"),
@@ -137,10 +137,11 @@ def test_an_sei_array_between_parameter_sets_goes_and_the_order_stays():
         (lambda c: b"\x02" + c[1:], "configurationVersion 2"),
         (lambda c: c[:22] + b"\x04" + c[23:], "NAL_unit_type needs 1 bytes"),
         (lambda c: c[:22] + b"\x01" + bytes((pb.SPS,)) + b"\xff\xff", "65535 NAL units needs"),
-        (lambda c: c[:22] + b"\x01" + pb.hvcc_array(pb.SPS, nal(pb.PPS, b"\x01")), "not of its array's type 33"),
-        (lambda c: c[:22] + b"\x01" + pb.hvcc_array(pb.PREFIX_SEI, b"\x4e") + b"\x00", "NAL unit of 1 bytes"),
+        (lambda c: c[:22] + b"\x01" + pb.hvcc_array(pb.SPS, nal(pb.PPS, b"\x01")), "NAL unit at offset 28 not of its array's type 33"),
+        (lambda c: c[:22] + b"\x01" + pb.hvcc_array(pb.PREFIX_SEI, b"\x4e") + b"\x00", "NAL unit of 1 bytes at offset 28"),
+        (lambda c: c[:22] + b"\x02" + (bytes((pb.SPS,)) + b"\x10\x01" + b"\x00\x02\x42\x01" * 0x1001) * 2, "more than 8192 NAL units"),
     ],
-    ids=["trailing", "cut", "short", "version", "missing-array", "huge-count", "wrong-type", "short-sei"],
+    ids=["trailing", "cut", "short", "version", "missing-array", "huge-count", "wrong-type", "short-sei", "too-many-units"],
 )
 def test_malformed_hvcc_is_refused(mutate, reason):
     with pytest.raises(ImageError, match=reason):

@@ -59,15 +59,16 @@ CODED_SLICES = frozenset({*range(0, 10), *range(16, 22)})
 KEPT_NAL_TYPES = CODED_SLICES | PARAMETER_SETS
 
 
-def _nal_type(data: bytes | memoryview, start: int, length: int, where: str) -> int:
-    """The type of the NAL unit data[start:start + length], after checking its header's fixed bits."""
+def _nal_type(data: bytes | memoryview, start: int, length: int, where: str, offset: int) -> int:
+    """The type of the NAL unit data[start:start + length], after checking its header's fixed
+    bits; `where` and `offset` name the unit in messages."""
     if length < NAL_HEADER_SIZE:
-        raise ImageError(f"{FMT}: {where} is a NAL unit of {length} bytes, shorter than its header")
+        raise ImageError(f"{FMT}: {where} has a NAL unit of {length} bytes at offset {offset}, shorter than its header")
     first, second = data[start], data[start + 1]
     if first & 0x80:
-        raise ImageError(f"{FMT}: {where} has its forbidden_zero_bit set")
+        raise ImageError(f"{FMT}: {where} has a NAL unit with its forbidden_zero_bit set at offset {offset}")
     if second & 0x07 == 0:
-        raise ImageError(f"{FMT}: {where} has nuh_temporal_id_plus1 0")
+        raise ImageError(f"{FMT}: {where} has a NAL unit with nuh_temporal_id_plus1 0 at offset {offset}")
     return first >> 1 & 0x3F
 
 
@@ -91,19 +92,22 @@ def check_hvcc(payload: bytes) -> bytes:
     reader = ByteReader(payload, f"{FMT} 'hvcC'", start=HVCC_FIXED_SIZE)
     count = reader.u8("numOfArrays")
     kept: list[memoryview] = []
+    total = 0
     for index in range(count):
         start = reader.pos
         array_type = reader.u8("NAL_unit_type") & 0x3F
         units = reader.u16be("numNalus")
         # every NAL unit takes at least its length and header: checked before the loop
         reader.need(units * (2 + NAL_HEADER_SIZE), f"array {index}'s {units} NAL units")
-        for unit_index in range(units):
+        total += units
+        if total > MAX_CODED_UNITS:
+            raise ImageError(f"{FMT}: 'hvcC' has more than {MAX_CODED_UNITS} NAL units")
+        for _ in range(units):
             size = reader.u16be("nalUnitLength")
             unit_start = reader.pos
             reader.skip(size, "NAL unit")
-            where = f"'hvcC' array {index}, NAL unit {unit_index}"
-            if _nal_type(payload, unit_start, size, where) != array_type:
-                raise ImageError(f"{FMT}: {where} is not of its array's type {array_type}")
+            if _nal_type(payload, unit_start, size, "'hvcC'", unit_start) != array_type:
+                raise ImageError(f"{FMT}: 'hvcC' has a NAL unit at offset {unit_start} not of its array's type {array_type}")
         if array_type in PARAMETER_SETS:
             kept.append(reader.view(start, reader.pos))
     if not reader.at_end():
@@ -135,7 +139,7 @@ def check_hvc1(payload: bytes, size: int) -> bytes:
         body = position + size
         if length > end - body:
             raise ImageError(f"{FMT}: NAL unit of {length} bytes at offset {position} runs past the item's {end} bytes")
-        unit_type = _nal_type(payload, body, length, f"the NAL unit at offset {position}")
+        unit_type = _nal_type(payload, body, length, "hvc1 item", position)
         next_position = body + length
         if unit_type in KEPT_NAL_TYPES:
             if runs and runs[-1][1] == position:
