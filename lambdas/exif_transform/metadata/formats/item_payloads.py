@@ -7,8 +7,8 @@ raises ImageError. Item types without a checker are refused.
 
     item type  checker (module)                     cleaned / refused
     hvc1       hevc.check_hvc1 (hvcC's length size)  SEI and non-VCL NAL units removed
-    av01       av1.check_obus                        non-HDR metadata, padding, temporal
-                                                     delimiter OBUs removed; tile lists refused
+    av01       av1.check_obus                        non-HDR metadata, padding and redundant
+                                                     frame header OBUs removed; tile lists refused
     jpeg       jpeg.strip_codestream                 metadata segments removed
     grid, iovl, iden, tmap
                item_descriptors                      exact descriptor size, else refused
