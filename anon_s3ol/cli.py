@@ -141,13 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_strip(args: argparse.Namespace) -> int:
     from .strip_files import strip_files
 
-    return strip_files(args.paths, args.out, keep_copyright=args.keep_copyright, out=sys.stdout)
+    return strip_files(args.paths, args.out, keep_copyright=args.keep_copyright, out_stream=sys.stdout)
 
 
 def _run_show(args: argparse.Namespace) -> int:
     from .show_exif import show_exif
 
-    return show_exif(args.path, view=args.view, keep_copyright=args.keep_copyright, out=sys.stdout)
+    return show_exif(args.path, view=args.view, keep_copyright=args.keep_copyright, out_stream=sys.stdout.buffer)
 
 
 def _run_audit(args: argparse.Namespace) -> int:
