@@ -25,6 +25,8 @@ from .progress import Progress
 from .s3_access import is_s3, parse_location, s3_client
 from .sources import BucketSource, Entry, FolderSource, Unreadable
 
+# The deployment's default MaxInputBytes: a larger object is answered 413.
+MAX_INPUT_BYTES = DEFAULT_MAX_INPUT_BYTES
 WINDOW_PER_WORKER = 4
 # Bytes read and not yet examined, across all workers (a strip holds its input and output).
 BYTE_BUDGET = 256 * 1024 * 1024
@@ -72,7 +74,7 @@ def audit_entry(source: Source, entry: Entry, *, max_bytes: int, budget: ByteBud
         budget.give_back(held)
 
 
-def audited(source: Source, entries: Iterator[Entry], *, workers: int, max_bytes: int = DEFAULT_MAX_INPUT_BYTES) -> Iterator[Finding]:
+def audited(source: Source, entries: Iterator[Entry], *, workers: int, max_bytes: int) -> Iterator[Finding]:
     """The Finding for each entry, in the entries' order, `workers` at a time."""
     budget = ByteBudget(BYTE_BUDGET)
     window: deque[Future[Finding]] = deque()
@@ -119,7 +121,7 @@ def run_audit(text: str, *, as_json: bool, csv_path: str | None, workers: int, o
     try:
         writer = _writer(as_json, csv_file, out)
         writer.start(source.name)
-        for finding in audited(source, listed, workers=workers):
+        for finding in audited(source, listed, workers=workers, max_bytes=MAX_INPUT_BYTES):
             progress.clear()
             writer.row(finding)
             progress.update(writer.summary.files, writer.summary.refused)

@@ -12,7 +12,7 @@ Names starting with "." (.DS_Store, .git, editors' backups) are left out of a fo
 from __future__ import annotations
 
 import os
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Iterator, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -75,21 +75,29 @@ class FolderSource:
         if self.root.is_file():
             yield Entry(self.root.name, self.root.stat().st_size)
             return
-        if not os.access(self.root, os.R_OK | os.X_OK):
-            raise CommandError(f"{self.root}: permission denied")
-        for folder, folders, files in os.walk(self.root):
-            folders[:] = sorted(name for name in folders if not is_hidden(name))
-            for name in sorted(files):
-                if is_hidden(name):
+        yield from self._walk(self.root, "")
+
+    def _walk(self, folder: Path, under: str) -> Iterator[Entry]:
+        """Depth first, in name order, files and subfolders interleaved (as a bucket lists keys)."""
+        try:
+            with os.scandir(folder) as scan:
+                names = sorted((item.name, item.is_dir(follow_symlinks=False)) for item in scan)
+        except OSError as error:
+            raise CommandError(f"{folder}: cannot list the folder: {error.strerror or type(error).__name__}") from None
+        for name, is_folder in names:
+            if is_hidden(name):
+                continue
+            if is_folder:
+                yield from self._walk(folder / name, f"{under}{name}/")
+                continue
+            path = folder / name
+            try:
+                if not path.is_file():  # sockets, fifos, broken links
                     continue
-                path = Path(folder, name)
-                try:
-                    if not path.is_file():  # sockets, fifos, broken links
-                        continue
-                    size = path.stat().st_size
-                except OSError:
-                    size = 0  # the read reports why
-                yield Entry(PurePosixPath(path.relative_to(self.root)).as_posix(), size)
+                size = path.stat().st_size
+            except OSError:
+                size = 0  # the read reports why
+            yield Entry(under + name, size)
 
     def read(self, entry: Entry, max_bytes: int) -> bytes:
         if entry.size > max_bytes:

@@ -68,13 +68,16 @@ def write_corpus(folder: Path) -> dict[str, bytes]:
     return written
 
 
-def run_script(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """The installed console script, as a user runs it."""
+def run_script(
+    *args: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = (), timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """The installed console script, as a user runs it, with `env` added and `unset` removed."""
+    environment = {name: value for name, value in os.environ.items() if name not in unset}
     return subprocess.run(
         [str(CONSOLE_SCRIPT), *args],
         capture_output=True,
         timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env={**environment, **(env or {})},
         check=False,
     )
 
