@@ -244,3 +244,41 @@ def test_show_of_a_refused_file_is_one_line_and_exit_1(tmp_path, capsys):
     assert status == 1
     assert out == ""
     assert err == f"anon-s3ol show: {bad}: refused: {cf.NOT_AN_IMAGE_REASON}\n"
+
+
+def test_an_unexpected_failure_is_still_one_line(tmp_path, capsys, monkeypatch):
+    import anon_s3ol.show_exif
+
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(anon_s3ol.show_exif, "render_exif_json", broken)
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(b.jpeg())
+    status, out, err = run(capsys, "show", str(photo))
+    assert (status, out) == (1, "")
+    assert err == "anon-s3ol show: unexpected error: RuntimeError: a bug\n"
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path):
+    for index in range(1500):  # rows well past a pipe's buffer: the writes meet the closed pipe
+        (tmp_path / f"{index:04}.jpg").write_bytes(b"not an image")
+    import subprocess
+
+    pipeline = subprocess.run(
+        f"'{cf.CONSOLE_SCRIPT}' audit '{tmp_path}' | head -n 1",
+        shell=True,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert pipeline.stdout.decode().startswith("0000.jpg: unknown, refused: ")
+    assert pipeline.stderr == b""
+
+
+def test_an_unknown_aws_profile_is_one_line(capsys, monkeypatch):
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    status, _, err = run(capsys, "audit", "s3://some-bucket")
+    assert status == 1
+    assert err == "anon-s3ol audit: the AWS profile 'no-such-profile' is not configured\n"
