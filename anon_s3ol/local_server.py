@@ -79,9 +79,15 @@ def folder_reader(root: Path) -> ReadOriginal:
 
 
 def prefixed(read: ReadOriginal, prefix: str) -> ReadOriginal:
-    """A bucket reader for keys under `prefix` ("" names no object, as without a prefix)."""
+    """A bucket reader for keys under `prefix` ("" names no object, as without a prefix).
+
+    S3 keys have no dot segments, but an HTTP stack on the way might resolve them: a key
+    with a "." or ".." segment is 404 rather than a read that could leave the prefix.
+    """
 
     def read_under(key: str | None, max_bytes: int) -> Original:
+        if key and any(part in (".", "..") for part in key.split("/")):
+            raise UpstreamStatusError(NOT_FOUND)
         return read(prefix + key if key else key, max_bytes)
 
     return read_under
