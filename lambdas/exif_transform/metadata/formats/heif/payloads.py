@@ -1,69 +1,162 @@
-"""HEIF: the kept items' data, gathered from their extents and checked by coding type."""
+"""HEIF: the kept items' data, checked by coding type, each distinct byte range once.
+
+Kept items are grouped by their extent lists: items that share data (a tile used twice,
+libavif's deduplicated payloads) share the whole list, and the list is gathered and
+checked once. Data shared otherwise (two kept items with overlapping but different
+extents, an item listing the same bytes twice) is refused: it is how an extent is
+stretched over bytes that belong to something else, and how a small file makes the
+check do unbounded work. With that rule the bytes checked are at most the file's size.
+
+Bytes of a dropped item (Exif, XMP, a thumbnail...) may not lie inside a kept item's
+data: the picture would carry them out. Each dropped extent is placed among the kept
+ranges (sorted once) by a binary search; a dropped item's payload is never read.
+
+Coded payloads go through item_payloads.check_item_payload (cleaned or refused), hvcC
+and av1C through check_decoder_config, and the XMP item of an Apple gain map through
+xmp_rendering.rendering_xmp (reduced, or dropped when nothing of it renders).
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from typing import NamedTuple
+
+from ... import kinds
 from ...errors import ImageError
-from ...limits import MAX_EXIF_PAYLOAD
-from .tables import CONSTRUCTION_FILE, CONSTRUCTION_IDAT, FMT, HVCC, HVCC_LENGTH_SIZE_BYTE, Tables, error
+from ...limits import MAX_XMP_PACKET
+from ...xmp_rendering import rendering_xmp
+from ..item_payloads import check_decoder_config, check_item_payload
+from .extents import ExtentIndex, Range
+from .selection import Plan
+from .tables import CONSTRUCTION_FILE, CONSTRUCTION_IDAT, DERIVED_ITEM_TYPES, Tables, error
+
+DECODER_CONFIGS = (b"hvcC", b"av1C")
 
 
-def item_ranges(data: bytes, walk: Tables, item_id: int) -> list[tuple[int, int, int]]:
-    """(construction method, start, end) of each extent of an item, checked against its container."""
-    location = walk.locations.get(item_id)
-    if location is None:
-        return []
-    ranges = []
-    for extent in location.extents:
-        end = extent.offset + extent.length
-        if location.method == CONSTRUCTION_FILE:
-            containers = [(mdat.payload_start, mdat.end) for mdat in walk.mdats]
-        elif location.method == CONSTRUCTION_IDAT and walk.idat is not None:
-            containers = [(0, walk.idat.end - walk.idat.payload_start)]
-        else:
-            raise error(f"item {item_id} uses construction method {location.method}", walk.meta.start)
-        if extent.length == 0 or not any(low <= extent.offset and end <= high for low, high in containers):
-            raise error(f"an extent of item {item_id} ({extent.length} bytes at {extent.offset}) is outside its data box", walk.meta.start)
-        ranges.append((location.method, extent.offset, end))
-    return ranges
+class Block(NamedTuple):
+    method: int  # where it is written: mdat (CONSTRUCTION_FILE) or idat
+    pieces: tuple[Range, ...]  # the input ranges copied as they are, when replacement is None
+    replacement: bytes | None  # the payload written instead, as one extent
 
 
-def check_hevc_framing(data: bytes, walk: Tables, item_id: int, ranges: list[tuple[int, int, int]]) -> None:
-    """An hvc1 item's data must be whole NAL units, each after a 1-, 2- or 4-byte length
-    (hvcC's lengthSizeMinusOne): an extent stretched over the bytes after it would not end
-    on a NAL unit's end, so the bytes it swallowed are refused rather than served."""
-    hvcc = next(
-        (walk.properties[i - 1] for i, _ in walk.associations.get(item_id, ()) if 0 < i <= len(walk.properties) and walk.properties[i - 1].type == HVCC),
-        None,
-    )
-    if hvcc is None or hvcc.end - hvcc.payload_start <= HVCC_LENGTH_SIZE_BYTE:
-        raise error(f"HEVC item {item_id} has no valid 'hvcC' property", walk.meta.start)
-    size = (data[hvcc.payload_start + HVCC_LENGTH_SIZE_BYTE] & 3) + 1
-    base = {CONSTRUCTION_FILE: 0, CONSTRUCTION_IDAT: walk.idat.payload_start if walk.idat else 0}
-    view = memoryview(data)
-    pieces = [view[base[method] + start : base[method] + end] for method, start, end in ranges]
-    payload = pieces[0] if len(pieces) == 1 else memoryview(b"".join(pieces))
-    position = 0
-    while position < len(payload):
-        length = int.from_bytes(payload[position : position + size], "big")
-        position += size + length
-        if length == 0 or position > len(payload):
-            raise error(f"the data of HEVC item {item_id} does not end with a whole NAL unit", walk.meta.start)
+class Payloads(NamedTuple):
+    blocks: list[Block]  # distinct data, in the order first used
+    block_of: dict[int, int]  # item -> its block (items without data have none)
+    properties: dict[int, bytes]  # kept 0-based ipco index -> the payload to write
+    xmp: dict[int, bytes]  # kept gain-map XMP item -> its reduced packet
+    exif: int | None  # the block of the minimal Exif item (keep_copyright)
+    removed: frozenset[str]  # what the checks removed from kept payloads
 
 
-def item_payload(data: bytes, walk: Tables, item_id: int) -> bytes:
-    ranges = item_ranges(data, walk, item_id)
-    if sum(end - start for _, start, end in ranges) > MAX_EXIF_PAYLOAD:
-        raise error(f"EXIF item {item_id} is larger than {MAX_EXIF_PAYLOAD} bytes", walk.meta.start)
-    base = {CONSTRUCTION_FILE: 0, CONSTRUCTION_IDAT: walk.idat.payload_start if walk.idat else 0}
-    return b"".join(data[base[method] + start : base[method] + end] for method, start, end in ranges)
+def _sorted_ranges(groups: dict[tuple[Range, ...], int], tables: Tables) -> dict[int, tuple[list[int], list[int]]]:
+    """Per construction method, the starts and ends of every kept range, sorted; ranges of
+    different extent lists may not overlap."""
+    ordered = sorted((piece, key_index) for key_index, key in enumerate(groups) for piece in key)
+    by_method: dict[int, tuple[list[int], list[int]]] = {CONSTRUCTION_FILE: ([], []), CONSTRUCTION_IDAT: ([], [])}
+    previous: tuple[Range, int] | None = None
+    for piece, key_index in ordered:
+        if previous is not None and previous[0].method == piece.method and piece.start < previous[0].end:
+            raise error(
+                f"kept items share part of their data at offset {piece.start} without sharing all of it",
+                tables.meta.start,
+            )
+        starts, ends = by_method[piece.method]
+        starts.append(piece.start)
+        ends.append(piece.end)
+        previous = (piece, key_index)
+    return by_method
 
 
-def exif_tiff(payload: bytes, item_id: int) -> bytes:
-    # An Exif item: u32be offset from after this field to the TIFF header, then the block.
-    if len(payload) < 4:
-        raise ImageError(f"{FMT}: EXIF item {item_id} is {len(payload)} bytes")
-    offset = int.from_bytes(payload[:4], "big")
-    if offset > len(payload) - 4:
-        raise ImageError(f"{FMT}: EXIF item {item_id} points its TIFF header past its end")
-    return payload[4 + offset :]
+def _check_dropped(index: ExtentIndex, tables: Tables, items: list[int], kept: dict[int, tuple[list[int], list[int]]]) -> None:
+    for item_id in items:
+        for piece in index.raw_ranges(item_id):
+            starts, ends = kept[piece.method]
+            end = piece.end if piece.end > piece.start else len(index.data)  # length 0: to the end
+            position = bisect_right(starts, piece.start) - 1
+            inside = (position >= 0 and ends[position] > piece.start) or (position + 1 < len(starts) and starts[position + 1] < end)
+            if inside:
+                raise error(f"the data of dropped item {item_id} lies inside the data of a kept image", tables.meta.start)
 
+
+def _item_properties(tables: Tables, plan: Plan, item_id: int, written: dict[int, bytes]) -> dict[bytes, bytes]:
+    return {tables.properties[index].box.type: written[index] for index, _ in plan.associations.get(item_id, ())}
+
+
+def _reduced_xmp(index: ExtentIndex, item_id: int) -> tuple[bytes | None, bool]:
+    """The rendering part of a gain map's XMP item, and whether anything was removed."""
+    try:
+        packet = index.payload(item_id, MAX_XMP_PACKET, "XMP")
+    except ImageError:
+        return None, True  # too large or outside its box: it goes
+    reduced = rendering_xmp(packet)
+    return reduced, reduced != packet
+
+
+def check(data: bytes, tables: Tables, index: ExtentIndex, plan: Plan) -> Payloads:
+    removed: set[str] = set()
+    written = {i: tables.properties[i].payload for i in plan.properties}
+    for i in plan.properties:
+        box_type = tables.properties[i].box.type
+        if box_type in DECODER_CONFIGS:
+            cleaned = check_decoder_config(box_type, written[i])
+            if cleaned != written[i]:
+                written[i] = cleaned
+                removed.add(kinds.OTHER)
+
+    # Every kept item's extents, grouped by extent list, before any byte is read.
+    groups: dict[tuple[Range, ...], int] = {}  # extent list -> first item with it
+    key_of: dict[int, tuple[Range, ...]] = {}
+    for item_id in plan.pictures:
+        key = tuple(index.ranges(item_id))
+        if not key and tables.items[item_id].type not in DERIVED_ITEM_TYPES:
+            raise error(f"image item {item_id} has no data", tables.meta.start)
+        if key:
+            key_of[item_id] = key
+            groups.setdefault(key, item_id)
+    kept_ranges = _sorted_ranges(groups, tables)
+    _check_dropped(index, tables, [*plan.dropped, *plan.gain_map_xmp], kept_ranges)
+
+    blocks: list[Block] = []
+    block_of: dict[int, int] = {}
+    checked: dict[tuple[Range, ...], tuple[int, tuple]] = {}  # extent list -> (block, what it was checked as)
+    for item_id in plan.pictures:
+        item = tables.items[item_id]
+        properties = _item_properties(tables, plan, item_id, written)
+        config = properties.get(b"hvcC") or properties.get(b"av1C")
+        signature = (item.type, plan.inputs[item_id], tuple(sorted(properties.items())))
+        key = key_of.get(item_id, ())
+        if key in checked:
+            block, first = checked[key]
+            if first != signature:
+                raise error(f"item {item_id} shares its data with an item of another coding", tables.meta.start)
+            block_of[item_id] = block
+            continue
+        payload = index.gather(list(key))
+        result = check_item_payload(item.type, payload, config=config, input_count=plan.inputs[item_id], properties=properties)
+        if not key:
+            if result:
+                raise error(f"item {item_id} has no data for its {len(result)}-byte payload", tables.meta.start)
+            continue
+        if result != payload:
+            removed.add(kinds.OTHER)
+        method = key[0].method
+        if any(piece.method != method for piece in key):
+            raise error(f"item {item_id} has extents in both mdat and idat", tables.meta.start)
+        blocks.append(Block(method, key, None if result == payload else bytes(result)))
+        checked[key] = (len(blocks) - 1, signature)
+        block_of[item_id] = len(blocks) - 1
+
+    xmp: dict[int, bytes] = {}
+    for item_id in plan.gain_map_xmp:
+        reduced, changed = _reduced_xmp(index, item_id)
+        if changed:
+            removed.add(kinds.XMP)
+        if reduced is not None:
+            xmp[item_id] = reduced
+            blocks.append(Block(CONSTRUCTION_FILE, (), reduced))
+            block_of[item_id] = len(blocks) - 1
+    exif = None
+    if plan.exif_payload is not None:
+        blocks.append(Block(CONSTRUCTION_FILE, (), plan.exif_payload))
+        exif = len(blocks) - 1
+    return Payloads(blocks, block_of, written, xmp, exif, frozenset(removed))

@@ -12,8 +12,12 @@ Byte layout (ISO/IEC 14496-12 ISOBMFF, 23008-12 HEIF; boxes as in isobmff.py):
            iprp  ipco (the properties, 1-based) + ipma (item -> property indexes,
                  top bit essential; 7- or 15-bit indexes by flags)
            idat  item data addressed by construction method 1
+           grpl  entity groups: full box named by the grouping type, u32 group ID,
+                 u32 entity count, u32 entity IDs [, pymd: u16 tile sizes, then
+                 3 x u16 per entity]
     mdat   item data addressed by file offsets; meta may come before or after it
-    other  free, skip, uuid (C2PA), udta, vendor boxes; moov (image sequences)
+    other  free, skip, uuid (C2PA), udta, vendor boxes; moov (image sequences) and
+           mini (compact AVIF) are refused with a message that names them
 
 Nothing here decides what is kept: parse() only reads and checks the structure.
 """
@@ -25,9 +29,10 @@ from typing import Callable, NamedTuple
 from ... import kinds
 from ...byte_reader import ByteReader
 from ...errors import ImageError
-from ...icc_profile import is_icc_profile
 from ...limits import MAX_EXTENTS_PER_ITEM, MAX_ITEM_REFERENCES, MAX_ITEMS
 from ..contract import DROP, KEEP, Answer, Handler
+from .brands import AVIF_BRANDS, MAJOR_BRANDS, read_brands
+from .properties import Property, read_property
 from ..isobmff import (
     FULL_BOX_HEADER_SIZE,
     Box,
@@ -41,34 +46,27 @@ from ..isobmff import (
 )
 
 FMT = "HEIF"
-FTYP, META, MDAT, MOOV = b"ftyp", b"meta", b"mdat", b"moov"
+FTYP, META, MDAT, MOOV, MINI = b"ftyp", b"meta", b"mdat", b"moov", b"mini"
 PICT = b"pict"
-AVIF_BRANDS = frozenset({b"avif", b"avis"})
-HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})
-HEIF_BRANDS = frozenset({b"mif1", b"msf1", b"mif2", b"mif3", b"miaf"})
-# Major brands that make the first 16 bytes a HEIF/AVIF file (the rest come from the
-# compatible brands once the whole ftyp is read).
-MAJOR_BRANDS = AVIF_BRANDS | HEIC_BRANDS | HEIF_BRANDS
+# Item types of pictures: coded images and derived ones (grid, overlay, identity, tone map).
 IMAGE_ITEM_TYPES = frozenset(
-    {b"hvc1", b"av01", b"grid", b"iovl", b"iden", b"jpeg", b"j2k1", b"vvc1", b"avc1", b"unci", b"mski"}
+    {b"hvc1", b"av01", b"grid", b"iovl", b"iden", b"tmap", b"jpeg", b"j2k1", b"vvc1", b"avc1", b"unci", b"mski"}
 )
+DERIVED_ITEM_TYPES = frozenset({b"grid", b"iovl", b"iden", b"tmap"})
+TONE_MAP_ITEM = b"tmap"
 EXIF_ITEM, MIME_ITEM, URI_ITEM = b"Exif", b"mime", b"uri "
 XMP_CONTENT_TYPE = b"application/rdf+xml"
-# Reference types kept between kept items: derivation inputs, auxiliary images,
-# premultiplied alpha. Every other type (thmb, cdsc, base, exbl, ...) goes.
-DIMG, AUXL, PREM, THMB, CDSC = b"dimg", b"auxl", b"prem", b"thmb", b"cdsc"
-ALPHA_AUX_TYPES = frozenset({b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", b"urn:mpeg:hevc:2015:auxid:1"})
-HVC1, HVCC, IDENTITY = b"hvc1", b"hvcC", b"iden"
-# hvcC payload: 21 bytes of profile, level and format fields, then a byte whose low two
-# bits are lengthSizeMinusOne (ISO/IEC 14496-15, 8.3.3.1.2).
-HVCC_LENGTH_SIZE_BYTE = 21
-ICC_COLOUR_TYPES = frozenset({b"prof", b"rICC"})
+DIMG, AUXL, PREM, THMB, CDSC, BASE = b"dimg", b"auxl", b"prem", b"thmb", b"cdsc", b"base"
+# Entity groups whose members are pictures of one scene (23008-12 6.8; ISO 21496-1 in
+# HEIF puts a tmap item and its base in an altr group): kept whole, with every member.
+ALTERNATIVES, STEREO_PAIR, PYRAMID = b"altr", b"ster", b"pymd"
+PICTURE_GROUPS = frozenset({ALTERNATIVES, STEREO_PAIR, PYRAMID})
+PYRAMID_HEAD, PYRAMID_PER_ENTITY = 4, 6  # pymd: tile sizes, then per entity layer fields
 CONSTRUCTION_FILE, CONSTRUCTION_IDAT = 0, 1
 ESSENTIAL_7, ESSENTIAL_15 = 0x80, 0x8000
 LARGE_PROPERTY_INDEXES = 1  # ipma flag: 15-bit property indexes
 MAX_U16, MAX_U32 = 0xFFFF, 0xFFFFFFFF
 OFFSET_SIZES = frozenset({0, 4, 8})
-WIDE_OFFSETS_ABOVE = 0xFFFF0000  # input bytes beyond which the rewritten iloc uses 8-byte offsets
 
 
 class Item(NamedTuple):
@@ -94,6 +92,13 @@ class Reference(NamedTuple):
     targets: tuple[int, ...]
 
 
+class Group(NamedTuple):
+    type: bytes  # grouping type: altr, ster, pymd, ...
+    id: int
+    entities: tuple[int, ...]
+    payload: bytes  # the whole box payload (version, flags, fields), checked for picture groups
+
+
 class Tables:
     """What the walk over one file has found so far."""
 
@@ -102,6 +107,7 @@ class Tables:
         self.budget = BoxBudget(FMT)
         self.ftyp: Box | None = None
         self.brands: set[bytes] = set()
+        self.ftyp_payload = b""
         self.meta: Box | None = None
         self.mdats: list[Box] = []
         self.seen: set[bytes] = set()  # meta children that may appear once
@@ -111,12 +117,10 @@ class Tables:
         self.iloc_version = 0
         self.locations: dict[int, Location] = {}
         self.references: list[Reference] = []
-        self.properties: list[Box] = []
-        self.property_answers: list[Answer] = []
-        self.property_kinds: list[str] = []
-        self.aux_types: dict[int, bytes] = {}  # 0-based property index -> auxC type
-        self.associations: dict[int, list[tuple[int, bool]]] = {}  # item -> (1-based index, essential)
+        self.properties: list[Property] = []  # ipco, in order (ipma indexes are 1-based)
+        self.associations: dict[int, list[tuple[int, bool]]] = {}  # item or group -> (1-based index, essential)
         self.idat: Box | None = None
+        self.groups: list[Group] = []
 
 
 Run = Callable[[Tables, bytes, Box], Answer]
@@ -145,9 +149,9 @@ def _file_type(walk: Tables, data: bytes, part: Box) -> Answer:
     if walk.ftyp is not None:
         raise error("a second 'ftyp' box", part.start)
     check_brand_list(part, FMT)
-    size = part.end - part.payload_start
-    payload = bytes(data[part.payload_start : part.end])
-    walk.brands = {payload[0:4]} | {payload[i : i + 4] for i in range(8, size, 4)}
+    walk.ftyp_payload = bytes(data[part.payload_start : part.end])
+    major, _, compatible = read_brands(walk.ftyp_payload)
+    walk.brands = {major, *compatible}
     if not walk.brands & MAJOR_BRANDS:
         raise error("'ftyp' box with no HEIF or AVIF brand", part.start)
     walk.ftyp = part
@@ -170,7 +174,12 @@ def _media_data(walk: Tables, data: bytes, part: Box) -> Answer:
 
 
 def _sequence(walk: Tables, data: bytes, part: Box) -> Answer:
-    raise error("image sequences ('moov' box) are not supported", part.start)
+    kind = "animated AVIF ('avis')" if walk.brands & AVIF_BRANDS else "HEIF image sequences"
+    raise error(f"{kind} in a 'moov' box: sequences are not supported", part.start)
+
+
+def _compact(walk: Tables, data: bytes, part: Box) -> Answer:
+    raise error("compact AVIF ('mini' box, AVIF 1.2) is not supported", part.start)
 
 
 TOP_HANDLERS: dict[bytes, Handler] = {
@@ -178,6 +187,7 @@ TOP_HANDLERS: dict[bytes, Handler] = {
     META: Handler("meta", _meta),
     MDAT: Handler("mdat", _media_data),
     MOOV: Handler("moov", _sequence),
+    MINI: Handler("mini", _compact),
     b"free": Handler("free", _drop_as(kinds.OTHER)),
     b"skip": Handler("skip", _drop_as(kinds.OTHER)),
     b"uuid": Handler("uuid", _drop_as(kinds.OTHER)),  # C2PA manifests and vendor data
@@ -293,11 +303,7 @@ def _item_properties(walk: Tables, data: bytes, part: Box) -> Answer:
         if child.type == b"ipco":
             if walk.properties:
                 raise error("a second 'ipco' box", child.start)
-            for index, prop in enumerate(children(data, child, FMT, walk.budget, 3)):
-                handler = PROPERTY_HANDLERS.get(prop.type) or Handler(prop.name(), _unknown_property)
-                walk.properties.append(prop)
-                walk.property_kinds.append(kinds.OTHER)
-                walk.property_answers.append(handler.run(walk, data, prop))
+            walk.properties = [read_property(data, prop) for prop in children(data, child, FMT, walk.budget, 3)]
         elif child.type == b"ipma":
             _associations(walk, data, child)
     return DROP
@@ -332,6 +338,23 @@ def _item_data(walk: Tables, data: bytes, part: Box) -> Answer:
     return DROP
 
 
+def _groups(walk: Tables, data: bytes, part: Box) -> Answer:
+    # grpl: entity groups, each a full box: u32 group ID, u32 entity count, u32 entity IDs
+    _once(walk, part)
+    total = 0
+    for child in children(data, part, FMT, walk.budget, 2):
+        reader, _, _ = full_box_reader(data, child, FMT)
+        group_id = reader.u32be("group ID")
+        count = reader.u32be("entity count")
+        total += count
+        if total > MAX_ITEM_REFERENCES or len(walk.groups) >= MAX_ITEMS:
+            raise error(f"more than {MAX_ITEM_REFERENCES} entities or {MAX_ITEMS} groups in 'grpl'", child.start)
+        reader.need(4 * count, f"{count} entity IDs")
+        entities = tuple(reader.u32be("entity ID") for _ in range(count))
+        walk.groups.append(Group(child.type, group_id, entities, bytes(data[child.payload_start : child.end])))
+    return DROP
+
+
 META_HANDLERS: dict[bytes, Handler] = {
     b"hdlr": Handler("hdlr", _handler),
     b"pitm": Handler("pitm", _primary_item),
@@ -340,60 +363,16 @@ META_HANDLERS: dict[bytes, Handler] = {
     b"iref": Handler("iref", _item_references),
     b"iprp": Handler("iprp", _item_properties),
     b"idat": Handler("idat", _item_data),
+    b"grpl": Handler("grpl", _groups),
     b"xml ": Handler("xml", _drop_as(kinds.XMP)),
     b"bxml": Handler("bxml", _drop_as(kinds.XMP)),
-    # dinf (data references: every kept item must be in this file), grpl (entity groups:
-    # alternatives, stereo pairs, bursts of items that are not kept) and the rest
-}
-
-
-# ---------------------------------------------------------------- properties
-def _keep_property(walk: Tables, data: bytes, part: Box) -> Answer:
-    return KEEP
-
-
-def _colour(walk: Tables, data: bytes, part: Box) -> Answer:
-    # colr: colour type, then nclx fields or an ICC profile (prof, rICC)
-    # An invalid ICC profile goes (the image then shows without colour management), as in
-    # every other format; a valid one stays byte for byte.
-    colour_type = bytes(data[part.payload_start : part.payload_start + 4])
-    if colour_type in ICC_COLOUR_TYPES and not is_icc_profile(memoryview(data)[part.payload_start + 4 : part.end]):
-        walk.property_kinds[-1] = kinds.OTHER
-        return DROP
-    return KEEP
-
-
-def _auxiliary_type(walk: Tables, data: bytes, part: Box) -> Answer:
-    # auxC: full box, NUL-terminated aux type URN, then subtype bytes
-    reader, _, _ = full_box_reader(data, part, FMT)
-    walk.aux_types[len(walk.properties) - 1] = read_string(reader, "auxiliary type")
-    return KEEP
-
-
-def _text_property(walk: Tables, data: bytes, part: Box) -> Answer:
-    walk.property_kinds[-1] = kinds.COMMENT
-    return DROP
-
-
-def _unknown_property(walk: Tables, data: bytes, part: Box) -> Answer:
-    return DROP  # refused later if a kept item marks it essential
-
-
-DISPLAY_PROPERTIES = (
-    b"ispe", b"pixi", b"irot", b"imir", b"clap", b"pasp", b"rloc", b"lsel", b"a1op", b"a1lx",
-    b"hvcC", b"av1C", b"avcC", b"vvcC", b"jpgC", b"j2kH", b"uncC", b"cmpd", b"cpal", b"cloc",
-    b"clli", b"mdcv", b"cclv", b"amve", b"reve",
-)  # fmt: skip
-PROPERTY_HANDLERS: dict[bytes, Handler] = {
-    **{name: Handler(name.decode(), _keep_property) for name in DISPLAY_PROPERTIES},
-    b"colr": Handler("colr", _colour),
-    b"auxC": Handler("auxC", _auxiliary_type),
-    b"udes": Handler("udes", _text_property),
+    # dinf (data references: every kept item must be in this file) and the rest
 }
 
 
 # ---------------------------------------------------------------- the walk
 def parse(data: bytes) -> Tables:
+    """The file's boxes and meta tables, checked for structure; nothing decided yet."""
     walk = Tables()
     reader = ByteReader(data, FMT)
     while not reader.at_end():
