@@ -176,3 +176,72 @@ def operations(call, *args, **kwargs) -> tuple[object, int]:
     finally:
         sys.setprofile(None)
     return result, count
+
+
+# ---------------------------------------------------------------- gain maps and groups
+
+APPLE_GAIN_MAP_URN = b"urn:com:apple:photo:2020:aux:hdrgainmap\x00"
+MATTE_URN = b"urn:com:apple:photo:2018:aux:portraiteffectsmatte\x00"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+# Apple's gain-map XMP item: the rendering properties, and a creator tool that must go.
+APPLE_GAIN_MAP_XMP = (
+    f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{RDF}">'
+    '<rdf:Description rdf:about="" xmlns:HDRGainMap="http://ns.apple.com/HDRGainMap/1.0/"'
+    ' xmlns:apdi="http://ns.apple.com/pixeldatainfo/1.0/" xmlns:xmp="http://ns.adobe.com/xap/1.0/"'
+    f' xmp:CreatorTool="{b.SECRET.decode()}">'
+    "<apdi:AuxiliaryImageType>urn:com:apple:photo:2020:aux:hdrgainmap</apdi:AuxiliaryImageType>"
+    "<HDRGainMap:HDRGainMapHeadroom>1.8</HDRGainMap:HDRGainMapHeadroom>"
+    "<HDRGainMap:HDRGainMapVersion>65536</HDRGainMap:HDRGainMapVersion>"
+    "</rdf:Description></rdf:RDF></x:xmpmeta>"
+).encode()
+# A depth map's XMP: per-device calibration that must go.
+DEPTH_XMP = (
+    f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{RDF}">'
+    '<rdf:Description rdf:about="" xmlns:depthData="http://ns.apple.com/depthData/1.0/"'
+    f' depthData:IntrinsicMatrix="{b.SECRET.decode()} 1 2 3"/></rdf:RDF></x:xmpmeta>'
+).encode()
+
+
+def tone_map_descriptor(headroom: int = 3) -> bytes:
+    """A tmap item payload (ISO 21496-1, one channel, own denominators): version 0,
+    minimum and writer version 0, flags 0, base and alternate headroom, then gain-map
+    min, max, gamma, base and alternate offsets (numerator, denominator each)."""
+    fields = [0, 1, headroom, 1, 0, 1, headroom, 1, 1, 1, 1, 64, 1, 64]
+    return struct.pack(">BHHB", 0, 0, 0, 0) + struct.pack(">IIII", *fields[:4]) + struct.pack(">iIiIIIiIiI", *fields[4:])
+
+
+def entity_group(kind: bytes, group_id: int, entities: list[int], extra: bytes = b"") -> bytes:
+    return full_box(kind, 0, 0, struct.pack(">II", group_id, len(entities)), *(struct.pack(">I", e) for e in entities), extra)
+
+
+def pyramid_fields(levels: int) -> bytes:
+    # pymd after the entity IDs: u16 tile size x and y, then per level binning and tile counts
+    return struct.pack(">HH", 0, 0) + b"".join(struct.pack(">HHH", 1 << n, 0, 0) for n in range(levels))
+
+
+def read_groups(data: bytes) -> list[tuple[bytes, int, tuple[int, ...], bytes]]:
+    """(grouping type, group ID, entity IDs, whole payload) of each entity group in grpl."""
+    top = {kind: (payload, end) for kind, _, payload, end in ib.boxes(data)}
+    meta_start, meta_end = top[b"meta"]
+    found = []
+    for kind, _, payload, end in ib.boxes(data, meta_start + 4, meta_end):
+        if kind != b"grpl":
+            continue
+        for group, _, start, stop in ib.boxes(data, payload, end):
+            group_id, count = struct.unpack_from(">II", data, start + 4)
+            entities = struct.unpack_from(f">{count}I", data, start + 12)
+            found.append((group, group_id, entities, data[start:stop]))
+    return found
+
+
+def brands(data: bytes) -> list[bytes]:
+    kind, _, payload, end = ib.boxes(data)[0]
+    assert kind == b"ftyp"
+    return [data[payload : payload + 4]] + [data[i : i + 4] for i in range(payload + 8, end, 4)]
+
+
+@functools.lru_cache(maxsize=None)
+def av1_image(seed: int, size: tuple[int, int] = (48, 32)) -> ib.HeifItem:
+    """A real AV1 image item of its own pattern (for base images and gain maps)."""
+    heif = ib.read_heif(ib.encode_avif(b.pattern(size=size, seed=seed)))
+    return heif.items[heif.primary]
