@@ -245,3 +245,21 @@ def av1_image(seed: int, size: tuple[int, int] = (48, 32)) -> ib.HeifItem:
     """A real AV1 image item of its own pattern (for base images and gain maps)."""
     heif = ib.read_heif(ib.encode_avif(b.pattern(size=size, seed=seed)))
     return heif.items[heif.primary]
+
+
+def tone_mapped(base: bytes, gain_map: bytes, *, exif: bytes, xmp: bytes, brands: tuple[bytes, ...]) -> bytes:
+    """One file from two real single-image encodes: the first's image as the primary, the
+    second's as its hidden gain map, a tmap item deriving from both in an altr group, and
+    an Exif and an XMP item describing the primary (the shape libavif writes)."""
+    base_heif, gain_heif = ib.read_heif(base), ib.read_heif(gain_map)
+    image, gain = base_heif.items[base_heif.primary], gain_heif.items[gain_heif.primary]
+    size = next(raw for raw, _ in image.properties if raw[4:8] == b"ispe")
+    specs = [
+        ib.Spec(1, image.type, image.data, image.properties),
+        ib.Spec(2, gain.type, gain.data, gain.properties, hidden=True),
+        ib.Spec(3, b"tmap", tone_map_descriptor(), [(size, False)]),
+        ib.Spec(4, b"Exif", ib.exif_item_payload(exif)),
+        ib.Spec(5, b"mime", xmp, content_type=b"application/rdf+xml"),
+    ]
+    references = [(b"dimg", 3, [1, 2]), (b"cdsc", 4, [1]), (b"cdsc", 5, [1])]
+    return ib.heif_file(specs, 1, references, brands=brands, meta_extra=(box(b"grpl", entity_group(b"altr", 100, [3, 1])),))

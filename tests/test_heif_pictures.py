@@ -238,3 +238,15 @@ def test_kept_ids_are_renumbered_consistently_with_groups_and_a_kept_exif_item()
     assert (b"cdsc", exif_id, (1,)) in heif.references
     assert b.OWNER_COPYRIGHT in heif.items[exif_id].data
     assert metadata.strip(stripped, keep_copyright=True) == stripped
+
+
+@pytest.mark.parametrize("kind", ["heic", "avif"])
+def test_a_gain_map_file_made_from_two_real_encodes_keeps_both(kind):
+    # the shape bench/bench_transform.py measures, at a small size
+    encode = ib.encode_heic if kind == "heic" else ib.encode_avif
+    brands = (b"heic", b"mif1", b"heic", b"tmap") if kind == "heic" else (b"avif", b"mif1", b"avif", b"tmap")
+    base, gain_map = encode(b.pattern(size=(64, 48), seed=1)), encode(b.pattern(size=(32, 24), seed=2))
+    original = hs.tone_mapped(base, gain_map, exif=EXIF, xmp=b.XMP_PACKET, brands=brands)
+    stripped, result = _assert_kept(original, {1, 2, 3})
+    assert result.kept == ("gain map",)
+    assert ib.read_heif(stripped).items[2].data == ib.read_heif(gain_map).items[ib.read_heif(gain_map).primary].data
