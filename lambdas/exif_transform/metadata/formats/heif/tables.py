@@ -31,8 +31,6 @@ from ...byte_reader import ByteReader
 from ...errors import ImageError
 from ...limits import MAX_EXTENTS_PER_ITEM, MAX_ITEM_REFERENCES, MAX_ITEMS
 from ..contract import DROP, KEEP, Answer, Handler
-from .brands import AVIF_BRANDS, MAJOR_BRANDS, read_brands
-from .properties import Property, read_property
 from ..isobmff import (
     FULL_BOX_HEADER_SIZE,
     Box,
@@ -44,6 +42,8 @@ from ..isobmff import (
     read_string,
     read_uint,
 )
+from .brands import AVIF_BRANDS, MAJOR_BRANDS, read_brands
+from .properties import Property, read_property
 
 FMT = "HEIF"
 FTYP, META, MDAT, MOOV, MINI = b"ftyp", b"meta", b"mdat", b"moov", b"mini"
@@ -54,7 +54,7 @@ IMAGE_ITEM_TYPES = frozenset(
 )
 DERIVED_ITEM_TYPES = frozenset({b"grid", b"iovl", b"iden", b"tmap"})
 TONE_MAP_ITEM = b"tmap"
-EXIF_ITEM, MIME_ITEM, URI_ITEM = b"Exif", b"mime", b"uri "
+EXIF_ITEM, MIME_ITEM = b"Exif", b"mime"
 XMP_CONTENT_TYPE = b"application/rdf+xml"
 DIMG, AUXL, PREM, THMB, CDSC, BASE = b"dimg", b"auxl", b"prem", b"thmb", b"cdsc", b"base"
 # Entity groups whose members are pictures of one scene (23008-12 6.8; ISO 21496-1 in
