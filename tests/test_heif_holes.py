@@ -99,13 +99,43 @@ def test_a_derived_item_without_its_inputs_is_refused():
     data = bytearray(test_heif._everything())
     assert data[702:706] == b"iref"
     data[702] = 0  # the iref box's type: the grid loses its dimg references
-    assert_refused(bytes(data), reason="grid of 2 x 2 tiles has 0 'dimg' inputs")
+    assert_refused(bytes(data), reason=r"derived item 1 \('grid'\) has no input images")
 
 
 def test_a_coded_input_without_data_is_refused():
     tile = ib.coded_tile(1)
     specs = [Spec(1, b"grid", ib.grid_descriptor(1, 2, 128, 64), [(ispe(128, 64), False)]), Spec(2, b"hvc1", tile.data, tile.properties, hidden=True), Spec(3, b"hvc1", properties=tile.properties, hidden=True)]
     assert_refused(ib.heif_file(specs, 1, [(b"dimg", 1, [2, 3])]), reason="image item 3 has no data")
+
+
+def test_a_grid_missing_a_tile_is_refused():
+    tiles = [ib.coded_tile(n) for n in (2, 3, 4)]
+    specs = [Spec(1, b"grid", ib.grid_descriptor(2, 2, 128, 128), [(ispe(128, 128), False)])]
+    specs += [Spec(n, b"hvc1", tile.data, tile.properties, hidden=True) for n, tile in zip((2, 3, 4), tiles)]
+    assert_refused(ib.heif_file(specs, 1, [(b"dimg", 1, [2, 3, 4])]), reason=r"grid of 2 x 2 tiles has 3 'dimg' inputs")
+
+
+def _tone_mapped(descriptor: bytes, inputs: list[int]) -> bytes:
+    base, gain_map = ib.coded_tile(1), ib.coded_tile(11, (32, 32))
+    specs = [
+        Spec(1, b"hvc1", base.data, base.properties),
+        Spec(2, b"hvc1", gain_map.data, gain_map.properties, hidden=True),
+        Spec(3, b"tmap", descriptor, [(ispe(64, 64), False)]),
+    ]
+    return ib.heif_file(specs, 1, [(b"dimg", 3, inputs)], brands=(b"heic", b"mif1", b"heic", b"tmap"))
+
+
+@pytest.mark.parametrize(
+    ("descriptor", "inputs", "reason"),
+    [
+        (hs.tone_map_descriptor() + b.SECRET, [1, 2], r"tone-map \('tmap'\) item is 75 bytes, its fields take 62"),
+        (hs.tone_map_descriptor(), [1], r"tone-map \('tmap'\) item has 1 'dimg' inputs, not 2"),
+    ],
+    ids=["bytes-after-the-parameters", "no-gain-map-input"],
+)
+def test_a_tone_map_item_not_exactly_its_fields_and_inputs_is_refused(descriptor, inputs, reason):
+    assert metadata.strip(_tone_mapped(hs.tone_map_descriptor(), [1, 2]))  # the well-formed file is served
+    assert_refused(_tone_mapped(descriptor, inputs), reason=reason)
 
 
 def test_an_entity_group_with_bytes_after_its_fields_is_refused():

@@ -25,7 +25,7 @@ from ... import kinds
 from ...errors import ImageError
 from ...limits import MAX_XMP_PACKET
 from ...xmp_rendering import rendering_xmp
-from ..item_payloads import check_decoder_config, check_item_payload
+from ..item_payloads import check_decoder_config, check_item_payload, printable_type
 from .extents import ExtentIndex, Range
 from .selection import Plan
 from .tables import CONSTRUCTION_FILE, CONSTRUCTION_IDAT, DERIVED_ITEM_TYPES, Tables, error
@@ -108,8 +108,12 @@ def check(data: bytes, tables: Tables, index: ExtentIndex, plan: Plan) -> Payloa
     key_of: dict[int, tuple[Range, ...]] = {}
     for item_id in plan.pictures:
         key = tuple(index.ranges(item_id))
-        if not key and tables.items[item_id].type not in DERIVED_ITEM_TYPES:
+        item_type = tables.items[item_id].type
+        if not key and item_type not in DERIVED_ITEM_TYPES:
             raise error(f"image item {item_id} has no data", tables.meta.start)
+        if item_type in DERIVED_ITEM_TYPES and not plan.inputs[item_id]:
+            # a grid whose iref was lost would be served as a picture with nothing to draw
+            raise error(f"derived item {item_id} ({printable_type(item_type)}) has no input images", tables.meta.start)
         if key:
             key_of[item_id] = key
             groups.setdefault(key, item_id)
