@@ -60,7 +60,7 @@ def test_pillow_jxl_plugin_encode_is_stripped():
 
 def test_bare_codestream_passes_through():
     codestream = ib.encode_jxl(b.pattern(size=(40, 24)), use_container=False)
-    assert metadata.clean(codestream) == (codestream, "jxl", "image/jxl", ())
+    assert metadata.clean(codestream) == (codestream, "jxl", "image/jxl", (), ())
     assert metadata.read_exif(codestream) == {}
 
 

@@ -69,3 +69,12 @@ MAX_EXIF_PAYLOAD = 4 * 1024 * 1024
 MAX_XMP_PACKET = 1024 * 1024
 MAX_XMP_VALUE_CHARS = 256
 MAX_XMP_ARRAY_ITEMS = 16
+
+# Images one JPEG MPF index may list. An Ultra HDR or Apple HDR JPEG lists 2, a camera's
+# MPO a primary, a preview or two and perhaps a stereo partner; a longer list is read
+# as malformed (the index and every image after the primary are dropped).
+MAX_MPF_IMAGES = 64
+
+# MPF entries of a JPEG tried as its gain map (each is stripped as a JPEG to find out):
+# Ultra HDR and Apple files have exactly one candidate; the cap bounds a hostile index.
+MAX_GAIN_MAP_TRIES = 4
