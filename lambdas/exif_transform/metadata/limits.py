@@ -78,3 +78,10 @@ MAX_MPF_IMAGES = 64
 # MPF entries of a JPEG tried as its gain map (each is stripped as a JPEG to find out):
 # Ultra HDR and Apple files have exactly one candidate; the cap bounds a hostile index.
 MAX_GAIN_MAP_TRIES = 4
+
+# NAL units (HEVC) or OBUs (AV1) in one HEIF/AVIF image item's payload. A picture needs far
+# fewer: AV1 allows at most 64 x 64 = 4096 tiles in a frame (AV1 spec, section 3:
+# MAX_TILE_COLS, MAX_TILE_ROWS), so at most 4096 tile groups; H.265 at most 600 slice segments
+# in a picture (Table A.8, level 6.2); the rest are parameter sets, headers and a few metadata
+# units. Each unit costs a few microseconds of Python, so this also bounds the time per item.
+MAX_CODED_UNITS = 8192

@@ -42,10 +42,11 @@ The payloads of kept sequence headers, frame headers and tile data are not parse
 from __future__ import annotations
 
 from ..errors import ImageError
+from ..limits import MAX_CODED_UNITS
 
 FMT = "AV1"
 SEQUENCE_HEADER, TEMPORAL_DELIMITER, FRAME_HEADER, TILE_GROUP = 1, 2, 3, 4
-METADATA, FRAME, REDUNDANT_FRAME_HEADER, TILE_LIST, PADDING = 5, 6, 7, 8, 15
+METADATA, FRAME, TILE_LIST = 5, 6, 8  # 7 redundant frame header, 15 padding: removed
 KEPT_TYPES = frozenset({SEQUENCE_HEADER, TEMPORAL_DELIMITER, FRAME_HEADER, TILE_GROUP, FRAME})
 CODED_TYPES = frozenset({FRAME, TILE_GROUP})
 CONFIG_TYPES = frozenset({SEQUENCE_HEADER})  # plus HDR metadata, in av1C's configOBUs
@@ -93,14 +94,18 @@ def check_obus(payload: bytes, *, config: bool = False) -> bytes:
 
     In an av01 item (config False) the payload must hold a frame or tile group; in av1C's
     configOBUs (config True) only sequence headers and HDR metadata are kept.
-    Linear: one pass over offsets, no copies until the kept OBUs are joined."""
-    view = memoryview(payload)
-    kept: list[memoryview] = []
-    removed = False
+    Linear: one pass over offsets; kept OBUs are gathered as runs of adjacent OBUs, so the
+    output is one join of a few slices. At most MAX_CODED_UNITS OBUs are read."""
+    kept_types = CONFIG_TYPES if config else KEPT_TYPES
+    runs: list[tuple[int, int]] = []  # (start, end) of kept OBUs that follow each other
     coded = False
+    units = 0
     position, end = 0, len(payload)
     while position < end:
-        header = view[position]
+        units += 1
+        if units > MAX_CODED_UNITS:
+            raise ImageError(f"{FMT}: more than {MAX_CODED_UNITS} OBUs")
+        header = payload[position]
         if header & FORBIDDEN_BIT:
             raise ImageError(f"{FMT}: OBU at offset {position} has its forbidden bit set")
         obu_type = header >> 3 & 0x0F
@@ -108,7 +113,7 @@ def check_obus(payload: bytes, *, config: bool = False) -> bytes:
         if after > end:
             raise ImageError(f"{FMT}: OBU at offset {position} ends inside its header")
         if header & HAS_SIZE_FIELD:
-            size, body = read_leb128(view, after, end)
+            size, body = read_leb128(payload, after, end)
             if size > end - body:
                 raise ImageError(f"{FMT}: OBU of {size} bytes at offset {position} runs past the {end}-byte payload")
         else:
@@ -119,20 +124,22 @@ def check_obus(payload: bytes, *, config: bool = False) -> bytes:
         if obu_type == TEMPORAL_DELIMITER and size:
             raise ImageError(f"{FMT}: temporal delimiter OBU of {size} bytes at offset {position} (it has none)")
         if obu_type == METADATA:
-            keep = _hdr_metadata(view[body:next_position], position)
-        elif config:
-            keep = obu_type in CONFIG_TYPES
+            keep = _hdr_metadata(memoryview(payload)[body:next_position], position)
         else:
-            keep = obu_type in KEPT_TYPES
+            keep = obu_type in kept_types
         if keep:
-            kept.append(view[position:next_position])
+            if runs and runs[-1][1] == position:
+                runs[-1] = (runs[-1][0], next_position)
+            else:
+                runs.append((position, next_position))
             coded = coded or obu_type in CODED_TYPES
-        else:
-            removed = True
         position = next_position
     if not config and not coded:
         raise ImageError(f"{FMT}: av01 item of {end} bytes holds no frame or tile group")
-    return b"".join(kept) if removed else payload
+    if runs == [(0, end)] or not end:
+        return payload
+    view = memoryview(payload)
+    return b"".join(view[run_start:run_end] for run_start, run_end in runs)
 
 
 def check_av1c(payload: bytes) -> bytes:

@@ -33,20 +33,25 @@ What is served, per NAL unit type (H.265 table 7-1):
 hvcC arrays of any other type (SEI arrays carry user data) are removed and numOfArrays
 rewritten. A length that runs past the payload, a zero or one-byte NAL unit, a set
 forbidden bit or a zero temporal ID is refused: the payload cannot be delimited.
-The payloads of the kept NAL units are not parsed further (an SPS's extension bits
-are beyond this check).
+NAL units of every nuh_layer_id are treated alike (a base-layer decoder skips the
+others). The payloads of the kept NAL units are not parsed further (an SPS's extension
+bits are beyond this check).
 """
 
 from __future__ import annotations
 
+import struct
+
 from ..byte_reader import ByteReader
 from ..errors import ImageError
+from ..limits import MAX_CODED_UNITS
 
 FMT = "HEVC"
 CONFIGURATION_VERSION = 1
 HVCC_FIXED_SIZE = 22  # the fixed fields before numOfArrays
 LENGTH_SIZE_OFFSET = 21  # the byte whose low two bits are lengthSizeMinusOne
 LENGTH_SIZES = frozenset({1, 2, 4})
+LENGTH_FIELDS = {1: struct.Struct(">B"), 2: struct.Struct(">H"), 4: struct.Struct(">I")}
 NAL_HEADER_SIZE = 2
 VPS, SPS, PPS = 32, 33, 34
 PARAMETER_SETS = frozenset({VPS, SPS, PPS})
@@ -54,15 +59,16 @@ CODED_SLICES = frozenset({*range(0, 10), *range(16, 22)})
 KEPT_NAL_TYPES = CODED_SLICES | PARAMETER_SETS
 
 
-def _nal_type(unit: memoryview | bytes, where: str) -> int:
-    """The type of a NAL unit, after checking its header's fixed bits."""
-    if len(unit) < NAL_HEADER_SIZE:
-        raise ImageError(f"{FMT}: {where} is a NAL unit of {len(unit)} bytes, shorter than its header")
-    first, second = unit[0], unit[1]
+def _nal_type(data: bytes | memoryview, start: int, length: int, where: str, offset: int) -> int:
+    """The type of the NAL unit data[start:start + length], after checking its header's fixed
+    bits; `where` and `offset` name the unit in messages."""
+    if length < NAL_HEADER_SIZE:
+        raise ImageError(f"{FMT}: {where} has a NAL unit of {length} bytes at offset {offset}, shorter than its header")
+    first, second = data[start], data[start + 1]
     if first & 0x80:
-        raise ImageError(f"{FMT}: {where} has its forbidden_zero_bit set")
+        raise ImageError(f"{FMT}: {where} has a NAL unit with its forbidden_zero_bit set at offset {offset}")
     if second & 0x07 == 0:
-        raise ImageError(f"{FMT}: {where} has nuh_temporal_id_plus1 0")
+        raise ImageError(f"{FMT}: {where} has a NAL unit with nuh_temporal_id_plus1 0 at offset {offset}")
     return first >> 1 & 0x3F
 
 
@@ -86,18 +92,22 @@ def check_hvcc(payload: bytes) -> bytes:
     reader = ByteReader(payload, f"{FMT} 'hvcC'", start=HVCC_FIXED_SIZE)
     count = reader.u8("numOfArrays")
     kept: list[memoryview] = []
+    total = 0
     for index in range(count):
         start = reader.pos
         array_type = reader.u8("NAL_unit_type") & 0x3F
         units = reader.u16be("numNalus")
         # every NAL unit takes at least its length and header: checked before the loop
         reader.need(units * (2 + NAL_HEADER_SIZE), f"array {index}'s {units} NAL units")
-        for unit_index in range(units):
+        total += units
+        if total > MAX_CODED_UNITS:
+            raise ImageError(f"{FMT}: 'hvcC' has more than {MAX_CODED_UNITS} NAL units")
+        for _ in range(units):
             size = reader.u16be("nalUnitLength")
-            unit = reader.take(size, "NAL unit")
-            where = f"'hvcC' array {index}, NAL unit {unit_index}"
-            if _nal_type(unit, where) != array_type:
-                raise ImageError(f"{FMT}: {where} is not of its array's type {array_type}")
+            unit_start = reader.pos
+            reader.skip(size, "NAL unit")
+            if _nal_type(payload, unit_start, size, "'hvcC'", unit_start) != array_type:
+                raise ImageError(f"{FMT}: 'hvcC' has a NAL unit at offset {unit_start} not of its array's type {array_type}")
         if array_type in PARAMETER_SETS:
             kept.append(reader.view(start, reader.pos))
     if not reader.at_end():
@@ -109,28 +119,39 @@ def check_hvcc(payload: bytes) -> bytes:
 
 def check_hvc1(payload: bytes, size: int) -> bytes:
     """An hvc1 item's NAL units (lengths of `size` bytes) with only coded slices and parameter
-    sets; the same bytes when nothing goes. Linear: one pass over offsets, no copies."""
-    if size not in LENGTH_SIZES:
+    sets; the same bytes when nothing goes.
+
+    Linear: one pass over offsets; kept units are gathered as runs of adjacent units, so
+    the output is one join of a few slices. At most MAX_CODED_UNITS units are read."""
+    length_field = LENGTH_FIELDS.get(size)
+    if length_field is None:
         raise ImageError(f"{FMT}: NAL unit length size {size}")
-    view = memoryview(payload)
-    kept: list[memoryview] = []
-    slices = 0
-    removed = False
+    runs: list[tuple[int, int]] = []  # (start, end) of kept units that follow each other
+    slices = units = 0
     position, end = 0, len(payload)
     while position < end:
+        units += 1
+        if units > MAX_CODED_UNITS:
+            raise ImageError(f"{FMT}: hvc1 item has more than {MAX_CODED_UNITS} NAL units")
         if end - position < size:
             raise ImageError(f"{FMT}: hvc1 item ends inside a NAL unit length at offset {position}")
-        length = int.from_bytes(view[position : position + size], "big")
+        (length,) = length_field.unpack_from(payload, position)
         body = position + size
         if length > end - body:
             raise ImageError(f"{FMT}: NAL unit of {length} bytes at offset {position} runs past the item's {end} bytes")
-        unit_type = _nal_type(view[body : body + length], f"the NAL unit at offset {position}")
+        unit_type = _nal_type(payload, body, length, "hvc1 item", position)
+        next_position = body + length
         if unit_type in KEPT_NAL_TYPES:
-            kept.append(view[position : body + length])
-            slices += unit_type in CODED_SLICES
-        else:
-            removed = True
-        position = body + length
+            if runs and runs[-1][1] == position:
+                runs[-1] = (runs[-1][0], next_position)
+            else:
+                runs.append((position, next_position))
+            if unit_type in CODED_SLICES:
+                slices += 1
+        position = next_position
     if not slices:
         raise ImageError(f"{FMT}: hvc1 item of {end} bytes holds no coded slice")
-    return b"".join(kept) if removed else payload
+    if runs == [(0, end)]:
+        return payload
+    view = memoryview(payload)
+    return b"".join(view[run_start:run_end] for run_start, run_end in runs)

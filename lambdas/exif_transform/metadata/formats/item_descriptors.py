@@ -84,6 +84,10 @@ def check_overlay(payload: bytes, input_count: int) -> bytes:
     if input_count < 1:
         raise ImageError("HEIF: overlay with no 'dimg' inputs")
     _exact_size(payload, OVERLAY_FIXED + 2 * field + input_count * 2 * field, "overlay descriptor")
+    width = int.from_bytes(payload[OVERLAY_FIXED : OVERLAY_FIXED + field], "big")
+    height = int.from_bytes(payload[OVERLAY_FIXED + field : OVERLAY_FIXED + 2 * field], "big")
+    if not width or not height:
+        raise ImageError(f"HEIF: overlay output size {width} x {height}")
     return payload
 
 

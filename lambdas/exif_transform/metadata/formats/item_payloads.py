@@ -99,7 +99,8 @@ def check_item_payload(
     config: the item's decoder configuration property payload (hvcC or av1C), or None.
     input_count: the number of the item's 'dimg' inputs.
     properties: the item's associated property payloads by box type (see the module doc).
-    The result is `payload` itself when nothing was removed."""
+    The result is `payload` itself when nothing was removed (a memoryview is read as bytes)."""
+    payload = bytes(payload) if isinstance(payload, memoryview) else payload
     checker = CHECKERS.get(item_type)
     if checker is None:
         raise ImageError(f"HEIF: image items of type {printable_type(item_type)} are not supported")
@@ -110,6 +111,7 @@ def check_item_payload(
 
 def check_decoder_config(box_type: bytes, payload: bytes) -> bytes:
     """The hvcC or av1C payload (after the box header) to serve: cleaned, or ImageError."""
+    payload = bytes(payload) if isinstance(payload, memoryview) else payload
     if box_type == HVCC:
         return hevc.check_hvcc(payload)
     if box_type == AV1C:

@@ -20,8 +20,7 @@ Box_uncC::parse and fill_uncC_and_cmpd_from_profile, libheif/image-items/mask_im
               block_reversed, pad_unknown, 3 reserved), u32 pixel_size,
               u32 row_align_size, u32 tile_align_size, u32 num_tile_cols_minus_one,
               u32 num_tile_rows_minus_one
-    cmpd   u32 component_count, then per component u16 component_type
-           [NUL-terminated URI when the type is 0x8000 or above]
+    cmpd   the components' types: not needed for the size, so not read
 
 Supported exactly (every other layout is refused, naming what is not supported):
     mski   8 or 16 bits per pixel (what libheif decodes): width * height * bytes
@@ -39,7 +38,7 @@ from ..errors import ImageError
 from ..limits import MAX_PIXELS
 
 FMT = "HEIF"
-ISPE, UNCC, CMPD, MSKC = b"ispe", b"uncC", b"cmpd", b"mskC"
+ISPE, UNCC, MSKC = b"ispe", b"uncC", b"mskC"
 COMPRESSION_PROPERTIES = (b"cmpC", b"icef")
 MASK_BITS = frozenset({8, 16})
 PROFILE_PIXEL_BYTES = {b"rgb3": 3, b"rgba": 4, b"abgr": 4}
@@ -49,7 +48,6 @@ NO_SUBSAMPLING = 0
 COMPONENT_INTERLEAVE, PIXEL_INTERLEAVE = 0, 1
 COMPONENTS_LITTLE_ENDIAN = 0x80
 COMPONENT_FIELDS = 5  # index (2), bit depth (1), format (1), align size (1)
-URI_TYPES = 0x8000
 
 
 def _property(properties: dict[bytes, bytes], box_type: bytes, item: str) -> tuple[ByteReader, int]:
