@@ -1,7 +1,8 @@
 """Benchmark: metadata strip against a Pillow decode-and-re-encode, and the handler's cold import.
 
 Images are generated once into a temporary directory: JPEGs of 1, 12, 24 and 48 megapixels,
-a 12-megapixel Ultra HDR JPEG (primary and gain map) and a 12-megapixel PNG, WebP, HEIC (a tiled grid), AVIF and JPEG XL (test-only plugins), each with EXIF (GPS, serial, thumbnail), XMP and a comment.
+a 12-megapixel Ultra HDR JPEG (primary and gain map) and a 12-megapixel PNG, WebP, HEIC (a tiled grid), AVIF and JPEG XL (test-only plugins), each with EXIF (GPS, serial, thumbnail), XMP and a comment,
+plus a HEIC and an AVIF with an ISO 21496-1 gain map (tmap item, quarter-size gain map image).
 For each image and each method a fresh Python process loads the image, then measures:
 
 - time: the median of several runs (time.perf_counter), and throughput in MB of input per s;
@@ -146,6 +147,31 @@ def generate_images(directory: Path) -> list[Case]:
         path = directory / f"large{suffix}"
         _photo_like(LARGE_SIZE).save(path, image_format, **options, **params)
         cases.append(Case(f"{label} {large_mp} MP", path, 3))
+    cases += _gain_map_images(directory, params)
+    return cases
+
+
+def _gain_map_images(directory: Path, params: dict) -> list[Case]:
+    """HEIC and AVIF with an ISO 21496-1 gain map (a quarter-size image, a tmap item and an
+    altr group), re-wrapped from two real encodes by the tests' HEIF builder."""
+    sys.path.insert(0, str(REPO_ROOT / "tests"))
+    import heif_shapes  # noqa: PLC0415
+
+    cases = []
+    gain_size = (LARGE_SIZE[0] // 4, LARGE_SIZE[1] // 4)
+    large_mp = LARGE_SIZE[0] * LARGE_SIZE[1] // 1_000_000
+    for label, suffix, image_format, options, brands in (
+        ("HEIC", ".heic", "HEIF", {"quality": 60, "enc_params": {"preset": "ultrafast"}}, (b"heic", b"mif1", b"heic", b"tmap")),
+        ("AVIF", ".avif", "AVIF", {"quality": 70, "speed": 10}, (b"avif", b"mif1", b"avif", b"tmap")),
+    ):
+        encoded = []
+        for size in (LARGE_SIZE, gain_size):
+            buffer = io.BytesIO()
+            _photo_like(size).save(buffer, image_format, **options)
+            encoded.append(buffer.getvalue())
+        path = directory / f"gain-map{suffix}"
+        path.write_bytes(heif_shapes.tone_mapped(*encoded, exif=params["exif"], xmp=params["xmp"], brands=brands))
+        cases.append(Case(f"{label} {large_mp} MP + gain map", path, 3))
     return cases
 
 

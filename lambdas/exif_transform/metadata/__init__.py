@@ -11,8 +11,9 @@ is handled by a module of its own:
     formats/gif   GIF   drop comment/XMP extensions; frames kept as they are (their
                         LZW data is decoded only to check where it ends)
     formats/tiff  TIFF  lossless re-save through Pillow with an allow-list of tags
-    formats/heif  HEIF, HEIC, AVIF  keep the primary image's items, properties and data;
-                        meta and mdat rebuilt (box walker: formats/isobmff)
+    formats/heif  HEIF, HEIC, AVIF  keep every picture (primary, collection, tiles,
+                        alpha, gain maps, alternates, pyramid, stereo) byte for byte;
+                        meta and mdat rebuilt (a package, one module per step)
     formats/jxl   JPEG XL  drop Exif, xml, jumb, brob and jbrd boxes; codestream kept
 
 Every format module follows one contract (formats/contract.py).

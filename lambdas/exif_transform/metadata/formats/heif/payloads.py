@@ -1,0 +1,166 @@
+"""HEIF: the kept items' data, checked by coding type, each distinct byte range once.
+
+Kept items are grouped by their extent lists: items that share data (a tile used twice,
+libavif's deduplicated payloads) share the whole list, and the list is gathered and
+checked once. Data shared otherwise (two kept items with overlapping but different
+extents, an item listing the same bytes twice) is refused: it is how an extent is
+stretched over bytes that belong to something else, and how a small file makes the
+check do unbounded work. With that rule the bytes checked are at most the file's size.
+
+Bytes of a dropped item (Exif, XMP, a thumbnail...) may not lie inside a kept item's
+data: the picture would carry them out. Each dropped extent is placed among the kept
+ranges (sorted once) by a binary search; a dropped item's payload is never read.
+
+Coded payloads go through item_payloads.check_item_payload (cleaned or refused), hvcC
+and av1C through check_decoder_config, and the XMP item of an Apple gain map through
+xmp_rendering.rendering_xmp (reduced, or dropped when nothing of it renders).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from typing import NamedTuple
+
+from ... import kinds
+from ...errors import ImageError
+from ...limits import MAX_XMP_PACKET
+from ...xmp_rendering import rendering_xmp
+from ..item_payloads import check_decoder_config, check_item_payload, printable_type
+from .extents import ExtentIndex, Range
+from .selection import Plan
+from .tables import CONSTRUCTION_FILE, CONSTRUCTION_IDAT, DERIVED_ITEM_TYPES, Tables, error
+
+DECODER_CONFIGS = (b"hvcC", b"av1C")
+
+
+class Block(NamedTuple):
+    method: int  # where it is written: mdat (CONSTRUCTION_FILE) or idat
+    pieces: tuple[Range, ...]  # the input ranges copied as they are, when replacement is None
+    replacement: bytes | None  # the payload written instead, as one extent
+
+
+class Payloads(NamedTuple):
+    blocks: list[Block]  # distinct data, in the order first used
+    block_of: dict[int, int]  # item -> its block (items without data have none)
+    properties: dict[int, bytes]  # kept 0-based ipco index -> the payload to write
+    xmp: dict[int, bytes]  # kept gain-map XMP item -> its reduced packet
+    exif: int | None  # the block of the minimal Exif item (keep_copyright)
+    removed: frozenset[str]  # what the checks removed from kept payloads
+
+
+def _sorted_ranges(groups: dict[tuple[Range, ...], int], tables: Tables) -> dict[int, tuple[list[int], list[int]]]:
+    """Per construction method, the starts and ends of every kept range, sorted; ranges of
+    different extent lists may not overlap."""
+    ordered = sorted((piece, key_index) for key_index, key in enumerate(groups) for piece in key)
+    by_method: dict[int, tuple[list[int], list[int]]] = {CONSTRUCTION_FILE: ([], []), CONSTRUCTION_IDAT: ([], [])}
+    previous: tuple[Range, int] | None = None
+    for piece, key_index in ordered:
+        if previous is not None and previous[0].method == piece.method and piece.start < previous[0].end:
+            raise error(
+                f"kept items share part of their data at offset {piece.start} without sharing all of it",
+                tables.meta.start,
+            )
+        starts, ends = by_method[piece.method]
+        starts.append(piece.start)
+        ends.append(piece.end)
+        previous = (piece, key_index)
+    return by_method
+
+
+def _check_dropped(index: ExtentIndex, tables: Tables, items: list[int], kept: dict[int, tuple[list[int], list[int]]]) -> None:
+    for item_id in items:
+        for piece in index.raw_ranges(item_id):
+            starts, ends = kept[piece.method]
+            end = piece.end if piece.end > piece.start else len(index.data)  # length 0: to the end
+            position = bisect_right(starts, piece.start) - 1
+            inside = (position >= 0 and ends[position] > piece.start) or (position + 1 < len(starts) and starts[position + 1] < end)
+            if inside:
+                raise error(f"the data of dropped item {item_id} lies inside the data of a kept image", tables.meta.start)
+
+
+def _item_properties(tables: Tables, plan: Plan, item_id: int, written: dict[int, bytes]) -> dict[bytes, bytes]:
+    return {tables.properties[index].box.type: written[index] for index, _ in plan.associations.get(item_id, ())}
+
+
+def _reduced_xmp(index: ExtentIndex, item_id: int) -> tuple[bytes | None, bool]:
+    """The rendering part of a gain map's XMP item, and whether anything was removed."""
+    try:
+        packet = index.payload(item_id, MAX_XMP_PACKET, "XMP")
+    except ImageError:
+        return None, True  # too large or outside its box: it goes
+    reduced = rendering_xmp(packet)
+    return reduced, reduced != packet
+
+
+def check(data: bytes, tables: Tables, index: ExtentIndex, plan: Plan) -> Payloads:
+    removed: set[str] = set()
+    written = {i: tables.properties[i].payload for i in plan.properties}
+    for i in plan.properties:
+        box_type = tables.properties[i].box.type
+        if box_type in DECODER_CONFIGS:
+            cleaned = check_decoder_config(box_type, written[i])
+            if cleaned != written[i]:
+                written[i] = cleaned
+                removed.add(kinds.OTHER)
+
+    # Every kept item's extents, grouped by extent list, before any byte is read.
+    groups: dict[tuple[Range, ...], int] = {}  # extent list -> first item with it
+    key_of: dict[int, tuple[Range, ...]] = {}
+    for item_id in plan.pictures:
+        key = tuple(index.ranges(item_id))
+        item_type = tables.items[item_id].type
+        if not key and item_type not in DERIVED_ITEM_TYPES:
+            raise error(f"image item {item_id} has no data", tables.meta.start)
+        if item_type in DERIVED_ITEM_TYPES and not plan.inputs[item_id]:
+            # a grid whose iref was lost would be served as a picture with nothing to draw
+            raise error(f"derived item {item_id} ({printable_type(item_type)}) has no input images", tables.meta.start)
+        if key:
+            key_of[item_id] = key
+            groups.setdefault(key, item_id)
+    kept_ranges = _sorted_ranges(groups, tables)
+    _check_dropped(index, tables, [*plan.dropped, *plan.gain_map_xmp], kept_ranges)
+
+    blocks: list[Block] = []
+    block_of: dict[int, int] = {}
+    checked: dict[tuple[Range, ...], tuple[int, tuple]] = {}  # extent list -> (block, what it was checked as)
+    for item_id in plan.pictures:
+        item = tables.items[item_id]
+        properties = _item_properties(tables, plan, item_id, written)
+        config = properties.get(b"hvcC") or properties.get(b"av1C")
+        signature = (item.type, plan.inputs[item_id], tuple(sorted(properties.items())))
+        key = key_of.get(item_id, ())
+        if key in checked:
+            block, first = checked[key]
+            if first != signature:
+                raise error(f"item {item_id} shares its data with an item of another coding", tables.meta.start)
+            block_of[item_id] = block
+            continue
+        payload = index.gather(list(key))
+        result = check_item_payload(item.type, payload, config=config, input_count=plan.inputs[item_id], properties=properties)
+        if not key:
+            if result:
+                raise error(f"item {item_id} has no data for its {len(result)}-byte payload", tables.meta.start)
+            continue
+        if result != payload:
+            removed.add(kinds.OTHER)
+        method = key[0].method
+        if any(piece.method != method for piece in key):
+            raise error(f"item {item_id} has extents in both mdat and idat", tables.meta.start)
+        blocks.append(Block(method, key, None if result == payload else bytes(result)))
+        checked[key] = (len(blocks) - 1, signature)
+        block_of[item_id] = len(blocks) - 1
+
+    xmp: dict[int, bytes] = {}
+    for item_id in plan.gain_map_xmp:
+        reduced, changed = _reduced_xmp(index, item_id)
+        if changed:
+            removed.add(kinds.XMP)
+        if reduced is not None:
+            xmp[item_id] = reduced
+            blocks.append(Block(CONSTRUCTION_FILE, (), reduced))
+            block_of[item_id] = len(blocks) - 1
+    exif = None
+    if plan.exif_payload is not None:
+        blocks.append(Block(CONSTRUCTION_FILE, (), plan.exif_payload))
+        exif = len(blocks) - 1
+    return Payloads(blocks, block_of, written, xmp, exif, frozenset(removed))

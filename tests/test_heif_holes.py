@@ -1,0 +1,194 @@
+"""HEIF/AVIF files built to carry bytes past the strip, or to make it work without bound:
+each is refused (with its reason) or cleaned, and the inputs once reported slow are
+stripped or refused with a number of operations proportional to their size."""
+
+from __future__ import annotations
+
+import struct
+
+import heif_shapes as hs
+import image_builders as b
+import isobmff_builders as ib
+import metadata
+import pytest
+import test_heif
+from heif_shapes import RawItem
+from isobmff_builders import Spec, box, full_box, ispe
+from metadata import ImageError
+from metadata_checks import assert_refused, bounded_memory
+
+EXIF = b.exif_block(6)
+GPS_BYTES = struct.pack(">IIIIII", 52, 1, 31, 1, 1234, 100)
+# Python and C calls per input byte a strip may make. Parsing costs about 3 per byte on
+# a file of nothing but empty boxes, the worst case; the inputs once reported slow made
+# hundreds per byte (one Exif parse per copy) or millions (every extent against every mdat).
+OPERATIONS_PER_BYTE = 4
+
+
+def _av1_with(extra: list[RawItem], payload_after: bytes, *, image_length_extra: int = 0, references=()) -> bytes:
+    """An AVIF of one real AV1 image followed in mdat by `payload_after`; extra items'
+    extents are given relative to the end of the image data."""
+    tile = hs.av1_image(1)
+    properties = [raw for raw, _ in tile.properties]
+    head = hs.ftyp(b"avif", b"mif1", b"avif")
+
+    def meta(at: int) -> bytes:
+        image = RawItem(1, b"av01", [(at, len(tile.data) + image_length_extra)], [(i + 1, e) for i, (_, e) in enumerate(tile.properties)])
+        moved = [RawItem(x.id, x.type, [(at + len(tile.data) + o, n) for o, n in x.extents], x.properties, x.hidden, x.content_type) for x in extra]
+        return hs.raw_meta([image, *moved], 1, properties, list(references))
+
+    at = len(head) + len(meta(0)) + 8
+    return head + meta(at) + box(b"mdat", tile.data, payload_after)
+
+
+# ---------------------------------------------------------------- bytes that would ride along
+
+
+def test_an_image_extent_covering_the_exif_item_is_refused():
+    exif = ib.exif_item_payload(EXIF)
+    data = _av1_with([RawItem(2, b"Exif", [(0, len(exif))])], exif, image_length_extra=len(exif), references=[(b"cdsc", 2, [1])])
+    assert GPS_BYTES in data
+    assert_refused(data, reason="the data of dropped item 2 lies inside the data of a kept image")
+
+
+def test_kept_items_sharing_part_of_their_data_are_refused():
+    tile = hs.av1_image(1)
+    # a second (visible) image whose extent starts inside the first one's
+    data = _av1_with([RawItem(2, b"av01", [(-10, len(tile.data))], [(3, True)])], bytes(len(tile.data)))
+    assert_refused(data, reason="share part of their data")
+
+
+def test_items_sharing_data_under_different_codings_are_refused():
+    tile = hs.av1_image(1)
+    data = _av1_with([RawItem(2, b"av01", [(-len(tile.data), len(tile.data))], [(3, True)])], b"")
+    assert_refused(data, reason="shares its data with an item of another coding")  # no ispe, pixi, colr on item 2
+
+
+def test_an_item_listing_the_same_bytes_twice_is_refused():
+    assert_refused(hs.repeated_hevc_extents(tiles=4, block=4096), reason="extents of item 2 overlap each other")
+
+
+@pytest.mark.parametrize("essential", [True, False])
+def test_a_property_longer_than_its_fields_is_refused_or_dropped(essential):
+    tile = ib.coded_tile(5)
+    long_pasp = box(b"pasp", struct.pack(">II", 1, 1), b.SECRET)
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties + [(long_pasp, essential)])], 1, [])
+    if essential:
+        with pytest.raises(ImageError, match=r"item 1 needs property 'pasp': 21 bytes where its fields take 8"):
+            metadata.strip(data)
+        return
+    stripped = metadata.strip(data)
+    assert b.SECRET not in stripped
+    assert [raw for raw, _ in ib.read_heif(stripped).items[1].properties] == [raw for raw, _ in tile.properties]
+    assert ib.decoded_rgba(stripped) == ib.decoded_rgba(data)
+
+
+def test_an_auxiliary_type_is_written_without_its_subtype_bytes():
+    tile, alpha = ib.coded_tile(5), ib.coded_alpha()
+    auxc = next(raw for raw, _ in alpha.properties if raw[4:8] == b"auxC")
+    padded = full_box(b"auxC", 0, 0, auxc[12:], b"subtype " + b.SECRET)
+    properties = [(padded if raw == auxc else raw, essential) for raw, essential in alpha.properties]
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"hvc1", alpha.data, properties, hidden=True)], 1, [(b"auxl", 2, [1])])
+    stripped = metadata.strip(data)
+    assert b.SECRET not in stripped
+    assert auxc in stripped
+    assert ib.decoded_rgba(stripped) == ib.decoded_rgba(data)
+
+
+def test_a_derived_item_without_its_inputs_is_refused():
+    data = bytearray(test_heif._everything())
+    assert data[702:706] == b"iref"
+    data[702] = 0  # the iref box's type: the grid loses its dimg references
+    assert_refused(bytes(data), reason=r"derived item 1 \('grid'\) has no input images")
+
+
+def test_a_coded_input_without_data_is_refused():
+    tile = ib.coded_tile(1)
+    specs = [Spec(1, b"grid", ib.grid_descriptor(1, 2, 128, 64), [(ispe(128, 64), False)]), Spec(2, b"hvc1", tile.data, tile.properties, hidden=True), Spec(3, b"hvc1", properties=tile.properties, hidden=True)]
+    assert_refused(ib.heif_file(specs, 1, [(b"dimg", 1, [2, 3])]), reason="image item 3 has no data")
+
+
+def test_a_grid_missing_a_tile_is_refused():
+    tiles = [ib.coded_tile(n) for n in (2, 3, 4)]
+    specs = [Spec(1, b"grid", ib.grid_descriptor(2, 2, 128, 128), [(ispe(128, 128), False)])]
+    specs += [Spec(n, b"hvc1", tile.data, tile.properties, hidden=True) for n, tile in zip((2, 3, 4), tiles)]
+    assert_refused(ib.heif_file(specs, 1, [(b"dimg", 1, [2, 3, 4])]), reason=r"grid of 2 x 2 tiles has 3 'dimg' inputs")
+
+
+def _tone_mapped(descriptor: bytes, inputs: list[int]) -> bytes:
+    base, gain_map = ib.coded_tile(1), ib.coded_tile(11, (32, 32))
+    specs = [
+        Spec(1, b"hvc1", base.data, base.properties),
+        Spec(2, b"hvc1", gain_map.data, gain_map.properties, hidden=True),
+        Spec(3, b"tmap", descriptor, [(ispe(64, 64), False)]),
+    ]
+    return ib.heif_file(specs, 1, [(b"dimg", 3, inputs)], brands=(b"heic", b"mif1", b"heic", b"tmap"))
+
+
+@pytest.mark.parametrize(
+    ("descriptor", "inputs", "reason"),
+    [
+        (hs.tone_map_descriptor() + b.SECRET, [1, 2], r"tone-map \('tmap'\) item is 75 bytes, its fields take 62"),
+        (hs.tone_map_descriptor(), [1], r"tone-map \('tmap'\) item has 1 'dimg' inputs, not 2"),
+    ],
+    ids=["bytes-after-the-parameters", "no-gain-map-input"],
+)
+def test_a_tone_map_item_not_exactly_its_fields_and_inputs_is_refused(descriptor, inputs, reason):
+    assert metadata.strip(_tone_mapped(hs.tone_map_descriptor(), [1, 2]))  # the well-formed file is served
+    assert_refused(_tone_mapped(descriptor, inputs), reason=reason)
+
+
+def test_an_entity_group_with_bytes_after_its_fields_is_refused():
+    tile = ib.coded_tile(1)
+    group = hs.entity_group(b"altr", 9, [1], b.SECRET)
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties)], 1, [], meta_extra=(box(b"grpl", group),))
+    assert_refused(data, reason=r"entity group 9 \(altr\) is 29 bytes, its fields take 16")
+
+
+def test_an_entity_group_with_the_id_of_an_item_is_refused():
+    tile = ib.coded_tile(1)
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties)], 1, [], meta_extra=(box(b"grpl", hs.entity_group(b"ster", 1, [1])),))
+    assert_refused(data, reason="entity group 1 has the ID of an item")
+
+
+def test_ftyp_keeps_only_registered_brands_true_of_the_output():
+    tile = ib.coded_tile(1)
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties)], 1, [], brands=(b"heic", b"mif1", b"heic", b"tmap", b"SECR", b"ET!!", b"mif1"))
+    stripped = metadata.strip(data)
+    assert hs.brands(stripped) == [b"heic", b"mif1", b"heic"]
+    assert stripped[12:16] == bytes(4)  # minor version
+    assert metadata.strip(stripped) == stripped
+
+
+# ---------------------------------------------------------------- shapes that are not served
+
+
+def test_compact_avif_is_refused_with_a_message_that_names_it():
+    data = hs.ftyp(b"avif", b"mif3", b"avif") + box(b"mini", b"\x00" * 24)
+    assert_refused(data, reason=r"compact AVIF \('mini' box")
+
+
+def test_animated_avif_is_refused_with_a_message_that_names_it():
+    tile = hs.av1_image(1)
+    data = ib.heif_file([Spec(1, b"av01", tile.data, tile.properties)], 1, [], brands=(b"avis", b"avif", b"msf1"), after_all=(box(b"moov", box(b"mvhd", bytes(100))),))
+    assert_refused(data, reason=r"animated AVIF \('avis'\)")
+
+
+# ---------------------------------------------------------------- work proportional to the input
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [hs.many_mdats, hs.exif_items_sharing_one_block, hs.repeated_hevc_extents],
+    ids=["many-mdat-boxes", "999-exif-items-one-block", "repeated-hevc-extents"],
+)
+def test_inputs_once_slow_take_work_proportional_to_their_size(shape):
+    data = shape()
+    with bounded_memory():
+        result, operations = hs.operations(metadata.strip, data)
+    assert operations <= OPERATIONS_PER_BYTE * len(data), operations
+    if shape is hs.repeated_hevc_extents:
+        assert isinstance(result, ImageError) and "overlap each other" in str(result)
+    else:
+        assert isinstance(result, bytes)
+        assert b.SECRET not in result and b"Exif\x00\x00" not in result
