@@ -9,11 +9,25 @@ CHECKOV_VERSION := 3.3.30
 
 all: templates
 
-# The virtual environment is rebuilt whenever requirements.txt changes.
-$(BIN)/.installed: requirements.txt
+# The oldest Python the pinned requirements install on (Pillow 13, Hypothesis); pyproject.toml's
+# requires-python says the same.
+MIN_PYTHON := 3.11
+PYTHON_TOO_OLD := 'import sys; sys.exit(tuple(sys.version_info[:2]) < tuple(int(n) for n in "$(MIN_PYTHON)".split(".")))'
+
+# The virtual environment is built from scratch whenever requirements.txt or pyproject.toml
+# changes, and after any build that did not finish (a .venv without .installed, say made by an
+# older Python), so a broken one never outlives the next `make`. A Python older than
+# MIN_PYTHON stops it before anything is touched. `rm` of a symlinked .venv removes the link only.
+# The last step installs the anon-s3ol command (pyproject.toml) as .venv/bin/anon-s3ol.
+$(BIN)/.installed: requirements.txt pyproject.toml
+	@$(PYTHON) -c $(PYTHON_TOO_OLD) >/dev/null 2>&1 || { \
+	  echo "make: anon-s3ol needs Python $(MIN_PYTHON) or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1 || echo 'not found'). Install Python $(MIN_PYTHON)+ and run: make PYTHON=python3.13 (any python$(MIN_PYTHON) or newer)" >&2; \
+	  exit 1; }
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $@
 
 # checkov pins its own dependency tree, so it lives in a virtual environment of its own.

@@ -11,7 +11,7 @@ one error table already maps, so both modes answer a failure the same way.
 from __future__ import annotations
 
 from email.message import Message
-from typing import Mapping
+from typing import Callable, Mapping
 
 import boto3
 from botocore.config import Config
@@ -26,6 +26,9 @@ BUCKET_NAME_VARIABLE = "BUCKET_NAME"
 MAX_KEY_BYTES = 1024
 # The original's headers the reply may pass on (never its ETag: the bytes differ).
 PASSED_HEADERS = ("Cache-Control", "Last-Modified")
+# CloudFront waits 60 s for the origin (the templates' OriginReadTimeout) and the function
+# runs at most TransformTimeout (60 s): the read takes at most 20 s, leaving time to reply.
+READ_TIMEOUTS = Timeouts(socket_seconds=10.0, total_seconds=20.0)
 
 
 def bucket_name(environ: Mapping[str, str]) -> str:
@@ -111,3 +114,17 @@ def read_original(
         msg = f"the original's body broke off: {type(error).__name__}"
         raise UpstreamUnreachableError(msg) from None
     return Original(data, _passed_headers(response))
+
+
+def bucket_reader(
+    s3,  # noqa: ANN001 - a botocore S3 client
+    bucket: str,
+    *,
+    total_seconds: float = READ_TIMEOUTS.total_seconds,
+) -> Callable[[str | None, int], Original]:
+    """serve()'s read(key, max_bytes) for `bucket`: read_original with these bounds."""
+
+    def read(key: str | None, max_bytes: int) -> Original:
+        return read_original(s3, bucket=bucket, key=key, max_bytes=max_bytes, total_seconds=total_seconds)
+
+    return read

@@ -18,11 +18,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from serving.request_log import log_request
 from serving.settings import load_settings
 
-from .bucket_read import bucket_name, s3_client
+from .bucket_read import READ_TIMEOUTS, bucket_name, bucket_reader, s3_client
 from .payload_limits import BUFFERED_LIMIT
 from .render import buffered_payload_size, render_buffered
 from .request import parse_event
-from .serve import READ_TIMEOUTS, log_key, serve
+from .serve import log_key, serve
 
 # Read once per container: a bad or missing value stops the cold start naming it.
 SETTINGS = load_settings(os.environ)
@@ -37,8 +37,7 @@ def lambda_handler(event: dict, context: object) -> dict:  # noqa: ARG001
     request = parse_event(event)
     served = serve(
         request,
-        s3=S3,
-        bucket=BUCKET,
+        read=bucket_reader(S3, BUCKET),
         settings=SETTINGS,
         limit=BUFFERED_LIMIT,
         size_of=buffered_payload_size,

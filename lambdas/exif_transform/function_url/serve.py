@@ -2,7 +2,9 @@
 
 Shared by the buffered handler and the streaming HTTP server, so both serve exactly the
 same paths and replies; they differ only in how they measure a response against
-Lambda's limit and how they send it.
+Lambda's limit and how they send it. Where the original comes from is a parameter: the
+image bucket (bucket_read.bucket_reader) when deployed, a local folder or any bucket for
+`anon-s3ol serve`.
 """
 
 from __future__ import annotations
@@ -10,18 +12,18 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 from serving.errors import ALLOWED_METHODS, MethodNotAllowedError, ResponseTooLargeError
-from serving.original import Timeouts
+from serving.original import Original
 from serving.pipeline import Outcome, failed, respond
 from serving.settings import Settings
 
-from .bucket_read import read_original
 from .payload_limits import ResponseLimit, check_size
 from .render import HttpResponse, render_http
 from .request import UrlRequest
 
-# CloudFront waits 60 s for the origin (the templates' OriginReadTimeout) and the function
-# runs at most TransformTimeout (60 s): the read takes at most 20 s, leaving time to reply.
-READ_TIMEOUTS = Timeouts(socket_seconds=10.0, total_seconds=20.0)
+# read(key, max_bytes): the original the request's key names (key None: the path is not
+# UTF-8), at most max_bytes long; failures raise serving.errors' FetchError subclasses or
+# InvalidKeyError, which the error table answers.
+ReadOriginal = Callable[[str | None, int], Original]
 
 
 class Served(NamedTuple):
@@ -32,25 +34,17 @@ class Served(NamedTuple):
 def serve(
     request: UrlRequest,
     *,
-    s3,  # noqa: ANN001 - a botocore S3 client
-    bucket: str,
+    read: ReadOriginal,
     settings: Settings,
     limit: ResponseLimit,
     size_of: Callable[[HttpResponse], int],
-    timeouts: Timeouts = READ_TIMEOUTS,
 ) -> Served:
     """The response to `request`; never raises, never the original's bytes."""
     if request.method not in ALLOWED_METHODS:
         outcome = failed(MethodNotAllowedError(request.method))
     else:
         outcome = respond(
-            lambda: read_original(
-                s3,
-                bucket=bucket,
-                key=request.key,
-                max_bytes=settings.max_input_bytes,
-                total_seconds=timeouts.total_seconds,
-            ),
+            lambda: read(request.key, settings.max_input_bytes),
             show_exif=request.show_exif,
             range_header=request.range_header,
             settings=settings,

@@ -28,11 +28,11 @@ from serving.errors import ALLOWED_METHODS
 from serving.request_log import log_request
 from serving.settings import Settings, SettingsError, load_settings
 
-from .bucket_read import bucket_name, s3_client
+from .bucket_read import READ_TIMEOUTS, bucket_name, bucket_reader, s3_client
 from .payload_limits import STREAMED_LIMIT
 from .render import HttpResponse
 from .request import UrlRequest, from_http, request_id_from_adapter
-from .serve import READ_TIMEOUTS, Served, log_key, serve
+from .serve import ReadOriginal, Served, log_key, serve
 
 PROG = "function_url.server"
 DEFAULT_HOST = "127.0.0.1"  # the adapter connects over loopback; nothing else should
@@ -110,21 +110,18 @@ class UrlServer(ThreadingHTTPServer):
         address: tuple[str, int],
         *,
         settings: Settings,
-        bucket: str,
-        s3,  # noqa: ANN001 - a botocore S3 client
+        read: ReadOriginal,
         logger: Logger,
     ) -> None:
         super().__init__(address, _RequestHandler)
         self.settings = settings
-        self.bucket = bucket
-        self.s3 = s3
+        self.read = read
         self.logger = logger
 
     def serve(self, request: UrlRequest) -> Served:
         return serve(
             request,
-            s3=self.s3,
-            bucket=self.bucket,
+            read=self.read,
             settings=self.settings,
             limit=STREAMED_LIMIT,
             size_of=lambda response: len(response.body),
@@ -142,8 +139,7 @@ def build_server(environ: Mapping[str, str], *, host: str = DEFAULT_HOST, port: 
     return UrlServer(
         (host, listen_port(environ) if port is None else port),
         settings=settings,
-        bucket=bucket,
-        s3=s3_client(READ_TIMEOUTS),
+        read=bucket_reader(s3_client(READ_TIMEOUTS), bucket),
         logger=Logger(),
     )
 
