@@ -239,8 +239,12 @@ def add_audit_outputs(template: Template, parameters: AuditParameters) -> None:
         ("ArtifactBucket", parameters.artifact_bucket.ref(), "Holds the audit's manifests and reports."),
         ("ManifestPrefix", MANIFEST_PREFIX, "Where the command writes job manifests in the artifact bucket."),
         ("ReportPrefix", REPORT_PREFIX, "Where the jobs write their completion reports in the artifact bucket."),
-        ("AuditedBucket", parameters.audited_bucket.ref(), "The bucket the audit function may read."),
-        ("AuditedPrefix", parameters.audited_prefix.ref(), "The key prefix the audit function may read."),
+        # One output for both: an output's value may not be empty, and AuditedPrefix often is.
+        (
+            "AuditedLocation",
+            Sub("s3://${AuditedBucket}/${AuditedPrefix}"),
+            "What the audit function may read: s3://AuditedBucket/AuditedPrefix.",
+        ),
     ):
         template.add_output(Output(title, Value=value, Description=description))
 

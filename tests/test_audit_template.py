@@ -144,9 +144,9 @@ def test_outputs_are_what_the_command_reads(template):
         "ArtifactBucket",
         "ManifestPrefix",
         "ReportPrefix",
-        "AuditedBucket",
-        "AuditedPrefix",
+        "AuditedLocation",
     }
+    assert sub_text(outputs["AuditedLocation"]["Value"]) == "s3://${AuditedBucket}/${AuditedPrefix}"
     assert outputs["ManifestPrefix"]["Value"] == audit.MANIFEST_PREFIX
     assert outputs["ReportPrefix"]["Value"] == audit.REPORT_PREFIX
     assert outputs["AuditFunctionArn"]["Value"] == {"Fn::GetAtt": ["AuditFunction", "Arn"]}
