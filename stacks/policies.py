@@ -7,7 +7,6 @@ from awacs import awslambda, logs, s3, s3_object_lambda, sts
 from awacs.aws import (
     Allow,
     ArnEquals,
-    ArnLike,
     Bool,
     Condition,
     Deny,
@@ -337,8 +336,10 @@ def artifact_bucket_policy(bucket_arn: str) -> PolicyDocument:
 
 
 def batch_operations_trust() -> PolicyDocument:
-    """S3 Batch Operations assumes the job's role, for this account's own jobs only (the confused-deputy
-    guard AWS documents for service roles: aws:SourceAccount and aws:SourceArn)."""
+    """S3 Batch Operations assumes the job's role, for this account's jobs only: aws:SourceAccount is the
+    confused-deputy guard IAM documents for service principals. (AWS's page on Batch Operations roles shows
+    no condition and names no aws:SourceArn for jobs, so none is required here: a key the service does not
+    send would make the role impossible to assume.)"""
     return PolicyDocument(
         Version=VERSION,
         Statement=[
@@ -346,12 +347,7 @@ def batch_operations_trust() -> PolicyDocument:
                 Effect=Allow,
                 Principal=Principal("Service", [BATCH_OPERATIONS_SERVICE]),
                 Action=[sts.AssumeRole],
-                Condition=Condition(
-                    [
-                        FOR_THIS_ACCOUNT,
-                        ArnLike("aws:SourceArn", Sub("arn:${AWS::Partition}:s3:${AWS::Region}:${AWS::AccountId}:job/*")),
-                    ]
-                ),
+                Condition=Condition(FOR_THIS_ACCOUNT),
             )
         ],
     )

@@ -96,10 +96,7 @@ def test_the_job_role_trusts_batch_operations_for_this_accounts_jobs_only(templa
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": ["batchoperations.s3.amazonaws.com"]}
     assert trust["Action"] == ["sts:AssumeRole"]
-    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-    assert sub_text(trust["Condition"]["ArnLike"]["aws:SourceArn"]) == (
-        "arn:${AWS::Partition}:s3:${AWS::Region}:${AWS::AccountId}:job/*"
-    )
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
 def test_the_job_role_invokes_this_function_reads_manifests_and_writes_reports(template):
