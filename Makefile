@@ -21,7 +21,7 @@ PYTHON_TOO_OLD := 'import sys; sys.exit(tuple(sys.version_info[:2]) < tuple(int(
 # The last step installs the anon-s3ol command (pyproject.toml) as .venv/bin/anon-s3ol.
 $(BIN)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -c $(PYTHON_TOO_OLD) >/dev/null 2>&1 || { \
-	  echo "make: anon-s3ol needs Python $(MIN_PYTHON) or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1 || echo 'not found'). Install Python $(MIN_PYTHON)+ and run: make PYTHON=python3.13 (any python$(MIN_PYTHON) or newer)" >&2; \
+	  echo "make: anon-s3ol needs Python $(MIN_PYTHON) or newer; $(PYTHON) is $$(command -v $(PYTHON) >/dev/null && $(PYTHON) --version 2>&1 || echo 'not found'). Install Python $(MIN_PYTHON)+ and run: make PYTHON=python3.13 (any python$(MIN_PYTHON) or newer)" >&2; \
 	  exit 1; }
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)

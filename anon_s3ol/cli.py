@@ -13,6 +13,7 @@ stderr says why); 2 usage; 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Callable
 
@@ -165,13 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_strip(args: argparse.Namespace) -> int:
     from .strip_files import strip_files
 
-    return strip_files(args.paths, args.out, keep_copyright=args.keep_copyright, out=sys.stdout)
+    return strip_files(args.paths, args.out, keep_copyright=args.keep_copyright, out_stream=sys.stdout)
 
 
 def _run_show(args: argparse.Namespace) -> int:
     from .show_exif import show_exif
 
-    return show_exif(args.path, view=args.view, keep_copyright=args.keep_copyright, out=sys.stdout)
+    return show_exif(args.path, view=args.view, keep_copyright=args.keep_copyright, out_stream=sys.stdout.buffer)
 
 
 def _run_audit(args: argparse.Namespace) -> int:
@@ -214,18 +215,29 @@ def _run_invalidate(args: argparse.Namespace) -> int:
     return invalidate(args.keys, region=args.region, prefix=args.prefix, profile=args.profile, out=sys.stdout)
 
 
+def _quiet_stdout() -> None:
+    """After the reader of stdout left (| head): no second BrokenPipeError when Python flushes at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
     except CommandError as error:
         print(f"{PROG} {args.command}: {error}", file=sys.stderr)
-        return EXIT_FAILED
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        return EXIT_FAILED
+        _quiet_stdout()
+    except Exception as error:  # noqa: BLE001 - a bug still gets one line, never a traceback
+        print(f"{PROG} {args.command}: unexpected error: {type(error).__name__}: {error}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 if __name__ == "__main__":
