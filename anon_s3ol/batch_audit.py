@@ -39,9 +39,11 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from serving.audit_row import RowError, Summary, refused_row, row_from_json
+from serving.audit_row import RowError, refused_row, row_from_json
 
+from .audit_report import Summary
 from .errors import CommandError
+from .findings import Finding, finding
 
 # The stack `<stack prefix>-audit` (stacks/common.py AUDIT_STACK_SUFFIX; a test checks they agree).
 AUDIT_STACK_SUFFIX = "-audit"
@@ -353,12 +355,13 @@ def _text_lines(body) -> Iterator[str]:  # noqa: ANN001 - a botocore StreamingBo
         yield decoder.decode(line)
 
 
-def report_row(line: ReportLine):  # noqa: ANN201 - an AuditRow
+def report_finding(line: ReportLine) -> Finding:
     """The audit row a task answered, or, for a task that failed before the function answered, why."""
     try:
-        return row_from_json(line.message)
+        row = row_from_json(line.message)
     except RowError:
-        return refused_row(f"the task failed: {line.message[:200]}", 0)
+        row = refused_row(f"the task failed: {line.message[:200]}", 0)
+    return finding(line.key, row)
 
 
 def read_report(s3, stack: AuditStack, job_id: str) -> Iterator[ReportLine]:  # noqa: ANN001
@@ -384,13 +387,14 @@ def read_report(s3, stack: AuditStack, job_id: str) -> Iterator[ReportLine]:  # 
 
 
 def summarise_report(lines: Iterator[ReportLine], out: IO[str]) -> Summary:
+    """The local audit's summary (audit_report.Summary) over the report's rows, then the first refusals."""
     summary = Summary()
     refusals: list[tuple[str, str]] = []
     for line in lines:
-        row = report_row(line)
+        row = report_finding(line)
         summary.add(row)
         if not row.served and len(refusals) < SHOWN_REFUSALS:
-            refusals.append((line.key, row.reason or ""))
+            refusals.append((row.key, row.reason or ""))
     for text in summary.lines():
         print(text, file=out)
     if refusals:

@@ -26,7 +26,7 @@ import image_builders as ib
 import olap_fixtures as fx
 
 from anon_s3ol import batch_audit, cli
-from anon_s3ol.batch_audit import CommandError, ReportLine, aws_failure, manifest_line, report_lines, report_row, run_batch_audit
+from anon_s3ol.batch_audit import CommandError, ReportLine, aws_failure, manifest_line, report_finding, report_lines, run_batch_audit
 from stacks import common
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,14 +178,15 @@ def test_a_prefix_is_audited_by_a_batch_job_and_summarised_from_its_report(job, 
 
     assert code == 0
     lines = out.splitlines()
-    assert lines[:4] == [
-        f"4 objects, {sum(len(OBJECTS[k]) for k in AUDITED)} bytes",
-        "formats: jpeg 1, png 1, unrecognised 1, webp 1",
-        "served: 3, refused: 1",
+    # The local audit's summary (anon_s3ol/audit_report.py), from the report's rows.
+    assert lines[:3] == [
+        "4 files: 3 served, 1 refused",
+        "formats: jpeg 1, png 1, unknown 1, webp 1",
         "GPS found in 2, an owner's name or a serial number in 2",  # the JPEG and the WebP carry both
     ]
-    assert lines[4].startswith("metadata found: ") and "gps 2" in lines[4]
-    assert lines[5:7] == ["refused:", "  photos/notes.pdf: unsupported image format: PDF"]
+    assert lines[3].startswith("metadata found: ") and "gps 2" in lines[3]
+    assert lines[5].startswith(f"bytes: {sum(len(OBJECTS[k]) for k in AUDITED)} in, ")
+    assert lines[6:8] == ["refused:", "  photos/notes.pdf: unsupported image format: PDF"]
     (job_id,) = job.stand_in.jobs
     assert f"report: s3://{ARTIFACTS}/audit/reports/job-{job_id}/" in out
 
@@ -201,7 +202,7 @@ def test_the_command_line_runs_the_batch_audit(job, monkeypatch, capsys):
     code = cli.main(["audit", "s3://holiday-images/photos/2024/", "--batch", "--region", REGION])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert captured.out.splitlines()[0].startswith("2 objects, ")
+    assert captured.out.splitlines()[0] == "2 files: 2 served, 0 refused"
     assert job.stand_in.problems == []
 
 
@@ -216,7 +217,7 @@ def test_a_task_the_function_failed_is_counted_and_named(job, monkeypatch):
     job.stand_in.run_task = failing
     code, out, _ = job.run()
     assert code == 1, "a task that could not be audited fails the command"
-    assert "served: 2, refused: 2" in out
+    assert out.splitlines()[0] == "4 files: 2 served, 2 refused"
     assert "  photos/beach.jpg: the task failed: Lambda returned function error: Task timed out after 60.00 seconds" in out
 
 
@@ -234,7 +235,7 @@ def test_an_s3_inventory_report_is_used_as_the_manifest(job):
     (request,) = job.stand_in.requests
     assert request["Manifest"]["Spec"] == {"Format": "S3InventoryReport_CSV_20161130"}
     assert request["Manifest"]["Location"]["ObjectArn"] == f"arn:aws:s3:::{ARTIFACTS}/{inventory}manifest.json"
-    assert (code, out.splitlines()[2]) == (0, "served: 1, refused: 1")
+    assert (code, out.splitlines()[0]) == (0, "2 files: 1 served, 1 refused")
 
 
 @pytest.mark.parametrize(
@@ -388,13 +389,38 @@ def test_a_report_line_that_is_not_batch_operations_csv_is_refused():
         list(report_lines(iter(["b,k,,succeeded\n"])))
 
 
-def test_a_message_that_is_not_a_row_becomes_a_failed_row():
-    row = report_row(ReportLine("k", "failed", "x" * 500))
-    assert row.served is False
-    assert row.reason == "the task failed: " + "x" * 200
+def test_a_message_that_is_not_a_row_becomes_a_refused_finding():
+    found = report_finding(ReportLine("k", "failed", "x" * 500))
+    assert (found.key, found.served, found.bytes_in) == ("k", False, 0)
+    assert found.reason.startswith("the task failed: xxx")
 
 
 def test_the_command_and_the_template_agree_on_names():
     assert batch_audit.AUDIT_STACK_SUFFIX == common.AUDIT_STACK_SUFFIX
     template = json.loads((ROOT / "templates" / "audit.json").read_text())
     assert set(batch_audit.STACK_OUTPUTS) == set(template["Outputs"])
+
+
+# --- the command line ----------------------------------------------------------------------------------
+
+
+def test_audit_help_documents_batch(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["audit", "--help"])
+    assert exit_info.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    for option in ("--batch", "--region", "--profile", "--stack-prefix", "--inventory", "--wait MINUTES"):
+        assert option in help_text
+    assert "templates/audit.json" in help_text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["audit", "s3://b/p/", "--batch", "--json"], "anon-s3ol audit: --batch prints a summary; each object's row is in the job's completion report (its path is printed)"),  # noqa: E501
+        (["audit", "/home/me/Pictures", "--batch"], "anon-s3ol audit: /home/me/Pictures: --batch's source must be an s3://BUCKET[/KEY] address"),  # noqa: E501
+    ],
+)
+def test_batch_usage_errors_are_one_line(argv, message, capsys):
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err == message + "\n"

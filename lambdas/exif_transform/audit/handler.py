@@ -79,7 +79,7 @@ def lambda_handler(event: S3BatchOperationEvent, context: object) -> dict:  # no
                 "format": result.row.format,
                 "served": result.row.served,
                 "reason": result.row.reason,
-                "bytes": result.row.bytes,
+                "bytes": result.row.bytes_in,
             },
         )
         record = S3BatchOperationResponseRecord(task.task_id, result.result_code, row_json(result.row))

@@ -1,41 +1,57 @@
-"""One audited object as a row, and the summary of many: the audit's single vocabulary.
+"""What an audit says about one object: the single computation behind every audit row.
 
 The Batch Operations audit handler (audit/handler.py) and the command line's local audit
-(anon_s3ol) both build their rows here, so a bucket audited by either reads the same:
+(anon_s3ol/findings.py) both call audit_image, so a bucket audited either way reads the same:
 
-    format  the detected format ("jpeg", "heif", ...), None when not recognised
-    served  whether a viewer would get the image (the transform strips it) or a refusal
-    reason  why it is refused (the ImageError's message, or the read's), None when served
-    found   the kinds of metadata a strip removes (metadata/kinds.py's names, sorted)
-    kept    pictures kept beyond the primary, by kind (gain maps and the like), sorted
-    gps     a GPS IFD is present
-    owner   the EXIF names an owner or carries a serial number (OWNER_FIELDS)
-    bytes   the original's size
+    format     the detected format ("jpeg", "heif", ...), None when not recognised
+    served     whether a viewer would get the image (the transform strips it) or a refusal
+    reason     why it is refused (the ImageError's message, or the read's), None when served
+    removed    the kinds of metadata the strip removes (metadata/kinds.py's names, sorted)
+    kept       pictures kept beyond the primary, by kind (gain maps and the like), sorted
+    found      removed, plus "owner/serial" (an owner's name or a camera or lens serial number in
+               the EXIF) and "c2pa" (a C2PA manifest) when present, sorted
+    bytes_in   the original's size
+    bytes_out  the stripped image's size, None when refused
 
 Pure: bytes in, a row out. The row travels as compact JSON (a Batch Operations result
-string, a line of `--json` output) and is read back with row_from_json, which checks
-every field, because a completion report is data from outside.
+string) and is read back with row_from_json, which checks every field, because a
+completion report is data from outside.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import NamedTuple
 
 import metadata
 from metadata import FULL_VIEW, ImageError
 from metadata.kinds import GPS
 
-# EXIF fields that name a person or identify one camera, by read_exif's group and piexif's tag name.
-OWNER_FIELDS = {
-    "Image": ("Artist", "CameraSerialNumber"),
-    "Exif": ("BodySerialNumber", "CameraOwnerName", "LensSerialNumber"),
-}
-ROW_FIELDS = ("format", "served", "reason", "found", "kept", "gps", "owner", "bytes")
+from .reply import one_line
+
+OWNER_OR_SERIAL = "owner/serial"
+C2PA = "c2pa"
+# EXIF fields that name a person, or one camera or lens: (read_exif's group, piexif's tag name).
+IDENTIFYING_FIELDS = (
+    ("Image", "Artist"),
+    ("Image", "CameraSerialNumber"),
+    ("Exif", "CameraOwnerName"),
+    ("Exif", "BodySerialNumber"),
+    ("Exif", "LensSerialNumber"),
+)
+# A C2PA manifest store is a JUMBF superbox whose description box ("jumd": a 16-byte type UUID,
+# one toggles byte, then the label) is labelled "c2pa" (C2PA Technical Specification, "JUMBF"),
+# whatever carries it: JPEG APP11, a JPEG XL jumb box, a PNG caBX chunk, a HEIF uuid box.
+JUMBF_DESCRIPTION = b"jumd"
+C2PA_LABEL = b"c2pa"
+LABEL_OFFSET = len(JUMBF_DESCRIPTION) + 16 + 1
+# Description boxes looked at, at most: a manifest store comes first in its superbox.
+MAX_DESCRIPTIONS = 64
+
+JSON_FIELDS = ("format", "served", "reason", "removed", "kept", "found", "gps", "bytes", "bytes_out")
 # A reason read back from a report is cut to this many characters (the transform's are one short line).
 MAX_REASON_CHARS = 300
-# A row read back holds at most this many kinds in found or kept (metadata/kinds.py names a dozen).
+# A row read back holds at most this many kinds in a list (metadata/kinds.py names about a dozen).
 MAX_KINDS = 32
 MAX_KIND_CHARS = 40
 
@@ -44,64 +60,74 @@ class AuditRow(NamedTuple):
     format: str | None
     served: bool
     reason: str | None
-    found: tuple[str, ...]
+    removed: tuple[str, ...]
     kept: tuple[str, ...]
-    gps: bool
-    owner: bool
-    bytes: int
+    found: tuple[str, ...]
+    bytes_in: int
+    bytes_out: int | None
+
+    @property
+    def gps(self) -> bool:
+        return GPS in self.found
 
 
-def refused_row(reason: str, size: int, image_format: str | None = None) -> AuditRow:
-    """The row of an object a viewer would not get, and why."""
-    return AuditRow(image_format, False, reason, (), (), False, False, size)
+def has_c2pa_manifest(data: bytes) -> bool:
+    start = 0
+    for _ in range(MAX_DESCRIPTIONS):
+        at = data.find(JUMBF_DESCRIPTION, start)
+        if at < 0:
+            return False
+        if data[at + LABEL_OFFSET : at + LABEL_OFFSET + len(C2PA_LABEL)] == C2PA_LABEL:
+            return True
+        start = at + 1
+    return False
 
 
-def _names_owner(exif: dict) -> bool:
+def names_owner_or_serial(data: bytes) -> bool:
+    """An identifying EXIF field with a value, or one left out of the JSON for its size (still there)."""
+    try:
+        exif = metadata.read_exif(data, view=FULL_VIEW)
+    except ImageError:
+        return False
     omitted = set(exif.get("omitted", ()))
     return any(
-        name in exif.get(group, {}) or f"{group}.{name}" in omitted
-        for group, names in OWNER_FIELDS.items()
-        for name in names
+        exif.get(group, {}).get(name) not in (None, "") or f"{group}.{name}" in omitted
+        for group, name in IDENTIFYING_FIELDS
     )
+
+
+def refused_row(reason: str, size: int, data: bytes | None = None) -> AuditRow:
+    """The row of an object a viewer would not get, and why; its format when the first bytes name one."""
+    image_format = None
+    if data:
+        try:
+            image_format = metadata.detect_format(data)
+        except ImageError:
+            pass
+    return AuditRow(image_format, False, one_line(reason), (), (), (), size, None)
 
 
 def audit_image(data: bytes, *, keep_copyright: bool = False) -> AuditRow:
     """What the transform would do with `data`: serve it stripped of these kinds, or refuse it."""
     try:
-        stripped = metadata.clean(data, keep_copyright=keep_copyright)
+        result = metadata.clean(data, keep_copyright=keep_copyright)
     except ImageError as error:
-        try:
-            image_format = metadata.detect_format(data)
-        except ImageError:
-            image_format = None
-        return refused_row(str(error), len(data), image_format)
-    # StripResult.kept arrives with the multi-picture work (shared interface 2); absent means none kept.
-    kept = tuple(sorted(getattr(stripped, "kept", ())))
-    # The strip has checked the structure; read_exif reads the EXIF block leniently and never refuses a
-    # file the strip accepted, but a surprise there must not turn a served image into a refusal.
-    try:
-        owner = _names_owner(metadata.read_exif(data, view=FULL_VIEW))
-    except ImageError:
-        owner = False
-    return AuditRow(stripped.format, True, None, stripped.removed, kept, GPS in stripped.removed, owner, len(data))
+        return refused_row(str(error), len(data), data)
+    found = set(result.removed)
+    if names_owner_or_serial(data):
+        found.add(OWNER_OR_SERIAL)
+    if has_c2pa_manifest(data):
+        found.add(C2PA)
+    # StripResult.kept (pictures kept beyond the primary) arrives with the gain-map work (shared
+    # interface 2); until then nothing is kept.
+    kept = tuple(sorted(getattr(result, "kept", ())))
+    return AuditRow(result.format, True, None, result.removed, kept, tuple(sorted(found)), len(data), len(result.data))
 
 
 def row_json(row: AuditRow) -> str:
     """The row as compact JSON with a fixed key order (a completion report's ResultMessage)."""
-    return json.dumps(
-        {
-            "format": row.format,
-            "served": row.served,
-            "reason": row.reason,
-            "found": list(row.found),
-            "kept": list(row.kept),
-            "gps": row.gps,
-            "owner": row.owner,
-            "bytes": row.bytes,
-        },
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    values = (row.format, row.served, row.reason, list(row.removed), list(row.kept), list(row.found), row.gps, row.bytes_in, row.bytes_out)  # noqa: E501
+    return json.dumps(dict(zip(JSON_FIELDS, values)), separators=(",", ":"), ensure_ascii=False)
 
 
 class RowError(ValueError):
@@ -116,68 +142,42 @@ def _kinds(value: object, field: str) -> tuple[str, ...]:
     return tuple(sorted(value))
 
 
+def _size(value: object, field: str, *, optional: bool) -> int | None:
+    if value is None and optional:
+        return None
+    if type(value) is not int or value < 0:
+        raise RowError(f"{field} is not a size")
+    return value
+
+
 def row_from_json(text: str) -> AuditRow:
     """The row row_json wrote, every field checked; RowError otherwise."""
     try:
         document = json.loads(text)
     except ValueError:
         raise RowError("not JSON") from None
-    if not isinstance(document, dict) or set(document) != set(ROW_FIELDS):
-        raise RowError(f"not an object with exactly the fields {', '.join(ROW_FIELDS)}")
-    image_format, reason, size = document["format"], document["reason"], document["bytes"]
+    if not isinstance(document, dict) or set(document) != set(JSON_FIELDS):
+        raise RowError(f"not an object with exactly the fields {', '.join(JSON_FIELDS)}")
+    image_format, reason = document["format"], document["reason"]
     if image_format is not None and not (isinstance(image_format, str) and 0 < len(image_format) <= MAX_KIND_CHARS):
         raise RowError("format is not a format's name")
     if reason is not None and not isinstance(reason, str):
         raise RowError("reason is not text")
-    if type(size) is not int or size < 0:
-        raise RowError("bytes is not a size")
-    flags = [document[name] for name in ("served", "gps", "owner")]
-    if not all(isinstance(flag, bool) for flag in flags):
-        raise RowError("served, gps and owner must be true or false")
-    served, gps, owner = flags
+    served, gps = document["served"], document["gps"]
+    if not (isinstance(served, bool) and isinstance(gps, bool)):
+        raise RowError("served and gps must be true or false")
     if served == (reason is not None):
         raise RowError("a row has a reason exactly when it is refused")
-    return AuditRow(
+    row = AuditRow(
         image_format,
         served,
         None if reason is None else reason[:MAX_REASON_CHARS],
-        _kinds(document["found"], "found"),
+        _kinds(document["removed"], "removed"),
         _kinds(document["kept"], "kept"),
-        gps,
-        owner,
-        size,
+        _kinds(document["found"], "found"),
+        _size(document["bytes"], "bytes", optional=False),
+        _size(document["bytes_out"], "bytes_out", optional=True),
     )
-
-
-class Summary:
-    """Counts over rows, fed one at a time so an audit of any size holds only the counts."""
-
-    def __init__(self) -> None:
-        self.objects = 0
-        self.bytes = 0
-        self.formats: Counter[str] = Counter()
-        self.refused = 0
-        self.gps = 0
-        self.owner = 0
-        self.found: Counter[str] = Counter()
-
-    def add(self, row: AuditRow) -> None:
-        self.objects += 1
-        self.bytes += row.bytes
-        self.formats[row.format or "unrecognised"] += 1
-        self.refused += not row.served
-        self.gps += row.gps
-        self.owner += row.owner
-        self.found.update(row.found)
-
-    def lines(self) -> list[str]:
-        """The summary a person reads after the rows."""
-        formats = ", ".join(f"{name} {count}" for name, count in sorted(self.formats.items())) or "none"
-        found = ", ".join(f"{kind} {count}" for kind, count in sorted(self.found.items())) or "none"
-        return [
-            f"{self.objects} objects, {self.bytes} bytes",
-            f"formats: {formats}",
-            f"served: {self.objects - self.refused}, refused: {self.refused}",
-            f"GPS found in {self.gps}, an owner's name or a serial number in {self.owner}",
-            f"metadata found: {found}",
-        ]
+    if row.gps != gps:
+        raise RowError("gps disagrees with found")
+    return row
