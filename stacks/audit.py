@@ -7,6 +7,8 @@ reads this stack's outputs, writes the manifest and creates the job. Nothing her
 bucket, and no resource outlives the stack.
 """
 
+from typing import NamedTuple
+
 from troposphere import Equals, Not, Output, Parameter, Sub, Template
 from troposphere.awslambda import Code, Environment, Function
 from troposphere.iam import Policy, Role
@@ -50,93 +52,115 @@ AUDIT_CHECKOV_SKIPS = (
 )
 
 
-class AuditParameters:
-    """The audit stack's parameters, each attribute named for its parameter."""
+class AuditParameters(NamedTuple):
+    """The audit stack's parameters, each field named for its parameter."""
 
-    def __init__(self, template: Template) -> None:
-        self.artifact_bucket = template.add_parameter(
-            Parameter(
-                "ArtifactBucket",
-                Type="String",
-                MinLength=BUCKET_NAME_MIN_LENGTH,
-                MaxLength=BUCKET_NAME_MAX_LENGTH,
-                Description="deploy.sh's artifact bucket: holds the transform's zip, and the audit's manifests "
-                "and completion reports.",
-            )
+    artifact_bucket: Parameter
+    artifact_key: Parameter
+    audited_bucket: Parameter
+    audited_prefix: Parameter
+    inventory_location: Parameter
+    audit_memory_size: Parameter
+    keep_copyright: Parameter
+    max_input_bytes: Parameter
+    log_retention_days: Parameter
+
+
+def add_audit_parameters(template: Template) -> AuditParameters:
+    artifact_bucket = template.add_parameter(
+        Parameter(
+            "ArtifactBucket",
+            Type="String",
+            MinLength=BUCKET_NAME_MIN_LENGTH,
+            MaxLength=BUCKET_NAME_MAX_LENGTH,
+            Description="deploy.sh's artifact bucket: holds the transform's zip, and the audit's manifests "
+            "and completion reports.",
         )
-        self.artifact_key = template.add_parameter(
-            Parameter(
-                "ArtifactKey",
-                Type="String",
-                MinLength=1,
-                Description="Key of the transform's zip (exif-transform/<sha256>.zip), the same zip the "
-                "serving stacks run.",
-            )
+    )
+    artifact_key = template.add_parameter(
+        Parameter(
+            "ArtifactKey",
+            Type="String",
+            MinLength=1,
+            Description="Key of the transform's zip (exif-transform/<sha256>.zip), the same zip the "
+            "serving stacks run.",
         )
-        self.audited_bucket = template.add_parameter(
-            Parameter(
-                "AuditedBucket",
-                Type="String",
-                MinLength=BUCKET_NAME_MIN_LENGTH,
-                MaxLength=BUCKET_NAME_MAX_LENGTH,
-                Description="The bucket whose images the audit function may read (read only).",
-            )
+    )
+    audited_bucket = template.add_parameter(
+        Parameter(
+            "AuditedBucket",
+            Type="String",
+            MinLength=BUCKET_NAME_MIN_LENGTH,
+            MaxLength=BUCKET_NAME_MAX_LENGTH,
+            Description="The bucket whose images the audit function may read (read only).",
         )
-        self.audited_prefix = template.add_parameter(
-            Parameter(
-                "AuditedPrefix",
-                Type="String",
-                Default="",
-                Description="Only keys starting with this may be read; empty means the whole bucket.",
-            )
+    )
+    audited_prefix = template.add_parameter(
+        Parameter(
+            "AuditedPrefix",
+            Type="String",
+            Default="",
+            Description="Only keys starting with this may be read; empty means the whole bucket.",
         )
-        self.inventory_location = template.add_parameter(
-            Parameter(
-                "InventoryLocation",
-                Type="String",
-                Default="",
-                Description="bucket/prefix of an S3 Inventory report the jobs may use as their manifest "
-                "(--inventory); empty when the command writes the manifest itself.",
-            )
+    )
+    inventory_location = template.add_parameter(
+        Parameter(
+            "InventoryLocation",
+            Type="String",
+            Default="",
+            Description="bucket/prefix of an S3 Inventory report the jobs may use as their manifest "
+            "(--inventory); empty when the command writes the manifest itself.",
         )
-        self.memory_size = template.add_parameter(
-            Parameter(
-                "AuditMemorySize",
-                Type="Number",
-                Default=DEFAULT_MEMORY_MB,
-                MinValue=LAMBDA_MEMORY_MIN_MB,
-                MaxValue=LAMBDA_MEMORY_MAX_MB,
-                Description="Audit function memory in MB (CPU scales with it).",
-            )
+    )
+    audit_memory_size = template.add_parameter(
+        Parameter(
+            "AuditMemorySize",
+            Type="Number",
+            Default=DEFAULT_MEMORY_MB,
+            MinValue=LAMBDA_MEMORY_MIN_MB,
+            MaxValue=LAMBDA_MEMORY_MAX_MB,
+            Description="Audit function memory in MB (CPU scales with it).",
         )
-        self.keep_copyright = template.add_parameter(
-            Parameter(
-                "KeepCopyright",
-                Type="String",
-                Default="false",
-                AllowedValues=["false", "true"],
-                Description="Audit as a deployment that keeps the EXIF Copyright and Artist tags would strip "
-                "(a job may override it).",
-            )
+    )
+    keep_copyright = template.add_parameter(
+        Parameter(
+            "KeepCopyright",
+            Type="String",
+            Default="false",
+            AllowedValues=["false", "true"],
+            Description="Audit as a deployment that keeps the EXIF Copyright and Artist tags would strip "
+            "(a job may override it).",
         )
-        self.max_input_bytes = template.add_parameter(
-            Parameter(
-                "MaxInputBytes",
-                Type="Number",
-                Default=DEFAULT_MAX_INPUT_BYTES,
-                MinValue=1,
-                Description="Objects larger than this are reported refused, as the transform refuses them.",
-            )
+    )
+    max_input_bytes = template.add_parameter(
+        Parameter(
+            "MaxInputBytes",
+            Type="Number",
+            Default=DEFAULT_MAX_INPUT_BYTES,
+            MinValue=1,
+            Description="Objects larger than this are reported refused, as the transform refuses them.",
         )
-        self.log_retention_days = template.add_parameter(
-            Parameter(
-                "LogRetentionDays",
-                Type="Number",
-                Default=DEFAULT_LOG_RETENTION_DAYS,
-                AllowedValues=LOG_RETENTION_DAYS,
-                Description="How long the audit function's logs are kept.",
-            )
+    )
+    log_retention_days = template.add_parameter(
+        Parameter(
+            "LogRetentionDays",
+            Type="Number",
+            Default=DEFAULT_LOG_RETENTION_DAYS,
+            AllowedValues=LOG_RETENTION_DAYS,
+            Description="How long the audit function's logs are kept.",
         )
+    )
+    return AuditParameters(
+        artifact_bucket,
+        artifact_key,
+        audited_bucket,
+        audited_prefix,
+        inventory_location,
+        audit_memory_size,
+        keep_copyright,
+        max_input_bytes,
+        log_retention_days,
+    )
 
 
 def s3_arn(path: str, **values: object) -> Sub:
@@ -186,7 +210,7 @@ def add_audit_function(template: Template, parameters: AuditParameters, log_grou
             Runtime=PYTHON_RUNTIME,
             Architectures=["arm64"],
             Handler=AUDIT_HANDLER,
-            MemorySize=parameters.memory_size.ref(),
+            MemorySize=parameters.audit_memory_size.ref(),
             Timeout=AUDIT_TIMEOUT_SECONDS,
             Role=role.get_att("Arn"),
             Code=Code(S3Bucket=parameters.artifact_bucket.ref(), S3Key=parameters.artifact_key.ref()),
@@ -255,7 +279,7 @@ def build_audit() -> Template:
         "and the role the job runs as. Used by `anon-s3ol audit s3://BUCKET --batch`."
     )
     add_prefix_parameter(template)
-    parameters = AuditParameters(template)
+    parameters = add_audit_parameters(template)
     has_inventory = add_condition(template, "HasInventory", Not(Equals(parameters.inventory_location.ref(), "")))
     log_group = add_audit_log_group(template, parameters)
     function = add_audit_function(template, parameters, log_group)

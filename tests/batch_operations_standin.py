@@ -95,6 +95,8 @@ class BatchOperationsStandIn:
     expected: Expected
     s3: object  # a boto3 S3 client on moto's server
     run_task: Callable[[dict], dict]
+    # When set, the job ends Failed with this reason instead of running (as when the role cannot read the manifest).
+    fail_with: str | None = None
     problems: list[str] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)
     jobs: dict[str, Job] = field(default_factory=dict)
@@ -217,6 +219,10 @@ class BatchOperationsStandIn:
             status = STATUSES[min(job.describes, len(STATUSES) - 1)]
             job.describes += 1
             total = len(job.manifest_lines)
+            if status == "Complete" and self.fail_with is not None:
+                failure = {"FailureCode": "JobFailed", "FailureReason": self.fail_with}
+                fields = {"JobId": job_id, "Status": "Failed", "Priority": job.request["Priority"], "FailureReasons": [failure]}
+                return 200, _xml("DescribeJobResult", {"Job": fields})
             if status == "Complete" and not job.reported:
                 self.run(job_id, job)
             done = total if status == "Complete" else (total // 2 if status == "Active" else 0)

@@ -285,6 +285,12 @@ def test_a_job_still_running_when_the_wait_ends_is_named_with_the_command_to_fol
         job.run(wait_seconds=0)
 
 
+def test_a_failed_job_is_one_line_with_its_reason(job):
+    job.stand_in.fail_with = "Reading the manifest is forbidden: AccessDenied"
+    with pytest.raises(CommandError, match=r"^job [0-9a-f-]+ ended Failed: Reading the manifest is forbidden: AccessDenied$"):
+        job.run(prefix="photos/beach")
+
+
 def test_no_stack_names_the_template_to_deploy(job):
     with pytest.raises(CommandError, match=r"^stack nope-audit not found in eu-west-1: deploy templates/audit.json first"):
         job.run(stack_prefix="nope")
