@@ -84,6 +84,8 @@ def lambda_handler(event: S3BatchOperationEvent, context: object) -> dict:  # no
         )
         record = S3BatchOperationResponseRecord(task.task_id, result.result_code, row_json(result.row))
         results.append(record.asdict())
+    # Powertools' S3BatchOperationResponse.asdict() insists on exactly one result; Batch Operations sends one
+    # task per invocation today, but the documented shape is a list, so every task gets its result here.
     return {
         "invocationSchemaVersion": event.invocation_schema_version,
         "treatMissingKeysAs": TREAT_MISSING_KEYS_AS,
