@@ -8,6 +8,7 @@ refusals, which moto cannot be made to answer, come from botocore's Stubber on t
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -219,3 +220,41 @@ def test_the_log_names_the_key_and_verdict_never_exif_values(load, s3):
     assert (line["key"], line["result_code"], line["format"]) == (SAMPLE_KEY, "Succeeded", "jpeg")
     assert line["job_id"] == "f3cc4f60-61f6-4a2b-8a21-d07600c373ce"
     assert ib.SECRET.decode() not in log.getvalue()
+
+
+# --- the bounded read on its own --------------------------------------------------------------------------
+
+
+class FakeS3:
+    """get_object answering a declared length and a body, as botocore's response dict has them."""
+
+    def __init__(self, declared: int, body: bytes) -> None:
+        self.declared, self.body = declared, body
+
+    def get_object(self, **arguments: object) -> dict:
+        return {"ContentLength": self.declared, "Body": io.BytesIO(self.body)}
+
+
+def test_a_body_cut_short_is_retried_later():
+    from audit.object_read import RetryLater, read_object
+
+    with pytest.raises(RetryLater, match=r"^the original's body ended after 3 of 100 bytes$"):
+        read_object(FakeS3(100, b"abc"), bucket=BUCKET, key="k", version_id=None, max_bytes=1000)
+
+
+def test_an_object_declared_over_the_cap_is_refused_with_its_size_unread():
+    from audit.object_read import ObjectTooLarge, read_object
+
+    class Body(io.BytesIO):
+        reads = 0
+
+        def read(self, *args: object) -> bytes:
+            Body.reads += 1
+            return super().read(*args)
+
+    client = FakeS3(5000, b"")
+    client.get_object = lambda **_: {"ContentLength": 5000, "Body": Body(b"x" * 10)}
+    with pytest.raises(ObjectTooLarge, match=r"^the original is larger than 1000 bytes$") as refused:
+        read_object(client, bucket=BUCKET, key="k", version_id=None, max_bytes=1000)
+    assert refused.value.size == 5000
+    assert Body.reads == 0, "nothing was read"
