@@ -20,8 +20,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .errors import CommandError
 from .s3_access import S3Location, client_error_code, failure_line, listing_failure
 
-READ_CHUNK_BYTES = 1024 * 1024
-
 
 class Entry(NamedTuple):
     key: str  # the path under the folder (with "/"), or the object's whole key
