@@ -3,7 +3,8 @@
 
 templates/storage.json, lambda-edge.json and cdn.json deploy the S3 Object Lambda mode (the default);
 storage.json (OriginMode=olap-oac) and cdn-oac.json the same through Origin Access Control, without Lambda@Edge;
-templates/function-url.json deploys the function-URL mode as one stack.
+templates/function-url.json deploys the function-URL mode as one stack;
+templates/audit.json is the bucket audit run by S3 Batch Operations (`anon-s3ol audit --batch`).
 
 Exit codes: 0 templates written (or fresh, with --check) and no cfn-lint finding;
 1 a cfn-lint finding, a stale template (--check) or a template that cannot be built;
@@ -22,6 +23,7 @@ from troposphere import Template
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
+from stacks.audit import build_audit  # noqa: E402
 from stacks.cdn import build_cdn  # noqa: E402
 from stacks.cdn_oac import build_cdn_oac  # noqa: E402
 from stacks.common import EDGE_REGION  # noqa: E402
@@ -82,6 +84,7 @@ def stacks() -> list[Stack]:
             TARGET_REGIONS,
             FUNCTION_URL_VIEWER_REQUEST,
         ),
+        Stack("audit", build_audit, TARGET_REGIONS),
     ]
 
 
@@ -110,8 +113,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="generate.py",
         description="Build templates/storage.json, lambda-edge.json and cdn.json (the S3 Object Lambda mode), "
-        "cdn-oac.json (the same through Origin Access Control) and templates/function-url.json (the "
-        "function-URL mode), then lint each with cfn-lint (any finding fails).",
+        "cdn-oac.json (the same through Origin Access Control), templates/function-url.json (the "
+        "function-URL mode) and templates/audit.json (the bucket audit), then lint each with cfn-lint (any finding fails).",
         epilog="Exit codes: 0 success; 1 lint finding, stale template or build error; 2 bad command line.",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "templates", help="output directory (default: templates)")

@@ -5,7 +5,8 @@
     strip_files    strip: the bytes a viewer gets, written under the same file names
     show_exif      show: the JSON ?showExif=true answers
     audit          audit: the listing streamed, files read concurrently within bounds
-    findings       one file's audit row: served or refused, the kinds of metadata found (pure)
+    batch_audit    audit --batch: the same audit by an S3 Batch Operations job (templates/audit.json)
+    findings       one file's audit row (serving/audit_row.py, shared with the Lambda audit handler)
     audit_report   the rows as a table, JSON or CSV, and the summary
     progress       the progress line on a terminal
     sources        a local folder or an S3 prefix: its listing and bounded reads

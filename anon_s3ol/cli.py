@@ -93,6 +93,30 @@ def _add_audit(commands: argparse._SubParsersAction) -> None:
         metavar="N",
         help=f"files read at once (default {DEFAULT_WORKERS}, at most {MAX_WORKERS})",
     )
+    batch = parser.add_argument_group(
+        "at any scale (S3 Batch Operations)",
+        "--batch audits s3://BUCKET[/PREFIX] with an S3 Batch Operations job that invokes the audit function of the "
+        "stack <stack prefix>-audit (templates/audit.json, deployed first: see the README's \"Audit a whole "
+        "bucket\"), prints its progress, then the summary from its completion report in the artifact bucket.",
+    )
+    batch.add_argument("--batch", action="store_true", help="run the audit as an S3 Batch Operations job")
+    batch.add_argument("--region", help="the region of the bucket and the audit stack (default: the profile's)")
+    batch.add_argument("--profile", help="the AWS profile to use")
+    batch.add_argument(
+        "--stack-prefix", default="anon-s3ol", help="the audit stack's Prefix parameter (default anon-s3ol)"
+    )
+    batch.add_argument(
+        "--inventory",
+        metavar="s3://BUCKET/.../manifest.json",
+        help="use this S3 Inventory report (CSV) as the job's manifest instead of listing the bucket",
+    )
+    batch.add_argument(
+        "--wait",
+        type=_positive(24 * 60),
+        default=60,
+        metavar="MINUTES",
+        help="how long to follow the job (default 60); it goes on after that",
+    )
     parser.set_defaults(run=_run_audit)
 
 
@@ -152,9 +176,31 @@ def _run_show(args: argparse.Namespace) -> int:
 
 
 def _run_audit(args: argparse.Namespace) -> int:
+    if args.batch:
+        return _run_batch_audit(args)
     from .audit import run_audit
 
     return run_audit(args.source, as_json=args.json, csv_path=args.csv, workers=args.workers, out=sys.stdout, err=sys.stderr)
+
+
+def _run_batch_audit(args: argparse.Namespace) -> int:
+    from .batch_audit import run_batch_audit, split_s3_url
+
+    if args.json or args.csv:
+        msg = "--batch prints a summary; each object's row is in the job's completion report (its path is printed)"
+        raise CommandError(msg)
+    bucket, prefix = split_s3_url(args.source, "--batch's source")
+    return run_batch_audit(
+        bucket,
+        prefix,
+        region=args.region,
+        profile=args.profile,
+        out=sys.stdout,
+        err=sys.stderr,
+        stack_prefix=args.stack_prefix,
+        inventory=args.inventory,
+        wait_seconds=args.wait * 60,
+    )
 
 
 def _run_serve(args: argparse.Namespace) -> int:

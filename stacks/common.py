@@ -64,6 +64,10 @@ OBJECT_LAMBDA_ORIGIN_ACCESS_CONTROL_TYPE = "s3"
 CLOUDFRONT_FUNCTION_CODE_LIMIT_BYTES = 10 * 1024
 CLOUDFRONT_SERVICE = "cloudfront.amazonaws.com"
 
+# S3 Batch Operations assumes the job's role as this service principal.
+# Source: S3 User Guide, batch-ops-iam-role-policies.html.
+BATCH_OPERATIONS_SERVICE = "batchoperations.s3.amazonaws.com"
+
 # CloudFront takes a viewer certificate from ACM in us-east-1 only.
 # Source: CloudFront Developer Guide, cnames-and-https-requirements.html.
 CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"
@@ -102,6 +106,7 @@ TRANSFORM_FUNCTION_SUFFIX = "-exif-transform"
 EDGE_FUNCTION_SUFFIX = "-edge-signer"
 EDGE_ROLE_SUFFIX = "-edge-signer"
 EDGE_VERSION_PARAMETER_SUFFIX = "/Edge-Origin-Request-Fn-Version-Arn"
+AUDIT_FUNCTION_SUFFIX = "-audit"
 
 STACK_SUFFIXES = {
     "storage": "-storage",
@@ -110,6 +115,9 @@ STACK_SUFFIXES = {
     "cdn-oac": "-cdn-oac",
     "function-url": "-fnurl",
 }
+# The bucket audit's stack (templates/audit.json) is no serving mode: deploy.sh leaves it alone, and
+# `anon-s3ol audit --batch` reads its outputs from `<Prefix>-audit`.
+AUDIT_STACK_SUFFIX = "-audit"
 # The storage stack's exports: the Object Lambda access point's HTTPS domain (the cdn stack's custom origin)
 # and its alias (the cdn-oac stack's S3 origin, `<alias>.s3.<region>.amazonaws.com`).
 OBJECT_LAMBDA_DOMAIN_EXPORT = "ObjectLambdaDomainName"

@@ -3,7 +3,7 @@
 Each statement says why it exists. No statement allows a wildcard action; resources are named ARNs.
 """
 
-from awacs import awslambda, logs, s3, s3_object_lambda
+from awacs import awslambda, logs, s3, s3_object_lambda, sts
 from awacs.aws import (
     Allow,
     ArnEquals,
@@ -20,6 +20,7 @@ from awacs.helpers.trust import make_simple_assume_policy
 from troposphere import AccountId, Sub
 
 from stacks.common import (
+    BATCH_OPERATIONS_SERVICE,
     CLOUDFRONT_SERVICE,
     EDGE_FUNCTION_SUFFIX,
     EDGE_LAMBDA_SERVICE,
@@ -329,3 +330,91 @@ def artifact_bucket_policy(bucket_arn: str) -> PolicyDocument:
     """deploy.sh's artifact bucket (put through the S3 API, not a template): TLS only, and nothing granted;
     the deploying account reaches it through its own IAM permissions."""
     return bucket_policy(bucket_arn)
+
+
+# --- the bucket audit (templates/audit.json) ---------------------------------------------------------
+
+
+def batch_operations_trust() -> PolicyDocument:
+    """S3 Batch Operations assumes the job's role, for this account's jobs only: aws:SourceAccount is the
+    confused-deputy guard IAM documents for service principals. (AWS's page on Batch Operations roles shows
+    no condition and names no aws:SourceArn for jobs, so none is required here: a key the service does not
+    send would make the role impossible to assume.)"""
+    return PolicyDocument(
+        Version=VERSION,
+        Statement=[
+            Statement(
+                Effect=Allow,
+                Principal=Principal("Service", [BATCH_OPERATIONS_SERVICE]),
+                Action=[sts.AssumeRole],
+                Condition=Condition(FOR_THIS_ACCOUNT),
+            )
+        ],
+    )
+
+
+def audit_function_policy(log_group_arn: object, audited_bucket_arn: object, audited_objects_arn: object) -> PolicyDocument:
+    return PolicyDocument(
+        Version=VERSION,
+        Statement=[
+            write_own_logs(log_group_arn),
+            Statement(
+                # Each task reads one object, or one version of it, under the audited prefix only; never writes.
+                Sid="ReadAuditedObjects",
+                Effect=Allow,
+                Action=[s3.GetObject, s3.GetObjectVersion],
+                Resource=[audited_objects_arn],
+            ),
+            Statement(
+                # Without it S3 answers 403 for an object deleted since the manifest was written, and the
+                # report would call it access denied. It shows names only, of the bucket being audited.
+                Sid="TellMissingFromForbidden",
+                Effect=Allow,
+                Action=[s3.ListBucket],
+                Resource=[audited_bucket_arn],
+            ),
+        ],
+    )
+
+
+def batch_job_policy(
+    function_arn: object,
+    artifact_bucket_arn: object,
+    manifest_objects_arn: object,
+    report_objects_arn: object,
+    inventory_objects_arn: object,
+) -> PolicyDocument:
+    return PolicyDocument(
+        Version=VERSION,
+        Statement=[
+            Statement(
+                # The job's one operation: invoke the audit function, and no other.
+                Sid="InvokeAuditFunction",
+                Effect=Allow,
+                Action=[awslambda.InvokeFunction],
+                Resource=[function_arn],
+            ),
+            Statement(
+                # The manifest the command writes (its ETag pins the version), or an S3 Inventory report's
+                # manifest and CSV files when the user names one.
+                Sid="ReadManifest",
+                Effect=Allow,
+                Action=[s3.GetObject, s3.GetObjectVersion],
+                Resource=[manifest_objects_arn, inventory_objects_arn],
+            ),
+            Statement(
+                # The completion report lands under the report prefix of the artifact bucket, nowhere else.
+                Sid="WriteCompletionReport",
+                Effect=Allow,
+                Action=[s3.PutObject],
+                Resource=[report_objects_arn],
+            ),
+            Statement(
+                # Batch Operations checks the manifest's and the report's bucket region before it starts.
+                Sid="LocateArtifactBucket",
+                Effect=Allow,
+                Action=[s3.GetBucketLocation],
+                Resource=[artifact_bucket_arn],
+            ),
+        ],
+    )

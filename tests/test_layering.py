@@ -1,10 +1,10 @@
 """The transform's layers import downwards only, checked over every module's imports (AST).
 
-    metadata  <-  serving  <-  olap, function_url
+    metadata  <-  serving  <-  olap, function_url, audit
 
-metadata is the pure core and serving what both modes share: neither imports an AWS SDK,
-Powertools or a network module, nor a mode's adapter. The two adapters never import each
-other. At most two modules may sit loose beside the packages (entry shims).
+metadata is the pure core and serving what the adapters share: neither imports an AWS SDK,
+Powertools or a network module, nor an adapter. The adapters (the two serving modes and
+the bucket audit) never import each other. At most two modules may sit loose beside the packages (entry shims).
 """
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from pathlib import Path
 import pytest
 
 FUNCTION_DIR = Path(__file__).resolve().parent.parent / "lambdas" / "exif_transform"
-PACKAGES = ("metadata", "serving", "olap", "function_url")
+PACKAGES = ("metadata", "serving", "olap", "function_url", "audit")
+ADAPTERS = frozenset({"olap", "function_url", "audit"})
 MAX_LOOSE_MODULES = 2
 
 AWS_AND_POWERTOOLS = frozenset({"boto3", "botocore", "aws_lambda_powertools", "s3transfer", "urllib3"})
 NETWORK_MODULES = frozenset({"socket", "ssl", "http.client", "http.server", "urllib.request", "socketserver", "requests"})
 # What each layer may not import, beyond the packages above it.
 FORBIDDEN: dict[str, frozenset[str]] = {
-    "metadata": AWS_AND_POWERTOOLS | NETWORK_MODULES | {"serving", "olap", "function_url"},
-    "serving": AWS_AND_POWERTOOLS | NETWORK_MODULES | {"olap", "function_url"},
-    "olap": frozenset({"function_url"}),
-    "function_url": frozenset({"olap"}),
+    "metadata": AWS_AND_POWERTOOLS | NETWORK_MODULES | {"serving"} | ADAPTERS,
+    "serving": AWS_AND_POWERTOOLS | NETWORK_MODULES | ADAPTERS,
+    **{adapter: ADAPTERS - {adapter} for adapter in ADAPTERS},
 }
 
 
@@ -78,7 +78,7 @@ def test_every_module_imports_downwards_only(module, path):
     assert violations(path.read_text(), module) == []
 
 
-def test_the_function_is_the_four_packages_and_few_loose_modules():
+def test_the_function_is_its_packages_and_few_loose_modules():
     packages = sorted(path.name for path in FUNCTION_DIR.iterdir() if (path / "__init__.py").is_file())
     assert packages == sorted(PACKAGES)
     loose = sorted(path.name for path in FUNCTION_DIR.glob("*.py"))
@@ -97,6 +97,8 @@ def test_the_function_is_the_four_packages_and_few_loose_modules():
         ("from function_url.render import render_http\n", "olap.render", "olap.render imports function_url.render"),
         ("import olap.event\n", "function_url.serve", "function_url.serve imports olap.event"),
         ("from aws_lambda_powertools import Logger\n", "serving.request_log", "serving.request_log imports aws_lambda_powertools"),
+        ("from function_url.bucket_read import s3_client\n", "audit.handler", "audit.handler imports function_url.bucket_read"),
+        ("from ..audit.task import audit_task\n", "serving.audit_row", "serving.audit_row imports audit.task"),
     ],
 )
 def test_a_wrong_import_is_reported(source, module, expected):
@@ -111,6 +113,7 @@ def test_a_wrong_import_is_reported(source, module, expected):
         ("from serving.reply import Reply\nimport boto3\n", "olap.handler"),
         ("from urllib.parse import unquote\n", "serving.request_query"),
         ("from ..byte_reader import ByteReader\n", "metadata.formats.webp"),
+        ("from serving.original import read_bounded\n", "audit.object_read"),
     ],
 )
 def test_a_downward_import_is_allowed(source, module):

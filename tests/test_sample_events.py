@@ -50,3 +50,18 @@ def test_each_load_is_a_fresh_copy():
     event = load_event("function_url_get")
     event["rawPath"] = "/changed"
     assert load_event("function_url_get")["rawPath"] == "/photo.jpg"
+
+
+def test_an_s3_batch_operations_lambda_invoke_event():
+    # The audit handler reads it through Powertools' data class, as audit/handler.py does.
+    from aws_lambda_powertools.utilities.data_classes import S3BatchOperationEvent
+
+    event = S3BatchOperationEvent(load_event("s3_batch_lambda_invoke"))
+    assert (event.invocation_schema_version, event.job.get_id) == ("2.0", "f3cc4f60-61f6-4a2b-8a21-d07600c373ce")
+    assert event.job.user_arguments == {"keepCopyright": "false"}
+    (task,) = event.tasks
+    assert (task.s3_bucket, task.s3_key, task.s3_version_id) == (
+        "anon-s3ol-images-111122223333",
+        "photos/2024/holiday photo.jpg",
+        None,
+    )

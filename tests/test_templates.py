@@ -78,7 +78,7 @@ def statement(document: dict, sid: str) -> dict:
     return matches[0]
 
 
-ALL_TEMPLATES = ["storage", "lambda-edge", "cdn", "cdn-oac", "function-url"]
+ALL_TEMPLATES = ["storage", "lambda-edge", "cdn", "cdn-oac", "function-url", "audit"]
 
 
 # --- freshness, lint, determinism, CLI -------------------------------------------------------------
