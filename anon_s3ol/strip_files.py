@@ -54,7 +54,7 @@ def _write_whole(target: Path, data: bytes) -> None:
 def strip_line(result: metadata.StripResult, bytes_in: int) -> str:
     """format, removed kinds, kept pictures when any, bytes in and out."""
     removed = ", ".join(result.removed) if result.removed else "nothing"
-    kept = tuple(getattr(result, "kept", ()))  # StripResult.kept comes with the gain-map work
+    kept = result.kept
     kept_text = f"; kept {', '.join(kept)}" if kept else ""
     return f"{result.format}, removed {removed}{kept_text}; {bytes_in} -> {len(result.data)} bytes"
 

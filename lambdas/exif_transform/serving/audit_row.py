@@ -120,7 +120,7 @@ def audit_image(data: bytes, *, keep_copyright: bool = False) -> AuditRow:
         found.add(C2PA)
     # StripResult.kept (pictures kept beyond the primary) arrives with the gain-map work (shared
     # interface 2); until then nothing is kept.
-    kept = tuple(sorted(getattr(result, "kept", ())))
+    kept = result.kept
     return AuditRow(result.format, True, None, result.removed, kept, tuple(sorted(found)), len(data), len(result.data))
 
 
