@@ -118,10 +118,7 @@ def audit_image(data: bytes, *, keep_copyright: bool = False) -> AuditRow:
         found.add(OWNER_OR_SERIAL)
     if has_c2pa_manifest(data):
         found.add(C2PA)
-    # StripResult.kept (pictures kept beyond the primary) arrives with the gain-map work (shared
-    # interface 2); until then nothing is kept.
-    kept = result.kept
-    return AuditRow(result.format, True, None, result.removed, kept, tuple(sorted(found)), len(data), len(result.data))
+    return AuditRow(result.format, True, None, result.removed, result.kept, tuple(sorted(found)), len(data), len(result.data))
 
 
 def row_json(row: AuditRow) -> str:
