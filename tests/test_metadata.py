@@ -47,6 +47,7 @@ def test_clean_reports_format_mime_type_and_sorted_kinds(image_format):
     assert result.mime_type == metadata.MIME_TYPES[image_format] == Image.MIME[Image.open(io.BytesIO(data)).format]
     assert result.removed == tuple(sorted(result.removed))
     assert set(result.removed) <= metadata_kinds.ALL_KINDS
+    assert result.kept == tuple(sorted(result.kept)) and set(result.kept) <= metadata_kinds.ALL_KEPT
     assert metadata.strip(data) == result.data
     assert isinstance(result.data, bytes)
 

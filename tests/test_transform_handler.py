@@ -520,6 +520,7 @@ def test_one_json_log_line_per_request_without_secrets(load, origin, aws):
     assert line["bytes_in"] == len(fx.IMAGE_MAKERS["jpeg"]())
     assert line["bytes_out"] == len(the_write(aws).body)
     assert line["removed"], "the kinds of metadata removed are listed"
+    assert line["kept"] == [], "no picture beyond the primary in this JPEG"
     assert isinstance(line["duration_ms"], float)
     raw = log_stream.getvalue()
     for secret in (SECRET, fx.PRESIGN_SIGNATURE, fx.PRESIGN_SECURITY_TOKEN, fx.OUTPUT_TOKEN, "inputS3Url"):

@@ -61,6 +61,7 @@ class StripResult(NamedTuple):
     format: str
     mime_type: str
     removed: tuple[str, ...]  # sorted kinds of metadata found and removed (metadata_kinds)
+    kept: tuple[str, ...] = ()  # sorted kinds of pictures kept beyond the primary (kinds.ALL_KEPT)
 
 
 def _as_bytes(data: bytes) -> bytes:
@@ -96,7 +97,9 @@ def clean(data: bytes, *, keep_copyright: bool = False) -> StripResult:
     image_format = detect_format(data)
     stripped = _BY_NAME[image_format].strip(data, keep_copyright)
     mime_type = stripped.mime_type or MIME_TYPES[image_format]
-    return StripResult(stripped.data, image_format, mime_type, tuple(sorted(stripped.removed)))
+    return StripResult(
+        stripped.data, image_format, mime_type, tuple(sorted(stripped.removed)), tuple(sorted(stripped.kept))
+    )
 
 
 def strip(data: bytes, *, keep_copyright: bool = False) -> bytes:

@@ -24,12 +24,24 @@ ALL_KINDS = frozenset(
     {COMMENT, EXIF, GPS, IPTC, MAKERNOTE, MPF, OTHER, PHOTOSHOP, THUMBNAIL, TRAILER, XMP}
 )
 
+# Pictures a strip kept beyond the primary image, by kind (Stripped.kept): a viewer can
+# be shown each of them, so they survive byte for byte; only their metadata goes.
+GAIN_MAP = "gain map"  # an HDR gain map (Ultra HDR / ISO 21496-1 / Apple), with what derives it
+ALTERNATE = "alternate"  # a HEIF `altr` alternative to the primary
+COLLECTION = "collection"  # another master image of a HEIF collection
+STEREO = "stereo pair"  # the other eye of a HEIF `ster` group
+PYRAMID = "pyramid level"  # another level of a HEIF `pymd` pyramid
+
+ALL_KEPT = frozenset({GAIN_MAP, ALTERNATE, COLLECTION, STEREO, PYRAMID})
+
 
 class Stripped(NamedTuple):
-    """What a format's strip produced: the new bytes and the kinds of metadata removed."""
+    """What a format's strip produced: the new bytes, the kinds of metadata removed and
+    the kinds of pictures kept beyond the primary."""
 
     data: bytes
     removed: frozenset[str]
     # The output's MIME type when it depends on the data (HEIF or AVIF, from the ftyp
     # brands); None means the format's own.
     mime_type: str | None = None
+    kept: frozenset[str] = frozenset()

@@ -60,3 +60,12 @@ MAX_EXTENTS_PER_ITEM = 32
 
 # Largest EXIF payload read_exif gathers from HEIF extents (EXIF in JPEG stops at 64 KB).
 MAX_EXIF_PAYLOAD = 4 * 1024 * 1024
+
+# XMP packets read for their HDR rendering properties (xmp_rendering.py): a JPEG APP1
+# holds at most 65,502 bytes of XMP and the gain-map packets Google's libultrahdr and
+# Apple write are under 2 KB, so larger packets are dropped unread. A kept value is a
+# number, a boolean or a URN; an array holds one value per colour channel, and a
+# GContainer directory lists the primary, the gain map and perhaps a video.
+MAX_XMP_PACKET = 1024 * 1024
+MAX_XMP_VALUE_CHARS = 256
+MAX_XMP_ARRAY_ITEMS = 16

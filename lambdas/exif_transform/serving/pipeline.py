@@ -38,11 +38,16 @@ def transform(original: Original, *, show_exif: bool, range_header: str | None, 
     if show_exif and settings.exif_query != "off":
         body = render_exif_json(original.body, settings)
         content_type = JSON_CONTENT_TYPE
-        fields = {"format": metadata.detect_format(original.body), "response": "exif-json", "removed": []}
+        fields = {"format": metadata.detect_format(original.body), "response": "exif-json", "removed": [], "kept": []}
     else:
         stripped = metadata.clean(original.body, keep_copyright=settings.keep_copyright)
         body, content_type = stripped.data, stripped.mime_type
-        fields = {"format": stripped.format, "response": "image", "removed": list(stripped.removed)}
+        fields = {
+            "format": stripped.format,
+            "response": "image",
+            "removed": list(stripped.removed),
+            "kept": list(stripped.kept),
+        }
     fields["bytes_out"] = len(body)
     reply = ok_reply(
         body,
