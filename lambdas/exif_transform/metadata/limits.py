@@ -71,11 +71,11 @@ MAX_XMP_VALUE_CHARS = 256
 MAX_XMP_ARRAY_ITEMS = 16
 
 # JPEG XL codestreams, walked to find where the last frame ends (formats/jxl_codestream.py):
-# frames in one codestream (animations run to a few thousand; every frame costs a header
-# read in Python), sections in one frame's TOC (a 250-megapixel frame in 128-pixel groups
-# with 11 passes has about 170,000), and bytes of the entropy-coded ICC profile stream,
-# decoded symbol by symbol (matrix profiles take a few kilobytes, LUT profiles up to a
-# megabyte or two; libjxl allows 256 MB).
-MAX_JXL_FRAMES = 65_536
-MAX_JXL_TOC_ENTRIES = 1 << 18
-MAX_JXL_ICC_STREAM = 1 << 20
+# frames in one codestream (a minute of animation at 30 frames a second is 1,800; a frame
+# header costs about 30 microseconds in Python, so the cap costs half a second), and
+# bytes of the entropy-coded ICC profile stream, decoded symbol by symbol at about 3
+# microseconds a byte (display and camera profiles take well under 10 KB; only CMYK print
+# profiles with large LUTs exceed this; libjxl allows 256 MB). A frame's TOC entries need no limit of their own: MAX_PIXELS
+# bounds them (a 250-megapixel frame in 128-pixel groups with 11 passes has about 170,000).
+MAX_JXL_FRAMES = 16_384
+MAX_JXL_ICC_STREAM = 256 * 1024

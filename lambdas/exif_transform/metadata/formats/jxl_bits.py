@@ -23,7 +23,7 @@ from ..errors import ImageError
 U32Spec = tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]
 ENUM: U32Spec = ((0, 0), (1, 0), (2, 4), (18, 6))
 F16_EXPONENT = 0x7C00  # all ones: infinity or NaN
-MAX_READ_BITS = 64
+WINDOW_BYTES = 256  # bytes decoded into one integer at a time, so most reads only shift it
 
 
 class BitReader:
@@ -39,6 +39,9 @@ class BitReader:
         self.size = total  # bytes
         self.fmt = fmt
         self.pos = 0  # bits
+        self._window = 0  # bits [self._window_start, self._window_end) as one integer
+        self._window_start = self._window_end = 0
+        self._data_end = total * 8  # bits
 
     def _bytes(self, start: int, count: int) -> bytes:
         """Up to `count` bytes from byte `start` (fewer at the end)."""
@@ -63,9 +66,13 @@ class BitReader:
 
     def peek(self, count: int) -> int:
         """The next `count` bits without moving, zero past the end."""
-        byte, shift = divmod(self.pos, 8)
-        value = int.from_bytes(self._bytes(byte, (shift + count + 7) // 8), "little") >> shift
-        return value & ((1 << count) - 1)
+        if self.pos + count > self._window_end or self.pos < self._window_start:
+            byte = self.pos >> 3
+            chunk = self._bytes(byte, max(WINDOW_BYTES, (count >> 3) + 2))
+            self._window = int.from_bytes(chunk, "little")
+            self._window_start = byte * 8
+            self._window_end = self._window_start + max(len(chunk) * 8, count + 8)
+        return (self._window >> (self.pos - self._window_start)) & ((1 << count) - 1)
 
     def skip(self, count: int, what: str = "a field") -> None:
         if count < 0 or count > self.remaining():
@@ -73,13 +80,16 @@ class BitReader:
         self.pos += count
 
     def u(self, count: int, what: str = "a header field") -> int:
-        if count == 0:
-            return 0
-        if count > self.remaining():
+        pos = self.pos
+        end = pos + count
+        if end > self._window_end or pos < self._window_start:
+            if end > self.size * 8:
+                raise self.error(f"the codestream ends inside {what}")
+            self.peek(count)  # loads the window
+        elif end > self._data_end:
             raise self.error(f"the codestream ends inside {what}")
-        value = self.peek(count)
-        self.pos += count
-        return value
+        self.pos = end
+        return (self._window >> (pos - self._window_start)) & ((1 << count) - 1)
 
     def bool(self) -> bool:
         return bool(self.u(1))

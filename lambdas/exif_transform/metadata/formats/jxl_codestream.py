@@ -19,8 +19,8 @@ the group counts follow from the frame's size, its upsampling, chroma subsamplin
 LF level. Nothing in a frame's sections needs decoding: their sizes are in the TOC.
 
 Bounded: every read is checked against the end of the codestream (jxl_bits.py), the
-image and every frame against MAX_PIXELS, the frames, TOC entries and ICC stream
-against the limits in limits.py.
+image and every frame against MAX_PIXELS (which bounds the TOC entries), the frames
+and the ICC stream against the limits in limits.py.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import NamedTuple, Sequence
 
 from ..errors import ImageError
-from ..limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM, MAX_JXL_TOC_ENTRIES, MAX_PIXELS
+from ..limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM, MAX_PIXELS
 from .jxl_bits import BitReader, ceil_log2
 from .jxl_entropy import EntropyCode, EntropyError, SymbolReader
 
@@ -134,8 +134,9 @@ def _name(reader: BitReader) -> None:
 def extensions(reader: BitReader) -> None:
     """A bundle's extensions: a U64 mask, a U64 size in bits per set bit, skipped."""
     mask = reader.u64()
-    bits = sum(reader.u64() for index in range(64) if mask >> index & 1)
-    reader.skip(bits, "header extensions")
+    if mask:
+        bits = sum(reader.u64() for index in range(64) if mask >> index & 1)
+        reader.skip(bits, "header extensions")
 
 
 def _extra_channel(reader: BitReader) -> None:
@@ -396,9 +397,8 @@ def _sections(width: int, height: int, upsampling: int, h_shift: int, v_shift: i
 
 
 def _toc(reader: BitReader, sections: int) -> int:
-    """The TOC: bytes of the frame's sections, which start at the byte boundary after it."""
-    if sections > MAX_JXL_TOC_ENTRIES:
-        raise reader.error(f"a frame of {sections} sections, over the limit of {MAX_JXL_TOC_ENTRIES}")
+    """The TOC: bytes of the frame's sections, which start at the byte boundary after it.
+    `sections` is bounded through MAX_PIXELS (limits.py)."""
     if reader.u(1):  # permuted: a Lehmer code, decoded only to find its end
         symbols = SymbolReader(EntropyCode(reader, TOC_CONTEXTS), reader)
         count = symbols.decode(min(7, ceil_log2(sections + 1)))
