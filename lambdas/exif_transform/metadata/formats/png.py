@@ -83,6 +83,7 @@ class _Walk:
         self.inflated_size = 0  # of the image data, from IHDR
         self.image_data_seen = False
         self.image_data: list[memoryview] = []  # every IDAT's data, for a damaged one's check
+        self.image_data_size = 0  # their total length
         self.damaged_end = 0  # end of the last damaged IDAT's data, in their concatenation
 
 
@@ -116,6 +117,7 @@ def _image_data(walk: _Walk, data: memoryview, offset: int) -> Answer:
         raise ImageError(f"{FMT}: IDAT at offset {offset} before the PLTE a palette image needs")
     walk.image_data_seen = True
     walk.image_data.append(data)
+    walk.image_data_size += len(data)
     return KEEP
 
 
@@ -241,7 +243,7 @@ def _parse(data: bytes) -> _Parsed:
         if zlib.crc32(body, zlib.crc32(name)) != crc:
             if name != IDAT:
                 raise ImageError(f"{FMT}: {name.decode()} chunk at offset {start} fails its CRC check")
-            walk.damaged_end = sum(len(piece) for piece in walk.image_data) + len(body)
+            walk.damaged_end = walk.image_data_size + len(body)
         if name == IEND:
             if not walk.image_data_seen:
                 raise ImageError(f"{FMT}: IEND at offset {start} before any IDAT")
@@ -280,7 +282,7 @@ def _cut_off(walk: _Walk, name: bytes, body: memoryview, start: int) -> bool:
     end of the file, as a decoder reads it; any other is dropped."""
     if name == IDAT and body:
         _image_data(walk, body, start)
-        walk.damaged_end = sum(len(piece) for piece in walk.image_data)
+        walk.damaged_end = walk.image_data_size
         return True
     if name in (b"tEXt", b"zTXt", b"iTXt"):
         _text(walk, body, start)  # its keyword, when it is there, names the kind
