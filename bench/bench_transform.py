@@ -1,7 +1,7 @@
 """Benchmark: metadata strip against a Pillow decode-and-re-encode, and the handler's cold import.
 
-Images are generated once into a temporary directory: JPEGs of 1, 12, 24 and 48 megapixels
-and a 12-megapixel PNG, WebP, HEIC (a tiled grid), AVIF and JPEG XL (test-only plugins), each with EXIF (GPS, serial, thumbnail), XMP and a comment.
+Images are generated once into a temporary directory: JPEGs of 1, 12, 24 and 48 megapixels,
+a 12-megapixel Ultra HDR JPEG (primary and gain map) and a 12-megapixel PNG, WebP, HEIC (a tiled grid), AVIF and JPEG XL (test-only plugins), each with EXIF (GPS, serial, thumbnail), XMP and a comment.
 For each image and each method a fresh Python process loads the image, then measures:
 
 - time: the median of several runs (time.perf_counter), and throughput in MB of input per s;
@@ -91,6 +91,29 @@ def _metadata_params() -> dict:
     return {"exif": exif, "xmp": xmp}
 
 
+def _ultra_hdr(size: tuple[int, int], params: dict) -> bytes:
+    """An Ultra HDR JPEG as a phone writes it: the primary (EXIF, hdrgm XMP, MPF index) and a
+    grey gain map at a quarter of its width and height, through the tests' gain-map builders."""
+    sys.path.insert(0, str(REPO_ROOT / "tests"))
+    import gain_map_builders as g  # noqa: PLC0415
+
+    gain_map_out = io.BytesIO()
+    _photo_like((size[0] // 4, size[1] // 4)).convert("L").save(gain_map_out, "JPEG", quality=85)
+    gain_map = g.with_segments(
+        gain_map_out.getvalue(),
+        g.b.jpeg_segment(g.APP1, g.XMP_ID + g.ultra_hdr_gain_map_xmp()),
+        g.b.jpeg_segment(g.APP2, g.ISO_ID + g.ISO_PARAMETERS),
+    )
+    primary_out = io.BytesIO()
+    _photo_like(size).save(primary_out, "JPEG", quality=90, exif=params["exif"])
+    primary = g.with_segments(
+        primary_out.getvalue(),
+        g.b.jpeg_segment(g.APP1, g.XMP_ID + g.ultra_hdr_primary_xmp(len(gain_map))),
+        g.b.jpeg_segment(g.APP2, g.ISO_ID + g.ISO_VERSION_ONLY),
+    )
+    return g.with_mpf(primary, [(g.TYPE_UNDEFINED, gain_map)])
+
+
 def generate_images(directory: Path) -> list[Case]:
     params = _metadata_params()
     cases = []
@@ -99,6 +122,9 @@ def generate_images(directory: Path) -> list[Case]:
         _photo_like(size).save(path, "JPEG", quality=90, comment="bench comment", **params)
         cases.append(Case(f"JPEG {megapixels} MP", path, 7 if megapixels <= 12 else 3))
     large_mp = LARGE_SIZE[0] * LARGE_SIZE[1] // 1_000_000
+    ultra_hdr = directory / "ultra-hdr.jpg"
+    ultra_hdr.write_bytes(_ultra_hdr(LARGE_SIZE, params))
+    cases.append(Case(f"Ultra HDR JPEG {large_mp} MP", ultra_hdr, 7))
     png = directory / "large.png"
     _photo_like(LARGE_SIZE).save(png, "PNG", **params)
     cases.append(Case(f"PNG {large_mp} MP", png, 3))

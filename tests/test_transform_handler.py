@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 from PIL import Image
 
+import gain_map_builders
 import olap_fixtures as fx
 from olap_fixtures import SECRET, Resource
 
@@ -525,6 +526,17 @@ def test_one_json_log_line_per_request_without_secrets(load, origin, aws):
     raw = log_stream.getvalue()
     for secret in (SECRET, fx.PRESIGN_SIGNATURE, fx.PRESIGN_SECURITY_TOKEN, fx.OUTPUT_TOKEN, "inputS3Url"):
         assert secret not in raw
+
+
+def test_the_log_line_says_which_pictures_were_kept(load, origin, aws):
+    handler, log_stream = load()
+    put_image(origin, "hdr.jpg", gain_map_builders.ultra_hdr())
+    invoke(handler, fx.get_event(origin, "hdr.jpg"))
+
+    (line,) = _log_lines(log_stream)
+    assert line["status"] == 200
+    assert line["kept"] == ["gain map"]
+    assert "xmp" in line["removed"]
 
 
 def test_the_exif_json_path_logs_no_exif_values(load, origin, aws):

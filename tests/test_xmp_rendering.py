@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
+import gain_map_builders as g
 from metadata import kinds
 from metadata.limits import MAX_XMP_PACKET
 from metadata.xmp_rendering import primary_xmp, read_rendering, rendering_xmp
@@ -57,17 +58,7 @@ APPLE_PACKET = APPLE_PACKET.replace(
 ).encode()
 
 
-def _properties(packet: bytes) -> dict[str, object]:
-    """Every property of every rdf:Description, read with ElementTree (not the module)."""
-    root = ElementTree.fromstring(packet)
-    found: dict[str, object] = {}
-    for description in root.iter(f"{{{RDF}}}Description"):
-        found.update(description.attrib)
-        for child in description:
-            items = [li.text for li in child.iter(f"{{{RDF}}}li") if li.text]
-            found[child.tag] = items or child.text
-    found.pop(f"{{{RDF}}}about", None)
-    return found
+_properties = g.xmp_properties
 
 
 def test_a_gain_map_packet_keeps_its_parameters_and_nothing_else():

@@ -4,7 +4,8 @@ Bytes in, bytes or a dict out: no AWS, no network, no environment. The format is
 recognised from the bytes (never from a Content-Type or a file name) and each format
 is handled by a module of its own:
 
-    formats/jpeg  JPEG  drop metadata segments; scan data kept byte for byte
+    formats/jpeg  JPEG  drop metadata segments; scan data kept byte for byte, an HDR gain
+                        map kept after the primary with a new MPF index (formats/mpf)
     formats/png   PNG   drop metadata chunks; image chunks kept as they are
     formats/webp  WebP  drop EXIF/XMP chunks; fix the RIFF size and VP8X flags
     formats/gif   GIF   drop comment/XMP extensions; frames kept as they are (their

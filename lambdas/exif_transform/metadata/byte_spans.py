@@ -13,7 +13,7 @@ class SpanWriter:
 
     def __init__(self, data: bytes):
         self._view = memoryview(data)
-        self._parts: list[bytes | memoryview] = []
+        self._parts: list[bytes | bytearray | memoryview] = []
         self._run: tuple[int, int] | None = None
 
     def keep(self, start: int, end: int) -> None:
@@ -35,6 +35,16 @@ class SpanWriter:
     def insert(self, place: int, blob: bytes) -> None:
         self._flush()
         self._parts.insert(place, blob)
+
+    def offset_of(self, blob: bytes | bytearray) -> int:
+        """Where an inserted or added blob (this very object) begins in the output."""
+        self._flush()
+        offset = 0
+        for part in self._parts:
+            if part is blob:
+                return offset
+            offset += len(part)
+        raise ValueError("the blob is not part of the output")
 
     def size(self) -> int:
         """The length of the output so far."""

@@ -70,12 +70,22 @@ MAX_XMP_PACKET = 1024 * 1024
 MAX_XMP_VALUE_CHARS = 256
 MAX_XMP_ARRAY_ITEMS = 16
 
+# Images one JPEG MPF index may list. An Ultra HDR or Apple HDR JPEG lists 2, a camera's
+# MPO a primary, a preview or two and perhaps a stereo partner; a longer list is read
+# as malformed (the index and every image after the primary are dropped).
+MAX_MPF_IMAGES = 64
+
+# MPF entries of a JPEG tried as its gain map (each is stripped as a JPEG to find out):
+# Ultra HDR and Apple files have exactly one candidate; the cap bounds a hostile index.
+MAX_GAIN_MAP_TRIES = 4
+
 # JPEG XL codestreams, walked to find where the last frame ends (formats/jxl_codestream.py):
 # frames in one codestream (a minute of animation at 30 frames a second is 1,800; a frame
 # header costs about 30 microseconds in Python, so the cap costs half a second), and
 # bytes of the entropy-coded ICC profile stream, decoded symbol by symbol at about 3
 # microseconds a byte (display and camera profiles take well under 10 KB; only CMYK print
-# profiles with large LUTs exceed this; libjxl allows 256 MB). A frame's TOC entries need no limit of their own: MAX_PIXELS
-# bounds them (a 250-megapixel frame in 128-pixel groups with 11 passes has about 170,000).
+# profiles with large LUTs exceed this; libjxl allows 256 MB). A frame's TOC entries need
+# no limit of their own: MAX_PIXELS bounds them (a 250-megapixel frame in 128-pixel groups
+# with 11 passes has about 170,000).
 MAX_JXL_FRAMES = 16_384
 MAX_JXL_ICC_STREAM = 256 * 1024

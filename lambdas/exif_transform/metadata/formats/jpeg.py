@@ -7,7 +7,8 @@ Byte layout (ITU-T T.81, annex B):
              00 (a stuffed FF) or D0-D7 (a restart marker); FF then a marker that may
              follow a scan (tables, SOS, APPn, COM, EOI) ends it
     EOI      FF D9
-    after    MPF secondary images, appended videos, padding: never part of the image
+    after    MPF secondary images, appended videos, padding: never part of the image,
+             except an HDR gain map listed in the MPF index (formats/jpeg_gain_map.py)
 
 Segments are dispatched through one table keyed by the marker byte. Segments that
 decoding needs (frame and scan headers, tables) are checked for an exact, well-formed
@@ -16,6 +17,16 @@ dropped; markers the table does not know are an error, because the core cannot t
 what they carry. Between segments the next marker is found as libjpeg finds it, so a
 metadata segment whose length is wrong is dropped with the bytes up to that marker.
 The scan data is never decoded, only searched for its end marker.
+
+A file cut short after its first scan began is served as far as it goes (browsers
+show what they can decode of it): scan data running to the end is kept as it is, a
+segment cut off is dropped. One cut before any scan data is refused.
+
+Beside a kept gain map (jpeg_gain_map.py), the primary keeps its ISO 21496-1 APP2
+record (gain_map_metadata.py), an XMP packet rebuilt from hdrgm:Version and a
+GContainer directory with the gain map's new length (xmp_rendering.py) and a new MPF
+index (mpf.py); the gain map keeps its ISO 21496-1 record and its XMP reduced to the
+rendering namespaces. Without a gain map all of these go.
 """
 
 from __future__ import annotations
@@ -28,10 +39,13 @@ from .. import kinds
 from ..byte_reader import ByteReader
 from ..byte_spans import SpanWriter
 from ..exif_block import EXIF_HEADER, plan_exif
+from ..gain_map_metadata import ISO_21496_ID, has_parameters, is_exact_record
 from ..icc_profile import is_icc_profile
 from ..errors import ImageError
 from ..limits import MAX_PIXELS
 from ..kinds import Stripped
+from ..xmp_rendering import primary_xmp, read_rendering, rendering_xmp
+from . import jpeg_gain_map, mpf
 from .contract import DROP, KEEP, Answer, Format, Handler
 
 FMT = "JPEG"
@@ -89,6 +103,15 @@ class _Walk:
         self.icc_damaged = False
         self.frame_seen = False
         self.scans = 0
+        # Read before the first scan, written back only beside a kept gain map (strip).
+        self.xmp_packet: bytes | None = None  # the first standard XMP packet
+        self.xmp_offset = -1
+        self.iso_segments: list[tuple[int, bytes]] = []  # (offset, payload) of exact ISO 21496-1 records
+        self.iso_place = -1
+        self.mpf_payload: bytes | None = None  # the first MPF index
+        self.mpf_offset = -1
+        self.mpf_place = -1
+        self.truncated = False  # the file ends inside the image data
 
     def drop(self, kind: str) -> None:
         self.removed.add(kind)
@@ -192,6 +215,8 @@ def _app0(walk: _Walk, payload: memoryview, offset: int) -> Answer:
 def _app1(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     if payload[: len(EXIF_HEADER)] == EXIF_HEADER:
         walk.exif_blocks.append(payload)  # kinds are added once every block has been read
+    elif payload[: len(XMP_ID)] == XMP_ID and walk.xmp_packet is None and walk.scans == 0:
+        walk.xmp_packet, walk.xmp_offset = bytes(payload[len(XMP_ID) :]), offset
     elif payload[: len(XMP_ID)] == XMP_ID or payload[: len(XMP_EXTENSION_ID)] == XMP_EXTENSION_ID:
         walk.drop(kinds.XMP)
     else:
@@ -207,6 +232,12 @@ def _app2(walk: _Walk, payload: memoryview, offset: int) -> Answer:
         return DROP
     if payload[: len(ICC_ID)] == ICC_ID:
         walk.drop(kinds.OTHER)  # a chunk after the first scan, which decoders never read
+        return DROP
+    if payload[: len(ISO_21496_ID)] == ISO_21496_ID and walk.scans == 0 and is_exact_record(payload[len(ISO_21496_ID) :]):
+        walk.iso_segments.append((offset, bytes(payload)))
+        return DROP
+    if payload[: len(MPF_ID)] == MPF_ID and walk.mpf_payload is None and walk.scans == 0:
+        walk.mpf_payload, walk.mpf_offset = bytes(payload), offset
         return DROP
     walk.drop(kinds.MPF if payload[: len(MPF_ID)] == MPF_ID else kinds.OTHER)
     return DROP
@@ -320,13 +351,16 @@ def _end_of_scan(data: bytes, pos: int) -> int:
 
 
 class _Parsed:
-    def __init__(self, writer: SpanWriter, walk: _Walk, exif_place: int):
+    def __init__(self, writer: SpanWriter, walk: _Walk, exif_place: int, end: int):
         self.writer = writer
         self.walk = walk
         self.exif_place = exif_place
+        self.end = end  # just after the image's EOI in the input (its length when cut short)
+        self.icc_segments: bytes | None = None  # the ICC chunks to write back, at icc_place
+        self.icc_place = -1
 
 
-def _parse(data: bytes) -> _Parsed:
+def _parse(data: bytes, *, allow_truncated: bool) -> _Parsed:
     if data[:2] != bytes((MARKER_PREFIX, SOI)):
         raise ImageError(f"{FMT}: no start-of-image marker at offset 0")
     writer = SpanWriter(data)
@@ -337,8 +371,22 @@ def _parse(data: bytes) -> _Parsed:
     reader = ByteReader(data, FMT)
     pos = 2
     first_segment = True
+
+    def cut_short(error: ImageError) -> None:
+        """The file ends here: served as far as its image data goes once a scan has
+        begun (allow_truncated), refused before."""
+        if not allow_truncated or walk.scans == 0:
+            raise error
+        walk.truncated = True
+
     while True:
-        marker, pos, skipped = _next_marker(data, pos)
+        try:
+            marker, pos, skipped = _next_marker(data, pos)
+        except ImageError as error:
+            cut_short(error)
+            if pos < len(data):
+                walk.drop(kinds.OTHER)  # bytes after the last segment that lead to no marker
+            break
         start = pos - 2  # the FF just before the marker byte; fill bytes are dropped
         if skipped:
             walk.drop(kinds.OTHER)  # bytes before the first marker, or after a wrong length
@@ -351,13 +399,19 @@ def _parse(data: bytes) -> _Parsed:
         if handler is None:
             raise ImageError(f"{FMT}: unsupported marker 0xFF{marker:02X} at offset {start}")
         reader.pos = pos
-        length = reader.u16be(f"length of the {handler.name} segment")
+        try:
+            length = reader.u16be(f"length of the {handler.name} segment")
+            payload = reader.take(max(length - 2, 0), f"{handler.name} segment starting at offset {start}")
+        except ImageError as error:
+            cut_short(error)
+            walk.drop(kinds.OTHER)  # the segment cut off
+            break
         if length < 2:
             raise ImageError(f"{FMT}: {handler.name} segment at offset {start} has length {length}")
-        payload = reader.take(length - 2, f"{handler.name} segment starting at offset {start}")
         pos = reader.pos
         decision = handler.run(walk, payload, start)
-        if marker != SOS and not _lands_on_marker(data, pos):
+        ends_the_file = pos == len(data) and allow_truncated and walk.scans > 0  # then cut_short below
+        if marker != SOS and not ends_the_file and not _lands_on_marker(data, pos):
             decision = _wrong_length(walk, marker, decision, payload, start)
         if decision is KEEP:
             writer.keep(start, pos)
@@ -365,24 +419,32 @@ def _parse(data: bytes) -> _Parsed:
             writer.add(_segment(marker, decision))
         if marker == APP2 and walk.icc_chunks and icc_place < 0:
             icc_place = writer.mark()
+        if marker == APP2 and walk.iso_segments and walk.iso_place < 0:
+            walk.iso_place = writer.mark()
+        if marker == APP2 and walk.mpf_payload is not None and walk.mpf_place < 0:
+            walk.mpf_place = writer.mark()
         if walk.icc_chunks and walk.icc_chunks[-1].offset == start:
             walk.icc_chunks[-1] = walk.icc_chunks[-1]._replace(segment=bytes(data[start:pos]))
         if first_segment and marker == APP0 and decision is not DROP:
             exif_place = writer.mark()  # after JFIF, which must stay the first segment
         first_segment = False
         if marker == SOS:
-            scan_end = _end_of_scan(data, pos)
+            try:
+                scan_end = _end_of_scan(data, pos)
+            except ImageError as error:
+                cut_short(error)
+                writer.keep(pos, len(data))  # the scan data as far as it goes
+                pos = len(data)
+                break
             writer.keep(pos, scan_end)
             pos = scan_end
-    if pos < len(data):
-        walk.drop(kinds.TRAILER)
+    parsed = _Parsed(writer, walk, exif_place, len(data) if walk.truncated else pos)
     if walk.icc_chunks:
-        segments = _icc_segments(walk)
-        if segments is None:
+        parsed.icc_segments = _icc_segments(walk)
+        parsed.icc_place = icc_place
+        if parsed.icc_segments is None:
             walk.drop(kinds.OTHER)
-        else:
-            writer.insert(icc_place, segments)
-    return _Parsed(writer, walk, exif_place)
+    return parsed
 
 
 def _lands_on_marker(data: bytes, pos: int) -> bool:
@@ -408,6 +470,13 @@ def _wrong_length(walk: _Walk, marker: int, decision: Answer, payload: memoryvie
         raise ImageError(f"{FMT}: the {name} segment at offset {offset} does not end at a marker")
     if marker == APP2:
         walk.icc_damaged = True
+        walk.iso_segments = [(at, segment) for at, segment in walk.iso_segments if at != offset]
+        if walk.mpf_offset == offset:
+            walk.mpf_payload = None
+            walk.drop(kinds.MPF)
+    if marker == APP1 and walk.xmp_offset == offset:
+        walk.xmp_packet = None
+        walk.drop(kinds.XMP)
     if marker == APP14 and decision is not DROP:
         return ADOBE_ID + ADOBE_NEUTRAL_FIELDS + bytes((payload[ADOBE_SIZE - 1],))
     return DROP
@@ -419,17 +488,146 @@ def _segment(marker: int, payload: bytes) -> bytes:
     return struct.pack(">BBH", MARKER_PREFIX, marker, len(payload) + 2) + payload
 
 
-def strip(data: bytes, keep_copyright: bool) -> Stripped:
-    parsed = _parse(data)
-    plan = plan_exif(parsed.walk.exif_blocks, keep_copyright, FMT)
+def _write(writer: SpanWriter, inserts: list[tuple[int, bytes | bytearray]]) -> None:
+    """Inserts blobs at marks taken during the walk, in the order listed for one mark."""
+    # Back to front, so an insert never moves a mark still to be used.
+    for place, blob in reversed(sorted(inserts, key=lambda insert: insert[0])):
+        if place >= 0:
+            writer.insert(place, blob)
+
+
+def _common_inserts(parsed: _Parsed, keep_copyright: bool, removed: set[str]) -> list[tuple[int, bytes | bytearray]]:
+    """The minimal EXIF block and the ICC profile, as every JPEG gets them back."""
+    walk = parsed.walk
+    plan = plan_exif(walk.exif_blocks, keep_copyright, FMT)
+    removed |= walk.removed | plan.removed
+    inserts: list[tuple[int, bytes | bytearray]] = []
     if plan.minimal is not None:
-        parsed.writer.insert(parsed.exif_place, _segment(APP1, EXIF_HEADER + plan.minimal))
-    return Stripped(parsed.writer.join(), frozenset(parsed.walk.removed | plan.removed))
+        inserts.append((parsed.exif_place, _segment(APP1, EXIF_HEADER + plan.minimal)))
+    if parsed.icc_segments is not None:
+        inserts.append((parsed.icc_place, parsed.icc_segments))
+    return inserts
+
+
+def _xmp_insert(parsed: _Parsed, packet: bytes | None, removed: set[str]) -> list[tuple[int, bytes]]:
+    """The rebuilt XMP packet right after the EXIF block; "xmp" is removed unless the
+    input's packet was exactly the one rebuilt (a second strip changes nothing)."""
+    if parsed.walk.xmp_packet is not None and packet != parsed.walk.xmp_packet:
+        removed.add(kinds.XMP)
+    return [] if packet is None else [(parsed.exif_place, _segment(APP1, XMP_ID + packet))]
+
+
+class _GainMap(NamedTuple):
+    entry: mpf.MpEntry
+    start: int  # its bytes in the input
+    end: int
+    data: bytes  # stripped
+    removed: frozenset[str]
+
+
+def _strip_gain_map(piece: bytes, keep_copyright: bool) -> tuple[bytes, frozenset[str]] | None:
+    """A gain-map JPEG stripped by the JPEG rules, with its ISO 21496-1 record and its XMP
+    reduced to the rendering namespaces; None when it does not say it is a gain map.
+    ImageError when it does not strip cleanly (it is then dropped, never refused)."""
+    parsed = _parse(piece, allow_truncated=False)
+    walk = parsed.walk
+    iso_segments = [segment for _, segment in walk.iso_segments]
+    if not jpeg_gain_map.says_gain_map(walk.xmp_packet, iso_segments):
+        return None
+    removed: set[str] = set()
+    inserts = _common_inserts(parsed, keep_copyright, removed)
+    packet = rendering_xmp(walk.xmp_packet) if walk.xmp_packet is not None else None
+    inserts += _xmp_insert(parsed, packet, removed)
+    records = [segment for segment in iso_segments if has_parameters(segment[len(ISO_21496_ID) :])]
+    if records:
+        inserts.append((walk.iso_place, _segment(APP2, records[0])))
+    if len(records) != len(iso_segments) or len(records) > 1:
+        removed.add(kinds.OTHER)
+    if walk.mpf_payload is not None:
+        removed.add(kinds.MPF)
+    if parsed.end < len(piece):
+        removed.add(kinds.TRAILER)
+    _write(parsed.writer, inserts)
+    return parsed.writer.join(), frozenset(removed)
+
+
+def _find_gain_map(data: bytes, primary: _Parsed, keep_copyright: bool) -> tuple[mpf.MpIndex, _GainMap] | None:
+    """The primary's MPF index and its gain map, when it lists one that strips cleanly."""
+    walk = primary.walk
+    if walk.mpf_payload is None or walk.truncated:
+        return None
+    try:
+        index = mpf.read_index(walk.mpf_payload)
+    except mpf.MpfError:
+        return None  # the index and every image after the primary go; the primary is served
+    for candidate in jpeg_gain_map.candidates(index, walk.mpf_offset, primary.end, len(data)):
+        try:
+            stripped = _strip_gain_map(data[candidate.start : candidate.end], keep_copyright)
+        except ImageError:
+            continue  # not a JPEG that strips cleanly: dropped with the other images
+        if stripped is not None:
+            return index, _GainMap(candidate.entry, candidate.start, candidate.end, *stripped)
+    return None
+
+
+def _alone(parsed: _Parsed, inserts: list[tuple[int, bytes | bytearray]], removed: set[str], size: int) -> Stripped:
+    """The image alone: what describes a gain map goes with everything after its EOI."""
+    walk = parsed.walk
+    inserts += _xmp_insert(parsed, None, removed)
+    if walk.iso_segments:
+        removed.add(kinds.OTHER)
+    if walk.mpf_payload is not None:
+        removed.add(kinds.MPF)
+    if parsed.end < size:
+        removed.add(kinds.TRAILER)
+    _write(parsed.writer, inserts)
+    return Stripped(parsed.writer.join(), frozenset(removed))
+
+
+def strip_codestream(data: bytes, keep_copyright: bool) -> Stripped:
+    """One JPEG codestream alone (a HEIF `jpeg` item): nothing after its EOI is kept, and
+    one cut short is refused."""
+    parsed = _parse(data, allow_truncated=False)
+    removed: set[str] = set()
+    return _alone(parsed, _common_inserts(parsed, keep_copyright, removed), removed, len(data))
+
+
+def strip(data: bytes, keep_copyright: bool) -> Stripped:
+    primary = _parse(data, allow_truncated=True)
+    walk = primary.walk
+    removed: set[str] = set()
+    inserts = _common_inserts(primary, keep_copyright, removed)
+    found = _find_gain_map(data, primary, keep_copyright)
+    if found is None:
+        return _alone(primary, inserts, removed, len(data))
+
+    index, gain_map = found
+    facts = read_rendering(walk.xmp_packet) if walk.xmp_packet is not None else None
+    packet = primary_xmp(facts, len(gain_map.data)) if facts is not None else None
+    inserts += _xmp_insert(primary, packet, removed)
+    if walk.iso_segments:
+        inserts.append((walk.iso_place, _segment(APP2, walk.iso_segments[0][1])))
+        if len(walk.iso_segments) > 1:
+            removed.add(kinds.OTHER)
+    # The index's size is fixed, so the primary's size is known before the index is written.
+    mpf_segment = bytearray(jpeg_gain_map.mpf_segment_size())
+    inserts.append((walk.mpf_place, mpf_segment))
+    _write(primary.writer, inserts)
+    primary_size = primary.writer.size()
+    index_at = primary.writer.offset_of(mpf_segment)
+    payload = jpeg_gain_map.mpf_index(index, gain_map.entry, primary_size, index_at, len(gain_map.data))
+    mpf_segment[:] = _segment(APP2, payload)
+    if payload != walk.mpf_payload:
+        removed.add(kinds.MPF)
+    if gain_map.start != primary.end or gain_map.end != len(data):
+        removed.add(kinds.TRAILER)  # other images or padding around the gain map
+    primary.writer.add(gain_map.data)
+    return Stripped(primary.writer.join(), frozenset(removed | gain_map.removed), kept=frozenset({kinds.GAIN_MAP}))
 
 
 def find_exif(data: bytes) -> memoryview | None:
     """The first EXIF block (APP1 "Exif"), after checking the whole file's structure."""
-    blocks = _parse(data).walk.exif_blocks
+    blocks = _parse(data, allow_truncated=True).walk.exif_blocks
     return blocks[0] if blocks else None
 
 

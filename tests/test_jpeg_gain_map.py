@@ -1,0 +1,391 @@
+"""JPEG gain maps (Ultra HDR, Apple, ISO 21496-1) survive with a rewritten MPF index, other
+MPF images go, and a JPEG cut short in its scan data is served.
+
+Every output is read back with the test-side walkers of image_builders/gain_map_builders
+and with Pillow, never with the core's own parsers.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import time
+
+import pytest
+from PIL import Image, ImageFile
+
+import gain_map_builders as g
+import image_builders as b
+import metadata
+from metadata import ImageError
+from metadata_checks import assert_refused, bounded_memory
+
+GAIN_MAP = "gain map"
+PRIMARY_VERSION = {f"{{{g.HDRGM}}}Version": "1.0"}
+# Offsets in the big-endian MPF payload g.mpf_payload writes (after "MPF\0"): TIFF header 4,
+# IFD offset 8, tag count 12, NumberOfImages value 34, MPEntry count 42 and offset 46,
+# entry 1 at 54 (size 58, offset 62), entry 2 at 70 (size 74, offset 78).
+IFD_OFFSET, TAG_COUNT, IMAGE_COUNT, ENTRY_BYTES, ENTRY_OFFSET = 8, 12, 34, 42, 46
+PRIMARY_OFFSET, GAIN_MAP_SIZE, GAIN_MAP_OFFSET = 62, 74, 78
+
+
+class Case:
+    def __init__(self, build, gain_map_entry: int, primary_xmp: bool, gain_map_xmp: dict[str, str]):
+        self.build = build
+        self.gain_map_entry = gain_map_entry  # its index in the input's MPF list
+        self.primary_xmp = primary_xmp  # whether the output primary keeps an hdrgm packet
+        self.gain_map_xmp = gain_map_xmp  # the gain map's rendering properties, as planted
+
+
+ULTRA_HDR_PROPERTIES = {f"{{{g.HDRGM}}}{name}": value for name, value in g.GAIN_MAP_PARAMETERS.items()}
+APPLE_PROPERTIES = {
+    f"{{{g.APDI}}}AuxiliaryImageType": g.APPLE_AUX_TYPE,
+    f"{{{g.APDI}}}StoredFormat": "1278226488",
+    f"{{{g.APPLE_GAIN_MAP}}}HDRGainMapVersion": "131072",
+    f"{{{g.APPLE_GAIN_MAP}}}HDRGainMapHeadroom": "2.569",
+}
+CASES = {
+    "ultra hdr": Case(g.ultra_hdr, 1, True, ULTRA_HDR_PROPERTIES),
+    "ultra hdr progressive": Case(lambda: g.ultra_hdr(progressive=True), 1, True, ULTRA_HDR_PROPERTIES),
+    "ultra hdr without iso": Case(lambda: g.ultra_hdr(iso=False), 1, True, ULTRA_HDR_PROPERTIES),
+    "iso 21496-1 only": Case(g.iso_only, 1, True, {}),
+    "apple": Case(g.apple_hdr, 1, False, APPLE_PROPERTIES),
+}
+
+
+def _image_at(data: bytes, entry_index: int) -> bytes:
+    tiff_at, entries = g.mpf_entries(data)
+    entry = entries[entry_index]
+    start = tiff_at + entry.offset
+    return data[start : start + entry.size]
+
+
+def _split(output: bytes) -> tuple[bytes, bytes]:
+    """The output's primary and gain map, by its MPF index, checking the index on the way."""
+    tiff_at, entries = g.mpf_entries(output)
+    assert len(entries) == 2
+    primary, gain_map = entries
+    assert primary.offset == 0 and primary.size == g.primary_end(output)
+    start = tiff_at + gain_map.offset
+    assert start == g.primary_end(output), "the gain map follows the primary's EOI"
+    assert output[start : start + 2] == b"\xff\xd8", "the MPF offset points at an SOI"
+    assert start + gain_map.size == len(output), "the gain map's size runs to the end of the file"
+    assert primary.attribute & 0xFFFFFF == g.TYPE_PRIMARY and gain_map.attribute & 0xFFFFFF == g.TYPE_UNDEFINED
+    return output[:start], output[start:]
+
+
+def _assert_no_metadata(jpeg: bytes) -> None:
+    assert b.SECRET not in jpeg
+    assert b"Exif\x00\x00" not in jpeg
+    assert not Image.open(io.BytesIO(jpeg)).getexif()
+    assert b"Photoshop" not in jpeg and b"comment" not in jpeg
+    for packet in g.xmp_packets(jpeg):
+        assert g.namespaces_in(packet) <= g.RENDERING_NAMESPACES
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_gain_map_survives_with_its_parameters_and_nothing_else(name):
+    case = CASES[name]
+    original = case.build()
+    original_primary = original[: g.primary_end(original)]
+    original_gain_map = _image_at(original, case.gain_map_entry)
+    result = metadata.clean(original)
+
+    assert result.kept == (GAIN_MAP,)
+    assert {"exif", "gps", "comment", "xmp"} <= set(result.removed)
+    primary, gain_map = _split(result.data)
+
+    # Pictures: scan data byte for byte, and the same pixels through Pillow.
+    assert b.jpeg_structure(primary).scan == b.jpeg_structure(original_primary).scan
+    assert b.jpeg_structure(gain_map).scan == b.jpeg_structure(original_gain_map).scan
+    assert g.pixels(primary) == g.pixels(original_primary)
+    assert g.pixels(gain_map) == g.pixels(original_gain_map)
+    assert g.decoded_frames(result.data)[0] == g.pixels(original_primary)
+
+    # Gain-map parameters: the ISO 21496-1 records as they were, the XMP values unchanged.
+    assert g.iso_records(gain_map) == g.iso_records(original_gain_map)
+    assert g.iso_records(primary) == g.iso_records(original_primary)
+    packets = g.xmp_packets(gain_map)
+    assert [g.xmp_properties(packet) for packet in packets] == ([case.gain_map_xmp] if case.gain_map_xmp else [])
+
+    # The primary's XMP: hdrgm:Version and a directory with the gain map's new length.
+    if case.primary_xmp:
+        (packet,) = g.xmp_packets(primary)
+        assert {k: v for k, v in g.xmp_properties(packet).items() if k.startswith(f"{{{g.HDRGM}}}")} == PRIMARY_VERSION
+        items = [dict(item.attrib) for item in g.ElementTree.fromstring(packet).iter(f"{{{g.CONTAINER}}}Item")]
+        assert items[1] == {
+            f"{{{g.ITEM}}}Semantic": "GainMap",
+            f"{{{g.ITEM}}}Mime": "image/jpeg",
+            f"{{{g.ITEM}}}Length": str(len(gain_map)),
+        }
+    else:
+        assert g.xmp_packets(primary) == []
+
+    _assert_no_metadata(primary)
+    _assert_no_metadata(gain_map)
+    again = metadata.clean(result.data)
+    assert again.data == result.data and again.removed == () and again.kept == (GAIN_MAP,)
+
+
+def test_pillow_reads_the_apple_output_as_a_two_frame_mpo():
+    # Pillow opens Ultra HDR files (hdrgm in the primary's XMP) as plain JPEGs on purpose;
+    # Apple's files it opens as MPO, through the MPF index.
+    original = g.apple_hdr()
+    output = metadata.strip(original)
+    image = Image.open(io.BytesIO(output))
+    assert image.format == "MPO" and image.n_frames == 2
+    assert g.decoded_frames(output) == [g.pixels(original[: g.primary_end(original)]), g.pixels(_image_at(original, 1))]
+
+
+def test_the_apple_matte_after_the_gain_map_goes():
+    original = g.apple_hdr()
+    matte = _image_at(original, 2)
+    output = metadata.strip(original)
+    assert b.jpeg_structure(matte).scan not in output
+    assert b"portraiteffectsmatte" not in output
+    assert "trailer" in metadata.clean(original).removed
+
+
+def test_previews_and_disparity_images_go_with_the_index():
+    original = g.preview_and_disparity()
+    result = metadata.clean(original)
+    assert result.kept == ()
+    assert {"mpf", "trailer"} <= set(result.removed)
+    assert g.mpf_entries(result.data) is None
+    assert len(result.data) == g.primary_end(result.data)
+    assert b.jpeg_structure(result.data).scan == b.jpeg_structure(original).scan
+    assert Image.open(io.BytesIO(result.data)).format == "JPEG"
+    assert b.SECRET not in result.data
+
+
+# --- what is dropped, never refused -------------------------------------------------------
+
+
+def _patch_mpf(data: bytes, at: int, value: bytes) -> bytes:
+    """`data` with bytes of its MPF payload (big-endian, from "MPF\\0") replaced in place."""
+    start = data.index(g.MPF_ID)
+    return data[: start + at] + value + data[start + at + len(value) :]
+
+
+def _u32(value: int) -> bytes:
+    return struct.pack(">I", value)
+
+
+MALFORMED_INDEX = {
+    "byte order": lambda data: _patch_mpf(data, 4, b"XX\x00\x2a"),
+    "index past the segment": lambda data: _patch_mpf(data, IFD_OFFSET, _u32(0xFFFF0000)),
+    "too many tags": lambda data: _patch_mpf(data, TAG_COUNT, struct.pack(">H", 5000)),
+    "no images": lambda data: _patch_mpf(data, IMAGE_COUNT, _u32(0)),
+    "too many images": lambda data: _patch_mpf(data, IMAGE_COUNT, _u32(100_000)),
+    "entry list of the wrong length": lambda data: _patch_mpf(data, ENTRY_BYTES, _u32(17)),
+    "entries past the segment": lambda data: _patch_mpf(data, ENTRY_OFFSET, _u32(0x7FFFFFFF)),
+    "primary offset not zero": lambda data: _patch_mpf(data, PRIMARY_OFFSET, _u32(4)),
+    "gain map inside the primary": lambda data: _patch_mpf(data, GAIN_MAP_OFFSET, _u32(16)),
+    "gain map past the end": lambda data: _patch_mpf(data, GAIN_MAP_SIZE, _u32(0xFFFFFF00)),
+    "gain map not at an SOI": lambda data: _patch_mpf(
+        data, GAIN_MAP_OFFSET, _u32(struct.unpack(">I", data[data.index(g.MPF_ID) + 78 :][:4])[0] + 1)
+    ),
+    "gain map cut short": lambda data: _patch_mpf(
+        data, GAIN_MAP_SIZE, _u32(struct.unpack(">I", data[data.index(g.MPF_ID) + 74 :][:4])[0] - 40)
+    ),
+}
+
+
+def _assert_primary_only(original: bytes, result: metadata.StripResult) -> None:
+    """Served as the primary alone, with nothing that describes a gain map."""
+    assert result.kept == ()
+    assert "mpf" in result.removed
+    assert len(result.data) == g.primary_end(result.data), "nothing after the primary's EOI"
+    assert g.mpf_entries(result.data) is None
+    assert g.xmp_packets(result.data) == [] and g.iso_records(result.data) == []
+    assert b.jpeg_structure(result.data).scan == b.jpeg_structure(original).scan
+    assert g.pixels(result.data) == g.pixels(original[: g.primary_end(original)])
+    _assert_no_metadata(result.data)
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_INDEX))
+def test_a_malformed_index_drops_the_index_and_the_images_after_the_primary(case):
+    original = MALFORMED_INDEX[case](g.ultra_hdr())
+    with bounded_memory():
+        result = metadata.clean(original)
+    _assert_primary_only(original, result)
+    assert metadata.strip(result.data) == result.data
+
+
+def _ultra_hdr_with_gain_map(gain_map: bytes) -> bytes:
+    primary = g.with_segments(g.plain_jpeg((64, 48)), b.jpeg_segment(g.APP1, g.XMP_ID + g.ultra_hdr_primary_xmp(len(gain_map))))
+    return g.with_mpf(primary, [(g.TYPE_UNDEFINED, gain_map)])
+
+
+def _gain_map(*segments: bytes) -> bytes:
+    return g.with_segments(g.plain_jpeg((32, 24), mode="L", seed=7), *segments)
+
+
+GAIN_MAP_XMP = b.jpeg_segment(g.APP1, g.XMP_ID + g.ultra_hdr_gain_map_xmp())
+NOT_KEPT = {
+    "says nothing of a gain map": _gain_map(),
+    "an unknown marker": b"\xff\xd8\xff\x4f\x00\x04ab" + _gain_map(GAIN_MAP_XMP)[2:],
+    "only the primary's version record": _gain_map(b.jpeg_segment(g.APP2, g.ISO_ID + g.ISO_VERSION_ONLY)),
+    "a record with bytes after its fields": _gain_map(b.jpeg_segment(g.APP2, g.ISO_ID + g.ISO_PARAMETERS + b.SECRET)),
+    "an apple depth map": _gain_map(b.jpeg_segment(g.APP1, g.XMP_ID + g.apple_depth_xmp())),
+    "xmp with entities": _gain_map(
+        b.jpeg_segment(g.APP1, g.XMP_ID + b'<!DOCTYPE x [<!ENTITY a "' + b"a" * 1000 + b'">]>' + g.ultra_hdr_gain_map_xmp())
+    ),
+    "not a jpeg": b"\xff\xd8" + b.SECRET * 10,
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_KEPT))
+def test_an_image_that_is_not_a_clean_gain_map_is_dropped(case):
+    original = _ultra_hdr_with_gain_map(NOT_KEPT[case])
+    _assert_primary_only(original, metadata.clean(original))
+
+
+def test_a_gain_map_record_with_a_smuggled_tail_goes_but_the_gain_map_stays():
+    gain_map = _gain_map(GAIN_MAP_XMP, b.jpeg_segment(g.APP2, g.ISO_ID + g.ISO_PARAMETERS + b.SECRET))
+    result = metadata.clean(_ultra_hdr_with_gain_map(gain_map))
+    assert result.kept == (GAIN_MAP,)
+    _, kept = _split(result.data)
+    assert g.iso_records(kept) == []
+    assert b.SECRET not in result.data
+
+
+def test_padding_and_a_preview_around_the_gain_map_go():
+    gain_map = _gain_map(GAIN_MAP_XMP)
+    preview = g.plain_jpeg((32, 24), seed=4)
+    primary = g.with_segments(g.plain_jpeg((64, 48)), b.jpeg_segment(g.APP1, g.XMP_ID + g.ultra_hdr_primary_xmp(len(gain_map))))
+    original = g.with_mpf(
+        primary, [(g.TYPE_LARGE_THUMBNAIL, preview), (g.TYPE_UNDEFINED, gain_map)], padding=b"pad " + b.SECRET
+    )
+    result = metadata.clean(original)
+    assert result.kept == (GAIN_MAP,)
+    assert "trailer" in result.removed
+    _, kept = _split(result.data)
+    assert b.jpeg_structure(kept).scan == b.jpeg_structure(gain_map).scan
+    assert b.jpeg_structure(preview).scan not in result.data
+    assert b.SECRET not in result.data
+
+
+def test_many_entries_pointing_at_one_large_image_are_tried_a_bounded_number_of_times():
+    # 64 undefined-type entries over one 4 MB JPEG that is not a gain map.
+    large = g.plain_jpeg((1600, 1200))
+    filler = b.jpeg_segment(0xEF, bytes(60_000)) * 64
+    large = large[:2] + filler + large[2:]
+    primary = g.plain_jpeg((64, 48))
+    original = g.with_mpf(primary, [(g.TYPE_UNDEFINED, large)])
+    entries = [(g.REPRESENTATIVE | g.TYPE_PRIMARY, 0, 0)] + [(g.TYPE_UNDEFINED, len(large), 0)] * 63
+    tiff_at, real = g.mpf_entries(original)
+    entries = [(entries[0][0], real[0].size, 0)] + [(0, len(large), real[1].offset)] * 63
+    segment_at = original.index(g.MPF_ID) - 4
+    old_length = struct.unpack(">H", original[segment_at + 2 : segment_at + 4])[0]
+    new_segment = b.jpeg_segment(g.APP2, g.mpf_payload(entries, attribute_ifd=False))
+    grown = len(new_segment) - (old_length + 2)
+    entries = [(entries[0][0], real[0].size + grown, 0)] + [(0, len(large), real[1].offset + grown)] * 63
+    new_segment = b.jpeg_segment(g.APP2, g.mpf_payload(entries, attribute_ifd=False))
+    hostile = original[:segment_at] + new_segment + original[segment_at + old_length + 2 :]
+    assert g.mpf_entries(hostile)[1][5].offset + g.mpf_entries(hostile)[0] == g.primary_end(hostile)
+    started = time.perf_counter()
+    with bounded_memory(64 * 1024 * 1024):
+        result = metadata.clean(hostile)
+    assert time.perf_counter() - started < 5
+    _assert_primary_only(hostile, result)
+
+
+# --- a JPEG cut short ---------------------------------------------------------------------
+
+
+def _sos_offsets(data: bytes) -> list[int]:
+    """Where every SOS segment starts (FF DA cannot occur inside entropy-coded data)."""
+    offsets, at = [], b.jpeg_structure(data).scan_start
+    while at >= 0:
+        offsets.append(at)
+        at = data.find(b"\xff\xda", at + 2)
+    return offsets
+
+
+def _decoded_truncated(data: bytes) -> Image.Image:
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+        return image
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.3, 0.7, 0.99])
+def test_a_jpeg_cut_short_in_its_scan_data_is_served_as_far_as_it_goes(fraction):
+    full = b.jpeg(6, size=(160, 120))
+    scan_data_at = _sos_offsets(full)[0] + 2 + 12  # after the SOS segment (3 components)
+    cut = scan_data_at + int((len(full) - 2 - scan_data_at) * fraction)
+    result = metadata.clean(full[:cut])
+    whole = metadata.strip(full)
+    # The scan data is the input's, byte for byte, up to the cut; nothing is added.
+    assert result.data == whole[: len(whole) - (len(full) - cut)]
+    assert _decoded_truncated(result.data).size == (160, 120)
+    assert b.SECRET not in result.data
+    assert dict(Image.open(io.BytesIO(result.data)).getexif()) == {b.ORIENTATION_TAG: 6}
+    assert metadata.read_exif(full[:cut]) == metadata.read_exif(full)
+    assert metadata.strip(result.data) == result.data
+
+
+def test_a_segment_cut_off_after_the_first_scan_is_dropped():
+    full = b.jpeg(progressive=True, size=(160, 120), icc=False)
+    second_scan = _sos_offsets(full)[1]
+    # A comment between two scans, cut off inside its secret text.
+    comment = b.jpeg_segment(0xFE, b"comment " + b.SECRET * 4)
+    with_comment = full[:second_scan] + comment + full[second_scan:]
+    cut_data = with_comment[: second_scan + 20]
+    result = metadata.clean(cut_data)
+    assert b"SECRET" not in result.data and b"comment" not in result.data
+    assert result.data == metadata.strip(full[:second_scan])
+    assert "other" in result.removed
+    # A scan header cut off goes the same way.
+    assert metadata.strip(full[: second_scan + 5]) == metadata.strip(full[:second_scan])
+    assert _decoded_truncated(result.data).size == (160, 120)
+
+
+@pytest.mark.parametrize("where", ["inside the EXIF segment", "inside a table", "inside the frame header", "in the SOS header"])
+def test_a_jpeg_cut_before_its_scan_data_is_refused(where):
+    full = b.jpeg(6)
+    structure = b.jpeg_structure(full)
+    cuts = {
+        "inside the EXIF segment": structure.offset_of(0xE1) + 30,
+        "inside a table": structure.offset_of(0xDB) + 10,
+        "inside the frame header": structure.offset_of(0xC0) + 6,
+        "in the SOS header": structure.scan_start + 6,
+    }
+    assert_refused(full[: cuts[where]], reason="needs .* bytes|truncated")
+
+
+def test_an_ultra_hdr_cut_in_its_primary_keeps_no_gain_map_description():
+    original = g.ultra_hdr()
+    cut = original[: g.primary_end(original) - 30]
+    result = metadata.clean(cut)
+    assert result.kept == ()
+    for described in (g.MPF_ID, g.XMP_ID, g.ISO_ID, b.SECRET):
+        assert described not in result.data
+    assert result.data.endswith(cut[-100:])  # the primary's scan data as far as it goes
+
+
+def test_an_ultra_hdr_cut_in_its_gain_map_serves_the_primary_alone():
+    original = g.ultra_hdr()
+    cut = original[:-30]
+    _assert_primary_only(cut, metadata.clean(cut))
+
+
+def test_image_data_that_cannot_be_delimited_is_still_refused():
+    with pytest.raises(ImageError, match="before any scan"):
+        metadata.strip(b"\xff\xd8\xff\xd9")
+
+
+def test_a_jpeg_codestream_alone_keeps_nothing_after_its_eoi_and_refuses_a_cut():
+    from metadata.formats import jpeg  # noqa: PLC0415 - the entry point HEIF `jpeg` items use
+
+    original = g.ultra_hdr()
+    alone = jpeg.strip_codestream(original, False)
+    assert alone.kept == frozenset() and {"mpf", "trailer", "xmp"} <= alone.removed
+    assert alone.data == metadata.strip(original[: g.primary_end(original)])
+    assert g.MPF_ID not in alone.data and g.ISO_ID not in alone.data and b.SECRET not in alone.data
+    with pytest.raises(ImageError, match="truncated"):
+        jpeg.strip_codestream(original[: g.primary_end(original) - 30], False)
