@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 
+import gain_map_builders as gmb
 import image_builders as b
 import isobmff_builders as ib
 import metadata
@@ -244,6 +245,7 @@ def gain_map_box(
 
 GOOD_GAIN_MAPS = {
     "single channel": lambda: gain_map_box(),
+    "the Ultra HDR fit as a record": lambda: gain_map_box(metadata_bytes=gmb.ISO_PARAMETERS),
     "three channels, common denominator": lambda: gain_map_box(metadata_bytes=gain_map_metadata(channels=3, common_denominator=True)),
     "colour encoding and alternate ICC": lambda: gain_map_box(encoding=SRGB_ENCODING, icc=b"compressed icc"),
     "lossless gain map": lambda: gain_map_box(codestream=ib.encode_jxl(b.pattern("L", size=(300, 200)), use_container=False, lossless=True)),
@@ -268,12 +270,13 @@ def _long_metadata() -> bytes:
     return gain_map_metadata() + b"\x00"
 
 
+NOT_A_RECORD = "metadata is not an ISO 21496-1 record of version 0 exactly as long as its fields"
 MALFORMED_GAIN_MAPS = {
     "version 1": (lambda: gain_map_box(version=1), "version 1, only 0"),
-    "metadata longer than its fields": (lambda: gain_map_box(metadata_bytes=_long_metadata()), "metadata is 62 bytes, its fields take 61"),
-    "metadata shorter than its fields": (lambda: gain_map_box(metadata_bytes=gain_map_metadata()[:-4]), "metadata is 57 bytes"),
-    "metadata version 1": (lambda: gain_map_box(metadata_bytes=struct.pack(">HH", 1, 1) + gain_map_metadata()[4:]), "metadata version 1"),
-    "metadata reserved flag": (lambda: gain_map_box(metadata_bytes=gain_map_metadata()[:4] + b"\x01" + gain_map_metadata()[5:]), "reserved flags 0x01"),
+    "metadata longer than its fields": (lambda: gain_map_box(metadata_bytes=_long_metadata()), NOT_A_RECORD),
+    "metadata shorter than its fields": (lambda: gain_map_box(metadata_bytes=gain_map_metadata()[:-4]), NOT_A_RECORD),
+    "metadata version 1": (lambda: gain_map_box(metadata_bytes=struct.pack(">HH", 1, 1) + gain_map_metadata()[4:]), NOT_A_RECORD),
+    "metadata without parameters": (lambda: gain_map_box(metadata_bytes=struct.pack(">HH", 0, 0)), NOT_A_RECORD),
     "colour encoding with a spare byte": (lambda: gain_map_box(encoding=SRGB_ENCODING + b"\x00"), "colour encoding of 2 bytes holds 1"),
     "colour encoding with padding bits set": (lambda: gain_map_box(encoding=b"\x03"), "padding bits"),
     "ICC size past the end": (lambda: gain_map_box(icc_size=10**6), "alternate ICC profile needs 1000000 bytes"),
