@@ -308,3 +308,22 @@ def test_second_gain_map_box_is_dropped():
 def test_compressed_gain_map_box_is_dropped():
     result = metadata.clean(ib.jxl_container((1, box(b"brob", b"jhgm", b"brotli " + b.SECRET))))
     assert result.kept == () and result.removed == ("other",)
+
+
+@pytest.mark.parametrize("keep_copyright", [False, True])
+def test_everything_at_once_leaves_the_codestream_and_the_gain_map(keep_copyright):
+    codestream = _codestream((300, 200))
+    third = len(codestream) // 3
+    gain_map = gain_map_box()
+    first, second, third_part = _jxlp_parts(codestream[:third], codestream[third : 2 * third], codestream[2 * third :] + TRAILER)
+    original = _container(ib.jxl_exif_box(EXIF), first, XML, JUMB, gain_map, second, BROB_EXIF, JBRD, third_part, XML)
+    result = metadata.clean(original, keep_copyright=keep_copyright)
+    assert {"exif", "gps", "xmp", "other", "trailer"} <= set(result.removed)
+    assert result.kept == ("gain map",)
+    assert b.SECRET not in result.data and GPS_BYTES not in result.data and b"<x:xmpmeta" not in result.data
+    assert (b.OWNER_COPYRIGHT in result.data) == keep_copyright
+    assert b"".join(payload for _, payload in _parts_of(result.data)) == codestream
+    assert [result.data[s:e] for kind, s, _, e in ib.boxes(result.data) if kind == b"jhgm"] == [gain_map]
+    assert ib.decoded_rgba(result.data) == ib.decoded_rgba(codestream)
+    assert metadata.strip(result.data, keep_copyright=keep_copyright) == result.data
+    assert metadata.clean(result.data, keep_copyright=keep_copyright).removed == ()

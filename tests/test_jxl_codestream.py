@@ -104,18 +104,47 @@ class Bits:
         return self.value.to_bytes(-(-self.count // 8), "little")
 
 
-def _header(bits: Bits, *, width_div8: int = 1, height_div8: int = 1, want_icc: bool = False, icc_size: int = 0) -> Bits:
+def _header(
+    bits: Bits,
+    *,
+    width_div8: int = 1,
+    height_div8: int = 1,
+    want_icc: bool = False,
+    icc_size: int = 0,
+    preview: bool = False,
+    timecodes: bool | None = None,
+    extra_channels: int = 0,
+) -> Bits:
+    """Signature, SizeHeader, ImageMetadata (with a 128 x 128 preview, an animation with or
+    without timecodes, default alpha channels when asked), default transform data, and
+    the ICC stream's size when `want_icc`."""
     bits.put(0x0AFF, 16)  # FF 0A
     bits.put(1, 1).put(height_div8 - 1, 5).put(0, 3).put(width_div8 - 1, 5)  # SizeHeader, div8, ratio 0
-    if not want_icc:
-        bits.put(1, 1)  # ImageMetadata: all default
-    else:
-        bits.put(0, 1).put(0, 1)  # not all default, no extra fields
-        bits.put(0, 1).u32(0)  # 8-bit integer samples
-        bits.put(1, 1).u32(0)  # 16-bit buffers suffice, no extra channels
-        bits.put(1, 1)  # xyb_encoded
+    extra_fields = preview or timecodes is not None
+    if not (want_icc or extra_fields or extra_channels):
+        return bits.put(1, 1).put(1, 1)  # ImageMetadata and transform data: all default
+    bits.put(0, 1).put(int(extra_fields), 1)  # not all default
+    if extra_fields:
+        bits.put(0, 3).put(0, 1)  # orientation 1, no intrinsic size
+        bits.put(int(preview), 1)
+        if preview:
+            bits.put(1, 1).u32(0).put(1, 3)  # div8, height 16 * 8, ratio 1:1
+        bits.put(int(timecodes is not None), 1)
+        if timecodes is not None:
+            bits.u32(0).u32(0).u32(0).put(int(timecodes), 1)  # 100/1 ticks a second, no loops
+    bits.put(0, 1).u32(0)  # 8-bit integer samples
+    bits.put(1, 1)  # 16-bit buffers suffice
+    bits.u32(min(extra_channels, 1)) if extra_channels <= 1 else bits.u32(2, extra_channels - 2, 4)
+    for _ in range(extra_channels):
+        bits.put(1, 1)  # a default (8-bit alpha) channel
+    bits.put(1, 1)  # xyb_encoded
+    if want_icc:
         bits.put(0, 1).put(1, 1).u32(0)  # ColorEncoding: not default, want_icc, RGB
-        bits.u32(0)  # no extensions (U64 0)
+    else:
+        bits.put(1, 1)  # sRGB
+    if extra_fields:
+        bits.put(1, 1)  # default tone mapping
+    bits.u32(0)  # no extensions (U64 0)
     bits.put(1, 1)  # default transform data
     if want_icc:
         _u64(bits, icc_size)
@@ -134,18 +163,39 @@ def _u64(bits: Bits, value: int) -> None:
     bits.put(0, 1)
 
 
-def _frame(bits: Bits, section_sizes: list[int], *, last: bool, permutation: list[int] | None = None, pad_bit: int = 0) -> Bits:
+def _frame(
+    bits: Bits,
+    section_sizes: list[int],
+    *,
+    last: bool,
+    permutation: list[int] | None = None,
+    pad_bit: int = 0,
+    extra_channels: int = 0,
+    duration: int | None = None,
+    timecode: int | None = None,
+) -> Bits:
     """A modular frame (group size 128) with the given TOC; sections filled by _codestream.
-    `pad_bit` goes into the padding after the TOC entries."""
+    `duration` (and `timecode`) when the image is animated; `pad_bit` goes into the
+    padding after the TOC entries."""
     bits.put(0, 1).put(0, 2).put(1, 1)  # not all default, regular frame, modular
     bits.u32(0)  # flags (U64 0)
-    bits.put(0, 2).put(0, 2)  # no upsampling, group_size_shift 0
+    bits.put(0, 2)  # no upsampling
+    for _ in range(extra_channels):
+        bits.put(0, 2)  # nor for the extra channel
+    bits.put(0, 2)  # group_size_shift 0
     bits.u32(0)  # one pass
     bits.put(0, 1)  # no crop
-    bits.u32(0)  # blend mode replace
+    for _ in range(1 + extra_channels):
+        bits.u32(0)  # blend mode replace
+    if duration is not None:
+        bits.u32(2, duration, 8)
+        if timecode is not None:
+            bits.put(timecode, 32)
     bits.put(int(last), 1)
     if not last:
-        bits.put(0, 2).put(0, 1)  # save_as_reference 0, save_before_colour_transform
+        bits.put(0, 2)  # save_as_reference 0
+        if not duration:
+            bits.put(0, 1)  # save_before_colour_transform: only a frame that can be referenced
     bits.u32(0)  # no name
     bits.put(1, 1)  # default loop filter
     bits.u32(0)  # no extensions
@@ -204,6 +254,21 @@ def test_frames_up_to_the_last_are_kept_and_what_follows_is_cut():
     assert _end(codestream) == len(codestream)
     assert metadata.strip(codestream + TRAILER) == codestream
     assert metadata.clean(codestream + TRAILER).removed == ("trailer",)
+
+
+def test_preview_and_animation_frames_are_walked():
+    header = {"preview": True, "timecodes": True, "extra_channels": 1}
+    preview = {"extra_channels": 1, "duration": 0, "timecode": 0}  # 128 x 128: one section
+    frame = {"extra_channels": 1, "duration": 10, "timecode": 0xDEADBEEF}
+    codestream = _codestream([([12], preview), ([7], frame), ([8], frame), ([9], frame)], **header)
+    assert _end(codestream) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+
+
+def test_animation_without_timecodes_is_walked():
+    frame = {"duration": 5, "extra_channels": 3}
+    codestream = _codestream([([3], frame), ([4], frame)], timecodes=False, extra_channels=3)
+    assert _end(codestream) == len(codestream)
 
 
 def test_permuted_toc_is_decoded_to_find_the_sections():

@@ -40,7 +40,7 @@ from ..exif_block import exif_facts, minimal_exif
 from ..kinds import Stripped
 from .contract import DROP, KEEP, Answer, Format, Handler
 from .isobmff import Box, BoxBudget, box, check_brand_list, read_box
-from .jxl_codestream import check_size, codestream_end
+from .jxl_codestream import codestream_end
 from .jxl_gain_map import check_gain_map
 
 FMT = "JPEG XL"
@@ -54,8 +54,6 @@ LAST_PART = 0x80000000
 PART_INDEX_SIZE = 4
 TIFF_HEADERS = (b"MM\x00*", b"II*\x00")
 EXIF_OFFSET_SIZE = 4
-# Enough bytes for the signature and the longest SizeHeader (2 + 1 + 2 + 30 + 3 + 2 + 30 bits).
-SIZE_HEADER_BYTES = 11
 
 
 class _Walk:
@@ -250,7 +248,6 @@ def _minimal_exif(walk: _Walk, keep_copyright: bool) -> bytes | None:
 
 def _bare(data: bytes) -> int:
     """Where a bare codestream's last frame ends."""
-    check_size(data[:SIZE_HEADER_BYTES], FMT)
     return codestream_end([memoryview(data)], FMT)
 
 

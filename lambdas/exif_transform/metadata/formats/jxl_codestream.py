@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence
 
-from ..errors import ImageError
 from ..limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM, MAX_PIXELS
 from .jxl_bits import BitReader, ceil_log2
 from .jxl_entropy import EntropyCode, EntropyError, SymbolReader
@@ -449,13 +448,3 @@ def _frame(reader: BitReader, image: Image, size: tuple[int, int]) -> bool:
     length = _toc(reader, frame.sections)
     reader.seek_byte(reader.byte_pos() + length, "a frame's sections")
     return frame.is_last
-
-
-def check_size(start: bytes, fmt: str) -> tuple[int, int]:
-    """Width and height from the signature and SizeHeader (for messages and limits)."""
-    reader = BitReader([memoryview(start)], fmt)
-    if reader.remaining() < 16 or reader.u(16) != SIGNATURE:
-        raise reader.error("no codestream signature FF 0A")
-    width, height = _size(reader)
-    _check_pixels(reader, width, height, "the codestream")
-    return width, height

@@ -36,7 +36,7 @@ CODE_LENGTH_CODE = (
     (0, 2), (4, 2), (3, 2), (2, 3), (0, 2), (4, 2), (3, 2), (1, 4),
     (0, 2), (4, 2), (3, 2), (2, 3), (0, 2), (4, 2), (3, 2), (5, 4),
 )  # fmt: skip
-REPEAT_PREVIOUS, REPEAT_ZERO = 16, 17
+REPEAT_PREVIOUS = 16  # code lengths 16 and 17 repeat the previous length and zero
 MAX_CODE_LENGTH = 15
 # ANS log counts (libjxl kLogCountLut), by the next 4 bits: (log count, bits used);
 # 0b0001 continues in LOG_COUNT_LONG. Log count 13 starts a run.
