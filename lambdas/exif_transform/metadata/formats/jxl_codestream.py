@@ -217,25 +217,11 @@ def _image_metadata(reader: BitReader, width: int, height: int) -> tuple[Image, 
     return Image(width, height, preview, animated, timecodes, extra, xyb), want_icc
 
 
-def _icc_context(index: int, previous: int, before: int) -> int:
-    """libjxl ICCANSContext: the kinds of the two bytes before."""
-    if index <= 128:
-        return 0
-    return 1 + _byte_kind(previous) + 8 * _byte_kind2(before)
-
-
-def _letter(byte: int) -> bool:
-    return 97 <= byte | 32 <= 122
-
-
-def _digit(byte: int) -> bool:
-    return 48 <= byte <= 57 or byte in (44, 46)
-
-
 def _byte_kind(byte: int) -> int:
-    if _letter(byte):
+    """libjxl ByteKind1: letter, digit (or '.' ','), 0, 1, other below 16, above 240, 255, other."""
+    if 97 <= byte | 32 <= 122:
         return 0
-    if _digit(byte):
+    if 48 <= byte <= 57 or byte in (44, 46):
         return 1
     if byte < 2:
         return 2 + byte
@@ -247,13 +233,19 @@ def _byte_kind(byte: int) -> int:
 
 
 def _byte_kind2(byte: int) -> int:
-    if _letter(byte):
+    """libjxl ByteKind2: letter, digit (or '.' ','), below 16, above 240, other."""
+    if 97 <= byte | 32 <= 122:
         return 0
-    if _digit(byte):
+    if 48 <= byte <= 57 or byte in (44, 46):
         return 1
     if byte < 16:
         return 2
     return 3 if byte > 240 else 4
+
+
+# libjxl ICCANSContext for bytes after the first 129: by the previous byte, then by the one before.
+ICC_CONTEXT_START = 129
+ICC_CONTEXT = tuple(tuple(1 + _byte_kind(previous) + 8 * _byte_kind2(before) for before in range(256)) for previous in range(256))
 
 
 def skip_icc(reader: BitReader) -> None:
@@ -264,7 +256,7 @@ def skip_icc(reader: BitReader) -> None:
     symbols = SymbolReader(EntropyCode(reader, ICC_CONTEXTS), reader)
     previous = before = 0
     for index in range(size):
-        byte = symbols.decode(_icc_context(index, previous, before))
+        byte = symbols.decode(ICC_CONTEXT[previous][before] if index >= ICC_CONTEXT_START else 0)
         if byte > 255:
             raise reader.error("ICC profile stream holds a value that is not a byte")
         previous, before = byte, previous

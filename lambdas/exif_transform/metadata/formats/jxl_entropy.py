@@ -38,6 +38,7 @@ CODE_LENGTH_CODE = (
 )  # fmt: skip
 REPEAT_PREVIOUS = 16  # code lengths 16 and 17 repeat the previous length and zero
 MAX_CODE_LENGTH = 15
+FAST_BITS = 9  # a prefix code's lookup table has at most 2^9 entries
 # ANS log counts (libjxl kLogCountLut), by the next 4 bits: (log count, bits used);
 # 0b0001 continues in LOG_COUNT_LONG. Log count 13 starts a run.
 LOG_COUNT_CODE = (
@@ -57,23 +58,35 @@ def _check(condition: bool, what: str) -> None:
 
 
 class _PrefixCode:
-    """A canonical prefix code, read most significant code bit first."""
+    """A canonical prefix code, read most significant code bit first. Codes of up to
+    FAST_BITS bits are found in one table lookup on the next bits (first read lowest);
+    longer ones bit by bit."""
 
     def __init__(self, lengths: list[int]) -> None:
         used = sorted((length, symbol) for symbol, length in enumerate(lengths) if length)
         self.single = used[0][1] if len(used) == 1 else None
         self.max_length = used[-1][0] if used else 0
+        self.fast_bits = min(self.max_length, FAST_BITS)
+        self.fast: list[tuple[int, int] | None] = [None] * (1 << self.fast_bits)
         self.codes: dict[tuple[int, int], int] = {}
         code, previous = 0, 0
         for length, symbol in used:
             code <<= length - previous
             self.codes[(length, code)] = symbol
+            if length <= self.fast_bits:
+                reversed_code = int(format(code, f"0{length}b")[::-1], 2)
+                for high in range(1 << (self.fast_bits - length)):
+                    self.fast[reversed_code | high << length] = (symbol, length)
             code += 1
             previous = length
 
     def decode(self, reader: BitReader) -> int:
         if self.single is not None:
             return self.single
+        entry = self.fast[reader.peek(self.fast_bits)]
+        if entry is not None:
+            reader.skip(entry[1], "a prefix code")
+            return entry[0]
         code = 0
         for length in range(1, self.max_length + 1):
             code = code << 1 | reader.u(1, "a prefix code")
@@ -418,7 +431,8 @@ class SymbolReader:
             self.copy_pos = len(self.window) - distance
             self.copy_left = length - 1
             return self._copied()
-        value = _hybrid(self.reader, token, code.configs[cluster])
+        config = code.configs[cluster]
+        value = token if token < 1 << config[0] else _hybrid(self.reader, token, config)
         if code.lz77:
             self.window.append(value)
         return value
