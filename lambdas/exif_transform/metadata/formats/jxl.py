@@ -246,14 +246,9 @@ def _minimal_exif(walk: _Walk, keep_copyright: bool) -> bytes | None:
     return payload
 
 
-def _bare(data: bytes) -> int:
-    """Where a bare codestream's last frame ends."""
-    return codestream_end([memoryview(data)], FMT)
-
-
 def strip(data: bytes, keep_copyright: bool) -> Stripped:
     if data[:2] == CODESTREAM_SIGNATURE:
-        end = _bare(data)
+        end = codestream_end([memoryview(data)], FMT)
         return Stripped(data[:end], frozenset({kinds.TRAILER}) if end < len(data) else frozenset())
     walk = _parse(data)
     rewrites = _cut_codestream(walk, data)
@@ -276,7 +271,7 @@ def find_exif(data: bytes) -> memoryview | None:
     """The TIFF structure of the first plain Exif box (a brob-compressed one cannot be
     read), after checking the codestream as strip does."""
     if data[:2] == CODESTREAM_SIGNATURE:
-        _bare(data)
+        codestream_end([memoryview(data)], FMT)
         return None
     walk = _parse(data)
     _cut_codestream(walk, data)
