@@ -7,6 +7,7 @@ import struct
 
 import gain_map_builders as gmb
 import image_builders as b
+from jxl_bit_builders import single_symbol_icc_stream
 import isobmff_builders as ib
 import metadata
 import pytest
@@ -228,6 +229,7 @@ def gain_map_metadata(*, channels: int = 1, common_denominator: bool = False) ->
 
 GAIN_MAP_CODESTREAM = ib.encode_jxl(b.pattern("L", size=(20, 12)), use_container=False)
 SRGB_ENCODING = b"\x01"  # a ColorEncoding bundle with all_default set, padded to the byte
+ICC_STREAM = single_symbol_icc_stream(300)
 
 
 def gain_map_box(
@@ -250,7 +252,7 @@ GOOD_GAIN_MAPS = {
     "single channel": lambda: gain_map_box(),
     "the Ultra HDR fit as a record": lambda: gain_map_box(metadata_bytes=gmb.ISO_PARAMETERS),
     "three channels, common denominator": lambda: gain_map_box(metadata_bytes=gain_map_metadata(channels=3, common_denominator=True)),
-    "colour encoding and alternate ICC": lambda: gain_map_box(encoding=SRGB_ENCODING, icc=b"compressed icc"),
+    "colour encoding and alternate ICC": lambda: gain_map_box(encoding=SRGB_ENCODING, icc=ICC_STREAM),
     "lossless gain map": lambda: gain_map_box(codestream=ib.encode_jxl(b.pattern("L", size=(300, 200)), use_container=False, lossless=True)),
 }
 
@@ -283,6 +285,8 @@ MALFORMED_GAIN_MAPS = {
     "colour encoding with a spare byte": (lambda: gain_map_box(encoding=SRGB_ENCODING + b"\x00"), "colour encoding of 2 bytes holds 1"),
     "colour encoding with padding bits set": (lambda: gain_map_box(encoding=b"\x03"), "padding bits"),
     "ICC size past the end": (lambda: gain_map_box(icc_size=10**6), "alternate ICC profile needs 1000000 bytes"),
+    "ICC stream with a spare byte": (lambda: gain_map_box(icc=ICC_STREAM + b"\x00"), "holds more than its stream"),
+    "ICC that is not an ICC stream": (lambda: gain_map_box(icc=b"\xff" * 8), "alternate ICC profile: the codestream ends inside"),
     "bytes after the gain map codestream": (lambda: gain_map_box(codestream=GAIN_MAP_CODESTREAM + b.SECRET), "13 bytes after its codestream's last frame"),
     "gain map codestream cut short": (lambda: gain_map_box(codestream=GAIN_MAP_CODESTREAM[:-5]), "ends inside a frame's sections"),
     "no gain map codestream": (lambda: gain_map_box(codestream=b""), "no codestream signature"),

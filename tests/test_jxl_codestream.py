@@ -22,6 +22,7 @@ import metadata
 from metadata import ImageError
 from metadata.formats.jxl_codestream import codestream_end
 from metadata.limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM
+from jxl_bit_builders import Bits
 from metadata_checks import assert_refused
 
 TRAILER = b"after the last frame " + b.SECRET
@@ -111,30 +112,6 @@ def test_conformance_container_loses_its_jpeg_reconstruction_data():
 # ---------------------------------------------------------------- hand-built codestreams
 
 
-class Bits:
-    """Writes JPEG XL fields: least significant bit first."""
-
-    def __init__(self) -> None:
-        self.value = 0
-        self.count = 0
-
-    def put(self, value: int, bits: int) -> Bits:
-        assert 0 <= value < 1 << bits or bits == 0 and value == 0
-        self.value |= value << self.count
-        self.count += bits
-        return self
-
-    def u32(self, selector: int, value: int = 0, bits: int = 0) -> Bits:
-        return self.put(selector, 2).put(value, bits)
-
-    def pad(self) -> Bits:
-        self.count = -(-self.count // 8) * 8
-        return self
-
-    def data(self) -> bytes:
-        return self.value.to_bytes(-(-self.count // 8), "little")
-
-
 def _header(
     bits: Bits,
     *,
@@ -178,20 +155,8 @@ def _header(
     bits.u32(0)  # no extensions (U64 0)
     bits.put(1, 1)  # default transform data
     if want_icc:
-        _u64(bits, icc_size)
+        bits.u64(icc_size)
     return bits
-
-
-def _u64(bits: Bits, value: int) -> None:
-    if value == 0:
-        bits.put(0, 2)
-        return
-    bits.put(3, 2).put(value & 0xFFF, 12)
-    value >>= 12
-    while value:
-        bits.put(1, 1).put(value & 0xFF, 8)
-        value >>= 8
-    bits.put(0, 1)
 
 
 def _frame(

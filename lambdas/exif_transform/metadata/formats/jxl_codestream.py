@@ -407,6 +407,18 @@ def _toc(reader: BitReader, sections: int) -> int:
     return total
 
 
+def icc_stream_end(compressed: memoryview, fmt: str) -> int:
+    """The byte where a compressed ICC profile on its own (libjxl JxlICCProfileEncode: the
+    ICC stream, zero-padded to the byte) ends."""
+    reader = BitReader([compressed], fmt)
+    try:
+        skip_icc(reader)
+    except EntropyError as error:
+        raise reader.error(f"ICC profile entropy code: {error}") from None
+    reader.zero_pad_to_byte()
+    return reader.byte_pos()
+
+
 def codestream_end(pieces: Sequence[memoryview], fmt: str) -> int:
     """The byte offset, in the concatenation of `pieces`, where the codestream's last
     frame ends; ImageError when it cannot be found within them."""

@@ -7,9 +7,11 @@ Byte layout (libjxl lib/extras/gain_map.cc JxlGainMapReadBundle):
            with its parameters, exactly as long as its fields (gain_map_metadata.py)
     u8     size of the colour encoding, then a ColorEncoding bundle (JPEG XL header
            bits, zero-padded to the byte)
-    u32be  size of the alternate ICC profile (compressed), then the profile
+    u32be  size of the alternate ICC profile, then the profile, compressed as a codestream's
+           ICC stream and zero-padded to the byte (libjxl JxlICCProfileEncode)
     rest   the gain map: a bare JPEG XL codestream, which must end exactly at the box end
-A box that breaks any of this is not a gain map a viewer can use, and is dropped.
+A box that breaks any of this is not a gain map a viewer can use, and is dropped. The
+alternate ICC profile is kept as it is, like the primary image's profile in the codestream.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ..byte_reader import ByteReader
 from ..errors import ImageError
 from ..gain_map_metadata import has_parameters
 from .jxl_bits import BitReader
-from .jxl_codestream import codestream_end, colour_encoding
+from .jxl_codestream import codestream_end, colour_encoding, icc_stream_end
 
 FMT = "JPEG XL 'jhgm' gain map"
 BUNDLE_VERSION = 0
@@ -43,7 +45,9 @@ def check_gain_map(payload: memoryview) -> None:
     encoded = reader.take(reader.u8("colour encoding size"), "colour encoding")
     if encoded:
         _check_colour_encoding(encoded)
-    reader.take(reader.u32be("alternate ICC profile size"), "alternate ICC profile")
+    icc = reader.take(reader.u32be("alternate ICC profile size"), "alternate ICC profile")
+    if icc and icc_stream_end(icc, f"{FMT} alternate ICC profile") != len(icc):
+        raise ImageError(f"{FMT}: alternate ICC profile of {len(icc)} bytes holds more than its stream")
     codestream = reader.take(reader.remaining, "gain map codestream")
     end = codestream_end([codestream], f"{FMT} codestream")
     if end != len(codestream):
