@@ -4,6 +4,7 @@ boxes between and after the codestream boxes; bare codestreams pass through."""
 from __future__ import annotations
 
 import struct
+import time
 
 import gain_map_builders as gmb
 import image_builders as b
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from isobmff_builders import box
 from metadata import ImageError
 from metadata.formats.jxl_gain_map import check_gain_map
+from metadata.limits import MAX_JXL_ICC_STREAM
 from metadata_checks import assert_refused
 
 EXIF = b.exif_block(6)
@@ -310,6 +312,20 @@ def test_second_gain_map_box_is_dropped():
     result = metadata.clean(ib.jxl_container((1, first), (1, second)))
     assert [result.data[s:e] for kind, s, _, e in ib.boxes(result.data) if kind == b"jhgm"] == [first]
     assert result.removed == ("other",) and result.kept == ("gain map",)
+
+
+def test_gain_map_after_a_malformed_one_is_dropped_unread():
+    malformed, good = gain_map_box(version=1), gain_map_box()
+    result = metadata.clean(ib.jxl_container((1, malformed), (1, good)))
+    assert result.kept == () and b"jhgm" not in result.data
+
+
+def test_many_gain_map_boxes_cost_one_check():
+    slow = gain_map_box(icc=single_symbol_icc_stream(MAX_JXL_ICC_STREAM))  # about a second to walk
+    started = time.perf_counter()
+    result = metadata.clean(ib.jxl_container(*[(1, slow)] * 20))
+    assert result.kept == ("gain map",)
+    assert time.perf_counter() - started < 8  # one walk (about a second), not twenty
 
 
 def test_compressed_gain_map_box_is_dropped():

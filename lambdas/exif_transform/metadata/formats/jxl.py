@@ -63,6 +63,7 @@ class _Walk:
         self.kept: list[Box] = []
         self.codestream: list[Box] = []  # the jxlc box or the jxlp parts
         self.gain_map = False  # a jhgm box is kept
+        self.gain_map_seen = False  # a jhgm box was read
         self.whole = False  # a jxlc box was seen
         self.parts = 0  # jxlp boxes seen
         self.last_part = False
@@ -122,8 +123,11 @@ WRAPPED_KINDS = {EXIF: kinds.EXIF, b"xml ": kinds.XMP}
 
 
 def _gain_map(walk: _Walk, data: bytes, part: Box) -> Answer:
-    """The first whole gain map is kept; a malformed one, or a second, is dropped."""
-    if not walk.gain_map:
+    """The first jhgm box is kept when it is a whole gain map; a malformed one, and any
+    after the first (unread: each check may walk a codestream and an ICC stream), go."""
+    first = not walk.gain_map_seen
+    walk.gain_map_seen = True
+    if first:
         try:
             check_gain_map(memoryview(data)[part.payload_start : part.end])
         except ImageError:
