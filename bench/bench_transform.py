@@ -2,7 +2,7 @@
 
 Images are generated once into a temporary directory: JPEGs of 1, 12, 24 and 48 megapixels,
 a 12-megapixel Ultra HDR JPEG (primary and gain map) and a 12-megapixel PNG, WebP, HEIC (a tiled grid), AVIF and JPEG XL (test-only plugins), each with EXIF (GPS, serial, thumbnail), XMP and a comment,
-plus a HEIC and an AVIF with an ISO 21496-1 gain map (tmap item, quarter-size gain map image).
+plus a HEIC and an AVIF with an ISO 21496-1 gain map (tmap item, quarter-size gain map image) and a JPEG XL with a gain-map box.
 For each image and each method a fresh Python process loads the image, then measures:
 
 - time: the median of several runs (time.perf_counter), and throughput in MB of input per s;
@@ -147,6 +147,9 @@ def generate_images(directory: Path) -> list[Case]:
         path = directory / f"large{suffix}"
         _photo_like(LARGE_SIZE).save(path, image_format, **options, **params)
         cases.append(Case(f"{label} {large_mp} MP", path, 3))
+    jxl_gain_map = directory / "gain-map.jxl"
+    jxl_gain_map.write_bytes(_jxl_with_gain_map((directory / "large.jxl").read_bytes(), LARGE_SIZE))
+    cases.append(Case(f"JPEG XL with gain map {large_mp} MP", jxl_gain_map, 3))
     cases += _gain_map_images(directory, params)
     return cases
 
@@ -173,6 +176,20 @@ def _gain_map_images(directory: Path, params: dict) -> list[Case]:
         path.write_bytes(heif_shapes.tone_mapped(*encoded, exif=params["exif"], xmp=params["xmp"], brands=brands))
         cases.append(Case(f"{label} {large_mp} MP + gain map", path, 3))
     return cases
+
+
+def _jxl_with_gain_map(container: bytes, size: tuple[int, int]) -> bytes:
+    """The JPEG XL container with a 'jhgm' box appended, as libjxl lays it out: version 0,
+    the tests' ISO 21496-1 record, no colour encoding, no alternate ICC profile, and a grey
+    gain-map codestream at a quarter of the width and height."""
+    sys.path.insert(0, str(REPO_ROOT / "tests"))
+    import gain_map_builders as g  # noqa: PLC0415
+
+    codestream = io.BytesIO()
+    _photo_like((size[0] // 4, size[1] // 4)).convert("L").save(codestream, "JXL", quality=85, effort=1)
+    record = g.ISO_PARAMETERS
+    payload = b"\x00" + len(record).to_bytes(2, "big") + record + b"\x00" + bytes(4) + codestream.getvalue()
+    return container + (8 + len(payload)).to_bytes(4, "big") + b"jhgm" + payload
 
 
 # ---------------------------------------------------------------- one measurement (child process)

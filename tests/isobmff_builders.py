@@ -367,10 +367,13 @@ def auxc(urn: bytes) -> bytes:
 JXL_SIGNATURE = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
 
 
-def jxl_container(*extra: tuple[int, bytes], parts: int = 1, image: Image.Image | None = None) -> bytes:
-    """A JXL container around a real codestream, split in `parts` jxlp boxes (1: one jxlc),
-    with the extra boxes inserted before the codestream box at each given index."""
-    codestream = encode_jxl(image or b.pattern(size=(40, 24)), use_container=False)
+def jxl_container(
+    *extra: tuple[int, bytes], parts: int = 1, image: Image.Image | None = None, codestream: bytes | None = None
+) -> bytes:
+    """A JXL container around a real codestream (or the one given), split in `parts` jxlp
+    boxes (1: one jxlc), with the extra boxes inserted before the codestream box at each
+    given index."""
+    codestream = codestream or encode_jxl(image or b.pattern(size=(40, 24)), use_container=False)
     assert codestream[:2] == b"\xff\x0a"
     if parts == 1:
         stream = [box(b"jxlc", codestream)]

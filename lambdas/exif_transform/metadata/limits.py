@@ -85,3 +85,14 @@ MAX_GAIN_MAP_TRIES = 4
 # in a picture (Table A.8, level 6.2); the rest are parameter sets, headers and a few metadata
 # units. Each unit costs a few microseconds of Python, so this also bounds the time per item.
 MAX_CODED_UNITS = 8192
+
+# JPEG XL codestreams, walked to find where the last frame ends (formats/jxl_codestream.py):
+# frames in one codestream (a minute of animation at 30 frames a second is 1,800; a frame
+# header costs about 30 microseconds in Python, so the cap costs half a second), and
+# bytes of the entropy-coded ICC profile stream, decoded symbol by symbol at about 2.5
+# microseconds a byte (display and camera profiles take well under 10 KB, the CMYK print
+# profile of libjxl's conformance file cmyk_layers 557 KB; libjxl allows 256 MB). A frame's
+# TOC entries need no limit of their own: MAX_PIXELS bounds them (a 250-megapixel frame in
+# 128-pixel groups with 11 passes has about 170,000).
+MAX_JXL_FRAMES = 16_384
+MAX_JXL_ICC_STREAM = 1 << 20

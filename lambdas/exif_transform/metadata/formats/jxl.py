@@ -1,9 +1,8 @@
-"""JPEG XL: drop the metadata boxes of a container, pass a bare codestream through.
+"""JPEG XL: drop the metadata boxes of a container, and anything after the codestream.
 
 Byte layout (ISO/IEC 18181-1 codestream, 18181-2 container; boxes as in isobmff.py):
-    codestream  FF 0A, then the SizeHeader (bits, least significant first):
-                div8 (1); height: div8 ? (1 + u(5)) * 8 : 1 + U32(9, 13, 18, 30 bits);
-                ratio (3); width: ratio ? height * ratio : like height
+    codestream  FF 0A, headers, then frames up to the one marked is_last
+                (jxl_codestream.py finds where that frame ends)
     container   "JXL " signature box (12 bytes: 00 00 00 0C 'JXL ' 0D 0A 87 0A), then
                 ftyp (major brand "jxl "), optional jxll (level), then the codestream in
                 one jxlc box or in jxlp parts (u32be index, top bit set on the last part);
@@ -13,10 +12,21 @@ Byte layout (ISO/IEC 18181-1 codestream, 18181-2 container; boxes as in isobmff.
                 anywhere after ftyp, between jxlp parts too
 
 The container keeps ftyp, jxll and the codestream boxes as they are (their order, and
-so every jxlp index, is unchanged); every other box goes. The codestream carries the
-orientation, so no EXIF tag needs keeping; with keep_copyright a minimal Exif box holds
-Copyright and Artist. A brob-wrapped EXIF cannot be read without Brotli, which the
-standard library lacks: read_exif reports such an image as having no EXIF.
+so every jxlp index, is unchanged), and the gain-map box (jhgm) when every byte of it is
+accounted for (jxl_gain_map.py: ISO 21496-1 metadata of exactly its size, a colour
+encoding, an alternate ICC profile, a gain-map codestream ending at the box end); every
+other box goes, and so does a malformed or brob-compressed gain map. The codestream
+carries the orientation, so no EXIF tag needs keeping; with keep_copyright a minimal
+Exif box holds Copyright and Artist. A brob-wrapped EXIF cannot be read without Brotli,
+which the standard library lacks: read_exif reports such an image as having no EXIF.
+
+Nothing after the codestream's last frame is served. Its end is found from its headers
+(SizeHeader, ImageMetadata, the ICC stream, then each frame header and TOC up to the
+frame marked is_last, a permuted TOC included), never guessed; bytes after it are
+dropped: a bare codestream is cut there, a jxlc box is rewritten shorter, and of jxlp
+parts the one holding the end is rewritten shorter and marked last, the parts after it
+go. A codestream whose end cannot be found (cut short, a header or TOC that does not
+parse, over the limits) is refused.
 """
 
 from __future__ import annotations
@@ -28,9 +38,10 @@ from ..byte_reader import ByteReader
 from ..errors import ImageError
 from ..exif_block import exif_facts, minimal_exif
 from ..kinds import Stripped
-from ..limits import MAX_PIXELS
 from .contract import DROP, KEEP, Answer, Format, Handler
 from .isobmff import Box, BoxBudget, box, check_brand_list, read_box
+from .jxl_codestream import codestream_end
+from .jxl_gain_map import check_gain_map
 
 FMT = "JPEG XL"
 CODESTREAM_SIGNATURE = b"\xff\x0a"
@@ -38,53 +49,11 @@ CONTAINER_SIGNATURE = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
 SIGNATURE_PAYLOAD = b"\r\n\x87\n"
 JXL_BRAND = b"jxl "
 FTYP, JXLL, JXLC, JXLP, EXIF, BROB = b"ftyp", b"jxll", b"jxlc", b"jxlp", b"Exif", b"brob"
+GAIN_MAP = b"jhgm"
 LAST_PART = 0x80000000
+PART_INDEX_SIZE = 4
 TIFF_HEADERS = (b"MM\x00*", b"II*\x00")
 EXIF_OFFSET_SIZE = 4
-# Width / height for the SizeHeader's ratio codes 1..7.
-RATIOS = {1: (1, 1), 2: (12, 10), 3: (4, 3), 4: (3, 2), 5: (16, 9), 6: (5, 4), 7: (2, 1)}
-SIZE_BITS = (9, 13, 18, 30)
-# Enough bytes for the signature and the longest SizeHeader (2 + 1 + 2 + 30 + 3 + 2 + 30 bits).
-SIZE_HEADER_BYTES = 11
-
-
-class _Bits:
-    """Reads a JPEG XL bit field: least significant bit of each byte first."""
-
-    def __init__(self, data: bytes) -> None:
-        self.value = int.from_bytes(data, "little")
-        self.size = len(data) * 8
-        self.pos = 0
-
-    def read(self, count: int) -> int:
-        if self.pos + count > self.size:
-            raise ImageError(f"{FMT}: codestream too short for its size header")
-        bits = (self.value >> self.pos) & ((1 << count) - 1)
-        self.pos += count
-        return bits
-
-    def dimension(self, div8: bool) -> int:
-        if div8:
-            return (1 + self.read(5)) * 8
-        return 1 + self.read(SIZE_BITS[self.read(2)])
-
-
-def check_codestream_start(start: bytes, offset: int) -> tuple[int, int]:
-    """Width and height from the signature and SizeHeader at the start of a codestream."""
-    if start[:2] != CODESTREAM_SIGNATURE:
-        raise ImageError(f"{FMT}: no codestream signature FF 0A at offset {offset}")
-    bits = _Bits(start[2:SIZE_HEADER_BYTES])
-    div8 = bool(bits.read(1))
-    height = bits.dimension(div8)
-    ratio = bits.read(3)
-    if ratio:
-        numerator, denominator = RATIOS[ratio]
-        width = height * numerator // denominator
-    else:
-        width = bits.dimension(div8)
-    if width * height > MAX_PIXELS:
-        raise ImageError(f"{FMT}: codestream at offset {offset} declares {width}x{height} pixels, over the limit of {MAX_PIXELS}")
-    return width, height
 
 
 class _Walk:
@@ -92,7 +61,9 @@ class _Walk:
         self.removed: set[str] = set()
         self.exif_blocks: list[memoryview] = []
         self.kept: list[Box] = []
-        self.codestream = bytearray()  # its first bytes, for the size header
+        self.codestream: list[Box] = []  # the jxlc box or the jxlp parts
+        self.gain_map = False  # a jhgm box is kept
+        self.gain_map_seen = False  # a jhgm box was read
         self.whole = False  # a jxlc box was seen
         self.parts = 0  # jxlp boxes seen
         self.last_part = False
@@ -115,16 +86,11 @@ def _level(walk: _Walk, data: bytes, part: Box) -> Answer:
     return KEEP
 
 
-def _codestream_start(walk: _Walk, payload: memoryview) -> None:
-    if len(walk.codestream) < SIZE_HEADER_BYTES:
-        walk.codestream += payload[: SIZE_HEADER_BYTES - len(walk.codestream)]
-
-
 def _whole_codestream(walk: _Walk, data: bytes, part: Box) -> Answer:
     if walk.whole or walk.parts:
         raise ImageError(f"{FMT}: a 'jxlc' box at offset {part.start} after other codestream boxes")
     walk.whole = True
-    _codestream_start(walk, memoryview(data)[part.payload_start : part.end])
+    walk.codestream.append(part)
     return KEEP
 
 
@@ -136,7 +102,7 @@ def _codestream_part(walk: _Walk, data: bytes, part: Box) -> Answer:
         raise ImageError(f"{FMT}: 'jxlp' box at offset {part.start} is out of sequence")
     walk.parts += 1
     walk.last_part = bool(index & LAST_PART)
-    _codestream_start(walk, reader.take(reader.remaining, "jxlp payload"))
+    walk.codestream.append(part)
     return KEEP
 
 
@@ -156,6 +122,23 @@ def _drop_as(kind: str):  # noqa: ANN202 - a handler's run
 WRAPPED_KINDS = {EXIF: kinds.EXIF, b"xml ": kinds.XMP}
 
 
+def _gain_map(walk: _Walk, data: bytes, part: Box) -> Answer:
+    """The first jhgm box is kept when it is a whole gain map; a malformed one, and any
+    after the first (unread: each check may walk a codestream and an ICC stream), go."""
+    first = not walk.gain_map_seen
+    walk.gain_map_seen = True
+    if first:
+        try:
+            check_gain_map(memoryview(data)[part.payload_start : part.end])
+        except ImageError:
+            pass
+        else:
+            walk.gain_map = True
+            return KEEP
+    walk.removed.add(kinds.OTHER)
+    return DROP
+
+
 def _compressed(walk: _Walk, data: bytes, part: Box) -> Answer:
     wrapped = bytes(data[part.payload_start : part.payload_start + 4])
     walk.removed.add(WRAPPED_KINDS.get(wrapped, kinds.OTHER))
@@ -172,6 +155,7 @@ BOX_HANDLERS: dict[bytes, Handler] = {
     b"jumb": Handler("jumb", _drop_as(kinds.OTHER)),  # JUMBF: C2PA manifests
     BROB: Handler("brob", _compressed),
     b"jbrd": Handler("jbrd", _drop_as(kinds.OTHER)),  # rebuilds the original JPEG and its APPn data
+    GAIN_MAP: Handler("jhgm", _gain_map),
 }
 
 
@@ -198,8 +182,38 @@ def _parse(data: bytes) -> _Walk:
             walk.kept.append(part)
     if not (walk.whole or walk.last_part):
         raise ImageError(f"{FMT}: no complete codestream ('jxlc', or 'jxlp' parts up to the last)")
-    check_codestream_start(bytes(walk.codestream), len(CONTAINER_SIGNATURE))
     return walk
+
+
+def _payload(data: bytes, part: Box) -> memoryview:
+    """A codestream box's piece of the codestream (a jxlp part after its index)."""
+    skip = PART_INDEX_SIZE if part.type == JXLP else 0
+    return memoryview(data)[part.payload_start + skip : part.end]
+
+
+def _cut_codestream(walk: _Walk, data: bytes) -> dict[int, bytes | None]:
+    """Rewrites of the codestream boxes (by start offset; None: dropped) that leave out
+    the bytes after the last frame."""
+    pieces = [_payload(data, part) for part in walk.codestream]
+    end = codestream_end(pieces, FMT)
+    rewrites: dict[int, bytes | None] = {}
+    if end == sum(len(piece) for piece in pieces):
+        return rewrites
+    walk.removed.add(kinds.TRAILER)
+    start = 0
+    for index, (part, piece) in enumerate(zip(walk.codestream, pieces)):
+        if start >= end:
+            rewrites[part.start] = None
+        elif start + len(piece) > end:
+            kept = piece[: end - start]
+            if part.type == JXLC:
+                rewrites[part.start] = box(JXLC, kept)
+            else:
+                rewrites[part.start] = box(JXLP, struct.pack(">I", index | LAST_PART), kept)
+        elif start + len(piece) == end and part.type == JXLP:
+            rewrites[part.start] = box(JXLP, struct.pack(">I", index | LAST_PART), piece)
+        start += len(piece)
+    return rewrites
 
 
 def _exif_tiff(block: memoryview, index: int) -> memoryview:
@@ -238,9 +252,10 @@ def _minimal_exif(walk: _Walk, keep_copyright: bool) -> bytes | None:
 
 def strip(data: bytes, keep_copyright: bool) -> Stripped:
     if data[:2] == CODESTREAM_SIGNATURE:
-        check_codestream_start(data[:SIZE_HEADER_BYTES], 0)
-        return Stripped(data, frozenset())
+        end = codestream_end([memoryview(data)], FMT)
+        return Stripped(data[:end], frozenset({kinds.TRAILER}) if end < len(data) else frozenset())
     walk = _parse(data)
+    rewrites = _cut_codestream(walk, data)
     exif = _minimal_exif(walk, keep_copyright)
     view = memoryview(data)
     pieces: list[bytes | memoryview] = [view[: len(CONTAINER_SIGNATURE)]]
@@ -248,16 +263,23 @@ def strip(data: bytes, keep_copyright: bool) -> Stripped:
         if exif is not None and part.type in (JXLC, JXLP):
             pieces.append(box(EXIF, exif))
             exif = None
-        pieces.append(view[part.start : part.end])
-    return Stripped(b"".join(pieces), frozenset(walk.removed))
+        if part.start in rewrites:
+            pieces.append(rewrites[part.start] or b"")
+        else:
+            pieces.append(view[part.start : part.end])
+    kept = frozenset({kinds.GAIN_MAP}) if walk.gain_map else frozenset()
+    return Stripped(b"".join(pieces), frozenset(walk.removed), kept=kept)
 
 
 def find_exif(data: bytes) -> memoryview | None:
-    """The TIFF structure of the first plain Exif box (a brob-compressed one cannot be read)."""
+    """The TIFF structure of the first plain Exif box (a brob-compressed one cannot be
+    read), after checking the codestream as strip does."""
     if data[:2] == CODESTREAM_SIGNATURE:
-        check_codestream_start(data[:SIZE_HEADER_BYTES], 0)
+        codestream_end([memoryview(data)], FMT)
         return None
-    blocks = _parse(data).exif_blocks
+    walk = _parse(data)
+    _cut_codestream(walk, data)
+    blocks = walk.exif_blocks
     return _exif_tiff(blocks[0], 0) if blocks else None
 
 

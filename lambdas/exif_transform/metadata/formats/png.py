@@ -12,6 +12,19 @@ are dropped; any other ancillary chunk is
 dropped too (the core cannot vouch for what an unknown chunk carries), and an
 unknown critical chunk is an error, as PNG decoders treat it. Every CRC is checked,
 so a damaged chunk header cannot turn metadata into a chunk that is kept.
+
+Damaged files browsers show (Chromium draws the rows it could decode):
+    cut off   a file that ends without IEND (between chunks, inside a chunk header,
+              inside a chunk) is served as far as it goes: every complete chunk as
+              above, an IDAT cut off by the end of the file kept as it is (its
+              bytes up to the end), any other cut-off chunk or chunk header dropped
+              (metadata, or a display chunk whose CRC cannot be checked); no IEND
+              is added.
+    bad CRC   an IDAT failing its CRC is kept as it is; any other chunk failing its
+              CRC is refused (its length is as doubtful as its data).
+A damaged IDAT's length is checked against its deflate stream (png_image_data.py), so
+a wrong length cannot carry the chunks after it into the output. Still refused: no
+IHDR, no IDAT (complete or cut off) before the end, an unknown critical chunk.
 """
 
 from __future__ import annotations
@@ -29,10 +42,14 @@ from ..raw_profile import RAW_EXIF_KEYWORDS, decode_raw_profile, keyword_of_chun
 from ..limits import MAX_PIXELS
 from ..kinds import Stripped
 from .contract import DROP, KEEP, Answer, Format, Handler
+from .png_image_data import check_damaged_image_data, inflated_size
 
 FMT = "PNG"
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_CHUNK_LENGTH = 2**31 - 1
+CHUNK_HEADER_SIZE = 8  # length, type
+CRC_SIZE = 4
+IDAT, IEND = b"IDAT", b"IEND"
 ANCILLARY_BIT = 0x20  # set in the first letter of an ancillary chunk's type
 # IHDR: width (4), height (4), bit depth, colour type, compression, filter, interlace (1 each)
 IHDR_SIZE = 13
@@ -63,7 +80,11 @@ class _Walk:
         self.palette_seen = False
         self.icc_seen = False
         self.colour_type = -1
+        self.inflated_size = 0  # of the image data, from IHDR
         self.image_data_seen = False
+        self.image_data: list[memoryview] = []  # every IDAT's data, for a damaged one's check
+        self.image_data_size = 0  # their total length
+        self.damaged_end = 0  # end of the last damaged IDAT's data, in their concatenation
 
 
 def _header(walk: _Walk, data: memoryview, offset: int) -> Answer:
@@ -80,6 +101,7 @@ def _header(walk: _Walk, data: memoryview, offset: int) -> Answer:
         raise ImageError(f"{FMT}: IHDR at offset {offset} has an invalid bit depth, colour type or method")
     walk.header_seen = True
     walk.colour_type = colour
+    walk.inflated_size = inflated_size(width, height, depth, colour, bool(interlace))
     return KEEP
 
 
@@ -94,6 +116,8 @@ def _image_data(walk: _Walk, data: memoryview, offset: int) -> Answer:
     if walk.colour_type == PALETTE_COLOUR_TYPE and not walk.palette_seen:
         raise ImageError(f"{FMT}: IDAT at offset {offset} before the PLTE a palette image needs")
     walk.image_data_seen = True
+    walk.image_data.append(data)
+    walk.image_data_size += len(data)
     return KEEP
 
 
@@ -195,24 +219,36 @@ def _parse(data: bytes) -> _Parsed:
     reader = ByteReader(data, FMT, start=len(SIGNATURE))
     writer.keep(0, reader.pos)
     exif_place = -1
-    while True:
+    ended = False  # IEND was read
+    while not reader.at_end():
         start = reader.pos
+        if reader.remaining < CHUNK_HEADER_SIZE:
+            walk.removed.add(kinds.OTHER)  # a chunk header cut off: its bytes go
+            break
         length = reader.u32be("chunk length")
         name = bytes(reader.take(4, "chunk type"))
         if not _is_chunk_type(name):
             raise ImageError(f"{FMT}: chunk at offset {start} has an invalid type {name!r}")
         if length > MAX_CHUNK_LENGTH:
             raise ImageError(f"{FMT}: {name.decode()} chunk at offset {start} declares {length} bytes")
+        if not walk.header_seen and name != b"IHDR":
+            raise ImageError(f"{FMT}: first chunk at offset {start} is {name.decode()}, not IHDR")
+        if reader.remaining < length + CRC_SIZE:
+            body = reader.take(min(length, reader.remaining), f"{name.decode()} chunk cut off at offset {start}")
+            if _cut_off(walk, name, body, start):
+                writer.keep(start, len(data))
+            break
         body = reader.take(length, f"{name.decode()} chunk starting at offset {start}")
         crc = reader.u32be(f"CRC of the {name.decode()} chunk at offset {start}")
         if zlib.crc32(body, zlib.crc32(name)) != crc:
-            raise ImageError(f"{FMT}: {name.decode()} chunk at offset {start} fails its CRC check")
-        if not walk.header_seen and name != b"IHDR":
-            raise ImageError(f"{FMT}: first chunk at offset {start} is {name.decode()}, not IHDR")
-        if name == b"IEND":
+            if name != IDAT:
+                raise ImageError(f"{FMT}: {name.decode()} chunk at offset {start} fails its CRC check")
+            walk.damaged_end = walk.image_data_size + len(body)
+        if name == IEND:
             if not walk.image_data_seen:
                 raise ImageError(f"{FMT}: IEND at offset {start} before any IDAT")
             writer.keep(start, reader.pos)
+            ended = True
             break
         handler = CHUNK_HANDLERS.get(name)
         if handler is None:
@@ -226,9 +262,33 @@ def _parse(data: bytes) -> _Parsed:
             writer.add(_chunk(name, decision))
         if name == b"IHDR":
             exif_place = writer.mark()
-    if not reader.at_end():
+    if not walk.header_seen:
+        raise ImageError(f"{FMT}: the file ends before a complete IHDR chunk")
+    if not walk.image_data_seen:
+        raise ImageError(f"{FMT}: the file ends before any IDAT")
+    if ended and not reader.at_end():
         walk.removed.add(kinds.TRAILER)
+    if walk.damaged_end:
+        check_damaged_image_data(walk.image_data, walk.damaged_end, walk.inflated_size, FMT)
     return _Parsed(writer, walk, exif_place)
+
+
+# Kinds of metadata a cut-off chunk held, by chunk type (any other: OTHER).
+CUT_OFF_KINDS = {b"eXIf": kinds.EXIF, b"tEXt": kinds.COMMENT, b"zTXt": kinds.COMMENT, b"iTXt": kinds.COMMENT, b"tIME": kinds.COMMENT}
+
+
+def _cut_off(walk: _Walk, name: bytes, body: memoryview, start: int) -> bool:
+    """Whether the chunk the end of the file cuts is kept: an IDAT with data is, to the
+    end of the file, as a decoder reads it; any other is dropped."""
+    if name == IDAT and body:
+        _image_data(walk, body, start)
+        walk.damaged_end = walk.image_data_size
+        return True
+    if name in (b"tEXt", b"zTXt", b"iTXt"):
+        _text(walk, body, start)  # its keyword, when it is there, names the kind
+    elif name != IEND:
+        walk.removed.add(CUT_OFF_KINDS.get(name, kinds.OTHER))
+    return False
 
 
 def _chunk(name: bytes, body: bytes) -> bytes:

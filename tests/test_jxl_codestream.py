@@ -1,0 +1,357 @@
+"""Where a JPEG XL codestream ends: real codestreams (pillow-jxl-plugin, also transcoded
+from JPEG with an ICC profile, so the entropy-coded ICC stream is walked) end exactly at
+their last byte; hand-built codestreams (a tiny bit writer below, field by field as
+ISO/IEC 18181-1 lays them out) cover what the encoder never writes: several frames, a
+permuted TOC, hostile sizes and counts. Trailing bytes are cut from what is served."""
+
+from __future__ import annotations
+
+import io
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+import image_builders as b
+import isobmff_builders as ib
+import metadata
+from metadata import ImageError
+from metadata.formats.jxl_codestream import codestream_end
+from metadata.limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM
+from jxl_bit_builders import Bits
+from metadata_checks import assert_refused
+
+TRAILER = b"after the last frame " + b.SECRET
+
+
+def _end(codestream: bytes) -> int:
+    return codestream_end([memoryview(codestream)], "JPEG XL")
+
+
+ENCODED = {
+    "vardct": lambda: ib.encode_jxl(b.pattern(size=(300, 200)), use_container=False),
+    "vardct-multi-group": lambda: ib.encode_jxl(b.pattern(size=(700, 500)), use_container=False, effort=9),
+    "lossless": lambda: ib.encode_jxl(b.pattern(size=(300, 200)), use_container=False, lossless=True),
+    "lossless-multi-group": lambda: ib.encode_jxl(b.pattern(size=(700, 500)), use_container=False, lossless=True),
+    "fast": lambda: ib.encode_jxl(b.pattern(size=(300, 200)), use_container=False, effort=1, decoding_speed=4),
+    "low-quality": lambda: ib.encode_jxl(b.pattern(size=(300, 200)), use_container=False, quality=30),
+    "alpha": lambda: ib.encode_jxl(b.pattern("RGBA", size=(300, 200)), use_container=False),
+    "grey-alpha-lossless": lambda: ib.encode_jxl(b.pattern("LA", size=(300, 200)), use_container=False, lossless=True),
+    "tiny": lambda: ib.encode_jxl(b.pattern(size=(1, 1)), use_container=False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ENCODED))
+def test_encoded_codestream_ends_at_its_last_byte(case):
+    codestream = ENCODED[case]()
+    assert _end(codestream) == len(codestream)
+    assert _end(codestream + TRAILER) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+
+
+def _transcoded_jpeg(tmp_path, icc: bytes | None, subsampling: int) -> bytes:
+    """A JPEG (with its ICC profile) recompressed losslessly into JPEG XL; the codestream
+    of the jxlp parts (pillow-jxl-plugin writes them around a jbrd box)."""
+    path = tmp_path / "source.jpg"
+    options = {"quality": 90, "subsampling": subsampling}
+    if icc:
+        options["icc_profile"] = icc
+    b.pattern(size=(300, 200)).save(path, "JPEG", **options)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Image.open(path).save(buffer, "JXL", lossless_jpeg=True)
+    container = buffer.getvalue()
+    return b"".join(container[p + 4 : e] for kind, _, p, e in ib.boxes(container) if kind == b"jxlp")
+
+
+@pytest.mark.parametrize("icc", [True, False], ids=["icc", "no-icc"])
+@pytest.mark.parametrize("subsampling", [0, 2], ids=["444", "420"])
+def test_jpeg_transcoded_codestream_with_its_icc_stream_ends_at_its_last_byte(tmp_path, icc, subsampling):
+    codestream = _transcoded_jpeg(tmp_path, b.icc_profile() if icc else None, subsampling)
+    assert _end(codestream) == len(codestream)
+    stripped = metadata.strip(codestream + TRAILER)
+    assert stripped == codestream
+    assert ib.decoded_rgba(stripped)[0] == (300, 200)
+
+
+# ---------------------------------------------------------------- the conformance suite's files
+
+CONFORMANCE = Path(__file__).parent / "data" / "jxl-conformance"
+
+
+def _conformance_codestream(data: bytes) -> bytes:
+    if data[:2] == b"\xff\x0a":
+        return data
+    return b"".join(data[p:e] for kind, _, p, e in ib.boxes(data) if kind == b"jxlc")
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in CONFORMANCE.glob("*.jxl")))
+def test_conformance_file_ends_at_its_last_frame(name):
+    data = (CONFORMANCE / name).read_bytes()
+    codestream = _conformance_codestream(data)
+    assert _end(codestream) == len(codestream)
+    stripped = metadata.strip(data)
+    assert _conformance_codestream(stripped) == codestream
+    assert ib.decoded_rgba(stripped) == ib.decoded_rgba(codestream)
+    if data is codestream:
+        assert stripped == data
+        assert metadata.strip(data + TRAILER) == data
+
+
+def test_conformance_container_loses_its_jpeg_reconstruction_data():
+    result = metadata.clean((CONFORMANCE / "grayscale_jpeg.jxl").read_bytes())
+    assert result.removed == ("other",)
+    assert ib.top_level_types(result.data) == [b"JXL ", b"ftyp", b"jxlc"]
+
+
+# ---------------------------------------------------------------- hand-built codestreams
+
+
+def _header(
+    bits: Bits,
+    *,
+    width_div8: int = 1,
+    height_div8: int = 1,
+    want_icc: bool = False,
+    icc_size: int = 0,
+    preview: bool = False,
+    timecodes: bool | None = None,
+    extra_channels: int = 0,
+) -> Bits:
+    """Signature, SizeHeader, ImageMetadata (with a 128 x 128 preview, an animation with or
+    without timecodes, default alpha channels when asked), default transform data, and
+    the ICC stream's size when `want_icc`."""
+    bits.put(0x0AFF, 16)  # FF 0A
+    bits.put(1, 1).put(height_div8 - 1, 5).put(0, 3).put(width_div8 - 1, 5)  # SizeHeader, div8, ratio 0
+    extra_fields = preview or timecodes is not None
+    if not (want_icc or extra_fields or extra_channels):
+        return bits.put(1, 1).put(1, 1)  # ImageMetadata and transform data: all default
+    bits.put(0, 1).put(int(extra_fields), 1)  # not all default
+    if extra_fields:
+        bits.put(0, 3).put(0, 1)  # orientation 1, no intrinsic size
+        bits.put(int(preview), 1)
+        if preview:
+            bits.put(1, 1).u32(0).put(1, 3)  # div8, height 16 * 8, ratio 1:1
+        bits.put(int(timecodes is not None), 1)
+        if timecodes is not None:
+            bits.u32(0).u32(0).u32(0).put(int(timecodes), 1)  # 100/1 ticks a second, no loops
+    bits.put(0, 1).u32(0)  # 8-bit integer samples
+    bits.put(1, 1)  # 16-bit buffers suffice
+    bits.u32(min(extra_channels, 1)) if extra_channels <= 1 else bits.u32(2, extra_channels - 2, 4)
+    for _ in range(extra_channels):
+        bits.put(1, 1)  # a default (8-bit alpha) channel
+    bits.put(1, 1)  # xyb_encoded
+    if want_icc:
+        bits.put(0, 1).put(1, 1).u32(0)  # ColorEncoding: not default, want_icc, RGB
+    else:
+        bits.put(1, 1)  # sRGB
+    if extra_fields:
+        bits.put(1, 1)  # default tone mapping
+    bits.u32(0)  # no extensions (U64 0)
+    bits.put(1, 1)  # default transform data
+    if want_icc:
+        bits.u64(icc_size)
+    return bits
+
+
+def _frame(
+    bits: Bits,
+    section_sizes: list[int],
+    *,
+    last: bool,
+    permutation: list[int] | None = None,
+    pad_bit: int = 0,
+    extra_channels: int = 0,
+    duration: int | None = None,
+    timecode: int | None = None,
+) -> Bits:
+    """A modular frame (group size 128) with the given TOC; sections filled by _codestream.
+    `duration` (and `timecode`) when the image is animated; `pad_bit` goes into the
+    padding after the TOC entries."""
+    bits.put(0, 1).put(0, 2).put(1, 1)  # not all default, regular frame, modular
+    bits.u32(0)  # flags (U64 0)
+    bits.put(0, 2)  # no upsampling
+    for _ in range(extra_channels):
+        bits.put(0, 2)  # nor for the extra channel
+    bits.put(0, 2)  # group_size_shift 0
+    bits.u32(0)  # one pass
+    bits.put(0, 1)  # no crop
+    for _ in range(1 + extra_channels):
+        bits.u32(0)  # blend mode replace
+    if duration is not None:
+        bits.u32(2, duration, 8)
+        if timecode is not None:
+            bits.put(timecode, 32)
+    bits.put(int(last), 1)
+    if not last:
+        bits.put(0, 2)  # save_as_reference 0
+        if not duration:
+            bits.put(0, 1)  # save_before_colour_transform: only a frame that can be referenced
+    bits.u32(0)  # no name
+    bits.put(1, 1)  # default loop filter
+    bits.u32(0)  # no extensions
+    if permutation is None:
+        bits.put(0, 1)
+    else:
+        bits.put(1, 1)
+        _permutation(bits, len(section_sizes), permutation)
+    bits.pad()
+    for size in section_sizes:
+        assert size < 1024
+        bits.u32(0, size, 10)
+    if bits.count % 8:
+        bits.put(pad_bit, 1)
+    return bits.pad()
+
+
+def _permutation(bits: Bits, sections: int, lehmer: list[int]) -> None:
+    """Its entropy code: no LZ77, one cluster (simple map), a prefix code of the symbols
+    0..3 at two bits each (simple, tree-select 0), hybrid integers literal below 16."""
+    bits.put(0, 1)  # no LZ77
+    bits.put(1, 1).put(0, 2)  # simple cluster map, 0 bits each: one cluster
+    bits.put(1, 1)  # prefix codes
+    bits.put(4, 4).put(0, 3).put(0, 3)  # hybrid config: split exponent 4, no msb/lsb in token
+    bits.put(1, 1).put(1, 4).put(1, 1)  # alphabet size 1 + 2 + 1 = 4
+    bits.put(1, 2).put(3, 2)  # simple prefix code of 4 symbols
+    for symbol in range(4):
+        bits.put(symbol, 2)
+    bits.put(0, 1)  # tree-select 0: every code 2 bits
+
+    def symbol(value: int) -> None:  # canonical code, most significant bit first
+        bits.put(value >> 1, 1).put(value & 1, 1)
+
+    symbol(len(lehmer))
+    for value in lehmer:
+        symbol(value)
+
+
+def _codestream(frames: list[tuple[list[int], dict]], *, last_frame: bool = True, **header) -> bytes:
+    """Header, then each frame's header and TOC followed by its sections' bytes; the
+    last frame is marked so when `last_frame`."""
+    out = _header(Bits(), **header).data()
+    filler = 0x30
+    for index, (sizes, options) in enumerate(frames):
+        bits = Bits()
+        _frame(bits, sizes, last=last_frame and index == len(frames) - 1, **options)
+        out += bits.data()
+        for size in sizes:
+            out += bytes([filler]) * size
+            filler += 1
+    return out
+
+
+def test_frames_up_to_the_last_are_kept_and_what_follows_is_cut():
+    codestream = _codestream([([17], {}), ([40], {}), ([3], {})])
+    assert _end(codestream) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+    assert metadata.clean(codestream + TRAILER).removed == ("trailer",)
+
+
+def test_preview_and_animation_frames_are_walked():
+    header = {"preview": True, "timecodes": True, "extra_channels": 1}
+    preview = {"extra_channels": 1, "duration": 0, "timecode": 0}  # 128 x 128: one section
+    frame = {"extra_channels": 1, "duration": 10, "timecode": 0xDEADBEEF}
+    codestream = _codestream([([12], preview), ([7], frame), ([8], frame), ([9], frame)], **header)
+    assert _end(codestream) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+
+
+def test_animation_without_timecodes_is_walked():
+    frame = {"duration": 5, "extra_channels": 3}
+    codestream = _codestream([([3], frame), ([4], frame)], timecodes=False, extra_channels=3)
+    assert _end(codestream) == len(codestream)
+
+
+def test_permuted_toc_is_decoded_to_find_the_sections():
+    # 256 x 8 pixels in 128-pixel groups: 2 groups, 1 LF group, so 1 + 1 + 1 + 2 sections.
+    codestream = _codestream([([5, 6, 7, 8, 9], {"permutation": [1, 2, 0]})], width_div8=32)
+    assert _end(codestream) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+
+
+def test_permutation_longer_than_the_toc_is_refused():
+    codestream = _codestream([([5, 6, 7, 8, 9], {"permutation": [3, 3, 3]})], width_div8=32)
+    assert_refused(codestream, reason="TOC permutation out of range")
+
+
+def test_nonzero_padding_after_the_toc_is_refused():
+    codestream = _codestream([([17], {"pad_bit": 1})])
+    assert_refused(codestream, reason="padding bits before a byte boundary are not zero")
+
+
+def test_section_past_the_end_is_refused():
+    assert_refused(_codestream([([17], {}), ([900], {})])[:-1], reason="ends inside a frame's sections")
+
+
+def test_codestream_without_a_last_frame_is_refused():
+    assert_refused(_codestream([([4], {}), ([4], {})], last_frame=False), reason="ends inside a header field")
+
+
+def test_too_many_frames_are_refused_in_bounded_time():
+    frame = _frame(Bits(), [0], last=False).data()
+    codestream = _header(Bits()).data() + frame * (MAX_JXL_FRAMES + 1)
+    started = time.perf_counter()
+    with pytest.raises(ImageError, match=f"more than {MAX_JXL_FRAMES} frames"):
+        metadata.strip(codestream)
+    assert time.perf_counter() - started < 5  # about half a second on one core
+
+
+def test_icc_stream_over_the_limit_is_refused():
+    bits = _header(Bits(), want_icc=True, icc_size=MAX_JXL_ICC_STREAM + 1)
+    assert_refused(bits.data() + bytes(16), reason=f"ICC profile stream of {MAX_JXL_ICC_STREAM + 1} bytes, over the limit")
+
+
+def test_icc_stream_at_the_limit_is_walked_in_bounded_time():
+    # One cluster of a one-symbol prefix code: every ICC byte costs no bits at all.
+    bits = _header(Bits(), want_icc=True, icc_size=MAX_JXL_ICC_STREAM)
+    bits.put(0, 1).put(1, 1).put(0, 2)  # no LZ77, simple cluster map: one cluster
+    bits.put(1, 1).put(15, 4).put(0, 1)  # prefix codes, split exponent 15, alphabet of 1
+    codestream = bits.data() + _frame(Bits(), [2], last=True).data() + b"ok"
+    started = time.perf_counter()
+    assert _end(codestream) == len(codestream)
+    assert time.perf_counter() - started < 15  # about two seconds on one core
+
+
+def _ans_icc(final_state: int) -> bytes:
+    """An ICC stream of 300 bytes coded with ANS: one cluster whose distribution has a
+    single symbol (0), so every byte costs no bits and the state stays where it starts."""
+    bits = _header(Bits(), want_icc=True, icc_size=300)
+    bits.put(0, 1).put(1, 1).put(0, 2).put(0, 1)  # no LZ77, one cluster, ANS
+    bits.put(0, 2).put(5, 3)  # log alphabet size 5; hybrid config: split exponent 5
+    bits.put(1, 2).put(0, 1)  # one-symbol distribution, symbol 0
+    bits.put(final_state, 32)  # the initial state, which one symbol never changes
+    return bits.data() + _frame(Bits(), [2], last=True).data() + b"ok"
+
+
+def test_ans_coded_icc_stream_is_walked():
+    codestream = _ans_icc(0x130000)
+    assert _end(codestream) == len(codestream)
+
+
+def test_ans_stream_not_ending_in_its_final_state_is_refused():
+    assert_refused(_ans_icc(0x130001), reason="ANS stream does not end in its final state")
+
+
+def test_image_over_the_pixel_limit_is_refused():
+    bits = Bits().put(0x0AFF, 16).put(0, 1).u32(3, (1 << 30) - 1, 30).put(1, 3)  # 2^30 x 2^30
+    assert_refused(bits.data() + bytes(8), reason="over the limit of")
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_codestreams_strip_or_raise_image_error(draw):
+    seed = _codestream([([5, 6, 7, 8, 9], {"permutation": [1, 2, 0]}), ([3], {})], width_div8=32)
+    data = bytearray(seed + TRAILER)
+    for _ in range(draw.draw(st.integers(1, 3))):
+        data[draw.draw(st.integers(0, len(seed) - 1))] = draw.draw(st.integers(0, 255))
+    try:
+        stripped = metadata.strip(bytes(data))
+    except ImageError:
+        return
+    assert b.SECRET not in stripped
+    assert metadata.strip(stripped) == stripped
