@@ -38,6 +38,10 @@ LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 # Source: S3 User Guide, bucketnamingrules.html.
 BUCKET_NAME_MIN_LENGTH = 3
 BUCKET_NAME_MAX_LENGTH = 63
+# A general purpose bucket's name: lowercase letters, digits, dots and hyphens, starting and ending with a letter
+# or digit (same source). ExistingBucketName admits it or nothing.
+BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+EXISTING_BUCKET_NAME_PATTERN = r"^$|" + BUCKET_NAME_PATTERN
 
 # An origin-request Lambda@Edge function may run at most 30 s.
 # Source: CloudFront Developer Guide, cloudfront-limits.html (Lambda@Edge quotas).
