@@ -6,11 +6,10 @@ from typing import NamedTuple
 from troposphere import AWSHelperFn, If, Parameter, Sub, Template
 from troposphere import Region as THIS_REGION
 
-# --- AWS facts -----------------------------------------------------------------------------------
+# Re-exported: the facts deploy.sh's help needs, kept where nothing imports troposphere (stacks/facts.py).
+from stacks.facts import DEFAULT_PREFIX, EDGE_REGION, FUNCTION_URL_UNAVAILABLE_REGIONS, STACK_SUFFIXES  # noqa: F401
 
-# Lambda@Edge functions, their versions and their SSM hand-off live in us-east-1 only.
-# Source: CloudFront Developer Guide, lambda-at-edge-function-restrictions.html.
-EDGE_REGION = "us-east-1"
+# --- AWS facts -----------------------------------------------------------------------------------
 
 # CloudFormation accepts at most 4096 bytes of inline Python source (Code.ZipFile).
 # Source: CloudFormation User Guide, AWS::Lambda::Function Code, property ZipFile.
@@ -96,7 +95,6 @@ MAX_TTL_SECONDS = 365 * 24 * 60 * 60
 PREFIX_PATTERN = r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$"
 PREFIX_MIN_LENGTH = 3
 PREFIX_MAX_LENGTH = 20
-DEFAULT_PREFIX = "anon-s3ol"
 
 # --- Names derived from Prefix --------------------------------------------------------------------
 # Suffixes are kept here so that every stack, deploy.sh and the tests derive the same names.
@@ -107,13 +105,6 @@ EDGE_FUNCTION_SUFFIX = "-edge-signer"
 EDGE_ROLE_SUFFIX = "-edge-signer"
 EDGE_VERSION_PARAMETER_SUFFIX = "/Edge-Origin-Request-Fn-Version-Arn"
 
-STACK_SUFFIXES = {
-    "storage": "-storage",
-    "lambda-edge": "-lambda-edge",
-    "cdn": "-cdn",
-    "cdn-oac": "-cdn-oac",
-    "function-url": "-fnurl",
-}
 # The storage stack's exports: the Object Lambda access point's HTTPS domain (the cdn stack's custom origin)
 # and its alias (the cdn-oac stack's S3 origin, `<alias>.s3.<region>.amazonaws.com`).
 OBJECT_LAMBDA_DOMAIN_EXPORT = "ObjectLambdaDomainName"
@@ -243,22 +234,6 @@ def checkov_skips(*skips: tuple[str, str]) -> dict:
 
 # --- deploy.sh: region facts and the names a deployment uses -------------------------------------------
 # deploy.sh reads these through tools/deploy; nothing else restates them.
-
-# Regions without Lambda function URLs, at the time of writing, so without the function-URL mode.
-# Source: AWS Lambda Developer Guide, "Creating and managing Lambda function URLs" (urls-configuration.html).
-FUNCTION_URL_UNAVAILABLE_REGIONS = (
-    "ap-south-2",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-6",
-    "ap-southeast-7",
-    "ap-east-2",
-    "ca-west-1",
-    "eu-south-2",
-    "eu-central-2",
-    "il-central-1",
-    "me-central-1",
-)
 
 # Region names: two letters, one or more words, one digit (us-east-1, ap-southeast-2, us-gov-west-1).
 # The lambda-edge template's TargetRegion parameter enforces the same pattern.

@@ -56,6 +56,7 @@ SHOW_EXIF_QUERY = "showExif"
 # Two years, the value HSTS preload lists ask for.
 HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 60 * 60
 
+ALLOWED_ORIGINS_PARAMETER = "AllowedOrigins"
 # AllowedOrigins: empty (no CORS header, the default), `*`, or origins separated by commas, each
 # `scheme://host[:port]` as a browser sends it in the Origin header (lowercase, no path, no trailing slash).
 ORIGIN_PATTERN = r"https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?"
@@ -165,7 +166,7 @@ def add_viewer_parameters(template: Template) -> ViewerParameters:
 def add_allowed_origins_parameter(template: Template) -> tuple[Parameter, TemplateCondition]:
     allowed_origins = template.add_parameter(
         Parameter(
-            "AllowedOrigins",
+            ALLOWED_ORIGINS_PARAMETER,
             Type="String",
             Default="",
             AllowedPattern=ALLOWED_ORIGINS_PATTERN,
