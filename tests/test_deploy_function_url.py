@@ -300,7 +300,8 @@ def test_help_documents_every_mode(workspace: Path, env: dict[str, str]) -> None
     run = run_deploy(workspace, ["-h"], env, timeout=PREFLIGHT_TIMEOUT_SECONDS)
     assert run.returncode == 0, run
     assert run.stdout.startswith(
-        "usage: ./deploy.sh <region> [--mode olap|olap-oac|function-url] [--prefix NAME] [--profile NAME]\n"
+        "usage: ./deploy.sh <region> [--mode olap|olap-oac|function-url] [--prefix NAME] [--profile NAME] "
+        "[--bucket NAME [--add-bucket-policy]] [--allowed-origins LIST] [--buffered]\n"
     )
     assert "\n--mode olap (the default): S3 Object Lambda, three stacks\n" in run.stdout
     assert (
