@@ -538,7 +538,7 @@ def test_unused_edge_signer_note_says_when_to_delete_it() -> None:
         "note: stack photos-lambda-edge in us-east-1 (UPDATE_COMPLETE) is the --mode olap edge signer, which "
         "--mode olap-oac does not use: once CloudFront has removed the function's replicas (typically a few hours "
         "after the photos-cdn distribution is gone) delete it with 'aws cloudformation delete-stack --stack-name "
-        "photos-lambda-edge --region us-east-1' (deploy.sh never deletes anything)"
+        "photos-lambda-edge --region us-east-1' (deploy.sh does not delete it)"
     )
 
 
