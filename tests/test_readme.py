@@ -1,11 +1,15 @@
-"""The README's reply table ("How the transform replies") says what serving/error_table.py answers: every row of
-the error table has a README row with its status, error code and message, and every README error row is one
-the error table can give."""
+"""What the README states about the code, checked against the code: the reply table ("How the transform
+replies") against serving/error_table.py (every row of the error table has a README row with its status, error
+code and message, and every README error row is one the error table can give), and generate.py's report (the
+templates and their resource counts) against the committed templates."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+
+import generate
 
 from function_url.payload_limits import BUFFERED_LIMIT, STREAMED_LIMIT
 from metadata import ImageError
@@ -93,3 +97,16 @@ def test_every_readme_error_row_is_an_answer_of_the_error_table() -> None:
 def test_the_unexpected_failure_is_the_last_row() -> None:
     statuses, codes, message = readme_rows()[-1]
     assert (statuses[0], codes[0], message) == UNEXPECTED_ERROR
+
+
+def test_generate_report_in_the_readme_lists_every_template_with_its_resource_count() -> None:
+    text = README.read_text(encoding="utf-8")
+    report = dict(re.findall(r"^templates/([a-z-]+)\.json: (\d+) resources, 0 cfn-lint findings$", text, re.MULTILINE))
+    templates = Path(__file__).resolve().parents[1] / "templates"
+    expected = {
+        stack.name: str(len(json.loads((templates / f"{stack.name}.json").read_text())["Resources"]))
+        for stack in generate.stacks()
+    }
+    assert report == expected
+    count = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}[len(expected)]
+    assert f"Builds the {count} templates" in text
