@@ -500,6 +500,25 @@ def test_help_prints_usage_and_exits_0(workspace: Path, env: dict[str, str]) -> 
     assert run.stderr == ""
 
 
+def test_help_works_before_make_without_the_aws_cli(cloud: Cloud, tmp_path: Path) -> None:
+    """A fresh checkout: no .venv, no aws, a python3 without the project's requirements (no site-packages)."""
+    checkout = tmp_path / "fresh"
+    checkout.mkdir()
+    shutil.copy2(REPO / "deploy.sh", checkout / "deploy.sh")
+    for package in ("tools", "stacks"):
+        shutil.copytree(REPO / package, checkout / package, ignore=shutil.ignore_patterns("__pycache__"))
+    python = tmp_path / "python3-no-site"
+    python.write_text(f'#!/bin/sh\nexec "{sys._base_executable}" -S "$@"\n')
+    python.chmod(0o755)
+    path = bin_dir(tmp_path, bash=BASH, python3=str(python))
+    run = run_deploy(checkout, ["--help"], clean_env(tmp_path, cloud, path=path), timeout=PREFLIGHT_TIMEOUT_SECONDS)
+    assert run.returncode == 0, run
+    from tools.deploy.help_text import help_text
+
+    assert run.stdout == help_text()
+    assert run.stderr == ""
+
+
 def bin_dir(tmp: Path, **tools: str) -> str:
     """A PATH of exactly these tools (name -> executable)."""
     directory = tmp / "bin"

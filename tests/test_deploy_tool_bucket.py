@@ -275,14 +275,14 @@ def cloudformation() -> Any:
     client.stubber.assert_no_pending_responses()
 
 
-def refused_stack(cloudformation: Any, bucket: str | None) -> None:
+def refused_stack(cloudformation: Any, bucket: str | None, looked_up: bool = True) -> None:
     cloudformation.stubber.add_response("describe_stacks", stack_answer("ROLLBACK_COMPLETE"), {"StackName": STACK})
     cloudformation.stubber.add_response("describe_stack_events", events(REFUSED), {"StackName": STACK})
-    if bucket is None:
+    if looked_up and bucket is None:
         cloudformation.stubber.add_client_error(
             "describe_stack_resource", "ValidationError", "Resource ImageBucket does not exist for stack"
         )
-    else:
+    elif looked_up:
         import datetime
 
         detail = {"LogicalResourceId": "ImageBucket", "PhysicalResourceId": bucket, "ResourceType": "AWS::S3::Bucket",
@@ -309,6 +309,13 @@ def test_refusal_deletes_the_stack_and_the_empty_bucket_it_kept(cloudformation: 
     ]
 
 
+def test_refusal_without_a_kept_bucket_deletes_the_stack_only(cloudformation: Any, s3: Any) -> None:
+    refused_stack(cloudformation, None)
+    assert refusal.clean_up(cloudformation, s3, STACK, REGION, ACCOUNT, "") == [
+        f"deleted the failed stack {STACK} in {REGION}"
+    ]
+
+
 @pytest.mark.parametrize("held", [{"Versions": [{"Key": "a.jpg"}]}, {"DeleteMarkers": [{"Key": "gone.jpg"}]}])
 def test_refusal_keeps_a_bucket_holding_anything(held: dict[str, Any], cloudformation: Any, s3: Any) -> None:
     refused_stack(cloudformation, "kept-bucket")
@@ -320,7 +327,7 @@ def test_refusal_keeps_a_bucket_holding_anything(held: dict[str, Any], cloudform
 
 
 def test_refusal_never_touches_the_bucket_given_with_bucket(cloudformation: Any, s3: Any) -> None:
-    refused_stack(cloudformation, None)
+    refused_stack(cloudformation, None, looked_up=False)
     assert refusal.clean_up(cloudformation, s3, STACK, REGION, ACCOUNT, BUCKET) == [
         f"deleted the failed stack {STACK} in {REGION}"
     ]

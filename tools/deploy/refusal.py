@@ -67,7 +67,8 @@ def clean_up(
         return []
     if not object_lambda_refused(latest_operation_events(cloudformation, stack)):
         return []
-    bucket = retained_bucket(cloudformation, stack)
+    # With --bucket the stack has no ImageBucket (its condition is false): nothing to look up.
+    bucket = None if existing_bucket else retained_bucket(cloudformation, stack)
     delete_stack(cloudformation, stack, region)
     done = [f"deleted the failed stack {stack} in {region}"]
     if bucket is None or bucket == existing_bucket:
