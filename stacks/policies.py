@@ -234,7 +234,9 @@ def delegate_reads_to_access_point(
     )
 
 
-def cloudfront_reads_via_access_point(bucket_arn: object, access_point_arn: object, account: object = None) -> Statement:
+def cloudfront_reads_via_access_point(
+    bucket_arn: object, access_point_arn: object, account: object = None
+) -> Statement:
     """`account`: the account ID (default: this stack's, as an expression)."""
     for_this_account = FOR_THIS_ACCOUNT if account is None else StringEquals("aws:SourceAccount", account)
     return Statement(

@@ -779,3 +779,52 @@ def test_internal_usage_errors_exit_2_in_one_line(argv: list[str], capsys: pytes
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("deploy.sh: ") and err.count("\n") == 1, err
+
+
+def test_help_needs_nothing_but_the_standard_library() -> None:
+    """deploy.sh prints it before `make` has installed anything: a Python without site-packages must do."""
+    import subprocess
+    import sys
+
+    bare = subprocess.run(
+        [sys._base_executable, "-S", "-m", "tools.deploy.help_text"],
+        cwd=ROOT, capture_output=True, text=True, check=False, env={"PATH": os.environ.get("PATH", "")},
+    )
+    assert (bare.returncode, bare.stderr) == (0, ""), bare.stderr
+    assert bare.stdout == command_line.help_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["a", "--add-bucket-policy"], "--add-bucket-policy goes with --bucket NAME"),
+        (["a", "--buffered"], "--buffered is an option of --mode function-url only"),
+        (["a", "--mode", "olap-oac", "--buffered"], "--buffered is an option of --mode function-url only"),
+        (["a", "--bucket="], "--bucket needs a value"),
+        (["a", "--allowed-origins"], "--allowed-origins needs a value"),
+    ],
+)
+def test_option_combinations_that_make_no_sense_are_usage_errors(argv: list[str], message: str) -> None:
+    with pytest.raises(command_line.UsageError) as raised:
+        command_line.parse(argv)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (command_line.Settings("eu-west-1", bucket="My_Photos"), "'My_Photos' is not an S3 bucket name"),
+        (command_line.Settings("eu-west-1", allowed_origins="https://a.example/"), "--allowed-origins 'https://a.example/' is not valid"),
+        (command_line.Settings("eu-west-1", allowed_origins="a.example"), "--allowed-origins 'a.example' is not valid"),
+    ],
+)
+def test_bucket_and_origins_are_checked(settings: command_line.Settings, message: str) -> None:
+    with pytest.raises(DeployError) as raised:
+        command_line.check_names(settings)
+    assert str(raised.value).startswith(message)
+
+
+def test_the_command_line_is_rebuilt_for_the_messages() -> None:
+    argv = ["eu-west-1", "--mode", "function-url", "--prefix", "p1x", "--profile", "a b", "--bucket", "b.c",
+            "--allowed-origins", "none", "--buffered"]
+    assert command_line.command(command_line.parse(argv)) == ["./deploy.sh", *argv]

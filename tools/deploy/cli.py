@@ -243,7 +243,8 @@ def missing_bucket_statements(
     """Checks the --bucket; the statements its policy lacks for the mode, or None after printing why deploy.sh
     stops (the bucket has a policy, statements are missing and --add-bucket-policy was not given)."""
     s3 = cloud.client("s3", settings.region)
-    existing_bucket.check_bucket(s3, cloud.client("s3control", settings.region), settings.bucket, account, settings.region)
+    s3control = cloud.client("s3control", settings.region)
+    existing_bucket.check_bucket(s3, s3control, settings.bucket, account, settings.region)
     required = existing_bucket.required_statements(
         mode.origin_mode, partition=partition, account=account, region=settings.region,
         prefix=settings.prefix, bucket=settings.bucket,
