@@ -201,6 +201,21 @@ def test_a_stack_keeps_the_bucket_it_was_deployed_with(
     assert cloud.state() == before
 
 
+@pytest.fixture(scope="module")
+def bare(cloud: Cloud, workspace: Path, env: dict[str, str]) -> tuple[Run, dict[str, Any]]:
+    make_bucket(cloud, "e2e-bare-photos", policy=False)
+    held = objects(cloud, "e2e-bare-photos")
+    return deploy(workspace, env, "--mode", "olap-oac", "--prefix", "e2e-bare", "--bucket", "e2e-bare-photos"), held
+
+
+def test_a_bucket_without_a_policy_gets_one_holding_the_statements(bare: Any, cloud: Cloud) -> None:
+    run, held = bare
+    assert run.returncode == 0, run
+    assert "Bucket e2e-bare-photos: 2 statement(s) to add to its policy in step 4\n" in run.stdout
+    assert policy_statements(cloud, "e2e-bare-photos") == required(cloud, "olap-oac", "e2e-bare", "e2e-bare-photos")
+    assert objects(cloud, "e2e-bare-photos") == held
+
+
 # --- the function-URL mode on a bucket with a policy, CORS origins, buffered ---------------------------------
 
 URL_BUCKET = "e2e-url-photos"
