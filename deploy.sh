@@ -7,7 +7,12 @@
 #   --mode olap-oac (S3 Object Lambda, CloudFront signing with Origin Access Control): 4. <prefix>-storage and
 #     5. <prefix>-cdn-oac, both in <region>, 6. the outputs.
 #   --mode function-url (a Lambda function URL behind CloudFront, for any account): 4. <prefix>-fnurl, 5. the outputs.
-# Safe to run again: unchanged stacks are left alone. It never deletes anything.
+# With --bucket NAME every mode serves a bucket the user already has (its policy gains the statements the mode
+# needs in step 4, after the storage stack, never losing one); --allowed-origins sets the distribution's CORS
+# origins; --buffered makes the function-URL mode buffer its answers instead of streaming them.
+# Safe to run again: unchanged stacks are left alone. It deletes nothing, except after S3 Object Lambda refused
+# the account: then the storage stack that failed and the empty bucket this run created (tools/deploy/refusal.py).
+# `./deploy.sh --help` needs only python3: it is printed before any tool is checked.
 #
 # The command line, the checks, the artifact bucket, the failed-events report and the outputs are Python
 # (tools/deploy, with boto3; its cli.py documents each command); the names and region facts come from
@@ -42,7 +47,13 @@ LAMBDA_EDGE_STACK=""
 CDN_STACK=""
 CDN_OAC_STACK=""
 FUNCTION_URL_STACK=""
-# The mode, region, prefix and profile, as every `python -m tools.deploy` command after preflight takes them.
+EXISTING_BUCKET=""
+BUCKET_POLICY=""
+ALLOWED_ORIGINS_OVERRIDE=""
+STREAMING_RESPONSES=""
+# The distribution stack's parameters (cdn_parameters).
+CDN_PARAMETERS=()
+# The mode, region, prefix, profile and bucket, as every `python -m tools.deploy` command after preflight takes them.
 CONTEXT=()
 
 # --- messages ---------------------------------------------------------------------------------------
@@ -51,6 +62,36 @@ say() { printf '%s\n' "$*"; }
 err() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { err "$*"; exit 1; }
 step() { printf '\n[%s/%s] %s\n' "$1" "$TOTAL_STEPS" "$2"; }
+
+# --- help (before any tool check) -------------------------------------------------------------------
+
+# True when the arguments ask for the help (-h or --help before any `--`, not as an option's value).
+wants_help() {
+  while (($#)); do
+    case "$1" in
+      --) return 1 ;;
+      -h | --help) return 0 ;;
+      --mode | --prefix | --profile | --bucket | --allowed-origins) shift ;;
+    esac
+    (($#)) && shift
+  done
+  return 1
+}
+
+# The help needs only python3 (tools/deploy/help_text.py uses the standard library alone): no AWS CLI, no `make`.
+print_help() {
+  local python=""
+  if [[ -x "$ROOT/.venv/bin/python" ]]; then
+    python="$ROOT/.venv/bin/python"
+  elif has_cmd python3; then
+    python="python3"
+  fi
+  if [[ -n "$python" ]] && "$python" -m tools.deploy.help_text; then
+    return 0
+  fi
+  say "usage: ./deploy.sh <region> [--mode olap|olap-oac|function-url] [--prefix NAME] [--profile NAME] ..."
+  say "(the full help needs Python 3.11 or newer: install it from https://www.python.org/downloads/)"
+}
 
 # --- tools ------------------------------------------------------------------------------------------
 
@@ -111,7 +152,7 @@ read_plan() {
     case "$name" in
       MODE | REGION | PREFIX | PROFILE | TOTAL_STEPS | ACCOUNT | PARTITION | ARTIFACT_BUCKET | EDGE_REGION | \
         EDGE_VERSION_PARAMETER | ORIGIN_MODE | STORAGE_STACK | LAMBDA_EDGE_STACK | CDN_STACK | CDN_OAC_STACK | \
-        FUNCTION_URL_STACK)
+        FUNCTION_URL_STACK | EXISTING_BUCKET | BUCKET_POLICY | ALLOWED_ORIGINS_OVERRIDE | STREAMING_RESPONSES)
         printf -v "$name" '%s' "${line#*=}"
         ;;
       *) die "tools/deploy wrote an unexpected plan line: $name" ;;
@@ -123,6 +164,9 @@ read_plan() {
   if [[ -n "$PROFILE" ]]; then
     # One word: a profile name may start with a hyphen.
     CONTEXT+=("--profile=$PROFILE")
+  fi
+  if [[ -n "$EXISTING_BUCKET" ]]; then
+    CONTEXT+=(--bucket "$EXISTING_BUCKET")
   fi
 }
 
@@ -170,6 +214,10 @@ deploy_stack() {
     --no-fail-on-empty-changeset --parameter-overrides "$@"; then
     # The report is best effort: the stack failed whatever it manages to print.
     deploy_tool failed-events --stack "$stack" --stack-region "$region" || true
+    if [[ "$stack" == "$STORAGE_STACK" ]]; then
+      # Only after S3 Object Lambda refused the account: the failed stack and the empty bucket it kept.
+      deploy_tool refused-cleanup --account "$ACCOUNT" --stack "$stack" || true
+    fi
     die "stack $stack in $region did not deploy (see above)"
   fi
 }
@@ -193,11 +241,25 @@ prepare_artifact() {
   upload_artifact
 }
 
-# Step 4 of both S3 Object Lambda modes; OriginMode says which stack owns the access point's policy.
+# The distribution stacks' CORS origins when --allowed-origins was given (otherwise each keeps its own).
+cdn_parameters() {
+  CDN_PARAMETERS=("Prefix=$PREFIX")
+  if [[ -n "$ALLOWED_ORIGINS_OVERRIDE" ]]; then
+    CDN_PARAMETERS+=("$ALLOWED_ORIGINS_OVERRIDE")
+  fi
+}
+
+# Step 4 of both S3 Object Lambda modes; OriginMode says which stack owns the access point's policy. With
+# --bucket, the bucket's policy gains the statements the mode needs once the stack stands (so a refused stack
+# leaves the user's policy as it was).
 deploy_storage() {
   step 4 "Stack $STORAGE_STACK in $REGION"
   deploy_stack "$STORAGE_STACK" "$REGION" templates/storage.json \
-    "Prefix=$PREFIX" "ArtifactBucket=$ARTIFACT_BUCKET" "ArtifactKey=$ARTIFACT_KEY" "OriginMode=$ORIGIN_MODE"
+    "Prefix=$PREFIX" "ArtifactBucket=$ARTIFACT_BUCKET" "ArtifactKey=$ARTIFACT_KEY" "OriginMode=$ORIGIN_MODE" \
+    "ExistingBucketName=$EXISTING_BUCKET"
+  if [[ "$BUCKET_POLICY" == "add" ]]; then
+    deploy_tool bucket-policy --account "$ACCOUNT" --partition "$PARTITION" || exit 1
+  fi
 }
 
 deploy_olap() {
@@ -212,8 +274,9 @@ deploy_olap() {
   local edge_version_arn
   edge_version_arn="$(deploy_tool edge-version --account "$ACCOUNT" --partition "$PARTITION")" || exit 1
   say "Edge function version: $edge_version_arn"
+  cdn_parameters
   deploy_stack "$CDN_STACK" "$REGION" templates/cdn.json \
-    "Prefix=$PREFIX" "EdgeFunctionVersionArn=$edge_version_arn"
+    "${CDN_PARAMETERS[@]}" "EdgeFunctionVersionArn=$edge_version_arn"
 
   print_outputs
 }
@@ -223,7 +286,8 @@ deploy_olap_oac() {
   deploy_storage
 
   step 5 "Stack $CDN_OAC_STACK in $REGION"
-  deploy_stack "$CDN_OAC_STACK" "$REGION" templates/cdn-oac.json "Prefix=$PREFIX"
+  cdn_parameters
+  deploy_stack "$CDN_OAC_STACK" "$REGION" templates/cdn-oac.json "${CDN_PARAMETERS[@]}"
 
   print_outputs
 }
@@ -232,8 +296,10 @@ deploy_function_url() {
   prepare_artifact
 
   step 4 "Stack $FUNCTION_URL_STACK in $REGION"
+  cdn_parameters
   deploy_stack "$FUNCTION_URL_STACK" "$REGION" templates/function-url.json \
-    "Prefix=$PREFIX" "ArtifactBucket=$ARTIFACT_BUCKET" "ArtifactKey=$ARTIFACT_KEY"
+    "${CDN_PARAMETERS[@]}" "ArtifactBucket=$ARTIFACT_BUCKET" "ArtifactKey=$ARTIFACT_KEY" \
+    "ExistingBucketName=$EXISTING_BUCKET" "StreamingResponses=$STREAMING_RESPONSES"
 
   print_outputs
 }
@@ -244,6 +310,10 @@ main() {
     *) ROOT="$(pwd)" ;;
   esac
   cd "$ROOT"
+  if wants_help "$@"; then
+    print_help
+    exit 0
+  fi
   find_tools
   WORK_DIR="$(mktemp -d)"
   trap cleanup EXIT

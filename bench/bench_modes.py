@@ -128,8 +128,8 @@ def _load(module_name: str, environ: dict):  # noqa: ANN202 - a module
 def measure_olap(data: bytes, runs: int) -> Measured:
     import olap_fixtures as fx  # noqa: PLC0415
 
-    with fx.resolve_localhost_subdomains():
-        origin = fx.OriginServer().start()
+    origin = fx.OriginServer().start()
+    with fx.resolve_localhost_subdomains(), fx.trusting(origin.ca_file):
         aws = fx.AwsServer(origin).start()
         try:
             origin.put(KEY, fx.Resource(body=data))

@@ -1,6 +1,9 @@
-"""The private image bucket (the one resource that holds user data, so it outlives its stack) and its policy."""
+"""The private image bucket (the one resource that holds user data, so it outlives its stack) and its policy,
+or a bucket the user already has (ExistingBucketName), which the stacks never create, change or delete."""
 
-from troposphere import Output, Template
+from typing import NamedTuple
+
+from troposphere import Equals, Output, Parameter, Ref, Sub, Template
 from troposphere.s3 import (
     Bucket,
     BucketPolicy,
@@ -14,7 +17,27 @@ from troposphere.s3 import (
 )
 
 from stacks import policies
-from stacks.common import checkov_skips
+from stacks.common import (
+    BUCKET_NAME_MAX_LENGTH,
+    EXISTING_BUCKET_NAME_PATTERN,
+    TemplateCondition,
+    add_condition,
+    checkov_skips,
+)
+
+EXISTING_BUCKET_PARAMETER = "ExistingBucketName"
+IMAGE_BUCKET = "ImageBucket"
+
+
+class ImageBucket(NamedTuple):
+    """The bucket the stack serves: its name and ARN (expressions valid in both cases), the condition under
+    which the stack created it (ExistingBucketName empty), and that created bucket's own ARN, for what exists
+    only under the same condition (its policy)."""
+
+    name: object
+    arn: object
+    created: TemplateCondition
+    created_arn: object
 
 
 def block_all_public_access() -> PublicAccessBlockConfiguration:
@@ -26,11 +49,30 @@ def block_all_public_access() -> PublicAccessBlockConfiguration:
     )
 
 
-def add_image_bucket(template: Template) -> Bucket:
-    """The private bucket, with its name as an output."""
+def add_existing_bucket_parameter(template: Template) -> Parameter:
+    return template.add_parameter(
+        Parameter(
+            EXISTING_BUCKET_PARAMETER,
+            Type="String",
+            Default="",
+            MaxLength=BUCKET_NAME_MAX_LENGTH,
+            AllowedPattern=EXISTING_BUCKET_NAME_PATTERN,
+            ConstraintDescription="empty, or the name of a bucket in this account and region",
+            Description="Empty: the stack creates a private bucket. A name: serve that bucket instead; the stack "
+            "never creates, changes or deletes it, and writes no bucket policy (deploy.sh --bucket checks it and "
+            "adds the statements this mode needs).",
+        )
+    )
+
+
+def add_image_bucket(template: Template) -> ImageBucket:
+    """The private bucket unless ExistingBucketName names one, with the served bucket's name as an output."""
+    existing = add_existing_bucket_parameter(template)
+    created = add_condition(template, "CreateImageBucket", Equals(existing.ref(), ""))
     image_bucket = template.add_resource(
         Bucket(
-            "ImageBucket",
+            IMAGE_BUCKET,
+            Condition=created.title,
             # Retain on delete and on replacement: deleting or rebuilding the stack never deletes images.
             DeletionPolicy="Retain",
             UpdateReplacePolicy="Retain",
@@ -56,17 +98,22 @@ def add_image_bucket(template: Template) -> Bucket:
             ),
         )
     )
-    template.add_output(Output("BucketName", Value=image_bucket.ref(), Description="Upload original images here."))
-    return image_bucket
+    name = created.choose(image_bucket.ref(), existing.ref())
+    template.add_output(Output("BucketName", Value=name, Description="Upload original images here."))
+    # An ARN built from the name is the same whichever bucket it is (S3 bucket ARNs carry no region or account).
+    arn = Sub("arn:${AWS::Partition}:s3:::${Name}", Name=name)
+    return ImageBucket(name, arn, created, image_bucket.get_att("Arn"))
 
 
-def add_image_bucket_policy(template: Template, image_bucket: Bucket, document: object = None) -> BucketPolicy:
+def add_image_bucket_policy(template: Template, image_bucket: ImageBucket, document: object = None) -> BucketPolicy:
     """TLS-only access (the default document), or `document`: the same with the read access the origin mode
-    grants (built with policies.bucket_policy, possibly one per mode under a condition)."""
+    grants (built with policies.bucket_policy, possibly one per mode under a condition). Only on a bucket the
+    stack created: a bucket's policy is one document, and the stack must never replace one it does not own."""
     return template.add_resource(
         BucketPolicy(
             "ImageBucketPolicy",
-            Bucket=image_bucket.ref(),
-            PolicyDocument=document if document is not None else policies.bucket_policy(image_bucket.get_att("Arn")),
+            Condition=image_bucket.created.title,
+            Bucket=Ref(IMAGE_BUCKET),
+            PolicyDocument=document if document is not None else policies.bucket_policy(image_bucket.created_arn),
         )
     )

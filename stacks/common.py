@@ -6,11 +6,10 @@ from typing import NamedTuple
 from troposphere import AWSHelperFn, If, Parameter, Sub, Template
 from troposphere import Region as THIS_REGION
 
-# --- AWS facts -----------------------------------------------------------------------------------
+# Re-exported: the facts deploy.sh's help needs, kept where nothing imports troposphere (stacks/facts.py).
+from stacks.facts import DEFAULT_PREFIX, EDGE_REGION, FUNCTION_URL_UNAVAILABLE_REGIONS, STACK_SUFFIXES  # noqa: F401
 
-# Lambda@Edge functions, their versions and their SSM hand-off live in us-east-1 only.
-# Source: CloudFront Developer Guide, lambda-at-edge-function-restrictions.html.
-EDGE_REGION = "us-east-1"
+# --- AWS facts -----------------------------------------------------------------------------------
 
 # CloudFormation accepts at most 4096 bytes of inline Python source (Code.ZipFile).
 # Source: CloudFormation User Guide, AWS::Lambda::Function Code, property ZipFile.
@@ -38,6 +37,10 @@ LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 # Source: S3 User Guide, bucketnamingrules.html.
 BUCKET_NAME_MIN_LENGTH = 3
 BUCKET_NAME_MAX_LENGTH = 63
+# A general purpose bucket's name: lowercase letters, digits, dots and hyphens, starting and ending with a letter
+# or digit (same source). ExistingBucketName admits it or nothing.
+BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+EXISTING_BUCKET_NAME_PATTERN = r"^$|" + BUCKET_NAME_PATTERN
 
 # An origin-request Lambda@Edge function may run at most 30 s.
 # Source: CloudFront Developer Guide, cloudfront-limits.html (Lambda@Edge quotas).
@@ -96,7 +99,6 @@ MAX_TTL_SECONDS = 365 * 24 * 60 * 60
 PREFIX_PATTERN = r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$"
 PREFIX_MIN_LENGTH = 3
 PREFIX_MAX_LENGTH = 20
-DEFAULT_PREFIX = "anon-s3ol"
 
 # --- Names derived from Prefix --------------------------------------------------------------------
 # Suffixes are kept here so that every stack, deploy.sh and the tests derive the same names.
@@ -108,13 +110,6 @@ EDGE_ROLE_SUFFIX = "-edge-signer"
 EDGE_VERSION_PARAMETER_SUFFIX = "/Edge-Origin-Request-Fn-Version-Arn"
 AUDIT_FUNCTION_SUFFIX = "-audit"
 
-STACK_SUFFIXES = {
-    "storage": "-storage",
-    "lambda-edge": "-lambda-edge",
-    "cdn": "-cdn",
-    "cdn-oac": "-cdn-oac",
-    "function-url": "-fnurl",
-}
 # The bucket audit's stack (templates/audit.json) is no serving mode: deploy.sh leaves it alone, and
 # `anon-s3ol audit --batch` reads its outputs from `<Prefix>-audit`.
 AUDIT_STACK_SUFFIX = "-audit"
@@ -247,22 +242,6 @@ def checkov_skips(*skips: tuple[str, str]) -> dict:
 
 # --- deploy.sh: region facts and the names a deployment uses -------------------------------------------
 # deploy.sh reads these through tools/deploy; nothing else restates them.
-
-# Regions without Lambda function URLs, at the time of writing, so without the function-URL mode.
-# Source: AWS Lambda Developer Guide, "Creating and managing Lambda function URLs" (urls-configuration.html).
-FUNCTION_URL_UNAVAILABLE_REGIONS = (
-    "ap-south-2",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-6",
-    "ap-southeast-7",
-    "ap-east-2",
-    "ca-west-1",
-    "eu-south-2",
-    "eu-central-2",
-    "il-central-1",
-    "me-central-1",
-)
 
 # Region names: two letters, one or more words, one digit (us-east-1, ap-southeast-2, us-gov-west-1).
 # The lambda-edge template's TargetRegion parameter enforces the same pattern.

@@ -4,14 +4,18 @@ distribution around an origin."""
 
 from typing import NamedTuple
 
-from troposphere import And, Equals, If, NoValue, Not, Output, Parameter, Sub, Template
+from troposphere import And, Equals, If, NoValue, Not, Output, Parameter, Split, Sub, Template
 from troposphere.cloudfront import (
+    AccessControlAllowHeaders,
+    AccessControlAllowMethods,
+    AccessControlAllowOrigins,
     CacheCookiesConfig,
     CacheHeadersConfig,
     CachePolicy,
     CachePolicyConfig,
     CacheQueryStringsConfig,
     ContentTypeOptions,
+    CorsConfig,
     DefaultCacheBehavior,
     Distribution,
     DistributionConfig,
@@ -52,6 +56,19 @@ SHOW_EXIF_QUERY = "showExif"
 # Two years, the value HSTS preload lists ask for.
 HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 60 * 60
 
+ALLOWED_ORIGINS_PARAMETER = "AllowedOrigins"
+# AllowedOrigins: empty (no CORS header, the default), `*`, or origins separated by commas, each
+# `scheme://host[:port]` as a browser sends it in the Origin header (lowercase, no path, no trailing slash).
+ORIGIN_PATTERN = r"https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?"
+ALLOWED_ORIGINS_PATTERN = rf"^$|^\*$|^{ORIGIN_PATTERN}(,{ORIGIN_PATTERN})*$"
+# The methods the distribution answers (its cache behaviour's AllowedMethods).
+VIEWER_METHODS = ["GET", "HEAD"]
+# A browser preflights a cross-origin request only for headers outside the CORS safelist; a script reading the
+# JSON sends none. CloudFront requires the list; Range is the one header a script reading an image might add.
+CORS_ALLOWED_HEADERS = ["Range"]
+# How long a browser may cache a preflight answer: one day, as the distribution caches its answers.
+CORS_MAX_AGE_SECONDS = 24 * 60 * 60
+
 DISTRIBUTION_CHECKOV_SKIPS = (
     ("CKV_AWS_68", "A WAF web ACL costs a monthly fee per distribution; attach one when the images warrant it."),
     ("CKV_AWS_86", "Access logs need a log bucket with ACLs; enable standard logging when wanted."),
@@ -74,6 +91,8 @@ class ViewerParameters(NamedTuple):
     alternate_domain_name: Parameter
     acm_certificate_arn: Parameter
     has_custom_domain: TemplateCondition
+    allowed_origins: Parameter
+    has_allowed_origins: TemplateCondition
 
 
 def add_viewer_parameters(template: Template) -> ViewerParameters:
@@ -138,7 +157,26 @@ def add_viewer_parameters(template: Template) -> ViewerParameters:
             ],
         },
     )
-    return ViewerParameters(price_class, alternate_domain_name, acm_certificate_arn, has_custom_domain)
+    allowed_origins, has_allowed_origins = add_allowed_origins_parameter(template)
+    return ViewerParameters(
+        price_class, alternate_domain_name, acm_certificate_arn, has_custom_domain, allowed_origins, has_allowed_origins
+    )
+
+
+def add_allowed_origins_parameter(template: Template) -> tuple[Parameter, TemplateCondition]:
+    allowed_origins = template.add_parameter(
+        Parameter(
+            ALLOWED_ORIGINS_PARAMETER,
+            Type="String",
+            Default="",
+            AllowedPattern=ALLOWED_ORIGINS_PATTERN,
+            ConstraintDescription="empty, *, or origins such as https://example.com separated by commas",
+            Description="Web pages allowed to read the answers from a script (CORS), e.g. the ?showExif=true "
+            "JSON: empty (default) for none, * for any, or origins such as https://example.com,https://a.example.org.",
+        )
+    )
+    has_allowed_origins = add_condition(template, "HasAllowedOrigins", Not(Equals(allowed_origins.ref(), "")))
+    return allowed_origins, has_allowed_origins
 
 
 def add_viewer_request_function(template: Template, title: str, name: str, code: str, comment: str) -> CloudFrontFunction:
@@ -210,13 +248,35 @@ def add_image_origin_request_policy(template: Template) -> OriginRequestPolicy:
     )
 
 
-def add_security_headers_policy(template: Template) -> ResponseHeadersPolicy:
+def cors_config(viewer: ViewerParameters) -> If:
+    """Access-Control-Allow-Origin for the AllowedOrigins, or nothing when it is empty.
+
+    On every answer of the distribution, not on the ?showExif=true JSON alone: CloudFront chooses a cache
+    behaviour, and so a response headers policy, by path only, never by query string, so no policy can tell the
+    JSON from the image of the same key. The image is no more exposed by it: anyone with its URL can fetch it;
+    CORS only lets the allowed pages' scripts read what they fetch."""
+    return viewer.has_allowed_origins.choose(
+        CorsConfig(
+            AccessControlAllowCredentials=False,
+            AccessControlAllowHeaders=AccessControlAllowHeaders(Items=CORS_ALLOWED_HEADERS),
+            AccessControlAllowMethods=AccessControlAllowMethods(Items=VIEWER_METHODS),
+            AccessControlAllowOrigins=AccessControlAllowOrigins(Items=Split(",", viewer.allowed_origins.ref())),
+            AccessControlMaxAgeSec=CORS_MAX_AGE_SECONDS,
+            # The transform sends no CORS headers; the policy's are the only ones.
+            OriginOverride=True,
+        ),
+        NoValue,
+    )
+
+
+def add_security_headers_policy(template: Template, viewer: ViewerParameters) -> ResponseHeadersPolicy:
     return template.add_resource(
         ResponseHeadersPolicy(
             "SecurityHeadersPolicy",
             ResponseHeadersPolicyConfig=ResponseHeadersPolicyConfig(
                 Name=Sub("${AWS::StackName}-security-headers"),
-                Comment="HSTS, nosniff, no framing, no referrer leaks.",
+                Comment="HSTS, nosniff, no framing, no referrer leaks; CORS for AllowedOrigins when given.",
+                CorsConfig=cors_config(viewer),
                 SecurityHeadersConfig=SecurityHeadersConfig(
                     StrictTransportSecurity=StrictTransportSecurity(
                         AccessControlMaxAgeSec=HSTS_MAX_AGE_SECONDS,
@@ -255,7 +315,7 @@ def add_image_distribution(
     ID and domain name as outputs; `behaviour` adds what else the origin needs (the edge signer)."""
     image_cache_policy = add_image_cache_policy(template)
     image_origin_request_policy = add_image_origin_request_policy(template)
-    security_headers_policy = add_security_headers_policy(template)
+    security_headers_policy = add_security_headers_policy(template, viewer)
     distribution = template.add_resource(
         Distribution(
             "Distribution",
@@ -271,8 +331,8 @@ def add_image_distribution(
                 DefaultCacheBehavior=DefaultCacheBehavior(
                     TargetOriginId=origin.Id,
                     ViewerProtocolPolicy="redirect-to-https",
-                    AllowedMethods=["GET", "HEAD"],
-                    CachedMethods=["GET", "HEAD"],
+                    AllowedMethods=VIEWER_METHODS,
+                    CachedMethods=VIEWER_METHODS,
                     Compress=True,
                     CachePolicyId=image_cache_policy.ref(),
                     OriginRequestPolicyId=image_origin_request_policy.ref(),

@@ -13,10 +13,9 @@ from troposphere.cloudfront import (
     OriginAccessControlConfig,
 )
 from troposphere.cloudfront import Function as CloudFrontFunction
-from troposphere.s3 import Bucket
 
 from stacks import policies
-from stacks.bucket import add_image_bucket, add_image_bucket_policy
+from stacks.bucket import ImageBucket, add_image_bucket, add_image_bucket_policy
 from stacks.common import (
     CLOUDFRONT_SERVICE,
     DEFAULT_WEB_ADAPTER_LAYER_VERSION,
@@ -51,10 +50,12 @@ def add_streaming_parameters(template: Template) -> StreamingParameters:
         Parameter(
             "StreamingResponses",
             Type="String",
-            Default="false",
-            AllowedValues=["false", "true"],
-            Description="true streams responses through Lambda Web Adapter (images up to 200 MB); "
-            "false buffers them (about 4.7 MB of image at most).",
+            # Streaming by default: buffered, any stripped image over about 4.7 MB gets a 413, and a 12 MP phone
+            # JPEG is often 5-8 MB. deploy.sh --buffered chooses false.
+            Default="true",
+            AllowedValues=["true", "false"],
+            Description="true (default) streams responses through Lambda Web Adapter (images up to 200 MB); "
+            "false buffers them (about 4.7 MB of image at most, no adapter layer).",
         )
     )
     web_adapter_layer_version = template.add_parameter(
@@ -96,16 +97,16 @@ def web_adapter_layer_arn(web_adapter_layer_version: Parameter) -> Sub:
 def add_transform(
     template: Template,
     parameters: TransformParameters,
-    image_bucket: Bucket,
+    image_bucket: ImageBucket,
     streaming: TemplateCondition,
     web_adapter_layer_version: Parameter,
 ) -> Function:
-    buffered_settings = {**transform_settings(parameters), "BUCKET_NAME": image_bucket.ref()}
-    streamed_settings = {**streaming_settings(parameters), "BUCKET_NAME": image_bucket.ref()}
+    buffered_settings = {**transform_settings(parameters), "BUCKET_NAME": image_bucket.name}
+    streamed_settings = {**streaming_settings(parameters), "BUCKET_NAME": image_bucket.name}
     return add_transform_function(
         template,
         parameters,
-        lambda log_group_arn: policies.function_url_transform_policy(log_group_arn, image_bucket.get_att("Arn")),
+        lambda log_group_arn: policies.function_url_transform_policy(log_group_arn, image_bucket.arn),
         # Streaming: the adapter (a layer) runs run.sh, which starts the HTTP server over the same core.
         Handler=streaming.choose("function_url/run.sh", "function_url.handler.lambda_handler"),
         Environment=Environment(Variables=streaming.choose(streamed_settings, buffered_settings)),

@@ -3,6 +3,8 @@
 Each statement says why it exists. No statement allows a wildcard action; resources are named ARNs.
 """
 
+import json
+
 from awacs import awslambda, logs, s3, s3_object_lambda, sts
 from awacs.aws import (
     Allow,
@@ -27,6 +29,7 @@ from stacks.common import (
     EDGE_REGION,
     LAMBDA_SERVICE,
     OBJECT_LAMBDA_SERVICE,
+    SUPPORTING_ACCESS_POINT_SUFFIX,
     account_root_arn,
     edge_role_arn,
     object_lambda_access_point_arn,
@@ -216,12 +219,15 @@ def bucket_policy(bucket_arn: object, *statements: Statement) -> PolicyDocument:
     return PolicyDocument(Version=VERSION, Statement=[deny_insecure_transport(bucket_arn), *statements])
 
 
-def delegate_reads_to_access_point(bucket_arn: object, access_point_arn: object) -> Statement:
+def delegate_reads_to_access_point(
+    bucket_arn: object, access_point_arn: object, account_root: object = None
+) -> Statement:
+    """`account_root`: the account's root ARN (default: this stack's, as an expression)."""
     return Statement(
         # Reads are decided by the supporting access point's policy; the bucket only delegates to it.
         Sid="DelegateReadsToSupportingAccessPoint",
         Effect=Allow,
-        Principal=Principal("AWS", [account_root_arn()]),
+        Principal=Principal("AWS", [account_root if account_root is not None else account_root_arn()]),
         # ListBucket lets S3 answer 404 rather than 403 for a missing key.
         Action=[s3.GetObject, s3.ListBucket],
         Resource=[bucket_arn, objects_of(bucket_arn)],
@@ -229,7 +235,11 @@ def delegate_reads_to_access_point(bucket_arn: object, access_point_arn: object)
     )
 
 
-def cloudfront_reads_via_access_point(bucket_arn: object, access_point_arn: object) -> Statement:
+def cloudfront_reads_via_access_point(
+    bucket_arn: object, access_point_arn: object, account: object = None
+) -> Statement:
+    """`account`: the account ID (default: this stack's, as an expression)."""
+    for_this_account = FOR_THIS_ACCOUNT if account is None else StringEquals("aws:SourceAccount", account)
     return Statement(
         # The delegation above names the account's IAM principals; in the olap-oac mode the caller S3 Object
         # Lambda acts for is CloudFront's service principal, so the bucket admits it too, on the same terms
@@ -241,9 +251,29 @@ def cloudfront_reads_via_access_point(bucket_arn: object, access_point_arn: obje
         Action=[s3.GetObject, s3.ListBucket],
         Resource=[bucket_arn, objects_of(bucket_arn)],
         Condition=Condition(
-            [ArnEquals("s3:DataAccessPointArn", access_point_arn), CALLED_VIA_OBJECT_LAMBDA, FOR_THIS_ACCOUNT]
+            [ArnEquals("s3:DataAccessPointArn", access_point_arn), CALLED_VIA_OBJECT_LAMBDA, for_this_account]
         ),
     )
+
+
+def existing_bucket_statements(
+    origin_mode: str, *, partition: str, account: str, region: str, prefix: str, bucket: str
+) -> list[Statement]:
+    """The statements a bucket the user already has (deploy.sh --bucket) needs in its policy for the mode, with
+    every name resolved: the same statements the storage stack writes into the policy of a bucket it creates,
+    without the TLS-only denial (a hardening the user's own policy may or may not have; nothing needs it).
+    origin_mode: "olap", "olap-oac", or "" for the function-URL mode, whose function reads the bucket through
+    its own role's policy (same account), so its bucket policy needs nothing."""
+    if not origin_mode:
+        return []
+    bucket_arn = f"arn:{partition}:s3:::{bucket}"
+    access_point_arn = f"arn:{partition}:s3:{region}:{account}:accesspoint/{prefix}{SUPPORTING_ACCESS_POINT_SUFFIX}"
+    statements = [
+        delegate_reads_to_access_point(bucket_arn, access_point_arn, f"arn:{partition}:iam::{account}:root")
+    ]
+    if origin_mode == "olap-oac":
+        statements.append(cloudfront_reads_via_access_point(bucket_arn, access_point_arn, account))
+    return statements
 
 
 def _supporting_access_point_policy(reader: str, principal: Principal, conditions: list) -> PolicyDocument:
@@ -330,6 +360,11 @@ def artifact_bucket_policy(bucket_arn: str) -> PolicyDocument:
     """deploy.sh's artifact bucket (put through the S3 API, not a template): TLS only, and nothing granted;
     the deploying account reaches it through its own IAM permissions."""
     return bucket_policy(bucket_arn)
+
+
+def plain(statement: Statement) -> dict:
+    """A statement as the JSON object a policy put through the API holds."""
+    return json.loads(statement.to_json(indent=None, sort_keys=True))
 
 
 # --- the bucket audit (templates/audit.json) ---------------------------------------------------------

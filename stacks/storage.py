@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from troposphere import Equals, Export, Output, Parameter, Sub, Template
 from troposphere.awslambda import Environment, Function
-from troposphere.s3 import AccessPoint, Bucket
+from troposphere.s3 import AccessPoint
 from troposphere.s3objectlambda import AccessPoint as ObjectLambdaAccessPoint
 from troposphere.s3objectlambda import (
     AccessPointPolicy as ObjectLambdaAccessPointPolicy,
@@ -22,7 +22,7 @@ from troposphere.s3objectlambda import (
 )
 
 from stacks import policies
-from stacks.bucket import add_image_bucket, add_image_bucket_policy, block_all_public_access
+from stacks.bucket import ImageBucket, add_image_bucket, add_image_bucket_policy, block_all_public_access
 from stacks.common import (
     OBJECT_LAMBDA_ALIAS_EXPORT,
     OBJECT_LAMBDA_DOMAIN_EXPORT,
@@ -87,14 +87,15 @@ def add_transform(template: Template, parameters: TransformParameters) -> Functi
 
 
 def add_supporting_access_point(
-    template: Template, image_bucket: Bucket, origin_mode: OriginModeConditions
+    template: Template, image_bucket: ImageBucket, origin_mode: OriginModeConditions
 ) -> AccessPoint:
     """The access point S3 Object Lambda reads originals through, and the bucket policy delegating to it; both
-    admit the origin mode's caller only."""
+    admit the origin mode's caller only. On an existing bucket (ExistingBucketName) the stack writes no bucket
+    policy: deploy.sh adds the same statements (policies.existing_bucket_statements) to the bucket's own."""
     supporting_access_point = template.add_resource(
         AccessPoint(
             "SupportingAccessPoint",
-            Bucket=image_bucket.ref(),
+            Bucket=image_bucket.name,
             Name=supporting_access_point_name(),
             PublicAccessBlockConfiguration=block_all_public_access(),
             Policy=origin_mode.origin_access_control.choose(
@@ -102,7 +103,7 @@ def add_supporting_access_point(
             ),
         )
     )
-    bucket_arn, access_point_arn = image_bucket.get_att("Arn"), supporting_access_point.get_att("Arn")
+    bucket_arn, access_point_arn = image_bucket.created_arn, supporting_access_point.get_att("Arn")
     delegation = policies.delegate_reads_to_access_point(bucket_arn, access_point_arn)
     add_image_bucket_policy(
         template,

@@ -43,7 +43,8 @@ FAKE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 DEPLOY_TIMEOUT_SECONDS = 900
 PREFLIGHT_TIMEOUT_SECONDS = 120
 USAGE = re.escape(
-    "(usage: ./deploy.sh <region> [--mode olap|olap-oac|function-url] [--prefix NAME] [--profile NAME])"
+    "(usage: ./deploy.sh <region> [--mode olap|olap-oac|function-url] [--prefix NAME] [--profile NAME] "
+    "[--bucket NAME [--add-bucket-policy]] [--allowed-origins LIST] [--buffered])"
 )
 
 

@@ -18,6 +18,7 @@ import contextlib
 import copy
 import json
 import logging
+import re
 import secrets
 import string
 import threading
@@ -43,8 +44,12 @@ NO_CHANGES_REASON = (
     "The submitted information didn't contain changes. Submit different information to create a change set."
 )
 # What the Object Lambda stand-in answers when a test makes it refuse, like an account that never used
-# S3 Object Lambda (closed to new accounts since 2025-11-07).
-OBJECT_LAMBDA_REFUSAL = "Emulated refusal: this account cannot create S3 Object Lambda access points"
+# S3 Object Lambda (closed to new accounts since 2025-11-07): S3 Control's 403 in the form CloudFormation's
+# resource handlers report a denial (AWS publishes no wording of its own for this refusal).
+OBJECT_LAMBDA_REFUSAL = (
+    'Resource handler returned message: "Access Denied (Service: S3Control, Status Code: 403, Request ID: '
+    'EMULATED0REFUSAL)" (RequestToken: 00000000-0000-0000-0000-000000000000, HandlerErrorCode: AccessDenied)'
+)
 
 
 # --- stand-in models ---------------------------------------------------------------------------------
@@ -661,6 +666,23 @@ def _function_update(original: Any) -> Any:
     return update_from_cloudformation_json
 
 
+# The Lambda Web Adapter's layers, published by AWS in every commercial region (stacks/common.py,
+# LAMBDA_WEB_ADAPTER_ACCOUNT): they exist in AWS, not in the emulator.
+_PUBLISHED_ADAPTER_LAYER = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:753240598075:layer:LambdaAdapterLayer(X86|Arm64):\d+$")
+
+
+def _layers_data(original: Any) -> Any:
+    def get_layers_data(self: Any, layers_versions_arns: list[str]) -> list[dict[str, Any]]:
+        """moto knows only layers published in it, so a function using the adapter's public layer (the
+        function-URL mode's default, streaming) fails to create: answer for the published adapter layers as AWS
+        does, and leave every other layer to moto."""
+        published = [arn for arn in layers_versions_arns if _PUBLISHED_ADAPTER_LAYER.match(arn)]
+        others = [arn for arn in layers_versions_arns if arn not in published]
+        return [{"Arn": arn, "CodeSize": 0} for arn in published] + (original(self, others) if others else [])
+
+    return get_layers_data
+
+
 def _denies_plain_http_only(statement: dict[str, Any]) -> bool:
     condition = statement.get("Condition", {}).get("Bool", {})
     return str(condition.get("aws:SecureTransport", "")).lower() == "false"
@@ -703,6 +725,7 @@ def patched_moto() -> Iterator[None]:
         update = function.__dict__["update_from_cloudformation_json"]
         patch.setattr(function, "update_from_cloudformation_json", classmethod(_function_update(update)))
         patch.setattr(s3_models.FakeBucket, "get_permission", _bucket_permission)
+        patch.setattr(function, "_get_layers_data", _layers_data(function._get_layers_data))
         yield
 
 

@@ -7,6 +7,8 @@
   `<RequestRoute>.localhost:PORT`) and serves GetObject through the supporting access
   point (`<ap>-<account>.localhost:PORT`) for HEAD events.
 - resolve_localhost_subdomains() makes `*.localhost` resolve to 127.0.0.1 in-process.
+- The origin answers over HTTPS (the transform fetches https URLs only) with a certificate made here for
+  127.0.0.1; trusting(origin.ca_file) makes this process's default TLS context trust it alone.
 - Images with every kind of metadata, made with Pillow and piexif.
 """
 
@@ -19,6 +21,8 @@ import itertools
 import os
 import random
 import socket
+import ssl
+import tempfile
 import threading
 import time
 from email.message import Message
@@ -204,12 +208,59 @@ class _OriginHandler(BaseHTTPRequestHandler):
     do_HEAD = _serve
 
 
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, valid for a day, and its key: PEM files in `directory`."""
+    import datetime  # noqa: PLC0415
+    import ipaddress  # noqa: PLC0415
+
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "origin.pem", directory / "origin-key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+@contextlib.contextmanager
+def trusting(ca_file: Path) -> Iterator[None]:
+    """This process's default TLS context (urllib's, so the presigned fetch's) trusts `ca_file` alone."""
+    with mock.patch.dict(os.environ, {"SSL_CERT_FILE": str(ca_file)}):
+        yield
+
+
 class OriginServer(_Recorder):
-    """S3 as seen through the presigned URL."""
+    """S3 as seen through the presigned URL, over HTTPS."""
 
     def __init__(self) -> None:
         super().__init__(_OriginHandler)
         self.resources: dict[str, Resource] = {}
+        self.ca_file, key_file = self_signed_certificate(Path(tempfile.mkdtemp(prefix="origin-tls-")))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.ca_file, key_file)
+        # The handshake happens in each request's thread, so a slow client never holds up the others.
+        self.socket = context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
 
     def put(self, key: str, resource: Resource) -> None:
         self.resources[key] = resource
@@ -223,7 +274,7 @@ class OriginServer(_Recorder):
             f"&X-Amz-Security-Token={PRESIGN_SECURITY_TOKEN}"
             f"&X-Amz-Signature={PRESIGN_SIGNATURE}{extra_query}"
         )
-        return f"http://127.0.0.1:{self.port}/{quote(key)}?{query}"
+        return f"https://127.0.0.1:{self.port}/{quote(key)}?{query}"
 
 
 class _AwsHandler(BaseHTTPRequestHandler):

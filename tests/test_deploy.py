@@ -386,57 +386,25 @@ def test_deploys_to_us_east_1_with_a_named_profile(in_us_east_1_with_profile: De
     assert deployment.stacks["cdn"]["parameters"]["EdgeFunctionVersionArn"] == deployment.ssm_value
 
 
-# --- a stack that fails --------------------------------------------------------------------------------
+# --- a stack that fails (S3 Object Lambda's refusal and its clean-up: test_deploy_bucket.py) -------------
 
 
-@pytest.fixture(scope="module")
-def refused(
+def test_stack_whose_creation_failed_is_reported_before_anything_changes(
     cloud: Cloud, workspace: Path, env: dict[str, str]
-) -> tuple[Deployment, dict[str, Any], Run, dict[str, Any]]:
-    """An account that cannot create S3 Object Lambda access points, then the run after it."""
-    prefix = "e2e-refused"
-    moto_cloud.STAND_INS.refuse_object_lambda = True
-    try:
-        failed = deploy_and_observe(cloud, workspace, env, prefix, TARGET_REGION)
-    finally:
-        moto_cloud.STAND_INS.refuse_object_lambda = False
-    state_before_retry = cloud.state()
-    retry = run_deploy(workspace, [TARGET_REGION, "--prefix", prefix], env)
-    return failed, state_before_retry, retry, cloud.state()
-
-
-def test_failed_stack_prints_its_failed_events_and_stops(refused: Any) -> None:
-    failed, _, _, _ = refused
-    assert failed.run.returncode == 1, failed.run
-    assert failed.stacks["storage"]["status"] == "ROLLBACK_COMPLETE"
-    assert failed.found_in == {"storage": [TARGET_REGION], "lambda-edge": [], "cdn": []}
-    assert (
-        "  CREATE_FAILED  ObjectLambdaAccessPoint (AWS::S3ObjectLambda::AccessPoint): "
-        f"{moto_cloud.OBJECT_LAMBDA_REFUSAL}\n"
-    ) in failed.run.stderr
-    assert "S3 Object Lambda accepts only AWS accounts that used it before" in failed.run.stderr
-    # The mode any account can deploy, with the same region and prefix.
-    assert (
-        "deploy.sh: an account new to S3 Object Lambda can deploy the function-URL mode instead "
-        "(one stack, no S3 Object Lambda):\n"
-        f"  ./deploy.sh {TARGET_REGION} --mode function-url --prefix e2e-refused\n"
-    ) in failed.run.stderr
-    assert failed.run.stderr.rstrip().endswith(
-        f"deploy.sh: stack e2e-refused-storage in {TARGET_REGION} did not deploy (see above)"
-    )
-    assert "[5/7]" not in failed.run.stdout
-
-
-def test_stack_whose_creation_failed_is_reported_before_anything_changes(refused: Any) -> None:
-    _, before, retry, after = refused
+) -> None:
+    stack_id = marker_stack(cloud, "e2e-rolled-back-storage")
+    # A creation that failed for another reason than S3 Object Lambda's refusal is left to the user.
+    cfn_models.cloudformation_backends[cloud.account][TARGET_REGION].stacks[stack_id].status = "ROLLBACK_COMPLETE"
+    before = cloud.state()
+    retry = run_deploy(workspace, [TARGET_REGION, "--prefix", "e2e-rolled-back"], env, timeout=PREFLIGHT_TIMEOUT_SECONDS)
     assert retry.returncode == 1, retry
     assert (
-        f"stack e2e-refused-storage in {TARGET_REGION} is ROLLBACK_COMPLETE (its creation failed) and cannot be "
-        "updated: delete it with 'aws cloudformation delete-stack --stack-name e2e-refused-storage "
+        f"stack e2e-rolled-back-storage in {TARGET_REGION} is ROLLBACK_COMPLETE (its creation failed) and cannot be "
+        "updated: delete it with 'aws cloudformation delete-stack --stack-name e2e-rolled-back-storage "
         f"--region {TARGET_REGION}'"
     ) in retry.stderr
     assert "[1/7]" not in retry.stdout
-    assert after == before
+    assert cloud.state() == before
 
 
 @pytest.mark.parametrize(
@@ -525,9 +493,29 @@ def test_help_prints_usage_and_exits_0(workspace: Path, env: dict[str, str]) -> 
     run = run_deploy(workspace, ["--help"], env, timeout=PREFLIGHT_TIMEOUT_SECONDS)
     assert run.returncode == 0, run
     assert run.stdout.startswith(
-        "usage: ./deploy.sh <region> [--mode olap|olap-oac|function-url] [--prefix NAME] [--profile NAME]\n"
+        "usage: ./deploy.sh <region> [--mode olap|olap-oac|function-url] [--prefix NAME] [--profile NAME] "
+        "[--bucket NAME [--add-bucket-policy]] [--allowed-origins LIST] [--buffered]\n"
     )
     assert "us-east-1" in run.stdout
+    assert run.stderr == ""
+
+
+def test_help_works_before_make_without_the_aws_cli(cloud: Cloud, tmp_path: Path) -> None:
+    """A fresh checkout: no .venv, no aws, a python3 without the project's requirements (no site-packages)."""
+    checkout = tmp_path / "fresh"
+    checkout.mkdir()
+    shutil.copy2(REPO / "deploy.sh", checkout / "deploy.sh")
+    for package in ("tools", "stacks"):
+        shutil.copytree(REPO / package, checkout / package, ignore=shutil.ignore_patterns("__pycache__"))
+    python = tmp_path / "python3-no-site"
+    python.write_text(f'#!/bin/sh\nexec "{sys._base_executable}" -S "$@"\n')
+    python.chmod(0o755)
+    path = bin_dir(tmp_path, bash=BASH, python3=str(python))
+    run = run_deploy(checkout, ["--help"], clean_env(tmp_path, cloud, path=path), timeout=PREFLIGHT_TIMEOUT_SECONDS)
+    assert run.returncode == 0, run
+    from tools.deploy.help_text import help_text
+
+    assert run.stdout == help_text()
     assert run.stderr == ""
 
 

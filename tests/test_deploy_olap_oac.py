@@ -371,7 +371,7 @@ def test_after_switching_to_olap_oac_the_unused_edge_signer_is_noted_not_deleted
         f"deploy.sh: note: stack {stack} in {EDGE_REGION} (CREATE_COMPLETE) is the --mode olap edge signer, which "
         "--mode olap-oac does not use: once CloudFront has removed the function's replicas (typically a few hours "
         f"after the {PREFIX}-cdn distribution is gone) delete it with 'aws cloudformation delete-stack "
-        f"--stack-name {stack} --region {EDGE_REGION}' (deploy.sh never deletes anything)"
+        f"--stack-name {stack} --region {EDGE_REGION}' (deploy.sh does not delete it)"
     ]
 
 

@@ -169,10 +169,18 @@ def event(status: str, logical: str, resource_type: str, reason: str | None = No
     return record
 
 
+# How CloudFormation's resource handler reports S3 Control's 403 for the Object Lambda access point (the form of
+# its AccessDenied events; AWS publishes no wording of its own for an account that is not allow-listed).
+REFUSAL_REASON = (
+    'Resource handler returned message: "Access Denied (Service: S3Control, Status Code: 403, Request ID: '
+    'A1B2C3D4E5F6)" (RequestToken: 0f7b1d9e-1111-2222-3333-444455556666, HandlerErrorCode: AccessDenied)'
+)
+
+
 def test_failed_events_of_the_latest_operation_only(cloudformation: Any, capsys: pytest.CaptureFixture) -> None:
     events = [
         event("ROLLBACK_COMPLETE", STACK, "AWS::CloudFormation::Stack"),
-        event("CREATE_FAILED", "Olap", "AWS::S3ObjectLambda::AccessPoint", "Account not allowed"),
+        event("CREATE_FAILED", "Olap", "AWS::S3ObjectLambda::AccessPoint", REFUSAL_REASON),
         event("CREATE_FAILED", "Fn", "AWS::Lambda::Function", "Resource creation cancelled"),
         event("CREATE_IN_PROGRESS", STACK, "AWS::CloudFormation::Stack", "User Initiated"),
         event("UPDATE_FAILED", "Old", "AWS::Lambda::Function", "an older operation"),
@@ -183,21 +191,38 @@ def test_failed_events_of_the_latest_operation_only(cloudformation: Any, capsys:
     assert captured.out == ""
     assert captured.err == (
         f"deploy.sh: failed events of stack {STACK} in {REGION} (newest first):\n"
-        "  CREATE_FAILED  Olap (AWS::S3ObjectLambda::AccessPoint): Account not allowed\n"
+        f"  CREATE_FAILED  Olap (AWS::S3ObjectLambda::AccessPoint): {REFUSAL_REASON}\n"
         "  CREATE_FAILED  Fn (AWS::Lambda::Function): Resource creation cancelled\n"
-        "deploy.sh: note: since 2025-11-07 S3 Object Lambda accepts only AWS accounts that used it before "
-        "(see the README)\n"
-        "deploy.sh: an account new to S3 Object Lambda can deploy the function-URL mode instead "
-        "(one stack, no S3 Object Lambda):\n"
-        "  ./deploy.sh eu-west-1 --mode function-url\n"
+        "deploy.sh: S3 Object Lambda refused this account (since 2025-11-07 it accepts only AWS accounts that used "
+        "it before; or these credentials lack s3:CreateAccessPointForObjectLambda): deploy the function-URL mode "
+        "instead, which needs no S3 Object Lambda: ./deploy.sh eu-west-1 --mode function-url\n"
     )
 
 
-def test_a_cancelled_access_point_is_not_a_refusal(cloudformation: Any, capsys: pytest.CaptureFixture) -> None:
-    events = [event("CREATE_FAILED", "Olap", "AWS::S3ObjectLambda::AccessPoint", "Resource creation cancelled")]
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        ("CREATE_FAILED", "Resource creation cancelled"),
+        ("CREATE_FAILED", "Resource handler returned message: \"anon-s3ol-olap already exists\" (HandlerErrorCode: "
+         "AlreadyExists)"),
+        ("CREATE_FAILED", "Properties validation failed for resource Olap with message: #/Name: failed validation"),
+        ("UPDATE_FAILED", REFUSAL_REASON),
+    ],
+)
+def test_only_a_denied_creation_of_the_access_point_is_a_refusal(
+    status: str, reason: str, cloudformation: Any, capsys: pytest.CaptureFixture
+) -> None:
+    events = [event(status, "Olap", "AWS::S3ObjectLambda::AccessPoint", reason)]
     cloudformation.stubber.add_response("describe_stack_events", {"StackEvents": events})
     stacks_state.print_failed_events(cloudformation, STACK, REGION, "unused")
-    assert "note:" not in capsys.readouterr().err
+    assert "refused" not in capsys.readouterr().err
+    assert not stacks_state.object_lambda_refused(events)
+
+
+def test_a_denied_function_is_not_an_object_lambda_refusal() -> None:
+    events = [event("CREATE_FAILED", "Fn", "AWS::Lambda::Function", REFUSAL_REASON)]
+    assert not stacks_state.object_lambda_refused(events)
+    assert stacks_state.object_lambda_refused([event("CREATE_FAILED", "Olap", "AWS::S3ObjectLambda::AccessPoint", REFUSAL_REASON)])
 
 
 def test_unreadable_events_are_reported_in_one_line(cloudformation: Any, capsys: pytest.CaptureFixture) -> None:
@@ -217,6 +242,9 @@ def test_fallback_command_keeps_region_prefix_and_profile() -> None:
     )
     assert stacks_state.fallback_command("eu-west-1", "photos", "my team") == (
         "./deploy.sh eu-west-1 --mode function-url --prefix photos --profile 'my team'"
+    )
+    assert stacks_state.fallback_command("eu-west-1", "photos", "", "my.photos") == (
+        "./deploy.sh eu-west-1 --mode function-url --prefix photos --bucket my.photos"
     )
 
 
@@ -510,7 +538,7 @@ def test_unused_edge_signer_note_says_when_to_delete_it() -> None:
         "note: stack photos-lambda-edge in us-east-1 (UPDATE_COMPLETE) is the --mode olap edge signer, which "
         "--mode olap-oac does not use: once CloudFront has removed the function's replicas (typically a few hours "
         "after the photos-cdn distribution is gone) delete it with 'aws cloudformation delete-stack --stack-name "
-        "photos-lambda-edge --region us-east-1' (deploy.sh never deletes anything)"
+        "photos-lambda-edge --region us-east-1' (deploy.sh does not delete it)"
     )
 
 
@@ -569,11 +597,31 @@ def test_plan_names_every_stack_of_the_prefix() -> None:
         "CDN_STACK=photos-cdn",
         "CDN_OAC_STACK=photos-cdn-oac",
         "FUNCTION_URL_STACK=photos-fnurl",
+        "EXISTING_BUCKET=",
+        "BUCKET_POLICY=",
+        "ALLOWED_ORIGINS_OVERRIDE=",
+        "STREAMING_RESPONSES=true",
     ]
     oac = cli.plan_lines(command_line.Settings(region=REGION, mode="olap-oac", prefix="photos"), ACCOUNT, "aws")
     assert ("TOTAL_STEPS=6", "ORIGIN_MODE=olap-oac") == (oac[4], oac[10])
     url = cli.plan_lines(command_line.Settings(region=REGION, mode="function-url", prefix="photos"), ACCOUNT, "aws")
     assert url[10] == "ORIGIN_MODE="
+
+
+def test_plan_carries_the_bucket_the_origins_and_the_buffered_choice() -> None:
+    settings = command_line.Settings(
+        region=REGION, mode="function-url", prefix="photos", bucket="my.photos",
+        allowed_origins="https://a.example,https://b.example", buffered=True,
+    )
+    assert cli.plan_lines(settings, ACCOUNT, "aws", cli.ADD_STATEMENTS)[-4:] == [
+        "EXISTING_BUCKET=my.photos",
+        "BUCKET_POLICY=add",
+        "ALLOWED_ORIGINS_OVERRIDE=AllowedOrigins=https://a.example,https://b.example",
+        "STREAMING_RESPONSES=false",
+    ]
+    # --allowed-origins none sets the parameter empty (no CORS header).
+    cleared = command_line.parse([REGION, "--allowed-origins", "none"])
+    assert cli.plan_lines(cleared, ACCOUNT, "aws")[-2] == "ALLOWED_ORIGINS_OVERRIDE=AllowedOrigins="
 
 
 def test_deploy_sh_reads_every_plan_name() -> None:
@@ -596,12 +644,18 @@ def test_edge_version_parameter_is_the_one_the_lambda_edge_stack_writes() -> Non
     assert cli.edge_version_parameter("photos") == name == "/photos/Edge-Origin-Request-Fn-Version-Arn"
 
 
-def test_no_call_in_tools_deploy_deletes_anything() -> None:
+def test_only_the_refusal_clean_up_deletes_and_only_a_stack_and_a_bucket() -> None:
+    deletions = {}
     calls = set()
     for source in (ROOT / "tools" / "deploy").glob("*.py"):
-        calls |= set(re.findall(r"\.([a-z_]+)\(", source.read_text()))
-    assert {"put_object", "create_bucket"} <= calls, "the pattern no longer finds the calls"
-    assert sorted(c for c in calls if re.match(r"(delete|remove)_", c)) == []
+        found = set(re.findall(r"\.([a-z_]+)\(", source.read_text()))
+        calls |= found
+        deleting = sorted(c for c in found if re.match(r"(delete|remove)_", c))
+        if deleting:
+            deletions[source.name] = deleting
+    assert {"put_object", "create_bucket", "put_bucket_policy"} <= calls, "the pattern no longer finds the calls"
+    # Never an object, a bucket policy or anything else.
+    assert deletions == {"refusal.py": ["delete_bucket", "delete_stack"]}
 
 
 # --- the command line ---------------------------------------------------------------------------------
@@ -725,3 +779,52 @@ def test_internal_usage_errors_exit_2_in_one_line(argv: list[str], capsys: pytes
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("deploy.sh: ") and err.count("\n") == 1, err
+
+
+def test_help_needs_nothing_but_the_standard_library() -> None:
+    """deploy.sh prints it before `make` has installed anything: a Python without site-packages must do."""
+    import subprocess
+    import sys
+
+    bare = subprocess.run(
+        [sys._base_executable, "-S", "-m", "tools.deploy.help_text"],
+        cwd=ROOT, capture_output=True, text=True, check=False, env={"PATH": os.environ.get("PATH", "")},
+    )
+    assert (bare.returncode, bare.stderr) == (0, ""), bare.stderr
+    assert bare.stdout == command_line.help_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["a", "--add-bucket-policy"], "--add-bucket-policy goes with --bucket NAME"),
+        (["a", "--buffered"], "--buffered is an option of --mode function-url only"),
+        (["a", "--mode", "olap-oac", "--buffered"], "--buffered is an option of --mode function-url only"),
+        (["a", "--bucket="], "--bucket needs a value"),
+        (["a", "--allowed-origins"], "--allowed-origins needs a value"),
+    ],
+)
+def test_option_combinations_that_make_no_sense_are_usage_errors(argv: list[str], message: str) -> None:
+    with pytest.raises(command_line.UsageError) as raised:
+        command_line.parse(argv)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (command_line.Settings("eu-west-1", bucket="My_Photos"), "'My_Photos' is not an S3 bucket name"),
+        (command_line.Settings("eu-west-1", allowed_origins="https://a.example/"), "--allowed-origins 'https://a.example/' is not valid"),
+        (command_line.Settings("eu-west-1", allowed_origins="a.example"), "--allowed-origins 'a.example' is not valid"),
+    ],
+)
+def test_bucket_and_origins_are_checked(settings: command_line.Settings, message: str) -> None:
+    with pytest.raises(DeployError) as raised:
+        command_line.check_names(settings)
+    assert str(raised.value).startswith(message)
+
+
+def test_the_command_line_is_rebuilt_for_the_messages() -> None:
+    argv = ["eu-west-1", "--mode", "function-url", "--prefix", "p1x", "--profile", "a b", "--bucket", "b.c",
+            "--allowed-origins", "none", "--buffered"]
+    assert command_line.command(command_line.parse(argv)) == ["./deploy.sh", *argv]

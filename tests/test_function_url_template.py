@@ -16,6 +16,9 @@ from stacks.function_url import build_function_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The served bucket: the one the stack creates, or ExistingBucketName.
+BUCKET_NAME = {"Fn::If": ["CreateImageBucket", {"Ref": "ImageBucket"}, {"Ref": "ExistingBucketName"}]}
+BUCKET_ARN = {"Fn::Sub": ["arn:${AWS::Partition}:s3:::${Name}", {"Name": BUCKET_NAME}]}
 DISTRIBUTION_ARN = {
     "Fn::Sub": ["arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Id}", {"Id": {"Ref": "Distribution"}}]
 }
@@ -42,12 +45,22 @@ def test_bucket_is_the_same_private_bucket_as_the_storage_stack(template):
     assert statement["Sid"] == "DenyInsecureTransport" and statement["Effect"] == "Deny"
 
 
+def test_an_existing_bucket_is_served_never_created_nor_given_a_policy(template):
+    parameter = template["Parameters"]["ExistingBucketName"]
+    assert parameter["Default"] == ""
+    assert template["Conditions"]["CreateImageBucket"] == {"Fn::Equals": [{"Ref": "ExistingBucketName"}, ""]}
+    assert template["Resources"]["ImageBucket"]["Condition"] == "CreateImageBucket"
+    assert template["Resources"]["ImageBucketPolicy"]["Condition"] == "CreateImageBucket"
+    assert template["Outputs"]["BucketName"]["Value"] == BUCKET_NAME
+
+
 def test_function_url_requires_iam_auth_and_follows_the_streaming_switch(template):
     url = the(template, "AWS::Lambda::Url")
     assert url["AuthType"] == "AWS_IAM"
     assert url["TargetFunctionArn"] == {"Fn::GetAtt": ["TransformFunction", "Arn"]}
     assert url["InvokeMode"] == {"Fn::If": ["Streaming", "RESPONSE_STREAM", "BUFFERED"]}
-    assert template["Parameters"]["StreamingResponses"]["Default"] == "false"
+    # Streaming by default (issue 16): buffered, a stripped image over about 4.7 MB is a 413.
+    assert template["Parameters"]["StreamingResponses"]["Default"] == "true"
 
 
 def test_transform_reads_only_this_buckets_objects(template):
@@ -56,10 +69,10 @@ def test_transform_reads_only_this_buckets_objects(template):
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
     assert statements["ReadOriginals"]["Action"] == ["s3:GetObject"]
     assert statements["ReadOriginals"]["Resource"] == [
-        {"Fn::Sub": ["${Bucket}/*", {"Bucket": {"Fn::GetAtt": ["ImageBucket", "Arn"]}}]}
+        {"Fn::Sub": ["${Bucket}/*", {"Bucket": BUCKET_ARN}]}
     ]
     assert statements["TellMissingFromForbidden"]["Action"] == ["s3:ListBucket"]
-    assert statements["TellMissingFromForbidden"]["Resource"] == [{"Fn::GetAtt": ["ImageBucket", "Arn"]}]
+    assert statements["TellMissingFromForbidden"]["Resource"] == [BUCKET_ARN]
     actions = sorted(a for s in statements.values() for a in s["Action"])
     assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject", "s3:ListBucket"]
 
@@ -73,7 +86,7 @@ def test_function_gets_the_same_settings_in_both_modes_and_the_adapter_when_stre
         assert variables["EXIF_QUERY"] == {"Ref": "ExifQuery"}
         assert variables["KEEP_COPYRIGHT"] == {"Ref": "KeepCopyright"}
         assert variables["MAX_INPUT_BYTES"] == {"Ref": "MaxInputBytes"}
-        assert variables["BUCKET_NAME"] == {"Ref": "ImageBucket"}
+        assert variables["BUCKET_NAME"] == BUCKET_NAME
     assert streaming["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"
     assert streaming["AWS_LWA_INVOKE_MODE"] == "response_stream"
     assert "AWS_LAMBDA_EXEC_WRAPPER" not in buffered

@@ -45,8 +45,8 @@ FAST_TIMEOUTS = Timeouts(socket_seconds=0.5, total_seconds=1.5)
 # ---------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def servers():
-    with fx.resolve_localhost_subdomains():
-        origin = fx.OriginServer().start()
+    origin = fx.OriginServer().start()
+    with fx.resolve_localhost_subdomains(), fx.trusting(origin.ca_file):
         aws = fx.AwsServer(origin).start()
         yield origin, aws
         aws.stop()
@@ -301,9 +301,29 @@ def test_a_missing_key_is_404_even_without_a_resource(handler, origin, aws):
 
 def test_connection_refused_is_502(handler, origin, aws):
     event = fx.get_event(origin, "a.jpg")
-    event["getObjectContext"]["inputS3Url"] = f"http://127.0.0.1:{fx.closed_port()}/a.jpg?X-Amz-SignedHeaders=host"
+    event["getObjectContext"]["inputS3Url"] = f"https://127.0.0.1:{fx.closed_port()}/a.jpg?X-Amz-SignedHeaders=host"
     invoke(handler, event)
     assert_error_write(the_write(aws), 502, "BadGateway")
+
+
+@pytest.mark.parametrize("scheme", ["http", "ftp", "file"])
+def test_a_presigned_url_that_is_not_https_is_never_fetched(scheme, handler, origin, aws):
+    """S3 Object Lambda hands over https URLs only; another scheme would carry the caller's credentials in clear."""
+    put_image(origin, "a.jpg", fx.IMAGE_MAKERS["jpeg"]())
+    event = fx.get_event(origin, "a.jpg")
+    url = event["getObjectContext"]["inputS3Url"]
+    event["getObjectContext"]["inputS3Url"] = scheme + url[len("https"):]
+    invoke(handler, event)
+    assert_error_write(the_write(aws), 502, "BadGateway")
+    assert origin.seen == []
+
+
+def test_the_fetch_refuses_a_url_that_is_not_https_by_name():
+    from olap.presigned_fetch import fetch_original
+    from serving.errors import UpstreamUnreachableError
+
+    with pytest.raises(UpstreamUnreachableError, match="^the original's URL is not https$"):
+        fetch_original("http://127.0.0.1:9/a.jpg", headers={}, max_bytes=10)
 
 
 def test_the_size_cap_comes_from_the_environment(load, origin, aws):

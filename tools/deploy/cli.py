@@ -2,12 +2,19 @@
 
   preflight --out FILE -- <deploy.sh's arguments>
       Reads deploy.sh's command line (or prints the help), checks the names, the region, the credentials
-      (printing the account) and every stack the mode touches; creates nothing. Writes the plan to FILE,
-      one NAME=value line per name deploy.sh uses (PLAN_NAMES); writes no FILE when it printed the help.
+      (printing the account), every stack the mode touches and, with --bucket, the bucket and its policy (when
+      the policy lacks statements the mode needs and --add-bucket-policy is not given, prints them and fails);
+      creates nothing. Writes the plan to FILE, one NAME=value line per name deploy.sh uses (PLAN_NAMES);
+      writes no FILE when it printed the help.
   artifact   <context> --account ID --partition P --key KEY --file ZIP
       Creates or completes the artifact bucket and uploads ZIP as KEY unless already there.
   failed-events <context> --stack NAME --stack-region REGION
       Prints the failed events of the stack's latest operation on stderr (always exits 0 once it has run).
+  bucket-policy <context> --account ID --partition P
+      With --bucket: adds the statements the mode needs to the bucket's policy, keeping every statement it has.
+  refused-cleanup <context> --account ID --stack NAME
+      When the stack's creation failed because S3 Object Lambda refused the account: deletes the stack and the
+      empty bucket its creation kept (never a bucket holding objects, never the --bucket one); else nothing.
   edge-version <context> --account ID --partition P
       Prints the edge function version ARN that the lambda-edge stack put into SSM, after checking that it is
       a version of this account's <prefix>-edge-signer in us-east-1.
@@ -16,7 +23,7 @@
       warning for each stack with ExifQuery=full and a note for each stack of the previous mode that the
       mode no longer uses.
 
-<context> is --mode MODE --region REGION --prefix PREFIX [--profile NAME], as the plan gave them.
+<context> is --mode MODE --region REGION --prefix PREFIX [--profile NAME] [--bucket NAME], as the plan gave them.
 Every message starts with `deploy.sh:`. Exit codes: 0 done (or help printed), 1 a check or a step failed,
 2 usage error.
 """
@@ -32,8 +39,17 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
 
+from stacks.bucket import EXISTING_BUCKET_PARAMETER
 from stacks.common import (
     ARTIFACT_BUCKET_FORMAT,
     EDGE_FUNCTION_SUFFIX,
@@ -42,7 +58,8 @@ from stacks.common import (
     EDGE_VERSION_PARAMETER_SUFFIX,
     STACK_SUFFIXES,
 )
-from tools.deploy import artifacts, command_line, notes, stacks_state
+from tools.deploy import artifacts, command_line, existing_bucket, notes, refusal, stacks_state
+from stacks.distribution import ALLOWED_ORIGINS_PARAMETER
 from tools.deploy.modes import MODES, Mode, leftover_stacks, stack_name
 from tools.deploy.report import DeployError, UsageError, describe, err, one_line
 
@@ -76,10 +93,18 @@ PLAN_NAMES = (
     "EDGE_VERSION_PARAMETER",
     "ORIGIN_MODE",
     *(stack_variable(role) for role in STACK_SUFFIXES),
+    "EXISTING_BUCKET",
+    "BUCKET_POLICY",
+    "ALLOWED_ORIGINS_OVERRIDE",
+    "STREAMING_RESPONSES",
 )
+# BUCKET_POLICY's value when step 4 must add statements to the --bucket's policy.
+ADD_STATEMENTS = "add"
 
 
-def plan_lines(settings: command_line.Settings, account: str, partition: str) -> list[str]:
+def plan_lines(
+    settings: command_line.Settings, account: str, partition: str, bucket_policy: str = ""
+) -> list[str]:
     """The names deploy.sh uses, as NAME=value lines. Every value is one line (the checks guarantee it)."""
     values = {
         "MODE": settings.mode,
@@ -94,6 +119,13 @@ def plan_lines(settings: command_line.Settings, account: str, partition: str) ->
         "EDGE_VERSION_PARAMETER": edge_version_parameter(settings.prefix),
         "ORIGIN_MODE": MODES[settings.mode].origin_mode,
         **{stack_variable(role): stack_name(settings.prefix, role) for role in STACK_SUFFIXES},
+        "EXISTING_BUCKET": settings.bucket,
+        "BUCKET_POLICY": bucket_policy,
+        # Not given: no override, so the stack keeps its value (CloudFormation's previous value).
+        "ALLOWED_ORIGINS_OVERRIDE": (
+            "" if settings.allowed_origins is None else f"{ALLOWED_ORIGINS_PARAMETER}={settings.allowed_origins}"
+        ),
+        "STREAMING_RESPONSES": "false" if settings.buffered else "true",
     }
     assert tuple(values) == PLAN_NAMES and not any("\n" in value for value in values.values())
     return [f"{name}={value}" for name, value in values.items()]
@@ -127,12 +159,26 @@ def credentials_source(profile: str) -> str:
     return "profile default"
 
 
+# botocore's errors for a request that never got an answer: no route, no DNS, a refused connection, a timeout.
+UNREACHABLE_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)
+
+
+def unreachable(error: BotoCoreError) -> str:
+    return (
+        f"cannot reach AWS: {one_line(str(error))} (check the network connection, a proxy, or AWS_ENDPOINT_URL; "
+        "the credentials were not the problem)"
+    )
+
+
 def caller_identity(profile: str, region: str) -> tuple[Cloud, str, str]:
-    """(clients, account ID, partition) of the credentials, or a one-line error naming where they came from."""
+    """(clients, account ID, partition) of the credentials, or a one-line error naming where they came from; a
+    network failure is reported as one, never as missing credentials."""
     source = credentials_source(profile)
     try:
         cloud = Cloud.for_profile(profile)
         identity = cloud.client("sts", region).get_caller_identity()
+    except UNREACHABLE_ERRORS as error:
+        raise DeployError(unreachable(error)) from error
     except ClientError as error:
         raise DeployError(f"no usable AWS credentials ({source}): {describe(error)}") from error
     except BotoCoreError as error:  # no credentials, unknown profile, no connection
@@ -160,8 +206,63 @@ def preflight(args: argparse.Namespace) -> int:
     stacks_state.check_stacks(
         lambda region: cloud.client("cloudformation", region), mode, settings.region, settings.prefix, settings.profile
     )
-    Path(args.out).write_text("".join(line + "\n" for line in plan_lines(settings, account, partition)))
+    check_served_bucket(cloud, mode, settings)
+    bucket_policy = ""
+    if settings.bucket:
+        missing = missing_bucket_statements(cloud, mode, settings, account, partition)
+        if missing is None:
+            return 1
+        bucket_policy = ADD_STATEMENTS if missing else ""
+    plan = plan_lines(settings, account, partition, bucket_policy)
+    Path(args.out).write_text("".join(line + "\n" for line in plan))
     return 0
+
+
+def check_served_bucket(cloud: Cloud, mode: Mode, settings: command_line.Settings) -> None:
+    """A stack keeps the bucket it was deployed with: switching would leave the one it created (retained) or
+    serve another behind the same distribution, so deploy.sh refuses and says what to do."""
+    stack = stack_name(settings.prefix, mode.bucket_stack)
+    cloudformation = cloud.client("cloudformation", settings.region)
+    if stacks_state.holds_nothing(stacks_state.stack_status(cloudformation, stack, settings.region)):
+        return
+    served = stacks_state.stack_parameters(cloudformation, stack, settings.region).get(EXISTING_BUCKET_PARAMETER, "")
+    if served == settings.bucket:
+        return
+    now = f"serves bucket {served} (--bucket {served})" if served else "serves the bucket it created"
+    wanted = f"--bucket {settings.bucket}" if settings.bucket else "no --bucket"
+    again = f"run deploy.sh with --bucket {served}" if served else "run deploy.sh without --bucket"
+    raise DeployError(
+        f"stack {stack} in {settings.region} {now}, and this run has {wanted}; a stack keeps its bucket: "
+        f"{again}, or deploy with another --prefix"
+    )
+
+
+def missing_bucket_statements(
+    cloud: Cloud, mode: Mode, settings: command_line.Settings, account: str, partition: str
+) -> list[dict] | None:
+    """Checks the --bucket; the statements its policy lacks for the mode, or None after printing why deploy.sh
+    stops (the bucket has a policy, statements are missing and --add-bucket-policy was not given)."""
+    s3 = cloud.client("s3", settings.region)
+    s3control = cloud.client("s3control", settings.region)
+    existing_bucket.check_bucket(s3, s3control, settings.bucket, account, settings.region)
+    required = existing_bucket.required_statements(
+        mode.origin_mode, partition=partition, account=account, region=settings.region,
+        prefix=settings.prefix, bucket=settings.bucket,
+    )
+    if not required:
+        print(f"Bucket {settings.bucket}: served as it is (this mode needs nothing in its policy)")
+        return []
+    policy = existing_bucket.current_policy(s3, settings.bucket, account)
+    missing = existing_bucket.missing_statements(policy, required, settings.bucket)
+    if missing and policy is not None and not settings.add_bucket_policy:
+        err(existing_bucket.refusal(settings.bucket, missing, command_line.command(settings)))
+        print(existing_bucket.statements_document(missing), file=sys.stderr)
+        return None
+    print(f"Bucket {settings.bucket}: " + (
+        f"{len(missing)} statement(s) to add to its policy in step 4" if missing
+        else "its policy holds the statements this mode needs"
+    ))
+    return missing
 
 
 def artifact(args: argparse.Namespace) -> int:
@@ -172,9 +273,37 @@ def artifact(args: argparse.Namespace) -> int:
     return 0
 
 
+def bucket_policy(args: argparse.Namespace) -> int:
+    mode: Mode = MODES[args.mode]
+    if not args.bucket:
+        raise UsageError("bucket-policy: --bucket is required", "")
+    s3 = Cloud.for_profile(args.profile).client("s3", args.region)
+    required = existing_bucket.required_statements(
+        mode.origin_mode, partition=args.partition, account=args.account, region=args.region,
+        prefix=args.prefix, bucket=args.bucket,
+    )
+    added = existing_bucket.add_statements(s3, args.bucket, args.account, required)
+    if added:
+        print(f"Added {', '.join(added)} to the policy of bucket {args.bucket} (every statement it had is kept)")
+    else:
+        print(f"The policy of bucket {args.bucket} holds the statements this mode needs")
+    return 0
+
+
+def refused_cleanup(args: argparse.Namespace) -> int:
+    cloud = Cloud.for_profile(args.profile)
+    done = refusal.clean_up(
+        cloud.client("cloudformation", args.region), cloud.client("s3", args.region),
+        args.stack, args.region, args.account, args.bucket,
+    )
+    for line in done:
+        err(line)
+    return 0
+
+
 def failed_events(args: argparse.Namespace) -> int:
     cloudformation = Cloud.for_profile(args.profile).client("cloudformation", args.stack_region)
-    fallback = stacks_state.fallback_command(args.region, args.prefix, args.profile)
+    fallback = stacks_state.fallback_command(args.region, args.prefix, args.profile, args.bucket)
     stacks_state.print_failed_events(cloudformation, args.stack, args.stack_region, fallback)
     return 0
 
@@ -288,6 +417,7 @@ def parser() -> Parser:
     context.add_argument("--region", required=True)
     context.add_argument("--prefix", required=True)
     context.add_argument("--profile", default="")
+    context.add_argument("--bucket", default="")
     step = commands.add_parser("artifact", parents=[context], allow_abbrev=False)
     step.add_argument("--account", required=True)
     step.add_argument("--partition", required=True)
@@ -298,6 +428,14 @@ def parser() -> Parser:
     report.add_argument("--stack", required=True)
     report.add_argument("--stack-region", required=True)
     report.set_defaults(run=failed_events)
+    policy = commands.add_parser("bucket-policy", parents=[context], allow_abbrev=False)
+    policy.add_argument("--account", required=True)
+    policy.add_argument("--partition", required=True)
+    policy.set_defaults(run=bucket_policy)
+    cleanup = commands.add_parser("refused-cleanup", parents=[context], allow_abbrev=False)
+    cleanup.add_argument("--account", required=True)
+    cleanup.add_argument("--stack", required=True)
+    cleanup.set_defaults(run=refused_cleanup)
     signer = commands.add_parser("edge-version", parents=[context], allow_abbrev=False)
     signer.add_argument("--account", required=True)
     signer.add_argument("--partition", required=True)
@@ -326,8 +464,14 @@ def main(argv: list[str] | None = None) -> int:
     except ClientError as error:
         err(f"AWS refused {error.operation_name}: {describe(error)}")
         return 1
-    except (NoCredentialsError, ProfileNotFound, BotoCoreError) as error:
-        err(f"cannot reach AWS: {one_line(str(error))}")
+    except UNREACHABLE_ERRORS as error:
+        err(unreachable(error))
+        return 1
+    except (NoCredentialsError, ProfileNotFound) as error:
+        err(f"no usable AWS credentials: {one_line(str(error))}")
+        return 1
+    except BotoCoreError as error:
+        err(f"an AWS call failed: {one_line(str(error))}")
         return 1
 
 

@@ -8,17 +8,21 @@ from dataclasses import dataclass
 import botocore.session
 
 from stacks.common import (
+    BUCKET_NAME_PATTERN,
     DEFAULT_PREFIX,
-    EDGE_REGION,
     FUNCTION_URL_UNAVAILABLE_REGIONS,
     PREFIX_PATTERN,
     REGION_NAME_PATTERN,
 )
-from tools.deploy.modes import DEFAULT_MODE, MODES, names
+from stacks.distribution import ALLOWED_ORIGINS_PATTERN
+from tools.deploy.modes import DEFAULT_MODE, FALLBACK_MODE, MODES, names
+from tools.deploy.help_text import USAGE, help_text  # noqa: F401  (help_text: deploy.sh's -h through preflight)
 from tools.deploy.report import DeployError, UsageError
 
-USAGE = f"usage: ./deploy.sh <region> [--mode {'|'.join(MODES)}] [--prefix NAME] [--profile NAME]"
-VALUE_OPTIONS = ("--mode", "--prefix", "--profile")
+VALUE_OPTIONS = ("--mode", "--prefix", "--profile", "--bucket", "--allowed-origins")
+FLAG_OPTIONS = ("--add-bucket-policy", "--buffered")
+# --allowed-origins none: no CORS header (an empty value would read as a forgotten one).
+NO_ORIGINS = "none"
 
 
 @dataclass(frozen=True)
@@ -27,56 +31,22 @@ class Settings:
     mode: str = DEFAULT_MODE
     prefix: str = DEFAULT_PREFIX
     profile: str = ""  # empty: AWS_PROFILE, else the usual credential chain
+    bucket: str = ""  # empty: the stacks create the bucket
+    add_bucket_policy: bool = False  # add the mode's statements to the bucket's existing policy
+    # None: keep the stack's AllowedOrigins (a new stack: none); "": none; else the origins, comma-separated.
+    allowed_origins: str | None = None
+    buffered: bool = False  # function-url: the buffered handler instead of streaming
 
 
 class HelpRequested(Exception):
     """-h or --help: print the help and stop, successfully."""
 
 
-def help_text() -> str:
-    unavailable = FUNCTION_URL_UNAVAILABLE_REGIONS
-    return f"""{USAGE}
-
-Deploys the image metadata stripper into the AWS account of your credentials, in one of three modes.
-
---mode olap (the default): S3 Object Lambda, three stacks
-  <prefix>-storage      in <region>     the private bucket, the transform Lambda, the S3 Object Lambda access point
-  <prefix>-lambda-edge  in {EDGE_REGION}    the Lambda@Edge signer (CloudFront runs edge functions only from {EDGE_REGION})
-  <prefix>-cdn          in <region>     the CloudFront distribution
-  Since 2025-11-07 S3 Object Lambda accepts only AWS accounts that used it before.
-
---mode olap-oac: S3 Object Lambda signed for by CloudFront (Origin Access Control), two stacks
-  <prefix>-storage      in <region>     as above (OriginMode=olap-oac)
-  <prefix>-cdn-oac      in <region>     the CloudFront distribution and the Object Lambda access point's policy
-  The same accounts as --mode olap. One prefix runs one of the two: delete the other mode's distribution
-  stack (<prefix>-cdn or <prefix>-cdn-oac) before switching; deploy.sh says how.
-
---mode function-url: a Lambda function URL behind CloudFront, for any AWS account, one stack
-  <prefix>-fnurl        in <region>     the private bucket, the transform Lambda and its function URL,
-                                        the CloudFront distribution (Origin Access Control)
-  Not available where Lambda has no function URLs (at the time of writing):
-    {' '.join(unavailable[:6])}
-    {' '.join(unavailable[6:])}
-
-Every mode packages the transform into an artifact bucket <prefix>-artifacts-<account>-<region> first.
-Run it again after any change: unchanged stacks are left alone. It never deletes anything.
-
-  <region>        where the bucket, the transform and the distribution's stack live, e.g. eu-west-1
-  --mode MODE     {DEFAULT_MODE} (default), {names([m for m in MODES if m != DEFAULT_MODE])}
-  --prefix NAME   names the stacks and resources (default {DEFAULT_PREFIX}; 3-20 of a-z, 0-9 and -,
-                  starting with a letter, not ending with -)
-  --profile NAME  the AWS CLI profile to use (default: AWS_PROFILE, else the CLI's usual credentials)
-  -h, --help      this help
-
-AWS_PROFILE, the standard AWS_* credential variables and AWS_ENDPOINT_URL are honoured.
-Exit codes: 0 deployed, 1 a check or a step failed, 2 usage error.
-"""
-
-
 def parse(argv: list[str]) -> Settings:
     """deploy.sh's arguments, in order: the first problem is the one reported. Raises HelpRequested, or
     UsageError for a command line deploy.sh cannot read."""
     options: dict[str, str] = {}
+    flags: set[str] = set()
     positional: list[str] = []
     args = list(argv)
     while args:
@@ -84,14 +54,16 @@ def parse(argv: list[str]) -> Settings:
         name, has_value, value = arg.partition("=")
         if arg in ("-h", "--help"):
             raise HelpRequested()
-        if arg in VALUE_OPTIONS:
+        if arg in FLAG_OPTIONS:
+            flags.add(arg)
+        elif arg in VALUE_OPTIONS:
             if not args or not args[0]:
                 raise UsageError(f"{arg} needs a value", USAGE)
             options[arg] = args.pop(0)
         elif has_value and name in VALUE_OPTIONS:
             # --prefix= falls through to the prefix check; an empty profile would silently mean the default.
-            if name == "--profile" and not value:
-                raise UsageError("--profile needs a value", USAGE)
+            if name in ("--profile", "--bucket", "--allowed-origins") and not value:
+                raise UsageError(f"{name} needs a value", USAGE)
             options[name] = value
         elif arg == "--":
             positional.extend(args)
@@ -107,12 +79,39 @@ def parse(argv: list[str]) -> Settings:
     mode = options.get("--mode", DEFAULT_MODE)
     if mode not in MODES:
         raise UsageError(f"unknown mode '{mode}': use {names(list(MODES))}", USAGE)
+    if "--add-bucket-policy" in flags and "--bucket" not in options:
+        raise UsageError("--add-bucket-policy goes with --bucket NAME", USAGE)
+    if "--buffered" in flags and mode != FALLBACK_MODE:
+        raise UsageError(f"--buffered is an option of --mode {FALLBACK_MODE} only", USAGE)
+    origins = options.get("--allowed-origins")
     return Settings(
         region=positional[0],
         mode=mode,
         prefix=options.get("--prefix", DEFAULT_PREFIX),
         profile=options.get("--profile", ""),
+        bucket=options.get("--bucket", ""),
+        add_bucket_policy="--add-bucket-policy" in flags,
+        allowed_origins="" if origins == NO_ORIGINS else origins,
+        buffered="--buffered" in flags,
     )
+
+
+def command(settings: Settings) -> list[str]:
+    """deploy.sh's command line for these settings, options at their defaults left out."""
+    words = ["./deploy.sh", settings.region]
+    if settings.mode != DEFAULT_MODE:
+        words += ["--mode", settings.mode]
+    if settings.prefix != DEFAULT_PREFIX:
+        words += ["--prefix", settings.prefix]
+    if settings.profile:
+        words += ["--profile", settings.profile]
+    if settings.bucket:
+        words += ["--bucket", settings.bucket]
+    if settings.allowed_origins is not None:
+        words += ["--allowed-origins", settings.allowed_origins or NO_ORIGINS]
+    if settings.buffered:
+        words += ["--buffered"]
+    return words
 
 
 def check_names(settings: Settings) -> None:
@@ -139,6 +138,17 @@ def check_names(settings: Settings) -> None:
         )
     if "\n" in settings.profile:
         raise DeployError("--profile must be one line")
+    if settings.bucket and not re.fullmatch(BUCKET_NAME_PATTERN, settings.bucket, re.ASCII):
+        raise DeployError(
+            f"'{settings.bucket}' is not an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, "
+            "starting and ending with a letter or digit"
+        )
+    origins = settings.allowed_origins
+    if origins and not re.fullmatch(ALLOWED_ORIGINS_PATTERN, origins, re.ASCII):
+        raise DeployError(
+            f"--allowed-origins '{origins}' is not valid: use * or origins such as https://example.com "
+            "(scheme and host, lowercase, optional :port, no path) separated by commas without spaces, or none"
+        )
 
 
 def known_regions() -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stacks.common import EDGE_REGION, STACK_SUFFIXES
+from stacks.facts import EDGE_REGION, STACK_SUFFIXES
 
 # Steps before the first stack, the same in every mode: generate the templates, package the transform,
 # upload it to the artifact bucket. One step per stack follows, then one printing the outputs.

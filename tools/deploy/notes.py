@@ -27,11 +27,11 @@ def exif_query_warning(stack: str, region: str, role: str, parameters: dict[str,
 def unused_edge_stack_note(
     stack: str, region: str, status: str, other: Mode, mode: Mode, prefix: str, profile: str
 ) -> str:
-    """The previous mode's edge signer stack, which this mode does not use; deploy.sh never deletes it."""
+    """The previous mode's edge signer stack, which this mode does not use; deploy.sh does not delete it."""
     return (
         f"note: stack {stack} in {region} ({status}) is the --mode {other.name} edge signer, which --mode "
         f"{mode.name} does not use: once CloudFront has removed the function's replicas (typically a few hours "
         f"after the {stack_name(prefix, other.distribution_stack)} distribution is gone) delete it with "
         f"'aws cloudformation delete-stack --stack-name {stack} --region {region}{profile_flag(profile)}' "
-        "(deploy.sh never deletes anything)"
+        "(deploy.sh does not delete it)"
     )

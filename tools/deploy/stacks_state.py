@@ -3,6 +3,7 @@ events of the latest operation, outputs."""
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from typing import Any, Callable
@@ -15,6 +16,12 @@ from tools.deploy.report import DeployError, describe, err, error_code, error_me
 
 # The resource S3 Object Lambda refuses for an account new to it; a cancelled creation is a knock-on effect.
 OBJECT_LAMBDA_ACCESS_POINT_TYPE = "AWS::S3ObjectLambda::AccessPoint"
+# How a refusal reads in that resource's CREATE_FAILED event: CloudFormation's resource handler reports S3
+# Control's 403 as `... (Service: S3Control, Status Code: 403, ...)" (RequestToken: ..., HandlerErrorCode:
+# AccessDenied)`. AWS publishes no wording of its own for an account that is not allow-listed (S3 User Guide,
+# amazons3-ol-change.html, says only that the service is closed to new customers), so the match is on the
+# denial on this resource alone; any other failure of it (a name taken, a bad configuration) is not a refusal.
+OBJECT_LAMBDA_REFUSAL_PATTERN = re.compile(r"HandlerErrorCode: AccessDenied|Status Code: 403\b|\bAccessDenied\b")
 # The stack's own event that starts an operation: older events are history.
 OPERATION_STARTS = frozenset({"CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "REVIEW_IN_PROGRESS"})
 
@@ -153,13 +160,15 @@ def check_stacks(
             raise DeployError(reason)
 
 
-def fallback_command(region: str, prefix: str, profile: str) -> str:
-    """The command that deploys the fallback mode with this run's region, prefix and profile."""
+def fallback_command(region: str, prefix: str, profile: str, bucket: str = "") -> str:
+    """The command that deploys the fallback mode with this run's region, prefix, profile and bucket."""
     command = ["./deploy.sh", region, "--mode", FALLBACK_MODE]
     if prefix != DEFAULT_PREFIX:
         command += ["--prefix", prefix]
     if profile:
         command += ["--profile", profile]
+    if bucket:
+        command += ["--bucket", bucket]
     return " ".join(shlex.quote(part) for part in command)
 
 
@@ -188,11 +197,21 @@ def failed_event_lines(events: list[dict[str, Any]]) -> list[str]:
 
 
 def object_lambda_refused(events: list[dict[str, Any]]) -> bool:
+    """True when the Object Lambda access point's creation was denied (see OBJECT_LAMBDA_REFUSAL_PATTERN)."""
     return any(
-        e.get("ResourceStatus", "").endswith("_FAILED")
+        e.get("ResourceStatus") == "CREATE_FAILED"
         and e.get("ResourceType") == OBJECT_LAMBDA_ACCESS_POINT_TYPE
-        and "cancelled" not in (e.get("ResourceStatusReason") or "")
+        and OBJECT_LAMBDA_REFUSAL_PATTERN.search(e.get("ResourceStatusReason") or "")
         for e in events
+    )
+
+
+def refusal_line(fallback: str) -> str:
+    """One line: what happened and the mode that needs no S3 Object Lambda, with this run's command."""
+    return (
+        "S3 Object Lambda refused this account (since 2025-11-07 it accepts only AWS accounts that used it before; "
+        "or these credentials lack s3:CreateAccessPointForObjectLambda): deploy the function-URL mode instead, "
+        f"which needs no S3 Object Lambda: {fallback}"
     )
 
 
@@ -215,9 +234,4 @@ def print_failed_events(cloudformation: Any, stack: str, region: str, fallback: 
             status = "unknown"
         err(f"  (no failed resource events; status {status})")
     if object_lambda_refused(events):
-        err("note: since 2025-11-07 S3 Object Lambda accepts only AWS accounts that used it before (see the README)")
-        err(
-            "an account new to S3 Object Lambda can deploy the function-URL mode instead "
-            "(one stack, no S3 Object Lambda):"
-        )
-        print(f"  {fallback}", file=sys.stderr)
+        err(refusal_line(fallback))

@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 from serving.errors import UpstreamStatusError, UpstreamTimeoutError, UpstreamUnreachableError
 from serving.original import Original, Timeouts, check_declared_size, deadline_after, read_bounded
 
-_FETCHABLE_SCHEMES = ("https", "http")
+# S3 Object Lambda hands over an HTTPS URL, and access to it is HTTPS only (S3 User Guide,
+# olap-best-practices.html): any other scheme would send the caller's presigned credentials in clear.
+_FETCHABLE_SCHEMES = ("https",)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -64,7 +66,7 @@ def fetch_original(
 ) -> Original:
     """GET (or HEAD) `url`; the body is empty for HEAD. Raises a FetchError subclass."""
     if urlsplit(url).scheme not in _FETCHABLE_SCHEMES:
-        msg = "the original's URL is not http(s)"
+        msg = "the original's URL is not https"
         raise UpstreamUnreachableError(msg)
     deadline = deadline_after(timeouts.total_seconds)
     request = urllib.request.Request(url, headers=headers, method=method)
