@@ -15,7 +15,8 @@ is handled by a module of its own:
                         meta and mdat rebuilt (box walker: formats/isobmff)
     formats/jxl   JPEG XL  drop Exif, xml, jumb, brob and jbrd boxes; codestream kept
 
-Every format module follows one contract (formats/contract.py).
+Every format module follows one contract (formats/contract.py). open_strip() strips an
+image as it arrives (streaming.py): JPEG natively, every other format held whole.
 
 Anything that is not a well-formed image of these formats raises ImageError.
 """
@@ -29,6 +30,7 @@ from .exif_block import tiff_payload
 from .exif_json import EXIF_VIEWS, FULL_VIEW, SAFE_VIEW, exif_to_json
 from .formats import FORMATS
 from .formats.contract import Format
+from .streaming import ReadRange, StreamStrip, open_walk
 from .tiff_ifd import read_exif_ifds
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "StripResult",
     "clean",
     "detect_format",
+    "open_strip",
     "read_exif",
     "strip",
 ]
@@ -101,6 +104,16 @@ def clean(data: bytes, *, keep_copyright: bool = False) -> StripResult:
     return StripResult(
         stripped.data, image_format, mime_type, tuple(sorted(stripped.removed)), tuple(sorted(stripped.kept))
     )
+
+
+def open_strip(
+    head: bytes, size: int, read_range: ReadRange | None, *, keep_copyright: bool = False, max_buffered: int
+) -> StreamStrip:
+    """A strip of the `size`-byte image whose first bytes are `head` (16 or more, or the
+    whole image), to be fed every byte from offset 0 (metadata/streaming.py). Formats
+    without a streaming walk are held whole, up to max_buffered bytes."""
+    image_format = _BY_NAME[detect_format(head)]
+    return open_walk(image_format, size, read_range, keep_copyright=keep_copyright, max_buffered=max_buffered)
 
 
 def strip(data: bytes, *, keep_copyright: bool = False) -> bytes:
