@@ -30,7 +30,7 @@ from .exif_block import tiff_payload
 from .exif_json import EXIF_VIEWS, FULL_VIEW, SAFE_VIEW, exif_to_json
 from .formats import FORMATS
 from .formats.contract import Format
-from .streaming import ReadRange, StreamStrip, open_walk
+from .streaming import ReadRange, StreamStrip, TooLargeToHold, open_walk
 from .tiff_ifd import read_exif_ifds
 
 __all__ = [
@@ -39,7 +39,9 @@ __all__ = [
     "MIME_TYPES",
     "SAFE_VIEW",
     "ImageError",
+    "StreamStrip",
     "StripResult",
+    "TooLargeToHold",
     "clean",
     "detect_format",
     "open_strip",

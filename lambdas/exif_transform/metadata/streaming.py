@@ -30,12 +30,16 @@ from .formats.contract import Format
 ReadRange = Callable[[int, int], bytes]
 
 
+class TooLargeToHold(ImageError):
+    """A format held whole (no streaming walk yet) is over the caller's cap."""
+
+
 class BufferedWalk:
     """The input held whole (at most max_bytes), stripped at finish by the format's strip()."""
 
     def __init__(self, image_format: Format, size: int, keep_copyright: bool, max_bytes: int) -> None:
         if size > max_bytes:
-            raise ImageError(f"{image_format.name.upper()}: a {size}-byte image is over the {max_bytes}-byte limit for its format")
+            raise TooLargeToHold(f"{image_format.name.upper()}: a {size}-byte image is over the {max_bytes}-byte limit for its format")
         self._format = image_format
         self._keep_copyright = keep_copyright
         self._max_bytes = max_bytes
@@ -46,7 +50,7 @@ class BufferedWalk:
 
     def feed(self, chunk: bytes | bytearray | memoryview) -> bytes:
         if len(self._buffer) + len(chunk) > self._max_bytes:
-            raise ImageError(f"{self._format.name.upper()}: the image is over the {self._max_bytes}-byte limit for its format")
+            raise TooLargeToHold(f"{self._format.name.upper()}: the image is over the {self._max_bytes}-byte limit for its format")
         self._buffer += chunk
         return b""
 
