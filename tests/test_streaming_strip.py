@@ -89,9 +89,10 @@ def test_exif_after_the_first_scan_is_removed_but_never_rotates_the_image():
     assert b.SECRET not in stripped.data
 
 
-def test_jpeg_streams_natively_and_the_rest_is_held():
+def test_jpeg_and_gif_stream_natively_and_the_rest_is_held():
     assert metadata.open_strip(b.jpeg()[:16], 10, None, max_buffered=1).native
-    for name in ("png", "webp", "gif", "tiff", "heic", "jxl"):
+    assert metadata.open_strip(b.gif()[:16], 10, None, max_buffered=1).native
+    for name in ("png", "webp", "tiff", "heic", "jxl"):
         assert not metadata.open_strip(CORPUS[name]()[:16], 10, None, max_buffered=100).native, name
 
 
@@ -169,6 +170,45 @@ def test_a_long_fill_run_is_walked_without_being_held():
         assert len(walk._buf) <= 65536 + 2  # noqa: SLF001 - the walk's own buffer
     walk.finish()
     assert metadata.clean(padded).data == metadata.clean(data).data
+
+
+GIF_HOSTILE_STREAMS = {
+    "data after the image end": lambda data: _gif_with_run_on(data),
+    "no trailer": lambda data: data[: data.rindex(b"\x3b")],
+    "sub-block past the end": lambda data: data[:-1] + b"\x21\xfe\xff" + b"short",
+}
+
+
+def _gif_with_run_on(data: bytes) -> bytes:
+    position = data.index(b"\x2c", 13 + 3 * 256) + 11
+    while data[position]:
+        position += 1 + data[position]
+    swallowed = b"\x21\xfe" + b.gif_sub_blocks(b"comment " + b.SECRET)
+    return data[:position] + bytes((len(swallowed),)) + swallowed + data[position:]
+
+
+@pytest.mark.parametrize("case", sorted(GIF_HOSTILE_STREAMS))
+def test_a_hostile_gif_is_refused_however_it_is_fed(case):
+    data = GIF_HOSTILE_STREAMS[case](b.gif(comment=False, extensions=False))
+    with pytest.raises(ImageError) as whole:
+        metadata.clean(data)
+    for chunks in (_chunks_random(data, 5), [data[i : i + 1] for i in range(len(data))]):
+        with pytest.raises(ImageError) as streamed:
+            _streamed(data, chunks)
+        assert str(streamed.value) == str(whole.value)
+
+
+def test_a_gif_comment_is_walked_over_without_being_held():
+    data = b.gif(comment=False, extensions=False)
+    huge = data[:-1] + b"\x21\xfe" + b.gif_sub_blocks(b"x" * 3_000_000) + b"\x3b"
+    strip = metadata.open_strip(huge[:16], len(huge), None, max_buffered=0)
+    walk = strip._walk  # noqa: SLF001
+    out = []
+    for offset in range(0, len(huge), 65536):
+        out.append(strip.feed(huge[offset : offset + 65536]))
+        assert len(walk._buf) <= 65536 + 256  # noqa: SLF001
+    out.append(strip.finish())
+    assert b"".join(out) == data and strip.removed == ("comment",)
 
 
 def test_the_jpeg_walk_holds_a_chunk_not_the_image():
