@@ -226,3 +226,33 @@ def test_the_jpeg_walk_holds_a_chunk_not_the_image():
     written += len(strip.finish())
     assert largest <= chunk
     assert written > len(body)
+
+
+def test_a_gain_map_is_found_with_bounded_ranged_reads_before_the_first_byte():
+    data = g.ultra_hdr(primary_size=(640, 480))
+    reads = []
+
+    def read_range(start, end):
+        reads.append((start, end))
+        return data[start:end]
+
+    strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+    head = b.jpeg_structure(data).scan_start + 200
+    first = strip.feed(data[:head])
+    assert first and reads, "the ranged reads happen before the first byte is written"
+    out = first + strip.feed(data[head:]) + strip.finish()
+    assert out == metadata.clean(data).data and strip.kept == ("gain map",)
+    assert max(end - start for start, end in reads) <= jpeg.SCOUT_PIECE
+    assert sum(end - start for start, end in reads) <= 2 * len(data)
+
+
+def test_a_primary_that_differs_from_the_one_measured_is_refused_not_served_wrong():
+    """The object changed between the ranged reads and the stream: the index would be wrong."""
+    data = g.ultra_hdr(primary_size=(640, 480))
+    primary_end = g.primary_end(data)
+    measured = bytearray(data)
+    measured[primary_end - 12 : primary_end - 2] = b"\xff\xfe\x00\x08" + b"later!"  # a COM the scout drops
+    strip = metadata.open_strip(data[:16], len(data), lambda s, e: bytes(measured[s:e]), max_buffered=0)
+    with pytest.raises(ImageError, match="differs from the one measured"):
+        strip.feed(data)
+        strip.finish()

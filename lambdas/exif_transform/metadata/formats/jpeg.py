@@ -377,9 +377,11 @@ PRIMARY = "primary"  # a whole file: a gain map listed in its MPF index is looke
 ALONE = "alone"  # one codestream: nothing after its EOI is looked at
 GAIN_MAP = "gain map"  # an image after the primary, kept only if it says it is a gain map
 
-# The size of the reads a walk makes of the primary through read_range, and of the
-# pieces whole inputs are fed in (one piece held at a time).
+# The pieces whole inputs are fed in (one piece held at a time), and the reads a walk makes
+# of the primary through read_range to size it before a gain map (each one a ranged GET when
+# streaming from S3: larger pieces, fewer round trips, one piece held at a time).
 READ_PIECE = 1024 * 1024
+SCOUT_PIECE = 8 * 1024 * 1024
 
 _FILL_RUN = re.compile(rb"\xff*")
 
@@ -448,6 +450,8 @@ class JpegWalk:
     # --- the contract ---
 
     def feed(self, chunk: bytes | bytearray | memoryview) -> bytes:
+        if self._state == _SCAN and not self._buf:
+            chunk = self._scan_in_place(chunk)
         self._buf += chunk
         self._walk(final=False)
         if self._in_head and self._total() > MAX_STREAM_HEAD_BYTES:
@@ -669,6 +673,19 @@ class JpegWalk:
             self._cut_short(ImageError(f"{FMT}: scan data from offset {self._scan_from} has no end marker (truncated file)"))
         return final
 
+    def _scan_in_place(self, chunk: bytes | bytearray | memoryview) -> memoryview:
+        """Scan data searched in the caller's chunk itself (one copy fewer for the bulk of
+        the file); what follows the scan, or a last FF, is left for the buffer."""
+        view = memoryview(chunk)
+        found = _SCAN_END.search(view)
+        stop = found.start() if found is not None else len(view) - (1 if len(view) and view[-1] == MARKER_PREFIX else 0)
+        if stop:
+            self.body_bytes += stop
+            if self._emit:
+                self._out.append(bytes(view[:stop]))
+            self._base += stop
+        return view[stop:]
+
     def _pass(self, stop: int) -> None:
         if stop > self._at:
             if self._emit:
@@ -805,7 +822,7 @@ class JpegWalk:
         scout = JpegWalk(size=self.size, read_range=None, keep_copyright=self._keep_copyright, role=ALONE, emit=False)
         offset = 0
         while scout._state != _AFTER and offset < self.size:  # noqa: SLF001 - a walk of the same class
-            piece = self._read_range(offset, min(offset + READ_PIECE, self.size))
+            piece = self._read_range(offset, min(offset + SCOUT_PIECE, self.size))
             if not piece:
                 raise ImageError(f"{FMT}: the input ended at offset {offset}, before its declared size {self.size}")
             scout.feed(piece)
