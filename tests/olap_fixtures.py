@@ -298,6 +298,11 @@ class _AwsHandler(BaseHTTPRequestHandler):
         elif self.headers.get("If-Match") not in (None, dict(resource.headers).get("ETag")):
             self._reply(412, _s3_error_xml("PreconditionFailed"))
         else:
+            ranged = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", ""))
+            if ranged:
+                first, last = int(ranged[1]), min(int(ranged[2]), len(resource.body) - 1)
+                self._reply(206, resource.body[first : last + 1], (("ETag", ORIGINAL_ETAG),))
+                return
             self._reply(200, resource.body, (("ETag", ORIGINAL_ETAG),))
 
 

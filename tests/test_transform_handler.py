@@ -645,3 +645,17 @@ def test_a_range_is_answered_from_the_stripped_image(handler, origin, aws):
     seen = the_write(aws)
     assert (fwd(seen, "x-amz-fwd-status"), seen.body) == ("206", full[10:20])
     assert fwd(seen, "x-amz-fwd-header-Content-Range") == "bytes 10-19/*"
+
+
+def test_head_counts_a_streamed_jpeg_with_its_gain_map_and_no_size_cap(load, origin, aws):
+    handler = load(MAX_INPUT_BYTES="1024")[0]  # the cap of formats held whole; a JPEG streams
+    original = gain_map_builders.ultra_hdr(primary_size=(320, 240))
+    assert len(original) > 1024
+    put_image(origin, "hdr.jpg", original)
+    result = invoke(handler, fx.head_event(origin, "hdr.jpg"))
+    assert result["statusCode"] == 200
+    assert result["headers"]["Content-Length"] == str(len(metadata.clean(original).data))
+    assert aws.writes() == [], "HEAD is answered by the return value, never WriteGetObjectResponse"
+    png = fx.IMAGE_MAKERS["png"]()
+    put_image(origin, "big.png", png)
+    assert invoke(handler, fx.head_event(origin, "big.png"))["statusCode"] == 413

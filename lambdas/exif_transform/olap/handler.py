@@ -9,8 +9,9 @@ AWS's user guide shows for a transformation whose length is not known in advance
 after the first byte makes the Body's read raise, so the WriteGetObjectResponse request
 fails and the caller gets a truncated response, never a complete-looking image.
 A held format's length is known before its first byte and is sent as Content-Length.
-HeadObject is answered with the JSON S3 Object Lambda expects, from the same Reply a
-buffered GET would send.
+HeadObject is answered with the JSON S3 Object Lambda expects: the same headers, and the
+stripped image's length, counted by stripping it the same way (read through the
+supporting access point with the function's role).
 
 The S3 client is made by the first request, not at the cold start (it costs about as
 much as importing boto3).
@@ -25,13 +26,13 @@ from typing import Iterator
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
-from serving.original import Original, Timeouts
-from serving.pipeline import Outcome, respond
+from serving.original import Timeouts
+from serving.pipeline import Outcome, failed
 from serving.request_log import log_request
 from serving.settings import Settings, load_settings
-from serving.streamed import Streamed, respond_streamed
+from serving.streamed import Source, StreamCut, Streamed, respond_streamed
 
-from .access_point_read import read_via_access_point
+from .access_point_read import open_via_access_point
 from .event import GET_OBJECT, OlapRequest, UnsupportedEventError, parse_event
 from .presigned_fetch import fetch_original
 from .presigned_stream import open_presigned
@@ -41,6 +42,7 @@ from .render import render_head_object, render_write_get_object_response
 FETCH_TIMEOUTS = Timeouts(socket_seconds=10.0, total_seconds=30.0)
 # A streamed read is paced by the caller: the whole 60 s but for a margin to end it.
 STREAM_TIMEOUTS = Timeouts(socket_seconds=10.0, total_seconds=55.0)
+NO_CAP = 1 << 62
 
 # Read once per container: a bad value stops the cold start with a message naming it.
 SETTINGS = load_settings(os.environ)
@@ -102,43 +104,54 @@ class _BodyReader:
         return bytes(piece)
 
 
-def _read_original(request: OlapRequest, settings: Settings) -> Original:
-    """HEAD: the presigned URL checks the caller's permission; the bytes come via the role."""
+def _open_for_head(request: OlapRequest) -> Source:
+    """HEAD: the presigned URL checks the caller's permission; the bytes come via the role,
+    pinned to the ETag the caller was shown."""
     head = fetch_original(
         request.input_url,
         headers=request.forward_headers,
-        max_bytes=settings.max_input_bytes,
+        max_bytes=NO_CAP,  # the cap, where one applies, is the strip's (a format held whole)
         timeouts=FETCH_TIMEOUTS,
         method="HEAD",
     )
-    data = read_via_access_point(
+    return open_via_access_point(
         s3_client(),
         access_point_arn=request.supporting_access_point_arn,
         key=request.key,
         version_id=request.version_id,
         etag=head.headers.get("ETag"),
-        max_bytes=settings.max_input_bytes,
-        total_seconds=FETCH_TIMEOUTS.total_seconds,
+        headers=head.headers,
+        total_seconds=STREAM_TIMEOUTS.total_seconds,
     )
-    return Original(data, head.headers)
 
 
 def respond_to_event(request: OlapRequest, settings: Settings) -> Outcome | Streamed:
-    """A GET's streamed answer or Outcome; a HEAD's Outcome (buffered, within the cap)."""
+    """The streamed answer, or the Outcome when it is an error or bounded (showExif, Range)."""
     if request.operation == GET_OBJECT:
-        return respond_streamed(
-            lambda: open_presigned(request.input_url, headers=request.forward_headers, timeouts=STREAM_TIMEOUTS),
-            show_exif=request.show_exif,
-            range_header=request.range_header,
-            settings=settings,
-            limit=None,
-        )
-    return respond(
-        lambda: _read_original(request, settings),
+        def open_source() -> Source:
+            return open_presigned(request.input_url, headers=request.forward_headers, timeouts=STREAM_TIMEOUTS)
+    else:
+        def open_source() -> Source:
+            return _open_for_head(request)
+    return respond_streamed(
+        open_source,
         show_exif=request.show_exif,
         range_header=request.range_header,
         settings=settings,
+        limit=None,
     )
+
+
+def _head_object(answer: Outcome | Streamed) -> tuple[dict, Outcome]:
+    """HeadObject's JSON: a streamed image is stripped whole, counting, for its length."""
+    if not isinstance(answer, Streamed):
+        return render_head_object(answer.reply), answer
+    try:
+        length = sum(len(chunk) for chunk in answer.chunks())
+    except StreamCut:
+        outcome = failed(answer.error, answer.fields)
+        return render_head_object(outcome.reply), outcome
+    return render_head_object(answer.reply, length=length), answer.outcome()
 
 
 def _log(request: OlapRequest, outcome: Outcome, started: float) -> None:
@@ -162,8 +175,9 @@ def lambda_handler(event: dict, context: object) -> dict:  # noqa: ARG001
         return {"statusCode": 501, "errorCode": "NotImplemented", "errorMessage": "Only GetObject and HeadObject"}
     answer = respond_to_event(request, SETTINGS)
     if request.operation != GET_OBJECT:
-        _log(request, answer, started)
-        return render_head_object(answer.reply)
+        head_object, outcome = _head_object(answer)
+        _log(request, outcome, started)
+        return head_object
     args = render_write_get_object_response(answer.reply, route=request.output_route, token=request.output_token)
     if isinstance(answer, Streamed):
         args["Body"] = _BodyReader(answer.chunks())
