@@ -291,51 +291,58 @@ def main() -> None:
     config.write_text("[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n")
     env = _environment(origin, config)
 
+    print(f"cache-miss pipeline at {args.rate:g} MB/s in and out (floor = original size / rate); "
+          "growth = peak RSS growth of the process that strips, fresh processes per case after one warm request")
+    print(f"{'mode':5} {'image':12} {'MB':>7} | {'time s':>7} {'x floor':>7} {'TTFB ms':>8} {'growth MiB':>10} | "
+          f"{'bare s':>7} {'x floor':>7} {'TTFB ms':>8} {'growth MiB':>10}")
+    routes = iter(range(1_000_000))
+    try:
+        for kind in args.formats.split(","):
+            for label in args.sizes.split(","):
+                path = build(kind, label)
+                origin.files[path.name] = path
+                _one_case(origin, env, path, rate, routes)
+    finally:
+        origin.shutdown()
+
+
+def _one_case(origin: Origin, env: dict, path: Path, rate: float, routes) -> None:  # noqa: ANN001
+    key, size = path.name, path.stat().st_size
+    floor = size / rate
     url_port, bare_port = _free_port(), _free_port()
+    worker = str(ROOT / "bench" / "streaming_worker.py")
     url = subprocess.Popen([sys.executable, "-m", "function_url.server", "--port", str(url_port)], env=env, cwd=ROOT / "lambdas" / "exif_transform")
-    bare = subprocess.Popen([sys.executable, str(ROOT / "bench" / "streaming_worker.py"), "url-bare", str(bare_port)], env=env, stdout=subprocess.PIPE, text=True)
-    olap = subprocess.Popen([sys.executable, str(ROOT / "bench" / "streaming_worker.py"), "olap"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    bare = subprocess.Popen([sys.executable, worker, "url-bare", str(bare_port)], env=env, stdout=subprocess.PIPE, text=True)
+    olap = subprocess.Popen([sys.executable, worker, "olap"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         _wait_ready(url, url_port)
         _wait_ready(bare)
         _wait_ready(olap)
-        print(f"cache-miss pipeline at {args.rate:g} MB/s in and out (floor = original size / rate); "
-              "growth = peak RSS growth of the process that strips")
-        print(f"{'mode':5} {'image':12} {'MB':>7} | {'time s':>7} {'x floor':>7} {'TTFB ms':>8} {'growth MiB':>10} | "
-              f"{'bare s':>7} {'x floor':>7} {'TTFB ms':>8} {'growth MiB':>10}")
-        routes = iter(range(1_000_000))
-        for kind in args.formats.split(","):
-            for label in args.sizes.split(","):
-                path = build(kind, label)
-                key = path.name
-                origin.files[key] = path
-                size = path.stat().st_size
-                floor = size / rate
-                view(url_port, key, rate)  # warm: the first request makes the S3 client
-                results = {}
-                for name, pid, port in (("url", url.pid, url_port), ("bare", bare.pid, bare_port)):
-                    with Memory(pid) as memory:
-                        total, first = view(port, key, rate)
-                    results[name] = (total, first, memory.growth)
-                url_row = (results["url"], results["bare"])
-                olap_results = {}
-                for mode in ("strip", "bare"):
-                    route = f"r{next(routes)}"
-                    with Memory(olap.pid) as memory:
-                        started = time.perf_counter()
-                        olap.stdin.write(f"{mode} {key} {route}\n")
-                        olap.stdin.flush()
-                        olap.stdout.readline()
-                    write = origin.writes.pop(route)
-                    olap_results[mode] = (write["end"] - started, write.get("first", write["end"]) - started, memory.growth)
-                for mode, (strip, plain) in (("url", url_row), ("olap", (olap_results["strip"], olap_results["bare"]))):
-                    print(f"{mode:5} {kind + ' ' + label:12} {size / MB:7.1f} | {strip[0]:7.2f} {strip[0] / floor:7.2f} {strip[1] * 1000:8.0f} "
-                          f"{strip[2] / MIB:10.1f} | {plain[0]:7.2f} {plain[0] / floor:7.2f} {plain[1] * 1000:8.0f} {plain[2] / MIB:10.1f}",
-                          flush=True)
+        results = {}
+        for name, pid, port in (("url", url.pid, url_port), ("url bare", bare.pid, bare_port)):
+            view(port, key, rate)  # warm: the first request makes the S3 client
+            with Memory(pid) as memory:
+                total, first = view(port, key, rate)
+            results[name] = (total, first, memory.growth)
+        for mode in ("strip", "bare", "strip", "bare"):  # the first two warm up
+            route = f"r{next(routes)}"
+            with Memory(olap.pid) as memory:
+                started = time.perf_counter()
+                olap.stdin.write(f"{mode} {key} {route}\n")
+                olap.stdin.flush()
+                olap.stdout.readline()
+            write = origin.writes.pop(route)
+            results[f"olap {mode}"] = (write["end"] - started, write.get("first", write["end"]) - started, memory.growth)
     finally:
         for process in (url, bare, olap):
             process.kill()
-        origin.shutdown()
+            process.wait()
+    kind = path.name.split("-")[0]
+    label = [name for name in SIZES if name.replace(" ", "") in path.name][0]
+    for mode, strip, plain in (("url", results["url"], results["url bare"]), ("olap", results["olap strip"], results["olap bare"])):
+        print(f"{mode:5} {kind + ' ' + label:12} {size / MB:7.1f} | {strip[0]:7.2f} {strip[0] / floor:7.2f} {strip[1] * 1000:8.0f} "
+              f"{strip[2] / MIB:10.1f} | {plain[0]:7.2f} {plain[0] / floor:7.2f} {plain[1] * 1000:8.0f} {plain[2] / MIB:10.1f}",
+              flush=True)
 
 
 if __name__ == "__main__":
