@@ -33,8 +33,7 @@ from .byte_range import RangeNotSatisfiableError, parse_range
 from .errors import OriginalTooLargeError, ResponseTooLargeError
 from .original import Original
 from .pipeline import Outcome, failed, transform
-from .reply import HTTP_PARTIAL_CONTENT, Reply
-from .reply import _http_date as http_date
+from .reply import HTTP_PARTIAL_CONTENT, Reply, http_date, one_line
 from .settings import Settings
 
 # How many bytes the head read must hold to recognise the format (metadata.detect_format).
@@ -76,7 +75,7 @@ class Streamed:
             yield from self._rest
         except Exception as error:  # noqa: BLE001 - any failure now can only cut the stream
             self.error = error
-            self.fields["error"] = f"{type(error).__name__}: {str(error)[:200]}"
+            self.fields["error"] = f"{type(error).__name__}: {one_line(str(error))}"
             self.fields["cut"] = True
             raise StreamCut(str(error)) from error
 
