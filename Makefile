@@ -63,6 +63,8 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_transform.py
 	$(BIN)/python bench/bench_edge_signer.py
 	$(BIN)/python bench/bench_modes.py
+	$(BIN)/python bench/bench_cold_start.py
+	$(BIN)/python bench/bench_streaming.py
 
 shellcheck: $(BIN)/.installed
 	$(BIN)/shellcheck deploy.sh

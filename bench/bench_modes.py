@@ -120,6 +120,8 @@ def _median_seconds(call: Callable[[], int], runs: int) -> tuple[float, int]:
 def _load(module_name: str, environ: dict):  # noqa: ANN202 - a module
     with mock.patch.dict(os.environ, environ):
         module = importlib.import_module(module_name)
+        if hasattr(module, "make_clients"):
+            module.make_clients()  # the first request's S3 client, from this environment
     module.logger.registered_handler.setStream(io.StringIO())  # the log line is built, not shown
     return module
 

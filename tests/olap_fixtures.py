@@ -20,6 +20,7 @@ import io
 import itertools
 import os
 import random
+import re
 import socket
 import ssl
 import tempfile
@@ -108,6 +109,7 @@ class Seen(NamedTuple):
     path: str
     headers: Message
     body: bytes
+    complete: bool = True  # False: a chunked body that broke off before its last chunk
 
 
 class _Recorder(ThreadingHTTPServer):
@@ -123,10 +125,10 @@ class _Recorder(ThreadingHTTPServer):
     def port(self) -> int:
         return self.server_address[1]
 
-    def record(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
+    def record(self, request: BaseHTTPRequestHandler, body: bytes, *, complete: bool = True) -> None:
         with self.lock:
             self.seen.append(
-                Seen(request.command, request.headers.get("Host", ""), request.path, request.headers, body)
+                Seen(request.command, request.headers.get("Host", ""), request.path, request.headers, body, complete)
             )
 
     def start(self) -> _Recorder:
@@ -176,6 +178,16 @@ class _OriginHandler(BaseHTTPRequestHandler):
             self._send_body(resource)
 
     def _send_body(self, resource: Resource) -> None:
+        ranged = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", ""))
+        if ranged and resource.behaviour == "serve":  # S3 answers a Range on a presigned GET
+            first, last = int(ranged[1]), min(int(ranged[2]), len(resource.body) - 1)
+            part = resource.body[first : last + 1]
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {first}-{last}/{len(resource.body)}")
+            self.send_header("Content-Length", str(len(part)))
+            self.end_headers()
+            self.wfile.write(part)
+            return
         self.send_response(200)
         for name, value in resource.headers:
             self.send_header(name, value)
@@ -190,7 +202,12 @@ class _OriginHandler(BaseHTTPRequestHandler):
         declared = 10**12 if resource.behaviour == "declare_huge" else len(resource.body)
         self.send_header("Content-Length", str(declared))
         self.end_headers()
-        if self.command == "HEAD" or resource.behaviour == "declare_huge":
+        if self.command == "HEAD":
+            return
+        if resource.behaviour == "declare_huge":
+            self.wfile.write(resource.body)  # the start of a body that never ends
+            self.wfile.flush()
+            self.close_connection = True
             return
         if resource.behaviour == "trickle":
             for byte in itertools.islice(resource.body, 40):
@@ -293,9 +310,32 @@ class _AwsHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body, complete = self._read_chunked()
+            if not complete:  # the sender broke off: nothing to answer, as S3 would not
+                self.server.record(self, body, complete=False)
+                self.close_connection = True
+                return
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.record(self, body)
         self._reply(self.server.write_status)
+
+    def _read_chunked(self) -> tuple[bytes, bool]:
+        """A chunked body, and whether it ended with its last chunk."""
+        parts = []
+        while True:
+            line = self.rfile.readline(1024)
+            if not line.endswith(b"\r\n"):
+                return b"".join(parts), False
+            size = int(line.split(b";")[0], 16)
+            if size == 0:
+                self.rfile.readline(1024)
+                return b"".join(parts), True
+            part = self.rfile.read(size)
+            parts.append(part)
+            if len(part) != size or self.rfile.read(2) != b"\r\n":
+                return b"".join(parts), False
 
     def do_GET(self) -> None:
         """GetObject through the supporting access point, served from the origin's resources."""
@@ -309,6 +349,11 @@ class _AwsHandler(BaseHTTPRequestHandler):
         elif self.headers.get("If-Match") not in (None, dict(resource.headers).get("ETag")):
             self._reply(412, _s3_error_xml("PreconditionFailed"))
         else:
+            ranged = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", ""))
+            if ranged:
+                first, last = int(ranged[1]), min(int(ranged[2]), len(resource.body) - 1)
+                self._reply(206, resource.body[first : last + 1], (("ETag", ORIGINAL_ETAG),))
+                return
             self._reply(200, resource.body, (("ETag", ORIGINAL_ETAG),))
 
 
@@ -383,6 +428,8 @@ def load_cold(path: str, env: dict[str, str], unset: tuple[str, ...]):  # noqa: 
             if name not in env:
                 os.environ.pop(name, None)
         spec.loader.exec_module(module)
+        if hasattr(module, "make_clients"):
+            module.make_clients()  # the environment is set only during this load
     log_stream = io.StringIO()
     module.logger.registered_handler.setStream(log_stream)
     return module, log_stream

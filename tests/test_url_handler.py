@@ -197,7 +197,7 @@ def test_a_missing_key_is_404_no_such_key(handler, s3):
 @pytest.mark.parametrize("raw_path", ["/", "", "/%FF%FE.jpg", "/" + "k" * 1025])
 def test_a_path_that_names_no_object_is_404_without_calling_s3(handler, raw_path):
     calls = []
-    handler.S3.meta.events.register("before-call.s3.GetObject", lambda **kwargs: calls.append(kwargs))
+    handler.S3().meta.events.register("before-call.s3.GetObject", lambda **kwargs: calls.append(kwargs))
     assert_error(invoke(handler, ux.url_event(raw_path)), 404, "NoSuchKey")
     assert calls == []
 

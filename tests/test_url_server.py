@@ -177,7 +177,10 @@ def test_every_format_is_streamed_stripped(server, s3, image_format):
     assert fx.leftover_metadata(answer.body) == []
     assert fx.pixels(answer.body) == fx.pixels(original)
     assert answer.headers["content-type"] == fx.MIME_BY_FORMAT[image_format]
-    assert answer.headers["content-length"] == str(len(answer.body))
+    if image_format in ("jpeg", "gif"):  # stripped as it arrives: its length is not known at the first byte
+        assert (answer.headers["transfer-encoding"], "content-length" in answer.headers) == ("chunked", False)
+    else:  # held whole behind the streaming contract: its length is known
+        assert answer.headers["content-length"] == str(len(answer.body))
     assert answer.headers["cache-control"] == CACHE_CONTROL
     assert answer.headers["last-modified"].endswith(" GMT")
     assert "etag" not in answer.headers
@@ -276,7 +279,7 @@ def test_range_is_206_and_past_the_end_is_416(server, s3):
 
 
 def test_head_has_the_get_status_and_headers_without_a_body(server, s3):
-    ux.put(s3, "h.gif", fx.IMAGE_MAKERS["gif"]())
+    ux.put(s3, "h.gif", fx.IMAGE_MAKERS["png"]())  # held whole: the GET sends its Content-Length too
     got = get(server, "h.gif")
     head = get(server, "h.gif", method="HEAD")
     assert head.status == got.status == 200
@@ -444,3 +447,44 @@ def test_a_bad_setting_exits_1_naming_the_variable(environment, variable):
     assert completed.stderr.startswith("function_url.server: ")
     assert variable in completed.stderr
     assert len(completed.stderr.splitlines()) == 1
+
+
+# ---------------------------------------------------------------- streamed as it is stripped
+def test_a_failure_after_the_first_byte_cuts_the_chunked_stream(server, s3):
+    from stream_builders import BAD_DHT, JpegSource
+
+    source = JpegSource(3 * 1024 * 1024, tail=BAD_DHT + b"\xff\xd9")
+    ux.put(s3, "cut.jpg", source.whole())
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        connection.sendall(b"GET /cut.jpg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        received = b"".join(iter(lambda: connection.recv(1 << 20), b""))  # until the server closes
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert b"Transfer-Encoding: chunked" in head and b"Content-Length" not in head
+    assert len(body) > 1024 * 1024, "the image had begun"
+    assert not body.endswith(b"0\r\n\r\n"), "no last chunk: the response is cut short, never complete"
+    (line,) = server.lines_for("cut.jpg")
+    assert line["cut"] is True and "bad table spec" in line["error"]
+    with pytest.raises(http.client.IncompleteRead):
+        get(server, "cut.jpg")
+
+
+def test_a_range_of_a_streamed_jpeg_is_206_from_the_stripped_image(server, s3):
+    original = fx.IMAGE_MAKERS["jpeg"]()
+    ux.put(s3, "range.jpg", original)
+    full = get(server, "range.jpg").body
+    ranged = get(server, "range.jpg", headers={"Range": "bytes=10-19"})
+    assert (ranged.status, ranged.body) == (206, full[10:20])
+    assert ranged.headers["content-range"] == "bytes 10-19/*"  # the total is not known yet
+    rest = get(server, "range.jpg", headers={"Range": "bytes=20-"})
+    assert (rest.body, rest.headers["content-range"]) == (full[20:], f"bytes 20-{len(full) - 1}/{len(full)}")
+    assert_error(get(server, "range.jpg", headers={"Range": f"bytes={len(full)}-"}), 416, "InvalidRange")
+
+
+def test_head_of_a_streamed_jpeg_has_the_length_the_get_sends(server, s3):
+    ux.put(s3, "h.jpg", fx.IMAGE_MAKERS["jpeg"]())
+    got = get(server, "h.jpg")
+    head = get(server, "h.jpg", method="HEAD")
+    assert (head.status, head.body) == (200, b"")
+    assert int(head.headers["content-length"]) == len(got.body)
+    assert head.headers["content-type"] == "image/jpeg"

@@ -10,16 +10,21 @@ one error table already maps, so both modes answer a failure the same way.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from email.message import Message
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
-
-from serving.errors import InvalidKeyError, UpstreamStatusError, UpstreamTimeoutError, UpstreamUnreachableError
+from serving.errors import (
+    InvalidKeyError,
+    OriginalTooLargeError,
+    UpstreamStatusError,
+    UpstreamTimeoutError,
+    UpstreamUnreachableError,
+)
 from serving.original import Original, Timeouts, deadline_after, read_bounded
 from serving.settings import SettingsError
+from serving.streamed import Source
 
 BUCKET_NAME_VARIABLE = "BUCKET_NAME"
 # An S3 key is at most 1,024 bytes of UTF-8 (docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html).
@@ -29,6 +34,11 @@ PASSED_HEADERS = ("Cache-Control", "Last-Modified")
 # CloudFront waits 60 s for the origin (the templates' OriginReadTimeout) and the function
 # runs at most TransformTimeout (60 s): the read takes at most 20 s, leaving time to reply.
 READ_TIMEOUTS = Timeouts(socket_seconds=10.0, total_seconds=20.0)
+# A streamed read is paced by the viewer: it may take the function's whole 60 s but for a
+# margin to end the response.
+STREAM_SECONDS = 55.0
+# One ranged read (a JPEG gain map, a piece of the primary): metadata.limits bounds them.
+MAX_RANGE_READ = 64 * 1024 * 1024
 
 
 def bucket_name(environ: Mapping[str, str]) -> str:
@@ -44,8 +54,12 @@ def s3_client(timeouts: Timeouts):  # noqa: ANN201 - a botocore S3 client
     """One client per container. Few retries: CloudFront waits for the response.
 
     A session of its own reads the credentials and endpoint from the environment now,
-    not those boto3's default session cached on first use.
+    not those boto3's default session cached on first use. boto3 is imported here, on the
+    first request, not at the cold start.
     """
+    import boto3  # noqa: PLC0415 - deferred: see the docstring
+    from botocore.config import Config  # noqa: PLC0415
+
     return boto3.session.Session().client(
         "s3",
         config=Config(
@@ -78,13 +92,38 @@ def _passed_headers(response: dict) -> Message:
     return headers
 
 
-def _client_error(error: ClientError) -> Exception:
+def _client_error(error) -> Exception:  # noqa: ANN001 - botocore's ClientError
     code = error.response.get("Error", {}).get("Code", "")
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
     if code == "NoSuchBucket":
         # The deployment is broken, not the viewer's request: not a 404 for the object.
         return UpstreamUnreachableError(f"the image bucket does not exist ({code})")
     return UpstreamStatusError(status)
+
+
+@contextlib.contextmanager
+def _s3_errors() -> Iterator[None]:
+    """botocore's failures as the FetchError subclasses the error table maps."""
+    from botocore.exceptions import (  # noqa: PLC0415 - botocore is loaded by the client already
+        BotoCoreError,
+        ClientError,
+        ConnectTimeoutError,
+        ReadTimeoutError,
+    )
+
+    try:
+        yield
+    except ClientError as error:
+        raise _client_error(error) from None
+    except (ConnectTimeoutError, ReadTimeoutError):
+        msg = "no answer from S3 in time"
+        raise UpstreamTimeoutError(msg) from None
+    except BotoCoreError as error:  # connection failures, a body cut short (IncompleteReadError)
+        msg = f"cannot read the original from S3: {type(error).__name__}"
+        raise UpstreamUnreachableError(msg) from None
+    except OSError as error:
+        msg = f"the original's body broke off: {type(error).__name__}"
+        raise UpstreamUnreachableError(msg) from None
 
 
 def read_original(
@@ -98,26 +137,55 @@ def read_original(
     """The object's bytes and the headers to pass on, or a FetchError subclass / InvalidKeyError."""
     key = _checked_key(key)
     deadline = deadline_after(total_seconds)
-    try:
+    with _s3_errors():
         response = s3.get_object(Bucket=bucket, Key=key)
         with response["Body"] as body:
             data = read_bounded(body.read, max_bytes=max_bytes, deadline=deadline, declared=response.get("ContentLength"))
-    except ClientError as error:
-        raise _client_error(error) from None
-    except (ConnectTimeoutError, ReadTimeoutError):
-        msg = "no answer from S3 in time"
-        raise UpstreamTimeoutError(msg) from None
-    except BotoCoreError as error:  # connection failures, a body cut short (IncompleteReadError)
-        msg = f"cannot read the original from S3: {type(error).__name__}"
-        raise UpstreamUnreachableError(msg) from None
-    except OSError as error:
-        msg = f"the original's body broke off: {type(error).__name__}"
-        raise UpstreamUnreachableError(msg) from None
     return Original(data, _passed_headers(response))
 
 
-def bucket_reader(
+def open_object(
     s3,  # noqa: ANN001 - a botocore S3 client
+    *,
+    bucket: str,
+    key: str | None,
+    total_seconds: float = STREAM_SECONDS,
+) -> Source:
+    """The object opened for a streamed strip: GetObject's body read a chunk at a time
+    (botocore's StreamingBody checks the declared length at its end), and ranged reads of
+    the same version (If-Match its ETag), all within one deadline."""
+    key = _checked_key(key)
+    deadline = deadline_after(total_seconds)
+    with _s3_errors():
+        response = s3.get_object(Bucket=bucket, Key=key)
+    body = response["Body"]
+    etag = response.get("ETag")
+
+    def in_time() -> None:
+        if time.monotonic() > deadline:
+            msg = "the original's body did not arrive in time"
+            raise UpstreamTimeoutError(msg)
+
+    def read(size: int) -> bytes:
+        in_time()
+        with _s3_errors():
+            return body.read(size)
+
+    def read_range(start: int, end: int) -> bytes:
+        in_time()
+        if end - start > MAX_RANGE_READ:
+            raise OriginalTooLargeError(MAX_RANGE_READ)
+        extra = {"IfMatch": etag} if etag else {}
+        with _s3_errors():
+            part = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}", **extra)
+            with part["Body"] as part_body:
+                return part_body.read()
+
+    return Source(int(response.get("ContentLength") or 0), _passed_headers(response), read, read_range, body.close)
+
+
+def bucket_reader(
+    s3,  # noqa: ANN001 - a botocore S3 client, or a function making it on first use
     bucket: str,
     *,
     total_seconds: float = READ_TIMEOUTS.total_seconds,
@@ -125,6 +193,28 @@ def bucket_reader(
     """serve()'s read(key, max_bytes) for `bucket`: read_original with these bounds."""
 
     def read(key: str | None, max_bytes: int) -> Original:
-        return read_original(s3, bucket=bucket, key=key, max_bytes=max_bytes, total_seconds=total_seconds)
+        client = s3() if callable(s3) else s3
+        return read_original(client, bucket=bucket, key=key, max_bytes=max_bytes, total_seconds=total_seconds)
 
     return read
+
+
+def bucket_opener(s3: Callable[[], object], bucket: str) -> Callable[[str | None], Source]:
+    """The streaming server's open(key) for `bucket`; s3() gives the client (made on first use)."""
+
+    def open_key(key: str | None) -> Source:
+        return open_object(s3(), bucket=bucket, key=key)
+
+    return open_key
+
+
+def lazy_client(timeouts: Timeouts) -> Callable[[], object]:
+    """s3_client(timeouts), made on the first call and kept for the container's life."""
+    made: list = []
+
+    def client() -> object:
+        if not made:
+            made.append(s3_client(timeouts))
+        return made[0]
+
+    return client

@@ -16,7 +16,8 @@ is handled by a module of its own:
                         meta and mdat rebuilt (a package, one module per step)
     formats/jxl   JPEG XL  drop Exif, xml, jumb, brob and jbrd boxes; codestream kept
 
-Every format module follows one contract (formats/contract.py).
+Every format module follows one contract (formats/contract.py). open_strip() strips an
+image as it arrives (streaming.py): JPEG and GIF natively, every other format held whole.
 
 Anything that is not a well-formed image of these formats raises ImageError.
 """
@@ -30,6 +31,7 @@ from .exif_block import tiff_payload
 from .exif_json import EXIF_VIEWS, FULL_VIEW, SAFE_VIEW, exif_to_json
 from .formats import FORMATS
 from .formats.contract import Format
+from .streaming import ReadRange, StreamStrip, TooLargeToHold, open_walk
 from .tiff_ifd import read_exif_ifds
 
 __all__ = [
@@ -38,9 +40,12 @@ __all__ = [
     "MIME_TYPES",
     "SAFE_VIEW",
     "ImageError",
+    "StreamStrip",
     "StripResult",
+    "TooLargeToHold",
     "clean",
     "detect_format",
+    "open_strip",
     "read_exif",
     "strip",
 ]
@@ -102,6 +107,16 @@ def clean(data: bytes, *, keep_copyright: bool = False) -> StripResult:
     return StripResult(
         stripped.data, image_format, mime_type, tuple(sorted(stripped.removed)), tuple(sorted(stripped.kept))
     )
+
+
+def open_strip(
+    head: bytes, size: int, read_range: ReadRange | None, *, keep_copyright: bool = False, max_buffered: int
+) -> StreamStrip:
+    """A strip of the `size`-byte image whose first bytes are `head` (16 or more, or the
+    whole image), to be fed every byte from offset 0 (metadata/streaming.py). Formats
+    without a streaming walk are held whole, up to max_buffered bytes."""
+    image_format = _BY_NAME[detect_format(head)]
+    return open_walk(image_format, size, read_range, keep_copyright=keep_copyright, max_buffered=max_buffered)
 
 
 def strip(data: bytes, *, keep_copyright: bool = False) -> bytes:

@@ -79,6 +79,18 @@ MAX_MPF_IMAGES = 64
 # Ultra HDR and Apple files have exactly one candidate; the cap bounds a hostile index.
 MAX_GAIN_MAP_TRIES = 4
 
+# Largest gain map kept: a streamed JPEG's gain map is read and stripped whole before the
+# primary's first byte (its stripped size goes into the MPF index). Gain maps are at most
+# the primary's resolution and usually a quarter of it in each dimension (libultrahdr's
+# default scale factor), well under 1 MB for a phone photo; a larger one is dropped.
+MAX_GAIN_MAP_BYTES = 32 * 1024 * 1024
+
+# What a streamed strip holds at once besides its output chunk: the head of a JPEG (every
+# segment before the first scan: an ICC profile of up to MAX_ICC_PROFILE_BYTES, the EXIF,
+# XMP, MPF and Photoshop segments) is held until the first scan begins, so the minimal
+# EXIF block and the ICC profile can be written back into it. A head over this is refused.
+MAX_STREAM_HEAD_BYTES = 32 * 1024 * 1024
+
 # NAL units (HEVC) or OBUs (AV1) in one HEIF/AVIF image item's payload. A picture needs far
 # fewer: AV1 allows at most 64 x 64 = 4096 tiles in a frame (AV1 spec, section 3:
 # MAX_TILE_COLS, MAX_TILE_ROWS), so at most 4096 tile groups; H.265 at most 600 slice segments

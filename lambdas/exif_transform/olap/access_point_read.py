@@ -9,12 +9,26 @@ nothing the caller could not read through the Object Lambda access point anyway.
 
 from __future__ import annotations
 
+import contextlib
+import time
+from email.message import Message
+from typing import Iterator
+
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from serving.errors import RoleReadDeniedError, UpstreamStatusError, UpstreamTimeoutError, UpstreamUnreachableError
+from serving.errors import (
+    OriginalTooLargeError,
+    RoleReadDeniedError,
+    UpstreamStatusError,
+    UpstreamTimeoutError,
+    UpstreamUnreachableError,
+)
 from serving.original import deadline_after, read_bounded
+from serving.streamed import Source
 
 HTTP_FORBIDDEN = 403
+# One ranged read (a JPEG gain map, a piece of the primary): metadata.limits bounds them.
+MAX_RANGE_READ = 64 * 1024 * 1024
 
 
 def read_via_access_point(
@@ -34,10 +48,17 @@ def read_via_access_point(
     if etag:
         params["IfMatch"] = etag
     deadline = deadline_after(total_seconds)
-    try:
+    with _errors():
         response = s3.get_object(**params)
         with response["Body"] as body:
             return read_bounded(body.read, max_bytes=max_bytes, deadline=deadline, declared=response.get("ContentLength"))
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """botocore's failures as the FetchError subclasses the error table maps."""
+    try:
+        yield
     except ClientError as error:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if status == HTTP_FORBIDDEN:
@@ -50,3 +71,47 @@ def read_via_access_point(
     except BotoCoreError as error:
         msg = f"cannot read through the supporting access point: {type(error).__name__}"
         raise UpstreamUnreachableError(msg) from None
+
+
+def open_via_access_point(
+    s3,  # noqa: ANN001 - a botocore S3 client
+    *,
+    access_point_arn: str,
+    key: str,
+    version_id: str | None,
+    etag: str | None,
+    headers: Message,
+    total_seconds: float,
+) -> Source:
+    """The object opened for a streamed strip (HEAD counts the stripped bytes this way):
+    the body read a chunk at a time, ranged reads of the same version, one deadline."""
+    params = {"Bucket": access_point_arn, "Key": key}
+    if version_id:
+        params["VersionId"] = version_id
+    if etag:
+        params["IfMatch"] = etag
+    deadline = deadline_after(total_seconds)
+    with _errors():
+        response = s3.get_object(**params)
+    body = response["Body"]
+
+    def in_time() -> None:
+        if time.monotonic() > deadline:
+            msg = "the original's body did not arrive in time"
+            raise UpstreamTimeoutError(msg)
+
+    def read(size: int) -> bytes:
+        in_time()
+        with _errors():
+            return body.read(size)
+
+    def read_range(start: int, end: int) -> bytes:
+        in_time()
+        if end - start > MAX_RANGE_READ:
+            raise OriginalTooLargeError(MAX_RANGE_READ)
+        with _errors():
+            part = s3.get_object(**params, Range=f"bytes={start}-{end - 1}")
+            with part["Body"] as part_body:
+                return part_body.read()
+
+    return Source(int(response.get("ContentLength") or 0), headers, read, read_range, body.close)

@@ -25,9 +25,12 @@ def render_write_get_object_response(reply: Reply, *, route: str, token: str) ->
     return args
 
 
-def render_head_object(reply: Reply) -> dict:
-    """The JSON S3 Object Lambda expects from a HeadObject transformation."""
-    headers = {"Content-Length": str(len(reply.body) if reply.body is not None else 0)}
+def render_head_object(reply: Reply, *, length: int | None = None) -> dict:
+    """The JSON S3 Object Lambda expects from a HeadObject transformation (`length`: the
+    GET's body length when the reply carries no body, a streamed image counted)."""
+    if length is None:
+        length = len(reply.body) if reply.body is not None else 0
+    headers = {"Content-Length": str(length)}
     optional = {
         "Content-Type": reply.content_type,
         "Content-Range": reply.content_range,

@@ -34,7 +34,7 @@ def one_line(text: str) -> str:
     return " ".join(printable.split())[:MAX_ERROR_MESSAGE_CHARS]
 
 
-def _http_date(value: str | None) -> str | None:
+def http_date(value: str | None) -> str | None:
     """`value` if it is an HTTP date, else None (a header S3 never sends malformed)."""
     if not value:
         return None
@@ -57,7 +57,7 @@ def ok_reply(
     common = {
         "content_type": content_type,
         "cache_control": cache_control or None,
-        "last_modified": _http_date(last_modified),
+        "last_modified": http_date(last_modified),
     }
     byte_range = parse_range(range_header, len(body))
     if byte_range is None:

@@ -14,6 +14,12 @@ Each module then offers the same two entry points, gathered in its FORMAT:
 
     strip(data, keep_copyright) -> Stripped   the image without its metadata
     find_exif(data) -> block or None          its EXIF block, after checking the whole file
+
+and, when it can strip an image as it arrives, a third (metadata/streaming.py drives it;
+a format without one is held whole by a buffered walk behind the same contract):
+
+    open_walk(size, read_range, keep_copyright) -> walk with feed(chunk) -> bytes,
+        finish() -> bytes, and .removed / .kept once finished
 """
 
 from __future__ import annotations
@@ -46,3 +52,5 @@ class Format(NamedTuple):
     matches: Callable[[bytes], bool]  # a test on the first 16 bytes
     strip: Callable[[bytes, bool], Stripped]
     find_exif: Callable[[bytes], "bytes | memoryview | None"]
+    # open_walk(size, read_range(start, end) -> bytes, keep_copyright); None: held whole.
+    open_walk: "Callable[[int, Callable[[int, int], bytes] | None, bool], Any] | None" = None

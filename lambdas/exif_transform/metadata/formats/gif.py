@@ -9,7 +9,8 @@ Byte layout (GIF89a specification):
                 table, LZW minimum code size (1), data sub-blocks ... 00
     trailer     3B
 
-Blocks are copied rather than decoded and re-encoded: Pillow's GIF writer would
+The walk is pushed a chunk at a time (GifWalk, below); strip() drives it over the whole
+input. Blocks are copied rather than decoded and re-encoded: Pillow's GIF writer would
 re-quantise frames whose combined colours exceed 256 and merge or crop frames, while
 copying the image blocks keeps every frame, its timing, disposal and the loop count
 exactly. Each frame's data is still run through Pillow's LZW decoder (into a scratch
@@ -26,10 +27,9 @@ from PIL import Image
 
 from .. import kinds
 from ..byte_reader import ByteReader
-from ..byte_spans import SpanWriter
 from ..icc_profile import is_icc_profile
 from ..errors import ImageError
-from ..limits import MAX_DECODED_PIXELS, MAX_GIF_DECODED_PIXELS, MAX_PIXELS
+from ..limits import MAX_DECODED_PIXELS, MAX_GIF_DECODED_PIXELS, MAX_ICC_PROFILE_BYTES, MAX_PIXELS
 from ..kinds import Stripped
 from .contract import DROP, KEEP, Answer, Format, Handler
 
@@ -145,7 +145,278 @@ EXTENSION_HANDLERS: dict[int, Handler] = {
 }
 
 
-def _image(walk: _Walk, reader: ByteReader, offset: int) -> None:
+class _LzwCheck:
+    """Decodes one image's data as its sub-blocks come, to find where the image ends.
+
+    A damaged size byte can make the sub-block chain run on through the blocks that
+    follow (a comment, an XMP extension) and still look well-formed. The LZW stream
+    ends with the image's last pixel, so sub-blocks left over after that end are not
+    image data and the file is refused. Pillow's C decoder does the decoding, through
+    the same Image._getdecoder call ImageFile.load makes (Pillow is pinned).
+    """
+
+    def __init__(self, offset: int, size: tuple[int, int], code_size: int, interlaced: bool) -> None:
+        self.offset = offset
+        self.decoder = Image._getdecoder("P", "gif", (code_size, interlaced))
+        self.decoder.setimage(Image.core.new("P", size), (0, 0, *size))
+        self.pending: bytes | None = b""  # data the decoder has not consumed yet; None once it has ended
+        self.left_over = 0
+
+    def sub_block(self, block: bytes) -> None:
+        """One sub-block, its size byte included."""
+        if self.pending is None:
+            self.left_over += len(block)
+            if self.left_over > MAX_DATA_AFTER_END:
+                raise ImageError(f"{FMT}: the image at offset {self.offset} has {self.left_over} bytes of data after its end")
+            return
+        self.pending += block
+        consumed, error = self.decoder.decode(self.pending)
+        if error < 0:
+            raise ImageError(f"{FMT}: the image data at offset {self.offset} does not decode (error {error})")
+        self.pending = None if consumed < 0 else self.pending[consumed:]
+
+
+# --- The walk, pushed a chunk at a time (metadata/streaming.py's contract) ------------------
+#
+# The header, the screen and its colour table go out first. Then block by block: an image's
+# descriptor and colour table are checked, then its data sub-blocks pass through as they
+# come (each one decoded to find the image's end, "need k / copy n"); a comment, an unknown
+# extension or an application extension that is dropped is walked over as it comes ("skip
+# n"); the extensions display needs (graphic control, loop count, ICC profile, plain text)
+# are held whole, at most MAX_HELD_EXTENSION bytes, and checked by the handlers above.
+# A refusal after the first byte (frame data running past its end) cuts the stream.
+
+# The most a kept extension may hold: an ICC profile (MAX_ICC_PROFILE_BYTES) in sub-blocks.
+MAX_HELD_EXTENSION = MAX_ICC_PROFILE_BYTES + MAX_ICC_PROFILE_BYTES // 255 + 64 * 1024
+HELD_LABELS = frozenset({GRAPHIC_CONTROL, PLAIN_TEXT, APPLICATION})
+SCREEN_SIZE = 7  # width, height, flags, background, aspect
+
+_HEADER, _BLOCK, _DESCRIPTOR, _IMAGE_DATA, _HOLD, _SKIP, _AFTER = range(7)
+
+
+class GifWalk:
+    """Strips one GIF pushed a chunk at a time: feed(chunk) -> bytes, finish() -> bytes."""
+
+    def __init__(self) -> None:
+        self.walk = _Walk()
+        self._buf = bytearray()
+        self._base = 0
+        self._at = 0
+        self._state = _HEADER
+        self._out: list[bytes] = []
+        self._block_start = 0  # input offset of the block being walked
+        self._label = 0
+        self._lzw: _LzwCheck | None = None
+        self.data = b""  # the whole output, when driven over a whole input (_whole)
+        self.removed: frozenset[str] = frozenset()
+        self.kept: frozenset[str] = frozenset()
+
+    def feed(self, chunk: bytes | bytearray | memoryview) -> bytes:
+        self._buf += chunk
+        self._walk(final=False)
+        return self._take()
+
+    def finish(self) -> bytes:
+        self._walk(final=True)
+        if self._state != _AFTER:
+            raise ImageError(f"{FMT}: the file ends at offset {self._base + len(self._buf)} before its trailer")
+        self.removed = frozenset(self.walk.removed)
+        return self._take()
+
+    def _take(self) -> bytes:
+        out, self._out = self._out, []
+        return b"".join(out)
+
+    def _walk(self, *, final: bool) -> None:
+        steps = {
+            _HEADER: self._header,
+            _BLOCK: self._block,
+            _DESCRIPTOR: self._descriptor,
+            _IMAGE_DATA: self._image_data,
+            _HOLD: self._hold,
+            _SKIP: self._skip,
+            _AFTER: self._after,
+        }
+        while steps[self._state](final):
+            pass
+        if self._at:
+            del self._buf[: self._at]
+            self._base += self._at
+            self._at = 0
+
+    def _header(self, final: bool) -> bool:
+        if len(self._buf) < len(SIGNATURES[0]) + SCREEN_SIZE and not final:
+            return False
+        if bytes(self._buf[:6]) not in SIGNATURES:
+            raise ImageError(f"{FMT}: no GIF87a/GIF89a signature at offset 0")
+        reader = ByteReader(bytes(self._buf), FMT, start=len(SIGNATURES[0]))
+        try:
+            flags = self._buf[10]
+            need = len(SIGNATURES[0]) + SCREEN_SIZE + _colour_table_size(flags)
+        except IndexError:
+            need = len(self._buf) + 1
+        if len(self._buf) < need and not final:
+            return False
+        _parse_screen(reader)
+        self._out.append(bytes(self._buf[: reader.pos]))
+        self._at = reader.pos
+        self._state = _BLOCK
+        return True
+
+    def _block(self, final: bool) -> bool:
+        buf, at = self._buf, self._at
+        start = self._base + at
+        if len(buf) - at < 1:
+            if final:
+                ByteReader(b"", FMT).u8("block introducer")  # raises, naming what is missing
+            return False
+        introducer = buf[at]
+        self._block_start = start
+        if introducer == TRAILER:
+            if self.walk.images == 0:
+                raise ImageError(f"{FMT}: trailer at offset {start} before any image")
+            self._out.append(b"\x3b")
+            self._at = at + 1
+            self._state = _AFTER
+            return True
+        if introducer == IMAGE:
+            self._state = _DESCRIPTOR
+            return True
+        if introducer != EXTENSION:
+            raise ImageError(f"{FMT}: unknown block introducer 0x{introducer:02x} at offset {start}")
+        if len(buf) - at < 2:
+            if final:
+                raise ImageError(f"{FMT}: extension label needs 1 bytes but 0 are left at offset {start + 1}")
+            return False
+        self._label = buf[at + 1]
+        if self._label in HELD_LABELS:
+            self._state = _HOLD
+        else:
+            self.walk.removed.add(kinds.COMMENT if self._label == COMMENT else kinds.OTHER)
+            self._at = at + 2
+            self._state = _SKIP
+        return True
+
+    def _sub_blocks_end(self, start: int) -> int | None:
+        """Where the sub-block chain from buffer index `start` ends (after its 00), or None."""
+        buf, pos = self._buf, start
+        while pos < len(buf):
+            if buf[pos] == 0:
+                return pos + 1
+            pos += 1 + buf[pos]
+        return None
+
+    def _hold(self, final: bool) -> bool:
+        """An extension display may need: held whole, then checked by its handler. An
+        application extension whose identifier says it is dropped is walked over instead."""
+        at = self._at
+        if self._label == APPLICATION and len(self._buf) - at >= 3 + APPLICATION_ID_SIZE and self._buf[at + 2] == APPLICATION_ID_SIZE:
+            identifier = bytes(self._buf[at + 3 : at + 3 + APPLICATION_ID_SIZE])
+            if identifier not in LOOP_APPLICATIONS and identifier != ICC_APPLICATION:
+                self.walk.removed.add(APPLICATION_KINDS.get(identifier, kinds.OTHER))
+                self._at = at + 2
+                self._state = _SKIP
+                return True
+        end = self._sub_blocks_end(at + 2)
+        if end is None and not final:
+            if len(self._buf) - at > MAX_HELD_EXTENSION:
+                raise ImageError(f"{FMT}: the extension at offset {self._block_start} is longer than {MAX_HELD_EXTENSION} bytes")
+            return False
+        reader = ByteReader(bytes(self._buf), FMT, start=at + 2)
+        reader_offset = self._base
+        handler = EXTENSION_HANDLERS[self._label]
+        try:
+            decision = handler.run(self.walk, reader, self._block_start)
+        except ImageError as error:
+            raise _shifted(error, reader_offset) from None
+        if decision is KEEP:
+            self._out.append(bytes(self._buf[at : reader.pos]))
+        self._at = reader.pos
+        self._state = _BLOCK
+        return True
+
+    def _skip(self, final: bool) -> bool:
+        """Sub-blocks walked over as they come; nothing held."""
+        buf = self._buf
+        while self._at < len(buf):
+            size = buf[self._at]
+            if size == 0:
+                self._at += 1
+                self._state = _BLOCK
+                return True
+            if len(buf) - self._at < 1 + size:
+                break
+            self._at += 1 + size
+        if final:
+            where = self._base + self._at
+            left = max(len(buf) - self._at - 1, 0)
+            what = f"the extension at offset {self._block_start}"
+            if self._at >= len(buf):
+                raise ImageError(f"{FMT}: sub-block size in {what} needs 1 bytes but 0 are left at offset {where}")
+            raise ImageError(f"{FMT}: sub-block in {what} needs {buf[self._at]} bytes but {left} are left at offset {where + 1}")
+        return False
+
+    def _descriptor(self, final: bool) -> bool:
+        at = self._at
+        fixed = 1 + 8 + 1  # introducer, position and size, flags
+        if len(self._buf) - at < fixed + 1 and not final:
+            return False
+        flags = self._buf[at + 9] if len(self._buf) - at >= fixed else 0
+        if len(self._buf) - at < fixed + _colour_table_size(flags) + 1 and not final:
+            return False
+        reader = ByteReader(bytes(self._buf), FMT, start=at + 1)
+        try:
+            lzw = _image_header(self.walk, reader, self._block_start)
+        except ImageError as error:
+            raise _shifted(error, self._base) from None
+        self._lzw = lzw
+        self._out.append(bytes(self._buf[at : reader.pos]))
+        self._at = reader.pos
+        self._state = _IMAGE_DATA
+        return True
+
+    def _image_data(self, final: bool) -> bool:
+        """The image's data sub-blocks: decoded to find its end, written as they come."""
+        buf = self._buf
+        while self._at < len(buf):
+            size = buf[self._at]
+            if len(buf) - self._at < 1 + size:
+                break
+            block = bytes(buf[self._at : self._at + 1 + size])
+            self._at += 1 + size
+            if size == 0:
+                self._out.append(block)
+                self.walk.images += 1
+                self._state = _BLOCK
+                return True
+            self._lzw.sub_block(block)
+            self._out.append(block)
+        if final:
+            where = self._base + self._at
+            what = f"the image at offset {self._block_start}"
+            if self._at >= len(buf):
+                raise ImageError(f"{FMT}: sub-block size in {what} needs 1 bytes but 0 are left at offset {where}")
+            raise ImageError(f"{FMT}: sub-block in {what} needs {buf[self._at]} bytes but {len(buf) - self._at - 1} are left at offset {where + 1}")
+        return False
+
+    def _after(self, final: bool) -> bool:
+        if self._at < len(self._buf):
+            self.walk.removed.add(kinds.TRAILER)
+        self._at = len(self._buf)
+        return False
+
+
+def _shifted(error: ImageError, base: int) -> ImageError:
+    """An error a handler raised over the buffer, its offsets as they are in the input."""
+    if not base:
+        return error
+    import re  # noqa: PLC0415 - only on refusal
+
+    return ImageError(re.sub(r"at offset (\d+)$", lambda m: f"at offset {int(m[1]) + base}", str(error)))
+
+
+def _image_header(walk: _Walk, reader: ByteReader, offset: int) -> _LzwCheck:
+    """An image descriptor, its local colour table and LZW code size, checked."""
     reader.skip(4, "image position")
     width = reader.u16le("image width")
     height = reader.u16le("image height")
@@ -159,39 +430,7 @@ def _image(walk: _Walk, reader: ByteReader, offset: int) -> None:
     code_size = reader.u8(f"LZW minimum code size of the image at offset {offset}")
     if not MIN_CODE_SIZE <= code_size <= MAX_CODE_SIZE:
         raise ImageError(f"{FMT}: image at offset {offset} has an LZW minimum code size of {code_size}")
-    _check_image_data(reader, offset, (width, height), code_size, bool(flags & INTERLACE_FLAG))
-    walk.images += 1
-
-
-def _check_image_data(reader: ByteReader, offset: int, size: tuple[int, int], code_size: int, interlaced: bool) -> None:
-    """Reads the image's data sub-blocks, decoding them to find where the image ends.
-
-    A damaged size byte can make the sub-block chain run on through the blocks that
-    follow (a comment, an XMP extension) and still look well-formed. The LZW stream
-    ends with the image's last pixel, so sub-blocks left over after that end are not
-    image data and the file is refused. Pillow's C decoder does the decoding, through
-    the same Image._getdecoder call ImageFile.load makes (Pillow is pinned).
-    """
-    decoder = Image._getdecoder("P", "gif", (code_size, interlaced))
-    decoder.setimage(Image.core.new("P", size), (0, 0, *size))
-    pending: bytes | None = b""  # data the decoder has not consumed yet; None once it has ended
-    left_over = 0
-    while True:
-        start = reader.pos
-        length = reader.u8(f"sub-block size in the image at offset {offset}")
-        reader.skip(length, f"sub-block in the image at offset {offset}")
-        if length == 0:
-            break
-        if pending is None:
-            left_over += 1 + length
-            continue
-        pending += bytes(reader.view(start, reader.pos))
-        consumed, error = decoder.decode(pending)
-        if error < 0:
-            raise ImageError(f"{FMT}: the image data at offset {offset} does not decode (error {error})")
-        pending = None if consumed < 0 else pending[consumed:]
-    if left_over > MAX_DATA_AFTER_END:
-        raise ImageError(f"{FMT}: the image at offset {offset} has {left_over} bytes of data after its end")
+    return _LzwCheck(offset, (width, height), code_size, bool(flags & INTERLACE_FLAG))
 
 
 def _parse_screen(reader: ByteReader) -> None:
@@ -204,46 +443,33 @@ def _parse_screen(reader: ByteReader) -> None:
     reader.skip(_colour_table_size(flags), "global colour table")
 
 
-def _parse(data: bytes) -> tuple[SpanWriter, _Walk]:
-    if data[:6] not in SIGNATURES:
-        raise ImageError(f"{FMT}: no GIF87a/GIF89a signature at offset 0")
-    walk = _Walk()
-    writer = SpanWriter(data)
-    reader = ByteReader(data, FMT, start=len(SIGNATURES[0]))
-    _parse_screen(reader)
-    writer.keep(0, reader.pos)
-    while True:
-        start = reader.pos
-        introducer = reader.u8("block introducer")
-        if introducer == TRAILER:
-            if walk.images == 0:
-                raise ImageError(f"{FMT}: trailer at offset {start} before any image")
-            writer.keep(start, reader.pos)
-            break
-        if introducer == IMAGE:
-            _image(walk, reader, start)
-            writer.keep(start, reader.pos)
-        elif introducer == EXTENSION:
-            label = reader.u8("extension label")
-            handler = EXTENSION_HANDLERS.get(label) or Handler(f"extension 0x{label:02x}", _unknown_extension)
-            if handler.run(walk, reader, start) is KEEP:
-                writer.keep(start, reader.pos)
-        else:
-            raise ImageError(f"{FMT}: unknown block introducer 0x{introducer:02x} at offset {start}")
-    if not reader.at_end():
-        walk.removed.add(kinds.TRAILER)
-    return writer, walk
+READ_PIECE = 1024 * 1024
+
+
+def _whole(data: bytes) -> GifWalk:
+    walk = GifWalk()
+    view = memoryview(data)
+    out = [walk.feed(view[offset : offset + READ_PIECE]) for offset in range(0, len(view), READ_PIECE)]
+    out.append(walk.finish())
+    walk.data = b"".join(out)
+    return walk
+
+
+def open_walk(size: int, read_range: object, keep_copyright: bool) -> GifWalk:  # noqa: ARG001 - GIF needs neither
+    """The walk metadata/streaming.py drives for a GIF file."""
+    return GifWalk()
 
 
 def strip(data: bytes, keep_copyright: bool) -> Stripped:
-    """GIF carries no EXIF, so there is no orientation or copyright to keep."""
-    writer, walk = _parse(data)
-    return Stripped(writer.join(), frozenset(walk.removed))
+    """GIF carries no EXIF, so there is no orientation or copyright to keep. The streaming
+    walk driven over the whole input (one code path for both)."""
+    walk = _whole(data)
+    return Stripped(walk.data, walk.removed)
 
 
 def find_exif(data: bytes) -> None:
     """GIF has no EXIF block; the walk still checks the file's structure."""
-    _parse(data)
+    _whole(data)
 
 
-FORMAT = Format("gif", "image/gif", lambda head: head[:6] in SIGNATURES, strip, find_exif)
+FORMAT = Format("gif", "image/gif", lambda head: head[:6] in SIGNATURES, strip, find_exif, open_walk)

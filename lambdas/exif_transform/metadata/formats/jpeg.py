@@ -37,12 +37,11 @@ from typing import Callable, NamedTuple
 
 from .. import kinds
 from ..byte_reader import ByteReader
-from ..byte_spans import SpanWriter
-from ..exif_block import EXIF_HEADER, plan_exif
+from ..exif_block import EXIF_HEADER, exif_facts, plan_exif
 from ..gain_map_metadata import ISO_21496_ID, has_parameters, is_exact_record
 from ..icc_profile import is_icc_profile
 from ..errors import ImageError
-from ..limits import MAX_PIXELS
+from ..limits import MAX_GAIN_MAP_BYTES, MAX_PIXELS, MAX_STREAM_HEAD_BYTES
 from ..kinds import Stripped
 from ..xmp_rendering import primary_xmp, read_rendering, rendering_xmp
 from . import jpeg_gain_map, mpf
@@ -317,145 +316,6 @@ def _icc_segments(walk: _Walk) -> bytes | None:
     return b"".join(chunk.segment for chunk in chunks)
 
 
-def _next_marker(data: bytes, pos: int) -> tuple[int, int, bool]:
-    """The next marker from `pos`, as libjpeg's next_marker finds it.
-
-    Bytes that are not FF are skipped, fill bytes (FF FF...) swallowed, FF 00 skipped,
-    and restart or TEM markers between segments ignored (libjpeg's read_markers does).
-    Answers the marker, the offset just after it, and whether anything other than fill
-    bytes was skipped (a segment length that did not land on the next marker).
-    """
-    start = pos
-    while True:
-        found = _MARKER.search(data, pos)
-        if found is None:
-            raise ImageError(f"{FMT}: no marker after offset {pos} (truncated file)")
-        marker = data[found.start() + 1]
-        pos = found.end()
-        if marker not in IGNORED_BETWEEN_SEGMENTS:
-            break
-    marker_at = found.start()
-    skipped = data.count(MARKER_PREFIX_BYTE, start, marker_at) != marker_at - start
-    return marker, pos, skipped
-
-
-def _end_of_scan(data: bytes, pos: int) -> int:
-    """Where a scan's entropy-coded data ends: at the FF of the first marker that can
-    follow a scan. FF 00 (stuffing), restart markers, fill bytes (FF FF 00 is one
-    stuffed FF to libjpeg) and a stray FF before any other byte stay scan data, kept
-    byte for byte, so a decoder meets exactly what it met in the original."""
-    found = _SCAN_END.search(data, pos)
-    if found is None:
-        raise ImageError(f"{FMT}: scan data from offset {pos} has no end marker (truncated file)")
-    return found.start()
-
-
-class _Parsed:
-    def __init__(self, writer: SpanWriter, walk: _Walk, exif_place: int, end: int):
-        self.writer = writer
-        self.walk = walk
-        self.exif_place = exif_place
-        self.end = end  # just after the image's EOI in the input (its length when cut short)
-        self.icc_segments: bytes | None = None  # the ICC chunks to write back, at icc_place
-        self.icc_place = -1
-
-
-def _parse(data: bytes, *, allow_truncated: bool) -> _Parsed:
-    if data[:2] != bytes((MARKER_PREFIX, SOI)):
-        raise ImageError(f"{FMT}: no start-of-image marker at offset 0")
-    writer = SpanWriter(data)
-    writer.keep(0, 2)
-    exif_place = writer.mark()
-    icc_place = -1
-    walk = _Walk()
-    reader = ByteReader(data, FMT)
-    pos = 2
-    first_segment = True
-
-    def cut_short(error: ImageError) -> None:
-        """The file ends here: served as far as its image data goes once a scan has
-        begun (allow_truncated), refused before."""
-        if not allow_truncated or walk.scans == 0:
-            raise error
-        walk.truncated = True
-
-    while True:
-        try:
-            marker, pos, skipped = _next_marker(data, pos)
-        except ImageError as error:
-            cut_short(error)
-            if pos < len(data):
-                walk.drop(kinds.OTHER)  # bytes after the last segment that lead to no marker
-            break
-        start = pos - 2  # the FF just before the marker byte; fill bytes are dropped
-        if skipped:
-            walk.drop(kinds.OTHER)  # bytes before the first marker, or after a wrong length
-        if marker == EOI:
-            if walk.scans == 0:
-                raise ImageError(f"{FMT}: end-of-image marker at offset {start} before any scan")
-            writer.keep(start, pos)
-            break
-        handler = SEGMENT_HANDLERS.get(marker)
-        if handler is None:
-            raise ImageError(f"{FMT}: unsupported marker 0xFF{marker:02X} at offset {start}")
-        reader.pos = pos
-        try:
-            length = reader.u16be(f"length of the {handler.name} segment")
-            payload = reader.take(max(length - 2, 0), f"{handler.name} segment starting at offset {start}")
-        except ImageError as error:
-            cut_short(error)
-            walk.drop(kinds.OTHER)  # the segment cut off
-            break
-        if length < 2:
-            raise ImageError(f"{FMT}: {handler.name} segment at offset {start} has length {length}")
-        pos = reader.pos
-        decision = handler.run(walk, payload, start)
-        ends_the_file = pos == len(data) and allow_truncated and walk.scans > 0  # then cut_short below
-        if marker != SOS and not ends_the_file and not _lands_on_marker(data, pos):
-            decision = _wrong_length(walk, marker, decision, payload, start)
-        if decision is KEEP:
-            writer.keep(start, pos)
-        elif decision is not DROP:
-            writer.add(_segment(marker, decision))
-        if marker == APP2 and walk.icc_chunks and icc_place < 0:
-            icc_place = writer.mark()
-        if marker == APP2 and walk.iso_segments and walk.iso_place < 0:
-            walk.iso_place = writer.mark()
-        if marker == APP2 and walk.mpf_payload is not None and walk.mpf_place < 0:
-            walk.mpf_place = writer.mark()
-        if walk.icc_chunks and walk.icc_chunks[-1].offset == start:
-            walk.icc_chunks[-1] = walk.icc_chunks[-1]._replace(segment=bytes(data[start:pos]))
-        if first_segment and marker == APP0 and decision is not DROP:
-            exif_place = writer.mark()  # after JFIF, which must stay the first segment
-        first_segment = False
-        if marker == SOS:
-            try:
-                scan_end = _end_of_scan(data, pos)
-            except ImageError as error:
-                cut_short(error)
-                writer.keep(pos, len(data))  # the scan data as far as it goes
-                pos = len(data)
-                break
-            writer.keep(pos, scan_end)
-            pos = scan_end
-    parsed = _Parsed(writer, walk, exif_place, len(data) if walk.truncated else pos)
-    if walk.icc_chunks:
-        parsed.icc_segments = _icc_segments(walk)
-        parsed.icc_place = icc_place
-        if parsed.icc_segments is None:
-            walk.drop(kinds.OTHER)
-    return parsed
-
-
-def _lands_on_marker(data: bytes, pos: int) -> bool:
-    """Whether a segment that ends at `pos` is followed by a marker (fill bytes allowed)."""
-    while pos < len(data) and data[pos] == MARKER_PREFIX:
-        pos += 1
-        if pos < len(data) and data[pos] not in (0x00, MARKER_PREFIX):
-            return True
-    return False
-
-
 def _wrong_length(walk: _Walk, marker: int, decision: Answer, payload: memoryview, offset: int) -> Answer:
     """What becomes of a segment whose length does not land on the next marker.
 
@@ -469,7 +329,8 @@ def _wrong_length(walk: _Walk, marker: int, decision: Answer, payload: memoryvie
         name = SEGMENT_HANDLERS[marker].name
         raise ImageError(f"{FMT}: the {name} segment at offset {offset} does not end at a marker")
     if marker == APP2:
-        walk.icc_damaged = True
+        if walk.scans == 0:  # after the first scan, the profile has been assembled
+            walk.icc_damaged = True
         walk.iso_segments = [(at, segment) for at, segment in walk.iso_segments if at != offset]
         if walk.mpf_offset == offset:
             walk.mpf_payload = None
@@ -488,33 +349,526 @@ def _segment(marker: int, payload: bytes) -> bytes:
     return struct.pack(">BBH", MARKER_PREFIX, marker, len(payload) + 2) + payload
 
 
-def _write(writer: SpanWriter, inserts: list[tuple[int, bytes | bytearray]]) -> None:
+# --- The walk, pushed a chunk at a time (metadata/streaming.py's contract) ------------------
+#
+# The head (SOI up to the end of the first SOS segment) is held: the minimal EXIF block,
+# the ICC profile, the XMP packet and the MPF index are written back into it, and every
+# segment they depend on comes before the first scan. From the first scan on, bytes pass
+# through as they are found: scan data up to the marker that ends it ("copy n"), the
+# segments between scans one at a time (at most 64 KB, "need k"), nothing after EOI
+# ("skip n"). Two facts would come later and are decided without them:
+#   - an EXIF block after the first scan is removed and reported, but never decides the
+#     orientation or the Copyright kept (decoders read EXIF before the first scan only);
+#   - an APP2 segment after the first scan whose length is wrong no longer voids the ICC
+#     profile (decoders assemble the profile before the first scan).
+# A kept gain map needs the stripped primary's size and the gain map itself before the
+# head is written: both are found with read_range before the first byte (_look_up_gain_map).
+
+# Where the walk is between two chunks.
+_START = "start"  # before SOI
+_MARKERS = "markers"  # looking for the next marker (fill and stray bytes skipped)
+_SEGMENT = "segment"  # a marker found: waiting for its length and payload
+_LOOKAHEAD = "lookahead"  # a segment read: does its length land on a marker?
+_SCAN = "scan"  # entropy-coded data, passed through until a marker ends it
+_AFTER = "after"  # after EOI (or the end of the walk): nothing more is part of the image
+
+# What the walk strips.
+PRIMARY = "primary"  # a whole file: a gain map listed in its MPF index is looked up
+ALONE = "alone"  # one codestream: nothing after its EOI is looked at
+GAIN_MAP = "gain map"  # an image after the primary, kept only if it says it is a gain map
+
+# The pieces whole inputs are fed in (one piece held at a time), and the reads a walk makes
+# of the primary through read_range to size it before a gain map (each one a ranged GET when
+# streaming from S3: larger pieces, fewer round trips, one piece held at a time).
+READ_PIECE = 1024 * 1024
+SCOUT_PIECE = 8 * 1024 * 1024
+
+_FILL_RUN = re.compile(rb"\xff*")
+
+
+class _GainMapPlan(NamedTuple):
+    gain_map: _GainMap
+    body_bytes: int  # what the primary after its head strips to
+    primary_end: int
+
+
+class JpegWalk:
+    """Strips one JPEG pushed a chunk at a time: feed(chunk) -> bytes, finish() -> bytes.
+
+    `size` is the input's total length and read_range(start, end) reads any part of it
+    (used only for a gain map, before the first byte is written). After an ImageError the
+    walk is unusable; metadata/streaming.py refuses any further call.
+    """
+
+    def __init__(
+        self,
+        *,
+        size: int,
+        read_range: Callable[[int, int], bytes] | None,
+        keep_copyright: bool,
+        role: str = PRIMARY,
+        allow_truncated: bool = True,
+        emit: bool = True,
+    ) -> None:
+        self.size = size
+        self._read_range = read_range
+        self._keep_copyright = keep_copyright
+        self._role = role
+        self._allow_truncated = allow_truncated
+        self._emit = emit
+        self.walk = _Walk()
+        self._buf = bytearray()
+        self._base = 0  # input offset of _buf[0]
+        self._at = 0  # index in _buf of the first byte not yet walked
+        self._state = _START
+        self._out: list[bytes | bytearray | memoryview] = []
+        self._head: list[bytes | bytearray] = []  # held until the first scan begins
+        self._in_head = True
+        self._exif_place = -1
+        self._icc_place = -1
+        self._first_segment = True
+        self.body_bytes = 0  # written after the head (the head is not counted)
+        self.end: int | None = None  # just after EOI; the input's length when cut short
+        # _MARKERS: where the search began (for "bytes after the last segment"), the offset
+        # its message names, and whether anything but fill bytes was skipped.
+        self._search_from = 0
+        self._message_from = 0
+        self._skipped = False
+        self._segment_at = 0  # _SEGMENT: input offset of the marker's FF
+        self._marker = 0
+        self._pending: tuple[int, int, bytes, Answer] | None = None  # _LOOKAHEAD: marker, start, segment, decision
+        self._scan_from = 0
+        self._removed: set[str] = set()
+        self._head_exif: list[memoryview] = []
+        self._later_exif: bytes | None = None  # the first EXIF block after the first scan
+        self._later_exif_kinds: set[str] = set()
+        self._plan: _GainMapPlan | None = None
+        self.not_gain_map = False
+        self.removed: frozenset[str] = frozenset()
+        self.kept: frozenset[str] = frozenset()
+
+    # --- the contract ---
+
+    def feed(self, chunk: bytes | bytearray | memoryview) -> bytes:
+        if self._state == _SCAN and not self._buf:
+            chunk = self._scan_in_place(chunk)
+        self._buf += chunk
+        self._walk(final=False)
+        if self._in_head and self._total() > MAX_STREAM_HEAD_BYTES:
+            raise ImageError(f"{FMT}: no scan begins in the first {MAX_STREAM_HEAD_BYTES} bytes (the most a head may hold)")
+        return self._take_output()
+
+    def finish(self) -> bytes:
+        self._walk(final=True)
+        self._conclude()
+        return self._take_output()
+
+    def first_exif(self) -> memoryview | bytes | None:
+        """The first EXIF block of the file (before or after the first scan)."""
+        return self._head_exif[0] if self._head_exif else self._later_exif
+
+    # --- stepping ---
+
+    def _walk(self, *, final: bool) -> None:
+        steps = {
+            _START: self._start,
+            _MARKERS: self._markers,
+            _SEGMENT: self._segment,
+            _LOOKAHEAD: self._lookahead,
+            _SCAN: self._scan,
+            _AFTER: self._after,
+        }
+        while steps[self._state](final):
+            pass
+        if self._at:
+            del self._buf[: self._at]
+            self._base += self._at
+            self._at = 0
+
+    def _total(self) -> int:
+        return self._base + len(self._buf)
+
+    def _write(self, blob: bytes | bytearray | memoryview) -> None:
+        if self._in_head:
+            self._head.append(blob)
+        elif blob:
+            self.body_bytes += len(blob)
+            if self._emit:
+                self._out.append(blob)
+
+    def _take_output(self) -> bytes:
+        out, self._out = self._out, []
+        if len(out) == 1 and isinstance(out[0], bytes):
+            return out[0]
+        return b"".join(out)
+
+    def _cut_short(self, error: ImageError) -> None:
+        """The input ends here: served as far as its image data goes once a scan has begun
+        (allow_truncated), refused before."""
+        if not self._allow_truncated or self.walk.scans == 0:
+            raise error
+        self.walk.truncated = True
+        self.end = self._total()
+        self._state = _AFTER
+
+    def _start(self, final: bool) -> bool:
+        if len(self._buf) < 2 and not final:
+            return False
+        if self._buf[:2] != bytes((MARKER_PREFIX, SOI)):
+            raise ImageError(f"{FMT}: no start-of-image marker at offset 0")
+        self._write(bytes(self._buf[:2]))
+        self._exif_place = len(self._head)
+        self._at = 2
+        self._search(2)
+        return True
+
+    def _search(self, offset: int) -> None:
+        self._state = _MARKERS
+        self._search_from = self._message_from = offset
+        self._skipped = False
+
+    def _note_skipped(self, start: int, end: int) -> None:
+        if self._buf.count(MARKER_PREFIX_BYTE, start, end) != end - start:
+            self._skipped = True
+
+    def _markers(self, final: bool) -> bool:
+        """The next marker, as libjpeg's next_marker finds it: bytes that are not FF are
+        skipped, fill bytes swallowed, FF 00 skipped, and restart or TEM markers between
+        segments ignored (libjpeg's read_markers does). Anything skipped but fill bytes
+        means a segment length that did not land on the next marker."""
+        buf = self._buf
+        found = _MARKER.search(buf, self._at)
+        if found is None:
+            # A last FF may begin a marker with the next chunk's first byte.
+            stop = len(buf) - 1 if len(buf) > self._at and buf[-1] == MARKER_PREFIX and not final else len(buf)
+            self._note_skipped(self._at, stop)
+            self._at = stop
+            if final:
+                self._cut_short(ImageError(f"{FMT}: no marker after offset {self._message_from} (truncated file)"))
+                if self._search_from < self._total():
+                    self.walk.drop(kinds.OTHER)  # bytes after the last segment that lead to no marker
+            return final
+        marker_at = found.start()
+        marker = buf[marker_at + 1]
+        self._note_skipped(self._at, marker_at)
+        self._at = found.end()
+        if marker in IGNORED_BETWEEN_SEGMENTS:
+            self._skipped = True  # the marker byte itself is not a fill byte
+            self._message_from = self._base + self._at
+            return True
+        start = self._base + marker_at
+        if self._skipped:
+            self.walk.drop(kinds.OTHER)  # bytes before the first marker, or after a wrong length
+        if marker == EOI:
+            if self.walk.scans == 0:
+                raise ImageError(f"{FMT}: end-of-image marker at offset {start} before any scan")
+            self._write(b"\xff\xd9")
+            self.end = start + 2
+            self._state = _AFTER
+            self._at_end_of_image()
+            return True
+        if marker not in SEGMENT_HANDLERS:
+            raise ImageError(f"{FMT}: unsupported marker 0xFF{marker:02X} at offset {start}")
+        self._marker, self._segment_at = marker, start
+        self._at = marker_at  # the segment is read from its FF, however many chunks it takes
+        self._state = _SEGMENT
+        return True
+
+    def _segment(self, final: bool) -> bool:
+        handler = SEGMENT_HANDLERS[self._marker]
+        start = self._segment_at
+        index = start - self._base
+        available = len(self._buf) - index - 2
+        if available < 2:
+            if final:
+                what = f"length of the {handler.name} segment"
+                self._segment_cut(ImageError(f"{FMT}: {what} needs 2 bytes but {available} are left at offset {start + 2}"))
+            return final
+        length = struct.unpack_from(">H", self._buf, index + 2)[0]
+        payload_size = max(length - 2, 0)
+        if available - 2 < payload_size:
+            if final:
+                what = f"{handler.name} segment starting at offset {start}"
+                left = available - 2
+                self._segment_cut(ImageError(f"{FMT}: {what} needs {payload_size} bytes but {left} are left at offset {start + 4}"))
+            return final
+        if length < 2:
+            raise ImageError(f"{FMT}: {handler.name} segment at offset {start} has length {length}")
+        segment = bytes(self._buf[index : index + 4 + payload_size])
+        self._at = index + 4 + payload_size
+        decision = handler.run(self.walk, memoryview(segment)[4:], start)
+        if not self._in_head and self.walk.exif_blocks:
+            self._later_exif_blocks()
+        if self._marker == SOS:
+            self._place(SOS, start, segment, decision)
+            return True
+        self._pending = (self._marker, start, segment, decision)
+        self._state = _LOOKAHEAD
+        return True
+
+    def _segment_cut(self, error: ImageError) -> None:
+        self._cut_short(error)
+        self.walk.drop(kinds.OTHER)  # the segment cut off
+
+    def _lookahead(self, final: bool) -> bool:
+        """Whether the segment just read is followed by a marker (fill bytes allowed); a
+        run of fill bytes is walked over as it comes, only its last FF held."""
+        marker, start, segment, decision = self._pending
+        end = start + len(segment)
+        run_end = _FILL_RUN.match(self._buf, self._at).end()
+        if run_end == len(self._buf):
+            if not final:
+                self._at = max(self._at, run_end - 1)
+                return False
+            lands = False
+            ends_the_file = end == self._total() and self._allow_truncated and self.walk.scans > 0
+        else:
+            lands = run_end > self._at and self._buf[run_end] != 0x00
+            ends_the_file = False
+        if not ends_the_file and not lands:
+            decision = _wrong_length(self.walk, marker, decision, memoryview(segment)[4:], start)
+        self._pending = None
+        self._place(marker, start, segment, decision)
+        self._search(end)
+        return True
+
+    def _place(self, marker: int, start: int, segment: bytes, decision: Answer) -> None:
+        """Writes a segment as decided, and takes the marks the head's inserts go to."""
+        walk = self.walk
+        if decision is KEEP:
+            self._write(segment)
+        elif decision is not DROP:
+            self._write(_segment(marker, decision))
+        if self._in_head:
+            if marker == APP2 and walk.icc_chunks and self._icc_place < 0:
+                self._icc_place = len(self._head)
+            if marker == APP2 and walk.iso_segments and walk.iso_place < 0:
+                walk.iso_place = len(self._head)
+            if marker == APP2 and walk.mpf_payload is not None and walk.mpf_place < 0:
+                walk.mpf_place = len(self._head)
+            if walk.icc_chunks and walk.icc_chunks[-1].offset == start:
+                walk.icc_chunks[-1] = walk.icc_chunks[-1]._replace(segment=segment)
+            if self._first_segment and marker == APP0 and decision is not DROP:
+                self._exif_place = len(self._head)  # after JFIF, which must stay the first segment
+        self._first_segment = False
+        if marker == SOS:
+            if self._in_head:
+                self._write_head()
+            self._state = _SCAN
+            self._scan_from = start + len(segment)
+
+    def _scan(self, final: bool) -> bool:
+        """Scan data up to the FF of the first marker that can follow a scan. FF 00
+        (stuffing), restart markers, fill bytes (FF FF 00 is one stuffed FF to libjpeg)
+        and a stray FF before any other byte stay scan data, kept byte for byte."""
+        buf = self._buf
+        found = _SCAN_END.search(buf, self._at)
+        if found is not None:
+            self._pass(found.start())
+            self._search(self._base + found.start())
+            return True
+        held = 1 if len(buf) > self._at and buf[-1] == MARKER_PREFIX and not final else 0
+        self._pass(len(buf) - held)
+        if final:
+            self._cut_short(ImageError(f"{FMT}: scan data from offset {self._scan_from} has no end marker (truncated file)"))
+        return final
+
+    def _scan_in_place(self, chunk: bytes | bytearray | memoryview) -> memoryview:
+        """Scan data searched in the caller's chunk itself (one copy fewer for the bulk of
+        the file); what follows the scan, or a last FF, is left for the buffer."""
+        view = memoryview(chunk)
+        found = _SCAN_END.search(view)
+        stop = found.start() if found is not None else len(view) - (1 if len(view) and view[-1] == MARKER_PREFIX else 0)
+        if stop:
+            self.body_bytes += stop
+            if self._emit:
+                self._out.append(bytes(view[:stop]))
+            self._base += stop
+        return view[stop:]
+
+    def _pass(self, stop: int) -> None:
+        if stop > self._at:
+            if self._emit:
+                self._write(bytes(self._buf[self._at : stop]))
+            else:
+                self.body_bytes += stop - self._at
+            self._at = stop
+
+    def _after(self, final: bool) -> bool:
+        self._at = len(self._buf)  # nothing after the image is kept (a gain map was written at EOI)
+        return False
+
+    # --- the head, the gain map, the end ---
+
+    def _later_exif_blocks(self) -> None:
+        """EXIF blocks after the first scan: removed and reported, never read for what to keep."""
+        for block in self.walk.exif_blocks:
+            if self._later_exif is None:
+                self._later_exif = bytes(block)
+            self._later_exif_kinds |= exif_facts(block, FMT).kinds
+        self.walk.exif_blocks.clear()
+
+    def _write_head(self) -> None:
+        walk = self.walk
+        self._in_head = False
+        removed = self._removed
+        self._head_exif = list(walk.exif_blocks)
+        walk.exif_blocks.clear()
+        plan = plan_exif(self._head_exif, self._keep_copyright, FMT)
+        removed |= plan.removed
+        inserts: list[tuple[int, bytes | bytearray]] = []
+        if plan.minimal is not None:
+            inserts.append((self._exif_place, _segment(APP1, EXIF_HEADER + plan.minimal)))
+        if walk.icc_chunks:
+            icc_segments = _icc_segments(walk)
+            if icc_segments is None:
+                walk.drop(kinds.OTHER)
+            else:
+                inserts.append((self._icc_place, icc_segments))
+        if self._role == GAIN_MAP:
+            if not self._gain_map_inserts(inserts):
+                self.not_gain_map = True
+                self._state = _AFTER
+                return
+        else:
+            self._plan = self._look_up_gain_map() if self._role == PRIMARY else None
+            if self._plan is None:
+                self._alone_inserts(inserts)
+            else:
+                mpf_segment = self._primary_inserts(inserts)
+        _insert(self._head, inserts)
+        if self._plan is not None:
+            self._write_index(mpf_segment)
+        head, self._head = self._head, []
+        if self._emit:
+            self._out.extend(head)
+
+    def _xmp_insert(self, inserts: list, packet: bytes | None) -> None:
+        """The rebuilt XMP packet right after the EXIF block; "xmp" is removed unless the
+        input's packet was exactly the one rebuilt (a second strip changes nothing)."""
+        if self.walk.xmp_packet is not None and packet != self.walk.xmp_packet:
+            self._removed.add(kinds.XMP)
+        if packet is not None:
+            inserts.append((self._exif_place, _segment(APP1, XMP_ID + packet)))
+
+    def _alone_inserts(self, inserts: list) -> None:
+        """The image alone: what describes a gain map goes (and, at the end, all after EOI)."""
+        walk = self.walk
+        self._xmp_insert(inserts, None)
+        if walk.iso_segments:
+            self._removed.add(kinds.OTHER)
+        if walk.mpf_payload is not None:
+            self._removed.add(kinds.MPF)
+
+    def _gain_map_inserts(self, inserts: list) -> bool:
+        """A gain map keeps its ISO 21496-1 record and its XMP reduced to the rendering
+        namespaces; False when its own metadata does not say it is a gain map."""
+        walk = self.walk
+        iso_segments = [segment for _, segment in walk.iso_segments]
+        if not jpeg_gain_map.says_gain_map(walk.xmp_packet, iso_segments):
+            return False
+        self._xmp_insert(inserts, rendering_xmp(walk.xmp_packet) if walk.xmp_packet is not None else None)
+        records = [segment for segment in iso_segments if has_parameters(segment[len(ISO_21496_ID) :])]
+        if records:
+            inserts.append((walk.iso_place, _segment(APP2, records[0])))
+        if len(records) != len(iso_segments) or len(records) > 1:
+            self._removed.add(kinds.OTHER)
+        if walk.mpf_payload is not None:
+            self._removed.add(kinds.MPF)
+        return True
+
+    def _primary_inserts(self, inserts: list) -> bytearray:
+        walk, plan = self.walk, self._plan
+        facts = read_rendering(walk.xmp_packet) if walk.xmp_packet is not None else None
+        self._xmp_insert(inserts, primary_xmp(facts, len(plan.gain_map.data)) if facts is not None else None)
+        if walk.iso_segments:
+            inserts.append((walk.iso_place, _segment(APP2, walk.iso_segments[0][1])))
+            if len(walk.iso_segments) > 1:
+                self._removed.add(kinds.OTHER)
+        # The index's size is fixed, so the primary's size is known before it is written.
+        mpf_segment = bytearray(jpeg_gain_map.mpf_segment_size())
+        inserts.append((walk.mpf_place, mpf_segment))
+        return mpf_segment
+
+    def _write_index(self, mpf_segment: bytearray) -> None:
+        plan = self._plan
+        index_at = 0
+        for blob in self._head:
+            if blob is mpf_segment:
+                break
+            index_at += len(blob)
+        primary_size = sum(len(blob) for blob in self._head) + plan.body_bytes
+        index = mpf.read_index(self.walk.mpf_payload)
+        payload = jpeg_gain_map.mpf_index(index, plan.gain_map.entry, primary_size, index_at, len(plan.gain_map.data))
+        mpf_segment[:] = _segment(APP2, payload)
+        if payload != self.walk.mpf_payload:
+            self._removed.add(kinds.MPF)
+        if plan.gain_map.start != plan.primary_end or plan.gain_map.end != self.size:
+            self._removed.add(kinds.TRAILER)  # other images or padding around the gain map
+        self._removed |= plan.gain_map.removed
+        self.kept = frozenset({kinds.GAIN_MAP})
+
+    def _look_up_gain_map(self) -> _GainMapPlan | None:
+        """The gain map the MPF index lists, when one strips cleanly, with the primary's facts
+        the new index needs: where its EOI is and what its body strips to. Both are read with
+        read_range before the first byte (the primary is walked twice, one piece at a time)."""
+        walk = self.walk
+        if walk.mpf_payload is None or self._read_range is None:
+            return None
+        try:
+            index = mpf.read_index(walk.mpf_payload)
+        except mpf.MpfError:
+            return None  # the index and every image after the primary go; the primary is served
+        scout = JpegWalk(size=self.size, read_range=None, keep_copyright=self._keep_copyright, role=ALONE, emit=False)
+        offset = 0
+        while scout._state != _AFTER and offset < self.size:  # noqa: SLF001 - a walk of the same class
+            piece = self._read_range(offset, min(offset + SCOUT_PIECE, self.size))
+            if not piece:
+                raise ImageError(f"{FMT}: the input ended at offset {offset}, before its declared size {self.size}")
+            scout.feed(piece)
+            offset += len(piece)
+        scout.finish()
+        if scout.walk.truncated:
+            return None
+        for candidate in jpeg_gain_map.candidates(index, walk.mpf_offset, scout.end, self.size):
+            if candidate.end - candidate.start > MAX_GAIN_MAP_BYTES:
+                continue  # dropped with the other images
+            try:
+                stripped = _strip_gain_map(self._read_range(candidate.start, candidate.end), self._keep_copyright)
+            except ImageError:
+                continue  # not a JPEG that strips cleanly: dropped with the other images
+            if stripped is not None:
+                gain_map = _GainMap(candidate.entry, candidate.start, candidate.end, *stripped)
+                return _GainMapPlan(gain_map, scout.body_bytes, scout.end)
+        return None
+
+    def _at_end_of_image(self) -> None:
+        plan = self._plan
+        if plan is None:
+            return
+        if self.end != plan.primary_end or self.body_bytes != plan.body_bytes:
+            raise ImageError(f"{FMT}: the primary image read differs from the one measured before (changed while read?)")
+        self._write(plan.gain_map.data)
+
+    def _conclude(self) -> None:
+        """What was removed, once the whole input has been walked."""
+        end = self.end if self.end is not None else self._total()
+        if self._plan is None and end < self._total():
+            self._removed.add(kinds.TRAILER)
+        if self._later_exif is not None:
+            # As plan_exif reports several blocks: every kind any of them held.
+            self._removed |= self._later_exif_kinds
+            for block in self._head_exif:
+                self._removed |= exif_facts(block, FMT).kinds
+        self.removed = frozenset(self._removed | self.walk.removed)
+
+
+def _insert(parts: list, inserts: list[tuple[int, bytes | bytearray]]) -> None:
     """Inserts blobs at marks taken during the walk, in the order listed for one mark."""
     # Back to front, so an insert never moves a mark still to be used.
     for place, blob in reversed(sorted(inserts, key=lambda insert: insert[0])):
         if place >= 0:
-            writer.insert(place, blob)
-
-
-def _common_inserts(parsed: _Parsed, keep_copyright: bool, removed: set[str]) -> list[tuple[int, bytes | bytearray]]:
-    """The minimal EXIF block and the ICC profile, as every JPEG gets them back."""
-    walk = parsed.walk
-    plan = plan_exif(walk.exif_blocks, keep_copyright, FMT)
-    removed |= walk.removed | plan.removed
-    inserts: list[tuple[int, bytes | bytearray]] = []
-    if plan.minimal is not None:
-        inserts.append((parsed.exif_place, _segment(APP1, EXIF_HEADER + plan.minimal)))
-    if parsed.icc_segments is not None:
-        inserts.append((parsed.icc_place, parsed.icc_segments))
-    return inserts
-
-
-def _xmp_insert(parsed: _Parsed, packet: bytes | None, removed: set[str]) -> list[tuple[int, bytes]]:
-    """The rebuilt XMP packet right after the EXIF block; "xmp" is removed unless the
-    input's packet was exactly the one rebuilt (a second strip changes nothing)."""
-    if parsed.walk.xmp_packet is not None and packet != parsed.walk.xmp_packet:
-        removed.add(kinds.XMP)
-    return [] if packet is None else [(parsed.exif_place, _segment(APP1, XMP_ID + packet))]
+            parts.insert(place, blob)
 
 
 class _GainMap(NamedTuple):
@@ -525,110 +879,50 @@ class _GainMap(NamedTuple):
     removed: frozenset[str]
 
 
+def _whole(walk: JpegWalk, data: bytes | memoryview) -> bytes:
+    """A walk fed a whole input, one piece at a time."""
+    view = memoryview(data)
+    out = [walk.feed(view[offset : offset + READ_PIECE]) for offset in range(0, len(view), READ_PIECE)]
+    out.append(walk.finish())
+    return b"".join(out)
+
+
 def _strip_gain_map(piece: bytes, keep_copyright: bool) -> tuple[bytes, frozenset[str]] | None:
-    """A gain-map JPEG stripped by the JPEG rules, with its ISO 21496-1 record and its XMP
-    reduced to the rendering namespaces; None when it does not say it is a gain map.
-    ImageError when it does not strip cleanly (it is then dropped, never refused)."""
-    parsed = _parse(piece, allow_truncated=False)
-    walk = parsed.walk
-    iso_segments = [segment for _, segment in walk.iso_segments]
-    if not jpeg_gain_map.says_gain_map(walk.xmp_packet, iso_segments):
+    """A gain-map JPEG stripped; None when it does not say it is a gain map. ImageError when
+    it does not strip cleanly (it is then dropped, never refused)."""
+    walk = JpegWalk(size=len(piece), read_range=None, keep_copyright=keep_copyright, role=GAIN_MAP, allow_truncated=False)
+    data = _whole(walk, piece)
+    if walk.not_gain_map:
         return None
-    removed: set[str] = set()
-    inserts = _common_inserts(parsed, keep_copyright, removed)
-    packet = rendering_xmp(walk.xmp_packet) if walk.xmp_packet is not None else None
-    inserts += _xmp_insert(parsed, packet, removed)
-    records = [segment for segment in iso_segments if has_parameters(segment[len(ISO_21496_ID) :])]
-    if records:
-        inserts.append((walk.iso_place, _segment(APP2, records[0])))
-    if len(records) != len(iso_segments) or len(records) > 1:
-        removed.add(kinds.OTHER)
-    if walk.mpf_payload is not None:
-        removed.add(kinds.MPF)
-    if parsed.end < len(piece):
-        removed.add(kinds.TRAILER)
-    _write(parsed.writer, inserts)
-    return parsed.writer.join(), frozenset(removed)
+    return data, walk.removed
 
 
-def _find_gain_map(data: bytes, primary: _Parsed, keep_copyright: bool) -> tuple[mpf.MpIndex, _GainMap] | None:
-    """The primary's MPF index and its gain map, when it lists one that strips cleanly."""
-    walk = primary.walk
-    if walk.mpf_payload is None or walk.truncated:
-        return None
-    try:
-        index = mpf.read_index(walk.mpf_payload)
-    except mpf.MpfError:
-        return None  # the index and every image after the primary go; the primary is served
-    for candidate in jpeg_gain_map.candidates(index, walk.mpf_offset, primary.end, len(data)):
-        try:
-            stripped = _strip_gain_map(data[candidate.start : candidate.end], keep_copyright)
-        except ImageError:
-            continue  # not a JPEG that strips cleanly: dropped with the other images
-        if stripped is not None:
-            return index, _GainMap(candidate.entry, candidate.start, candidate.end, *stripped)
-    return None
-
-
-def _alone(parsed: _Parsed, inserts: list[tuple[int, bytes | bytearray]], removed: set[str], size: int) -> Stripped:
-    """The image alone: what describes a gain map goes with everything after its EOI."""
-    walk = parsed.walk
-    inserts += _xmp_insert(parsed, None, removed)
-    if walk.iso_segments:
-        removed.add(kinds.OTHER)
-    if walk.mpf_payload is not None:
-        removed.add(kinds.MPF)
-    if parsed.end < size:
-        removed.add(kinds.TRAILER)
-    _write(parsed.writer, inserts)
-    return Stripped(parsed.writer.join(), frozenset(removed))
+def open_walk(size: int, read_range: Callable[[int, int], bytes] | None, keep_copyright: bool) -> JpegWalk:
+    """The walk metadata/streaming.py drives for a JPEG file."""
+    return JpegWalk(size=size, read_range=read_range, keep_copyright=keep_copyright)
 
 
 def strip_codestream(data: bytes, keep_copyright: bool) -> Stripped:
     """One JPEG codestream alone (a HEIF `jpeg` item): nothing after its EOI is kept, and
     one cut short is refused."""
-    parsed = _parse(data, allow_truncated=False)
-    removed: set[str] = set()
-    return _alone(parsed, _common_inserts(parsed, keep_copyright, removed), removed, len(data))
+    walk = JpegWalk(size=len(data), read_range=None, keep_copyright=keep_copyright, role=ALONE, allow_truncated=False)
+    out = _whole(walk, data)
+    return Stripped(out, walk.removed)
 
 
 def strip(data: bytes, keep_copyright: bool) -> Stripped:
-    primary = _parse(data, allow_truncated=True)
-    walk = primary.walk
-    removed: set[str] = set()
-    inserts = _common_inserts(primary, keep_copyright, removed)
-    found = _find_gain_map(data, primary, keep_copyright)
-    if found is None:
-        return _alone(primary, inserts, removed, len(data))
-
-    index, gain_map = found
-    facts = read_rendering(walk.xmp_packet) if walk.xmp_packet is not None else None
-    packet = primary_xmp(facts, len(gain_map.data)) if facts is not None else None
-    inserts += _xmp_insert(primary, packet, removed)
-    if walk.iso_segments:
-        inserts.append((walk.iso_place, _segment(APP2, walk.iso_segments[0][1])))
-        if len(walk.iso_segments) > 1:
-            removed.add(kinds.OTHER)
-    # The index's size is fixed, so the primary's size is known before the index is written.
-    mpf_segment = bytearray(jpeg_gain_map.mpf_segment_size())
-    inserts.append((walk.mpf_place, mpf_segment))
-    _write(primary.writer, inserts)
-    primary_size = primary.writer.size()
-    index_at = primary.writer.offset_of(mpf_segment)
-    payload = jpeg_gain_map.mpf_index(index, gain_map.entry, primary_size, index_at, len(gain_map.data))
-    mpf_segment[:] = _segment(APP2, payload)
-    if payload != walk.mpf_payload:
-        removed.add(kinds.MPF)
-    if gain_map.start != primary.end or gain_map.end != len(data):
-        removed.add(kinds.TRAILER)  # other images or padding around the gain map
-    primary.writer.add(gain_map.data)
-    return Stripped(primary.writer.join(), frozenset(removed | gain_map.removed), kept=frozenset({kinds.GAIN_MAP}))
+    """The streaming walk driven over the whole input (one code path for both)."""
+    view = memoryview(data)
+    walk = open_walk(len(view), lambda start, end: view[start:end], keep_copyright)
+    out = _whole(walk, view)
+    return Stripped(out, walk.removed, kept=walk.kept)
 
 
-def find_exif(data: bytes) -> memoryview | None:
+def find_exif(data: bytes) -> memoryview | bytes | None:
     """The first EXIF block (APP1 "Exif"), after checking the whole file's structure."""
-    blocks = _parse(data, allow_truncated=True).walk.exif_blocks
-    return blocks[0] if blocks else None
+    walk = JpegWalk(size=len(data), read_range=None, keep_copyright=False, role=ALONE, emit=False)
+    _whole(walk, data)
+    return walk.first_exif()
 
 
-FORMAT = Format("jpeg", "image/jpeg", lambda head: head[:3] == b"\xff\xd8\xff", strip, find_exif)
+FORMAT = Format("jpeg", "image/jpeg", lambda head: head[:3] == b"\xff\xd8\xff", strip, find_exif, open_walk)

@@ -1,0 +1,258 @@
+"""metadata.open_strip: the streamed strip equals metadata.clean byte for byte on the format
+corpus, whatever the chunk sizes (whole, random, one byte at a time: boundaries fall inside
+markers, segment lengths, chunk and box headers); hostile inputs are refused within bounds;
+after an ImageError every call fails; the JPEG walk never holds the image data."""
+
+from __future__ import annotations
+
+import random
+
+import gain_map_builders as g
+import image_builders as b
+import isobmff_builders as ib
+import metadata
+import pytest
+from metadata import ImageError
+from metadata.formats import jpeg
+from metadata.limits import MAX_STREAM_HEAD_BYTES
+
+MAX_BUFFERED = 64 * 1024 * 1024
+
+
+def _progressive_with_exif_between_scans() -> bytes:
+    """A progressive JPEG with an EXIF APP1 and a COM after its first scan."""
+    data = b.jpeg(progressive=True, exif=False)
+    first_scan = b.jpeg_structure(data).scan_start
+    second_sos = data.index(b"\xff\xda", first_scan + 2)
+    second_scan = data.rfind(b"\xff\xc4", first_scan, second_sos)
+    at = second_scan if second_scan > 0 else second_sos
+    later = b.jpeg_segment(0xE1, b"Exif\x00\x00" + b.exif_block(6)[6:]) + b.jpeg_segment(0xFE, b"later " + b.SECRET)
+    return data[:at] + later + data[at:]
+
+
+CORPUS = {
+    "jpeg everything": b.jpeg_with_everything,
+    "jpeg progressive": lambda: b.jpeg(6, progressive=True),
+    "jpeg cmyk": lambda: b.jpeg(mode="CMYK"),
+    "jpeg truncated in a scan": lambda: b.jpeg()[:-40],
+    "jpeg with a trailer": lambda: b.jpeg() + b"\x00trailer" * 10,
+    "jpeg fill bytes and a wrong length": lambda: b.insert_after_soi(b.jpeg(), b"\xff\xff\xff\xfe\x00\x05abcde", b"\xff\xff"),
+    "jpeg exif after the first scan": _progressive_with_exif_between_scans,
+    "ultra hdr": g.ultra_hdr,
+    "ultra hdr progressive": lambda: g.ultra_hdr(progressive=True),
+    "apple hdr": g.apple_hdr,
+    "iso only": g.iso_only,
+    "mpo preview and disparity": g.preview_and_disparity,
+    "png": b.png,
+    "webp": b.webp,
+    "gif": lambda: b.gif(animated=True),
+    "tiff": b.tiff,
+    "heic": lambda: ib.encode_heic(b.pattern()),
+    "avif": lambda: ib.encode_avif(b.pattern()),
+    "jxl": lambda: ib.encode_jxl(b.pattern()),
+}
+
+
+def _chunks_random(data: bytes, seed: int) -> list[bytes]:
+    rng = random.Random(seed)  # derandomized: the same cuts every run
+    out, pos = [], 0
+    while pos < len(data):
+        step = rng.choice((1, 2, 3, 5, 7, 64, 333, 4096))
+        out.append(data[pos : pos + step])
+        pos += step
+    return out
+
+
+def _streamed(data: bytes, chunks: list[bytes], **options) -> tuple[bytes, metadata.StreamStrip]:
+    view = memoryview(data)
+    strip = metadata.open_strip(data[:16], len(data), lambda start, end: bytes(view[start:end]), max_buffered=MAX_BUFFERED, **options)
+    out = b"".join(strip.feed(chunk) for chunk in chunks) + strip.finish()
+    return out, strip
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_streamed_equals_buffered_whole_random_and_byte_at_a_time(name):
+    data = CORPUS[name]()
+    expected = metadata.clean(data)
+    for cut in ("whole", "random", "bytes"):
+        chunks = {"whole": [data], "random": _chunks_random(data, 16), "bytes": [data[i : i + 1] for i in range(len(data))]}[cut]
+        out, strip = _streamed(data, chunks)
+        assert out == expected.data, f"{name}, fed {cut}"
+        assert (strip.format, strip.mime_type, strip.removed, strip.kept) == (
+            expected.format, expected.mime_type, expected.removed, expected.kept), f"{name}, fed {cut}"
+
+
+def test_exif_after_the_first_scan_is_removed_but_never_rotates_the_image():
+    stripped = metadata.clean(_progressive_with_exif_between_scans())
+    assert b"Exif\x00\x00" not in stripped.data  # orientation 6 there is not carried into the head
+    assert {"exif", "comment"} <= set(stripped.removed)
+    assert b.SECRET not in stripped.data
+
+
+def test_jpeg_and_gif_stream_natively_and_the_rest_is_held():
+    assert metadata.open_strip(b.jpeg()[:16], 10, None, max_buffered=1).native
+    assert metadata.open_strip(b.gif()[:16], 10, None, max_buffered=1).native
+    for name in ("png", "webp", "tiff", "heic", "jxl"):
+        assert not metadata.open_strip(CORPUS[name]()[:16], 10, None, max_buffered=100).native, name
+
+
+def test_the_jpeg_head_is_written_before_the_image_data_ends():
+    data = b.jpeg(6, size=(640, 480))
+    scan_start = b.jpeg_structure(data).scan_start
+    strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
+    assert strip.mime_type == "image/jpeg"
+    first = strip.feed(data[: scan_start + 1000])
+    assert first.startswith(b"\xff\xd8") and b"\xff\xda" in first  # the head, then scan data as it came
+    assert b.SECRET not in first
+
+
+def test_changing_a_chunk_after_feeding_it_changes_nothing():
+    data = b.jpeg_with_everything()
+    expected = metadata.clean(data).data
+    strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
+    out = []
+    for chunk in _chunks_random(data, 3):
+        piece = bytearray(chunk)
+        out.append(strip.feed(piece))
+        piece[:] = b"\x00" * len(piece)
+    out.append(strip.finish())
+    assert b"".join(out) == expected
+
+
+def test_after_an_error_every_call_fails():
+    bad = b"\xff\xd8\xff\xe1\x00\x10" + b"\x00" * 14 + b"\xff\x02\x00\x04"  # an unknown marker
+    strip = metadata.open_strip(bad[:16], len(bad), None, max_buffered=0)
+    with pytest.raises(ImageError, match="unsupported marker 0xFF02"):
+        strip.feed(bad)
+    with pytest.raises(ImageError, match="failed earlier"):
+        strip.feed(b"\xff\xd9")
+    with pytest.raises(ImageError, match="failed earlier"):
+        strip.finish()
+
+
+def test_removed_is_known_only_at_finish_and_a_finished_strip_takes_no_more():
+    data = b.jpeg()
+    strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
+    strip.feed(data)
+    with pytest.raises(ImageError, match="only at finish"):
+        strip.removed  # noqa: B018
+    strip.finish()
+    assert "exif" in strip.removed
+    with pytest.raises(ImageError, match="has finished"):
+        strip.feed(b"")
+
+
+def test_a_held_format_over_its_cap_is_refused_before_and_while_reading():
+    data = b.png()
+    with pytest.raises(ImageError, match="over the 100-byte limit"):
+        metadata.open_strip(data[:16], len(data), None, max_buffered=100)
+    strip = metadata.open_strip(data[:16], 50, None, max_buffered=100)  # a size that lied
+    with pytest.raises(ImageError, match="over the 100-byte limit"):
+        strip.feed(data)
+
+
+def test_a_jpeg_head_with_no_scan_is_refused_at_its_cap():
+    comment = b.jpeg_segment(0xFE, b"x" * 65000)
+    strip = metadata.open_strip(b"\xff\xd8\xff\xfe" + b"\x00" * 12, 1 << 40, None, max_buffered=0)
+    strip.feed(b"\xff\xd8")
+    with pytest.raises(ImageError, match=f"no scan begins in the first {MAX_STREAM_HEAD_BYTES} bytes"):
+        for _ in range(MAX_STREAM_HEAD_BYTES // len(comment) + 2):
+            strip.feed(comment)
+
+
+def test_a_long_fill_run_is_walked_without_being_held():
+    data = b.jpeg()
+    at = b.jpeg_structure(data).scan_start
+    padded = data[:at] + b"\xff" * 3_000_000 + data[at:]
+    walk = jpeg.JpegWalk(size=len(padded), read_range=None, keep_copyright=False)
+    for offset in range(0, len(padded), 65536):
+        walk.feed(padded[offset : offset + 65536])
+        assert len(walk._buf) <= 65536 + 2  # noqa: SLF001 - the walk's own buffer
+    walk.finish()
+    assert metadata.clean(padded).data == metadata.clean(data).data
+
+
+GIF_HOSTILE_STREAMS = {
+    "data after the image end": lambda data: _gif_with_run_on(data),
+    "no trailer": lambda data: data[: data.rindex(b"\x3b")],
+    "sub-block past the end": lambda data: data[:-1] + b"\x21\xfe\xff" + b"short",
+}
+
+
+def _gif_with_run_on(data: bytes) -> bytes:
+    position = data.index(b"\x2c", 13 + 3 * 256) + 11
+    while data[position]:
+        position += 1 + data[position]
+    swallowed = b"\x21\xfe" + b.gif_sub_blocks(b"comment " + b.SECRET)
+    return data[:position] + bytes((len(swallowed),)) + swallowed + data[position:]
+
+
+@pytest.mark.parametrize("case", sorted(GIF_HOSTILE_STREAMS))
+def test_a_hostile_gif_is_refused_however_it_is_fed(case):
+    data = GIF_HOSTILE_STREAMS[case](b.gif(comment=False, extensions=False))
+    with pytest.raises(ImageError) as whole:
+        metadata.clean(data)
+    for chunks in (_chunks_random(data, 5), [data[i : i + 1] for i in range(len(data))]):
+        with pytest.raises(ImageError) as streamed:
+            _streamed(data, chunks)
+        assert str(streamed.value) == str(whole.value)
+
+
+def test_a_gif_comment_is_walked_over_without_being_held():
+    data = b.gif(comment=False, extensions=False)
+    huge = data[:-1] + b"\x21\xfe" + b.gif_sub_blocks(b"x" * 3_000_000) + b"\x3b"
+    strip = metadata.open_strip(huge[:16], len(huge), None, max_buffered=0)
+    walk = strip._walk  # noqa: SLF001
+    out = []
+    for offset in range(0, len(huge), 65536):
+        out.append(strip.feed(huge[offset : offset + 65536]))
+        assert len(walk._buf) <= 65536 + 256  # noqa: SLF001
+    out.append(strip.finish())
+    assert b"".join(out) == data and strip.removed == ("comment",)
+
+
+def test_the_jpeg_walk_holds_a_chunk_not_the_image():
+    """A 40 MB scan passes through: the walk's buffer never holds more than about a chunk."""
+    data = b.jpeg(exif=True, size=(64, 64))
+    structure = b.jpeg_structure(data)
+    body = bytes(range(256)).replace(b"\xff", b"\x00") * (40 * 4096)  # scan-like data without markers
+    big = data[: structure.scan_start] + structure.scan[: -2] + body + b"\xff\xd9"
+    strip = metadata.open_strip(big[:16], len(big), None, max_buffered=0)
+    walk = strip._walk  # noqa: SLF001
+    chunk, largest, written = 256 * 1024, 0, 0
+    for offset in range(0, len(big), chunk):
+        written += len(strip.feed(big[offset : offset + chunk]))
+        largest = max(largest, len(walk._buf))  # noqa: SLF001
+    written += len(strip.finish())
+    assert largest <= chunk
+    assert written > len(body)
+
+
+def test_a_gain_map_is_found_with_bounded_ranged_reads_before_the_first_byte():
+    data = g.ultra_hdr(primary_size=(640, 480))
+    reads = []
+
+    def read_range(start, end):
+        reads.append((start, end))
+        return data[start:end]
+
+    strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+    head = b.jpeg_structure(data).scan_start + 200
+    first = strip.feed(data[:head])
+    assert first and reads, "the ranged reads happen before the first byte is written"
+    out = first + strip.feed(data[head:]) + strip.finish()
+    assert out == metadata.clean(data).data and strip.kept == ("gain map",)
+    assert max(end - start for start, end in reads) <= jpeg.SCOUT_PIECE
+    assert sum(end - start for start, end in reads) <= 2 * len(data)
+
+
+def test_a_primary_that_differs_from_the_one_measured_is_refused_not_served_wrong():
+    """The object changed between the ranged reads and the stream: the index would be wrong."""
+    data = g.ultra_hdr(primary_size=(640, 480))
+    primary_end = g.primary_end(data)
+    measured = bytearray(data)
+    measured[primary_end - 12 : primary_end - 2] = b"\xff\xfe\x00\x08" + b"later!"  # a COM the scout drops
+    strip = metadata.open_strip(data[:16], len(data), lambda s, e: bytes(measured[s:e]), max_buffered=0)
+    with pytest.raises(ImageError, match="differs from the one measured"):
+        strip.feed(data)
+        strip.finish()
