@@ -12,13 +12,12 @@ from __future__ import annotations
 import http.client
 import time
 import urllib.request
-from urllib.parse import urlsplit
 
 from serving.errors import OriginalTooLargeError, UpstreamStatusError, UpstreamTimeoutError, UpstreamUnreachableError
 from serving.original import Timeouts, deadline_after
 from serving.streamed import Source
 
-from .presigned_fetch import _FETCHABLE_SCHEMES, _declared_length, _open
+from .presigned_url import check_fetchable, declared_length, open_url
 
 MAX_RANGE_READ = 64 * 1024 * 1024
 HTTP_PARTIAL_CONTENT = 206
@@ -26,15 +25,13 @@ HTTP_PARTIAL_CONTENT = 206
 
 def open_presigned(url: str, *, headers: dict[str, str], timeouts: Timeouts) -> Source:
     """GET `url` and hand its body over as a Source. Raises a FetchError subclass."""
-    if urlsplit(url).scheme not in _FETCHABLE_SCHEMES:
-        msg = "the original's URL is not http(s)"
-        raise UpstreamUnreachableError(msg)
+    check_fetchable(url)
     deadline = deadline_after(timeouts.total_seconds)
-    response = _open(urllib.request.Request(url, headers=headers), timeouts)
+    response = open_url(urllib.request.Request(url, headers=headers), timeouts)
     if response.status != http.client.OK:
         response.close()
         raise UpstreamStatusError(response.status)
-    declared = _declared_length(response)
+    declared = declared_length(response)
     if declared is None:
         response.close()
         msg = "the original's length is not declared"
@@ -67,7 +64,7 @@ def open_presigned(url: str, *, headers: dict[str, str], timeouts: Timeouts) -> 
         in_time()
         if end - start > MAX_RANGE_READ:
             raise OriginalTooLargeError(MAX_RANGE_READ)
-        ranged = _open(urllib.request.Request(url, headers={**headers, "Range": f"bytes={start}-{end - 1}"}), timeouts)
+        ranged = open_url(urllib.request.Request(url, headers={**headers, "Range": f"bytes={start}-{end - 1}"}), timeouts)
         with ranged:
             if ranged.status != HTTP_PARTIAL_CONTENT:
                 raise UpstreamStatusError(ranged.status)
