@@ -10,25 +10,21 @@ nothing the caller could not read through the Object Lambda access point anyway.
 from __future__ import annotations
 
 import contextlib
-import time
 from email.message import Message
 from typing import Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
 from serving.errors import (
-    OriginalTooLargeError,
     RoleReadDeniedError,
     UpstreamStatusError,
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
 from serving.original import deadline_after, read_bounded
-from serving.streamed import Source
+from serving.streamed import Source, bounded_source
 
 HTTP_FORBIDDEN = 403
-# One ranged read (a JPEG gain map, a piece of the primary): metadata.limits bounds them.
-MAX_RANGE_READ = 64 * 1024 * 1024
 
 
 def read_via_access_point(
@@ -95,23 +91,21 @@ def open_via_access_point(
         response = s3.get_object(**params)
     body = response["Body"]
 
-    def in_time() -> None:
-        if time.monotonic() > deadline:
-            msg = "the original's body did not arrive in time"
-            raise UpstreamTimeoutError(msg)
-
-    def read(size: int) -> bytes:
-        in_time()
+    def read_next(size: int) -> bytes:
         with _errors():
             return body.read(size)
 
-    def read_range(start: int, end: int) -> bytes:
-        in_time()
-        if end - start > MAX_RANGE_READ:
-            raise OriginalTooLargeError(MAX_RANGE_READ)
+    def read_part(start: int, end: int) -> bytes:
         with _errors():
             part = s3.get_object(**params, Range=f"bytes={start}-{end - 1}")
             with part["Body"] as part_body:
-                return part_body.read()
+                return part_body.read(end - start + 1)
 
-    return Source(int(response.get("ContentLength") or 0), headers, read, read_range, body.close)
+    return bounded_source(
+        int(response.get("ContentLength") or 0),
+        headers,
+        read_next=read_next,
+        read_part=read_part,
+        close=body.close,
+        deadline=deadline,
+    )
