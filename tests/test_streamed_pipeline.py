@@ -215,3 +215,13 @@ def test_a_bounded_source_refuses_a_range_over_its_cap_and_reads_after_the_deadl
     )
     with pytest.raises(UpstreamTimeoutError, match="did not arrive in time"):
         late.read(1)
+
+
+@pytest.mark.parametrize(("show_exif", "range_header"), [(False, None), (True, None), (False, "bytes=0-9")])
+def test_the_original_is_closed_once_answered(show_exif, range_header):
+    data, closed = b.jpeg(), []
+    source = _source(data)._replace(close=lambda: closed.append(True))
+    answer = respond_streamed(lambda: source, show_exif=show_exif, range_header=range_header, settings=SETTINGS, limit=None)
+    if isinstance(answer, Streamed):
+        b"".join(answer.chunks())
+    assert closed, "the original's body was left open"

@@ -225,7 +225,10 @@ def respond_streamed(
             "last_modified": http_date(source.headers.get("Last-Modified")),
         }
         if show_exif and settings.exif_query != "off":
-            body = _read_at_least(source, min(source.size, settings.max_input_bytes) + 1)
+            try:
+                body = _read_at_least(source, min(source.size, settings.max_input_bytes) + 1)
+            finally:
+                source.close()  # read whole (or past the cap): nothing more is needed
             if len(body) > settings.max_input_bytes:
                 raise OriginalTooLargeError(settings.max_input_bytes)
             fields["bytes_in"] = len(body)
