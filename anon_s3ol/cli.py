@@ -6,8 +6,8 @@
     serve       the function URL's paths and replies on 127.0.0.1
     invalidate  clear deleted or replaced photos from CloudFront's cache
 
-Exit codes: 0 done; 1 a file was refused (strip) or the command failed (one line on
-stderr says why); 2 usage; 130 interrupted.
+Exit codes: 0 done; 1 a file was refused (strip), a task could not audit its object
+(audit --batch) or the command failed (one line on stderr says why); 2 usage; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=__doc__.split("\n\n")[0],
-        epilog="Run 'anon-s3ol COMMAND --help' for a command's options.",
+        epilog="Run 'anon-s3ol COMMAND --help' for a command's options. " + __doc__.split("\n\n")[-1].strip(),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_strip, _add_show, _add_audit, _add_serve, _add_invalidate):
