@@ -66,13 +66,19 @@ def s3_client(timeouts: Timeouts):  # noqa: ANN201 - a botocore S3 client
     )
 
 
-def _checked_key(key: str | None) -> str:
+def named_key(key: str | None) -> str:
+    """The request's key, or InvalidKeyError when its path names no object (any reader's first check)."""
     if key is None:
         msg = "the path is not UTF-8 once percent-decoded"
         raise InvalidKeyError(msg)
     if not key:
         msg = "the path names no object"
         raise InvalidKeyError(msg)
+    return key
+
+
+def _checked_key(key: str | None) -> str:
+    key = named_key(key)
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         msg = f"the key is longer than S3's {MAX_KEY_BYTES} bytes"
         raise InvalidKeyError(msg)
