@@ -27,6 +27,16 @@ from serving.streamed import Source, bounded_source
 HTTP_FORBIDDEN = 403
 
 
+def _get_object_params(access_point_arn: str, key: str, version_id: str | None, etag: str | None) -> dict:
+    """GetObject through the supporting access point, of the version and ETag the caller was shown."""
+    params = {"Bucket": access_point_arn, "Key": key}
+    if version_id:
+        params["VersionId"] = version_id
+    if etag:
+        params["IfMatch"] = etag
+    return params
+
+
 def read_via_access_point(
     s3,  # noqa: ANN001 - a botocore S3 client
     *,
@@ -38,11 +48,7 @@ def read_via_access_point(
     total_seconds: float,
 ) -> bytes:
     """The object's bytes, or a FetchError subclass (as the presigned fetch raises)."""
-    params = {"Bucket": access_point_arn, "Key": key}
-    if version_id:
-        params["VersionId"] = version_id
-    if etag:
-        params["IfMatch"] = etag
+    params = _get_object_params(access_point_arn, key, version_id, etag)
     deadline = deadline_after(total_seconds)
     with _errors():
         response = s3.get_object(**params)
@@ -81,11 +87,7 @@ def open_via_access_point(
 ) -> Source:
     """The object opened for a streamed strip (HEAD counts the stripped bytes this way):
     the body read a chunk at a time, ranged reads of the same version, one deadline."""
-    params = {"Bucket": access_point_arn, "Key": key}
-    if version_id:
-        params["VersionId"] = version_id
-    if etag:
-        params["IfMatch"] = etag
+    params = _get_object_params(access_point_arn, key, version_id, etag)
     deadline = deadline_after(total_seconds)
     with _errors():
         response = s3.get_object(**params)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import http.client
 import urllib.request
 
-from serving.errors import UpstreamStatusError, UpstreamTimeoutError, UpstreamUnreachableError
+from serving.errors import UpstreamStatusError
 from serving.original import Original, Timeouts, check_declared_size, deadline_after, read_bounded
 
-from .presigned_url import check_fetchable, declared_length, open_url
+from .presigned_url import check_fetchable, declared_length, open_url, read_body
 
 
 def fetch_original(
@@ -36,12 +36,7 @@ def fetch_original(
         check_declared_size(declared, max_bytes)
         if method == "HEAD":
             return Original(b"", response.headers)
-        try:
-            body = read_bounded(response.read1, max_bytes=max_bytes, deadline=deadline, declared=declared)
-        except TimeoutError:
-            msg = "the original's body stalled"
-            raise UpstreamTimeoutError(msg) from None
-        except (OSError, http.client.HTTPException) as error:
-            msg = f"the original's body broke off: {type(error).__name__}"
-            raise UpstreamUnreachableError(msg) from None
+        body = read_bounded(
+            lambda size: read_body(response, size), max_bytes=max_bytes, deadline=deadline, declared=declared
+        )
         return Original(body, response.headers)

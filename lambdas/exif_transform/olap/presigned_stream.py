@@ -12,11 +12,11 @@ from __future__ import annotations
 import http.client
 import urllib.request
 
-from serving.errors import UpstreamStatusError, UpstreamTimeoutError, UpstreamUnreachableError
+from serving.errors import UpstreamStatusError, UpstreamUnreachableError
 from serving.original import Timeouts, deadline_after
 from serving.streamed import Source, bounded_source
 
-from .presigned_url import check_fetchable, declared_length, open_url
+from .presigned_url import check_fetchable, declared_length, open_url, read_body
 
 HTTP_PARTIAL_CONTENT = 206
 
@@ -38,14 +38,7 @@ def open_presigned(url: str, *, headers: dict[str, str], timeouts: Timeouts) -> 
 
     def read_next(size: int) -> bytes:
         nonlocal received
-        try:
-            chunk = response.read1(size)
-        except TimeoutError:
-            msg = "the original's body stalled"
-            raise UpstreamTimeoutError(msg) from None
-        except (OSError, http.client.HTTPException) as error:
-            msg = f"the original's body broke off: {type(error).__name__}"
-            raise UpstreamUnreachableError(msg) from None
+        chunk = read_body(response, size)
         received += len(chunk)
         if received > declared or (not chunk and received != declared):
             msg = f"the original's body ended after {received} of {declared} bytes"

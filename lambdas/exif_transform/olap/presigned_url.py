@@ -60,3 +60,15 @@ def declared_length(response: http.client.HTTPResponse) -> int | None:
     """The response's Content-Length, or None when it is missing or not a plain number."""
     declared = response.headers.get("Content-Length")
     return int(declared) if declared is not None and declared.isdigit() else None
+
+
+def read_body(response: http.client.HTTPResponse, size: int) -> bytes:
+    """Up to `size` bytes of the body, as they arrive (b"" at its end); a stall or a break as a FetchError."""
+    try:
+        return response.read1(size)
+    except TimeoutError:
+        msg = "the original's body stalled"
+        raise UpstreamTimeoutError(msg) from None
+    except (OSError, http.client.HTTPException) as error:
+        msg = f"the original's body broke off: {type(error).__name__}"
+        raise UpstreamUnreachableError(msg) from None
