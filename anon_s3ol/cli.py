@@ -6,8 +6,8 @@
     serve       the function URL's paths and replies on 127.0.0.1
     invalidate  clear deleted or replaced photos from CloudFront's cache
 
-Exit codes: 0 done; 1 a file was refused (strip) or the command failed (one line on
-stderr says why); 2 usage; 130 interrupted.
+Exit codes: 0 done; 1 a file was refused (strip), a task could not audit its object
+(audit --batch) or the command failed (one line on stderr says why); 2 usage; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -41,6 +41,19 @@ def _positive(maximum: int) -> Callable[[str], int]:
     return parse
 
 
+def _add_keep_copyright(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep-copyright", action="store_true", help="keep the EXIF Copyright and Artist tags (KeepCopyright=true)"
+    )
+
+
+def _add_aws_options(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, region_help: str, region_required: bool = False
+) -> None:
+    parser.add_argument("--region", required=region_required, help=region_help)
+    parser.add_argument("--profile", help="the AWS profile to use")
+
+
 def _add_strip(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "strip",
@@ -52,7 +65,7 @@ def _add_strip(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the stripped files (created if missing)")
-    parser.add_argument("--keep-copyright", action="store_true", help="keep EXIF Copyright and Artist (KeepCopyright=true)")
+    _add_keep_copyright(parser)
     parser.set_defaults(run=_run_strip)
 
 
@@ -69,7 +82,7 @@ def _add_show(commands: argparse._SubParsersAction) -> None:
         default="safe",
         help="safe: technical fields only, the default (ExifQuery=safe); full: every field, GPS included (ExifQuery=full)",
     )
-    parser.add_argument("--keep-copyright", action="store_true", help="show Copyright and Artist (KeepCopyright=true)")
+    _add_keep_copyright(parser)
     parser.set_defaults(run=_run_show)
 
 
@@ -100,8 +113,7 @@ def _add_audit(commands: argparse._SubParsersAction) -> None:
         "bucket\"), prints its progress, then the summary from its completion report in the artifact bucket.",
     )
     batch.add_argument("--batch", action="store_true", help="run the audit as an S3 Batch Operations job")
-    batch.add_argument("--region", help="the region of the bucket and the audit stack (default: the profile's)")
-    batch.add_argument("--profile", help="the AWS profile to use")
+    _add_aws_options(batch, region_help="the region of the bucket and the audit stack (default: the profile's)")
     batch.add_argument(
         "--stack-prefix", default="anon-s3ol", help="the audit stack's Prefix parameter (default anon-s3ol)"
     )
@@ -131,7 +143,7 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("source", metavar="DIR|s3://BUCKET[/PREFIX]", help="a folder, or an S3 bucket and prefix")
     parser.add_argument("--port", type=_positive(65535), default=DEFAULT_PORT, metavar="N", help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--view", choices=("safe", "full", "off"), default="safe", help="what ?showExif=true answers (ExifQuery)")
-    parser.add_argument("--keep-copyright", action="store_true", help="keep Copyright and Artist (KeepCopyright=true)")
+    _add_keep_copyright(parser)
     parser.set_defaults(run=_run_serve)
 
 
@@ -144,9 +156,8 @@ def _add_invalidate(commands: argparse._SubParsersAction) -> None:
         "the invalidation's ID.",
     )
     parser.add_argument("keys", nargs="+", metavar="KEY", help="object keys as in the URL path, e.g. photos/cat.jpg or 'photos/*'")
-    parser.add_argument("--region", required=True, help="the region the stacks were deployed to")
+    _add_aws_options(parser, region_help="the region the stacks were deployed to", region_required=True)
     parser.add_argument("--prefix", default="anon-s3ol", help="the stacks' name prefix given to deploy.sh (default anon-s3ol)")
-    parser.add_argument("--profile", help="the AWS profile to use")
     parser.set_defaults(run=_run_invalidate)
 
 
@@ -154,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=__doc__.split("\n\n")[0],
-        epilog="Run 'anon-s3ol COMMAND --help' for a command's options.",
+        epilog="Run 'anon-s3ol COMMAND --help' for a command's options. " + __doc__.split("\n\n")[-1].strip(),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_strip, _add_show, _add_audit, _add_serve, _add_invalidate):
@@ -184,15 +195,20 @@ def _run_audit(args: argparse.Namespace) -> int:
 
 
 def _run_batch_audit(args: argparse.Namespace) -> int:
-    from .batch_audit import run_batch_audit, split_s3_url
+    from .batch_audit import run_batch_audit
+    from .s3_access import is_s3, parse_location
 
     if args.json or args.csv:
         msg = "--batch prints a summary; each object's row is in the job's completion report (its path is printed)"
         raise CommandError(msg)
-    bucket, prefix = split_s3_url(args.source, "--batch's source")
+    if not is_s3(args.source):
+        msg = f"{args.source}: --batch's source must be an s3://BUCKET[/PREFIX] address"
+        raise CommandError(msg)
+    # The prefix as the local audit reads it: s3://BUCKET/photos is the folder photos/.
+    location = parse_location(args.source)
     return run_batch_audit(
-        bucket,
-        prefix,
+        location.bucket,
+        location.prefix,
         region=args.region,
         profile=args.profile,
         out=sys.stdout,

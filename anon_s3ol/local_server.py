@@ -20,10 +20,10 @@ from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from function_url.bucket_read import bucket_reader
+from function_url.bucket_read import bucket_reader, named_key
 from function_url.serve import ReadOriginal
 from function_url.server import UrlServer
-from serving.errors import InvalidKeyError, OriginalTooLargeError, UpstreamStatusError, UpstreamUnreachableError
+from serving.errors import OriginalTooLargeError, UpstreamStatusError, UpstreamUnreachableError
 from serving.original import Original
 from serving.settings import DEFAULT_MAX_INPUT_BYTES, Settings
 
@@ -45,13 +45,7 @@ def folder_reader(root: Path) -> ReadOriginal:
     base = root.resolve()
 
     def read(key: str | None, max_bytes: int) -> Original:
-        if key is None:
-            msg = "the path is not UTF-8 once percent-decoded"
-            raise InvalidKeyError(msg)
-        if not key:
-            msg = "the path names no object"
-            raise InvalidKeyError(msg)
-        parts = key.split("/")
+        parts = named_key(key).split("/")
         if any(_refused_part(part) for part in parts):
             raise UpstreamStatusError(NOT_FOUND)
         try:

@@ -19,9 +19,6 @@ from stacks.common import (
     AUDIT_FUNCTION_SUFFIX,
     BUCKET_NAME_MAX_LENGTH,
     BUCKET_NAME_MIN_LENGTH,
-    LAMBDA_MEMORY_MAX_MB,
-    LAMBDA_MEMORY_MIN_MB,
-    LOG_RETENTION_DAYS,
     PYTHON_RUNTIME,
     TemplateCondition,
     add_condition,
@@ -31,7 +28,13 @@ from stacks.common import (
     new_template,
     prefixed,
 )
-from stacks.transform import DEFAULT_LOG_RETENTION_DAYS, DEFAULT_MAX_INPUT_BYTES, DEFAULT_MEMORY_MB
+from stacks.transform import (
+    add_artifact_parameters,
+    add_keep_copyright_parameter,
+    add_log_retention_parameter,
+    add_max_input_bytes_parameter,
+    add_memory_parameter,
+)
 
 # Where the command writes manifests and where the job writes its reports, inside the artifact bucket.
 MANIFEST_PREFIX = "audit/manifests/"
@@ -67,24 +70,11 @@ class AuditParameters(NamedTuple):
 
 
 def add_audit_parameters(template: Template) -> AuditParameters:
-    artifact_bucket = template.add_parameter(
-        Parameter(
-            "ArtifactBucket",
-            Type="String",
-            MinLength=BUCKET_NAME_MIN_LENGTH,
-            MaxLength=BUCKET_NAME_MAX_LENGTH,
-            Description="deploy.sh's artifact bucket: holds the transform's zip, and the audit's manifests "
-            "and completion reports.",
-        )
-    )
-    artifact_key = template.add_parameter(
-        Parameter(
-            "ArtifactKey",
-            Type="String",
-            MinLength=1,
-            Description="Key of the transform's zip (exif-transform/<sha256>.zip), the same zip the "
-            "serving stacks run.",
-        )
+    artifact_bucket, artifact_key = add_artifact_parameters(
+        template,
+        "deploy.sh's artifact bucket: holds the transform's zip, and the audit's manifests "
+        "and completion reports.",
+        "Key of the transform's zip (exif-transform/<sha256>.zip), the same zip the serving stacks run.",
     )
     audited_bucket = template.add_parameter(
         Parameter(
@@ -112,44 +102,18 @@ def add_audit_parameters(template: Template) -> AuditParameters:
             "(--inventory); empty when the command writes the manifest itself.",
         )
     )
-    audit_memory_size = template.add_parameter(
-        Parameter(
-            "AuditMemorySize",
-            Type="Number",
-            Default=DEFAULT_MEMORY_MB,
-            MinValue=LAMBDA_MEMORY_MIN_MB,
-            MaxValue=LAMBDA_MEMORY_MAX_MB,
-            Description="Audit function memory in MB (CPU scales with it).",
-        )
+    audit_memory_size = add_memory_parameter(
+        template, "AuditMemorySize", "Audit function memory in MB (CPU scales with it)."
     )
-    keep_copyright = template.add_parameter(
-        Parameter(
-            "KeepCopyright",
-            Type="String",
-            Default="false",
-            AllowedValues=["false", "true"],
-            Description="Audit as a deployment that keeps the EXIF Copyright and Artist tags would strip "
-            "(a job may override it).",
-        )
+    keep_copyright = add_keep_copyright_parameter(
+        template,
+        "Audit as a deployment that keeps the EXIF Copyright and Artist tags would strip "
+        "(a job may override it).",
     )
-    max_input_bytes = template.add_parameter(
-        Parameter(
-            "MaxInputBytes",
-            Type="Number",
-            Default=DEFAULT_MAX_INPUT_BYTES,
-            MinValue=1,
-            Description="Objects larger than this are reported refused, as the transform refuses them.",
-        )
+    max_input_bytes = add_max_input_bytes_parameter(
+        template, "Objects larger than this are reported refused, as the transform refuses them."
     )
-    log_retention_days = template.add_parameter(
-        Parameter(
-            "LogRetentionDays",
-            Type="Number",
-            Default=DEFAULT_LOG_RETENTION_DAYS,
-            AllowedValues=LOG_RETENTION_DAYS,
-            Description="How long the audit function's logs are kept.",
-        )
-    )
+    log_retention_days = add_log_retention_parameter(template, "How long the audit function's logs are kept.")
     return AuditParameters(
         artifact_bucket,
         artifact_key,

@@ -54,33 +54,86 @@ class TransformParameters(NamedTuple):
     log_retention_days: Parameter
 
 
-def add_transform_parameters(template: Template) -> TransformParameters:
+# The parameters every function running the transform's zip takes (the serving stacks' and the audit's): the
+# same names, limits and defaults, each description saying what it sets in that stack.
+
+
+def add_artifact_parameters(
+    template: Template, bucket_description: str, key_description: str
+) -> tuple[Parameter, Parameter]:
+    """ArtifactBucket and ArtifactKey: where the transform's zip is."""
     artifact_bucket = template.add_parameter(
         Parameter(
             "ArtifactBucket",
             Type="String",
             MinLength=BUCKET_NAME_MIN_LENGTH,
             MaxLength=BUCKET_NAME_MAX_LENGTH,
-            Description="Bucket holding the transform's zip (deploy.sh creates and fills it).",
+            Description=bucket_description,
         )
     )
     artifact_key = template.add_parameter(
-        Parameter(
-            "ArtifactKey",
-            Type="String",
-            MinLength=1,
-            Description="Key of the transform's zip, named by its content hash so a new build updates the function.",
-        )
+        Parameter("ArtifactKey", Type="String", MinLength=1, Description=key_description)
     )
-    transform_memory_size = template.add_parameter(
+    return artifact_bucket, artifact_key
+
+
+def add_memory_parameter(template: Template, title: str, description: str) -> Parameter:
+    return template.add_parameter(
         Parameter(
-            "TransformMemorySize",
+            title,
             Type="Number",
             Default=DEFAULT_MEMORY_MB,
             MinValue=LAMBDA_MEMORY_MIN_MB,
             MaxValue=LAMBDA_MEMORY_MAX_MB,
-            Description="Transform memory in MB (CPU scales with it).",
+            Description=description,
         )
+    )
+
+
+def add_keep_copyright_parameter(template: Template, description: str) -> Parameter:
+    return template.add_parameter(
+        Parameter(
+            "KeepCopyright",
+            Type="String",
+            Default="false",
+            AllowedValues=["false", "true"],
+            Description=description,
+        )
+    )
+
+
+def add_max_input_bytes_parameter(template: Template, description: str) -> Parameter:
+    return template.add_parameter(
+        Parameter(
+            "MaxInputBytes",
+            Type="Number",
+            Default=DEFAULT_MAX_INPUT_BYTES,
+            MinValue=1,
+            Description=description,
+        )
+    )
+
+
+def add_log_retention_parameter(template: Template, description: str) -> Parameter:
+    return template.add_parameter(
+        Parameter(
+            "LogRetentionDays",
+            Type="Number",
+            Default=DEFAULT_LOG_RETENTION_DAYS,
+            AllowedValues=LOG_RETENTION_DAYS,
+            Description=description,
+        )
+    )
+
+
+def add_transform_parameters(template: Template) -> TransformParameters:
+    artifact_bucket, artifact_key = add_artifact_parameters(
+        template,
+        "Bucket holding the transform's zip (deploy.sh creates and fills it).",
+        "Key of the transform's zip, named by its content hash so a new build updates the function.",
+    )
+    transform_memory_size = add_memory_parameter(
+        template, "TransformMemorySize", "Transform memory in MB (CPU scales with it)."
     )
     transform_timeout = template.add_parameter(
         Parameter(
@@ -104,33 +157,11 @@ def add_transform_parameters(template: Template) -> TransformParameters:
             "serial numbers and names included (an explicit opt-in). off: the query is ignored. no-gps: same as safe.",
         )
     )
-    keep_copyright = template.add_parameter(
-        Parameter(
-            "KeepCopyright",
-            Type="String",
-            Default="false",
-            AllowedValues=["false", "true"],
-            Description="Keep the EXIF Copyright and Artist tags in stripped images.",
-        )
+    keep_copyright = add_keep_copyright_parameter(
+        template, "Keep the EXIF Copyright and Artist tags in stripped images."
     )
-    max_input_bytes = template.add_parameter(
-        Parameter(
-            "MaxInputBytes",
-            Type="Number",
-            Default=DEFAULT_MAX_INPUT_BYTES,
-            MinValue=1,
-            Description="Originals larger than this are refused with 413.",
-        )
-    )
-    log_retention_days = template.add_parameter(
-        Parameter(
-            "LogRetentionDays",
-            Type="Number",
-            Default=DEFAULT_LOG_RETENTION_DAYS,
-            AllowedValues=LOG_RETENTION_DAYS,
-            Description="How long the transform's logs are kept.",
-        )
-    )
+    max_input_bytes = add_max_input_bytes_parameter(template, "Originals larger than this are refused with 413.")
+    log_retention_days = add_log_retention_parameter(template, "How long the transform's logs are kept.")
     return TransformParameters(
         artifact_bucket,
         artifact_key,

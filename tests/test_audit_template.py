@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from anon_s3ol import batch_audit
 from audit.object_read import READ_TIMEOUTS
 from serving.settings import load_settings
 from stacks import audit, common
@@ -135,14 +136,7 @@ def test_no_statement_of_either_role_writes_or_deletes_in_the_audited_bucket(tem
 
 def test_outputs_are_what_the_command_reads(template):
     outputs = template["Outputs"]
-    assert set(outputs) == {
-        "AuditFunctionArn",
-        "BatchOperationsRoleArn",
-        "ArtifactBucket",
-        "ManifestPrefix",
-        "ReportPrefix",
-        "AuditedLocation",
-    }
+    assert set(outputs) == set(batch_audit.STACK_OUTPUTS)
     assert sub_text(outputs["AuditedLocation"]["Value"]) == "s3://${AuditedBucket}/${AuditedPrefix}"
     assert outputs["ManifestPrefix"]["Value"] == audit.MANIFEST_PREFIX
     assert outputs["ReportPrefix"]["Value"] == audit.REPORT_PREFIX

@@ -206,6 +206,20 @@ def test_the_command_line_runs_the_batch_audit(job, monkeypatch, capsys):
     assert job.stand_in.problems == []
 
 
+def test_a_prefix_without_its_slash_is_a_folder_as_in_the_local_audit(job, monkeypatch, capsys):
+    """s3://BUCKET/photos/2024 names the folder photos/2024/, never photos/2024-drafts/ beside it."""
+    monkeypatch.setattr(batch_audit.time, "sleep", lambda _: None)
+    job.s3.put_object(Bucket=IMAGES, Key="photos/2024-drafts/x.jpg", Body=ib.jpeg())
+    try:
+        code = cli.main(["audit", "s3://holiday-images/photos/2024", "--batch", "--region", REGION])
+    finally:
+        job.s3.delete_object(Bucket=IMAGES, Key="photos/2024-drafts/x.jpg")
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.out.splitlines()[0] == "2 files: 2 served, 0 refused"
+    assert "manifest: 2 objects under s3://holiday-images/photos/2024/" in captured.err
+
+
 def test_a_task_the_function_failed_is_counted_and_named(job, monkeypatch):
     real = job.stand_in.run_task
 
@@ -424,7 +438,7 @@ def test_audit_help_documents_batch(capsys):
     ("argv", "message"),
     [
         (["audit", "s3://b/p/", "--batch", "--json"], "anon-s3ol audit: --batch prints a summary; each object's row is in the job's completion report (its path is printed)"),  # noqa: E501
-        (["audit", "/home/me/Pictures", "--batch"], "anon-s3ol audit: /home/me/Pictures: --batch's source must be an s3://BUCKET[/KEY] address"),  # noqa: E501
+        (["audit", "/home/me/Pictures", "--batch"], "anon-s3ol audit: /home/me/Pictures: --batch's source must be an s3://BUCKET[/PREFIX] address"),  # noqa: E501
     ],
 )
 def test_batch_usage_errors_are_one_line(argv, message, capsys):

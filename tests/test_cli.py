@@ -49,6 +49,14 @@ def test_make_installs_the_console_script():
         assert command in result.stdout.decode()
 
 
+def test_the_help_names_every_exit_code(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Exit codes: 0 done; 1 a file was refused (strip), a task could not audit its object" in out
+    assert "2 usage; 130 interrupted." in out
+
+
 @pytest.mark.parametrize("command", SUBCOMMANDS)
 def test_every_subcommand_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_:

@@ -781,6 +781,13 @@ def test_internal_usage_errors_exit_2_in_one_line(argv: list[str], capsys: pytes
     assert err.startswith("deploy.sh: ") and err.count("\n") == 1, err
 
 
+def test_help_gives_every_option_a_line_of_its_own() -> None:
+    lines = command_line.help_text().splitlines()
+    for option in (*command_line.VALUE_OPTIONS, *command_line.FLAG_OPTIONS, "--help"):
+        assert any(re.match(rf"  (-h, )?{option}\b", line) for line in lines), option
+        assert option in command_line.USAGE or option == "--help", option
+
+
 def test_help_needs_nothing_but_the_standard_library() -> None:
     """deploy.sh prints it before `make` has installed anything: a Python without site-packages must do."""
     import subprocess

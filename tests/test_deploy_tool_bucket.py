@@ -197,6 +197,22 @@ def test_missing_statements_are_added_and_every_other_statement_kept() -> None:
     assert existing_bucket.missing_statements({"Statement": [USERS_STATEMENT, *reordered]}, required(), BUCKET) == []
 
 
+def test_a_statement_written_with_single_values_is_the_same_statement() -> None:
+    """IAM reads "Action": "s3:GetObject" as ["s3:GetObject"]: a policy holding the statements in that form (as
+    a person or another tool may write them) needs nothing more, and is not refused as a changed statement."""
+
+    def single_values(node):
+        if isinstance(node, dict):
+            return {key: single_values(value) for key, value in node.items()}
+        if isinstance(node, list) and len(node) == 1:
+            return single_values(node[0])
+        return node
+
+    written = [single_values(statement) for statement in required()]
+    assert isinstance(written[0]["Principal"]["AWS"], str)
+    assert existing_bucket.missing_statements({"Statement": [USERS_STATEMENT, *written]}, required(), BUCKET) == []
+
+
 def test_a_policy_with_one_statement_object_is_read_as_a_list() -> None:
     policy = {"Version": "2012-10-17", "Statement": USERS_STATEMENT}
     assert existing_bucket.merged_policy(policy, required("olap"))["Statement"] == [USERS_STATEMENT, *required("olap")]

@@ -90,6 +90,16 @@ def test_the_makefile_and_pyproject_name_the_same_oldest_python():
     assert requires == f">={min_python()}"
 
 
+def test_pyproject_lists_every_package_under_the_folders_it_maps():
+    """setuptools installs only the packages named: a subpackage left out (formats/heif) is missing from a wheel."""
+    setuptools = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {"anon_s3ol"}
+    for name, folder in setuptools["package-dir"].items():
+        for init in (REPO_ROOT / folder).rglob("__init__.py"):
+            found.add(".".join([name, *init.parent.relative_to(REPO_ROOT / folder).parts]))
+    assert sorted(setuptools["packages"]) == sorted(found)
+
+
 def test_an_old_python_stops_make_at_once_naming_the_version_needed(checkout):
     (checkout / ".venv" / "lib").mkdir(parents=True)
     (checkout / ".venv" / "lib" / "kept").write_text("")

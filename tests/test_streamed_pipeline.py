@@ -6,6 +6,8 @@ whole (a 64 MB JPEG through a counting reader)."""
 
 from __future__ import annotations
 
+import io
+import time
 from email.message import Message
 
 import image_builders as b
@@ -13,10 +15,21 @@ import metadata
 import pytest
 from stream_builders import BAD_DHT, JpegSource
 
-from serving.errors import ResponseTooLargeError
+from function_url.bucket_read import open_object
+from olap.access_point_read import open_via_access_point
+from serving.errors import OriginalTooLargeError, ResponseTooLargeError, UpstreamTimeoutError, UpstreamUnreachableError
 from serving.pipeline import Outcome
 from serving.settings import load_settings
-from serving.streamed import RANGE_HOLD_BYTES, OutputLimit, Source, StreamCut, Streamed, respond_streamed
+from serving.streamed import (
+    MAX_RANGE_READ,
+    RANGE_HOLD_BYTES,
+    OutputLimit,
+    Source,
+    StreamCut,
+    Streamed,
+    bounded_source,
+    respond_streamed,
+)
 
 SETTINGS = load_settings({})
 
@@ -155,3 +168,60 @@ def test_an_open_range_holds_at_most_the_window_and_reads_no_further():
     assert len(answer.reply.body) == RANGE_HOLD_BYTES
     assert answer.reply.content_range == f"bytes 0-{RANGE_HOLD_BYTES - 1}/*"
     assert source.read_bytes < 2 * RANGE_HOLD_BYTES, "the rest of the original is not read"
+
+
+class _RangeIgnoringS3:
+    """A stand-in S3 client that answers every GetObject with the whole object, Range or not."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.calls: list[dict] = []
+
+    def get_object(self, **params) -> dict:
+        self.calls.append(params)
+        return {"Body": io.BytesIO(self.data), "ContentLength": len(self.data), "ETag": '"e"'}
+
+
+@pytest.mark.parametrize("adapter", ["bucket", "access point"])
+def test_a_ranged_read_answered_with_the_whole_object_is_refused_not_held(adapter):
+    s3 = _RangeIgnoringS3(bytes(range(256)) * 64)
+    if adapter == "bucket":
+        source = open_object(s3, bucket="b", key="a.jpg")
+    else:
+        source = open_via_access_point(
+            s3, access_point_arn="arn", key="a.jpg", version_id=None, etag='"e"', headers=Message(), total_seconds=5.0
+        )
+    with pytest.raises(UpstreamUnreachableError, match="^a ranged read of the original answered 11 of 10 bytes$"):
+        source.read_range(100, 110)
+    assert s3.calls[-1]["Range"] == "bytes=100-109"
+
+
+def test_a_bounded_source_refuses_a_range_over_its_cap_and_reads_after_the_deadline():
+    asked: list[tuple[int, int]] = []
+
+    def read_part(start: int, end: int) -> bytes:
+        asked.append((start, end))
+        return bytes(end - start)
+
+    source = bounded_source(
+        10, Message(), read_next=lambda n: b"", read_part=read_part, close=lambda: None, deadline=time.monotonic() + 60
+    )
+    assert source.read_range(2, 5) == bytes(3)
+    with pytest.raises(OriginalTooLargeError):
+        source.read_range(0, MAX_RANGE_READ + 1)
+    assert asked == [(2, 5)]
+    late = bounded_source(
+        10, Message(), read_next=lambda n: b"x", read_part=read_part, close=lambda: None, deadline=time.monotonic() - 1
+    )
+    with pytest.raises(UpstreamTimeoutError, match="did not arrive in time"):
+        late.read(1)
+
+
+@pytest.mark.parametrize(("show_exif", "range_header"), [(False, None), (True, None), (False, "bytes=0-9")])
+def test_the_original_is_closed_once_answered(show_exif, range_header):
+    data, closed = b.jpeg(), []
+    source = _source(data)._replace(close=lambda: closed.append(True))
+    answer = respond_streamed(lambda: source, show_exif=show_exif, range_header=range_header, settings=SETTINGS, limit=None)
+    if isinstance(answer, Streamed):
+        b"".join(answer.chunks())
+    assert closed, "the original's body was left open"

@@ -332,6 +332,15 @@ def test_the_fetch_refuses_a_url_that_is_not_https_by_name():
         fetch_original("http://127.0.0.1:9/a.jpg", headers={}, max_bytes=10)
 
 
+def test_the_streamed_open_refuses_a_url_that_is_not_https_by_the_same_name():
+    from olap.presigned_stream import open_presigned
+    from serving.errors import UpstreamUnreachableError
+    from serving.original import Timeouts
+
+    with pytest.raises(UpstreamUnreachableError, match="^the original's URL is not https$"):
+        open_presigned("http://127.0.0.1:9/a.jpg", headers={}, timeouts=Timeouts())
+
+
 def test_the_size_cap_comes_from_the_environment(load, origin, aws):
     image = fx.IMAGE_MAKERS["png"]()
     put_image(origin, "big.png", image)

@@ -152,11 +152,16 @@ def required_statements(
 
 def _normal(node: Any) -> Any:
     """A policy element compared the way IAM reads it: a single value is a list of one, lists are unordered."""
-    if isinstance(node, dict):
-        return {key: _normal(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return sorted((_normal(item) for item in node), key=lambda item: json.dumps(item, sort_keys=True))
-    return [node] if isinstance(node, str) else node
+    if not isinstance(node, dict):
+        return node
+    return {key: _normal_value(value) for key, value in node.items()}
+
+
+def _normal_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _normal(value)
+    items = value if isinstance(value, list) else [value]
+    return sorted((_normal(item) for item in items), key=lambda item: json.dumps(item, sort_keys=True))
 
 
 def _same(left: dict[str, Any], right: dict[str, Any]) -> bool:

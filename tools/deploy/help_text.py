@@ -51,8 +51,10 @@ Lambda refuses the account: then the storage stack that failed and the empty buc
                   BucketOwnerEnforced; all public access blocked): the stacks create no bucket and never
                   change its objects. The S3 Object Lambda modes need statements in its bucket policy:
                   deploy.sh writes them when the bucket has no policy; when it has one, deploy.sh prints
-                  them and stops, unless --add-bucket-policy is given (it then adds them, keeping every
-                  statement the policy has). A stack keeps the bucket it was deployed with.
+                  them and stops. A stack keeps the bucket it was deployed with.
+  --add-bucket-policy
+                  with --bucket: add those statements to the bucket's policy, keeping every statement
+                  it has
   --allowed-origins LIST
                   web pages whose scripts may read the answers (CORS, e.g. the ?showExif=true JSON):
                   origins such as https://example.com separated by commas, * for any, or none;

@@ -11,20 +11,18 @@ one error table already maps, so both modes answer a failure the same way.
 from __future__ import annotations
 
 import contextlib
-import time
 from email.message import Message
 from typing import Callable, Iterator, Mapping
 
 from serving.errors import (
     InvalidKeyError,
-    OriginalTooLargeError,
     UpstreamStatusError,
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
 from serving.original import Original, Timeouts, deadline_after, read_bounded
 from serving.settings import SettingsError
-from serving.streamed import Source
+from serving.streamed import Source, bounded_source
 
 BUCKET_NAME_VARIABLE = "BUCKET_NAME"
 # An S3 key is at most 1,024 bytes of UTF-8 (docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html).
@@ -37,8 +35,6 @@ READ_TIMEOUTS = Timeouts(socket_seconds=10.0, total_seconds=20.0)
 # A streamed read is paced by the viewer: it may take the function's whole 60 s but for a
 # margin to end the response.
 STREAM_SECONDS = 55.0
-# One ranged read (a JPEG gain map, a piece of the primary): metadata.limits bounds them.
-MAX_RANGE_READ = 64 * 1024 * 1024
 
 
 def bucket_name(environ: Mapping[str, str]) -> str:
@@ -70,13 +66,19 @@ def s3_client(timeouts: Timeouts):  # noqa: ANN201 - a botocore S3 client
     )
 
 
-def _checked_key(key: str | None) -> str:
+def named_key(key: str | None) -> str:
+    """The request's key, or InvalidKeyError when its path names no object (any reader's first check)."""
     if key is None:
         msg = "the path is not UTF-8 once percent-decoded"
         raise InvalidKeyError(msg)
     if not key:
         msg = "the path names no object"
         raise InvalidKeyError(msg)
+    return key
+
+
+def _checked_key(key: str | None) -> str:
+    key = named_key(key)
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         msg = f"the key is longer than S3's {MAX_KEY_BYTES} bytes"
         raise InvalidKeyError(msg)
@@ -159,29 +161,26 @@ def open_object(
     with _s3_errors():
         response = s3.get_object(Bucket=bucket, Key=key)
     body = response["Body"]
-    etag = response.get("ETag")
+    extra = {"IfMatch": response["ETag"]} if response.get("ETag") else {}
 
-    def in_time() -> None:
-        if time.monotonic() > deadline:
-            msg = "the original's body did not arrive in time"
-            raise UpstreamTimeoutError(msg)
-
-    def read(size: int) -> bytes:
-        in_time()
+    def read_next(size: int) -> bytes:
         with _s3_errors():
             return body.read(size)
 
-    def read_range(start: int, end: int) -> bytes:
-        in_time()
-        if end - start > MAX_RANGE_READ:
-            raise OriginalTooLargeError(MAX_RANGE_READ)
-        extra = {"IfMatch": etag} if etag else {}
+    def read_part(start: int, end: int) -> bytes:
         with _s3_errors():
             part = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}", **extra)
             with part["Body"] as part_body:
-                return part_body.read()
+                return part_body.read(end - start + 1)
 
-    return Source(int(response.get("ContentLength") or 0), _passed_headers(response), read, read_range, body.close)
+    return bounded_source(
+        int(response.get("ContentLength") or 0),
+        _passed_headers(response),
+        read_next=read_next,
+        read_part=read_part,
+        close=body.close,
+        deadline=deadline,
+    )
 
 
 def bucket_reader(

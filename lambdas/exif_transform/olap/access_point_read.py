@@ -10,25 +10,31 @@ nothing the caller could not read through the Object Lambda access point anyway.
 from __future__ import annotations
 
 import contextlib
-import time
 from email.message import Message
 from typing import Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
 from serving.errors import (
-    OriginalTooLargeError,
     RoleReadDeniedError,
     UpstreamStatusError,
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
 from serving.original import deadline_after, read_bounded
-from serving.streamed import Source
+from serving.streamed import Source, bounded_source
 
 HTTP_FORBIDDEN = 403
-# One ranged read (a JPEG gain map, a piece of the primary): metadata.limits bounds them.
-MAX_RANGE_READ = 64 * 1024 * 1024
+
+
+def _get_object_params(access_point_arn: str, key: str, version_id: str | None, etag: str | None) -> dict:
+    """GetObject through the supporting access point, of the version and ETag the caller was shown."""
+    params = {"Bucket": access_point_arn, "Key": key}
+    if version_id:
+        params["VersionId"] = version_id
+    if etag:
+        params["IfMatch"] = etag
+    return params
 
 
 def read_via_access_point(
@@ -42,11 +48,7 @@ def read_via_access_point(
     total_seconds: float,
 ) -> bytes:
     """The object's bytes, or a FetchError subclass (as the presigned fetch raises)."""
-    params = {"Bucket": access_point_arn, "Key": key}
-    if version_id:
-        params["VersionId"] = version_id
-    if etag:
-        params["IfMatch"] = etag
+    params = _get_object_params(access_point_arn, key, version_id, etag)
     deadline = deadline_after(total_seconds)
     with _errors():
         response = s3.get_object(**params)
@@ -85,33 +87,27 @@ def open_via_access_point(
 ) -> Source:
     """The object opened for a streamed strip (HEAD counts the stripped bytes this way):
     the body read a chunk at a time, ranged reads of the same version, one deadline."""
-    params = {"Bucket": access_point_arn, "Key": key}
-    if version_id:
-        params["VersionId"] = version_id
-    if etag:
-        params["IfMatch"] = etag
+    params = _get_object_params(access_point_arn, key, version_id, etag)
     deadline = deadline_after(total_seconds)
     with _errors():
         response = s3.get_object(**params)
     body = response["Body"]
 
-    def in_time() -> None:
-        if time.monotonic() > deadline:
-            msg = "the original's body did not arrive in time"
-            raise UpstreamTimeoutError(msg)
-
-    def read(size: int) -> bytes:
-        in_time()
+    def read_next(size: int) -> bytes:
         with _errors():
             return body.read(size)
 
-    def read_range(start: int, end: int) -> bytes:
-        in_time()
-        if end - start > MAX_RANGE_READ:
-            raise OriginalTooLargeError(MAX_RANGE_READ)
+    def read_part(start: int, end: int) -> bytes:
         with _errors():
             part = s3.get_object(**params, Range=f"bytes={start}-{end - 1}")
             with part["Body"] as part_body:
-                return part_body.read()
+                return part_body.read(end - start + 1)
 
-    return Source(int(response.get("ContentLength") or 0), headers, read, read_range, body.close)
+    return bounded_source(
+        int(response.get("ContentLength") or 0),
+        headers,
+        read_next=read_next,
+        read_part=read_part,
+        close=body.close,
+        deadline=deadline,
+    )

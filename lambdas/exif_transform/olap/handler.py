@@ -46,8 +46,6 @@ NO_CAP = 1 << 62
 
 # Read once per container: a bad value stops the cold start with a message naming it.
 SETTINGS = load_settings(os.environ)
-# The environment the client is made from (the first request makes it).
-_CLIENT_ENVIRON = dict(os.environ)
 _clients: list = []
 logger = Logger()
 

@@ -4,81 +4,58 @@ The body is read a chunk at a time as the strip asks for it, and other parts of 
 object (a JPEG's gain map) with ranged GETs of the same URL: a Range header is not part
 of the presigned signature (only Host is signed) and S3 applies it. Bounded as the
 buffered fetch is: socket timeouts, one deadline for the whole stream, the declared
-length checked at the end, and no ranged read larger than MAX_RANGE_READ.
+length checked at the end, and ranged reads bounded by serving.streamed.bounded_source.
 """
 
 from __future__ import annotations
 
 import http.client
-import time
 import urllib.request
-from urllib.parse import urlsplit
 
-from serving.errors import OriginalTooLargeError, UpstreamStatusError, UpstreamTimeoutError, UpstreamUnreachableError
+from serving.errors import UpstreamStatusError, UpstreamUnreachableError
 from serving.original import Timeouts, deadline_after
-from serving.streamed import Source
+from serving.streamed import Source, bounded_source
 
-from .presigned_fetch import _FETCHABLE_SCHEMES, _declared_length, _open
+from .presigned_url import check_fetchable, declared_length, open_url, read_body
 
-MAX_RANGE_READ = 64 * 1024 * 1024
 HTTP_PARTIAL_CONTENT = 206
 
 
 def open_presigned(url: str, *, headers: dict[str, str], timeouts: Timeouts) -> Source:
     """GET `url` and hand its body over as a Source. Raises a FetchError subclass."""
-    if urlsplit(url).scheme not in _FETCHABLE_SCHEMES:
-        msg = "the original's URL is not http(s)"
-        raise UpstreamUnreachableError(msg)
+    check_fetchable(url)
     deadline = deadline_after(timeouts.total_seconds)
-    response = _open(urllib.request.Request(url, headers=headers), timeouts)
+    response = open_url(urllib.request.Request(url, headers=headers), timeouts)
     if response.status != http.client.OK:
         response.close()
         raise UpstreamStatusError(response.status)
-    declared = _declared_length(response)
+    declared = declared_length(response)
     if declared is None:
         response.close()
         msg = "the original's length is not declared"
         raise UpstreamUnreachableError(msg)
     received = 0
 
-    def in_time() -> None:
-        if time.monotonic() > deadline:
-            msg = "the original's body did not arrive in time"
-            raise UpstreamTimeoutError(msg)
-
-    def read(size: int) -> bytes:
+    def read_next(size: int) -> bytes:
         nonlocal received
-        in_time()
-        try:
-            chunk = response.read1(size)
-        except TimeoutError:
-            msg = "the original's body stalled"
-            raise UpstreamTimeoutError(msg) from None
-        except (OSError, http.client.HTTPException) as error:
-            msg = f"the original's body broke off: {type(error).__name__}"
-            raise UpstreamUnreachableError(msg) from None
+        chunk = read_body(response, size)
         received += len(chunk)
         if received > declared or (not chunk and received != declared):
             msg = f"the original's body ended after {received} of {declared} bytes"
             raise UpstreamUnreachableError(msg)
         return chunk
 
-    def read_range(start: int, end: int) -> bytes:
-        in_time()
-        if end - start > MAX_RANGE_READ:
-            raise OriginalTooLargeError(MAX_RANGE_READ)
-        ranged = _open(urllib.request.Request(url, headers={**headers, "Range": f"bytes={start}-{end - 1}"}), timeouts)
+    def read_part(start: int, end: int) -> bytes:
+        ranged = open_url(urllib.request.Request(url, headers={**headers, "Range": f"bytes={start}-{end - 1}"}), timeouts)
         with ranged:
             if ranged.status != HTTP_PARTIAL_CONTENT:
                 raise UpstreamStatusError(ranged.status)
             try:
-                part = ranged.read(end - start + 1)
+                return ranged.read(end - start + 1)
             except (OSError, http.client.HTTPException) as error:
                 msg = f"a ranged read of the original broke off: {type(error).__name__}"
                 raise UpstreamUnreachableError(msg) from None
-        if len(part) != end - start:
-            msg = f"a ranged read of the original answered {len(part)} of {end - start} bytes"
-            raise UpstreamUnreachableError(msg)
-        return part
 
-    return Source(declared, response.headers, read, read_range, response.close)
+    return bounded_source(
+        declared, response.headers, read_next=read_next, read_part=read_part, close=response.close, deadline=deadline
+    )

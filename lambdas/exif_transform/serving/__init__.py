@@ -9,7 +9,9 @@
     reply          Reply, the one value every mode renders its own way
     error_table    the one table from a failure to its status, code and message
     pipeline       respond(): from a read of the original to the Reply and its log fields
+    streamed       respond_streamed(): the same as the original arrives, over an adapter's Source
     request_log    the one log line per request
+    audit_row      what an audit says about one object (the audit handler's and anon-s3ol's row)
 
-No AWS SDK, no Powertools, no network: the adapters (olap, function_url) bring those.
+No AWS SDK, no Powertools, no network: the adapters (olap, function_url, audit) bring those.
 """

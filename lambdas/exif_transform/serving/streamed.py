@@ -24,13 +24,14 @@ a held window of at most RANGE_HOLD_BYTES, as a plain (bounded) Reply:
 
 from __future__ import annotations
 
+import time
 from email.message import Message
 from typing import Callable, Iterator, NamedTuple
 
 import metadata
 
 from .byte_range import RangeNotSatisfiableError, parse_range
-from .errors import OriginalTooLargeError, ResponseTooLargeError
+from .errors import OriginalTooLargeError, ResponseTooLargeError, UpstreamTimeoutError, UpstreamUnreachableError
 from .original import Original
 from .pipeline import Outcome, failed, transform
 from .reply import HTTP_PARTIAL_CONTENT, Reply, http_date, one_line
@@ -41,6 +42,9 @@ SIGNATURE_BYTES = 16
 # Bytes a ranged reply holds at most (see the module's note).
 RANGE_HOLD_BYTES = 16 * 1024 * 1024
 READ_BYTES = 1024 * 1024
+# One ranged read (a JPEG gain map, a piece of the primary): metadata.limits bounds what the strip asks for,
+# this what an adapter fetches for it.
+MAX_RANGE_READ = 64 * 1024 * 1024
 
 
 class Source(NamedTuple):
@@ -51,6 +55,41 @@ class Source(NamedTuple):
     read: Callable[[int], bytes]  # the next bytes, b"" at the end
     read_range: Callable[[int, int], bytes]  # bytes start..end-1 of the object
     close: Callable[[], None]
+
+
+def bounded_source(
+    size: int,
+    headers: Message,
+    *,
+    read_next: Callable[[int], bytes],
+    read_part: Callable[[int, int], bytes],
+    close: Callable[[], None],
+    deadline: float,
+) -> Source:
+    """A Source over an adapter's two raw reads: each read checks `deadline` first, and a ranged read is at most
+    MAX_RANGE_READ and must answer exactly the bytes asked for. `read_part(start, end)` reads at most
+    end - start + 1 bytes: the one extra shows an answer that ignored the range, without holding all of it."""
+
+    def in_time() -> None:
+        if time.monotonic() > deadline:
+            msg = "the original's body did not arrive in time"
+            raise UpstreamTimeoutError(msg)
+
+    def read(size: int) -> bytes:
+        in_time()
+        return read_next(size)
+
+    def read_range(start: int, end: int) -> bytes:
+        in_time()
+        if end - start > MAX_RANGE_READ:
+            raise OriginalTooLargeError(MAX_RANGE_READ)
+        part = read_part(start, end)
+        if len(part) != end - start:
+            msg = f"a ranged read of the original answered {len(part)} of {end - start} bytes"
+            raise UpstreamUnreachableError(msg)
+        return part
+
+    return Source(size, headers, read, read_range, close)
 
 
 class StreamCut(Exception):
@@ -186,7 +225,10 @@ def respond_streamed(
             "last_modified": http_date(source.headers.get("Last-Modified")),
         }
         if show_exif and settings.exif_query != "off":
-            body = _read_at_least(source, min(source.size, settings.max_input_bytes) + 1)
+            try:
+                body = _read_at_least(source, min(source.size, settings.max_input_bytes) + 1)
+            finally:
+                source.close()  # read whole (or past the cap): nothing more is needed
             if len(body) > settings.max_input_bytes:
                 raise OriginalTooLargeError(settings.max_input_bytes)
             fields["bytes_in"] = len(body)
