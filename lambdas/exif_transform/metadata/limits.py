@@ -122,3 +122,10 @@ MAX_HEIF_HEADER_READS = 256
 MAX_HEIF_META_BYTES = 32 * 1024 * 1024
 MAX_HEIF_CHECKED_AHEAD = 256 * 1024
 MAX_HEIF_READ_AHEAD = 16 * 1024 * 1024
+
+# A streamed WebP reads its chunk headers (and its VP8X, ICCP and EXIF payloads) before its
+# first byte (formats/webp.py): the RIFF size and VP8X flags depend on every chunk kept.
+# Windows of 64 KB hold many small chunks; an animation of large frames needs a read or
+# two per frame. The ICC profile and EXIF read that way are held, within the second cap.
+MAX_WEBP_HEADER_READS = 4096
+MAX_WEBP_READ_AHEAD = 32 * 1024 * 1024
