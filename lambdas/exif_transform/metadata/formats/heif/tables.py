@@ -376,18 +376,38 @@ META_HANDLERS: dict[bytes, Handler] = {
 
 
 # ---------------------------------------------------------------- the walk
-def _top_boxes(size: int, read_range: ReadRange, walk: Tables) -> Iterator[Box]:
+class _HeaderReads:
     """The top-level box headers, read in windows of HEADER_WINDOW bytes (a box's payload is
-    never read here); bytes after the last box that are not a box end the walk (TRAILER)."""
-    window, origin, reads = b"", 0, 0
-    position = 0
-    while position < size:
-        if position + MAX_BOX_HEADER > origin + len(window) and origin + len(window) < size:
-            reads += 1
-            if reads > MAX_HEIF_HEADER_READS:
+    read only when asked: ftyp and meta, from the window when it holds them)."""
+
+    def __init__(self, size: int, read_range: ReadRange) -> None:
+        self.size = size
+        self._read_range = read_range
+        self._window = Placed(b"", 0)
+        self._reads = 0
+
+    def reader(self, position: int) -> ByteReader:
+        window = self._window
+        if position + MAX_BOX_HEADER > len(window) and len(window) < self.size:
+            self._reads += 1
+            if self._reads > MAX_HEIF_HEADER_READS:
                 raise error(f"more than {MAX_HEIF_HEADER_READS} reads to find the top-level boxes", position)
-            window, origin = read_range(position, min(size, position + HEADER_WINDOW)), position
-        reader = ByteReader(Placed(window, origin), FMT, start=position, end=size)
+            window = self._window = Placed(self._read_range(position, min(self.size, position + HEADER_WINDOW)), position)
+        return ByteReader(window, FMT, start=position, end=self.size)
+
+    def payload(self, part: Box) -> Placed:
+        window = self._window
+        if window.origin <= part.start and part.end <= len(window):
+            return Placed(window[part.start : part.end], part.start)
+        return Placed(self._read_range(part.start, part.end), part.start)
+
+
+def _top_boxes(reads: _HeaderReads, walk: Tables) -> Iterator[Box]:
+    """The top-level boxes in order; bytes after the last box that are not a box end the
+    walk (TRAILER)."""
+    position = 0
+    while position < reads.size:
+        reader = reads.reader(position)
         try:
             part = read_box(reader, walk.budget)
         except ImageError:
@@ -403,17 +423,18 @@ def parse(size: int, read_range: ReadRange) -> Tables:
     """The file's boxes and meta tables, checked for structure; nothing decided yet. Only the
     box headers, ftyp and meta are read (read_range(start, end) -> bytes, any part of the file)."""
     walk = Tables()
-    for part in _top_boxes(size, read_range, walk):
+    reads = _HeaderReads(size, read_range)
+    for part in _top_boxes(reads, walk):
         if walk.ftyp is None and part.type != FTYP:
             raise error(f"first box is {part.name()!r}, not 'ftyp'", part.start)
         data = None
         if part.type == FTYP and walk.ftyp is None:
             check_brand_list(part, FMT)
-            data = Placed(read_range(part.start, part.end), part.start)
+            data = reads.payload(part)
         elif part.type == META and walk.meta is None:
             if part.end - part.start > MAX_HEIF_META_BYTES:
                 raise error(f"'meta' box of {part.end - part.start} bytes, over the limit of {MAX_HEIF_META_BYTES}", part.start)
-            data = walk.meta_data = Placed(read_range(part.start, part.end), part.start)
+            data = walk.meta_data = reads.payload(part)
         handler = TOP_HANDLERS.get(part.type) or Handler(part.name(), _drop_as(kinds.OTHER))
         handler.run(walk, data, part)
     if walk.meta is None:
