@@ -288,7 +288,6 @@ class WebpWalk:
         self._at = 0
         self._next = 0
         self._removed = frozenset(planned.walk.removed | exif.removed)
-        self.exif_blocks = planned.walk.exif_blocks
         self.removed: frozenset[str] = frozenset()
         self.kept: frozenset[str] = frozenset()
 

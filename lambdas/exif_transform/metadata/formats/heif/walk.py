@@ -54,13 +54,11 @@ class HeifWalk:
         self._checks: dict[int, Any] = {}
         self._next = 0  # the first run not yet passed
         self._at = 0  # input offset of the next byte fed
-        ftyp, meta = self.tables.ftyp, self.tables.meta
-        # The boxes read ahead, to compare with the bytes that stream: (start, bytes).
+        # What was read ahead and decided on, compared with the bytes that stream: (start, bytes).
         self._read: list[tuple[int, bytes | memoryview]] = [
-            (ftyp.start, bytes(self.tables.ftyp_payload)),  # compared from its payload on
-            (meta.start, self.tables.meta_data.data),
+            (self.tables.ftyp.payload_start, self.tables.ftyp_payload),
+            (self.tables.meta.start, self.tables.meta_data.data),
         ]
-        self._read[0] = (ftyp.payload_start, self._read[0][1])
         self._removed = frozenset(self.plan.removed | payloads.removed)
         self.removed: frozenset[str] = frozenset()
         self.kept: frozenset[str] = frozenset()
