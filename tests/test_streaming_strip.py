@@ -500,3 +500,10 @@ def test_the_streamed_unit_checks_pass_exactly_what_the_whole_checks_serve_uncha
         expected = "refused"
     for pieces in ([payload], [payload[i : i + 1] for i in range(len(payload))], _chunks_random(payload, 7)):
         assert _streamed_check(make, payload, pieces) == expected, name
+
+
+@pytest.mark.parametrize("name", ["heic iloc-v1-idat", "heic meta-after-mdat", "webp animated"])
+def test_a_ranged_read_that_comes_back_short_is_refused(name):
+    data = STREAMED_CORPUS[name]()
+    with pytest.raises(ImageError, match=r"a read of \d+ bytes .*gave"):
+        metadata.open_strip(data[:16], len(data), lambda start, end: data[start : end - 1], max_buffered=0)

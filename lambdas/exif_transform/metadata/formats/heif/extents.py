@@ -75,7 +75,10 @@ class ExtentIndex:
         """A piece's bytes: from the held meta box (idat), or a ranged read of the file."""
         if piece.method == CONSTRUCTION_IDAT:
             return self.tables.meta_data[self.idat_start + piece.start : self.idat_start + piece.end]
-        return self.read_range(piece.start, piece.end)
+        got = self.read_range(piece.start, piece.end)
+        if len(got) != piece.end - piece.start:
+            raise error(f"a read of {piece.end - piece.start} bytes gave {len(got)}", piece.start)
+        return got
 
     def gather(self, pieces: list[Range]) -> bytes:
         return b"".join(self.read(piece) for piece in pieces)

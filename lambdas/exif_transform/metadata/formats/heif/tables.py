@@ -392,14 +392,20 @@ class _HeaderReads:
             self._reads += 1
             if self._reads > MAX_HEIF_HEADER_READS:
                 raise error(f"more than {MAX_HEIF_HEADER_READS} reads to find the top-level boxes", position)
-            window = self._window = Placed(self._read_range(position, min(self.size, position + HEADER_WINDOW)), position)
+            window = self._window = Placed(self._read(position, min(self.size, position + HEADER_WINDOW)), position)
         return ByteReader(window, FMT, start=position, end=self.size)
 
     def payload(self, part: Box) -> Placed:
         window = self._window
         if window.origin <= part.start and part.end <= len(window):
             return Placed(window[part.start : part.end], part.start)
-        return Placed(self._read_range(part.start, part.end), part.start)
+        return Placed(self._read(part.start, part.end), part.start)
+
+    def _read(self, start: int, end: int) -> bytes:
+        got = self._read_range(start, end)
+        if len(got) != end - start:
+            raise error(f"a read of {end - start} bytes gave {len(got)}", start)
+        return got
 
 
 def _top_boxes(reads: _HeaderReads, walk: Tables) -> Iterator[Box]:
