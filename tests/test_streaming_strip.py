@@ -507,3 +507,26 @@ def test_a_ranged_read_that_comes_back_short_is_refused(name):
     data = STREAMED_CORPUS[name]()
     with pytest.raises(ImageError, match=r"a read of \d+ bytes .*gave"):
         metadata.open_strip(data[:16], len(data), lambda start, end: data[start : end - 1], max_buffered=0)
+
+
+def test_the_reads_before_the_first_byte_are_capped(monkeypatch):
+    from metadata.formats import webp
+    from metadata.formats.heif import tables
+
+    heic = ib.encode_heic(b.pattern())
+    spaced = heic + ib.box(b"free", bytes(70_000)) * 3  # each box header in a window of its own
+    monkeypatch.setattr(tables, "MAX_HEIF_HEADER_READS", 2)
+    with pytest.raises(ImageError, match="more than 2 reads to find the top-level boxes"):
+        metadata.clean(spaced)
+    monkeypatch.setattr(tables, "MAX_HEIF_META_BYTES", 100)
+    with pytest.raises(ImageError, match="'meta' box of \\d+ bytes, over the limit of 100"):
+        metadata.clean(heic)
+    lossy = b.webp()
+    first = 12 + 8 + int.from_bytes(lossy[16:20], "little")  # after VP8X
+    junk = b"JUNK" + (70_000).to_bytes(4, "little") + bytes(70_000)
+    body = lossy[12:first] + junk + lossy[first:]
+    spaced_webp = b"RIFF" + (len(body) + 4).to_bytes(4, "little") + b"WEBP" + body
+    assert b.SECRET not in metadata.clean(spaced_webp).data
+    monkeypatch.setattr(webp, "MAX_WEBP_HEADER_READS", 1)
+    with pytest.raises(ImageError, match="more than 1 reads to find its structure"):
+        metadata.clean(spaced_webp)
