@@ -90,7 +90,7 @@ class NalUnits:
         body = start + self._length_size
         if length > self._size - body:
             raise ImageError(f"{hevc.FMT}: NAL unit of {length} bytes at offset {start} runs past the item's {self._size} bytes")
-        unit_type = hevc._nal_type(self._head, self._length_size, length, "hvc1 item", start)  # noqa: SLF001 - the same check
+        unit_type = hevc.nal_type(self._head, self._length_size, length, "hvc1 item", start)
         if unit_type not in hevc.KEPT_NAL_TYPES:
             raise _would_remove(hevc.FMT, f"a NAL unit of type {unit_type}", self._item_id, start, self._size)
         self._slices += unit_type in hevc.CODED_SLICES
@@ -183,7 +183,7 @@ class Obus:
         self._skip = size
 
     def _metadata_done(self) -> None:
-        if not av1._hdr_metadata(memoryview(bytes(self._metadata)), self._start):  # noqa: SLF001 - the same check
+        if not av1.hdr_metadata(memoryview(bytes(self._metadata)), self._start):
             raise _would_remove(av1.FMT, "a metadata OBU", self._item_id, self._start, self._size)
         self._metadata.clear()
         self._metadata_size = 0
