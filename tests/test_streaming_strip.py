@@ -530,3 +530,36 @@ def test_the_reads_before_the_first_byte_are_capped(monkeypatch):
     monkeypatch.setattr(webp, "MAX_WEBP_HEADER_READS", 1)
     with pytest.raises(ImageError, match="more than 1 reads to find its structure"):
         metadata.clean(spaced_webp)
+
+
+import test_metadata as tm  # noqa: E402 - its hostile WebP shapes
+
+HOSTILE_NATIVE = {
+    **{f"heif {name}": make for name, make in th.HOSTILE.items()},
+    **{f"webp {name}": (lambda change=change: change(b.webp(6))) for name, change in tm.WEBP_HOSTILE.items()},
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_NATIVE))
+def test_a_hostile_heif_or_webp_is_refused_before_its_first_byte(case):
+    """Everything a HEIF or WebP is refused for is found from the reads before the first byte
+    (the kept data of these files is small), so the streamed strip refuses at open."""
+    data = HOSTILE_NATIVE[case]()
+    with pytest.raises(ImageError):
+        metadata.clean(data)
+    with pytest.raises(ImageError):
+        metadata.open_strip(data[:16], len(data), _counting(data)[1], max_buffered=0)
+
+
+@pytest.mark.parametrize("name", ["heic iloc-v1-idat", "heic meta-after-mdat", "webp animated", "heic large item"])
+def test_changing_a_heif_or_webp_chunk_after_feeding_it_changes_nothing(name):
+    data = {**STREAMED_CORPUS, **LARGE_CORPUS}[name]()
+    expected = metadata.clean(data).data
+    strip = metadata.open_strip(data[:16], len(data), _counting(data)[1], max_buffered=0)
+    out = []
+    for chunk in _chunks_random(data, 5):
+        held = bytearray(chunk)
+        out.append(strip.feed(held))
+        held[:] = b"\x00" * len(held)  # a caller reusing its buffer
+    out.append(strip.finish())
+    assert b"".join(out) == expected
