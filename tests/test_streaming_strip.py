@@ -92,7 +92,7 @@ def test_exif_after_the_first_scan_is_removed_but_never_rotates_the_image():
 def test_jpeg_and_gif_stream_natively_and_the_rest_is_held():
     assert metadata.open_strip(b.jpeg()[:16], 10, None, max_buffered=1).native
     assert metadata.open_strip(b.gif()[:16], 10, None, max_buffered=1).native
-    for name in ("png", "webp", "tiff", "heic", "jxl"):
+    for name in ("png", "tiff", "jxl"):
         assert not metadata.open_strip(CORPUS[name]()[:16], 10, None, max_buffered=100).native, name
 
 
@@ -256,3 +256,310 @@ def test_a_primary_that_differs_from_the_one_measured_is_refused_not_served_wron
     with pytest.raises(ImageError, match="differs from the one measured"):
         strip.feed(data)
         strip.finish()
+
+
+# ---------------------------------------------------------------- HEIF, AVIF and WebP natively
+
+import hashlib  # noqa: E402
+import struct  # noqa: E402
+import tracemalloc  # noqa: E402
+
+import heif_shapes as hs  # noqa: E402
+import payload_builders as pb  # noqa: E402
+import test_heif as th  # noqa: E402 - its hand-built shapes
+import test_heif_pictures as tp  # noqa: E402
+from metadata.formats import av1, hevc  # noqa: E402
+from metadata.formats.heif.stream_checks import NalUnits, Obus  # noqa: E402
+from metadata.limits import MAX_HEIF_CHECKED_AHEAD  # noqa: E402
+
+
+def _large_hevc_item(*, units: list[bytes] | None = None, size: int = 2 * MAX_HEIF_CHECKED_AHEAD) -> bytes:
+    """A HEIC whose one image item is larger than the blocks checked before the first byte:
+    a real tile's hvcC with `units` (default: one coded slice of `size` bytes)."""
+    tile = ib.coded_tile(5)
+    if units is None:
+        units = [pb.nal(pb.IDR_W_RADL, b"\x00" * (size - 6))]
+    payload = pb.length_prefixed(*units)
+    return ib.heif_file([ib.Spec(1, b"hvc1", payload, tile.properties)], 1, [], brands=(b"heic", b"mif1", b"heic"))
+
+
+def _large_av1_item(*obus: bytes) -> bytes:
+    tile = hs.av1_image(1)
+    payload = b"".join(obus)
+    return ib.heif_file([ib.Spec(1, b"av01", payload, tile.properties)], 1, [], brands=(b"avif", b"mif1", b"avif", b"miaf"))
+
+
+def _large_frame() -> bytes:
+    return pb.obu(av1.FRAME, b"\x00" * (2 * MAX_HEIF_CHECKED_AHEAD))
+
+
+def _hevc_with_sei() -> bytes:
+    """A small HEIC whose item carries a prefix SEI (removed: the item's size changes)."""
+    tile = ib.coded_tile(3)
+    payload = pb.length_prefixed(pb.sei_user_data()) + tile.data
+    return ib.heif_file([ib.Spec(1, b"hvc1", payload, tile.properties)], 1, [])
+
+
+STREAMED_CORPUS = {
+    "heic pillow": lambda: ib.encode_heic(b.pattern(), exif=b.exif_block(6), xmp=b.XMP_PACKET),
+    "avif pillow": lambda: ib.encode_avif(b.pattern(), exif=b.exif_block(6), xmp=b.XMP_PACKET),
+    **{f"heic {layout}": (lambda layout=layout: th._everything(**th.LAYOUTS[layout])) for layout in th.LAYOUTS},  # noqa: SLF001
+    "avif tone map": lambda: tp._avif_gain_map(grid=False),  # noqa: SLF001
+    "avif tone map grid": lambda: tp._avif_gain_map(grid=True),  # noqa: SLF001
+    "heic apple gain map": tp._apple_heic,  # noqa: SLF001
+    "heic collection": lambda: tp._two_masters(None),  # noqa: SLF001
+    "heic stereo pair": lambda: tp._two_masters(b"ster"),  # noqa: SLF001
+    "heic cleaned item": _hevc_with_sei,
+    "heic many mdat boxes": lambda: hs.many_mdats(tiles=16, mdats=2000),
+    "webp lossy": b.webp,
+    "webp lossless": lambda: b.webp(lossless=True),
+    "webp animated": lambda: b.webp(animated=True),
+    "webp animated rgba": lambda: b.webp(animated=True, mode="RGBA", lossless=True),
+    "webp simple": b.webp_simple,
+}
+LARGE_CORPUS = {
+    "heic large item": _large_hevc_item,
+    "avif large item": lambda: _large_av1_item(pb.obu(av1.TEMPORAL_DELIMITER), pb.hdr_cll(), _large_frame()),
+}
+
+
+def _counting(data: bytes) -> tuple[list[tuple[int, int]], object]:
+    reads: list[tuple[int, int]] = []
+    view = memoryview(data)
+
+    def read_range(start: int, end: int) -> bytes:
+        reads.append((start, end))
+        return bytes(view[start:end])
+
+    return reads, read_range
+
+
+def _fed(data: bytes, chunks, read_range=None, **options) -> bytes:
+    if read_range is None:
+        _, read_range = _counting(data)
+    strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0, **options)
+    assert strip.native
+    return b"".join(strip.feed(chunk) for chunk in chunks) + strip.finish()
+
+
+@pytest.mark.parametrize("name", sorted(STREAMED_CORPUS))
+@pytest.mark.parametrize("keep_copyright", [False, True])
+def test_heif_and_webp_stream_natively_equal_to_the_buffered_strip(name, keep_copyright):
+    data = STREAMED_CORPUS[name]()
+    expected = metadata.clean(data, keep_copyright=keep_copyright)
+    assert b.SECRET not in expected.data
+    for cut in ("whole", "random", "bytes"):
+        chunks = {"whole": [data], "random": _chunks_random(data, 16), "bytes": [data[i : i + 1] for i in range(len(data))]}[cut]
+        assert _fed(data, chunks, keep_copyright=keep_copyright) == expected.data, f"{name}, fed {cut}"
+
+
+@pytest.mark.parametrize("name", sorted(LARGE_CORPUS))
+def test_a_large_item_passes_through_checked_as_it_streams(name):
+    data = LARGE_CORPUS[name]()
+    expected = metadata.clean(data)
+    for seed in (1, 2):
+        assert _fed(data, _chunks_random(data, seed)) == expected.data
+    assert _fed(data, [data[i : i + 4096] for i in range(0, len(data), 4096)]) == expected.data
+
+
+@pytest.mark.parametrize("name", ["heic iloc-v1-idat", "heic meta-after-mdat", "heic apple gain map", "webp animated", "webp lossy"])
+def test_ranged_reads_before_the_first_byte_are_few_and_small(name):
+    data = STREAMED_CORPUS[name]()
+    reads, read_range = _counting(data)
+    metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+    assert 1 <= len(reads) <= 6, reads
+    assert sum(end - start for start, end in reads) <= len(data) + 64 * 1024  # one header window at most beyond
+
+
+def test_a_large_heic_streams_through_a_counting_reader_without_being_held():
+    """A 24 MB grid of 48 tiles of 512 KB: planned from a few small reads, then read once,
+    each chunk's kept bytes written as it arrives; the walk's memory stays far below the image."""
+    tile = ib.coded_tile(5)
+    hvcc = next(raw for raw, _ in tile.properties if raw[4:8] == b"hvcC")
+    specs = [ib.Spec(1, b"grid", ib.grid_descriptor(6, 8, 512, 384), [(ib.ispe(512, 384), False)], method=1)]
+    for n in range(48):
+        body = random.Random(n).randbytes(512 * 1024)
+        specs.append(ib.Spec(2 + n, b"hvc1", pb.length_prefixed(pb.nal(pb.IDR_W_RADL, body)), [(hvcc, True), (ib.ispe(64, 64), False)], hidden=True))
+    data = ib.heif_file(specs, 1, [(b"dimg", 1, [n for n in range(2, 50)])])
+    expected = hashlib.sha256(metadata.clean(data).data).hexdigest()
+    reads, read_range = _counting(data)
+    chunk = 256 * 1024
+    tracemalloc.start()
+    try:
+        strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+        planned = list(reads)
+        out = hashlib.sha256()
+        largest = 0
+        for offset in range(0, len(data), chunk):
+            piece = strip.feed(data[offset : offset + chunk])
+            largest = max(largest, len(piece))
+            out.update(piece)
+        out.update(strip.finish())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert out.hexdigest() == expected
+    assert len(planned) == 1 and sum(end - start for start, end in planned) <= 64 * 1024, planned  # the header window
+    assert reads == planned  # nothing read but the stream once the first byte is out
+    assert largest <= chunk + 64 * 1024  # a chunk's bytes (the first one after the head)
+    assert peak < 8 * chunk, peak  # a few chunks (about 0.9 MB measured), never the 24 MB image
+
+
+def test_a_large_item_that_would_be_cleaned_is_refused_buffered_and_cut_streamed():
+    data = _large_hevc_item(units=[pb.nal(pb.IDR_W_RADL, b"\x00" * (2 * MAX_HEIF_CHECKED_AHEAD)), pb.sei_user_data()])
+    with pytest.raises(ImageError, match="NAL unit of type 39 .* which the strip removes"):
+        metadata.clean(data)
+    strip = metadata.open_strip(data[:16], len(data), _counting(data)[1], max_buffered=0)
+    first = strip.feed(data[:4096])
+    assert first[4:8] == b"ftyp" and b"meta" in first  # the head is out: a failure now can only cut
+    with pytest.raises(ImageError, match="which the strip removes"):
+        for offset in range(4096, len(data), 4096):
+            strip.feed(data[offset : offset + 4096])
+        strip.finish()
+    t35 = _large_av1_item(_large_frame(), pb.t35_metadata())
+    with pytest.raises(ImageError, match="metadata OBU .* which the strip removes"):
+        metadata.clean(t35)
+
+
+def test_bytes_changed_between_the_reads_and_the_stream_are_never_served():
+    data = th._everything()  # noqa: SLF001
+    tile = ib.coded_tile(2).data
+    at = data.index(tile) + len(tile) // 2
+    changed = data[:at] + bytes((data[at] ^ 1,)) + data[at + 1 :]
+    with pytest.raises(ImageError, match="changed while read"):
+        _fed(changed, [changed], read_range=_counting(data)[1])  # planned from `data`, streamed `changed`
+    meta_at = data.index(b"iloc")
+    changed = data[:meta_at] + b"iloC" + data[meta_at + 4 :]
+    with pytest.raises(ImageError, match="changed while read"):
+        _fed(changed, [changed], read_range=_counting(data)[1])
+    webp = b.webp()
+    at = webp.index(b"VP8 ") + 20
+    changed = webp[:at] + bytes((webp[at] ^ 1,)) + webp[at + 1 :]
+    with pytest.raises(ImageError, match="changed while read"):
+        _fed(changed, [changed], read_range=_counting(webp)[1])
+
+
+def test_an_input_shorter_or_longer_than_declared_fails():
+    data = th._everything()  # noqa: SLF001
+    strip = metadata.open_strip(data[:16], len(data), _counting(data)[1], max_buffered=0)
+    strip.feed(data[:-10])
+    with pytest.raises(ImageError, match="before its declared size"):
+        strip.finish()
+    strip = metadata.open_strip(data[:16], len(data), _counting(data)[1], max_buffered=0)
+    with pytest.raises(ImageError, match="longer than its declared"):
+        strip.feed(data + b"\x00")
+
+
+HEVC_PAYLOADS = {
+    "real": lambda: pb.real_item(b"hvc1").payload,
+    "with sei": lambda: pb.length_prefixed(pb.sei_user_data(), pb.nal(pb.IDR_W_RADL, b"\x01" * 40)),
+    "no slice": lambda: pb.length_prefixed(pb.nal(pb.VPS, b"\x01" * 4)),
+    "length past the end": lambda: struct.pack(">I", 100) + pb.nal(pb.IDR_W_RADL, b"\x01" * 10),
+    "cut in a length": lambda: pb.length_prefixed(pb.nal(pb.IDR_W_RADL, b"\x01" * 10)) + b"\x00\x00",
+    "forbidden bit": lambda: pb.length_prefixed(b"\x80\x01" + b"\x01" * 10),
+    "one-byte unit": lambda: pb.length_prefixed(b"\x26") + pb.length_prefixed(pb.nal(pb.IDR_W_RADL, b"\x01")),
+}
+AV1_PAYLOADS = {
+    "real": lambda: pb.real_item(b"av01").payload,
+    "hdr metadata": lambda: pb.hdr_cll() + pb.hdr_mdcv() + pb.obu(av1.FRAME, b"\x01" * 30),
+    "t35 metadata": lambda: pb.t35_metadata() + pb.obu(av1.FRAME, b"\x01" * 30),
+    "padding": lambda: pb.obu(av1.FRAME, b"\x01" * 30) + pb.obu(15, b"\x00" * 5),
+    "unsized last": lambda: pb.obu(av1.TEMPORAL_DELIMITER) + pb.obu(av1.FRAME, b"\x01" * 30, sized=False),
+    "extension": lambda: pb.obu(av1.FRAME, b"\x01" * 30, extension=0x08),
+    "tile list": lambda: pb.obu(av1.TILE_LIST, b"\x01") + pb.obu(av1.FRAME, b"\x01" * 3),
+    "size past the end": lambda: pb.obu(av1.FRAME, b"\x01" * 30)[:-3],
+    "cut in a header": lambda: pb.obu(av1.FRAME, b"\x01" * 30) + b"\x32",
+    "no frame": lambda: pb.obu(av1.SEQUENCE_HEADER, b"\x01" * 3),
+    "long leb128": lambda: b"\x32" + b"\x80" * 8 + b"\x00",
+}
+
+
+def _streamed_check(make, payload: bytes, pieces: list[bytes]) -> str:
+    try:
+        check = make(payload)
+        for piece in pieces:
+            check.update(memoryview(piece))
+        check.done()
+    except ImageError:
+        return "refused"
+    return "passed"
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"), [("hevc", name) for name in HEVC_PAYLOADS] + [("av1", name) for name in AV1_PAYLOADS]
+)
+def test_the_streamed_unit_checks_pass_exactly_what_the_whole_checks_serve_unchanged(kind, name):
+    payload = (HEVC_PAYLOADS if kind == "hevc" else AV1_PAYLOADS)[name]()
+    if kind == "hevc":
+        whole, make = (lambda: hevc.check_hvc1(payload, 4)), (lambda p: NalUnits(1, len(p), 4))
+    else:
+        whole, make = (lambda: av1.check_obus(payload)), (lambda p: Obus(1, len(p)))
+    try:
+        expected = "passed" if whole() == payload else "refused"
+    except ImageError:
+        expected = "refused"
+    for pieces in ([payload], [payload[i : i + 1] for i in range(len(payload))], _chunks_random(payload, 7)):
+        assert _streamed_check(make, payload, pieces) == expected, name
+
+
+@pytest.mark.parametrize("name", ["heic iloc-v1-idat", "heic meta-after-mdat", "webp animated"])
+def test_a_ranged_read_that_comes_back_short_is_refused(name):
+    data = STREAMED_CORPUS[name]()
+    with pytest.raises(ImageError, match=r"a read of \d+ bytes .*gave"):
+        metadata.open_strip(data[:16], len(data), lambda start, end: data[start : end - 1], max_buffered=0)
+
+
+def test_the_reads_before_the_first_byte_are_capped(monkeypatch):
+    from metadata.formats import webp
+    from metadata.formats.heif import tables
+
+    heic = ib.encode_heic(b.pattern())
+    spaced = heic + ib.box(b"free", bytes(70_000)) * 3  # each box header in a window of its own
+    monkeypatch.setattr(tables, "MAX_HEIF_HEADER_READS", 2)
+    with pytest.raises(ImageError, match="more than 2 reads to find the top-level boxes"):
+        metadata.clean(spaced)
+    monkeypatch.setattr(tables, "MAX_HEIF_META_BYTES", 100)
+    with pytest.raises(ImageError, match="'meta' box of \\d+ bytes, over the limit of 100"):
+        metadata.clean(heic)
+    lossy = b.webp()
+    first = 12 + 8 + int.from_bytes(lossy[16:20], "little")  # after VP8X
+    junk = b"JUNK" + (70_000).to_bytes(4, "little") + bytes(70_000)
+    body = lossy[12:first] + junk + lossy[first:]
+    spaced_webp = b"RIFF" + (len(body) + 4).to_bytes(4, "little") + b"WEBP" + body
+    assert b.SECRET not in metadata.clean(spaced_webp).data
+    monkeypatch.setattr(webp, "MAX_WEBP_HEADER_READS", 1)
+    with pytest.raises(ImageError, match="more than 1 reads to find its structure"):
+        metadata.clean(spaced_webp)
+
+
+import test_metadata as tm  # noqa: E402 - its hostile WebP shapes
+
+HOSTILE_NATIVE = {
+    **{f"heif {name}": make for name, make in th.HOSTILE.items()},
+    **{f"webp {name}": (lambda change=change: change(b.webp(6))) for name, change in tm.WEBP_HOSTILE.items()},
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_NATIVE))
+def test_a_hostile_heif_or_webp_is_refused_before_its_first_byte(case):
+    """Everything a HEIF or WebP is refused for is found from the reads before the first byte
+    (the kept data of these files is small), so the streamed strip refuses at open."""
+    data = HOSTILE_NATIVE[case]()
+    with pytest.raises(ImageError):
+        metadata.clean(data)
+    with pytest.raises(ImageError):
+        metadata.open_strip(data[:16], len(data), _counting(data)[1], max_buffered=0)
+
+
+@pytest.mark.parametrize("name", ["heic iloc-v1-idat", "heic meta-after-mdat", "webp animated", "heic large item"])
+def test_changing_a_heif_or_webp_chunk_after_feeding_it_changes_nothing(name):
+    data = {**STREAMED_CORPUS, **LARGE_CORPUS}[name]()
+    expected = metadata.clean(data).data
+    strip = metadata.open_strip(data[:16], len(data), _counting(data)[1], max_buffered=0)
+    out = []
+    for chunk in _chunks_random(data, 5):
+        held = bytearray(chunk)
+        out.append(strip.feed(held))
+        held[:] = b"\x00" * len(held)  # a caller reusing its buffer
+    out.append(strip.finish())
+    assert b"".join(out) == expected

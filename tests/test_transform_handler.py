@@ -481,9 +481,12 @@ def test_head_agrees_with_get_and_sends_no_write(handler, origin, aws):
     assert "ETag" not in result["headers"]
     head_requests = [seen for seen in origin.seen if seen.method == "HEAD"]
     assert len(head_requests) == 1, "the caller's permission is checked with the presigned HEAD"
-    (role_read,) = [seen for seen in aws.seen if seen.method == "GET"]
-    assert role_read.host == f"{fx.SUPPORTING_AP_NAME}-{fx.ACCOUNT}.localhost:{aws.port}"
-    assert role_read.headers.get("If-Match") == fx.ORIGINAL_ETAG
+    # one read of the whole original, and (a WebP streams natively) ranged reads of its chunk headers
+    reads = [seen for seen in aws.seen if seen.method == "GET"]
+    (role_read,) = [seen for seen in reads if "Range" not in seen.headers]
+    for read in reads:
+        assert read.host == f"{fx.SUPPORTING_AP_NAME}-{fx.ACCOUNT}.localhost:{aws.port}"
+        assert read.headers.get("If-Match") == fx.ORIGINAL_ETAG
 
 
 def test_head_with_show_exif_gives_the_json_length(handler, origin, aws):

@@ -12,14 +12,36 @@ import struct
 from .errors import ImageError
 
 
+class Placed:
+    """Bytes read from part of a larger file, indexed by their offsets in that file (a
+    streamed HEIF's meta box, read at its place), so positions and messages stay the file's."""
+
+    __slots__ = ("data", "origin")
+
+    def __init__(self, data: bytes | memoryview, origin: int) -> None:
+        self.data = data
+        self.origin = origin  # the file offset of data[0]
+
+    def __len__(self) -> int:
+        return self.origin + len(self.data)
+
+    def __getitem__(self, part: slice) -> memoryview:
+        return memoryview(self.data)[part.start - self.origin : part.stop - self.origin]
+
+
 class ByteReader:
-    """Reads fixed-size fields from data[start:end], front to back."""
+    """Reads fixed-size fields from data[start:end], front to back (data may be Placed:
+    start, end and every position are then offsets in the whole file)."""
 
-    __slots__ = ("_data", "_end", "fmt", "pos")
+    __slots__ = ("_data", "_end", "_origin", "fmt", "pos")
 
-    def __init__(self, data: bytes | memoryview, fmt: str, start: int = 0, end: int | None = None):
+    def __init__(self, data: bytes | memoryview | Placed, fmt: str, start: int = 0, end: int | None = None):
+        self._origin = 0
+        if isinstance(data, Placed):
+            self._origin = data.origin
+            data = data.data
         self._data = data
-        self._end = len(data) if end is None else end
+        self._end = self._origin + len(data) if end is None else end
         self.fmt = fmt
         self.pos = start
 
@@ -44,11 +66,11 @@ class ByteReader:
         self.need(size, what)
         start = self.pos
         self.pos += size
-        return memoryview(self._data)[start : self.pos]
+        return memoryview(self._data)[start - self._origin : self.pos - self._origin]
 
     def view(self, start: int, end: int) -> memoryview:
         """Bytes already read, as a view."""
-        return memoryview(self._data)[start:end]
+        return memoryview(self._data)[start - self._origin : end - self._origin]
 
     def skip(self, size: int, what: str) -> None:
         self.need(size, what)
@@ -56,7 +78,7 @@ class ByteReader:
 
     def _unpack(self, layout: struct.Struct, what: str):
         self.need(layout.size, what)
-        value = layout.unpack_from(self._data, self.pos)
+        value = layout.unpack_from(self._data, self.pos - self._origin)
         self.pos += layout.size
         return value
 

@@ -108,3 +108,24 @@ MAX_CODED_UNITS = 8192
 # 128-pixel groups with 11 passes has about 170,000).
 MAX_JXL_FRAMES = 16_384
 MAX_JXL_ICC_STREAM = 1 << 20
+
+# A streamed HEIF/AVIF is planned before its first byte from ranged reads (formats/heif/
+# reading.py, payloads.py): its top-level box headers (windows of 64 KB; ftyp, meta and mdat
+# need one or two), its meta box read whole (hvcC, ICC profiles, idat: a phone photo's is
+# 2-100 KB; a larger one is refused), and the kept item data small enough to check there:
+# blocks of at most MAX_HEIF_CHECKED_AHEAD bytes (descriptors, phone tiles of 50-300 KB), at
+# most MAX_HEIF_READ_AHEAD of them in all, read in coalesced pieces (a few round trips) and
+# checked whole, so a payload cleaned smaller is sized before the meta box is written. Every
+# other kept block streams through and must pass its check unchanged (HEVC and AV1 framing
+# checked as it arrives; the stream is cut otherwise).
+MAX_HEIF_HEADER_READS = 256
+MAX_HEIF_META_BYTES = 32 * 1024 * 1024
+MAX_HEIF_CHECKED_AHEAD = 256 * 1024
+MAX_HEIF_READ_AHEAD = 16 * 1024 * 1024
+
+# A streamed WebP reads its chunk headers (and its VP8X, ICCP and EXIF payloads) before its
+# first byte (formats/webp.py): the RIFF size and VP8X flags depend on every chunk kept.
+# Windows of 64 KB hold many small chunks; an animation of large frames needs a read or
+# two per frame. The ICC profile and EXIF read that way are held, within the second cap.
+MAX_WEBP_HEADER_READS = 4096
+MAX_WEBP_READ_AHEAD = 32 * 1024 * 1024

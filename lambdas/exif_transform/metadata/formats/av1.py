@@ -77,7 +77,7 @@ def read_leb128(data: bytes | memoryview, position: int, end: int) -> tuple[int,
     raise ImageError(f"{FMT}: leb128 size at offset {position} is longer than {MAX_LEB128_BYTES} bytes")
 
 
-def _hdr_metadata(payload: memoryview, offset: int) -> bool:
+def hdr_metadata(payload: memoryview, offset: int) -> bool:
     """True for an HDR_CLL or HDR_MDCV metadata OBU payload (exactly its fields), False for
     any other metadata type (to remove); a wrong-sized HDR payload is refused."""
     metadata_type, fields = read_leb128(payload, 0, len(payload))
@@ -124,7 +124,7 @@ def check_obus(payload: bytes, *, config: bool = False) -> bytes:
         if obu_type == TEMPORAL_DELIMITER and size:
             raise ImageError(f"{FMT}: temporal delimiter OBU of {size} bytes at offset {position} (it has none)")
         if obu_type == METADATA:
-            keep = _hdr_metadata(memoryview(payload)[body:next_position], position)
+            keep = hdr_metadata(memoryview(payload)[body:next_position], position)
         else:
             keep = obu_type in kept_types
         if keep:

@@ -59,7 +59,7 @@ CODED_SLICES = frozenset({*range(0, 10), *range(16, 22)})
 KEPT_NAL_TYPES = CODED_SLICES | PARAMETER_SETS
 
 
-def _nal_type(data: bytes | memoryview, start: int, length: int, where: str, offset: int) -> int:
+def nal_type(data: bytes | memoryview, start: int, length: int, where: str, offset: int) -> int:
     """The type of the NAL unit data[start:start + length], after checking its header's fixed
     bits; `where` and `offset` name the unit in messages."""
     if length < NAL_HEADER_SIZE:
@@ -106,7 +106,7 @@ def check_hvcc(payload: bytes) -> bytes:
             size = reader.u16be("nalUnitLength")
             unit_start = reader.pos
             reader.skip(size, "NAL unit")
-            if _nal_type(payload, unit_start, size, "'hvcC'", unit_start) != array_type:
+            if nal_type(payload, unit_start, size, "'hvcC'", unit_start) != array_type:
                 raise ImageError(f"{FMT}: 'hvcC' has a NAL unit at offset {unit_start} not of its array's type {array_type}")
         if array_type in PARAMETER_SETS:
             kept.append(reader.view(start, reader.pos))
@@ -139,7 +139,7 @@ def check_hvc1(payload: bytes, size: int) -> bytes:
         body = position + size
         if length > end - body:
             raise ImageError(f"{FMT}: NAL unit of {length} bytes at offset {position} runs past the item's {end} bytes")
-        unit_type = _nal_type(payload, body, length, "hvc1 item", position)
+        unit_type = nal_type(payload, body, length, "hvc1 item", position)
         next_position = body + length
         if unit_type in KEPT_NAL_TYPES:
             if runs and runs[-1][1] == position:

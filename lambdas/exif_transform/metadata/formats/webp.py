@@ -12,20 +12,26 @@ Byte layout (RFC 9649):
 Chunks are dispatched through one table keyed by the FourCC. The output keeps the
 image, colour profile and animation chunks, fixes the RIFF size, and rewrites the
 VP8X flags to say which of ICC profile and EXIF remain.
+
+It streams (WebpWalk): the RIFF size and VP8X flags depend on every chunk kept, so the
+chunk headers are read first with ranged reads (_plan: windows of 64 KB, at most
+MAX_WEBP_HEADER_READS), with the payloads that decide (VP8X, ICCP, EXIF whole, a
+bitstream's first 10 bytes, an ANMF frame's own chunk headers); then the kept chunks
+pass through as they arrive. strip() is the same walk over the whole input.
 """
 
 from __future__ import annotations
 
 import struct
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .. import kinds
-from ..byte_reader import ByteReader
-from ..byte_spans import SpanWriter
+from ..byte_reader import ByteReader, Placed
 from ..exif_block import plan_exif
 from ..icc_profile import is_icc_profile
 from ..errors import ImageError
-from ..limits import MAX_PIXELS
+from ..limits import MAX_PIXELS, MAX_WEBP_HEADER_READS, MAX_WEBP_READ_AHEAD
+from ..read_ahead import ReadAhead
 from ..kinds import Stripped
 from .contract import DROP, KEEP, Answer, Format, Handler
 
@@ -109,19 +115,20 @@ def _still(name: bytes) -> Callable[[_Walk, memoryview, int], Answer]:
     return still
 
 
-def _frame(walk: _Walk, payload: memoryview, offset: int) -> Answer:
-    # The frame's own chunks must all be image chunks: an ANMF is kept whole.
-    reader = ByteReader(payload, FMT)
+def _frame_at(walk: _Walk, reads: ReadAhead, start: int, end: int, offset: int) -> None:
+    """An ANMF chunk's payload (start..end): its own chunks must all be image chunks, and it
+    is kept whole. Only their headers (and a bitstream's first bytes) are read."""
+    reader = ByteReader(Placed(b"", start), FMT, start=start, end=end)
     reader.skip(ANMF_HEADER_SIZE, f"ANMF header at offset {offset}")
-    while not reader.at_end():
-        inner_offset = offset + CHUNK_HEADER_SIZE + reader.pos
-        inner_name, inner_payload = _read_chunk(reader, inner_offset)
+    position = reader.pos
+    while position < end:
+        inner_name, inner_start, inner_end, position = _chunk_header(reads, position, end)
         if inner_name not in FRAME_CHUNKS:
             raise ImageError(f"{FMT}: ANMF frame at offset {offset} holds a {inner_name!r} chunk")
         if inner_name != b"ALPH":
-            _bitstream(walk, inner_payload, inner_offset, inner_name)
+            head = reads.read(inner_start, min(inner_end, inner_start + VP8_HEADER_SIZE))
+            _bitstream(walk, head, inner_start - CHUNK_HEADER_SIZE, inner_name)
     walk.frames += 1
-    return KEEP
 
 
 def _icc(walk: _Walk, payload: memoryview, offset: int) -> Answer:
@@ -157,7 +164,7 @@ CHUNK_HANDLERS: dict[bytes, Handler] = {
     b"VP8 ": Handler("VP8", _still(b"VP8 ")),
     b"VP8L": Handler("VP8L", _still(b"VP8L")),
     b"ALPH": Handler("ALPH", _keep),
-    b"ANMF": Handler("ANMF", _frame),
+    # ANMF: _frame_at, which reads the frame's own chunk headers
     b"ANIM": Handler("ANIM", _keep),
     b"ICCP": Handler("ICCP", _icc),
     b"EXIF": Handler("EXIF", _exif),
@@ -165,49 +172,76 @@ CHUNK_HANDLERS: dict[bytes, Handler] = {
 }
 
 
-def _read_chunk(reader: ByteReader, offset: int) -> tuple[bytes, memoryview]:
+def _chunk_header(reads: ReadAhead, start: int, end: int) -> tuple[bytes, int, int, int]:
+    """The chunk at `start` (inside ..end): its FourCC, where its payload starts and ends,
+    and where the next chunk starts (after a pad byte when its size is odd)."""
+    head = reads.read(start, min(end, start + CHUNK_HEADER_SIZE))
+    reader = ByteReader(Placed(head, start), FMT, start=start, end=end)
     name = bytes(reader.take(4, "chunk FourCC"))
-    size = reader.u32le(f"size of the {name!r} chunk at offset {offset}")
-    payload = reader.take(size, f"{name!r} chunk starting at offset {offset}")
+    size = reader.u32le(f"size of the {name!r} chunk at offset {start}")
+    payload_start = reader.pos
+    reader.skip(size, f"{name!r} chunk starting at offset {start}")
     if size % 2:
-        reader.skip(1, f"pad byte of the {name!r} chunk at offset {offset}")
-    return name, payload
+        reader.skip(1, f"pad byte of the {name!r} chunk at offset {start}")
+    return name, payload_start, payload_start + size, reader.pos
 
 
-class _Parsed:
-    def __init__(self, writer: SpanWriter, walk: _Walk, vp8x_place: int):
-        self.writer = writer
-        self.walk = walk
-        self.vp8x_place = vp8x_place
+# What is read of a chunk's payload to decide on it: the whole of VP8X, ICCP and EXIF, the
+# first bytes of a bitstream (its size), nothing of the rest.
+WHOLE_PAYLOADS = frozenset({b"VP8X", b"ICCP", b"EXIF"})
+BITSTREAMS = frozenset({b"VP8 ", b"VP8L"})
 
 
-def _parse(data: bytes) -> _Parsed:
-    if data[:4] != RIFF or data[8:12] != WEBP:
+class _Planned(NamedTuple):
+    walk: _Walk
+    kept: list[tuple[int, int]]  # the chunks copied as they are, in file order
+    reads: ReadAhead
+
+
+def _plan(size: int, read_range: Callable[[int, int], bytes]) -> _Planned:
+    """Every chunk header (and what decides on each chunk) read ahead; nothing written yet."""
+    reads = ReadAhead(size, read_range, FMT, MAX_WEBP_HEADER_READS)
+    header = reads.read(0, min(size, RIFF_HEADER_SIZE))
+    if header[:4] != RIFF or header[8:12] != WEBP:
         raise ImageError(f"{FMT}: no RIFF/WEBP header at offset 0")
-    riff_size = int.from_bytes(data[4:8], "little")
+    riff_size = int.from_bytes(header[4:8], "little")
     body_end = 8 + riff_size
-    if riff_size % 2 or riff_size < 4 or body_end > len(data):
-        raise ImageError(f"{FMT}: RIFF size {riff_size} at offset 4 does not fit the {len(data)} bytes of data")
-    writer = SpanWriter(data)
+    if riff_size % 2 or riff_size < 4 or body_end > size:
+        raise ImageError(f"{FMT}: RIFF size {riff_size} at offset 4 does not fit the {size} bytes of data")
     walk = _Walk()
-    reader = ByteReader(data, FMT, start=RIFF_HEADER_SIZE, end=body_end)
-    vp8x_place = writer.mark()
-    while not reader.at_end():
-        start = reader.pos
-        name, payload = _read_chunk(reader, start)
+    kept: list[tuple[int, int]] = []
+    held = 0
+    position = RIFF_HEADER_SIZE
+    while position < body_end:
+        start = position
+        name, payload_start, payload_end, position = _chunk_header(reads, start, body_end)
         if start == RIFF_HEADER_SIZE and name not in (b"VP8X", b"VP8 ", b"VP8L"):
             raise ImageError(f"{FMT}: first chunk at offset {start} is {name!r}, not VP8X, VP8 or VP8L")
+        if name == b"ANMF":
+            _frame_at(walk, reads, payload_start, payload_end, start)
+            kept.append((start, position))
+            continue
+        if name == b"VP8X" and payload_end - payload_start != VP8X_SIZE and start == RIFF_HEADER_SIZE:
+            raise ImageError(f"{FMT}: VP8X chunk at offset {start} is {payload_end - payload_start} bytes, expected {VP8X_SIZE}")
+        payload = memoryview(b"")
+        if name in WHOLE_PAYLOADS and (name != b"VP8X" or start == RIFF_HEADER_SIZE):
+            held += payload_end - payload_start
+            if held > MAX_WEBP_READ_AHEAD:
+                raise ImageError(f"{FMT}: its ICC profile and EXIF chunks are over {MAX_WEBP_READ_AHEAD} bytes")
+            payload = reads.read(payload_start, payload_end)
+        elif name in BITSTREAMS:
+            payload = reads.read(payload_start, min(payload_end, payload_start + VP8_HEADER_SIZE))
         handler = CHUNK_HANDLERS.get(name) or Handler(repr(name), _drop_other)
         if handler.run(walk, payload, start) is KEEP and name != b"VP8X":
-            writer.keep(start, reader.pos)
+            kept.append((start, position))
     animated = walk.flags is not None and bool(walk.flags & ANIMATION_FLAG)
     if animated and (walk.frames == 0 or walk.stills):
         raise ImageError(f"{FMT}: an animated file needs ANMF frames and no other image chunk")
     if not animated and (walk.stills == 0 or walk.frames):
         raise ImageError(f"{FMT}: a still image needs a VP8 or VP8L chunk and no ANMF frames")
-    if body_end < len(data):
+    if body_end < size:
         walk.removed.add(kinds.TRAILER)
-    return _Parsed(writer, walk, vp8x_place)
+    return _Planned(walk, kept, reads)
 
 
 def _chunk(name: bytes, payload: bytes) -> bytes:
@@ -231,25 +265,83 @@ def _vp8x(walk: _Walk, exif: bool) -> bytes | None:
     return _chunk(b"VP8X", payload)
 
 
+class WebpWalk:
+    """Strips one WebP pushed a chunk at a time: feed(chunk) -> bytes, finish() -> bytes.
+
+    Every chunk header is read first (read_range, bounded: _plan), so the RIFF size and the
+    VP8X chunk are written before the first chunk; then the kept chunks pass through as
+    they arrive (the image chunks are never held) and the minimal EXIF chunk, if any, ends
+    the file. The bytes read ahead are checked again as they stream (read_ahead.SameBytes)."""
+
+    def __init__(self, size: int, read_range: Callable[[int, int], bytes] | None, keep_copyright: bool) -> None:
+        if read_range is None:
+            raise ImageError(f"{FMT}: a streamed strip needs ranged reads of the file (its chunk headers)")
+        planned = _plan(size, read_range)
+        exif = plan_exif(planned.walk.exif_blocks, keep_copyright, FMT)
+        vp8x = _vp8x(planned.walk, exif.minimal is not None) or b""
+        self._tail = _chunk(b"EXIF", exif.minimal) if exif.minimal is not None else b""
+        self._runs = planned.kept
+        body = len(vp8x) + sum(end - start for start, end in self._runs) + len(self._tail)
+        self._head: bytes | None = RIFF + struct.pack("<I", body + len(WEBP)) + WEBP + vp8x
+        self._same = planned.reads.check()
+        self.size = size
+        self._at = 0
+        self._next = 0
+        self._removed = frozenset(planned.walk.removed | exif.removed)
+        self.removed: frozenset[str] = frozenset()
+        self.kept: frozenset[str] = frozenset()
+
+    def feed(self, chunk: bytes | bytearray | memoryview) -> bytes:
+        view = memoryview(chunk)
+        start, end = self._at, self._at + len(view)
+        if end > self.size:
+            raise ImageError(f"{FMT}: the input is longer than its declared {self.size} bytes")
+        out: list[bytes | memoryview] = []
+        if self._head is not None:
+            out.append(self._head)
+            self._head = None
+        self._same.update(start, view)
+        while self._next < len(self._runs) and self._runs[self._next][0] < end:
+            run_start, run_end = self._runs[self._next]
+            low, high = max(start, run_start), min(end, run_end)
+            if low < high:
+                out.append(view[low - start : high - start])
+            if run_end > end:
+                break
+            self._next += 1
+        self._at = end
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        if self._at != self.size:
+            raise ImageError(f"{FMT}: the input ended at offset {self._at}, before its declared size {self.size}")
+        head = self.feed(b"") if self._head is not None else b""
+        self.removed = self._removed
+        return head + self._tail
+
+
+def open_walk(size: int, read_range: Callable[[int, int], bytes] | None, keep_copyright: bool) -> WebpWalk:
+    """The walk metadata/streaming.py drives for a WebP file."""
+    return WebpWalk(size, read_range, keep_copyright)
+
+
+READ_PIECE = 1024 * 1024  # the pieces a whole input is fed in
+
+
 def strip(data: bytes, keep_copyright: bool) -> Stripped:
-    parsed = _parse(data)
-    plan = plan_exif(parsed.walk.exif_blocks, keep_copyright, FMT)
-    writer = parsed.writer
-    vp8x = _vp8x(parsed.walk, plan.minimal is not None)
-    if vp8x is not None:
-        writer.insert(parsed.vp8x_place, vp8x)
-    if plan.minimal is not None:
-        writer.add(_chunk(b"EXIF", plan.minimal))
-    header = RIFF + struct.pack("<I", writer.size() + len(WEBP)) + WEBP
-    writer.insert(0, header)
-    removed = parsed.walk.removed | plan.removed
-    return Stripped(writer.join(), frozenset(removed))
+    """The streaming walk driven over the whole input (one code path for both)."""
+    view = memoryview(data)
+    walk = open_walk(len(view), lambda start, end: view[start:end], keep_copyright)
+    out = [walk.feed(view[offset : offset + READ_PIECE]) for offset in range(0, len(view), READ_PIECE)]
+    out.append(walk.finish())
+    return Stripped(b"".join(out), walk.removed)
 
 
 def find_exif(data: bytes) -> memoryview | None:
     """The first EXIF chunk's payload, after checking the whole file's structure."""
-    blocks = _parse(data).walk.exif_blocks
+    view = memoryview(data)
+    blocks = _plan(len(view), lambda start, end: view[start:end]).walk.exif_blocks
     return blocks[0] if blocks else None
 
 
-FORMAT = Format("webp", "image/webp", lambda head: head[:4] == RIFF and head[8:12] == WEBP, strip, find_exif)
+FORMAT = Format("webp", "image/webp", lambda head: head[:4] == RIFF and head[8:12] == WEBP, strip, find_exif, open_walk)

@@ -1,7 +1,8 @@
 """HEIF item extents: where each item's bytes are, checked against the box that holds them.
 
 Extents are file offsets inside an mdat box (construction method 0) or offsets inside
-idat (method 1); method 2 (offsets into another item) is refused. The mdat boxes are
+idat (method 1); method 2 (offsets into another item) is refused. File bytes are read
+with ranged reads (the whole input, or a streamed file's parts before its first byte). The mdat boxes are
 indexed once, sorted by their start, so placing an extent is a binary search whatever
 the number of mdat boxes (a file of tens of thousands of empty mdat boxes once took
 minutes here).
@@ -13,7 +14,7 @@ from bisect import bisect_right
 from typing import NamedTuple
 
 from ...errors import ImageError
-from .tables import CONSTRUCTION_FILE, CONSTRUCTION_IDAT, FMT, Tables, error
+from .tables import CONSTRUCTION_FILE, CONSTRUCTION_IDAT, FMT, ReadRange, Tables, error
 
 
 class Range(NamedTuple):
@@ -23,10 +24,12 @@ class Range(NamedTuple):
 
 
 class ExtentIndex:
-    """The containers extents may point into, indexed once per file."""
+    """The containers extents may point into, indexed once per file; `read_range(start, end)`
+    reads file bytes (the meta box, idat included, is already held by the tables)."""
 
-    def __init__(self, data: bytes, tables: Tables) -> None:
-        self.data = data
+    def __init__(self, size: int, read_range: ReadRange, tables: Tables) -> None:
+        self.size = size
+        self.read_range = read_range
         self.tables = tables
         self._starts = [mdat.payload_start for mdat in tables.mdats]  # in file order: sorted
         self._ends = [mdat.end for mdat in tables.mdats]
@@ -68,12 +71,17 @@ class ExtentIndex:
                 raise error(f"the extents of item {item_id} overlap each other", self.tables.meta.start)
         return found
 
-    def view(self, piece: Range) -> memoryview:
-        base = self.idat_start if piece.method == CONSTRUCTION_IDAT else 0
-        return memoryview(self.data)[base + piece.start : base + piece.end]
+    def read(self, piece: Range) -> bytes | memoryview:
+        """A piece's bytes: from the held meta box (idat), or a ranged read of the file."""
+        if piece.method == CONSTRUCTION_IDAT:
+            return self.tables.meta_data[self.idat_start + piece.start : self.idat_start + piece.end]
+        got = self.read_range(piece.start, piece.end)
+        if len(got) != piece.end - piece.start:
+            raise error(f"a read of {piece.end - piece.start} bytes gave {len(got)}", piece.start)
+        return got
 
     def gather(self, pieces: list[Range]) -> bytes:
-        return b"".join(self.view(piece) for piece in pieces)
+        return b"".join(self.read(piece) for piece in pieces)
 
     def payload(self, item_id: int, limit: int, what: str) -> bytes:
         """A metadata item's bytes (Exif, XMP), at most `limit` of them."""

@@ -3,8 +3,10 @@
     ftyp  brands.file_type: registered brands true of what is kept
     meta  hdlr (no name), pitm, iloc, iinf, iref, iprp (kept properties renumbered in
           ipco order), idat, grpl (kept picture groups as they were)
-    mdat  every kept block once, in the order first used, then new payloads (the
-          reduced gain-map XMP, the minimal Exif item)
+    mdat  every byte range passed through as it is, once, in the order of the input
+          (so a streamed strip copies the input front to back as it arrives), then
+          the payloads written new: items cleaned before the first byte, the reduced
+          gain-map XMP, the minimal Exif item
 
 Field widths are fixed first (item IDs 16 or 32 bits, iloc offsets 4 or 8 bytes), so
 the meta box has the same size whatever the offsets in it, and every offset is a
@@ -14,6 +16,7 @@ prefix sum known before anything is written.
 from __future__ import annotations
 
 import struct
+from typing import NamedTuple
 
 from ..isobmff import box, box_header, full_box
 from .brands import file_type
@@ -48,18 +51,49 @@ def _id(value: int, wide: bool) -> bytes:
     return struct.pack(">I" if wide else ">H", value)
 
 
-def build(data: bytes, tables: Tables, index: ExtentIndex, plan: Plan, payloads: Payloads) -> bytes:
-    extents: list[list[tuple[int, int]]] = []
-    pieces: dict[int, list[memoryview | bytes]] = {CONSTRUCTION_FILE: [], CONSTRUCTION_IDAT: []}
-    sizes = {CONSTRUCTION_FILE: 0, CONSTRUCTION_IDAT: 0}
-    for block in payloads.blocks:
-        parts: list[memoryview | bytes] = [block.replacement] if block.replacement is not None else [index.view(p) for p in block.pieces]
-        placed = []
-        for part in parts:
-            placed.append((sizes[block.method], len(part)))
-            pieces[block.method].append(part)
-            sizes[block.method] += len(part)
-        extents.append(placed)
+class Run(NamedTuple):
+    """Input bytes start..end passed through into mdat, part of payloads.blocks[block]."""
+
+    start: int
+    end: int
+    block: int
+
+
+class Output(NamedTuple):
+    head: bytes  # ftyp, meta and the mdat header
+    runs: list[Run]  # in input order, after the head
+    tail: list[bytes]  # after the runs: the new payloads
+
+
+def build(size: int, tables: Tables, index: ExtentIndex, plan: Plan, payloads: Payloads) -> Output:
+    extents: list[list[tuple[int, int]]] = [[] for _ in payloads.blocks]
+    idat: list[memoryview | bytes] = []
+    idat_size = 0
+    runs = sorted(
+        Run(piece.start, piece.end, number)
+        for number, block in enumerate(payloads.blocks)
+        if block.method == CONSTRUCTION_FILE and block.replacement is None
+        for piece in block.pieces
+    )
+    placed_at: dict[tuple[int, int], int] = {}
+    mdat_size = 0
+    for run in runs:
+        placed_at[run.start, run.end] = mdat_size
+        mdat_size += run.end - run.start
+    tail: list[bytes] = []
+    for number, block in enumerate(payloads.blocks):
+        if block.method == CONSTRUCTION_IDAT:
+            parts = [block.replacement] if block.replacement is not None else [index.read(p) for p in block.pieces]
+            for part in parts:
+                extents[number].append((idat_size, len(part)))
+                idat.append(part)
+                idat_size += len(part)
+        elif block.replacement is not None:
+            extents[number].append((mdat_size, len(block.replacement)))
+            tail.append(block.replacement)
+            mdat_size += len(block.replacement)
+        else:
+            extents[number] = [(placed_at[p.start, p.end], p.end - p.start) for p in block.pieces]
 
     pictures = set(plan.pictures)
     written = [i for i in tables.items if i in payloads.block_of or i in pictures]
@@ -78,8 +112,8 @@ def build(data: bytes, tables: Tables, index: ExtentIndex, plan: Plan, payloads:
     entries = []
     for item_id in written:
         item = tables.items[item_id]
-        tail = XMP_CONTENT_TYPE + b"\x00" if item.type == MIME_ITEM else b""
-        entries.append(full_box(b"infe", version, item.flags & HIDDEN, _id(item_id, wide), b"\x00\x00", item.type, b"\x00", tail))
+        content = XMP_CONTENT_TYPE + b"\x00" if item.type == MIME_ITEM else b""
+        entries.append(full_box(b"infe", version, item.flags & HIDDEN, _id(item_id, wide), b"\x00\x00", item.type, b"\x00", content))
     if exif_id is not None:
         entries.append(full_box(b"infe", version, 0, _id(exif_id, wide), b"\x00\x00", EXIF_ITEM, b"\x00"))
     iinf = full_box(b"iinf", int(wide), 0, _id(len(entries), wide), *entries)
@@ -107,13 +141,13 @@ def build(data: bytes, tables: Tables, index: ExtentIndex, plan: Plan, payloads:
     ipco = box(b"ipco", *(box(tables.properties[i].box.type, payloads.properties[i]) for i in plan.properties))
     ipma = full_box(b"ipma", int(wide), int(large), struct.pack(">I", len(ipma_entries)), *ipma_entries)
     iprp = box(b"iprp", ipco, ipma)
-    idat = box(b"idat", *pieces[CONSTRUCTION_IDAT]) if pieces[CONSTRUCTION_IDAT] else b""
+    idat_box = box(b"idat", *idat) if idat else b""
     grpl = box(b"grpl", *(box(g.type, g.payload) for g in plan.groups)) if plan.groups else b""
 
     ftyp = file_type(tables.ftyp_payload, tone_map=any(tables.items[i].type == TONE_MAP_ITEM for i in written))
-    mdat_header = box_header(MDAT, sizes[CONSTRUCTION_FILE]) if pieces[CONSTRUCTION_FILE] else b""
-    field = 8 if len(data) + sizes[CONSTRUCTION_FILE] > WIDE_OFFSETS_ABOVE else 4
-    iloc_version = 2 if wide else (1 if tables.iloc_version or pieces[CONSTRUCTION_IDAT] else 0)
+    mdat_header = box_header(MDAT, mdat_size) if runs or tail else b""
+    field = 8 if size + mdat_size > WIDE_OFFSETS_ABOVE else 4
+    iloc_version = 2 if wide else (1 if tables.iloc_version or idat else 0)
     located = [(i, payloads.block_of[i]) for i in written if i in payloads.block_of]
     if exif_id is not None:
         located.append((exif_id, payloads.exif))
@@ -132,9 +166,9 @@ def build(data: bytes, tables: Tables, index: ExtentIndex, plan: Plan, payloads:
             rows.append(b"".join(row))
         sizes_field = (field << 12 | field << 8).to_bytes(2, "big")
         iloc = full_box(b"iloc", iloc_version, 0, sizes_field, _id(len(rows), iloc_version == 2), *rows)
-        return full_box(META, 0, 0, hdlr, pitm, iloc, iinf, iref, iprp, idat, grpl)
+        return full_box(META, 0, 0, hdlr, pitm, iloc, iinf, iref, iprp, idat_box, grpl)
 
     meta_size = len(meta(0))
     mdat_start = len(ftyp) + meta_size + len(mdat_header)
-    return b"".join((ftyp, meta(mdat_start), mdat_header, *pieces[CONSTRUCTION_FILE]))
+    return Output(b"".join((ftyp, meta(mdat_start), mdat_header)), runs, tail)
 

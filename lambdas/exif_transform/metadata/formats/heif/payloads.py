@@ -11,32 +11,45 @@ Bytes of a dropped item (Exif, XMP, a thumbnail...) may not lie inside a kept it
 data: the picture would carry them out. Each dropped extent is placed among the kept
 ranges (sorted once) by a binary search; a dropped item's payload is never read.
 
-Coded payloads go through item_payloads.check_item_payload (cleaned or refused), hvcC
-and av1C through check_decoder_config, and the XMP item of an Apple gain map through
+Coded payloads go through item_payloads.check_item_payload (cleaned or refused) before
+the first byte when their block is small (_ahead: read with ranged reads, coalesced);
+a larger block is checked as it streams and must pass unchanged (stream_checks.py), so
+every size in iloc is known before the meta box is written. hvcC and av1C go through
+check_decoder_config, and the XMP item of an Apple gain map through
 xmp_rendering.rendering_xmp (reduced, or dropped when nothing of it renders).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from ... import kinds
 from ...errors import ImageError
-from ...limits import MAX_XMP_PACKET
+from ...limits import MAX_HEIF_CHECKED_AHEAD, MAX_HEIF_READ_AHEAD, MAX_XMP_PACKET
 from ...xmp_rendering import rendering_xmp
-from ..item_payloads import check_decoder_config, check_item_payload, printable_type
+from .. import hevc
+from ..item_payloads import AV01, HVC1, MASK, UNCOMPRESSED, check_decoder_config, check_item_payload, printable_type
 from .extents import ExtentIndex, Range
 from .selection import Plan
+from .stream_checks import Digest, NalUnits, Obus, digest
 from .tables import CONSTRUCTION_FILE, CONSTRUCTION_IDAT, DERIVED_ITEM_TYPES, Tables, error
 
 DECODER_CONFIGS = (b"hvcC", b"av1C")
+SIZE_CHECKED = frozenset({UNCOMPRESSED, MASK})  # their checks read only the payload's size
+# Reads before the first byte: pieces this close share one read (64 KB cost less than a
+# round trip), and one read spans at most this much.
+READ_AHEAD_GAP = 64 * 1024
+READ_AHEAD_SPAN = 8 * 1024 * 1024
 
 
 class Block(NamedTuple):
     method: int  # where it is written: mdat (CONSTRUCTION_FILE) or idat
     pieces: tuple[Range, ...]  # the input ranges copied as they are, when replacement is None
     replacement: bytes | None  # the payload written instead, as one extent
+    # A file block passed through: makes the check its bytes get as they stream (None:
+    # nothing of it is read, its check took only its size).
+    verify: Callable[[], Any] | None = None
 
 
 class Payloads(NamedTuple):
@@ -71,7 +84,7 @@ def _check_dropped(index: ExtentIndex, tables: Tables, items: list[int], kept: d
     for item_id in items:
         for piece in index.raw_ranges(item_id):
             starts, ends = kept[piece.method]
-            end = piece.end if piece.end > piece.start else len(index.data)  # length 0: to the end
+            end = piece.end if piece.end > piece.start else index.size  # length 0: to the end
             position = bisect_right(starts, piece.start) - 1
             inside = (position >= 0 and ends[position] > piece.start) or (position + 1 < len(starts) and starts[position + 1] < end)
             if inside:
@@ -92,7 +105,81 @@ def _reduced_xmp(index: ExtentIndex, item_id: int) -> tuple[bytes | None, bool]:
     return reduced, reduced != packet
 
 
-def check(data: bytes, tables: Tables, index: ExtentIndex, plan: Plan) -> Payloads:
+class SizeOnly:
+    """A payload of `size` bytes that is not read: what a check reading only its length sees
+    (uncompressed.check_uncompressed and check_mask)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+
+    def __len__(self) -> int:
+        return self._size
+
+
+def _in_file_order(key: tuple[Range, ...]) -> bool:
+    return all(before.end <= after.start for before, after in zip(key, key[1:]))
+
+
+def _read_ahead(index: ExtentIndex, keys: list[tuple[Range, ...]]) -> dict[Range, memoryview]:
+    """The pieces of the blocks checked before the first byte, read in as few ranged reads
+    as is cheap: pieces less than READ_AHEAD_GAP apart share a read of at most READ_AHEAD_SPAN."""
+    pieces = sorted({piece for key in keys for piece in key})
+    found: dict[Range, memoryview] = {}
+    position = 0
+    while position < len(pieces):
+        first = last = position
+        while (
+            last + 1 < len(pieces)
+            and pieces[last + 1].start - pieces[last].end <= READ_AHEAD_GAP
+            and pieces[last + 1].end - pieces[first].start <= READ_AHEAD_SPAN
+        ):
+            last += 1
+        start, end = pieces[first].start, max(piece.end for piece in pieces[first : last + 1])
+        read = memoryview(index.read_range(start, end))
+        if len(read) != end - start:
+            raise error(f"a read of {end - start} bytes at offset {start} gave {len(read)}", index.tables.meta.start)
+        for piece in pieces[first : last + 1]:
+            found[piece] = read[piece.start - start : piece.end - start]
+        position = last + 1
+    return found
+
+
+def _ahead(groups: dict[tuple[Range, ...], int]) -> set[tuple[Range, ...]]:
+    """The file blocks checked before the first byte: those of at most MAX_HEIF_CHECKED_AHEAD
+    bytes, in file order, while the bytes read stay within MAX_HEIF_READ_AHEAD."""
+    total = 0
+    chosen = set()
+    file_keys = [key for key in groups if key and all(piece.method == CONSTRUCTION_FILE for piece in key)]
+    for key in sorted(file_keys, key=lambda key: min(piece.start for piece in key)):
+        size = sum(piece.end - piece.start for piece in key)
+        if size <= MAX_HEIF_CHECKED_AHEAD and total + size <= MAX_HEIF_READ_AHEAD:
+            chosen.add(key)
+            total += size
+    return chosen
+
+
+def _streamed(item_id: int, item_type: bytes, key: tuple[Range, ...], config: bytes | None, inputs: int, properties: dict[bytes, bytes], meta_start: int) -> Callable[[], object] | None:
+    """The check a block too large to read ahead gets as it streams (None: its check reads
+    only its size, done here); refused when it has no such check."""
+    size = sum(piece.end - piece.start for piece in key)
+    if item_type in SIZE_CHECKED:
+        check_item_payload(item_type, SizeOnly(size), config=config, input_count=inputs, properties=properties)
+        return None
+    if item_type not in (HVC1, AV01):
+        raise error(f"item {item_id} ({printable_type(item_type)}) holds {size} bytes, more than the {MAX_HEIF_CHECKED_AHEAD} checked before the first byte", meta_start)
+    if inputs:
+        raise ImageError(f"HEIF: coded item of type {printable_type(item_type)} has {inputs} 'dimg' inputs")
+    if not _in_file_order(key):
+        raise error(f"item {item_id} lists its {size} bytes out of file order (more than the {MAX_HEIF_CHECKED_AHEAD} checked before the first byte)", meta_start)
+    if item_type == AV01:
+        return lambda: Obus(item_id, size)
+    if config is None:
+        raise ImageError("HEIF: HEVC ('hvc1') item has no 'hvcC' property")
+    length = hevc.length_size(config)
+    return lambda: NalUnits(item_id, size, length)
+
+
+def check(tables: Tables, index: ExtentIndex, plan: Plan) -> Payloads:
     removed: set[str] = set()
     written = {i: tables.properties[i].payload for i in plan.properties}
     for i in plan.properties:
@@ -119,6 +206,8 @@ def check(data: bytes, tables: Tables, index: ExtentIndex, plan: Plan) -> Payloa
             groups.setdefault(key, item_id)
     kept_ranges = _sorted_ranges(groups, tables)
     _check_dropped(index, tables, [*plan.dropped, *plan.gain_map_xmp], kept_ranges)
+    ahead = _ahead(groups)
+    fetched = _read_ahead(index, sorted(ahead))
 
     blocks: list[Block] = []
     block_of: dict[int, int] = {}
@@ -135,18 +224,29 @@ def check(data: bytes, tables: Tables, index: ExtentIndex, plan: Plan) -> Payloa
                 raise error(f"item {item_id} shares its data with an item of another coding", tables.meta.start)
             block_of[item_id] = block
             continue
-        payload = index.gather(list(key))
+        method = key[0].method if key else CONSTRUCTION_FILE
+        if any(piece.method != method for piece in key):
+            raise error(f"item {item_id} has extents in both mdat and idat", tables.meta.start)
+        if key and method == CONSTRUCTION_FILE and key not in ahead:
+            verify = _streamed(item_id, item.type, key, config, plan.inputs[item_id], properties, tables.meta.start)
+            blocks.append(Block(method, key, None, verify))
+            checked[key] = (len(blocks) - 1, signature)
+            block_of[item_id] = len(blocks) - 1
+            continue
+        parts = [fetched[piece] if method == CONSTRUCTION_FILE else index.read(piece) for piece in key]
+        payload = b"".join(parts)
         result = check_item_payload(item.type, payload, config=config, input_count=plan.inputs[item_id], properties=properties)
         if not key:
             if result:
                 raise error(f"item {item_id} has no data for its {len(result)}-byte payload", tables.meta.start)
             continue
+        verify = None
         if result != payload:
             removed.add(kinds.OTHER)
-        method = key[0].method
-        if any(piece.method != method for piece in key):
-            raise error(f"item {item_id} has extents in both mdat and idat", tables.meta.start)
-        blocks.append(Block(method, key, None if result == payload else bytes(result)))
+        elif method == CONSTRUCTION_FILE:
+            expected = digest([fetched[piece] for piece in sorted(key)])
+            verify = _digest_check(item_id, expected)
+        blocks.append(Block(method, key, None if result == payload else bytes(result), verify))
         checked[key] = (len(blocks) - 1, signature)
         block_of[item_id] = len(blocks) - 1
 
@@ -164,3 +264,7 @@ def check(data: bytes, tables: Tables, index: ExtentIndex, plan: Plan) -> Payloa
         blocks.append(Block(CONSTRUCTION_FILE, (), plan.exif_payload))
         exif = len(blocks) - 1
     return Payloads(blocks, block_of, written, xmp, exif, frozenset(removed))
+
+
+def _digest_check(item_id: int, expected: bytes) -> Callable[[], Digest]:
+    return lambda: Digest(item_id, expected)

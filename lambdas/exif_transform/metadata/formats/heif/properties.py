@@ -175,4 +175,4 @@ def read_property(data: bytes, part: Box) -> Property:
     reader = PROPERTY_READERS.get(part.type)
     if reader is None:
         return Property(part, None, problem="a property type the strip does not know", known=False)
-    return reader(part, memoryview(data)[part.payload_start : part.end])
+    return reader(part, memoryview(data[part.payload_start : part.end]))

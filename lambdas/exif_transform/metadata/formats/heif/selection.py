@@ -266,7 +266,7 @@ def _kept_kinds(tables: Tables, pictures: set[int], groups: list[Group], gain_ma
     return frozenset(kept)
 
 
-def plan(data: bytes, tables: Tables, index: ExtentIndex, keep_copyright: bool) -> Plan:
+def plan(tables: Tables, index: ExtentIndex, keep_copyright: bool) -> Plan:
     graph = _Graph(tables)
     kept, groups = _kept_pictures(tables, graph)
     apple_gain_maps = {i for i in kept if graph.aux_type.get(i) == APPLE_GAIN_MAP_AUX_TYPE}

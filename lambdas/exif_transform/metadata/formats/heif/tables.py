@@ -24,15 +24,17 @@ Nothing here decides what is kept: parse() only reads and checks the structure.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 from ... import kinds
-from ...byte_reader import ByteReader
+from ...byte_reader import ByteReader, Placed
 from ...errors import ImageError
-from ...limits import MAX_EXTENTS_PER_ITEM, MAX_ITEM_REFERENCES, MAX_ITEMS
+from ...limits import MAX_EXTENTS_PER_ITEM, MAX_HEIF_HEADER_READS, MAX_HEIF_META_BYTES, MAX_ITEM_REFERENCES, MAX_ITEMS
 from ..contract import DROP, KEEP, Answer, Handler
 from ..isobmff import (
     FULL_BOX_HEADER_SIZE,
+    LARGE_BOX_HEADER_SIZE,
+    USERTYPE_SIZE,
     Box,
     BoxBudget,
     check_brand_list,
@@ -67,6 +69,9 @@ ESSENTIAL_7, ESSENTIAL_15 = 0x80, 0x8000
 LARGE_PROPERTY_INDEXES = 1  # ipma flag: 15-bit property indexes
 MAX_U16, MAX_U32 = 0xFFFF, 0xFFFFFFFF
 OFFSET_SIZES = frozenset({0, 4, 8})
+MAX_BOX_HEADER = LARGE_BOX_HEADER_SIZE + USERTYPE_SIZE
+HEADER_WINDOW = 64 * 1024  # top-level box headers are read this much at a time
+ReadRange = Callable[[int, int], bytes]
 
 
 class Item(NamedTuple):
@@ -109,6 +114,7 @@ class Tables:
         self.brands: set[bytes] = set()
         self.ftyp_payload = b""
         self.meta: Box | None = None
+        self.meta_data: Placed | None = None  # the meta box's bytes, at their place
         self.mdats: list[Box] = []
         self.seen: set[bytes] = set()  # meta children that may appear once
         self.handler_type = b""
@@ -148,7 +154,6 @@ def _once(walk: Tables, part: Box) -> None:
 def _file_type(walk: Tables, data: bytes, part: Box) -> Answer:
     if walk.ftyp is not None:
         raise error("a second 'ftyp' box", part.start)
-    check_brand_list(part, FMT)
     walk.ftyp_payload = bytes(data[part.payload_start : part.end])
     major, _, compatible = read_brands(walk.ftyp_payload)
     walk.brands = {major, *compatible}
@@ -371,29 +376,77 @@ META_HANDLERS: dict[bytes, Handler] = {
 
 
 # ---------------------------------------------------------------- the walk
-def parse(data: bytes) -> Tables:
-    """The file's boxes and meta tables, checked for structure; nothing decided yet."""
-    walk = Tables()
-    reader = ByteReader(data, FMT)
-    while not reader.at_end():
-        start = reader.pos
+class _HeaderReads:
+    """The top-level box headers, read in windows of HEADER_WINDOW bytes (a box's payload is
+    read only when asked: ftyp and meta, from the window when it holds them)."""
+
+    def __init__(self, size: int, read_range: ReadRange) -> None:
+        self.size = size
+        self._read_range = read_range
+        self._window = Placed(b"", 0)
+        self._reads = 0
+
+    def reader(self, position: int) -> ByteReader:
+        window = self._window
+        if position + MAX_BOX_HEADER > len(window) and len(window) < self.size:
+            self._reads += 1
+            if self._reads > MAX_HEIF_HEADER_READS:
+                raise error(f"more than {MAX_HEIF_HEADER_READS} reads to find the top-level boxes", position)
+            window = self._window = Placed(self._read(position, min(self.size, position + HEADER_WINDOW)), position)
+        return ByteReader(window, FMT, start=position, end=self.size)
+
+    def payload(self, part: Box) -> Placed:
+        window = self._window
+        if window.origin <= part.start and part.end <= len(window):
+            return Placed(window[part.start : part.end], part.start)
+        return Placed(self._read(part.start, part.end), part.start)
+
+    def _read(self, start: int, end: int) -> bytes:
+        got = self._read_range(start, end)
+        if len(got) != end - start:
+            raise error(f"a read of {end - start} bytes gave {len(got)}", start)
+        return got
+
+
+def _top_boxes(reads: _HeaderReads, walk: Tables) -> Iterator[Box]:
+    """The top-level boxes in order; bytes after the last box that are not a box end the
+    walk (TRAILER)."""
+    position = 0
+    while position < reads.size:
+        reader = reads.reader(position)
         try:
             part = read_box(reader, walk.budget)
         except ImageError:
             if walk.ftyp is None:
                 raise
             walk.removed.add(kinds.TRAILER)  # bytes that are not a box: never copied
-            break
+            return
+        position = part.end
+        yield part
+
+
+def parse(size: int, read_range: ReadRange) -> Tables:
+    """The file's boxes and meta tables, checked for structure; nothing decided yet. Only the
+    box headers, ftyp and meta are read (read_range(start, end) -> bytes, any part of the file)."""
+    walk = Tables()
+    reads = _HeaderReads(size, read_range)
+    for part in _top_boxes(reads, walk):
         if walk.ftyp is None and part.type != FTYP:
-            raise error(f"first box is {part.name()!r}, not 'ftyp'", start)
+            raise error(f"first box is {part.name()!r}, not 'ftyp'", part.start)
+        data = None
+        if part.type == FTYP and walk.ftyp is None:
+            check_brand_list(part, FMT)
+            data = reads.payload(part)
+        elif part.type == META and walk.meta is None:
+            if part.end - part.start > MAX_HEIF_META_BYTES:
+                raise error(f"'meta' box of {part.end - part.start} bytes, over the limit of {MAX_HEIF_META_BYTES}", part.start)
+            data = walk.meta_data = reads.payload(part)
         handler = TOP_HANDLERS.get(part.type) or Handler(part.name(), _drop_as(kinds.OTHER))
         handler.run(walk, data, part)
     if walk.meta is None:
-        raise error("no 'meta' box", len(data))
+        raise error("no 'meta' box", size)
     if walk.handler_type != PICT:
         raise error(f"'meta' handler is {walk.handler_type!r}, not 'pict'", walk.meta.start)
     if walk.primary is None or walk.primary not in walk.items:
         raise error(f"primary item {walk.primary} is not declared in 'iinf'", walk.meta.start)
     return walk
-
-
