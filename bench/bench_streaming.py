@@ -28,6 +28,7 @@ import json
 import os
 import random
 import re
+import ssl
 import struct
 import subprocess
 import sys
@@ -289,10 +290,17 @@ def main() -> None:
     rate = args.rate * MB
     origin = Origin(rate)
     threading.Thread(target=origin.serve_forever, daemon=True).start()
+    # S3 Object Lambda hands the function an https presigned URL, and the function fetches only https: the
+    # same files are served over TLS too, with a certificate made here that the olap worker alone trusts.
+    presigned_origin, ca_file = _tls_origin(rate)
+    presigned_origin.files = origin.files
+    threading.Thread(target=presigned_origin.serve_forever, daemon=True).start()
     CACHE.mkdir(parents=True, exist_ok=True)
     config = CACHE / "aws-config"
     config.write_text("[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n")
     env = _environment(origin, config)
+    env["BENCH_PRESIGNED_ENDPOINT"] = f"https://127.0.0.1:{presigned_origin.server_address[1]}"
+    env["BENCH_CA_FILE"] = str(ca_file)
 
     print(f"cache-miss pipeline at {args.rate:g} MB/s in and out (floor = original size / rate); "
           "growth = peak RSS growth of the process that strips, fresh processes per case after one warm request")
@@ -307,6 +315,20 @@ def main() -> None:
                 _one_case(origin, env, path, rate, routes, modes)
     finally:
         origin.shutdown()
+        presigned_origin.shutdown()
+
+
+def _tls_origin(rate: float) -> tuple[Origin, Path]:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from olap_fixtures import self_signed_certificate  # noqa: PLC0415 - a test helper, only for this bench
+
+    (CACHE / "tls").mkdir(parents=True, exist_ok=True)
+    ca_file, key_file = self_signed_certificate(CACHE / "tls")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(ca_file, key_file)
+    origin = Origin(rate)
+    origin.socket = context.wrap_socket(origin.socket, server_side=True)
+    return origin, ca_file
 
 
 def _one_case(origin: Origin, env: dict, path: Path, rate: float, routes, modes: list[str]) -> None:  # noqa: ANN001
