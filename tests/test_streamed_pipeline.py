@@ -49,7 +49,7 @@ def test_a_streamed_jpeg_equals_the_buffered_strip_and_says_what_it_removed():
 
 
 def test_a_held_format_is_answered_whole_with_its_length():
-    data = b.png()
+    data = b.tiff()
     answer = _answer(_source(data))
     assert isinstance(answer, Streamed) and answer.length == len(metadata.clean(data).data)
     assert b"".join(answer.chunks()) == metadata.clean(data).data
@@ -70,7 +70,7 @@ def test_errors_before_the_first_byte_keep_their_replies(data, status, code):
 
 
 def test_a_held_format_over_max_input_bytes_is_413_before_reading_it():
-    data = b.png()
+    data = b.tiff()
     answer = _answer(_source(data), settings=load_settings({"MAX_INPUT_BYTES": str(len(data) - 1)}))
     assert (answer.reply.status, answer.reply.error_code) == (413, "EntityTooLarge")
 
