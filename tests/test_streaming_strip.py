@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import random
 
+import struct
+import zlib
+
 import gain_map_builders as g
 import image_builders as b
 import isobmff_builders as ib
 import metadata
 import pytest
+import test_png_damaged as pd
 from metadata import ImageError
-from metadata.formats import jpeg
+from metadata.formats import jpeg, png
 from metadata.limits import MAX_STREAM_HEAD_BYTES
 
 MAX_BUFFERED = 64 * 1024 * 1024
@@ -44,6 +48,17 @@ CORPUS = {
     "iso only": g.iso_only,
     "mpo preview and disparity": g.preview_and_disparity,
     "png": b.png,
+    "apng": lambda: b.png(2, animated=True),
+    "png with a trailer": lambda: b.png(6) + b"after IEND " + b.SECRET,
+    "png text after the image data": lambda: b.png_insert_before_iend(b.png(3), pd.TEXT_AFTER, pd.ITXT_AFTER),
+    "png over four idats": lambda: pd.SOURCE,
+    "png cut inside an idat": lambda: pd.SOURCE[: pd._idat(2)[0] + 300],
+    "png cut inside an idat header": lambda: pd.SOURCE[: pd._idat(2)[0] + 6],
+    "png cut inside the last crc": lambda: pd.SOURCE[: pd._idat(pd.IDAT_PARTS - 1)[1] - 2],
+    "png cut inside a text chunk": lambda: pd.SOURCE[: pd._idat(pd.IDAT_PARTS - 1)[1] + 20],
+    "png idat failing its crc": lambda: pd._with_crc(pd.SOURCE, 1, 0x12345678),
+    "png idat with damaged data": lambda: _png_with_damaged_data(),
+    "png cut off idat failing its crc": lambda: pd._with_crc(pd.SOURCE, 0, 0)[: pd._idat(2)[0] + 40],
     "webp": b.webp,
     "gif": lambda: b.gif(animated=True),
     "tiff": b.tiff,
@@ -51,6 +66,12 @@ CORPUS = {
     "avif": lambda: ib.encode_avif(b.pattern()),
     "jxl": lambda: ib.encode_jxl(b.pattern()),
 }
+
+
+def _png_with_damaged_data() -> bytes:
+    damaged = bytearray(pd.SOURCE)
+    damaged[pd._idat(2)[0] + 8 + 50] ^= 0xFF  # a damaged deflate byte: the CRC no longer matches
+    return bytes(damaged)
 
 
 def _chunks_random(data: bytes, seed: int) -> list[bytes]:
@@ -256,3 +277,150 @@ def test_a_primary_that_differs_from_the_one_measured_is_refused_not_served_wron
     with pytest.raises(ImageError, match="differs from the one measured"):
         strip.feed(data)
         strip.finish()
+
+
+# ---------------------------------------------------------------- PNG
+
+
+def _png_with_late_exif() -> bytes:
+    plain = b.png(exif=False, text=False, icc=False)
+    return b.png_insert_before_iend(plain, b.png_chunk(b"eXIf", b.tiff_structure(b.exif_block(6))))
+
+
+@pytest.mark.parametrize("name", ["png", "png text after the image data"])
+def test_a_png_with_keep_copyright_streams_as_it_strips(name):
+    data = CORPUS[name]()
+    expected = metadata.clean(data, keep_copyright=True)
+    for chunks in ([data], _chunks_random(data, 8), [data[i : i + 1] for i in range(len(data))]):
+        out, strip = _streamed(data, chunks, keep_copyright=True)
+        assert (out, strip.removed) == (expected.data, expected.removed)
+
+
+def test_a_late_exif_is_found_with_ranged_reads_so_its_copyright_goes_after_ihdr():
+    data = _png_with_late_exif()
+    expected = metadata.clean(data, keep_copyright=True)
+    assert b"eXIf" in expected.data[: expected.data.index(b"IDAT")]  # right after IHDR, as buffered
+    reads = []
+    view = memoryview(data)
+
+    def read_range(start, end):
+        reads.append((start, end))
+        return bytes(view[start:end])
+
+    strip = metadata.open_strip(data[:16], len(data), read_range, keep_copyright=True, max_buffered=0)
+    first_idat = data.index(b"IDAT") - 4
+    first = strip.feed(data[: first_idat + 20])
+    assert b"eXIf" in first and reads, "found before the first byte"
+    assert max(end - start for start, end in reads) <= png.SCOUT_PIECE
+    assert first + strip.feed(data[first_idat + 20 :]) + strip.finish() == expected.data
+
+
+def test_a_late_exif_that_changed_after_it_was_measured_is_refused():
+    data = _png_with_late_exif()
+    measured = _png_with_late_exif().replace(b"eXIf", b"tEXt")  # the ranged reads saw no eXIf
+    strip = metadata.open_strip(data[:16], len(data), lambda s, e: measured[s:e], keep_copyright=True, max_buffered=0)
+    with pytest.raises(ImageError, match="differs from the one measured"):
+        strip.feed(data)
+        strip.finish()
+
+
+PNG_HOSTILE_STREAMS = {
+    "an idat swallowing the chunks after it": (lambda: pd._swallowing_idat(cut=False), "past the end of its image data"),
+    "an idat cut off swallowing the chunks after it": (lambda: pd._swallowing_idat(cut=True), "past the end of its image data"),
+    "a text chunk failing its crc": (lambda: _text_failing_crc(), "tEXt chunk at offset .* fails its CRC"),
+    "damaged data inflating past its size": (lambda: _inflating_past_its_size(), "more than the 20 bytes IHDR declares"),
+    "no idat": (lambda: pd.SOURCE[: pd._idat(0)[0]], "before any IDAT"),
+}
+
+
+def _text_failing_crc() -> bytes:
+    start, end = [(s, e) for name, s, e in pd._offsets(pd.SOURCE) if name == b"tEXt"][-1]
+    return pd.SOURCE[: end - 1] + bytes([pd.SOURCE[end - 1] ^ 1]) + pd.SOURCE[end:]
+
+
+def _inflating_past_its_size() -> bytes:
+    ihdr = struct.pack(">IIBBBBB", 4, 4, 8, 0, 0, 0, 0)
+    image_data = zlib.compress(bytes(5 * 4) + bytes(5000), 0)
+    return b.PNG_SIGNATURE + b.png_chunk(b"IHDR", ihdr) + b.png_chunk(b"IDAT", image_data)[:-20]
+
+
+@pytest.mark.parametrize("case", sorted(PNG_HOSTILE_STREAMS))
+def test_a_hostile_png_is_refused_however_it_is_fed_and_its_metadata_never_written(case):
+    """A damaged IDAT is judged when its CRC fails, after the first byte: the stream is cut,
+    and what was written before never holds the chunks its length swallowed."""
+    make, reason = PNG_HOSTILE_STREAMS[case]
+    data = make()
+    with pytest.raises(ImageError, match=reason):
+        metadata.clean(data)
+    for chunks in ([data], _chunks_random(data, 5), [data[i : i + 1] for i in range(len(data))]):
+        strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
+        written = []
+        with pytest.raises(ImageError, match=reason):
+            for chunk in chunks:
+                written.append(strip.feed(chunk))
+            strip.finish()
+        assert b.SECRET not in b"".join(written) and b"<x:xmpmeta" not in b"".join(written)
+
+
+def test_the_png_head_is_written_before_the_image_data_ends():
+    data = pd.SOURCE
+    start, end = pd._idat(1)
+    strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
+    first = strip.feed(data[: start + 100])
+    assert first.startswith(b.PNG_SIGNATURE) and data[pd._idat(0)[0] : start + 100] in first
+    assert b.SECRET not in first and strip.mime_type == "image/png"
+
+
+def test_changing_a_png_chunk_after_feeding_it_changes_nothing():
+    data = CORPUS["png idat failing its crc"]()
+    expected = metadata.clean(data).data
+    strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
+    out = []
+    for chunk in _chunks_random(data, 4):
+        piece = bytearray(chunk)
+        out.append(strip.feed(piece))
+        piece[:] = b"\x00" * len(piece)
+    out.append(strip.finish())
+    assert b"".join(out) == expected
+
+
+class _CountingReader:
+    """Hands out an image a chunk at a time and records the walk's buffer after each."""
+
+    def __init__(self, data: bytes, chunk: int) -> None:
+        self.data, self.chunk = data, chunk
+
+    def run(self, strip: metadata.StreamStrip) -> tuple[int, int]:
+        walk = strip._walk  # noqa: SLF001 - the walk's own buffers
+        largest = written = 0
+        for offset in range(0, len(self.data), self.chunk):
+            written += len(strip.feed(self.data[offset : offset + self.chunk]))
+            held = len(walk._buf) + walk._held_size + sum(len(blob) for blob in walk._head)  # noqa: SLF001
+            largest = max(largest, held)
+        written += len(strip.finish())
+        return largest, written
+
+
+def _large_png(megabytes: int) -> bytes:
+    """A greyscale PNG whose image data (stored deflate blocks) is one IDAT of about
+    `megabytes` MB, then the same again split into 64 KiB IDATs, with text around them."""
+    width = 4000
+    height = megabytes * 1_000_000 // (width + 1)
+    rows = bytes(range(256)) * ((width + 1) * height // 256 + 1)
+    image_data = zlib.compress(rows[: (width + 1) * height], 0)
+    half = len(image_data) // 2
+    idats = [b.png_chunk(b"IDAT", image_data[:half])]
+    idats += [b.png_chunk(b"IDAT", image_data[i : i + 65536]) for i in range(half, len(image_data), 65536)]
+    ihdr = b.png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+    return b"".join([b.PNG_SIGNATURE, ihdr, pd.TEXT_AFTER, *idats, pd.ITXT_AFTER, b.png_chunk(b"IEND", b"")])
+
+
+def test_the_png_walk_holds_a_chunk_not_the_image():
+    """A 40 MB PNG (one 20 MB IDAT, then 64 KiB ones) passes through: the walk never holds
+    more than about a chunk, and it writes the image data as it comes."""
+    data = _large_png(40)
+    chunk = 256 * 1024
+    strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
+    largest, written = _CountingReader(data, chunk).run(strip)
+    assert largest <= chunk + 64 * 1024
+    assert written == len(data) - len(pd.TEXT_AFTER) - len(pd.ITXT_AFTER) and strip.removed == ("comment", "xmp")

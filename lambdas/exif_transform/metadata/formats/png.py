@@ -414,8 +414,6 @@ class PngWalk:
             self._crc = zlib.crc32(piece, self._crc)
             if name == IDAT:
                 self._pass_image_data(piece)
-            elif self._held:
-                self._hold(piece)
             else:
                 self._write(piece)
         if self._left:
@@ -431,9 +429,10 @@ class PngWalk:
         check.feed(piece)
         self.walk.image_data_size = check.consumed
         until = check.kept_until()
-        kept = len(piece) if until is None or self._held else max(0, min(len(piece), until - start))
         if self._held:
-            kept = 0
+            kept = 0  # already past the deflate stream's end
+        else:
+            kept = len(piece) if until is None else max(0, min(len(piece), until - start))
         if kept:
             self._write(piece[:kept] if kept < len(piece) else piece)
         if kept < len(piece):
