@@ -282,6 +282,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="MB/s of the origin and the viewer (100)")
     parser.add_argument("--sizes", default=",".join(SIZES), help="which of: " + ", ".join(SIZES))
     parser.add_argument("--formats", default="jpeg,png,heic")
+    parser.add_argument("--modes", default="url,olap", help="which of: url, olap")
     args = parser.parse_args()
     rate = args.rate * MB
     origin = Origin(rate)
@@ -301,12 +302,12 @@ def main() -> None:
             for label in args.sizes.split(","):
                 path = build(kind, label)
                 origin.files[path.name] = path
-                _one_case(origin, env, path, rate, routes)
+                _one_case(origin, env, path, rate, routes, args.modes.split(","))
     finally:
         origin.shutdown()
 
 
-def _one_case(origin: Origin, env: dict, path: Path, rate: float, routes) -> None:  # noqa: ANN001
+def _one_case(origin: Origin, env: dict, path: Path, rate: float, routes, modes: list[str]) -> None:  # noqa: ANN001
     key, size = path.name, path.stat().st_size
     floor = size / rate
     url_port, bare_port = _free_port(), _free_port()
@@ -319,12 +320,12 @@ def _one_case(origin: Origin, env: dict, path: Path, rate: float, routes) -> Non
         _wait_ready(bare)
         _wait_ready(olap)
         results = {}
-        for name, pid, port in (("url", url.pid, url_port), ("url bare", bare.pid, bare_port)):
+        for name, pid, port in (("url", url.pid, url_port), ("url bare", bare.pid, bare_port)) if "url" in modes else ():
             view(port, key, rate)  # warm: the first request makes the S3 client
             with Memory(pid) as memory:
                 total, first = view(port, key, rate)
             results[name] = (total, first, memory.growth)
-        for mode in ("strip", "bare", "strip", "bare"):  # the first two warm up
+        for mode in ("strip", "bare", "strip", "bare") if "olap" in modes else ():  # the first two warm up
             route = f"r{next(routes)}"
             with Memory(olap.pid) as memory:
                 started = time.perf_counter()
@@ -339,7 +340,9 @@ def _one_case(origin: Origin, env: dict, path: Path, rate: float, routes) -> Non
             process.wait()
     kind = path.name.split("-")[0]
     label = [name for name in SIZES if name.replace(" ", "") in path.name][0]
-    for mode, strip, plain in (("url", results["url"], results["url bare"]), ("olap", results["olap strip"], results["olap bare"])):
+    for mode, strip, plain in (("url", results.get("url"), results.get("url bare")), ("olap", results.get("olap strip"), results.get("olap bare"))):
+        if mode not in modes:
+            continue
         print(f"{mode:5} {kind + ' ' + label:12} {size / MB:7.1f} | {strip[0]:7.2f} {strip[0] / floor:7.2f} {strip[1] * 1000:8.0f} "
               f"{strip[2] / MIB:10.1f} | {plain[0]:7.2f} {plain[0] / floor:7.2f} {plain[1] * 1000:8.0f} {plain[2] / MIB:10.1f}",
               flush=True)
