@@ -15,9 +15,11 @@ import image_builders as b
 import isobmff_builders as ib
 import metadata
 import pytest
+import test_jxl as tj
 import test_png_damaged as pd
 from metadata import ImageError
-from metadata.formats import jpeg, png
+from metadata.formats import jpeg, png, ranged_input
+from metadata.formats.isobmff import box
 from metadata.limits import MAX_STREAM_HEAD_BYTES
 
 MAX_BUFFERED = 64 * 1024 * 1024
@@ -65,7 +67,40 @@ CORPUS = {
     "heic": lambda: ib.encode_heic(b.pattern()),
     "avif": lambda: ib.encode_avif(b.pattern()),
     "jxl": lambda: ib.encode_jxl(b.pattern()),
+    **{f"jxl {name}": make for name, make in {
+        "bare": lambda: tj._codestream((120, 80)),
+        "bare with bytes after its last frame": lambda: tj._codestream((120, 80)) + tj.TRAILER,
+        "jxlc and metadata boxes": lambda: _jxl_with_everything(parts=1),
+        "jxlp in three and metadata boxes": lambda: _jxl_with_everything(parts=3),
+        "jxlc with bytes after its last frame": lambda: ib.jxl_container((1, tj.XML), codestream=tj._codestream() + tj.TRAILER),
+        "jxlp with the last frame inside the last part": lambda: _jxlp_split(lambda c, t: (c[:t], c[t : 2 * t], c[2 * t :] + tj.TRAILER)),
+        "jxlp with a part after the last frame": lambda: _jxlp_split(lambda c, t: (c[: 2 * t], c[2 * t :], tj.TRAILER), tj.XML),
+        "jxlp cut inside a part": lambda: _jxlp_split(lambda c, t: (c[:t], c[t:] + tj.TRAILER[:10], tj.TRAILER[10:])),
+        "jhgm gain map": lambda: ib.jxl_container((0, ib.jxl_exif_box(tj.EXIF)), (1, tj.gain_map_box()), (1, tj.XML), parts=2),
+        "everything at once": lambda: _jxl_everything_at_once(),
+        "bytes after the codestream box": lambda: ib.jxl_container() + b"not a box " + b.SECRET,
+        "jxlp in two, nothing after the last frame": lambda: _jxlp_split(lambda c, t: (c[: 2 * t], c[2 * t :])),
+    }.items()},
 }
+
+
+def _jxl_with_everything(parts: int) -> bytes:
+    everything = [(0, ib.jxl_exif_box(tj.EXIF)), (0, box(b"jxll", b"\x05")), (1, tj.XML), (1, tj.JUMB),
+                  (parts, tj.BROB_EXIF), (parts, tj.JBRD), (parts, tj.MALFORMED_GAIN_MAP)]  # fmt: skip
+    return ib.jxl_container(*everything, parts=parts)
+
+
+def _jxlp_split(cut, *between: bytes) -> bytes:
+    codestream = tj._codestream((300, 200))
+    parts = tj._jxlp_parts(*cut(codestream, len(codestream) // 3))
+    return tj._container(*parts[:-1], *between, parts[-1])
+
+
+def _jxl_everything_at_once() -> bytes:
+    codestream = tj._codestream((300, 200))
+    third = len(codestream) // 3
+    first, second, last = tj._jxlp_parts(codestream[:third], codestream[third : 2 * third], codestream[2 * third :] + tj.TRAILER)
+    return tj._container(ib.jxl_exif_box(tj.EXIF), first, tj.XML, tj.JUMB, tj.gain_map_box(), second, tj.BROB_EXIF, tj.JBRD, last, tj.XML)
 
 
 def _png_with_damaged_data() -> bytes:
@@ -287,8 +322,8 @@ def _png_with_late_exif() -> bytes:
     return b.png_insert_before_iend(plain, b.png_chunk(b"eXIf", b.tiff_structure(b.exif_block(6))))
 
 
-@pytest.mark.parametrize("name", ["png", "png text after the image data"])
-def test_a_png_with_keep_copyright_streams_as_it_strips(name):
+@pytest.mark.parametrize("name", ["png", "png text after the image data", "jxl everything at once", "jxl jxlc and metadata boxes"])
+def test_keep_copyright_streams_as_it_strips(name):
     data = CORPUS[name]()
     expected = metadata.clean(data, keep_copyright=True)
     for chunks in ([data], _chunks_random(data, 8), [data[i : i + 1] for i in range(len(data))]):
@@ -424,3 +459,59 @@ def test_the_png_walk_holds_a_chunk_not_the_image():
     largest, written = _CountingReader(data, chunk).run(strip)
     assert largest <= chunk + 64 * 1024
     assert written == len(data) - len(pd.TEXT_AFTER) - len(pd.ITXT_AFTER) and strip.removed == ("comment", "xmp")
+
+
+# ---------------------------------------------------------------- JPEG XL
+
+
+@pytest.mark.parametrize("case", sorted(tj.HOSTILE))
+def test_a_hostile_jxl_is_refused_however_it_is_fed(case):
+    data = tj.HOSTILE[case]()
+    with pytest.raises(ImageError) as whole:
+        metadata.clean(data)
+    for chunks in ([data], _chunks_random(data, 6), [data[i : i + 1] for i in range(len(data))]):
+        with pytest.raises(ImageError) as streamed:
+            _streamed(data, chunks)
+        assert str(streamed.value) == str(whole.value)
+
+
+def test_a_jxl_is_planned_from_bounded_ranged_reads_and_never_held():
+    """A 20 MB box after the codestream is neither read ahead nor held: the plan reads the
+    headers, and the input then passes through a chunk at a time."""
+    codestream = tj._codestream((300, 200))
+    data = ib.jxl_container((0, ib.jxl_exif_box(tj.EXIF)), codestream=codestream) + box(b"jumb", b"\x00" * 20_000_000)
+    reads = []
+    view = memoryview(data)
+
+    def read_range(start, end):
+        reads.append((start, end))
+        return view[start:end]
+
+    strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+    walk = strip._walk  # noqa: SLF001
+    chunk, out = 256 * 1024, []
+    out.append(strip.feed(data[:chunk]))
+    assert reads and out[0].startswith(data[:12]) and len(out[0]) > len(codestream), "the codestream goes out as it arrives"
+    for offset in range(chunk, len(data), chunk):
+        out.append(strip.feed(data[offset : offset + chunk]))
+    out.append(strip.finish())
+    assert b"".join(out) == metadata.clean(data).data
+    assert sum(end - start for start, end in reads) <= 2 * ranged_input.PIECE
+    assert not hasattr(walk, "_buf") and not walk._held  # noqa: SLF001 - nothing held
+
+
+def test_a_jxl_whose_box_changed_after_it_was_measured_is_refused():
+    data = CORPUS["jxl jxlp in three and metadata boxes"]()
+    measured = data.replace(b"xml ", b"skip", 1)  # the ranged reads saw another box there
+    strip = metadata.open_strip(data[:16], len(data), lambda s, e: measured[s:e], max_buffered=0)
+    with pytest.raises(ImageError, match="differs from the one measured"):
+        strip.feed(data)
+        strip.finish()
+
+
+def test_a_jxl_shorter_than_its_declared_size_is_refused():
+    data = CORPUS["jxl jxlc and metadata boxes"]()
+    strip = metadata.open_strip(data[:16], len(data), lambda s, e: data[s:e], max_buffered=0)
+    strip.feed(data[:-5])
+    with pytest.raises(ImageError, match="before its declared size"):
+        strip.finish()
