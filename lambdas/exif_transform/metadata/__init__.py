@@ -17,7 +17,8 @@ is handled by a module of its own:
     formats/jxl   JPEG XL  drop Exif, xml, jumb, brob and jbrd boxes; codestream kept
 
 Every format module follows one contract (formats/contract.py). open_strip() strips an
-image as it arrives (streaming.py): JPEG and GIF natively, every other format held whole.
+image as it arrives (streaming.py): JPEG, GIF, PNG and JPEG XL natively, every other
+format held whole.
 
 Anything that is not a well-formed image of these formats raises ImageError.
 """

@@ -89,6 +89,9 @@ MAX_GAIN_MAP_BYTES = 32 * 1024 * 1024
 # segment before the first scan: an ICC profile of up to MAX_ICC_PROFILE_BYTES, the EXIF,
 # XMP, MPF and Photoshop segments) is held until the first scan begins, so the minimal
 # EXIF block and the ICC profile can be written back into it. A head over this is refused.
+# The same bound holds a PNG's head (every chunk before the first IDAT), any other PNG chunk
+# held whole, a PNG IDAT's bytes after its deflate stream's end (until its CRC), and a JPEG
+# XL Exif box read for the minimal one.
 MAX_STREAM_HEAD_BYTES = 32 * 1024 * 1024
 
 # NAL units (HEVC) or OBUs (AV1) in one HEIF/AVIF image item's payload. A picture needs far

@@ -27,6 +27,11 @@ dropped: a bare codestream is cut there, a jxlc box is rewritten shorter, and of
 parts the one holding the end is rewritten shorter and marked last, the parts after it
 go. A codestream whose end cannot be found (cut short, a header or TOC that does not
 parse, over the limits) is refused.
+
+The file is stripped as it arrives (JxlWalk, below): every fact is read first with bounded
+ranged reads (the boxes' headers, the payloads the handlers read, the codestream's headers
+and TOCs), then the input passes through the plan they make. strip() drives the same walk
+over the whole input.
 """
 
 from __future__ import annotations

@@ -16,15 +16,19 @@ so a damaged chunk header cannot turn metadata into a chunk that is kept.
 Damaged files browsers show (Chromium draws the rows it could decode):
     cut off   a file that ends without IEND (between chunks, inside a chunk header,
               inside a chunk) is served as far as it goes: every complete chunk as
-              above, an IDAT cut off by the end of the file kept as it is (its
-              bytes up to the end), any other cut-off chunk or chunk header dropped
-              (metadata, or a display chunk whose CRC cannot be checked); no IEND
-              is added.
+              above, an IDAT (or fdAT) cut off by the end of the file kept as it is
+              (its bytes up to the end: they have passed through before the end is
+              known), any other cut-off chunk or chunk header dropped (metadata, or
+              a display chunk whose CRC cannot be checked); no IEND is added.
     bad CRC   an IDAT failing its CRC is kept as it is; any other chunk failing its
               CRC is refused (its length is as doubtful as its data).
 A damaged IDAT's length is checked against its deflate stream (png_image_data.py), so
 a wrong length cannot carry the chunks after it into the output. Still refused: no
 IHDR, no IDAT (complete or cut off) before the end, an unknown critical chunk.
+
+The file is walked as it arrives (PngWalk, below); strip() drives the same walk over the
+whole input. Image data is never held: what is decided only after the first byte (a
+damaged IDAT, an fdAT failing its CRC) cuts the stream.
 """
 
 from __future__ import annotations
