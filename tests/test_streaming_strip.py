@@ -515,3 +515,19 @@ def test_a_jxl_shorter_than_its_declared_size_is_refused():
     strip.feed(data[:-5])
     with pytest.raises(ImageError, match="before its declared size"):
         strip.finish()
+
+
+def test_a_png_text_chunk_too_long_to_hold_is_walked_over_and_its_crc_checked(monkeypatch):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    long_text = b.png_chunk(b"zTXt", b"XML:com.adobe.xmp\x00\x00" + b.SECRET * 2000)
+    data = b.png_insert_before_iend(b.png(exif=False, text=False, icc=False), long_text)
+    whole = metadata.clean(data)
+    assert b.SECRET not in whole.data and whole.removed == ("xmp",)
+    for chunks in (_chunks_random(data, 9), [data[i : i + 1] for i in range(len(data))]):
+        out, strip = _streamed(data, chunks)
+        assert (out, strip.removed) == (whole.data, whole.removed)
+        assert len(strip._walk._prefix) <= png.MAX_KEYWORD + 1  # noqa: SLF001 - walked over, not held
+    damaged = data[:-20] + bytes([data[-20] ^ 1]) + data[-19:]  # a byte of the text changed: its CRC fails
+    with pytest.raises(ImageError, match="zTXt chunk at offset .* fails its CRC check"):
+        metadata.clean(damaged)
+    assert metadata.clean(data[:-200]).removed == ("xmp",)  # cut off inside it: dropped, its kind from its keyword

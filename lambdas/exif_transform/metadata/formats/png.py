@@ -210,8 +210,9 @@ CUT_OFF_KINDS = {b"eXIf": kinds.EXIF, b"tEXt": kinds.COMMENT, b"zTXt": kinds.COM
 
 
 def _cut_off(walk: _Walk, name: bytes, body: memoryview, start: int) -> None:
-    """A held chunk the end of the file cuts: dropped, its kind noted. (An IDAT or fdAT
-    with data passes through, PngWalk._data, and is kept to the end of the file.)"""
+    """A chunk the end of the file cuts, or one dropped unread (over MAX_STREAM_HEAD_BYTES):
+    dropped, its kind noted from its type or its first bytes. (An IDAT or fdAT with data
+    passes through, PngWalk._data, and is kept to the end of the file.)"""
     if name in (b"tEXt", b"zTXt", b"iTXt"):
         _text(walk, body, start)  # its keyword, when it is there, names the kind
     elif name != IEND:
@@ -231,7 +232,7 @@ def _cut_off(walk: _Walk, name: bytes, body: memoryview, start: int) -> None:
 # chunk's CRC vouches for them. A refusal after the first byte (a damaged IDAT whose length
 # runs past its deflate stream, an fdAT or other chunk failing its CRC) cuts the stream.
 
-_SIGNATURE, _CHUNK, _HELD, _DATA, _CRC, _AFTER, _END = range(7)
+_SIGNATURE, _CHUNK, _HELD, _DATA, _CRC, _SKIP, _AFTER, _END = range(8)
 # Image data that passes through instead of being held.
 PASSING = (IDAT, b"fdAT")
 # A late eXIf (after the image data) is looked for with ranged reads this long.
@@ -266,6 +267,7 @@ class PngWalk:
         self._left = 0  # _DATA: data bytes of the passing chunk still to come
         self._crc = 0
         self._opened = False  # _DATA: the passing chunk's header written
+        self._prefix = bytearray()  # _SKIP: the first bytes of the chunk walked over
         self._held: list[bytes] = []  # IDAT data after the deflate stream's end, until its CRC
         self._held_size = 0
         self._check: ImageDataCheck | None = None
@@ -300,7 +302,8 @@ class PngWalk:
 
     def _walk(self, *, final: bool) -> None:
         steps = {_SIGNATURE: self._signature, _CHUNK: self._chunk_header, _HELD: self._held_chunk,
-                 _DATA: self._data, _CRC: self._data_crc, _AFTER: self._after, _END: lambda final: False}  # fmt: skip
+                 _DATA: self._data, _CRC: self._data_crc, _SKIP: self._skip, _AFTER: self._after,
+                 _END: lambda final: False}  # fmt: skip
         while steps[self._state](final):
             pass
         if self._at:
@@ -342,6 +345,13 @@ class PngWalk:
             self._crc = zlib.crc32(name)
             self._opened = False
             self._state = _DATA
+        elif CHUNK_HEADER_SIZE + length + CRC_SIZE > MAX_STREAM_HEAD_BYTES and name[0] & ANCILLARY_BIT and name not in _DISPLAY_CHUNKS:
+            # Too long to hold, and dropped whatever it holds: walked over, its CRC checked.
+            self._at = at + CHUNK_HEADER_SIZE
+            self._left = length
+            self._crc = zlib.crc32(name)
+            self._prefix = bytearray()
+            self._state = _SKIP
         else:
             if CHUNK_HEADER_SIZE + length + CRC_SIZE > MAX_STREAM_HEAD_BYTES:
                 raise ImageError(f"{FMT}: {name.decode()} chunk at offset {start} is longer than the {MAX_STREAM_HEAD_BYTES} bytes a chunk held whole may be")
@@ -479,6 +489,31 @@ class PngWalk:
         self._state = _CHUNK
         return True
 
+    def _skip(self, final: bool) -> bool:
+        """A long ancillary chunk walked over as it comes: only its first bytes kept, for
+        the kind of metadata a text chunk's keyword names."""
+        at = self._at
+        step = min(self._left, len(self._buf) - at)
+        if step:
+            piece = self._buf[at : at + step]
+            self._crc = zlib.crc32(piece, self._crc)
+            if len(self._prefix) <= MAX_KEYWORD:
+                self._prefix += piece[: MAX_KEYWORD + 1 - len(self._prefix)]
+            self._at = at = at + step
+            self._left -= step
+        if self._left or len(self._buf) - at < CRC_SIZE:
+            if final:
+                _cut_off(self.walk, self._name, memoryview(bytes(self._prefix)), self._start)
+                self._at = len(self._buf)
+                self._state = _END
+            return False
+        if int.from_bytes(self._buf[at : at + CRC_SIZE], "big") != self._crc:
+            raise ImageError(f"{FMT}: {self._name.decode()} chunk at offset {self._start} fails its CRC check")
+        self._at = at + CRC_SIZE
+        _cut_off(self.walk, self._name, memoryview(bytes(self._prefix)), self._start)
+        self._state = _CHUNK
+        return True
+
     def _after(self, final: bool) -> bool:
         if self._at < len(self._buf):
             self.walk.removed.add(kinds.TRAILER)
@@ -533,7 +568,7 @@ def _late_exif(read_range: Callable[[int, int], bytes | memoryview], pos: int, s
                 return None
         length, name = struct.unpack_from(">I4s", window, pos - window_start)
         end = pos + CHUNK_HEADER_SIZE + length + CRC_SIZE
-        if name == IEND or not _is_chunk_type(name) or length > MAX_STREAM_HEAD_BYTES and name == b"eXIf" or end > size:
+        if name == IEND or not _is_chunk_type(name) or end > size or (name == b"eXIf" and length > MAX_STREAM_HEAD_BYTES):
             return None
         if name == b"eXIf":
             return read_range(pos + CHUNK_HEADER_SIZE, pos + CHUNK_HEADER_SIZE + length)
