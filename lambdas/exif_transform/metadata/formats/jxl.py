@@ -41,7 +41,6 @@ from collections import deque
 from typing import Callable, NamedTuple
 
 from .. import kinds
-from ..byte_reader import ByteReader
 from ..errors import ImageError
 from ..exif_block import exif_facts, minimal_exif
 from ..kinds import Stripped

@@ -38,7 +38,6 @@ import zlib
 from typing import Callable
 
 from .. import kinds
-from ..byte_reader import ByteReader
 from ..exif_block import plan_exif
 from ..errors import ImageError
 from ..icc_profile import inflate_profile, is_icc_profile
