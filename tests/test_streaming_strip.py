@@ -1,7 +1,8 @@
 """metadata.open_strip: the streamed strip equals metadata.clean byte for byte on the format
 corpus, whatever the chunk sizes (whole, random, one byte at a time: boundaries fall inside
 markers, segment lengths, chunk and box headers); hostile inputs are refused within bounds;
-after an ImageError every call fails; the JPEG walk never holds the image data."""
+after an ImageError every call fails; the JPEG, GIF and PNG walks never hold the image data,
+and a JPEG XL is planned from bounded ranged reads, then passed through."""
 
 from __future__ import annotations
 
