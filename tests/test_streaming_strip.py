@@ -18,6 +18,7 @@ import metadata
 import pytest
 import test_jxl as tj
 import test_png_damaged as pd
+from metadata_checks import expected_kept_exif, exif_of
 from metadata import ImageError
 from metadata.formats import jpeg, png, ranged_input
 from metadata.formats.isobmff import box
@@ -55,6 +56,7 @@ CORPUS = {
     "png with a trailer": lambda: b.png(6) + b"after IEND " + b.SECRET,
     "png text after the image data": lambda: b.png_insert_before_iend(b.png(3), pd.TEXT_AFTER, pd.ITXT_AFTER),
     "png over four idats": lambda: pd.SOURCE,
+    "png late exif": lambda: _png_with_late_exif(),
     "png cut inside an idat": lambda: pd.SOURCE[: pd._idat(2)[0] + 300],
     "png cut inside an idat header": lambda: pd.SOURCE[: pd._idat(2)[0] + 6],
     "png cut inside the last crc": lambda: pd.SOURCE[: pd._idat(pd.IDAT_PARTS - 1)[1] - 2],
@@ -323,7 +325,7 @@ def _png_with_late_exif() -> bytes:
     return b.png_insert_before_iend(plain, b.png_chunk(b"eXIf", b.tiff_structure(b.exif_block(6))))
 
 
-@pytest.mark.parametrize("name", ["png", "png text after the image data", "jxl everything at once", "jxl jxlc and metadata boxes"])
+@pytest.mark.parametrize("name", ["png", "png text after the image data", "png late exif", "jxl everything at once", "jxl jxlc and metadata boxes"])
 def test_keep_copyright_streams_as_it_strips(name):
     data = CORPUS[name]()
     expected = metadata.clean(data, keep_copyright=True)
@@ -332,32 +334,18 @@ def test_keep_copyright_streams_as_it_strips(name):
         assert (out, strip.removed) == (expected.data, expected.removed)
 
 
-def test_a_late_exif_is_found_with_ranged_reads_so_its_copyright_goes_after_ihdr():
+def test_a_late_exif_keeps_its_copyright_where_it_was_and_never_rotates_the_image():
+    """Browsers read eXIf only before the image data; to put a late one's Copyright after
+    IHDR the whole file would have to be read before the first byte."""
     data = _png_with_late_exif()
-    expected = metadata.clean(data, keep_copyright=True)
-    assert b"eXIf" in expected.data[: expected.data.index(b"IDAT")]  # right after IHDR, as buffered
-    reads = []
-    view = memoryview(data)
-
-    def read_range(start, end):
-        reads.append((start, end))
-        return bytes(view[start:end])
-
-    strip = metadata.open_strip(data[:16], len(data), read_range, keep_copyright=True, max_buffered=0)
-    first_idat = data.index(b"IDAT") - 4
-    first = strip.feed(data[: first_idat + 20])
-    assert b"eXIf" in first and reads, "found before the first byte"
-    assert max(end - start for start, end in reads) <= png.SCOUT_PIECE
-    assert first + strip.feed(data[first_idat + 20 :]) + strip.finish() == expected.data
-
-
-def test_a_late_exif_that_changed_after_it_was_measured_is_refused():
-    data = _png_with_late_exif()
-    measured = _png_with_late_exif().replace(b"eXIf", b"tEXt")  # the ranged reads saw no eXIf
-    strip = metadata.open_strip(data[:16], len(data), lambda s, e: measured[s:e], keep_copyright=True, max_buffered=0)
-    with pytest.raises(ImageError, match="differs from the one measured"):
-        strip.feed(data)
-        strip.finish()
+    stripped = metadata.clean(data, keep_copyright=True)
+    names = [name for name, _ in b.png_chunks(stripped.data)]
+    assert names.index(b"eXIf") > names.index(b"IDAT")
+    assert exif_of(stripped.data) == expected_kept_exif(None, keep_copyright=True)
+    assert b"eXIf" not in metadata.strip(data)  # without keep_copyright nothing is left of it
+    for chunks in (_chunks_random(data, 2), [data[i : i + 1] for i in range(len(data))]):
+        assert _streamed(data, chunks, keep_copyright=True)[0] == stripped.data
+    assert metadata.strip(stripped.data, keep_copyright=True) == stripped.data
 
 
 PNG_HOSTILE_STREAMS = {

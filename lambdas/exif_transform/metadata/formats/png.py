@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import Callable
 
 from .. import kinds
 from ..exif_block import plan_exif
@@ -222,7 +221,8 @@ def _cut_off(walk: _Walk, name: bytes, body: memoryview, start: int) -> None:
 # --- The walk, pushed a chunk at a time (metadata/streaming.py's contract) ------------------
 #
 # The head (signature, IHDR and every chunk up to the first IDAT with data) is held, so the
-# minimal eXIf can go right after IHDR; it goes out when the image data begins. Then chunk
+# minimal eXIf can go right after IHDR; it goes out when the image data begins. (A first
+# eXIf after the image data is replaced by its minimal block where it is.) Then chunk
 # by chunk: an IDAT's data (and an fdAT's, after the first IDAT) passes through as it comes,
 # its CRC computed on the way ("copy n"), and each IDAT's data inflated as it passes
 # (png_image_data.ImageDataCheck) so a damaged one is judged when its CRC fails; any other
@@ -234,23 +234,20 @@ def _cut_off(walk: _Walk, name: bytes, body: memoryview, start: int) -> None:
 _SIGNATURE, _CHUNK, _HELD, _DATA, _CRC, _SKIP, _AFTER, _END = range(8)
 # Image data that passes through instead of being held.
 PASSING = (IDAT, b"fdAT")
-# A late eXIf (after the image data) is looked for with ranged reads this long.
-SCOUT_PIECE = 64 * 1024
 READ_PIECE = 1024 * 1024  # strip() feeds the walk the whole input this much at a time
 
 
 class PngWalk:
     """Strips one PNG pushed a chunk at a time: feed(chunk) -> bytes, finish() -> bytes.
 
-    `size` is the input's length and read_range(start, end) reads any part of it: used only
-    with keep_copyright, when no eXIf comes before the image data, to find a late one whose
-    Copyright and Artist go right after IHDR (before the first byte is written).
+    The minimal eXIf goes right after IHDR when the first eXIf comes before the image data
+    (where browsers read it). When it comes only after, its Copyright and Artist (with
+    keep_copyright) replace it where it is: putting them after IHDR would mean reading the
+    whole file before the first byte.
     """
 
-    def __init__(self, size: int, read_range: Callable[[int, int], bytes | memoryview] | None, keep_copyright: bool) -> None:
+    def __init__(self, keep_copyright: bool) -> None:
         self.walk = _Walk()
-        self._size = size
-        self._read_range = read_range
         self._keep_copyright = keep_copyright
         self._buf = bytearray()
         self._base = 0  # input offset of _buf[0]
@@ -270,8 +267,6 @@ class PngWalk:
         self._held: list[bytes] = []  # IDAT data after the deflate stream's end, until its CRC
         self._held_size = 0
         self._check: ImageDataCheck | None = None
-        self._head_exif: bytes | None = None  # the minimal eXIf written after IHDR
-        self._scouted = False
         self.data = b""  # the whole output, when driven over a whole input (_whole)
         self.removed: frozenset[str] = frozenset()
         self.kept: frozenset[str] = frozenset()
@@ -392,6 +387,8 @@ class PngWalk:
             self._write(chunk)
         elif decision is not DROP:
             self._write(_chunk(name, decision))
+        if name == b"eXIf" and len(walk.exif_blocks) == 1 and not walk.exif_before_image_data:
+            self._late_exif(body)
         if name == b"IHDR":
             self._exif_place = len(self._head)
         if self._in_head and walk.image_data_seen:
@@ -525,19 +522,18 @@ class PngWalk:
         """The image data begins: the head goes out, the minimal eXIf right after IHDR."""
         walk = self.walk
         self._in_head = False
-        if walk.exif_blocks:
-            minimal = plan_exif(walk.exif_blocks, self._keep_copyright, FMT).minimal
-        elif self._keep_copyright and self._read_range is not None:
-            self._scouted = True
-            late = _late_exif(self._read_range, self._start, self._size)
-            minimal = None if late is None else plan_exif([late], True, FMT, orientation_shown=False).minimal
-        else:
-            minimal = None
+        minimal = plan_exif(walk.exif_blocks, self._keep_copyright, FMT).minimal if walk.exif_blocks else None
         if minimal is not None:
             self._head.insert(self._exif_place, _chunk(b"eXIf", minimal))
-            self._head_exif = minimal
         head, self._head = self._head, []
         self._out.extend(head)
+
+    def _late_exif(self, block: memoryview) -> None:
+        """The first eXIf, after the image data: browsers ignore it there, so its minimal
+        block never rotates the image; with keep_copyright it keeps its place."""
+        minimal = plan_exif([block], self._keep_copyright, FMT, orientation_shown=False).minimal
+        if minimal is not None:
+            self._write(_chunk(b"eXIf", minimal))
 
     def _conclude(self) -> None:
         walk = self.walk
@@ -548,45 +544,21 @@ class PngWalk:
         # Browsers read eXIf only before the image data: one after it is ignored, and its
         # replacement must not start rotating the image.
         plan = plan_exif(walk.exif_blocks, self._keep_copyright, FMT, orientation_shown=walk.exif_before_image_data)
-        if plan.minimal != self._head_exif and (walk.exif_before_image_data or self._scouted):
-            raise ImageError(f"{FMT}: the eXIf read differs from the one measured before (changed while read?)")
         self.removed = frozenset(walk.removed | plan.removed)
-
-
-def _late_exif(read_range: Callable[[int, int], bytes | memoryview], pos: int, size: int) -> bytes | memoryview | None:
-    """The data of the first eXIf from the chunk at `pos` on, its chunks followed by their
-    lengths as the walk follows them (CRCs unchecked: the walk checks them as they pass);
-    None at IEND, at a chunk cut off or not a chunk. Read a piece at a time: at most the
-    input again, plus the eXIf."""
-    window: bytes | memoryview = b""
-    window_start = pos
-    while pos + CHUNK_HEADER_SIZE + CRC_SIZE <= size:
-        if pos + CHUNK_HEADER_SIZE > window_start + len(window):
-            window_start, window = pos, read_range(pos, min(size, pos + SCOUT_PIECE))
-            if len(window) < CHUNK_HEADER_SIZE:
-                return None
-        length, name = struct.unpack_from(">I4s", window, pos - window_start)
-        end = pos + CHUNK_HEADER_SIZE + length + CRC_SIZE
-        if name == IEND or not _is_chunk_type(name) or end > size or (name == b"eXIf" and length > MAX_STREAM_HEAD_BYTES):
-            return None
-        if name == b"eXIf":
-            return read_range(pos + CHUNK_HEADER_SIZE, pos + CHUNK_HEADER_SIZE + length)
-        pos = end
-    return None
 
 
 def _whole(data: bytes | memoryview, keep_copyright: bool) -> PngWalk:
     view = memoryview(data)
-    walk = PngWalk(len(view), lambda start, end: view[start:end], keep_copyright)
+    walk = PngWalk(keep_copyright)
     out = [walk.feed(view[offset : offset + READ_PIECE]) for offset in range(0, len(view), READ_PIECE)]
     out.append(walk.finish())
     walk.data = b"".join(out)
     return walk
 
 
-def open_walk(size: int, read_range: Callable[[int, int], bytes] | None, keep_copyright: bool) -> PngWalk:
+def open_walk(size: int, read_range: object, keep_copyright: bool) -> PngWalk:  # noqa: ARG001 - PNG needs neither
     """The walk metadata/streaming.py drives for a PNG file."""
-    return PngWalk(size, read_range, keep_copyright)
+    return PngWalk(keep_copyright)
 
 
 def _chunk(name: bytes, body: bytes) -> bytes:
