@@ -376,8 +376,9 @@ def test_a_hostile_png_is_refused_however_it_is_fed_and_its_metadata_never_writt
     data = make()
     with pytest.raises(ImageError, match=reason):
         metadata.clean(data)
-    for chunks in ([data], _chunks_random(data, 5), [data[i : i + 1] for i in range(len(data))]):
-        strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
+    cuts = ([data], _chunks_random(data, 5), [data[i : i + 1] for i in range(len(data))])
+    for chunks, read_range in [(chunks, read_range) for chunks in cuts for read_range in (None, lambda s, e: data[s:e])]:
+        strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
         written = []
         with pytest.raises(ImageError, match=reason):
             for chunk in chunks:
@@ -439,15 +440,61 @@ def _large_png(megabytes: int) -> bytes:
     return b"".join([b.PNG_SIGNATURE, ihdr, pd.TEXT_AFTER, *idats, pd.ITXT_AFTER, b.png_chunk(b"IEND", b"")])
 
 
+def test_an_intact_png_is_never_inflated_and_a_damaged_idat_is_judged_from_ranged_reads():
+    """IDAT chunks are held until their CRC: an intact file needs no inflating; a damaged
+    IDAT's check re-reads the image data already written, with ranged reads."""
+    for data, damaged in ((pd.SOURCE, False), (pd._with_crc(pd.SOURCE, 2, 0), True)):
+        reads = []
+
+        def read_range(start, end, data=data):
+            reads.append((start, end))
+            return data[start:end]
+
+        strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+        out = b"".join(strip.feed(chunk) for chunk in _chunks_random(data, 11)) + strip.finish()
+        assert out == metadata.clean(data).data
+        assert (strip._walk._check is not None, bool(reads)) == (damaged, damaged)  # noqa: SLF001
+        if damaged:
+            assert reads[0][0] == pd._idat(0)[0] and len(reads) == 1  # from the first IDAT, one 256 KiB piece
+
+
+def test_a_long_idat_after_short_ones_is_inflated_as_it_passes_and_damage_still_judged(monkeypatch):
+    monkeypatch.setattr(png, "MAX_HELD_IDAT", 1000)  # the first IDAT is split in shorter ones, the rest are longer
+    reads = []
+    for source in (pd.SOURCE, pd._swallowing_idat(cut=False), pd._with_crc(pd.SOURCE, 3, 0)):
+        data = _first_idat_split(source, 900)
+        expected = _outcome(lambda: metadata.clean(data).data)
+        strip = metadata.open_strip(data[:16], len(data), lambda s, e, data=data: reads.append(s) or data[s:e], max_buffered=0)
+        assert _outcome(lambda: b"".join(strip.feed(c) for c in _chunks_random(data, 12)) + strip.finish()) == expected
+
+
+    assert reads, "the inflater was caught up with ranged reads"
+
+
+def _first_idat_split(data: bytes, piece: int) -> bytes:
+    name, start, end = next(chunk for chunk in pd._offsets(data) if chunk[0] == b"IDAT")
+    body = data[start + 8 : end - 4]
+    pieces = b"".join(b.png_chunk(b"IDAT", body[i : i + piece]) for i in range(0, len(body), piece))
+    return data[:start] + pieces + data[end:]
+
+
+def _outcome(run) -> object:
+    try:
+        return run()
+    except ImageError as error:
+        return str(error)
+
+
 def test_the_png_walk_holds_a_chunk_not_the_image():
     """A 40 MB PNG (one 20 MB IDAT, then 64 KiB ones) passes through: the walk never holds
     more than about a chunk, and it writes the image data as it comes."""
     data = _large_png(40)
     chunk = 256 * 1024
-    strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
-    largest, written = _CountingReader(data, chunk).run(strip)
-    assert largest <= chunk + 64 * 1024
-    assert written == len(data) - len(pd.TEXT_AFTER) - len(pd.ITXT_AFTER) and strip.removed == ("comment", "xmp")
+    for read_range in (None, lambda s, e: data[s:e]):
+        strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+        largest, written = _CountingReader(data, chunk).run(strip)
+        assert largest <= chunk + 64 * 1024
+        assert written == len(data) - len(pd.TEXT_AFTER) - len(pd.ITXT_AFTER) and strip.removed == ("comment", "xmp")
 
 
 # ---------------------------------------------------------------- JPEG XL

@@ -35,16 +35,18 @@ from __future__ import annotations
 
 import struct
 import zlib
+from typing import Callable
 
 from .. import kinds
 from ..exif_block import plan_exif
 from ..errors import ImageError
 from ..icc_profile import inflate_profile, is_icc_profile
 from ..raw_profile import RAW_EXIF_KEYWORDS, decode_raw_profile, keyword_of_chunk, text_of_chunk
-from ..limits import MAX_PIXELS, MAX_STREAM_HEAD_BYTES
+from ..limits import MAX_HELD_IDAT, MAX_PIXELS, MAX_STREAM_HEAD_BYTES
 from ..kinds import Stripped
 from .contract import DROP, KEEP, Answer, Format, Handler
 from .png_image_data import ImageDataCheck, inflated_size
+from .ranged_input import RangedInput
 
 FMT = "PNG"
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -84,7 +86,6 @@ class _Walk:
         self.colour_type = -1
         self.inflated_size = 0  # of the image data, from IHDR
         self.image_data_seen = False
-        self.image_data_size = 0  # every IDAT's data, in bytes
 
 
 def _header(walk: _Walk, data: memoryview, offset: int) -> Answer:
@@ -222,14 +223,17 @@ def _cut_off(walk: _Walk, name: bytes, body: memoryview, start: int) -> None:
 #
 # The head (signature, IHDR and every chunk up to the first IDAT with data) is held, so the
 # minimal eXIf can go right after IHDR; it goes out when the image data begins. (A first
-# eXIf after the image data is replaced by its minimal block where it is.) Then chunk
-# by chunk: an IDAT's data (and an fdAT's, after the first IDAT) passes through as it comes,
-# its CRC computed on the way ("copy n"), and each IDAT's data inflated as it passes
-# (png_image_data.ImageDataCheck) so a damaged one is judged when its CRC fails; any other
-# chunk is held whole (at most MAX_STREAM_HEAD_BYTES), checked and kept or dropped by the
-# handlers above. Bytes of IDAT data after the deflate stream's end are held until their
-# chunk's CRC vouches for them. A refusal after the first byte (a damaged IDAT whose length
-# runs past its deflate stream, an fdAT or other chunk failing its CRC) cuts the stream.
+# eXIf after the image data is replaced by its minimal block where it is.) Then chunk by
+# chunk: an IDAT's data is held until its CRC vouches for it (at most MAX_HELD_IDAT), so a
+# damaged IDAT whose length swallowed the chunks after it is never written; only then is
+# the image data inflated (png_image_data.ImageDataCheck), the IDATs already written
+# re-read with ranged reads. A longer IDAT, or a walk without ranged reads, passes through
+# as it comes, its data inflated as it passes and only bytes after the deflate stream's end
+# held until the CRC. An fdAT's data (after the first IDAT) passes through, its CRC computed
+# on the way. Any other chunk is held whole (at most MAX_STREAM_HEAD_BYTES), checked and
+# kept or dropped by the handlers above; a longer ancillary chunk that is dropped anyway is
+# walked over. A refusal after the first byte (a damaged IDAT that runs past its deflate
+# stream, an fdAT or other chunk failing its CRC) cuts the stream.
 
 _SIGNATURE, _CHUNK, _HELD, _DATA, _CRC, _SKIP, _AFTER, _END = range(8)
 # Image data that passes through instead of being held.
@@ -246,9 +250,12 @@ class PngWalk:
     whole file before the first byte.
     """
 
-    def __init__(self, keep_copyright: bool) -> None:
+    def __init__(self, size: int, read_range: Callable[[int, int], bytes | memoryview] | None, keep_copyright: bool) -> None:
         self.walk = _Walk()
         self._keep_copyright = keep_copyright
+        # To re-read the image data already written when an IDAT turns out damaged.
+        self._reads = RangedInput(read_range, size, FMT) if read_range is not None else None
+        self._first_idat: int | None = None  # input offset of the first IDAT with data
         self._buf = bytearray()
         self._base = 0  # input offset of _buf[0]
         self._at = 0  # index in _buf of the first byte not yet walked
@@ -264,9 +271,9 @@ class PngWalk:
         self._crc = 0
         self._opened = False  # _DATA: the passing chunk's header written
         self._prefix = bytearray()  # _SKIP: the first bytes of the chunk walked over
-        self._held: list[bytes] = []  # IDAT data after the deflate stream's end, until its CRC
+        self._held: list[bytes] = []  # IDAT data not yet vouched for by its CRC
         self._held_size = 0
-        self._check: ImageDataCheck | None = None
+        self._check: ImageDataCheck | None = None  # None until the image data must be inflated
         self.data = b""  # the whole output, when driven over a whole input (_whole)
         self.removed: frozenset[str] = frozenset()
         self.kept: frozenset[str] = frozenset()
@@ -370,7 +377,7 @@ class PngWalk:
         if zlib.crc32(body, zlib.crc32(name)) != crc:
             if name != IDAT:
                 raise ImageError(f"{FMT}: {name.decode()} chunk at offset {start} fails its CRC check")
-            self._image_data_check().damaged(self._image_data_check().consumed)  # an empty IDAT
+            self._judge_damage()  # an empty IDAT
         if name == IEND:
             if not walk.image_data_seen:
                 raise ImageError(f"{FMT}: IEND at offset {start} before any IDAT")
@@ -396,10 +403,22 @@ class PngWalk:
         self._state = _CHUNK
         return True
 
-    def _image_data_check(self) -> ImageDataCheck:
+    def _inflating(self) -> ImageDataCheck:
+        """The image data's inflater, caught up with every IDAT byte walked so far: the
+        chunks before this one re-read with ranged reads, then this one's held bytes."""
         if self._check is None:
-            self._check = ImageDataCheck(self.walk.inflated_size, FMT)
+            check = ImageDataCheck(self.walk.inflated_size, FMT)
+            if self._first_idat is not None and self._first_idat < self._start:
+                _feed_image_data(self._reads, check, self._first_idat, self._start)
+            for piece in self._held:
+                check.feed(piece)
+            self._check = check
         return self._check
+
+    def _judge_damage(self) -> None:
+        """The IDAT just walked is damaged (its CRC fails, or the file ends inside it)."""
+        check = self._inflating()
+        check.damaged(check.consumed)
 
     def _data(self, final: bool) -> bool:
         """An IDAT's (or fdAT's) data, written as it comes."""
@@ -415,6 +434,10 @@ class PngWalk:
                 _image_data(self.walk, None, self._start)
                 if self._in_head:
                     self._write_head()
+                if self._first_idat is None:
+                    self._first_idat = self._start
+                if self._check is None and (self._reads is None or self._length > MAX_HELD_IDAT):
+                    self._inflating()  # too long to hold (or nothing to re-read): inflated as it passes
             self._write(struct.pack(">I", self._length) + name)
         step = min(self._left, len(self._buf) - at)
         if step:
@@ -434,10 +457,14 @@ class PngWalk:
         return True
 
     def _pass_image_data(self, piece: bytes) -> None:
-        check = self._image_data_check()
+        """Held until the chunk's CRC; or, once the data is inflated as it passes, written
+        up to the deflate stream's end (and the Adler-32), anything after it held."""
+        check = self._check
+        if check is None:
+            self._hold(piece)
+            return
         start = check.consumed
         check.feed(piece)
-        self.walk.image_data_size = check.consumed
         until = check.kept_until()
         if self._held:
             kept = 0  # already past the deflate stream's end
@@ -460,8 +487,7 @@ class PngWalk:
 
     def _cut_off_data(self) -> None:
         if self._name == IDAT:
-            check = self._image_data_check()
-            check.damaged(check.consumed)
+            self._judge_damage()
         self._release()
         self._write(bytes(self._buf[self._at :]))  # a CRC cut off too: its bytes as they are
         self._at = len(self._buf)
@@ -478,8 +504,7 @@ class PngWalk:
         if int.from_bytes(crc, "big") != self._crc:
             if self._name != IDAT:
                 raise ImageError(f"{FMT}: {self._name.decode()} chunk at offset {self._start} fails its CRC check")
-            check = self._image_data_check()
-            check.damaged(check.consumed)
+            self._judge_damage()
         self._release()
         self._write(crc)
         self._state = _CHUNK
@@ -547,18 +572,35 @@ class PngWalk:
         self.removed = frozenset(walk.removed | plan.removed)
 
 
+# Image data is re-read this much at a time to catch the inflater up.
+REREAD_PIECE = 1024 * 1024
+
+
+def _feed_image_data(reads: RangedInput, check: ImageDataCheck, start: int, stop: int) -> None:
+    """Feeds `check` the data of every IDAT in the input's chunks from `start` to `stop`,
+    followed by their lengths as the walk followed them."""
+    pos = start
+    while pos < stop:
+        length, name = struct.unpack(">I4s", bytes(reads(pos, pos + CHUNK_HEADER_SIZE)))
+        if name == IDAT:
+            data_start = pos + CHUNK_HEADER_SIZE
+            for offset in range(data_start, data_start + length, REREAD_PIECE):
+                check.feed(bytes(reads(offset, min(offset + REREAD_PIECE, data_start + length))))
+        pos += CHUNK_HEADER_SIZE + length + CRC_SIZE
+
+
 def _whole(data: bytes | memoryview, keep_copyright: bool) -> PngWalk:
     view = memoryview(data)
-    walk = PngWalk(keep_copyright)
+    walk = PngWalk(len(view), lambda start, end: view[start:end], keep_copyright)
     out = [walk.feed(view[offset : offset + READ_PIECE]) for offset in range(0, len(view), READ_PIECE)]
     out.append(walk.finish())
     walk.data = b"".join(out)
     return walk
 
 
-def open_walk(size: int, read_range: object, keep_copyright: bool) -> PngWalk:  # noqa: ARG001 - PNG needs neither
+def open_walk(size: int, read_range: Callable[[int, int], bytes] | None, keep_copyright: bool) -> PngWalk:
     """The walk metadata/streaming.py drives for a PNG file."""
-    return PngWalk(keep_copyright)
+    return PngWalk(size, read_range, keep_copyright)
 
 
 def _chunk(name: bytes, body: bytes) -> bytes:

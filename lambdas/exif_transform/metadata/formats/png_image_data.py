@@ -15,10 +15,9 @@ that is broken (a corrupt deflate block) is what the damage is: a decoder shows 
 rows before it, and so the bytes are served as they are. The work is bounded by the
 inflated size IHDR implies (at most MAX_PIXELS samples), and the memory by one piece.
 
-Streamed (png.py's walk), the IDAT data is inflated as it passes, whether or not a chunk
-turns out damaged: a damaged IDAT's CRC is read only after its data, so its check must be
-ready then; and the bytes after the deflate stream's end are held until their chunk's
-CRC vouches for them, so a wrong length never carries the chunks after it to the viewer.
+Streamed (png.py's walk), the check is fed the IDAT data in order, as it passes or re-read
+once an IDAT turns out damaged; the walk asks where the deflate stream ended, so the bytes
+after it are held until their chunk's CRC vouches for them.
 """
 
 from __future__ import annotations
