@@ -81,6 +81,7 @@ class _Walk:
         self.parts = 0  # jxlp boxes seen
         self.last_part = False
         self.headers: list[tuple[int, bytes]] = []  # every box's header, checked as it passes
+        self.exif_bytes = 0  # of the Exif boxes read
 
 
 def _file_type(walk: _Walk, read: Read, part: Box) -> Answer:
@@ -124,11 +125,13 @@ def _codestream_part(walk: _Walk, read: Read, part: Box) -> Answer:
 
 
 def _exif(walk: _Walk, read: Read, part: Box) -> Answer:
-    # Read whole (before the first byte, for the minimal Exif box); one longer than a head
-    # may hold is removed unread, as a malformed one is.
-    if part.end - part.payload_start > MAX_STREAM_HEAD_BYTES:
+    # Read whole (before the first byte, for the minimal Exif box); past MAX_STREAM_HEAD_BYTES
+    # of Exif boxes in all, one is removed unread, as a malformed one is.
+    size = part.end - part.payload_start
+    if walk.exif_bytes + size > MAX_STREAM_HEAD_BYTES:
         walk.exif_blocks.append(memoryview(b""))
     else:
+        walk.exif_bytes += size
         walk.exif_blocks.append(memoryview(read(part.payload_start, part.end)))
     return DROP
 
