@@ -14,9 +14,9 @@ nothing stripped, runs beside each case for scale.
 Images are synthetic and cached under build/bench-streaming (never in git): JPEG (a
 Pillow head with EXIF, XMP, ICC and a comment, scan data of random bytes), PNG (a text
 chunk, IDAT chunks of random bytes) and HEIC (a grid of real lossless HEVC tiles of
-noise), of 12 MP, 48 MP and about 200 MB. JPEG streams natively; PNG and HEIC are held
+noise), of 12 MP, 48 MP and about 200 MB. JPEG and PNG stream natively; HEIC is held
 whole behind the same contract (within MAX_INPUT_BYTES, raised here to 300 MB).
-Prints numbers; asserts nothing.
+--formats, --sizes and --modes (url, olap) select the cases. Prints numbers; asserts nothing.
 """
 
 from __future__ import annotations
