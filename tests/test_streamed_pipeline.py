@@ -11,8 +11,11 @@ import time
 from email.message import Message
 
 import image_builders as b
+import isobmff_builders as ib
 import metadata
 import pytest
+import test_jxl as tj
+import test_png_damaged as pd
 from stream_builders import BAD_DHT, JpegSource
 
 from function_url.bucket_read import open_object
@@ -32,6 +35,12 @@ from serving.streamed import (
 )
 
 SETTINGS = load_settings({})
+NATIVE = {
+    "apng": lambda: b.png(2, animated=True),
+    "png damaged idat": lambda: pd._with_crc(pd.SOURCE, 1, 0x12345678),
+    "jxl jxlp": lambda: ib.jxl_container((1, tj.XML), (2, tj.JUMB), parts=3),
+    "jxl bare with a trailer": lambda: tj._codestream((120, 80)) + tj.TRAILER,
+}
 
 
 def _source(data_or_reader, size: int | None = None, headers: Message | None = None) -> Source:
@@ -61,8 +70,36 @@ def test_a_streamed_jpeg_equals_the_buffered_strip_and_says_what_it_removed():
     assert answer.fields["bytes_out"] == len(metadata.clean(data).data)
 
 
+@pytest.mark.parametrize("name", ["apng", "png damaged idat", "jxl jxlp", "jxl bare with a trailer"])
+def test_a_streamed_png_or_jxl_equals_the_buffered_strip(name):
+    data = NATIVE[name]()
+    answer = _answer(_source(data))
+    assert isinstance(answer, Streamed) and answer.length is None
+    assert b"".join(answer.chunks()) == metadata.clean(data).data
+    assert answer.fields["removed"] == list(metadata.clean(data).removed)
+
+
+def test_a_png_idat_swallowing_the_chunks_after_it_cuts_the_stream_before_them():
+    data = pd._swallowing_idat(cut=False)
+    position = [0]
+
+    def read(count: int) -> bytes:  # the original arriving 1000 bytes at a time
+        out = data[position[0] : position[0] + min(count, 1000)]
+        position[0] += len(out)
+        return out
+
+    answer = _answer(Source(len(data), Message(), read, lambda s, e: data[s:e], lambda: None))
+    assert isinstance(answer, Streamed), "the head was fine: the answer had begun"
+    written = []
+    with pytest.raises(StreamCut, match="past the end of its image data"):
+        for chunk in answer.chunks():
+            written.append(chunk)
+    assert written and b.SECRET not in b"".join(written)
+    assert answer.outcome().fields["cut"] is True
+
+
 def test_a_held_format_is_answered_whole_with_its_length():
-    data = b.png()
+    data = b.tiff()
     answer = _answer(_source(data))
     assert isinstance(answer, Streamed) and answer.length == len(metadata.clean(data).data)
     assert b"".join(answer.chunks()) == metadata.clean(data).data
@@ -83,7 +120,7 @@ def test_errors_before_the_first_byte_keep_their_replies(data, status, code):
 
 
 def test_a_held_format_over_max_input_bytes_is_413_before_reading_it():
-    data = b.png()
+    data = b.tiff()
     answer = _answer(_source(data), settings=load_settings({"MAX_INPUT_BYTES": str(len(data) - 1)}))
     assert (answer.reply.status, answer.reply.error_code) == (413, "EntityTooLarge")
 

@@ -1,19 +1,27 @@
 """metadata.open_strip: the streamed strip equals metadata.clean byte for byte on the format
 corpus, whatever the chunk sizes (whole, random, one byte at a time: boundaries fall inside
 markers, segment lengths, chunk and box headers); hostile inputs are refused within bounds;
-after an ImageError every call fails; the JPEG walk never holds the image data."""
+after an ImageError every call fails; the JPEG, GIF and PNG walks never hold the image data,
+and a JPEG XL is planned from bounded ranged reads, then passed through."""
 
 from __future__ import annotations
 
 import random
+
+import struct
+import zlib
 
 import gain_map_builders as g
 import image_builders as b
 import isobmff_builders as ib
 import metadata
 import pytest
+import test_jxl as tj
+import test_png_damaged as pd
+from metadata_checks import expected_kept_exif, exif_of
 from metadata import ImageError
-from metadata.formats import jpeg
+from metadata.formats import jpeg, png, ranged_input
+from metadata.formats.isobmff import box
 from metadata.limits import MAX_STREAM_HEAD_BYTES
 
 MAX_BUFFERED = 64 * 1024 * 1024
@@ -44,13 +52,64 @@ CORPUS = {
     "iso only": g.iso_only,
     "mpo preview and disparity": g.preview_and_disparity,
     "png": b.png,
+    "apng": lambda: b.png(2, animated=True),
+    "png with a trailer": lambda: b.png(6) + b"after IEND " + b.SECRET,
+    "png text after the image data": lambda: b.png_insert_before_iend(b.png(3), pd.TEXT_AFTER, pd.ITXT_AFTER),
+    "png over four idats": lambda: pd.SOURCE,
+    "png late exif": lambda: _png_with_late_exif(),
+    "png cut inside an idat": lambda: pd.SOURCE[: pd._idat(2)[0] + 300],
+    "png cut inside an idat header": lambda: pd.SOURCE[: pd._idat(2)[0] + 6],
+    "png cut inside the last crc": lambda: pd.SOURCE[: pd._idat(pd.IDAT_PARTS - 1)[1] - 2],
+    "png cut inside a text chunk": lambda: pd.SOURCE[: pd._idat(pd.IDAT_PARTS - 1)[1] + 20],
+    "png idat failing its crc": lambda: pd._with_crc(pd.SOURCE, 1, 0x12345678),
+    "png idat with damaged data": lambda: _png_with_damaged_data(),
+    "png cut off idat failing its crc": lambda: pd._with_crc(pd.SOURCE, 0, 0)[: pd._idat(2)[0] + 40],
     "webp": b.webp,
     "gif": lambda: b.gif(animated=True),
     "tiff": b.tiff,
     "heic": lambda: ib.encode_heic(b.pattern()),
     "avif": lambda: ib.encode_avif(b.pattern()),
     "jxl": lambda: ib.encode_jxl(b.pattern()),
+    **{f"jxl {name}": make for name, make in {
+        "bare": lambda: tj._codestream((120, 80)),
+        "bare with bytes after its last frame": lambda: tj._codestream((120, 80)) + tj.TRAILER,
+        "jxlc and metadata boxes": lambda: _jxl_with_everything(parts=1),
+        "jxlp in three and metadata boxes": lambda: _jxl_with_everything(parts=3),
+        "jxlc with bytes after its last frame": lambda: ib.jxl_container((1, tj.XML), codestream=tj._codestream() + tj.TRAILER),
+        "jxlp with the last frame inside the last part": lambda: _jxlp_split(lambda c, t: (c[:t], c[t : 2 * t], c[2 * t :] + tj.TRAILER)),
+        "jxlp with a part after the last frame": lambda: _jxlp_split(lambda c, t: (c[: 2 * t], c[2 * t :], tj.TRAILER), tj.XML),
+        "jxlp cut inside a part": lambda: _jxlp_split(lambda c, t: (c[:t], c[t:] + tj.TRAILER[:10], tj.TRAILER[10:])),
+        "jhgm gain map": lambda: ib.jxl_container((0, ib.jxl_exif_box(tj.EXIF)), (1, tj.gain_map_box()), (1, tj.XML), parts=2),
+        "everything at once": lambda: _jxl_everything_at_once(),
+        "bytes after the codestream box": lambda: ib.jxl_container() + b"not a box " + b.SECRET,
+        "jxlp in two, nothing after the last frame": lambda: _jxlp_split(lambda c, t: (c[: 2 * t], c[2 * t :])),
+    }.items()},
 }
+
+
+def _jxl_with_everything(parts: int) -> bytes:
+    everything = [(0, ib.jxl_exif_box(tj.EXIF)), (0, box(b"jxll", b"\x05")), (1, tj.XML), (1, tj.JUMB),
+                  (parts, tj.BROB_EXIF), (parts, tj.JBRD), (parts, tj.MALFORMED_GAIN_MAP)]  # fmt: skip
+    return ib.jxl_container(*everything, parts=parts)
+
+
+def _jxlp_split(cut, *between: bytes) -> bytes:
+    codestream = tj._codestream((300, 200))
+    parts = tj._jxlp_parts(*cut(codestream, len(codestream) // 3))
+    return tj._container(*parts[:-1], *between, parts[-1])
+
+
+def _jxl_everything_at_once() -> bytes:
+    codestream = tj._codestream((300, 200))
+    third = len(codestream) // 3
+    first, second, last = tj._jxlp_parts(codestream[:third], codestream[third : 2 * third], codestream[2 * third :] + tj.TRAILER)
+    return tj._container(ib.jxl_exif_box(tj.EXIF), first, tj.XML, tj.JUMB, tj.gain_map_box(), second, tj.BROB_EXIF, tj.JBRD, last, tj.XML)
+
+
+def _png_with_damaged_data() -> bytes:
+    damaged = bytearray(pd.SOURCE)
+    damaged[pd._idat(2)[0] + 8 + 50] ^= 0xFF  # a damaged deflate byte: the CRC no longer matches
+    return bytes(damaged)
 
 
 def _chunks_random(data: bytes, seed: int) -> list[bytes]:
@@ -89,10 +148,13 @@ def test_exif_after_the_first_scan_is_removed_but_never_rotates_the_image():
     assert b.SECRET not in stripped.data
 
 
-def test_jpeg_and_gif_stream_natively_and_the_rest_is_held():
-    assert metadata.open_strip(b.jpeg()[:16], 10, None, max_buffered=1).native
-    assert metadata.open_strip(b.gif()[:16], 10, None, max_buffered=1).native
-    for name in ("png", "tiff", "jxl"):
+def test_every_format_but_tiff_streams_natively():
+    for name in ("jpeg everything", "gif", "png", "jxl"):
+        assert metadata.open_strip(CORPUS[name]()[:16], 10, None, max_buffered=1).native, name
+    for name in ("webp", "heic"):  # their heads are planned from ranged reads
+        data = CORPUS[name]()
+        assert metadata.open_strip(data[:16], len(data), lambda s, e, d=data: d[s:e], max_buffered=1).native, name
+    for name in ("tiff",):
         assert not metadata.open_strip(CORPUS[name]()[:16], 10, None, max_buffered=100).native, name
 
 
@@ -143,7 +205,7 @@ def test_removed_is_known_only_at_finish_and_a_finished_strip_takes_no_more():
 
 
 def test_a_held_format_over_its_cap_is_refused_before_and_while_reading():
-    data = b.png()
+    data = b.tiff()
     with pytest.raises(ImageError, match="over the 100-byte limit"):
         metadata.open_strip(data[:16], len(data), None, max_buffered=100)
     strip = metadata.open_strip(data[:16], 50, None, max_buffered=100)  # a size that lied
@@ -563,3 +625,255 @@ def test_changing_a_heif_or_webp_chunk_after_feeding_it_changes_nothing(name):
         held[:] = b"\x00" * len(held)  # a caller reusing its buffer
     out.append(strip.finish())
     assert b"".join(out) == expected
+
+
+# ---------------------------------------------------------------- PNG
+
+
+def _png_with_late_exif() -> bytes:
+    plain = b.png(exif=False, text=False, icc=False)
+    return b.png_insert_before_iend(plain, b.png_chunk(b"eXIf", b.tiff_structure(b.exif_block(6))))
+
+
+@pytest.mark.parametrize("name", ["png", "png text after the image data", "png late exif", "jxl everything at once", "jxl jxlc and metadata boxes"])
+def test_keep_copyright_streams_as_it_strips(name):
+    data = CORPUS[name]()
+    expected = metadata.clean(data, keep_copyright=True)
+    for chunks in ([data], _chunks_random(data, 8), [data[i : i + 1] for i in range(len(data))]):
+        out, strip = _streamed(data, chunks, keep_copyright=True)
+        assert (out, strip.removed) == (expected.data, expected.removed)
+
+
+def test_a_late_exif_keeps_its_copyright_where_it_was_and_never_rotates_the_image():
+    """Browsers read eXIf only before the image data; to put a late one's Copyright after
+    IHDR the whole file would have to be read before the first byte."""
+    data = _png_with_late_exif()
+    stripped = metadata.clean(data, keep_copyright=True)
+    names = [name for name, _ in b.png_chunks(stripped.data)]
+    assert names.index(b"eXIf") > names.index(b"IDAT")
+    assert exif_of(stripped.data) == expected_kept_exif(None, keep_copyright=True)
+    assert b"eXIf" not in metadata.strip(data)  # without keep_copyright nothing is left of it
+    for chunks in (_chunks_random(data, 2), [data[i : i + 1] for i in range(len(data))]):
+        assert _streamed(data, chunks, keep_copyright=True)[0] == stripped.data
+    assert metadata.strip(stripped.data, keep_copyright=True) == stripped.data
+
+
+PNG_HOSTILE_STREAMS = {
+    "an idat swallowing the chunks after it": (lambda: pd._swallowing_idat(cut=False), "past the end of its image data"),
+    "an idat cut off swallowing the chunks after it": (lambda: pd._swallowing_idat(cut=True), "past the end of its image data"),
+    "a text chunk failing its crc": (lambda: _text_failing_crc(), "tEXt chunk at offset .* fails its CRC"),
+    "damaged data inflating past its size": (lambda: _inflating_past_its_size(), "more than the 20 bytes IHDR declares"),
+    "no idat": (lambda: pd.SOURCE[: pd._idat(0)[0]], "before any IDAT"),
+}
+
+
+def _text_failing_crc() -> bytes:
+    start, end = [(s, e) for name, s, e in pd._offsets(pd.SOURCE) if name == b"tEXt"][-1]
+    return pd.SOURCE[: end - 1] + bytes([pd.SOURCE[end - 1] ^ 1]) + pd.SOURCE[end:]
+
+
+def _inflating_past_its_size() -> bytes:
+    ihdr = struct.pack(">IIBBBBB", 4, 4, 8, 0, 0, 0, 0)
+    image_data = zlib.compress(bytes(5 * 4) + bytes(5000), 0)
+    return b.PNG_SIGNATURE + b.png_chunk(b"IHDR", ihdr) + b.png_chunk(b"IDAT", image_data)[:-20]
+
+
+@pytest.mark.parametrize("case", sorted(PNG_HOSTILE_STREAMS))
+def test_a_hostile_png_is_refused_however_it_is_fed_and_its_metadata_never_written(case):
+    """A damaged IDAT is judged when its CRC fails, after the first byte: the stream is cut,
+    and what was written before never holds the chunks its length swallowed."""
+    make, reason = PNG_HOSTILE_STREAMS[case]
+    data = make()
+    with pytest.raises(ImageError, match=reason):
+        metadata.clean(data)
+    cuts = ([data], _chunks_random(data, 5), [data[i : i + 1] for i in range(len(data))])
+    for chunks, read_range in [(chunks, read_range) for chunks in cuts for read_range in (None, lambda s, e: data[s:e])]:
+        strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+        written = []
+        with pytest.raises(ImageError, match=reason):
+            for chunk in chunks:
+                written.append(strip.feed(chunk))
+            strip.finish()
+        assert b.SECRET not in b"".join(written) and b"<x:xmpmeta" not in b"".join(written)
+
+
+def test_the_png_head_is_written_before_the_image_data_ends():
+    data = pd.SOURCE
+    start, end = pd._idat(1)
+    strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
+    first = strip.feed(data[: start + 100])
+    assert first.startswith(b.PNG_SIGNATURE) and data[pd._idat(0)[0] : start + 100] in first
+    assert b.SECRET not in first and strip.mime_type == "image/png"
+
+
+def test_changing_a_png_chunk_after_feeding_it_changes_nothing():
+    data = CORPUS["png idat failing its crc"]()
+    expected = metadata.clean(data).data
+    strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
+    out = []
+    for chunk in _chunks_random(data, 4):
+        piece = bytearray(chunk)
+        out.append(strip.feed(piece))
+        piece[:] = b"\x00" * len(piece)
+    out.append(strip.finish())
+    assert b"".join(out) == expected
+
+
+class _CountingReader:
+    """Hands out an image a chunk at a time and records the walk's buffer after each."""
+
+    def __init__(self, data: bytes, chunk: int) -> None:
+        self.data, self.chunk = data, chunk
+
+    def run(self, strip: metadata.StreamStrip) -> tuple[int, int]:
+        walk = strip._walk  # noqa: SLF001 - the walk's own buffers
+        largest = written = 0
+        for offset in range(0, len(self.data), self.chunk):
+            written += len(strip.feed(self.data[offset : offset + self.chunk]))
+            held = len(walk._buf) + walk._held_size + sum(len(blob) for blob in walk._head)  # noqa: SLF001
+            largest = max(largest, held)
+        written += len(strip.finish())
+        return largest, written
+
+
+def _large_png(megabytes: int) -> bytes:
+    """A greyscale PNG whose image data (stored deflate blocks) is one IDAT of about
+    `megabytes` MB, then the same again split into 64 KiB IDATs, with text around them."""
+    width = 4000
+    height = megabytes * 1_000_000 // (width + 1)
+    rows = bytes(range(256)) * ((width + 1) * height // 256 + 1)
+    image_data = zlib.compress(rows[: (width + 1) * height], 0)
+    half = len(image_data) // 2
+    idats = [b.png_chunk(b"IDAT", image_data[:half])]
+    idats += [b.png_chunk(b"IDAT", image_data[i : i + 65536]) for i in range(half, len(image_data), 65536)]
+    ihdr = b.png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+    return b"".join([b.PNG_SIGNATURE, ihdr, pd.TEXT_AFTER, *idats, pd.ITXT_AFTER, b.png_chunk(b"IEND", b"")])
+
+
+def test_an_intact_png_is_never_inflated_and_a_damaged_idat_is_judged_from_ranged_reads():
+    """IDAT chunks are held until their CRC: an intact file needs no inflating; a damaged
+    IDAT's check re-reads the image data already written, with ranged reads."""
+    for data, damaged in ((pd.SOURCE, False), (pd._with_crc(pd.SOURCE, 2, 0), True)):
+        reads = []
+
+        def read_range(start, end, data=data):
+            reads.append((start, end))
+            return data[start:end]
+
+        strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+        out = b"".join(strip.feed(chunk) for chunk in _chunks_random(data, 11)) + strip.finish()
+        assert out == metadata.clean(data).data
+        assert (strip._walk._check is not None, bool(reads)) == (damaged, damaged)  # noqa: SLF001
+        if damaged:
+            assert reads[0][0] == pd._idat(0)[0] and len(reads) == 1  # from the first IDAT, one 256 KiB piece
+
+
+def test_a_long_idat_after_short_ones_is_inflated_as_it_passes_and_damage_still_judged(monkeypatch):
+    monkeypatch.setattr(png, "MAX_HELD_IDAT", 1000)  # the first IDAT is split in shorter ones, the rest are longer
+    reads = []
+    for source in (pd.SOURCE, pd._swallowing_idat(cut=False), pd._with_crc(pd.SOURCE, 3, 0)):
+        data = _first_idat_split(source, 900)
+        expected = _outcome(lambda: metadata.clean(data).data)
+        strip = metadata.open_strip(data[:16], len(data), lambda s, e, data=data: reads.append(s) or data[s:e], max_buffered=0)
+        assert _outcome(lambda: b"".join(strip.feed(c) for c in _chunks_random(data, 12)) + strip.finish()) == expected
+
+
+    assert reads, "the inflater was caught up with ranged reads"
+
+
+def _first_idat_split(data: bytes, piece: int) -> bytes:
+    name, start, end = next(chunk for chunk in pd._offsets(data) if chunk[0] == b"IDAT")
+    body = data[start + 8 : end - 4]
+    pieces = b"".join(b.png_chunk(b"IDAT", body[i : i + piece]) for i in range(0, len(body), piece))
+    return data[:start] + pieces + data[end:]
+
+
+def _outcome(run) -> object:
+    try:
+        return run()
+    except ImageError as error:
+        return str(error)
+
+
+def test_the_png_walk_holds_a_chunk_not_the_image():
+    """A 40 MB PNG (one 20 MB IDAT, then 64 KiB ones) passes through: the walk never holds
+    more than about a chunk, and it writes the image data as it comes."""
+    data = _large_png(40)
+    chunk = 256 * 1024
+    for read_range in (None, lambda s, e: data[s:e]):
+        strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+        largest, written = _CountingReader(data, chunk).run(strip)
+        assert largest <= chunk + 64 * 1024
+        assert written == len(data) - len(pd.TEXT_AFTER) - len(pd.ITXT_AFTER) and strip.removed == ("comment", "xmp")
+
+
+# ---------------------------------------------------------------- JPEG XL
+
+
+@pytest.mark.parametrize("case", sorted(tj.HOSTILE))
+def test_a_hostile_jxl_is_refused_however_it_is_fed(case):
+    data = tj.HOSTILE[case]()
+    with pytest.raises(ImageError) as whole:
+        metadata.clean(data)
+    for chunks in ([data], _chunks_random(data, 6), [data[i : i + 1] for i in range(len(data))]):
+        with pytest.raises(ImageError) as streamed:
+            _streamed(data, chunks)
+        assert str(streamed.value) == str(whole.value)
+
+
+def test_a_jxl_is_planned_from_bounded_ranged_reads_and_never_held():
+    """A 20 MB box after the codestream is neither read ahead nor held: the plan reads the
+    headers, and the input then passes through a chunk at a time."""
+    codestream = tj._codestream((300, 200))
+    data = ib.jxl_container((0, ib.jxl_exif_box(tj.EXIF)), codestream=codestream) + box(b"jumb", b"\x00" * 20_000_000)
+    reads = []
+    view = memoryview(data)
+
+    def read_range(start, end):
+        reads.append((start, end))
+        return view[start:end]
+
+    strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+    walk = strip._walk  # noqa: SLF001
+    chunk, out = 256 * 1024, []
+    out.append(strip.feed(data[:chunk]))
+    assert reads and out[0].startswith(data[:12]) and len(out[0]) > len(codestream), "the codestream goes out as it arrives"
+    for offset in range(chunk, len(data), chunk):
+        out.append(strip.feed(data[offset : offset + chunk]))
+    out.append(strip.finish())
+    assert b"".join(out) == metadata.clean(data).data
+    assert sum(end - start for start, end in reads) <= 2 * ranged_input.PIECE
+    assert not hasattr(walk, "_buf") and not walk._held  # noqa: SLF001 - nothing held
+
+
+def test_a_jxl_whose_box_changed_after_it_was_measured_is_refused():
+    data = CORPUS["jxl jxlp in three and metadata boxes"]()
+    measured = data.replace(b"xml ", b"skip", 1)  # the ranged reads saw another box there
+    strip = metadata.open_strip(data[:16], len(data), lambda s, e: measured[s:e], max_buffered=0)
+    with pytest.raises(ImageError, match="differs from the one measured"):
+        strip.feed(data)
+        strip.finish()
+
+
+def test_a_jxl_shorter_than_its_declared_size_is_refused():
+    data = CORPUS["jxl jxlc and metadata boxes"]()
+    strip = metadata.open_strip(data[:16], len(data), lambda s, e: data[s:e], max_buffered=0)
+    strip.feed(data[:-5])
+    with pytest.raises(ImageError, match="before its declared size"):
+        strip.finish()
+
+
+def test_a_png_text_chunk_too_long_to_hold_is_walked_over_and_its_crc_checked(monkeypatch):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    long_text = b.png_chunk(b"zTXt", b"XML:com.adobe.xmp\x00\x00" + b.SECRET * 2000)
+    data = b.png_insert_before_iend(b.png(exif=False, text=False, icc=False), long_text)
+    whole = metadata.clean(data)
+    assert b.SECRET not in whole.data and whole.removed == ("xmp",)
+    for chunks in (_chunks_random(data, 9), [data[i : i + 1] for i in range(len(data))]):
+        out, strip = _streamed(data, chunks)
+        assert (out, strip.removed) == (whole.data, whole.removed)
+        assert len(strip._walk._prefix) <= png.MAX_KEYWORD + 1  # noqa: SLF001 - walked over, not held
+    damaged = data[:-20] + bytes([data[-20] ^ 1]) + data[-19:]  # a byte of the text changed: its CRC fails
+    with pytest.raises(ImageError, match="zTXt chunk at offset .* fails its CRC check"):
+        metadata.clean(damaged)
+    assert metadata.clean(data[:-200]).removed == ("xmp",)  # cut off inside it: dropped, its kind from its keyword

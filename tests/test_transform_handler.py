@@ -281,12 +281,12 @@ def test_a_415_says_what_failed_and_nothing_of_the_object(load, origin, aws, bod
         (Resource(body=b"x" * 64, behaviour="declare_huge"), 415, "UnsupportedMediaType"),
         # Streamed: an original without a declared length is not read.
         (Resource(behaviour="chunked_endless"), 502, "BadGateway"),
-        # A format held whole (PNG) keeps MAX_INPUT_BYTES, checked against the declared length.
-        (Resource(body=b"\x89PNG\r\n\x1a\n" + b"x" * 64, behaviour="declare_huge"), 413, "EntityTooLarge"),
-        # Held whole until its end (PNG): the body cut off is found before the first byte.
-        (Resource(body=b"\x89PNG\r\n\x1a\n" + b"x" * 4096, behaviour="truncate"), 502, "BadGateway"),
+        # A format held whole (TIFF) keeps MAX_INPUT_BYTES, checked against the declared length.
+        (Resource(body=b"II*\x00\x08\x00\x00\x00" + b"x" * 64, behaviour="declare_huge"), 413, "EntityTooLarge"),
+        # Held whole until its end (TIFF): the body cut off is found before the first byte.
+        (Resource(body=b"II*\x00\x08\x00\x00\x00" + b"x" * 4096, behaviour="truncate"), 502, "BadGateway"),
         (Resource(body=b"x" * 64, behaviour="stall", delay=1.5), 504, "GatewayTimeout"),
-        (Resource(body=b"\x89PNG\r\n\x1a\n" + b"x" * 64, behaviour="trickle", delay=0.1), 504, "GatewayTimeout"),
+        (Resource(body=b"II*\x00\x08\x00\x00\x00" + b"x" * 64, behaviour="trickle", delay=0.1), 504, "GatewayTimeout"),
     ],
     ids=lambda value: value.behaviour + str(value.status) if isinstance(value, Resource) else str(value),
 )
@@ -342,10 +342,10 @@ def test_the_streamed_open_refuses_a_url_that_is_not_https_by_the_same_name():
 
 
 def test_the_size_cap_comes_from_the_environment(load, origin, aws):
-    image = fx.IMAGE_MAKERS["png"]()
-    put_image(origin, "big.png", image)
+    image = fx.IMAGE_MAKERS["tiff"]()
+    put_image(origin, "big.tif", image)
     handler = load(MAX_INPUT_BYTES=str(len(image) - 1))[0]
-    invoke(handler, fx.get_event(origin, "big.png"))
+    invoke(handler, fx.get_event(origin, "big.tif"))
     assert_error_write(the_write(aws), 413, "EntityTooLarge")
 
 
@@ -406,35 +406,35 @@ def _full_body(handler, origin, aws, key: str) -> bytes:
     ],
 )
 def test_range_is_cut_from_the_transformed_object(handler, origin, aws, header_name, spec, first, last):
-    put_image(origin, "r.png", fx.IMAGE_MAKERS["png"]())
-    full = _full_body(handler, origin, aws, "r.png")
+    put_image(origin, "r.tif", fx.IMAGE_MAKERS["tiff"]())
+    full = _full_body(handler, origin, aws, "r.tif")
     size = len(full)
     if first is None:
         first, last = size - 50, size - 1
     last = size - 1 if last is None else last
 
-    invoke(handler, fx.get_event(origin, "r.png", headers={header_name: spec}))
+    invoke(handler, fx.get_event(origin, "r.tif", headers={header_name: spec}))
 
     seen = the_write(aws)
     assert fwd(seen, "x-amz-fwd-status") == "206"
     assert fwd(seen, "x-amz-fwd-header-Content-Range") == f"bytes {first}-{last}/{size}"
-    assert fwd(seen, "x-amz-fwd-header-Content-Type") == "image/png"
+    assert fwd(seen, "x-amz-fwd-header-Content-Type") == "image/tiff"
     assert seen.body == full[first : last + 1]
 
 
 def test_range_as_a_query_parameter_is_honoured(handler, origin, aws):
-    put_image(origin, "r.png", fx.IMAGE_MAKERS["png"]())
-    full = _full_body(handler, origin, aws, "r.png")
-    invoke(handler, fx.get_event(origin, "r.png", query="Range=bytes=5-14"))
+    put_image(origin, "r.tif", fx.IMAGE_MAKERS["tiff"]())
+    full = _full_body(handler, origin, aws, "r.tif")
+    invoke(handler, fx.get_event(origin, "r.tif", query="Range=bytes=5-14"))
     seen = the_write(aws)
     assert fwd(seen, "x-amz-fwd-status") == "206"
     assert seen.body == full[5:15]
 
 
 def test_unsatisfiable_range_is_416_invalid_range(handler, origin, aws):
-    put_image(origin, "r.png", fx.IMAGE_MAKERS["png"]())
-    size = len(_full_body(handler, origin, aws, "r.png"))
-    invoke(handler, fx.get_event(origin, "r.png", headers={"Range": f"bytes={size}-"}))
+    put_image(origin, "r.tif", fx.IMAGE_MAKERS["tiff"]())
+    size = len(_full_body(handler, origin, aws, "r.tif"))
+    invoke(handler, fx.get_event(origin, "r.tif", headers={"Range": f"bytes={size}-"}))
     seen = the_write(aws)
     assert_error_write(seen, 416, "InvalidRange")
     assert fwd(seen, "x-amz-fwd-header-Content-Range") == f"bytes */{size}"
@@ -442,9 +442,9 @@ def test_unsatisfiable_range_is_416_invalid_range(handler, origin, aws):
 
 @pytest.mark.parametrize("spec", ["bytes=0-9,20-29", "items=0-9", "bytes=9-0", "bytes=abc"])
 def test_multi_range_and_malformed_range_get_the_whole_object(handler, origin, aws, spec):
-    put_image(origin, "r.png", fx.IMAGE_MAKERS["png"]())
-    full = _full_body(handler, origin, aws, "r.png")
-    invoke(handler, fx.get_event(origin, "r.png", headers={"Range": spec}))
+    put_image(origin, "r.tif", fx.IMAGE_MAKERS["tiff"]())
+    full = _full_body(handler, origin, aws, "r.tif")
+    invoke(handler, fx.get_event(origin, "r.tif", headers={"Range": spec}))
     seen = the_write(aws)
     assert fwd(seen, "x-amz-fwd-status") == "200"
     assert fwd(seen, "x-amz-fwd-header-Content-Range") is None
@@ -499,9 +499,9 @@ def test_head_with_show_exif_gives_the_json_length(handler, origin, aws):
 
 
 def test_head_with_range_answers_as_get_would(handler, origin, aws):
-    put_image(origin, "h.png", fx.IMAGE_MAKERS["png"]())
-    size = len(_full_body(handler, origin, aws, "h.png"))
-    result = invoke(handler, fx.head_event(origin, "h.png", headers={"Range": "bytes=0-9"}))
+    put_image(origin, "h.tif", fx.IMAGE_MAKERS["tiff"]())
+    size = len(_full_body(handler, origin, aws, "h.tif"))
+    result = invoke(handler, fx.head_event(origin, "h.tif", headers={"Range": "bytes=0-9"}))
     assert result["statusCode"] == 206
     assert result["headers"]["Content-Length"] == "10"
     assert result["headers"]["Content-Range"] == f"bytes 0-9/{size}"
@@ -649,9 +649,9 @@ def test_a_jpeg_is_streamed_chunked_without_a_length_and_unsigned(handler, origi
 
 
 def test_a_held_format_is_sent_with_its_content_length(handler, origin, aws):
-    original = fx.IMAGE_MAKERS["png"]()
-    put_image(origin, "s.png", original)
-    invoke(handler, fx.get_event(origin, "s.png"))
+    original = fx.IMAGE_MAKERS["tiff"]()
+    put_image(origin, "s.tif", original)
+    invoke(handler, fx.get_event(origin, "s.tif"))
     seen = the_write(aws)
     assert seen.headers["Content-Length"] == str(len(metadata.clean(original).data))
     assert seen.body == metadata.clean(original).data
@@ -688,6 +688,6 @@ def test_head_counts_a_streamed_jpeg_with_its_gain_map_and_no_size_cap(load, ori
     assert result["statusCode"] == 200
     assert result["headers"]["Content-Length"] == str(len(metadata.clean(original).data))
     assert aws.writes() == [], "HEAD is answered by the return value, never WriteGetObjectResponse"
-    png = fx.IMAGE_MAKERS["png"]()
-    put_image(origin, "big.png", png)
-    assert invoke(handler, fx.head_event(origin, "big.png"))["statusCode"] == 413
+    tiff = fx.IMAGE_MAKERS["tiff"]()
+    put_image(origin, "big.tif", tiff)
+    assert invoke(handler, fx.head_event(origin, "big.tif"))["statusCode"] == 413

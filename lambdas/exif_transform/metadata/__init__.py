@@ -17,8 +17,8 @@ is handled by a module of its own:
     formats/jxl   JPEG XL  drop Exif, xml, jumb, brob and jbrd boxes; codestream kept
 
 Every format module follows one contract (formats/contract.py). open_strip() strips an
-image as it arrives (streaming.py): JPEG, GIF, WebP and HEIF/AVIF natively, every other
-format held whole.
+image as it arrives (streaming.py): JPEG, GIF, PNG, WebP, HEIF/AVIF and JPEG XL natively; TIFF is
+held whole.
 
 Anything that is not a well-formed image of these formats raises ImageError.
 """

@@ -89,7 +89,17 @@ MAX_GAIN_MAP_BYTES = 32 * 1024 * 1024
 # segment before the first scan: an ICC profile of up to MAX_ICC_PROFILE_BYTES, the EXIF,
 # XMP, MPF and Photoshop segments) is held until the first scan begins, so the minimal
 # EXIF block and the ICC profile can be written back into it. A head over this is refused.
+# The same bound holds a PNG's head (every chunk before the first IDAT), any other PNG chunk
+# held whole, a PNG IDAT's bytes after its deflate stream's end (until its CRC), and a JPEG
+# XL Exif box read for the minimal one.
 MAX_STREAM_HEAD_BYTES = 32 * 1024 * 1024
+
+# A streamed PNG's IDAT chunk is held until its CRC vouches for it, so a damaged one whose
+# length swallowed the chunks after it is never written; the image data is then inflated
+# only for a damaged IDAT (formats/png.py). libpng writes IDAT chunks of 8 KiB by default,
+# Pillow of 64 KiB; a longer one passes through as it comes, and from then on the image
+# data is inflated as it passes (about 1.5 s of CPU for 300 MB inflated).
+MAX_HELD_IDAT = 4 * 1024 * 1024
 
 # NAL units (HEVC) or OBUs (AV1) in one HEIF/AVIF image item's payload. A picture needs far
 # fewer: AV1 allows at most 64 x 64 = 4096 tiles in a frame (AV1 spec, section 3:

@@ -15,8 +15,8 @@ same bytes metadata.clean() answers for the whole input. After an ImageError eve
 fails, so a half-walked image is never continued.
 
 A format whose module offers open_walk (formats/contract.py) streams: its head is held,
-the image data after it passes through as it comes (JPEG, GIF), or its head is planned
-from ranged reads first (WebP's chunk headers, HEIF's boxes and meta). Every other format goes
+the image data after it passes through as it comes (JPEG, GIF, PNG), or its head is planned
+from ranged reads first (WebP's chunk headers, HEIF's boxes and meta, JPEG XL's headers). Every other format goes
 through BufferedWalk: the input is held whole, within the caller's cap, and stripped at
 finish by the format's strip(). Making a format native changes only its module.
 """

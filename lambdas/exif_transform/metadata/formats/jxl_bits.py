@@ -1,5 +1,7 @@
 """The JPEG XL bit reader: the codestream's fields, least significant bit first, over a
-codestream that may lie in several pieces (jxlp boxes) without copying it.
+codestream that may lie in several pieces (jxlp boxes) without copying it; a piece is a
+memoryview or a ranged_input.RangedSpan (read a window at a time, so a streamed
+codestream's end is found with ranged reads of its headers alone).
 
 Field encodings (ISO/IEC 18181-1, section 9; libjxl lib/jxl/fields.cc):
     u(n)     n bits, the first read being the least significant
@@ -51,7 +53,7 @@ class BitReader:
         out = bytearray()
         while count > 0 and index < len(self._pieces):
             piece = self._pieces[index][start - self._starts[index] :][:count]
-            out += piece
+            out += bytes(piece)  # a memoryview, or a ranged_input.RangedSpan read only here
             count -= len(piece)
             start += len(piece)
             index += 1

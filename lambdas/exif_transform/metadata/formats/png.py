@@ -16,33 +16,37 @@ so a damaged chunk header cannot turn metadata into a chunk that is kept.
 Damaged files browsers show (Chromium draws the rows it could decode):
     cut off   a file that ends without IEND (between chunks, inside a chunk header,
               inside a chunk) is served as far as it goes: every complete chunk as
-              above, an IDAT cut off by the end of the file kept as it is (its
-              bytes up to the end), any other cut-off chunk or chunk header dropped
-              (metadata, or a display chunk whose CRC cannot be checked); no IEND
-              is added.
+              above, an IDAT (or fdAT) cut off by the end of the file kept as it is
+              (its bytes up to the end: they have passed through before the end is
+              known), any other cut-off chunk or chunk header dropped (metadata, or
+              a display chunk whose CRC cannot be checked); no IEND is added.
     bad CRC   an IDAT failing its CRC is kept as it is; any other chunk failing its
               CRC is refused (its length is as doubtful as its data).
 A damaged IDAT's length is checked against its deflate stream (png_image_data.py), so
 a wrong length cannot carry the chunks after it into the output. Still refused: no
 IHDR, no IDAT (complete or cut off) before the end, an unknown critical chunk.
+
+The file is walked as it arrives (PngWalk, below); strip() drives the same walk over the
+whole input. Image data is never held: what is decided only after the first byte (a
+damaged IDAT, an fdAT failing its CRC) cuts the stream.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
+from typing import Callable
 
 from .. import kinds
-from ..byte_reader import ByteReader
-from ..byte_spans import SpanWriter
 from ..exif_block import plan_exif
 from ..errors import ImageError
 from ..icc_profile import inflate_profile, is_icc_profile
 from ..raw_profile import RAW_EXIF_KEYWORDS, decode_raw_profile, keyword_of_chunk, text_of_chunk
-from ..limits import MAX_PIXELS
+from ..limits import MAX_HELD_IDAT, MAX_PIXELS, MAX_STREAM_HEAD_BYTES
 from ..kinds import Stripped
 from .contract import DROP, KEEP, Answer, Format, Handler
-from .png_image_data import check_damaged_image_data, inflated_size
+from .png_image_data import ImageDataCheck, inflated_size
+from .ranged_input import RangedInput
 
 FMT = "PNG"
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -82,9 +86,6 @@ class _Walk:
         self.colour_type = -1
         self.inflated_size = 0  # of the image data, from IHDR
         self.image_data_seen = False
-        self.image_data: list[memoryview] = []  # every IDAT's data, for a damaged one's check
-        self.image_data_size = 0  # their total length
-        self.damaged_end = 0  # end of the last damaged IDAT's data, in their concatenation
 
 
 def _header(walk: _Walk, data: memoryview, offset: int) -> Answer:
@@ -112,12 +113,11 @@ def _palette(walk: _Walk, data: memoryview, offset: int) -> Answer:
     return KEEP
 
 
-def _image_data(walk: _Walk, data: memoryview, offset: int) -> Answer:
+def _image_data(walk: _Walk, data: memoryview | None, offset: int) -> Answer:
+    """An IDAT, checked as its first data byte arrives (or whole, when it has none)."""
     if walk.colour_type == PALETTE_COLOUR_TYPE and not walk.palette_seen:
         raise ImageError(f"{FMT}: IDAT at offset {offset} before the PLTE a palette image needs")
     walk.image_data_seen = True
-    walk.image_data.append(data)
-    walk.image_data_size += len(data)
     return KEEP
 
 
@@ -200,56 +200,190 @@ CHUNK_HANDLERS: dict[bytes, Handler] = {
 }
 
 
-class _Parsed:
-    def __init__(self, writer: SpanWriter, walk: _Walk, exif_place: int):
-        self.writer = writer
-        self.walk = walk
-        self.exif_place = exif_place
-
-
-def _is_chunk_type(name: bytes) -> Answer:
+def _is_chunk_type(name: bytes) -> bool:
     return all(0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A for c in name)
 
 
-def _parse(data: bytes) -> _Parsed:
-    if data[: len(SIGNATURE)] != SIGNATURE:
-        raise ImageError(f"{FMT}: no PNG signature at offset 0")
-    writer = SpanWriter(data)
-    walk = _Walk()
-    reader = ByteReader(data, FMT, start=len(SIGNATURE))
-    writer.keep(0, reader.pos)
-    exif_place = -1
-    ended = False  # IEND was read
-    while not reader.at_end():
-        start = reader.pos
-        if reader.remaining < CHUNK_HEADER_SIZE:
-            walk.removed.add(kinds.OTHER)  # a chunk header cut off: its bytes go
-            break
-        length = reader.u32be("chunk length")
-        name = bytes(reader.take(4, "chunk type"))
+# Kinds of metadata a cut-off chunk held, by chunk type (any other: OTHER).
+CUT_OFF_KINDS = {b"eXIf": kinds.EXIF, b"tEXt": kinds.COMMENT, b"zTXt": kinds.COMMENT, b"iTXt": kinds.COMMENT, b"tIME": kinds.COMMENT}
+
+
+def _cut_off(walk: _Walk, name: bytes, body: memoryview, start: int) -> None:
+    """A chunk the end of the file cuts, or one dropped unread (over MAX_STREAM_HEAD_BYTES):
+    dropped, its kind noted from its type or its first bytes. (An IDAT or fdAT with data
+    passes through, PngWalk._data, and is kept to the end of the file.)"""
+    if name in (b"tEXt", b"zTXt", b"iTXt"):
+        _text(walk, body, start)  # its keyword, when it is there, names the kind
+    elif name != IEND:
+        walk.removed.add(CUT_OFF_KINDS.get(name, kinds.OTHER))
+
+
+
+# --- The walk, pushed a chunk at a time (metadata/streaming.py's contract) ------------------
+#
+# The head (signature, IHDR and every chunk up to the first IDAT with data) is held, so the
+# minimal eXIf can go right after IHDR; it goes out when the image data begins. (A first
+# eXIf after the image data is replaced by its minimal block where it is.) Then chunk by
+# chunk: an IDAT's data is held until its CRC vouches for it (at most MAX_HELD_IDAT), so a
+# damaged IDAT whose length swallowed the chunks after it is never written; only then is
+# the image data inflated (png_image_data.ImageDataCheck), the IDATs already written
+# re-read with ranged reads. A longer IDAT, or a walk without ranged reads, passes through
+# as it comes, its data inflated as it passes and only bytes after the deflate stream's end
+# held until the CRC. An fdAT's data (after the first IDAT) passes through, its CRC computed
+# on the way. Any other chunk is held whole (at most MAX_STREAM_HEAD_BYTES), checked and
+# kept or dropped by the handlers above; a longer ancillary chunk that is dropped anyway is
+# walked over. A refusal after the first byte (a damaged IDAT that runs past its deflate
+# stream, an fdAT or other chunk failing its CRC) cuts the stream.
+
+_SIGNATURE, _CHUNK, _HELD, _DATA, _CRC, _SKIP, _AFTER, _END = range(8)
+# Image data that passes through instead of being held.
+PASSING = (IDAT, b"fdAT")
+READ_PIECE = 1024 * 1024  # strip() feeds the walk the whole input this much at a time
+
+
+class PngWalk:
+    """Strips one PNG pushed a chunk at a time: feed(chunk) -> bytes, finish() -> bytes.
+
+    The minimal eXIf goes right after IHDR when the first eXIf comes before the image data
+    (where browsers read it). When it comes only after, its Copyright and Artist (with
+    keep_copyright) replace it where it is: putting them after IHDR would mean reading the
+    whole file before the first byte.
+    """
+
+    def __init__(self, size: int, read_range: Callable[[int, int], bytes | memoryview] | None, keep_copyright: bool) -> None:
+        self.walk = _Walk()
+        self._keep_copyright = keep_copyright
+        # To re-read the image data already written when an IDAT turns out damaged.
+        self._reads = RangedInput(read_range, size, FMT) if read_range is not None else None
+        self._first_idat: int | None = None  # input offset of the first IDAT with data
+        self._buf = bytearray()
+        self._base = 0  # input offset of _buf[0]
+        self._at = 0  # index in _buf of the first byte not yet walked
+        self._state = _SIGNATURE
+        self._out: list[bytes] = []
+        self._head: list[bytes] = []  # held until the image data begins
+        self._in_head = True
+        self._exif_place = -1
+        self._start = 0  # input offset of the chunk being walked
+        self._name = b""
+        self._length = 0
+        self._left = 0  # _DATA: data bytes of the passing chunk still to come
+        self._crc = 0
+        self._opened = False  # _DATA: the passing chunk's header written
+        self._prefix = bytearray()  # _SKIP: the first bytes of the chunk walked over
+        self._held: list[bytes] = []  # IDAT data not yet vouched for by its CRC
+        self._held_size = 0
+        self._check: ImageDataCheck | None = None  # None until the image data must be inflated
+        self.data = b""  # the whole output, when driven over a whole input (_whole)
+        self.removed: frozenset[str] = frozenset()
+        self.kept: frozenset[str] = frozenset()
+
+    # --- the contract ---
+
+    def feed(self, chunk: bytes | bytearray | memoryview) -> bytes:
+        self._buf += chunk
+        self._walk(final=False)
+        if self._in_head and sum(len(blob) for blob in self._head) + len(self._buf) > MAX_STREAM_HEAD_BYTES:
+            raise ImageError(f"{FMT}: no image data begins in the first {MAX_STREAM_HEAD_BYTES} bytes (the most a head may hold)")
+        return self._take()
+
+    def finish(self) -> bytes:
+        self._walk(final=True)
+        self._conclude()
+        return self._take()
+
+    # --- stepping ---
+
+    def _take(self) -> bytes:
+        out, self._out = self._out, []
+        return b"".join(out)
+
+    def _write(self, blob: bytes) -> None:
+        (self._head if self._in_head else self._out).append(blob)
+
+    def _walk(self, *, final: bool) -> None:
+        steps = {_SIGNATURE: self._signature, _CHUNK: self._chunk_header, _HELD: self._held_chunk,
+                 _DATA: self._data, _CRC: self._data_crc, _SKIP: self._skip, _AFTER: self._after,
+                 _END: lambda final: False}  # fmt: skip
+        while steps[self._state](final):
+            pass
+        if self._at:
+            del self._buf[: self._at]
+            self._base += self._at
+            self._at = 0
+
+    def _signature(self, final: bool) -> bool:
+        if len(self._buf) < len(SIGNATURE) and not final:
+            return False
+        if bytes(self._buf[: len(SIGNATURE)]) != SIGNATURE:
+            raise ImageError(f"{FMT}: no PNG signature at offset 0")
+        self._write(SIGNATURE)
+        self._at = len(SIGNATURE)
+        self._state = _CHUNK
+        return True
+
+    def _chunk_header(self, final: bool) -> bool:
+        at, walk = self._at, self.walk
+        available = len(self._buf) - at
+        if available < CHUNK_HEADER_SIZE:
+            if final:
+                if available:
+                    walk.removed.add(kinds.OTHER)  # a chunk header cut off: its bytes go
+                self._state = _END
+            return False
+        start = self._base + at
+        length, name = struct.unpack_from(">I4s", self._buf, at)
         if not _is_chunk_type(name):
             raise ImageError(f"{FMT}: chunk at offset {start} has an invalid type {name!r}")
         if length > MAX_CHUNK_LENGTH:
             raise ImageError(f"{FMT}: {name.decode()} chunk at offset {start} declares {length} bytes")
         if not walk.header_seen and name != b"IHDR":
             raise ImageError(f"{FMT}: first chunk at offset {start} is {name.decode()}, not IHDR")
-        if reader.remaining < length + CRC_SIZE:
-            body = reader.take(min(length, reader.remaining), f"{name.decode()} chunk cut off at offset {start}")
-            if _cut_off(walk, name, body, start):
-                writer.keep(start, len(data))
-            break
-        body = reader.take(length, f"{name.decode()} chunk starting at offset {start}")
-        crc = reader.u32be(f"CRC of the {name.decode()} chunk at offset {start}")
+        self._start, self._name, self._length = start, name, length
+        if length and (name == IDAT or (name in PASSING and walk.image_data_seen)):
+            self._at = at + CHUNK_HEADER_SIZE
+            self._left = length
+            self._crc = zlib.crc32(name)
+            self._opened = False
+            self._state = _DATA
+        elif CHUNK_HEADER_SIZE + length + CRC_SIZE > MAX_STREAM_HEAD_BYTES and name[0] & ANCILLARY_BIT and name not in _DISPLAY_CHUNKS:
+            # Too long to hold, and dropped whatever it holds: walked over, its CRC checked.
+            self._at = at + CHUNK_HEADER_SIZE
+            self._left = length
+            self._crc = zlib.crc32(name)
+            self._prefix = bytearray()
+            self._state = _SKIP
+        else:
+            if CHUNK_HEADER_SIZE + length + CRC_SIZE > MAX_STREAM_HEAD_BYTES:
+                raise ImageError(f"{FMT}: {name.decode()} chunk at offset {start} is longer than the {MAX_STREAM_HEAD_BYTES} bytes a chunk held whole may be")
+            self._state = _HELD
+        return True
+
+    def _held_chunk(self, final: bool) -> bool:
+        """A chunk other than image data: held whole, checked, kept or dropped."""
+        at, walk, name, start = self._at, self.walk, self._name, self._start
+        size = CHUNK_HEADER_SIZE + self._length + CRC_SIZE
+        if len(self._buf) - at < size:
+            if final:
+                body = memoryview(bytes(self._buf[at + CHUNK_HEADER_SIZE : at + CHUNK_HEADER_SIZE + self._length]))
+                _cut_off(walk, name, body, start)
+                self._at = len(self._buf)
+                self._state = _END
+            return False
+        chunk = bytes(self._buf[at : at + size])
+        self._at = at + size
+        body = memoryview(chunk)[CHUNK_HEADER_SIZE:-CRC_SIZE]
+        crc = int.from_bytes(chunk[-CRC_SIZE:], "big")
         if zlib.crc32(body, zlib.crc32(name)) != crc:
             if name != IDAT:
                 raise ImageError(f"{FMT}: {name.decode()} chunk at offset {start} fails its CRC check")
-            walk.damaged_end = walk.image_data_size + len(body)
+            self._judge_damage()  # an empty IDAT
         if name == IEND:
             if not walk.image_data_seen:
                 raise ImageError(f"{FMT}: IEND at offset {start} before any IDAT")
-            writer.keep(start, reader.pos)
-            ended = True
-            break
+            self._write(chunk)
+            self._state = _AFTER
+            return True
         handler = CHUNK_HANDLERS.get(name)
         if handler is None:
             if not name[0] & ANCILLARY_BIT:
@@ -257,38 +391,216 @@ def _parse(data: bytes) -> _Parsed:
             handler = Handler(name.decode(), _unknown_ancillary)
         decision = handler.run(walk, body, start)
         if decision is KEEP:
-            writer.keep(start, reader.pos)
+            self._write(chunk)
         elif decision is not DROP:
-            writer.add(_chunk(name, decision))
+            self._write(_chunk(name, decision))
+        if name == b"eXIf" and len(walk.exif_blocks) == 1 and not walk.exif_before_image_data:
+            self._late_exif(body)
         if name == b"IHDR":
-            exif_place = writer.mark()
-    if not walk.header_seen:
-        raise ImageError(f"{FMT}: the file ends before a complete IHDR chunk")
-    if not walk.image_data_seen:
-        raise ImageError(f"{FMT}: the file ends before any IDAT")
-    if ended and not reader.at_end():
-        walk.removed.add(kinds.TRAILER)
-    if walk.damaged_end:
-        check_damaged_image_data(walk.image_data, walk.damaged_end, walk.inflated_size, FMT)
-    return _Parsed(writer, walk, exif_place)
-
-
-# Kinds of metadata a cut-off chunk held, by chunk type (any other: OTHER).
-CUT_OFF_KINDS = {b"eXIf": kinds.EXIF, b"tEXt": kinds.COMMENT, b"zTXt": kinds.COMMENT, b"iTXt": kinds.COMMENT, b"tIME": kinds.COMMENT}
-
-
-def _cut_off(walk: _Walk, name: bytes, body: memoryview, start: int) -> bool:
-    """Whether the chunk the end of the file cuts is kept: an IDAT with data is, to the
-    end of the file, as a decoder reads it; any other is dropped."""
-    if name == IDAT and body:
-        _image_data(walk, body, start)
-        walk.damaged_end = walk.image_data_size
+            self._exif_place = len(self._head)
+        if self._in_head and walk.image_data_seen:
+            self._write_head()
+        self._state = _CHUNK
         return True
-    if name in (b"tEXt", b"zTXt", b"iTXt"):
-        _text(walk, body, start)  # its keyword, when it is there, names the kind
-    elif name != IEND:
-        walk.removed.add(CUT_OFF_KINDS.get(name, kinds.OTHER))
-    return False
+
+    def _inflating(self) -> ImageDataCheck:
+        """The image data's inflater, caught up with every IDAT byte walked so far: the
+        chunks before this one re-read with ranged reads, then this one's held bytes."""
+        if self._check is None:
+            check = ImageDataCheck(self.walk.inflated_size, FMT)
+            if self._first_idat is not None and self._first_idat < self._start:
+                _feed_image_data(self._reads, check, self._first_idat, self._start)
+            for piece in self._held:
+                check.feed(piece)
+            self._check = check
+        return self._check
+
+    def _judge_damage(self) -> None:
+        """The IDAT just walked is damaged (its CRC fails, or the file ends inside it)."""
+        check = self._inflating()
+        check.damaged(check.consumed)
+
+    def _data(self, final: bool) -> bool:
+        """An IDAT's (or fdAT's) data, written as it comes."""
+        at, name = self._at, self._name
+        if not self._opened:
+            if at >= len(self._buf):
+                if final:
+                    self.walk.removed.add(kinds.OTHER)  # only its header: dropped
+                    self._state = _END
+                return False
+            self._opened = True
+            if name == IDAT:
+                _image_data(self.walk, None, self._start)
+                if self._in_head:
+                    self._write_head()
+                if self._first_idat is None:
+                    self._first_idat = self._start
+                if self._check is None and (self._reads is None or self._length > MAX_HELD_IDAT):
+                    self._inflating()  # too long to hold (or nothing to re-read): inflated as it passes
+            self._write(struct.pack(">I", self._length) + name)
+        step = min(self._left, len(self._buf) - at)
+        if step:
+            piece = bytes(self._buf[at : at + step])
+            self._at = at + step
+            self._left -= step
+            self._crc = zlib.crc32(piece, self._crc)
+            if name == IDAT:
+                self._pass_image_data(piece)
+            else:
+                self._write(piece)
+        if self._left:
+            if final:  # cut off by the end of the file: kept to its last byte
+                self._cut_off_data()
+            return False
+        self._state = _CRC
+        return True
+
+    def _pass_image_data(self, piece: bytes) -> None:
+        """Held until the chunk's CRC; or, once the data is inflated as it passes, written
+        up to the deflate stream's end (and the Adler-32), anything after it held."""
+        check = self._check
+        if check is None:
+            self._hold(piece)
+            return
+        start = check.consumed
+        check.feed(piece)
+        until = check.kept_until()
+        if self._held:
+            kept = 0  # already past the deflate stream's end
+        else:
+            kept = len(piece) if until is None else max(0, min(len(piece), until - start))
+        if kept:
+            self._write(piece[:kept] if kept < len(piece) else piece)
+        if kept < len(piece):
+            self._hold(piece[kept:])
+
+    def _hold(self, piece: bytes) -> None:
+        self._held.append(piece)
+        self._held_size += len(piece)
+        if self._held_size > MAX_STREAM_HEAD_BYTES:
+            raise ImageError(f"{FMT}: the {self._name.decode()} chunk at offset {self._start} holds more than {MAX_STREAM_HEAD_BYTES} bytes after the end of its image data")
+
+    def _release(self) -> None:
+        self._out.extend(self._held)
+        self._held, self._held_size = [], 0
+
+    def _cut_off_data(self) -> None:
+        if self._name == IDAT:
+            self._judge_damage()
+        self._release()
+        self._write(bytes(self._buf[self._at :]))  # a CRC cut off too: its bytes as they are
+        self._at = len(self._buf)
+        self._state = _END
+
+    def _data_crc(self, final: bool) -> bool:
+        at = self._at
+        if len(self._buf) - at < CRC_SIZE:
+            if final:
+                self._cut_off_data()
+            return False
+        crc = bytes(self._buf[at : at + CRC_SIZE])
+        self._at = at + CRC_SIZE
+        if int.from_bytes(crc, "big") != self._crc:
+            if self._name != IDAT:
+                raise ImageError(f"{FMT}: {self._name.decode()} chunk at offset {self._start} fails its CRC check")
+            self._judge_damage()
+        self._release()
+        self._write(crc)
+        self._state = _CHUNK
+        return True
+
+    def _skip(self, final: bool) -> bool:
+        """A long ancillary chunk walked over as it comes: only its first bytes kept, for
+        the kind of metadata a text chunk's keyword names."""
+        at = self._at
+        step = min(self._left, len(self._buf) - at)
+        if step:
+            piece = self._buf[at : at + step]
+            self._crc = zlib.crc32(piece, self._crc)
+            if len(self._prefix) <= MAX_KEYWORD:
+                self._prefix += piece[: MAX_KEYWORD + 1 - len(self._prefix)]
+            self._at = at = at + step
+            self._left -= step
+        if self._left or len(self._buf) - at < CRC_SIZE:
+            if final:
+                _cut_off(self.walk, self._name, memoryview(bytes(self._prefix)), self._start)
+                self._at = len(self._buf)
+                self._state = _END
+            return False
+        if int.from_bytes(self._buf[at : at + CRC_SIZE], "big") != self._crc:
+            raise ImageError(f"{FMT}: {self._name.decode()} chunk at offset {self._start} fails its CRC check")
+        self._at = at + CRC_SIZE
+        _cut_off(self.walk, self._name, memoryview(bytes(self._prefix)), self._start)
+        self._state = _CHUNK
+        return True
+
+    def _after(self, final: bool) -> bool:
+        if self._at < len(self._buf):
+            self.walk.removed.add(kinds.TRAILER)
+        self._at = len(self._buf)
+        return False
+
+    # --- the head and the end ---
+
+    def _write_head(self) -> None:
+        """The image data begins: the head goes out, the minimal eXIf right after IHDR."""
+        walk = self.walk
+        self._in_head = False
+        minimal = plan_exif(walk.exif_blocks, self._keep_copyright, FMT).minimal if walk.exif_blocks else None
+        if minimal is not None:
+            self._head.insert(self._exif_place, _chunk(b"eXIf", minimal))
+        head, self._head = self._head, []
+        self._out.extend(head)
+
+    def _late_exif(self, block: memoryview) -> None:
+        """The first eXIf, after the image data: browsers ignore it there, so its minimal
+        block never rotates the image; with keep_copyright it keeps its place."""
+        minimal = plan_exif([block], self._keep_copyright, FMT, orientation_shown=False).minimal
+        if minimal is not None:
+            self._write(_chunk(b"eXIf", minimal))
+
+    def _conclude(self) -> None:
+        walk = self.walk
+        if not walk.header_seen:
+            raise ImageError(f"{FMT}: the file ends before a complete IHDR chunk")
+        if not walk.image_data_seen:
+            raise ImageError(f"{FMT}: the file ends before any IDAT")
+        # Browsers read eXIf only before the image data: one after it is ignored, and its
+        # replacement must not start rotating the image.
+        plan = plan_exif(walk.exif_blocks, self._keep_copyright, FMT, orientation_shown=walk.exif_before_image_data)
+        self.removed = frozenset(walk.removed | plan.removed)
+
+
+# Image data is re-read this much at a time to catch the inflater up.
+REREAD_PIECE = 1024 * 1024
+
+
+def _feed_image_data(reads: RangedInput, check: ImageDataCheck, start: int, stop: int) -> None:
+    """Feeds `check` the data of every IDAT in the input's chunks from `start` to `stop`,
+    followed by their lengths as the walk followed them."""
+    pos = start
+    while pos < stop:
+        length, name = struct.unpack(">I4s", bytes(reads(pos, pos + CHUNK_HEADER_SIZE)))
+        if name == IDAT:
+            data_start = pos + CHUNK_HEADER_SIZE
+            for offset in range(data_start, data_start + length, REREAD_PIECE):
+                check.feed(bytes(reads(offset, min(offset + REREAD_PIECE, data_start + length))))
+        pos += CHUNK_HEADER_SIZE + length + CRC_SIZE
+
+
+def _whole(data: bytes | memoryview, keep_copyright: bool) -> PngWalk:
+    view = memoryview(data)
+    walk = PngWalk(len(view), lambda start, end: view[start:end], keep_copyright)
+    out = [walk.feed(view[offset : offset + READ_PIECE]) for offset in range(0, len(view), READ_PIECE)]
+    out.append(walk.finish())
+    walk.data = b"".join(out)
+    return walk
+
+
+def open_walk(size: int, read_range: Callable[[int, int], bytes] | None, keep_copyright: bool) -> PngWalk:
+    """The walk metadata/streaming.py drives for a PNG file."""
+    return PngWalk(size, read_range, keep_copyright)
 
 
 def _chunk(name: bytes, body: bytes) -> bytes:
@@ -296,21 +608,15 @@ def _chunk(name: bytes, body: bytes) -> bytes:
 
 
 def strip(data: bytes, keep_copyright: bool) -> Stripped:
-    parsed = _parse(data)
-    # Browsers read eXIf only before the image data: one after it is ignored, and its
-    # replacement must not start rotating the image.
-    walk = parsed.walk
-    plan = plan_exif(walk.exif_blocks, keep_copyright, FMT, orientation_shown=walk.exif_before_image_data)
-    if plan.minimal is not None:
-        # Right after IHDR, before the image data, where browsers read it.
-        parsed.writer.insert(parsed.exif_place, _chunk(b"eXIf", plan.minimal))
-    return Stripped(parsed.writer.join(), frozenset(parsed.walk.removed | plan.removed))
+    """The streaming walk driven over the whole input (one code path for both)."""
+    walk = _whole(data, keep_copyright)
+    return Stripped(walk.data, walk.removed)
 
 
 def find_exif(data: bytes) -> bytes | memoryview | None:
     """The first eXIf chunk's data, else the EXIF of ImageMagick's first readable
     "Raw profile type exif" text chunk, after checking the whole file's structure."""
-    walk = _parse(data).walk
+    walk = _whole(data, False).walk
     if walk.exif_blocks:
         return walk.exif_blocks[0]
     for name, chunk in walk.raw_exif_chunks:
@@ -321,4 +627,4 @@ def find_exif(data: bytes) -> bytes | memoryview | None:
     return None
 
 
-FORMAT = Format("png", "image/png", lambda head: head[: len(SIGNATURE)] == SIGNATURE, strip, find_exif)
+FORMAT = Format("png", "image/png", lambda head: head[: len(SIGNATURE)] == SIGNATURE, strip, find_exif, open_walk)

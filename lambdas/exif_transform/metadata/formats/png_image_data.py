@@ -14,13 +14,15 @@ after it, the bytes after its end are no image data and the file is refused. A s
 that is broken (a corrupt deflate block) is what the damage is: a decoder shows the
 rows before it, and so the bytes are served as they are. The work is bounded by the
 inflated size IHDR implies (at most MAX_PIXELS samples), and the memory by one piece.
+
+Streamed (png.py's walk), the check is fed the IDAT data in order, as it passes or re-read
+once an IDAT turns out damaged; the walk asks where the deflate stream ended, so the bytes
+after it are held until their chunk's CRC vouches for them.
 """
 
 from __future__ import annotations
 
 import zlib
-from typing import Iterable
-
 from ..errors import ImageError
 
 ZLIB_HEADER_SIZE = 2
@@ -44,32 +46,59 @@ def inflated_size(width: int, height: int, depth: int, colour: int, interlaced: 
     return sum(rows((width - x + dx - 1) // dx, (height - y + dy - 1) // dy) for x, y, dx, dy in ADAM7)
 
 
-def check_damaged_image_data(pieces: Iterable[memoryview], damaged_end: int, expected: int, fmt: str) -> None:
-    """Raises ImageError unless the deflate stream of `pieces` (every IDAT's data, in
-    order) runs at least to `damaged_end` (an offset in their concatenation, the end of
-    the last damaged IDAT), less its Adler-32, without inflating to more than `expected`."""
-    inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate: the header is skipped below
-    skip = ZLIB_HEADER_SIZE
-    consumed = 0  # bytes of the concatenated data read so far
-    produced = 0
-    for piece in pieces:
-        if consumed >= damaged_end:
+class ImageDataCheck:
+    """The IDAT chunks' data inflated as it passes (output counted and thrown away), so a
+    damaged IDAT can be judged the moment its CRC fails, without holding the image data.
+
+    feed() takes each IDAT's data in order; stream_end is then the offset, in their
+    concatenation, where the deflate stream ended (None while it runs). Once it has ended,
+    broken (a corrupt deflate block) or inflated past `expected`, nothing more is inflated:
+    the work is bounded by the inflated size IHDR implies, the memory by one piece.
+    damaged(end) raises ImageError unless the deflate stream runs at least to `end` (the
+    end of a damaged IDAT), less its Adler-32, without inflating to more than `expected`.
+    """
+
+    def __init__(self, expected: int, fmt: str) -> None:
+        self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate: the header is skipped
+        self._expected = expected
+        self._fmt = fmt
+        self._skip = ZLIB_HEADER_SIZE
+        self._produced = 0
+        self._broken = False  # broken deflate data: the damage a decoder stops at
+        self._over = False  # inflated past what IHDR declares
+        self.consumed = 0  # bytes of the concatenated data fed so far
+        self.stream_end: int | None = None
+
+    def feed(self, piece: bytes | memoryview) -> None:
+        self.consumed += len(piece)
+        if self._broken or self._over or self.stream_end is not None:
             return
-        piece = piece[: damaged_end - consumed]
-        consumed += len(piece)
-        head = min(skip, len(piece))
-        skip -= head
+        head = min(self._skip, len(piece))
+        self._skip -= head
         pending = piece[head:]
         while pending:
             try:
-                produced += len(inflater.decompress(pending, INFLATE_STEP))
+                self._produced += len(self._inflater.decompress(pending, INFLATE_STEP))
             except zlib.error:
-                return  # broken deflate data: the damage a decoder stops at
-            if produced > expected:
-                raise ImageError(f"{fmt}: damaged image data inflates to more than the {expected} bytes IHDR declares")
-            if inflater.eof:
-                after = len(inflater.unused_data) + (damaged_end - consumed)
-                if after > ADLER_SIZE:
-                    raise ImageError(f"{fmt}: damaged IDAT runs {after} bytes past the end of its image data")
+                self._broken = True
                 return
-            pending = inflater.unconsumed_tail
+            if self._produced > self._expected:
+                self._over = True
+                return
+            if self._inflater.eof:
+                self.stream_end = self.consumed - len(self._inflater.unused_data)
+                return
+            pending = self._inflater.unconsumed_tail
+
+    def kept_until(self) -> int | None:
+        """Where image data stops being image data (the end of the Adler-32), or None."""
+        return None if self.stream_end is None else self.stream_end + ADLER_SIZE
+
+    def damaged(self, end: int) -> None:
+        """A damaged IDAT's data ends at `end` (every byte before it has been fed)."""
+        if self._broken:
+            return
+        if self._over:
+            raise ImageError(f"{self._fmt}: damaged image data inflates to more than the {self._expected} bytes IHDR declares")
+        if self.stream_end is not None and end - self.stream_end > ADLER_SIZE:
+            raise ImageError(f"{self._fmt}: damaged IDAT runs {end - self.stream_end} bytes past the end of its image data")
