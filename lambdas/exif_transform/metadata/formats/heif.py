@@ -71,7 +71,13 @@ XMP_CONTENT_TYPE = b"application/rdf+xml"
 # premultiplied alpha. Every other type (thmb, cdsc, base, exbl, ...) goes.
 DIMG, AUXL, PREM, THMB, CDSC = b"dimg", b"auxl", b"prem", b"thmb", b"cdsc"
 ALPHA_AUX_TYPES = frozenset({b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", b"urn:mpeg:hevc:2015:auxid:1"})
-HVC1, HVCC, IDENTITY = b"hvc1", b"hvcC", b"iden"
+HVC1, HVCC, IDENTITY, GRID = b"hvc1", b"hvcC", b"iden", b"grid"
+# Items drawn from other items (their dimg inputs): a decoder cannot show one without them.
+DERIVED_ITEM_TYPES = frozenset({GRID, b"iovl", IDENTITY})
+# grid descriptor: version, flags, rows - 1, columns - 1, output width and height as u16,
+# or as u32 when flags bit 0 is set (HEIF 6.6.2.3.2).
+GRID_WIDE_FIELDS = 1
+GRID_DESCRIPTOR_SIZE, WIDE_GRID_DESCRIPTOR_SIZE = 8, 12
 # hvcC payload: 21 bytes of profile, level and format fields, then a byte whose low two
 # bits are lengthSizeMinusOne (ISO/IEC 14496-15, 8.3.3.1.2).
 HVCC_LENGTH_SIZE_BYTE = 21
@@ -529,6 +535,27 @@ def _check_hevc_framing(data: bytes, walk: _Walk, item_id: int, ranges: list[tup
             raise _error(f"the data of HEVC item {item_id} does not end with a whole NAL unit", walk.meta.start)
 
 
+def _check_inputs(data: bytes, walk: _Walk, item_id: int, ranges: list[tuple[int, int, int]]) -> None:
+    """A derived item (grid, overlay, identity) is drawn from its dimg inputs: with none, or
+    fewer tiles than its grid declares, a decoder has nothing (or not all) to draw."""
+    inputs = [t for r in walk.references if r.type == DIMG and r.source == item_id for t in r.targets]
+    item_type = walk.items[item_id].type
+    if not inputs:
+        raise _error(f"derived item {item_id} ({item_type.decode('latin-1')!r}) has no input images", walk.meta.start)
+    if item_type == IDENTITY and len(inputs) != 1:
+        raise _error(f"identity item {item_id} has {len(inputs)} input images, not 1", walk.meta.start)
+    if item_type != GRID:
+        return
+    base = {CONSTRUCTION_FILE: 0, CONSTRUCTION_IDAT: walk.idat.payload_start if walk.idat else 0}
+    head = b"".join(data[base[m] + start : base[m] + min(end, start + WIDE_GRID_DESCRIPTOR_SIZE)] for m, start, end in ranges)
+    size = WIDE_GRID_DESCRIPTOR_SIZE if len(head) > 1 and head[1] & GRID_WIDE_FIELDS else GRID_DESCRIPTOR_SIZE
+    if len(head) < size:
+        raise _error(f"grid item {item_id} has a descriptor of {len(head)} bytes, not {size}", walk.meta.start)
+    tiles = (head[2] + 1) * (head[3] + 1)
+    if len(inputs) != tiles:
+        raise _error(f"grid item {item_id} has {len(inputs)} input images for its {tiles} tiles", walk.meta.start)
+
+
 def _item_payload(data: bytes, walk: _Walk, item_id: int) -> bytes:
     ranges = _item_ranges(data, walk, item_id)
     if sum(end - start for _, start, end in ranges) > MAX_EXIF_PAYLOAD:
@@ -649,6 +676,8 @@ def _build(data: bytes, walk: _Walk, plan: _Plan) -> _Output:
             raise _error(f"image item {item_id} has no data", walk.meta.start)
         if walk.items[item_id].type == HVC1:
             _check_hevc_framing(data, walk, item_id, ranges)
+        if walk.items[item_id].type in DERIVED_ITEM_TYPES:
+            _check_inputs(data, walk, item_id, ranges)
     file_layout = _layout({(s, e) for r in item_ranges.values() for m, s, e in r if m == CONSTRUCTION_FILE}, "mdat")
     idat_layout = _layout({(s, e) for r in item_ranges.values() for m, s, e in r if m == CONSTRUCTION_IDAT}, "idat")
     mdat = [view[start:end] for start, end in file_layout]
