@@ -10,12 +10,13 @@ import image_builders as b
 import isobmff_builders as ib
 import metadata
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from isobmff_builders import Spec, auxc, box, clap, colr_icc, imir, irot, ispe, udes
 from metadata import ImageError
 from metadata.limits import MAX_ITEMS
 from metadata_checks import assert_refused
+from property_settings import examples
 
 EXIF = b.exif_block(6)
 GPS_BYTES = struct.pack(">IIIIII", 52, 1, 31, 1, 1234, 100)  # the planted latitude as EXIF stores it
@@ -343,7 +344,7 @@ def test_a_kept_derived_item_without_its_inputs_is_refused(case):
     assert metadata.strip(_grid_of([2, 3, 4, 5]))  # the same grid with its four tiles is served
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(150)
 @given(st.lists(st.tuples(st.integers(0, 900), st.integers(0, 255)), min_size=1, max_size=4), st.data())
 @example(edits=[(702, 0)], draw=None)  # iref renamed: a grid with no tiles was served (issue 18)
 def test_mutated_files_strip_or_raise_image_error(edits, draw):

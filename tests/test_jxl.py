@@ -9,11 +9,12 @@ import image_builders as b
 import isobmff_builders as ib
 import metadata
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from isobmff_builders import box
 from metadata import ImageError
 from metadata_checks import assert_refused
+from property_settings import examples
 
 EXIF = b.exif_block(6)
 GPS_BYTES = struct.pack(">IIIIII", 52, 1, 31, 1, 1234, 100)
@@ -107,7 +108,7 @@ def test_hostile_files_are_refused(case):
     assert_refused(HOSTILE[case](), reason="JPEG XL")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@examples(150)
 @given(st.data())
 def test_mutated_files_strip_or_raise_image_error(draw):
     seed = ib.jxl_container((0, ib.jxl_exif_box(EXIF)), (1, XML), (2, JUMB), parts=2)

@@ -11,18 +11,13 @@ from __future__ import annotations
 import functools
 import json
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import image_builders as b
 import metadata
 from metadata import ImageError
-
-
-
-def examples(count: int) -> settings:
-    """Moderate example counts keep the whole file to a few seconds."""
-    return settings(max_examples=count, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+from property_settings import examples  # moderate counts keep the whole file to a few seconds
 
 
 SEEDS = {
