@@ -255,3 +255,115 @@ def test_png_raw_profile_bomb_is_not_shown_and_stays_bounded():
     data = b.png_insert_before_iend(b.png(exif=False, text=False, icc=False), b.png_chunk(b"zTXt", b"Raw profile type exif\x00\x00" + bomb))
     with bounded_memory(limit=len(data) * 4 + 16 * 1024 * 1024):
         assert metadata.read_exif(data) == {}
+
+
+# ---------------------------------------------------------------- values at distinct, overlapping offsets
+
+
+def _tags_at_distinct_offsets(run: bytes, field_type: int, count_of, step: int, order: str = ">") -> tuple[bytes, int]:
+    """Like _tags_sharing_one_run, but tag i's value starts `step` * i bytes into the run, so
+    every value is distinct and they overlap; count_of(i) is its count. Returns the structure
+    and the number of tags."""
+    image_tags = sorted(tag for tag in piexif.TAGS["Image"] if tag not in (0x8769, 0x8825))
+    exif_tags = sorted(piexif.TAGS["Exif"])
+    exif_ifd_at = 8 + 2 + 12 * (len(image_tags) + 1) + 4
+    run_at = exif_ifd_at + 2 + 12 * len(exif_tags) + 4
+    entries = [(tag, field_type, count_of(i), struct.pack(order + "I", run_at + step * i)) for i, tag in enumerate(image_tags + exif_tags)]
+    ifd0 = entries[: len(image_tags)] + [(0x8769, 4, 1, struct.pack(order + "I", exif_ifd_at))]
+    exif_ifd = entries[len(image_tags) :]
+    structure = b.tiff_header(order=order) + b.ifd_bytes(sorted(ifd0), order=order) + b.ifd_bytes(exif_ifd, order=order) + run
+    return structure, len(entries)
+
+
+def _png_with_exif(structure: bytes) -> bytes:
+    plain = b.png(exif=False, text=False, icc=False)
+    return plain[:33] + b.png_chunk(b"eXIf", structure) + plain[33:]
+
+
+class _BytesRead:
+    """Counts the bytes the core's TIFF reader hands out (raw) and the numbers it unpacks (values)."""
+
+    def __init__(self, monkeypatch):
+        from metadata import tiff_ifd
+
+        self.raw = self.numbers = 0
+        raw, values = tiff_ifd.TiffReader.raw, tiff_ifd.TiffReader.values
+
+        def counted_raw(reader, entry, limit=None):
+            data = raw(reader, entry, limit)
+            self.raw += len(data)
+            return data
+
+        def counted_values(reader, entry):
+            numbers = values(reader, entry)
+            self.numbers += len(numbers)
+            return numbers
+
+        monkeypatch.setattr(tiff_ifd.TiffReader, "raw", counted_raw)
+        monkeypatch.setattr(tiff_ifd.TiffReader, "values", counted_values)
+
+
+def test_4_mb_png_whose_text_values_overlap_at_distinct_offsets_reads_only_their_first_bytes(monkeypatch):
+    run = b"\xfe" * (4 * 1024 * 1024)
+    structure, tags = _tags_at_distinct_offsets(run, 2, lambda i: len(run) - 16 * i, step=16)
+    data = _png_with_exif(structure)
+    read = _BytesRead(monkeypatch)
+    with bounded_memory(limit=len(data) * 3 + 8 * 1024 * 1024):
+        exif = metadata.read_exif(data, view="full")
+    # Each value read up to what MAX_JSON_TEXT characters can take (4 bytes a character, plus a prefix).
+    assert read.raw <= tags * (4 * (MAX_JSON_TEXT + 1) + 8)
+    assert exif["Image"]["Make"] == "\ufffd" * MAX_JSON_TEXT + "…"
+    assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
+
+
+def test_13_kb_jpeg_whose_sequences_overlap_at_distinct_offsets_decodes_at_most_what_the_document_can_hold(monkeypatch):
+    # 8-byte DOUBLEs, 1024 of them per tag (MAX_JSON_SEQUENCE), each tag one byte further on.
+    run = bytes(range(256)) * 36
+    structure, tags = _tags_at_distinct_offsets(run, 12, lambda i: 1024, step=1)
+    data = b.insert_after_soi(b.jpeg(exif=False, comment=False, xmp=False, icc=False), b.jpeg_segment(APP1, b"Exif\x00\x00" + structure))
+    assert len(data) < 14_000 and tags > 250
+    read = _BytesRead(monkeypatch)
+    exif = metadata.read_exif(data, view="full")
+    # A number takes two bytes of JSON at least: more than MAX_JSON_DOCUMENT / 2 could never be shown.
+    assert read.numbers <= MAX_JSON_DOCUMENT // 2
+    assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
+    summaries = [v for group in ("Image", "Exif") for v in exif.get(group, {}).values() if v == {"type": "DOUBLE", "count": 1024}]
+    assert summaries, "the sequences past what the document can hold are summarised, not decoded"
+
+
+def _document_of_size(size: int) -> tuple[bytes, dict]:
+    """A JPEG whose full view is exactly `size` bytes of JSON, and that view, built from the
+    tags and values written here (SHORT sequences of 7s, then Make's text to the byte)."""
+    short_tags = sorted(tag for tag, info in piexif.TAGS["Image"].items() if info["type"] == 3)
+    make = 0x010F
+    expected: dict = {}
+    counts = []
+    for tag in short_tags:
+        budget = size - len(json.dumps({"Image": {**expected, "Make": ""}}))
+        name = piexif.TAGS["Image"][tag]["name"]
+        count = min(1024, (budget - len(json.dumps(name)) - 4 - 150) // 3)
+        if count < 2:
+            break
+        expected[name] = [7] * count
+        counts.append((tag, count))
+    text = size - len(json.dumps({"Image": {**expected, "Make": ""}}))
+    assert 0 <= text <= MAX_JSON_TEXT
+    expected["Make"] = "M" * text
+    run_at = 8 + 2 + 12 * (len(counts) + 1) + 4
+    run = b"\x00\x07" * 1024
+    entries = [(tag, 3, count, struct.pack(">I", run_at)) for tag, count in counts]
+    entries.append((make, 2, text + 1, struct.pack(">I", run_at + len(run))))
+    structure = b.tiff_header() + b.ifd_bytes(sorted(entries)) + run + expected["Make"].encode() + b"\x00"
+    assert len(json.dumps({"Image": expected})) == size
+    data = b.insert_after_soi(b.jpeg(exif=False, comment=False, xmp=False, icc=False), b.jpeg_segment(APP1, b"Exif\x00\x00" + structure))
+    return data, {"Image": expected}
+
+
+def test_a_document_of_exactly_the_cap_is_whole_and_one_byte_more_gives_way():
+    at_cap, expected = _document_of_size(MAX_JSON_DOCUMENT)
+    assert metadata.read_exif(at_cap, view="full") == expected
+    over, expected_over = _document_of_size(MAX_JSON_DOCUMENT + 1)
+    exif = metadata.read_exif(over, view="full")
+    assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
+    assert exif["omitted"] and all(exif["Image"][name] == value for name, value in exif["Image"].items() if name in expected_over["Image"])
+    assert {f"Image.{name}" for name in exif["Image"]} | set(exif["omitted"]) == {f"Image.{name}" for name in expected_over["Image"]}
