@@ -43,12 +43,16 @@ MUTATE_TESTS = [
     "tests/test_metadata_exif_json.py",
     "tests/test_metadata_lenient.py",
     "tests/test_metadata_limits.py",
+    "tests/test_gif_extensions.py",
     "tests/test_metadata_properties.py",
     "tests/test_heif.py",
     "tests/test_jxl.py",
     "tests/test_transform_handler.py",
     "tests/test_url_handler.py",
     "tests/test_policies.py",
+    "tests/test_templates.py",
+    "tests/test_cdn_oac_template.py",
+    "tests/test_function_url_template.py",
 ]
 COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", ".venv-scan", "build", "__pycache__", ".pytest_cache", ".hypothesis", "mutants")
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}
