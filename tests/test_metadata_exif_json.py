@@ -507,3 +507,10 @@ def test_gps_degrees_are_signed_by_hemisphere():
 def test_gps_degrees_that_cannot_be_read_are_left_out(latitude, ref, rational):
     gps = _gps(latitude, ref, rational=rational)
     assert "latitude" not in gps and "longitude" not in gps
+
+
+def test_gps_degrees_at_the_poles_and_the_antimeridian_are_shown_and_past_them_left_out():
+    at_limits = _gps(((90, 1), (0, 1), (0, 1)), b"N\x00", ((180, 1), (0, 1), (0, 1)), b"W\x00")
+    assert (at_limits["latitude"], at_limits["longitude"]) == (90.0, -180.0)
+    past = _gps(((51, 1), (0, 1), (0, 1)), b"N\x00", ((180, 1), (0, 1), (36, 1)), b"E\x00")
+    assert "latitude" not in past and "longitude" not in past
