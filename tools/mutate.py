@@ -45,6 +45,7 @@ MUTATE_TESTS = [
     "tests/test_metadata_limits.py",
     "tests/test_gif_extensions.py",
     "tests/test_icc_profile.py",
+    "tests/test_tiff_resolution.py",
     "tests/test_metadata_properties.py",
     "tests/test_heif.py",
     "tests/test_jxl.py",
