@@ -339,3 +339,39 @@ def test_max_box_depth():
     assert len(read_boxes(data, 0, len(data), "test", BoxBudget("test"), MAX_BOX_DEPTH)) == 1
     with pytest.raises(ImageError, match=f"nested more than {MAX_BOX_DEPTH} deep"):
         read_boxes(data, 0, len(data), "test", BoxBudget("test"), MAX_BOX_DEPTH + 1)
+
+
+# ---------------------------------------------------------------- PNG text-chunk EXIF (ImageMagick)
+
+
+def _png_with_raw_profile_of_length(length: int) -> bytes:
+    """A PNG whose zTXt "Raw profile type exif" text is `length` bytes, its last hex digit last."""
+    import zlib
+
+    from metadata.limits import MAX_RAW_PROFILE_TEXT
+
+    assert length >= MAX_RAW_PROFILE_TEXT - 1
+    block = piexif.dump({"0th": {piexif.ImageIFD.Model: b"X1"}})
+    head, digits = f"\nexif\n{len(block):8d}\n".encode(), block.hex().encode()
+    text = head + b" " * (length - len(head) - len(digits)) + digits  # whitespace between is skipped
+    chunk = b.png_chunk(b"zTXt", b"Raw profile type exif\x00\x00" + zlib.compress(text, 9))
+    return b.png_insert_before_iend(b.png(exif=False, text=False, icc=False), chunk)
+
+
+def test_max_raw_profile_text():
+    from metadata.limits import MAX_RAW_PROFILE_TEXT
+
+    assert metadata.read_exif(_png_with_raw_profile_of_length(MAX_RAW_PROFILE_TEXT)) == {"Image": {"Model": "X1"}}
+    # One byte more: the text read stops at the limit, before the profile's last digit.
+    assert metadata.read_exif(_png_with_raw_profile_of_length(MAX_RAW_PROFILE_TEXT + 1)) == {}
+
+
+def test_tiff_growth_boundary(monkeypatch):
+    data = b.tiff(1, icc=False)
+    grown = len(metadata.strip(data)) - len(data)  # what the re-save adds (or takes): sets the cap to the byte
+    monkeypatch.setattr(tiff, "MAX_TIFF_GROWTH", 1)
+    monkeypatch.setattr(tiff, "TIFF_GROWTH_ALLOWANCE", grown)  # the cap is then exactly the output's size
+    assert metadata.strip(data)
+    monkeypatch.setattr(tiff, "TIFF_GROWTH_ALLOWANCE", grown - 1)
+    with pytest.raises(ImageError, match="re-saved image would be"):
+        metadata.strip(data)
