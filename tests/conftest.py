@@ -1,6 +1,8 @@
 """Fixtures shared by deploy.sh's end-to-end modules (test_deploy*.py), one set per module: each module gets
 its own emulator, its own copy of the repository and the environment pointing at that emulator. The helpers
-they use are in deploy_harness.py; moto is imported only when a module asks for these fixtures."""
+they use are in deploy_harness.py; moto is imported only when a module asks for these fixtures.
+
+Also loads the Hypothesis profile (tests/property_settings.py): deterministic unless HYPOTHESIS_PROFILE=fuzz."""
 
 from __future__ import annotations
 
@@ -9,6 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+import property_settings
+
+property_settings.load_profile()
 
 if TYPE_CHECKING:
     from deploy_harness import Cloud

@@ -572,7 +572,7 @@ def metadata_problems(data: bytes, *, allowed_exif: frozenset[int] = KEPT_EXIF_T
                 problems.append(f"Pillow finds EXIF IFD 0x{ifd:04x}")
         if image.format != "TIFF" and exif.get_ifd(IFD.IFD1):
             problems.append("Pillow finds an EXIF thumbnail IFD")
-    except Exception:  # noqa: BLE001 - same as above
-        pass
+    except Exception as error:  # noqa: BLE001 - EXIF that Pillow cannot read is EXIF all the same
+        problems.append(f"Pillow cannot read the EXIF it finds ({type(error).__name__})")
     return problems
 

@@ -277,10 +277,17 @@ def test_artifact_bucket_policy_is_the_templates_statement() -> None:
     branches = document["Fn::If"][1:] if "Fn::If" in document else [document]
     (template_deny,) = {json.dumps(branch["Statement"][0], sort_keys=True) for branch in branches}
     template_deny = json.loads(template_deny)
-    ours = json.loads(artifact_bucket_policy("arn:aws:s3:::b").to_json())["Statement"][0]
-    assert {k: v for k, v in template_deny.items() if k != "Resource"} == {
-        k: v for k, v in ours.items() if k != "Resource"
+    # Written out here, not taken from stacks/policies.py, which builds both.
+    expected = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": ["s3:*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
+    assert {k: v for k, v in template_deny.items() if k != "Resource"} == expected
+    ours = json.loads(artifact_bucket_policy("arn:aws:s3:::b").to_json())["Statement"][0]
+    assert {k: v for k, v in ours.items() if k != "Resource"} == expected
 
 
 def test_missing_bucket_is_created_and_configured(s3: Any, capsys: pytest.CaptureFixture) -> None:

@@ -73,6 +73,7 @@ def test_transform_reads_only_this_buckets_objects(template):
     ]
     assert statements["TellMissingFromForbidden"]["Action"] == ["s3:ListBucket"]
     assert statements["TellMissingFromForbidden"]["Resource"] == [BUCKET_ARN]
+    assert statements["WriteOwnLogs"]["Resource"] == [{"Fn::GetAtt": ["TransformLogGroup", "Arn"]}], "its own log group only"
     actions = sorted(a for s in statements.values() for a in s["Action"])
     assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject", "s3:ListBucket"]
 

@@ -12,13 +12,14 @@ from jxl_bit_builders import single_symbol_icc_stream
 import isobmff_builders as ib
 import metadata
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from isobmff_builders import box
 from metadata import ImageError
 from metadata.formats.jxl_gain_map import check_gain_map
 from metadata.limits import MAX_JXL_ICC_STREAM
 from metadata_checks import assert_refused
+from property_settings import examples
 
 EXIF = b.exif_block(6)
 GPS_BYTES = struct.pack(">IIIIII", 52, 1, 31, 1, 1234, 100)
@@ -113,7 +114,7 @@ def test_hostile_files_are_refused(case):
     assert_refused(HOSTILE[case](), reason="JPEG XL")
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@examples(150)
 @given(st.data())
 def test_mutated_files_strip_or_raise_image_error(draw):
     seed = ib.jxl_container((0, ib.jxl_exif_box(EXIF)), (1, XML), (1, gain_map_box()), (2, JUMB), parts=2)
@@ -127,10 +128,13 @@ def test_mutated_files_strip_or_raise_image_error(draw):
         stripped = metadata.strip(mutated)
     except ImageError:
         return
-    # A mutated jxlp size can carry the XMP box into the codestream's frame data, served as
-    # the TOC sizes it (as a JPEG's scan data is): no metadata outside the codestream boxes.
+    # A mutated jxlp size can carry a metadata box into the codestream's frame data, served as
+    # the TOC sizes it (as a JPEG's scan data is): no planted metadata (XMP, the Exif block, the
+    # JUMBF secret) outside the codestream boxes.
     outside = b"".join(stripped[s:e] for kind, s, _, e in ib.boxes(stripped) if kind not in (b"jxlc", b"jxlp"))
     assert b"<x:xmpmeta" not in outside
+    assert b.SECRET not in outside
+    assert EXIF[6:] not in outside and b"Exif\x00\x00" not in outside
     assert metadata.strip(stripped) == stripped
 
 

@@ -16,7 +16,7 @@ import pytest
 
 import image_builders as b
 import metadata
-from metadata.limits import MAX_JSON_DOCUMENT, MAX_JSON_TEXT
+from metadata.limits import MAX_JSON_DOCUMENT, MAX_JSON_SEQUENCE, MAX_JSON_TEXT
 from metadata_checks import bounded_memory
 
 SECRET = b.SECRET.decode()
@@ -255,3 +255,262 @@ def test_png_raw_profile_bomb_is_not_shown_and_stays_bounded():
     data = b.png_insert_before_iend(b.png(exif=False, text=False, icc=False), b.png_chunk(b"zTXt", b"Raw profile type exif\x00\x00" + bomb))
     with bounded_memory(limit=len(data) * 4 + 16 * 1024 * 1024):
         assert metadata.read_exif(data) == {}
+
+
+# ---------------------------------------------------------------- values at distinct, overlapping offsets
+
+
+def _tags_at_distinct_offsets(run: bytes, field_type: int, count_of, step: int, order: str = ">") -> tuple[bytes, int]:
+    """Like _tags_sharing_one_run, but tag i's value starts `step` * i bytes into the run, so
+    every value is distinct and they overlap; count_of(i) is its count. Returns the structure
+    and the number of tags."""
+    image_tags = sorted(tag for tag in piexif.TAGS["Image"] if tag not in (0x8769, 0x8825))
+    exif_tags = sorted(piexif.TAGS["Exif"])
+    exif_ifd_at = 8 + 2 + 12 * (len(image_tags) + 1) + 4
+    run_at = exif_ifd_at + 2 + 12 * len(exif_tags) + 4
+    entries = [(tag, field_type, count_of(i), struct.pack(order + "I", run_at + step * i)) for i, tag in enumerate(image_tags + exif_tags)]
+    ifd0 = entries[: len(image_tags)] + [(0x8769, 4, 1, struct.pack(order + "I", exif_ifd_at))]
+    exif_ifd = entries[len(image_tags) :]
+    structure = b.tiff_header(order=order) + b.ifd_bytes(sorted(ifd0), order=order) + b.ifd_bytes(exif_ifd, order=order) + run
+    return structure, len(entries)
+
+
+def _png_with_exif(structure: bytes) -> bytes:
+    plain = b.png(exif=False, text=False, icc=False)
+    return plain[:33] + b.png_chunk(b"eXIf", structure) + plain[33:]
+
+
+class _BytesRead:
+    """Counts the bytes the core's TIFF reader hands out (raw) and the numbers it unpacks (values)."""
+
+    def __init__(self, monkeypatch):
+        from metadata import tiff_ifd
+
+        self.raw = self.numbers = 0
+        raw, values = tiff_ifd.TiffReader.raw, tiff_ifd.TiffReader.values
+
+        def counted_raw(reader, entry, limit=None):
+            data = raw(reader, entry, limit)
+            self.raw += len(data)
+            return data
+
+        def counted_values(reader, entry):
+            numbers = values(reader, entry)
+            self.numbers += len(numbers)
+            return numbers
+
+        monkeypatch.setattr(tiff_ifd.TiffReader, "raw", counted_raw)
+        monkeypatch.setattr(tiff_ifd.TiffReader, "values", counted_values)
+
+
+def test_4_mb_png_whose_text_values_overlap_at_distinct_offsets_reads_only_their_first_bytes(monkeypatch):
+    run = b"\xfe" * (4 * 1024 * 1024)
+    structure, tags = _tags_at_distinct_offsets(run, 2, lambda i: len(run) - 16 * i, step=16)
+    data = _png_with_exif(structure)
+    read = _BytesRead(monkeypatch)
+    with bounded_memory(limit=len(data) * 3 + 8 * 1024 * 1024):
+        exif = metadata.read_exif(data, view="full")
+    # Each value read up to what MAX_JSON_TEXT characters can take (4 bytes a character, plus a prefix).
+    assert read.raw <= tags * (4 * (MAX_JSON_TEXT + 1) + 8)
+    assert exif["Image"]["Make"] == "\ufffd" * MAX_JSON_TEXT + "…"
+    assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
+
+
+def test_13_kb_jpeg_whose_sequences_overlap_at_distinct_offsets_decodes_at_most_what_the_document_can_hold(monkeypatch):
+    # 8-byte DOUBLEs, 1024 of them per tag (MAX_JSON_SEQUENCE), each tag one byte further on.
+    run = bytes(range(256)) * 36
+    structure, tags = _tags_at_distinct_offsets(run, 12, lambda i: 1024, step=1)
+    data = b.insert_after_soi(b.jpeg(exif=False, comment=False, xmp=False, icc=False), b.jpeg_segment(APP1, b"Exif\x00\x00" + structure))
+    assert len(data) < 14_000 and tags > 250
+    read = _BytesRead(monkeypatch)
+    exif = metadata.read_exif(data, view="full")
+    # A number takes two bytes of JSON at least: more than MAX_JSON_DOCUMENT / 2 could never be shown.
+    assert read.numbers <= MAX_JSON_DOCUMENT // 2
+    assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
+    summaries = [v for group in ("Image", "Exif") for v in exif.get(group, {}).values() if v == {"type": "DOUBLE", "count": 1024}]
+    assert summaries, "the sequences past what the document can hold are summarised, not decoded"
+
+
+def _document_of_size(size: int) -> tuple[bytes, dict]:
+    """A JPEG whose full view is exactly `size` bytes of JSON, and that view, built from the
+    tags and values written here (SHORT sequences of 7s, then Make's text to the byte)."""
+    short_tags = sorted(tag for tag, info in piexif.TAGS["Image"].items() if info["type"] == 3)
+    make = 0x010F
+    expected: dict = {}
+    counts = []
+    for tag in short_tags:
+        budget = size - len(json.dumps({"Image": {**expected, "Make": ""}}))
+        name = piexif.TAGS["Image"][tag]["name"]
+        count = min(1024, (budget - len(json.dumps(name)) - 4 - 150) // 3)
+        if count < 2:
+            break
+        expected[name] = [7] * count
+        counts.append((tag, count))
+    text = size - len(json.dumps({"Image": {**expected, "Make": ""}}))
+    assert 0 <= text <= MAX_JSON_TEXT
+    expected["Make"] = "M" * text
+    run_at = 8 + 2 + 12 * (len(counts) + 1) + 4
+    run = b"\x00\x07" * 1024
+    entries = [(tag, 3, count, struct.pack(">I", run_at)) for tag, count in counts]
+    entries.append((make, 2, text + 1, struct.pack(">I", run_at + len(run))))
+    structure = b.tiff_header() + b.ifd_bytes(sorted(entries)) + run + expected["Make"].encode() + b"\x00"
+    assert len(json.dumps({"Image": expected})) == size
+    data = b.insert_after_soi(b.jpeg(exif=False, comment=False, xmp=False, icc=False), b.jpeg_segment(APP1, b"Exif\x00\x00" + structure))
+    return data, {"Image": expected}
+
+
+def test_a_document_of_exactly_the_cap_is_whole_and_one_byte_more_gives_way():
+    at_cap, expected = _document_of_size(MAX_JSON_DOCUMENT)
+    assert metadata.read_exif(at_cap, view="full") == expected
+    over, expected_over = _document_of_size(MAX_JSON_DOCUMENT + 1)
+    exif = metadata.read_exif(over, view="full")
+    assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
+    assert exif["omitted"] and all(exif["Image"][name] == value for name, value in exif["Image"].items() if name in expected_over["Image"])
+    assert {f"Image.{name}" for name in exif["Image"]} | set(exif["omitted"]) == {f"Image.{name}" for name in expected_over["Image"]}
+
+
+# ---------------------------------------------------------------- how each kind of value is shown
+
+
+def _full_view(entries: list[tuple[int, int, int, bytes]], values: bytes = b"", order: str = ">", group: str = "Exif") -> dict:
+    """read_exif's full view of a block holding `entries` in its Exif IFD (or IFD0 when group is
+    "Image"); an entry's 4-byte field may point into `values`, which starts at VALUES_AT."""
+    if group == "Image":
+        structure = b.tiff_header(order=order) + b.ifd_bytes(sorted(entries), order=order) + values
+    else:
+        pointer = [(0x8769, 4, 1, struct.pack(order + "I", 8 + 2 + 12 + 4))]
+        structure = b.tiff_header(order=order) + b.ifd_bytes(pointer, order=order) + b.ifd_bytes(sorted(entries), order=order) + values
+    data = b.insert_after_soi(b.jpeg(exif=False, comment=False, xmp=False, icc=False), b.jpeg_segment(APP1, b"Exif\x00\x00" + structure))
+    return metadata.read_exif(data, view="full")
+
+
+def _values_at(entry_count: int, group: str = "Exif") -> int:
+    """Where `values` starts for _full_view with `entry_count` entries."""
+    first = 8 + 2 + 12 + 4 if group == "Exif" else 8
+    return first + 2 + 12 * entry_count + 4
+
+
+USER_COMMENT = 0x9286
+
+
+@pytest.mark.parametrize(
+    ("body", "order", "shown"),
+    [
+        (b"ASCII\x00\x00\x00caf\xc3\xa9  ", ">", "café"),  # UTF-8 under an ASCII code; trailing spaces go
+        (b"ASCII\x00\x00\x00one\x00two", ">", "one"),  # cut at the first NUL
+        (b"UNICODE\x00" + "Zoë".encode("utf-16-be"), ">", "Zoë"),  # no BOM: the block's byte order
+        (b"UNICODE\x00" + "Zoë".encode("utf-16-le"), "<", "Zoë"),
+        (b"UNICODE\x00" + "Zoë".encode("utf-16-le") + b"\x00", "<", "Zoë"),  # an odd byte left over
+        (b"UNICODE\x00\xff\xfe" + "Zoë".encode("utf-16-le"), ">", "Zoë"),  # a BOM wins over the byte order
+        (b"JIS\x00\x00\x00\x00\x00" + "日本".encode("shift_jis"), ">", "日本"),
+        (b"\x00" * 8 + "naïve".encode(), ">", "naïve"),  # undefined code: UTF-8
+        (b"BOGUS\x00\x00\x00" + "ok é".encode(), ">", "ok é"),  # unknown code: UTF-8
+    ],
+    ids=["ascii-utf8", "ascii-nul", "unicode-be", "unicode-le", "unicode-odd", "unicode-bom", "jis", "undefined", "unknown"],
+)
+def test_user_comment_is_shown_in_its_character_code(body, order, shown):
+    entry = (USER_COMMENT, 7, len(body), struct.pack(order + "I", _values_at(1)))
+    assert _full_view([entry], body, order=order)["Exif"]["UserComment"] == shown
+
+
+def test_user_comment_at_the_text_limit_is_marked_only_when_more_follows():
+    exact = b"ASCII\x00\x00\x00" + b"c" * MAX_JSON_TEXT
+    longer = exact + b"d"
+    for body, shown in ((exact, "c" * MAX_JSON_TEXT), (longer, "c" * MAX_JSON_TEXT + "…")):
+        entry = (USER_COMMENT, 7, len(body), struct.pack(">I", _values_at(1)))
+        assert _full_view([entry], body)["Exif"]["UserComment"] == shown
+
+
+def test_ascii_text_at_the_limit_read_to_its_end_is_not_marked():
+    # 256 characters then a NUL: the whole value is read, nothing is cut.
+    value = b"m" * MAX_JSON_TEXT + b"\x00"
+    entry = (0x0110, 2, len(value), struct.pack(">I", _values_at(1, "Image")))
+    exif = _full_view([entry], value, group="Image")
+    assert exif == {"Image": {"Model": "m" * MAX_JSON_TEXT}}
+
+
+def test_xp_text_is_utf16_and_an_odd_byte_is_left_out():
+    value = "Titre é".encode("utf-16-le") + b"\x41"
+    entry = (0x9C9B, 1, len(value), struct.pack(">I", _values_at(1, "Image")))
+    assert _full_view([entry], value, group="Image")["Image"]["XPTitle"] == "Titre é"
+
+
+def test_floats_are_numbers_and_non_finite_ones_are_null():
+    doubles = struct.pack(">ddd", 1.5, float("nan"), float("inf"))
+    entries = [
+        (0x9204, 12, 1, struct.pack(">I", _values_at(3))),  # ExposureBiasValue as one DOUBLE
+        (0x920A, 12, 2, struct.pack(">I", _values_at(3) + 8)),  # FocalLength: NaN, inf
+        (0xA20E, 11, 1, struct.pack(">f", -0.25)),  # FocalPlaneXResolution as a FLOAT, inline
+    ]
+    exif = _full_view(entries, doubles)["Exif"]
+    assert exif == {"ExposureBiasValue": 1.5, "FocalLength": [None, None], "FocalPlaneXResolution": -0.25}
+    json.dumps(exif, allow_nan=False)
+
+
+def test_rationals_with_a_zero_denominator_are_null_and_signed_ones_keep_their_sign():
+    values = struct.pack(">ii", -1, 3) + struct.pack(">II", 5, 0)
+    entries = [(0x9204, 10, 1, struct.pack(">I", _values_at(2))), (0x829A, 5, 1, struct.pack(">I", _values_at(2) + 8))]
+    assert _full_view(entries, values)["Exif"] == {"ExposureBiasValue": -1 / 3, "ExposureTime": None}
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [(1, 1), (3, [1, 2, 3]), (0, {"type": "UNDEFINED", "count": 0})],
+)
+def test_undefined_code_values(count, shown):
+    # FileSource (0xA300): a small code; more than one value is a list, none is a summary.
+    entry = (0xA300, 7, count, bytes([1, 2, 3, 0])[:count].ljust(4, b"\x00"))
+    assert _full_view([entry])["Exif"]["FileSource"] == shown
+
+
+def test_empty_numeric_values_are_left_out_and_long_ones_summarised():
+    entries = [
+        (0xA002, 4, 0, bytes(4)),  # PixelXDimension with no value
+        (0xA003, 3, MAX_JSON_SEQUENCE + 1, struct.pack(">I", _values_at(2))),
+    ]
+    exif = _full_view(entries, bytes(2 * (MAX_JSON_SEQUENCE + 1)))
+    assert exif == {"Exif": {"PixelYDimension": {"type": "SHORT", "count": MAX_JSON_SEQUENCE + 1}}}
+
+
+def _gps(latitude, latitude_ref: bytes, longitude=((0, 1), (7, 1), (30, 1)), longitude_ref: bytes = b"E", *, rational: int = 5) -> dict:
+    values = b"".join(struct.pack(">II", *pair) for pair in (*latitude, *longitude))
+    at = 8 + 2 + 12 + 4 + 2 + 12 * 4 + 4
+    gps = [
+        (0x0001, 2, len(latitude_ref), latitude_ref.ljust(4, b"\x00")),
+        (0x0002, rational, len(latitude), struct.pack(">I", at)),
+        (0x0003, 2, len(longitude_ref), longitude_ref.ljust(4, b"\x00")),
+        (0x0004, 5, 3, struct.pack(">I", at + 8 * len(latitude))),
+    ]
+    structure = b.tiff_header() + b.ifd_bytes([(0x8825, 4, 1, struct.pack(">I", 8 + 2 + 12 + 4))]) + b.ifd_bytes(gps) + values
+    data = b.insert_after_soi(b.jpeg(exif=False, comment=False, xmp=False, icc=False), b.jpeg_segment(APP1, b"Exif\x00\x00" + structure))
+    return metadata.read_exif(data, view="full")["GPS"]
+
+
+def test_gps_degrees_are_signed_by_hemisphere():
+    gps = _gps(((51, 1), (30, 1), (36, 1)), b"s\x00")
+    assert gps["latitude"] == pytest.approx(-(51 + 30 / 60 + 36 / 3600))
+    assert gps["longitude"] == pytest.approx(7 / 60 + 30 / 3600)
+    assert _gps(((51, 1), (30, 1), (0, 1)), b"N\x00", longitude_ref=b"W\x00")["longitude"] < 0
+
+
+@pytest.mark.parametrize(
+    ("latitude", "ref", "rational"),
+    [
+        (((91, 1), (0, 1), (0, 1)), b"N\x00", 5),  # past the pole
+        (((51, 0), (30, 1), (0, 1)), b"N\x00", 5),  # a zero denominator
+        (((51, 1), (30, 1)), b"N\x00", 5),  # two values, not three
+        (((51, 1), (30, 1), (0, 1)), b"Q\x00", 5),  # no hemisphere
+        (((51, 1), (30, 1), (0, 1)), b"N\x00", 4),  # not rationals
+    ],
+    ids=["past-the-pole", "zero-denominator", "two-values", "no-hemisphere", "not-rational"],
+)
+def test_gps_degrees_that_cannot_be_read_are_left_out(latitude, ref, rational):
+    gps = _gps(latitude, ref, rational=rational)
+    assert "latitude" not in gps and "longitude" not in gps
+
+
+def test_gps_degrees_at_the_poles_and_the_antimeridian_are_shown_and_past_them_left_out():
+    at_limits = _gps(((90, 1), (0, 1), (0, 1)), b"N\x00", ((180, 1), (0, 1), (0, 1)), b"W\x00")
+    assert (at_limits["latitude"], at_limits["longitude"]) == (90.0, -180.0)
+    past = _gps(((51, 1), (0, 1), (0, 1)), b"N\x00", ((180, 1), (0, 1), (36, 1)), b"E\x00")
+    assert "latitude" not in past and "longitude" not in past

@@ -11,18 +11,13 @@ from __future__ import annotations
 import functools
 import json
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import image_builders as b
 import metadata
 from metadata import ImageError
-
-
-
-def examples(count: int) -> settings:
-    """Moderate example counts keep the whole file to a few seconds."""
-    return settings(max_examples=count, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+from property_settings import examples  # moderate counts keep the whole file to a few seconds
 
 
 SEEDS = {
@@ -67,14 +62,16 @@ def without_kept_text(data: bytes) -> bytes:
     return data
 
 
-def check_strip(data: bytes, keep_copyright: bool) -> None:
+def check_strip(data: bytes, keep_copyright: bool) -> bool:
+    """Refused, or served without metadata; True when served (the leak checks ran)."""
     try:
         result = metadata.clean(data, keep_copyright=keep_copyright)
     except ImageError:
-        return
+        return False
     assert isinstance(result.data, bytes)
     assert metadata.detect_format(result.data) == result.format
     assert b.metadata_problems(without_kept_text(result.data) if keep_copyright else result.data) == []
+    return True
 
 
 def check_read_exif(data: bytes) -> None:
@@ -100,6 +97,25 @@ def test_random_bytes(data):
 def test_random_bytes_behind_a_known_signature(prefix, rest):
     check_strip(prefix + rest, keep_copyright=False)
     check_read_exif(prefix + rest)
+
+
+# Random bytes alone are nearly always refused, so they never reach the leak checks: these
+# write random bytes over part of a valid file that carries every kind of metadata.
+@examples(120)
+@given(st.sampled_from(sorted(SEEDS)), st.floats(0, 1), st.binary(min_size=1, max_size=64), st.booleans())
+@example("jpeg", 0.9, b"\x00", False)  # inside the scan data: served, and checked
+def test_random_bytes_written_over_a_valid_file(name, where, patch, keep_copyright):
+    data = seed(name)
+    position = int(where * (len(data) - len(patch)))
+    patched = data[:position] + patch + data[position + len(patch) :]
+    check_strip(patched, keep_copyright)
+    check_read_exif(patched)
+
+
+def test_every_seed_is_served_so_the_leak_checks_run():
+    for name in SEEDS:
+        assert check_strip(seed(name), keep_copyright=False), name
+        assert check_strip(seed(name), keep_copyright=True), name
 
 
 MUTATIONS = ("flip", "set", "truncate", "insert", "delete", "duplicate")

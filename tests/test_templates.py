@@ -170,9 +170,16 @@ def test_every_template_takes_the_same_prefix_parameter(name):
 # --- IAM everywhere ------------------------------------------------------------------------------
 
 
+# How many IAM policy documents each template holds: the wildcard check below must not pass by
+# looking at none (cdn.json has none: its access point policy lives in the storage stack).
+POLICY_DOCUMENTS = {"storage": 7, "lambda-edge": 2, "cdn": 0, "cdn-oac": 1, "function-url": 3, "audit": 4}
+
+
 @pytest.mark.parametrize("name", ALL_TEMPLATES)
 def test_no_statement_has_a_wildcard_action_or_resource(name):
-    for where, document in policy_documents(load(name)):
+    documents = policy_documents(load(name))
+    assert len(documents) == POLICY_DOCUMENTS[name]
+    for where, document in documents:
         for stmt in document["Statement"]:
             actions = as_list(stmt.get("Action", []))
             assert "*" not in actions, f"{name}{where}: '*' action"
@@ -310,6 +317,8 @@ def test_transform_role_writes_its_logs_and_answers_object_lambda_only(storage):
         "s3-object-lambda:WriteGetObjectResponse",
         "s3:GetObject",
     ]
+    logs = statement(policy["PolicyDocument"], "WriteOwnLogs")
+    assert logs["Resource"] == [{"Fn::GetAtt": ["TransformLogGroup", "Arn"]}], "its own log group only"
     head_read = statement(policy["PolicyDocument"], "ReadOriginalsToAnswerHead")
     (resource,) = head_read["Resource"]
     assert resource["Fn::Sub"][0].endswith(":accesspoint/${Prefix}-ap/object/*"), "reads only via the access point"
@@ -438,9 +447,11 @@ def test_response_headers_policy_sets_security_headers(cdn):
     config = only(cdn, "AWS::CloudFront::ResponseHeadersPolicy")["Properties"]["ResponseHeadersPolicyConfig"]
     headers = config["SecurityHeadersConfig"]
     assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["StrictTransportSecurity"]["IncludeSubdomains"] is True
+    assert headers["StrictTransportSecurity"]["Override"] is True
     assert headers["ContentTypeOptions"]["Override"] is True
     assert headers["FrameOptions"]["FrameOption"] == "DENY"
-    assert "ReferrerPolicy" in headers
+    assert headers["ReferrerPolicy"] == {"Override": True, "ReferrerPolicy": "strict-origin-when-cross-origin"}
 
 
 def test_distribution_origin_behaviour_and_edge_association(cdn):

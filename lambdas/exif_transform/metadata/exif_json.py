@@ -23,8 +23,12 @@ MAX_JSON_SEQUENCE.
 Bounded whatever the block holds: a text value longer than MAX_JSON_TEXT characters
 is cut and ends with "…", and its field is listed in "truncated"; only the first bytes
 of a value are ever read and decoded, so tags that all point at one long run cost
-little; and when the document would exceed MAX_JSON_DOCUMENT bytes, the largest fields
-are left out first and listed in "omitted".
+little; a value several tags share is decoded and measured once; sequences are decoded
+up to SEQUENCE_BUDGET bytes of JSON in all (more could never fit the document), later
+ones show as summaries, so tags whose long sequences overlap at distinct offsets
+cost time in proportion to the block, not to tags times values; and when the document
+would exceed MAX_JSON_DOCUMENT bytes, the largest fields are left out first and listed
+in "omitted".
 """
 
 from __future__ import annotations
@@ -112,6 +116,12 @@ CUT_MARK = "…"
 # encoding (4 bytes a character in UTF-8, 2 or 4 in UTF-16) plus the prefix.
 TEXT_READ_LIMIT = 4 * (MAX_JSON_TEXT + 1) + CHARACTER_CODE_SIZE
 
+# The sequences decoded for one document, in the least JSON their numbers take: an integer
+# takes a digit and a ", " separator, a float three characters ("0.0", null) and the
+# separator. Decoding more could never fit MAX_JSON_DOCUMENT.
+SEQUENCE_BUDGET = MAX_JSON_DOCUMENT
+LEAST_JSON_INTEGER, LEAST_JSON_FLOAT = 3, 5
+
 OMIT = object()  # _Renderer.value's answer for an entry that is left out (None is JSON null)
 
 
@@ -146,6 +156,7 @@ class _Renderer:
     def __init__(self, reader: TiffReader):
         self.reader = reader
         self._seen: dict[tuple, object] = {}
+        self.sequence_budget = SEQUENCE_BUDGET
 
     def _prefix(self, entry: IfdEntry) -> tuple[bytes, bool]:
         """The value's first bytes, and whether there are more."""
@@ -182,6 +193,11 @@ class _Renderer:
     def _numbers(self, entry: IfdEntry):
         key = ("numbers", entry.type, entry.value_offset, entry.count)
         if key not in self._seen:
+            if entry.count > 1:
+                least = entry.count * (LEAST_JSON_INTEGER if entry.type in INTEGER_TYPES else LEAST_JSON_FLOAT)
+                if least > self.sequence_budget:
+                    return _summary(entry)
+                self.sequence_budget -= least
             numbers = [_number(value) for value in self.reader.values(entry)]
             self._seen[key] = numbers[0] if len(numbers) == 1 else numbers
         return self._seen[key]
@@ -264,7 +280,11 @@ def _size(value) -> int:
 
 
 def _capped(groups: dict[str, dict], truncated: list[str]) -> dict:
-    """The document, its largest fields left out first until it fits MAX_JSON_DOCUMENT."""
+    """The document, its largest fields left out first until it fits MAX_JSON_DOCUMENT.
+
+    Sizes are added up from each value's size, measured once per value (the renderer hands
+    out one object for a value several tags share), so a document far over the cap is never
+    serialised whole."""
 
     def document(omitted: list[str]) -> dict:
         doc: dict = {name: group for name, group in groups.items() if group}
@@ -275,23 +295,36 @@ def _capped(groups: dict[str, dict], truncated: list[str]) -> dict:
             doc["omitted"] = sorted(omitted)
         return doc
 
+    measured: dict[int, int] = {}
+
+    def value_size(value) -> int:
+        if id(value) not in measured:
+            measured[id(value)] = _size(value)
+        return measured[id(value)]
+
+    def size(omitted: list[str]) -> int:
+        """Exactly _size(document(omitted)): the fields' values stand in as 0 (one byte)."""
+        doc = document(omitted)
+        skeleton = {key: ({name: 0 for name in part} if key in groups else part) for key, part in doc.items()}
+        return _size(skeleton) + sum(value_size(v) - 1 for key in groups if key in doc for v in doc[key].values())
+
     omitted: list[str] = []
-    total = _size(document(omitted))
+    total = size(omitted)
     if total <= MAX_JSON_DOCUMENT:
         return document(omitted)
     fields = sorted(
-        ((_size(name) + 1 + _size(value) + 1, group, name) for group, members in groups.items() for name, value in members.items()),
+        ((_size(name) + 1 + value_size(value) + 1, group, name) for group, members in groups.items() for name, value in members.items()),
         reverse=True,
     )
-    for size, group, name in fields:
+    for field_size, group, name in fields:
         del groups[group][name]
         omitted.append(f"{group}.{name}")
-        total += _size(f"{group}.{name}") + 1 - size
+        total += _size(f"{group}.{name}") + 1 - field_size
         if total <= MAX_JSON_DOCUMENT:
             break
     # The running total is exact up to a few bytes of punctuation: confirm, and go on if needed.
     remaining = [(group, name) for _, group, name in fields if name in groups[group]]
-    while _size(document(omitted)) > MAX_JSON_DOCUMENT and remaining:
+    while size(omitted) > MAX_JSON_DOCUMENT and remaining:
         group, name = remaining.pop(0)
         del groups[group][name]
         omitted.append(f"{group}.{name}")

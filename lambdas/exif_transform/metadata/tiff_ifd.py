@@ -117,7 +117,9 @@ class TiffReader:
             raise ImageError(f"{self.fmt}: {name} IFD offset {offset} is outside the data ({size} bytes)")
         self._visited.add(offset)
         count = self._u16(offset)
-        if count > MAX_IFD_ENTRIES and self.lenient:
+        # An EXIF block's IFD is read as far as the limit; a TIFF page's (strict_tags) is refused,
+        # as its next-page pointer lies after the whole table.
+        if count > MAX_IFD_ENTRIES and self.lenient and not self.strict_tags:
             count = MAX_IFD_ENTRIES
         if count > MAX_IFD_ENTRIES:
             raise ImageError(f"{self.fmt}: {name} IFD at offset {offset} declares {count} entries")

@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Mutation testing (mutmut) of the transform's core, its serving pipeline and the IAM policies.
+
+    python tools/mutate.py [PATH ...] [--jobs N] [--show]
+
+PATH: files or folders to mutate, as the repository names them (default: all of
+lambdas/exif_transform/metadata/, lambdas/exif_transform/serving/ and stacks/policies.py).
+
+mutmut names a mutant after the module path of its file, and the tests import the
+transform's packages as top-level `metadata` and `serving` (pytest.ini's pythonpath), so
+the run happens in a copy of the repository (build/mutate/) in which those packages sit
+at the root. The tests run are the fast ones that exercise that code (MUTATE_TESTS), with
+Hypothesis in its deterministic profile.
+
+The table gives, per module: mutants killed (a test failed or timed out), survived (no
+test noticed), equivalent (a survivor listed in tools/equivalent_mutants.txt: it cannot
+change what the code does, with the reason) and the kill rate, killed / (killed +
+survived). Unexplained survivors are listed by name; `--show` prints their diffs, and
+`cd build/mutate && ../../.venv/bin/mutmut show NAME` shows one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSFORM = Path("lambdas/exif_transform")
+WORK = ROOT / "build" / "mutate"
+EQUIVALENTS = ROOT / "tools" / "equivalent_mutants.txt"
+DEFAULT_PATHS = ["lambdas/exif_transform/metadata", "lambdas/exif_transform/serving", "stacks/policies.py"]
+# The packages the tests import from lambdas/exif_transform, placed at the copy's root.
+PACKAGES = ["metadata", "serving", "olap", "function_url"]
+SOURCE_PATHS = ["metadata", "serving", "stacks"]
+# The fast tests of that code: no deploy.sh runs, no Node.js, no subprocess-only checks.
+MUTATE_TESTS = [
+    "tests/test_metadata.py",
+    "tests/test_metadata_exif_json.py",
+    "tests/test_metadata_lenient.py",
+    "tests/test_metadata_limits.py",
+    "tests/test_gif_extensions.py",
+    "tests/test_icc_profile.py",
+    "tests/test_tiff_resolution.py",
+    "tests/test_metadata_properties.py",
+    "tests/test_heif.py",
+    "tests/test_jxl.py",
+    "tests/test_transform_handler.py",
+    "tests/test_url_handler.py",
+    "tests/test_policies.py",
+    "tests/test_templates.py",
+    "tests/test_cdn_oac_template.py",
+    "tests/test_function_url_template.py",
+]
+COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", ".venv-scan", "build", "__pycache__", ".pytest_cache", ".hypothesis", "mutants")
+KILLED = {"killed", "timeout", "segfault", "caught by type check"}
+
+
+def staged_path(path: str) -> str:
+    """Where a repository path lies in the copy."""
+    parts = Path(path).parts
+    if parts[: len(TRANSFORM.parts)] == TRANSFORM.parts:
+        return str(Path(*parts[len(TRANSFORM.parts) :]))
+    return path
+
+
+def only_mutate(paths: list[str]) -> list[str]:
+    patterns = []
+    for path in paths:
+        staged = staged_path(path.rstrip("/"))
+        if not staged.split("/")[0] in SOURCE_PATHS:
+            sys.exit(f"mutate: {path} is outside {', '.join(DEFAULT_PATHS)}")
+        patterns.append(staged if staged.endswith(".py") else staged + "/*")
+    return patterns
+
+
+def stage(patterns: list[str], tests: list[str]) -> None:
+    """A fresh copy of the repository with the transform's packages at its root."""
+    shutil.rmtree(WORK, ignore_errors=True)
+    shutil.copytree(ROOT, WORK, ignore=COPY_IGNORE, symlinks=True)
+    for package in PACKAGES:
+        shutil.copytree(ROOT / TRANSFORM / package, WORK / package, ignore=COPY_IGNORE)
+    ini = (WORK / "pytest.ini").read_text()
+    lines = [("pythonpath = . tests" if line.startswith("pythonpath") else line) for line in ini.splitlines()]
+    (WORK / "pytest.ini").write_text("\n".join(lines) + "\n")
+    also_copy = sorted(p.name for p in WORK.iterdir() if p.name not in SOURCE_PATHS and p.name != "setup.cfg")
+    config = [
+        "[mutmut]",
+        "source_paths =",
+        *(f"    {p}" for p in SOURCE_PATHS),
+        "only_mutate =",
+        *(f"    {p}" for p in patterns),
+        "also_copy =",
+        *(f"    {p}" for p in also_copy),
+        "pytest_add_cli_args_test_selection =",
+        *(f"    {t}" for t in tests),
+        "pytest_add_cli_args =",
+        "    -p",
+        "    no:cacheprovider",
+        "    -q",
+        # The first call into the stub servers can outlast the tests' short fetch timeouts
+        # while mutmut's trampolines record which tests call what.
+        "    --deselect",
+        "    tests/test_transform_handler.py::test_image_is_answered_stripped_through_botocore[gif]",
+    ]
+    (WORK / "setup.cfg").write_text("\n".join(config) + "\n")
+
+
+def equivalents() -> dict[str, str]:
+    """Known equivalent mutants: `name  reason` per line, # comments."""
+    known = {}
+    for line in EQUIVALENTS.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, reason = line.partition(" ")
+            if not reason.strip():
+                sys.exit(f"mutate: {EQUIVALENTS.name}: {name} has no reason")
+            known[name] = reason.strip()
+    return known
+
+
+def results(mutmut: str) -> dict[str, str]:
+    """Every mutant's status, by name."""
+    out = subprocess.run([mutmut, "results", "--all", "true"], cwd=WORK, capture_output=True, text=True, check=True).stdout
+    statuses = {}
+    for line in out.splitlines():
+        name, sep, status = line.strip().rpartition(": ")
+        if sep and "__mutmut_" in name:
+            statuses[name] = status
+    return statuses
+
+
+def module_of(name: str) -> str:
+    return name.partition("__mutmut_")[0].rpartition(".")[0]
+
+
+def table(statuses: dict[str, str], known: dict[str, str]) -> list[str]:
+    """Prints the per-module table; returns the unexplained survivors."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    unexplained = []
+    for name, status in statuses.items():
+        module = module_of(name)
+        if status in KILLED:
+            counts[module]["killed"] += 1
+        elif name in known:
+            counts[module]["equivalent"] += 1
+        elif status in ("survived", "no tests"):
+            counts[module]["survived"] += 1
+            unexplained.append(name)
+        else:
+            counts[module]["other"] += 1  # not checked, interrupted, suspicious
+    width = max([len(m) for m in counts] + [len("module")])
+    print(f"\n{'module':<{width}}  killed  survived  equivalent  other  kill rate")
+    total: Counter = Counter()
+    for module in sorted(counts):
+        total.update(counts[module])
+        print(_row(module, counts[module], width))
+    print(_row("total", total, width))
+    return sorted(unexplained)
+
+
+def _row(module: str, c: Counter, width: int) -> str:
+    tested = c["killed"] + c["survived"]
+    rate = f"{100 * c['killed'] / tested:5.1f}%" if tested else "    -"
+    return f"{module:<{width}}  {c['killed']:6}  {c['survived']:8}  {c['equivalent']:10}  {c['other']:5}  {rate:>9}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="*", default=DEFAULT_PATHS)
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATE_JOBS", os.cpu_count() or 2)))
+    parser.add_argument("--show", action="store_true", help="print the diff of every unexplained survivor")
+    parser.add_argument("--report-only", action="store_true", help="print the table of the last run in build/mutate")
+    args = parser.parse_args(argv)
+    mutmut = str(Path(sys.executable).parent / "mutmut")
+    known = equivalents()
+    if not args.report_only:
+        tests = os.environ.get("MUTATE_TESTS", "").split() or MUTATE_TESTS
+        stage(only_mutate(args.paths), [t for t in tests if (ROOT / t).exists()])
+        env = {**os.environ, "HYPOTHESIS_PROFILE": "deterministic"}
+        run = subprocess.run([mutmut, "run", "--max-children", str(args.jobs)], cwd=WORK, env=env)
+        if run.returncode:
+            print(f"mutate: mutmut run exited with {run.returncode}", file=sys.stderr)
+            return run.returncode
+    statuses = results(mutmut)
+    unexplained = table(statuses, known)
+    stale = sorted(name for name in known if name in statuses and statuses[name] in KILLED)
+    if stale:
+        print("\nListed as equivalent but killed now (remove them from tools/equivalent_mutants.txt):")
+        print("\n".join(f"  {name}" for name in stale))
+    if unexplained:
+        print(f"\n{len(unexplained)} unexplained survivors (kill them with a test, or list them with a reason):")
+        for name in unexplained:
+            print(f"  {name}")
+            if args.show:
+                shown = subprocess.run([mutmut, "show", name], cwd=WORK, capture_output=True, text=True).stdout
+                print("    " + shown.replace("\n", "\n    "))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
