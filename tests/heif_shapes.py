@@ -1,6 +1,7 @@
 """HEIF/AVIF files of shapes the tests need and encoders never write: a raw builder that
 places every extent where it is told (many mdat boxes, repeated extents, shared blocks),
-the inputs once reported slow, and a counter of the work a call does.
+the inputs once reported slow, and a counter of the work a call does; and the files the HEIF
+test modules share (a grid holding every kind of item, hostile variants, gain maps, collections).
 
 Operation counts (Python calls, C calls included) stand in for time: they do not depend
 on the machine's load, and an input that makes the work grow faster than its size shows
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 
 import image_builders as b
 import isobmff_builders as ib
-from isobmff_builders import box, full_box
+from isobmff_builders import Spec, auxc, box, clap, colr_icc, full_box, imir, irot, ispe, udes
+from metadata.limits import MAX_ITEMS
 
 
 @dataclass
@@ -263,3 +265,210 @@ def tone_mapped(base: bytes, gain_map: bytes, *, exif: bytes, xmp: bytes, brands
     ]
     references = [(b"dimg", 3, [1, 2]), (b"cdsc", 4, [1]), (b"cdsc", 5, [1])]
     return ib.heif_file(specs, 1, references, brands=brands, meta_extra=(box(b"grpl", entity_group(b"altr", 100, [3, 1])),))
+
+
+# ---------------------------------------------------------------- shared by the HEIF test modules
+
+EXIF = b.exif_block(6)
+THUMBNAIL = ib.coded_tile(7, (32, 32))
+DEPTH = ib.coded_tile(9, (32, 32))
+MATTE = ib.coded_tile(10, (32, 32))
+
+
+def everything(**options) -> bytes:
+    """A 2x2 grid primary (descriptor in idat) of real HEVC tiles, one tile shared, the
+    first in three extents; irot + imir + clap + an ICC colr + udes on the grid; an alpha
+    auxiliary; a thumbnail, a depth map, an Exif item and an XMP item, and a C2PA uuid box."""
+    tiles = [ib.coded_tile(seed) for seed in (1, 2, 3)]
+    tile_props = lambda tile: ib.properties_of(tile, b"hvcC", b"ispe", b"colr", b"pixi")  # noqa: E731
+    alpha = ib.coded_alpha((128, 128))
+    grid_props = [
+        (ispe(128, 128), False),
+        (colr_icc(b.icc_profile()), False),
+        (irot(1), True),
+        (imir(0), True),
+        (clap(120, 100), True),
+        (udes(b.SECRET), False),
+    ]
+    specs = [
+        Spec(1, b"grid", ib.grid_descriptor(2, 2, 128, 128), grid_props, method=options.pop("grid_method", 1)),
+        Spec(2, b"hvc1", tiles[0].data, tile_props(tiles[0]), hidden=True, pieces=3),
+        Spec(3, b"hvc1", tiles[1].data, tile_props(tiles[1]), hidden=True),
+        Spec(4, b"hvc1", tiles[2].data, tile_props(tiles[2]), hidden=True),
+        Spec(5, b"hvc1", share=3, properties=tile_props(tiles[1]), hidden=True),
+        Spec(6, b"hvc1", alpha.data, alpha.properties, hidden=True, pieces=2),
+        Spec(7, b"hvc1", THUMBNAIL.data, THUMBNAIL.properties, name=b"thumb " + b.SECRET),
+        Spec(8, b"hvc1", DEPTH.data, DEPTH.properties + [(auxc(ib.DEPTH_URN), True)], hidden=True),
+        Spec(9, b"Exif", ib.exif_item_payload(EXIF), name=b"exif"),
+        Spec(10, b"mime", b.XMP_PACKET, content_type=b"application/rdf+xml"),
+        Spec(11, b"uri ", b"uri data " + b.SECRET),
+    ]
+    references = [
+        (b"dimg", 1, [2, 3, 4, 5]),
+        (b"auxl", 6, [1]),
+        (b"auxl", 8, [1]),
+        (b"thmb", 7, [1]),
+        (b"cdsc", 9, [1]),
+        (b"cdsc", 10, [1]),
+    ]
+    options.setdefault("before_mdat", (ib.c2pa_box(), box(b"free", b"free " + b.SECRET)))
+    return ib.heif_file(specs, 1, references, **options)
+
+
+LAYOUTS = {
+    "iloc-v1-idat": {},
+    "iloc-v0": {"iloc_version": 0, "grid_method": 0},
+    "iloc-v2": {"iloc_version": 2},
+    "base-offset": {"base_offset": True},
+    "meta-after-mdat": {"meta_after_mdat": True, "after_all": (box(b"sefd", b"capture " + b.SECRET),)},
+}
+
+
+def simple_heic(**options) -> bytes:
+    tile = ib.coded_tile(5)
+    specs = options.pop("specs", [Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"Exif", ib.exif_item_payload(EXIF))])
+    references = options.pop("references", [(b"cdsc", 2, [1])])
+    return ib.heif_file(specs, 1, references, **options)
+
+
+def patched(data: bytes, old: bytes, new: bytes) -> bytes:
+    assert data.count(old) == 1
+    return data.replace(old, new)
+
+
+def iloc_extent_past_end() -> bytes:
+    data = simple_heic()
+    tile = ib.coded_tile(5)
+    return patched(data, struct.pack(">I", len(tile.data)), struct.pack(">I", len(data)))
+
+
+def overlapping_extents() -> bytes:
+    tile = ib.coded_tile(5)
+    alpha = ib.coded_alpha()
+    data = simple_heic(specs=[Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"hvc1", alpha.data, alpha.properties)], references=[(b"auxl", 2, [1])])
+    return patched(data, struct.pack(">I", len(alpha.data)), struct.pack(">I", len(alpha.data) + 40))
+
+
+def looping_grid() -> bytes:
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"grid", ib.grid_descriptor(1, 1, 64, 64), [(ispe(64, 64), False)]), Spec(2, b"grid", ib.grid_descriptor(1, 1, 64, 64), [(ispe(64, 64), False)]), Spec(3, b"hvc1", tile.data, tile.properties)]
+    return ib.heif_file(specs, 1, [(b"dimg", 1, [2]), (b"dimg", 2, [1])])
+
+
+def too_many_items() -> bytes:
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"hvc1", tile.data, tile.properties)] + [Spec(n, b"mime", content_type=b"text/plain") for n in range(2, MAX_ITEMS + 3)]
+    return ib.heif_file(specs, 1, [])
+
+
+def two_metas() -> bytes:
+    data = simple_heic()
+    meta = next(data[s:e] for kind, s, _, e in ib.boxes(data) if kind == b"meta")
+    return data + meta
+
+
+def without_meta() -> bytes:
+    data = simple_heic()
+    return b"".join(data[s:e] for kind, s, _, e in ib.boxes(data) if kind != b"meta")
+
+
+def with_box_size(data: bytes, kind: bytes, size: bytes) -> bytes:
+    start = next(s for k, s, _, _ in ib.boxes(data) if k == kind)
+    return data[:start] + size + data[start + 4 :]
+
+
+HOSTILE = {
+    "truncated-mdat": lambda: simple_heic()[:-20],
+    "truncated-meta": lambda: simple_heic()[:200],
+    "extent-past-the-end": iloc_extent_past_end,
+    "overlapping-extents": overlapping_extents,
+    "looping-dimg": looping_grid,
+    "too-many-items": too_many_items,
+    "two-metas": two_metas,
+    "no-meta": without_meta,
+    "meta-size-0": lambda: with_box_size(simple_heic(), b"meta", b"\x00\x00\x00\x00"),
+    "meta-size-1-huge": lambda: with_box_size(simple_heic(), b"meta", b"\x00\x00\x00\x01"),
+    "meta-size-huge": lambda: with_box_size(simple_heic(), b"meta", b"\xff\xff\xff\xf0"),
+    "ftyp-size-huge": lambda: with_box_size(simple_heic(), b"ftyp", b"\x7f\xff\xff\xff"),
+    "sequence": lambda: simple_heic(after_all=(box(b"moov", box(b"mvhd", bytes(100))),)),
+    "primary-missing": lambda: patched(simple_heic(), b"pitm\x00\x00\x00\x00\x00\x01", b"pitm\x00\x00\x00\x00\x00\x07"),
+    "primary-is-exif": lambda: patched(simple_heic(), b"pitm\x00\x00\x00\x00\x00\x01", b"pitm\x00\x00\x00\x00\x00\x02"),
+}
+
+
+def metadata_items(first_id: int, described: int) -> tuple[list[Spec], list[tuple[bytes, int, list[int]]]]:
+    """An Exif item, an XMP item and a thumbnail, all of one image."""
+    specs = [
+        Spec(first_id, b"Exif", ib.exif_item_payload(EXIF)),
+        Spec(first_id + 1, b"mime", b.XMP_PACKET, content_type=b"application/rdf+xml"),
+        Spec(first_id + 2, b"hvc1", THUMBNAIL.data, THUMBNAIL.properties, name=b"thumb " + b.SECRET),
+    ]
+    references = [(b"cdsc", first_id, [described]), (b"cdsc", first_id + 1, [described]), (b"thmb", first_id + 2, [described])]
+    return specs, references
+
+
+def avif_gain_map(*, grid: bool) -> bytes:
+    """An AVIF: base image (primary), a hidden gain map (one AV1 image, or a 2x2 grid of
+    them), a tmap item deriving from both, in an altr group with the base; Exif, XMP."""
+    base = av1_image(1)
+    specs = [Spec(1, b"av01", base.data, base.properties)]
+    tone_map = Spec(3, b"tmap", tone_map_descriptor(), [(ispe(48, 32), False)])
+    references: list[tuple[bytes, int, list[int]]] = []
+    if grid:
+        # libavif 1.4 parses the file only with the gain map's grid tiles after every
+        # other item in iinf (observed), and grid tiles of 64 x 64 at least (MIAF)
+        tiles = [av1_image(20 + n, (64, 64)) for n in range(4)]
+        specs += [Spec(2, b"grid", ib.grid_descriptor(2, 2, 128, 128), [(ispe(128, 128), False)], hidden=True, method=1), tone_map]
+        specs += [Spec(10 + n, b"av01", tile.data, tile.properties, hidden=True) for n, tile in enumerate(tiles)]
+        references.append((b"dimg", 2, [10, 11, 12, 13]))
+    else:
+        gain_map = av1_image(2, (24, 16))
+        specs += [Spec(2, b"av01", gain_map.data, gain_map.properties, hidden=True), tone_map]
+    references.append((b"dimg", 3, [1, 2]))
+    metadata_specs, metadata_references = metadata_items(4, 1)
+    grpl = ib.box(b"grpl", entity_group(b"altr", 100, [3, 1]))
+    return ib.heif_file(
+        specs[:3] + metadata_specs + specs[3:],  # the grid tiles last
+        1,
+        references + metadata_references,
+        brands=(b"avif", b"mif1", b"avif", b"miaf", b"MA1B", b"tmap"),
+        meta_extra=(grpl,),
+    )
+
+
+def apple_heic() -> bytes:
+    """An iPhone-like HEIC: the photo, its HDR gain map (auxiliary, with an XMP item), a
+    depth map with calibration XMP, a portrait matte, a thumbnail and Exif."""
+    photo = ib.coded_tile(1)
+    gain_map = ib.coded_tile(11, (32, 32))
+    specs = [
+        Spec(1, b"hvc1", photo.data, photo.properties),
+        Spec(2, b"hvc1", gain_map.data, gain_map.properties + [(auxc(APPLE_GAIN_MAP_URN), True)], hidden=True),
+        Spec(3, b"mime", APPLE_GAIN_MAP_XMP, content_type=b"application/rdf+xml"),
+        Spec(20, b"hvc1", DEPTH.data, DEPTH.properties + [(auxc(ib.DEPTH_URN), True)], hidden=True),
+        Spec(21, b"mime", DEPTH_XMP, content_type=b"application/rdf+xml"),
+        Spec(22, b"hvc1", MATTE.data, MATTE.properties + [(auxc(MATTE_URN), True)], hidden=True),
+    ]
+    metadata_specs, metadata_references = metadata_items(4, 1)
+    references = [
+        (b"auxl", 2, [1]),
+        (b"cdsc", 3, [2]),
+        (b"auxl", 20, [1]),
+        (b"cdsc", 21, [20]),
+        (b"auxl", 22, [1]),
+        *metadata_references,
+    ]
+    # iPhones declare tmap too; without a tmap item the output must not.
+    return ib.heif_file(specs + metadata_specs, 1, references, brands=(b"heic", b"mif1", b"MiHB", b"MiHE", b"MiPr", b"miaf", b"heic", b"tmap"))
+
+
+def two_masters(group: bytes | None, *, hidden_second: bool = False, extra: bytes = b"") -> bytes:
+    first, second = ib.coded_tile(1), ib.coded_tile(2, (32, 32))
+    specs = [Spec(1, b"hvc1", first.data, first.properties), Spec(2, b"hvc1", second.data, second.properties, hidden=hidden_second)]
+    references: list[tuple[bytes, int, list[int]]] = []
+    for start, image in ((10, 1), (20, 2)):  # each master has its own Exif, XMP and thumbnail
+        more_specs, more_references = metadata_items(start, image)
+        specs += more_specs
+        references += more_references
+    meta_extra = (ib.box(b"grpl", entity_group(group, 7, [1, 2], extra)),) if group else ()
+    return ib.heif_file(specs, 1, references, meta_extra=meta_extra)

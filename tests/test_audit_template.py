@@ -16,7 +16,7 @@ from audit.object_read import READ_TIMEOUTS
 from serving.settings import load_settings
 from stacks import audit, common
 from template_modes import deployed
-from test_templates import as_list, load, statement
+from template_reading import as_list, load, statement
 
 REQUIRED = ("ArtifactBucket", "ArtifactKey", "AuditedBucket")
 

@@ -11,18 +11,15 @@ import isobmff_builders as ib
 import metadata
 import piexif
 import pytest
+from heif_shapes import DEPTH, EXIF, HOSTILE, LAYOUTS, THUMBNAIL, everything
 from hypothesis import example, given
 from hypothesis import strategies as st
-from isobmff_builders import Spec, auxc, box, clap, colr_icc, imir, irot, ispe, udes
+from isobmff_builders import Spec, box, colr_icc, irot, ispe, udes
 from metadata import ImageError
-from metadata.limits import MAX_ITEMS
 from metadata_checks import assert_refused
 from property_settings import examples
 
-EXIF = b.exif_block(6)
 GPS_BYTES = struct.pack(">IIIIII", 52, 1, 31, 1, 1234, 100)  # the planted latitude as EXIF stores it
-THUMBNAIL = ib.coded_tile(7, (32, 32))
-DEPTH = ib.coded_tile(9, (32, 32))
 
 
 def assert_clean(data: bytes) -> None:
@@ -127,58 +124,9 @@ def test_keep_copyright_keeps_a_minimal_exif_item():
 # ---------------------------------------------------------------- hand-built structures
 
 
-def _everything(**options) -> bytes:
-    """A 2x2 grid primary (descriptor in idat) of real HEVC tiles, one tile shared, the
-    first in three extents; irot + imir + clap + an ICC colr + udes on the grid; an alpha
-    auxiliary; a thumbnail, a depth map, an Exif item and an XMP item, and a C2PA uuid box."""
-    tiles = [ib.coded_tile(seed) for seed in (1, 2, 3)]
-    tile_props = lambda tile: ib.properties_of(tile, b"hvcC", b"ispe", b"colr", b"pixi")  # noqa: E731
-    alpha = ib.coded_alpha((128, 128))
-    grid_props = [
-        (ispe(128, 128), False),
-        (colr_icc(b.icc_profile()), False),
-        (irot(1), True),
-        (imir(0), True),
-        (clap(120, 100), True),
-        (udes(b.SECRET), False),
-    ]
-    specs = [
-        Spec(1, b"grid", ib.grid_descriptor(2, 2, 128, 128), grid_props, method=options.pop("grid_method", 1)),
-        Spec(2, b"hvc1", tiles[0].data, tile_props(tiles[0]), hidden=True, pieces=3),
-        Spec(3, b"hvc1", tiles[1].data, tile_props(tiles[1]), hidden=True),
-        Spec(4, b"hvc1", tiles[2].data, tile_props(tiles[2]), hidden=True),
-        Spec(5, b"hvc1", share=3, properties=tile_props(tiles[1]), hidden=True),
-        Spec(6, b"hvc1", alpha.data, alpha.properties, hidden=True, pieces=2),
-        Spec(7, b"hvc1", THUMBNAIL.data, THUMBNAIL.properties, name=b"thumb " + b.SECRET),
-        Spec(8, b"hvc1", DEPTH.data, DEPTH.properties + [(auxc(ib.DEPTH_URN), True)], hidden=True),
-        Spec(9, b"Exif", ib.exif_item_payload(EXIF), name=b"exif"),
-        Spec(10, b"mime", b.XMP_PACKET, content_type=b"application/rdf+xml"),
-        Spec(11, b"uri ", b"uri data " + b.SECRET),
-    ]
-    references = [
-        (b"dimg", 1, [2, 3, 4, 5]),
-        (b"auxl", 6, [1]),
-        (b"auxl", 8, [1]),
-        (b"thmb", 7, [1]),
-        (b"cdsc", 9, [1]),
-        (b"cdsc", 10, [1]),
-    ]
-    options.setdefault("before_mdat", (ib.c2pa_box(), box(b"free", b"free " + b.SECRET)))
-    return ib.heif_file(specs, 1, references, **options)
-
-
-LAYOUTS = {
-    "iloc-v1-idat": {},
-    "iloc-v0": {"iloc_version": 0, "grid_method": 0},
-    "iloc-v2": {"iloc_version": 2},
-    "base-offset": {"base_offset": True},
-    "meta-after-mdat": {"meta_after_mdat": True, "after_all": (box(b"sefd", b"capture " + b.SECRET),)},
-}
-
-
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_hand_built_heic_keeps_the_displayed_image_only(layout):
-    original = _everything(**LAYOUTS[layout])
+    original = everything(**LAYOUTS[layout])
     stripped = assert_strip_is_lossless(original)
     assert_clean(stripped)
     assert ib.top_level_types(stripped) == [b"ftyp", b"meta", b"mdat"]
@@ -241,78 +189,6 @@ def test_mime_type_follows_the_brands():
 # ---------------------------------------------------------------- hostile variants
 
 
-def _simple(**options) -> bytes:
-    tile = ib.coded_tile(5)
-    specs = options.pop("specs", [Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"Exif", ib.exif_item_payload(EXIF))])
-    references = options.pop("references", [(b"cdsc", 2, [1])])
-    return ib.heif_file(specs, 1, references, **options)
-
-
-def _patched(data: bytes, old: bytes, new: bytes) -> bytes:
-    assert data.count(old) == 1
-    return data.replace(old, new)
-
-
-def _iloc_extent_past_end() -> bytes:
-    data = _simple()
-    tile = ib.coded_tile(5)
-    return _patched(data, struct.pack(">I", len(tile.data)), struct.pack(">I", len(data)))
-
-
-def _overlapping() -> bytes:
-    tile = ib.coded_tile(5)
-    alpha = ib.coded_alpha()
-    data = _simple(specs=[Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"hvc1", alpha.data, alpha.properties)], references=[(b"auxl", 2, [1])])
-    return _patched(data, struct.pack(">I", len(alpha.data)), struct.pack(">I", len(alpha.data) + 40))
-
-
-def _looping_grid() -> bytes:
-    tile = ib.coded_tile(5)
-    specs = [Spec(1, b"grid", ib.grid_descriptor(1, 1, 64, 64), [(ispe(64, 64), False)]), Spec(2, b"grid", ib.grid_descriptor(1, 1, 64, 64), [(ispe(64, 64), False)]), Spec(3, b"hvc1", tile.data, tile.properties)]
-    return ib.heif_file(specs, 1, [(b"dimg", 1, [2]), (b"dimg", 2, [1])])
-
-
-def _too_many_items() -> bytes:
-    tile = ib.coded_tile(5)
-    specs = [Spec(1, b"hvc1", tile.data, tile.properties)] + [Spec(n, b"mime", content_type=b"text/plain") for n in range(2, MAX_ITEMS + 3)]
-    return ib.heif_file(specs, 1, [])
-
-
-def _two_metas() -> bytes:
-    data = _simple()
-    meta = next(data[s:e] for kind, s, _, e in ib.boxes(data) if kind == b"meta")
-    return data + meta
-
-
-def _without_meta() -> bytes:
-    data = _simple()
-    return b"".join(data[s:e] for kind, s, _, e in ib.boxes(data) if kind != b"meta")
-
-
-def _size(data: bytes, kind: bytes, size: bytes) -> bytes:
-    start = next(s for k, s, _, _ in ib.boxes(data) if k == kind)
-    return data[:start] + size + data[start + 4 :]
-
-
-HOSTILE = {
-    "truncated-mdat": lambda: _simple()[:-20],
-    "truncated-meta": lambda: _simple()[:200],
-    "extent-past-the-end": _iloc_extent_past_end,
-    "overlapping-extents": _overlapping,
-    "looping-dimg": _looping_grid,
-    "too-many-items": _too_many_items,
-    "two-metas": _two_metas,
-    "no-meta": _without_meta,
-    "meta-size-0": lambda: _size(_simple(), b"meta", b"\x00\x00\x00\x00"),
-    "meta-size-1-huge": lambda: _size(_simple(), b"meta", b"\x00\x00\x00\x01"),
-    "meta-size-huge": lambda: _size(_simple(), b"meta", b"\xff\xff\xff\xf0"),
-    "ftyp-size-huge": lambda: _size(_simple(), b"ftyp", b"\x7f\xff\xff\xff"),
-    "sequence": lambda: _simple(after_all=(box(b"moov", box(b"mvhd", bytes(100))),)),
-    "primary-missing": lambda: _patched(_simple(), b"pitm\x00\x00\x00\x00\x00\x01", b"pitm\x00\x00\x00\x00\x00\x07"),
-    "primary-is-exif": lambda: _patched(_simple(), b"pitm\x00\x00\x00\x00\x00\x01", b"pitm\x00\x00\x00\x00\x00\x02"),
-}
-
-
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_hostile_files_are_refused(case):
     assert_refused(HOSTILE[case](), reason="HEIF")
@@ -338,9 +214,9 @@ def _grid_of(tiles: list[int], rows: int = 2, columns: int = 2) -> bytes:
 
 
 def _with_iref_renamed() -> bytes:
-    # The failure the random search found: iref's type zeroed (byte 702 of _everything()), so
+    # The failure the random search found: iref's type zeroed (byte 702 of heif_shapes.everything()), so
     # the grid loses its tiles; it was served as ftyp + meta, a grid with no tiles and no mdat.
-    data = bytearray(_everything())
+    data = bytearray(everything())
     assert data[702:706] == b"iref"
     data[702] = 0
     return bytes(data)
@@ -368,7 +244,7 @@ def test_a_kept_derived_item_without_its_inputs_is_refused(case):
 @given(st.lists(st.tuples(st.integers(0, 900), st.integers(0, 255)), min_size=1, max_size=4), st.data())
 @example(edits=[(702, 0)], draw=None)  # iref renamed: a grid with no tiles was served (issue 18)
 def test_mutated_files_strip_or_raise_image_error(edits, draw):
-    seed = _everything()
+    seed = everything()
     data = bytearray(seed)
     for position, value in edits:  # the boxes' headers and meta
         data[position] = value

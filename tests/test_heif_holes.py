@@ -11,7 +11,6 @@ import image_builders as b
 import isobmff_builders as ib
 import metadata
 import pytest
-import test_heif
 from heif_shapes import RawItem
 from isobmff_builders import Spec, box, full_box, ispe
 from metadata import ImageError
@@ -96,7 +95,7 @@ def test_an_auxiliary_type_is_written_without_its_subtype_bytes():
 
 
 def test_a_derived_item_without_its_inputs_is_refused():
-    data = bytearray(test_heif._everything())
+    data = bytearray(hs.everything())
     assert data[702:706] == b"iref"
     data[702] = 0  # the iref box's type: the grid loses its dimg references
     assert_refused(bytes(data), reason=r"derived item 1 \('grid'\) has no input images")

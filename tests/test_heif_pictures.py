@@ -18,24 +18,10 @@ import isobmff_builders as ib
 import metadata
 import pillow_heif
 import pytest
-from isobmff_builders import Spec, auxc, ispe
+from heif_shapes import DEPTH, EXIF, MATTE, THUMBNAIL, apple_heic, avif_gain_map, metadata_items, two_masters
+from isobmff_builders import Spec, ispe
 
-EXIF = b.exif_block(6)
 GPS_BYTES = struct.pack(">IIIIII", 52, 1, 31, 1, 1234, 100)
-THUMBNAIL = ib.coded_tile(7, (32, 32))
-DEPTH = ib.coded_tile(9, (32, 32))
-MATTE = ib.coded_tile(10, (32, 32))
-
-
-def _metadata_items(first_id: int, described: int) -> tuple[list[Spec], list[tuple[bytes, int, list[int]]]]:
-    """An Exif item, an XMP item and a thumbnail, all of one image."""
-    specs = [
-        Spec(first_id, b"Exif", ib.exif_item_payload(EXIF)),
-        Spec(first_id + 1, b"mime", b.XMP_PACKET, content_type=b"application/rdf+xml"),
-        Spec(first_id + 2, b"hvc1", THUMBNAIL.data, THUMBNAIL.properties, name=b"thumb " + b.SECRET),
-    ]
-    references = [(b"cdsc", first_id, [described]), (b"cdsc", first_id + 1, [described]), (b"thmb", first_id + 2, [described])]
-    return specs, references
 
 
 def _assert_clean(data: bytes) -> None:
@@ -69,38 +55,9 @@ def _assert_kept(original: bytes, kept_ids: set[int], **options) -> tuple[bytes,
 # ---------------------------------------------------------------- ISO 21496-1 gain maps
 
 
-def _avif_gain_map(*, grid: bool) -> bytes:
-    """An AVIF: base image (primary), a hidden gain map (one AV1 image, or a 2x2 grid of
-    them), a tmap item deriving from both, in an altr group with the base; Exif, XMP."""
-    base = hs.av1_image(1)
-    specs = [Spec(1, b"av01", base.data, base.properties)]
-    tone_map = Spec(3, b"tmap", hs.tone_map_descriptor(), [(ispe(48, 32), False)])
-    references: list[tuple[bytes, int, list[int]]] = []
-    if grid:
-        # libavif 1.4 parses the file only with the gain map's grid tiles after every
-        # other item in iinf (observed), and grid tiles of 64 x 64 at least (MIAF)
-        tiles = [hs.av1_image(20 + n, (64, 64)) for n in range(4)]
-        specs += [Spec(2, b"grid", ib.grid_descriptor(2, 2, 128, 128), [(ispe(128, 128), False)], hidden=True, method=1), tone_map]
-        specs += [Spec(10 + n, b"av01", tile.data, tile.properties, hidden=True) for n, tile in enumerate(tiles)]
-        references.append((b"dimg", 2, [10, 11, 12, 13]))
-    else:
-        gain_map = hs.av1_image(2, (24, 16))
-        specs += [Spec(2, b"av01", gain_map.data, gain_map.properties, hidden=True), tone_map]
-    references.append((b"dimg", 3, [1, 2]))
-    metadata_specs, metadata_references = _metadata_items(4, 1)
-    grpl = ib.box(b"grpl", hs.entity_group(b"altr", 100, [3, 1]))
-    return ib.heif_file(
-        specs[:3] + metadata_specs + specs[3:],  # the grid tiles last
-        1,
-        references + metadata_references,
-        brands=(b"avif", b"mif1", b"avif", b"miaf", b"MA1B", b"tmap"),
-        meta_extra=(grpl,),
-    )
-
-
 @pytest.mark.parametrize("grid", [False, True], ids=["plain-gain-map", "grid-gain-map"])
 def test_avif_tone_map_gain_map_survives(grid):
-    original = _avif_gain_map(grid=grid)
+    original = avif_gain_map(grid=grid)
     kept_ids = {1, 2, 3} | ({10, 11, 12, 13} if grid else set())
     stripped, result = _assert_kept(original, kept_ids)
     assert result.mime_type == "image/avif"
@@ -122,7 +79,7 @@ def test_heic_tone_map_with_a_grid_gain_map_survives():
         *(Spec(10 + n, b"hvc1", tile.data, tile.properties, hidden=True) for n, tile in enumerate(tiles)),
         Spec(3, b"tmap", hs.tone_map_descriptor(4), [(ispe(64, 64), False)], hidden=True),
     ]
-    metadata_specs, metadata_references = _metadata_items(4, 1)
+    metadata_specs, metadata_references = metadata_items(4, 1)
     original = ib.heif_file(
         specs + metadata_specs,
         1,
@@ -139,34 +96,8 @@ def test_heic_tone_map_with_a_grid_gain_map_survives():
 # ---------------------------------------------------------------- Apple's gain map, depth, matte
 
 
-def _apple_heic() -> bytes:
-    """An iPhone-like HEIC: the photo, its HDR gain map (auxiliary, with an XMP item), a
-    depth map with calibration XMP, a portrait matte, a thumbnail and Exif."""
-    photo = ib.coded_tile(1)
-    gain_map = ib.coded_tile(11, (32, 32))
-    specs = [
-        Spec(1, b"hvc1", photo.data, photo.properties),
-        Spec(2, b"hvc1", gain_map.data, gain_map.properties + [(auxc(hs.APPLE_GAIN_MAP_URN), True)], hidden=True),
-        Spec(3, b"mime", hs.APPLE_GAIN_MAP_XMP, content_type=b"application/rdf+xml"),
-        Spec(20, b"hvc1", DEPTH.data, DEPTH.properties + [(auxc(ib.DEPTH_URN), True)], hidden=True),
-        Spec(21, b"mime", hs.DEPTH_XMP, content_type=b"application/rdf+xml"),
-        Spec(22, b"hvc1", MATTE.data, MATTE.properties + [(auxc(hs.MATTE_URN), True)], hidden=True),
-    ]
-    metadata_specs, metadata_references = _metadata_items(4, 1)
-    references = [
-        (b"auxl", 2, [1]),
-        (b"cdsc", 3, [2]),
-        (b"auxl", 20, [1]),
-        (b"cdsc", 21, [20]),
-        (b"auxl", 22, [1]),
-        *metadata_references,
-    ]
-    # iPhones declare tmap too; without a tmap item the output must not.
-    return ib.heif_file(specs + metadata_specs, 1, references, brands=(b"heic", b"mif1", b"MiHB", b"MiHE", b"MiPr", b"miaf", b"heic", b"tmap"))
-
-
 def test_apple_gain_map_survives_with_its_xmp_reduced_and_depth_matte_thumbnail_go():
-    original = _apple_heic()
+    original = apple_heic()
     stripped, result = _assert_kept(original, {1, 2, 3})
     assert result.kept == ("gain map",)
     assert {"exif", "gps", "xmp", "thumbnail", "other"} <= set(result.removed)
@@ -185,20 +116,8 @@ def test_apple_gain_map_survives_with_its_xmp_reduced_and_depth_matte_thumbnail_
 # ---------------------------------------------------------------- collections and groups
 
 
-def _two_masters(group: bytes | None, *, hidden_second: bool = False, extra: bytes = b"") -> bytes:
-    first, second = ib.coded_tile(1), ib.coded_tile(2, (32, 32))
-    specs = [Spec(1, b"hvc1", first.data, first.properties), Spec(2, b"hvc1", second.data, second.properties, hidden=hidden_second)]
-    references: list[tuple[bytes, int, list[int]]] = []
-    for start, image in ((10, 1), (20, 2)):  # each master has its own Exif, XMP and thumbnail
-        more_specs, more_references = _metadata_items(start, image)
-        specs += more_specs
-        references += more_references
-    meta_extra = (ib.box(b"grpl", hs.entity_group(group, 7, [1, 2], extra)),) if group else ()
-    return ib.heif_file(specs, 1, references, meta_extra=meta_extra)
-
-
 def test_every_master_image_of_a_collection_survives():
-    original = _two_masters(None)
+    original = two_masters(None)
     stripped, result = _assert_kept(original, {1, 2})
     assert result.kept == ("collection",)
     assert len(pillow_heif.open_heif(io.BytesIO(stripped))) == 2  # both are top-level images
@@ -209,7 +128,7 @@ def test_every_master_image_of_a_collection_survives():
     [(b"altr", "alternate", b""), (b"ster", "stereo pair", b""), (b"pymd", "pyramid level", hs.pyramid_fields(2))],
 )
 def test_picture_groups_survive_with_every_member(group, kind, extra):
-    original = _two_masters(group, hidden_second=True, extra=extra)  # hidden: kept only as a member
+    original = two_masters(group, hidden_second=True, extra=extra)  # hidden: kept only as a member
     stripped, result = _assert_kept(original, {1, 2})
     assert result.kept == (kind,)
     groups = hs.read_groups(stripped)
@@ -222,7 +141,7 @@ def test_a_group_with_a_dropped_member_or_of_another_type_goes():
     burst = hs.entity_group(b"brst", 9, [1, 2])
     first, second = ib.coded_tile(1), ib.coded_tile(2, (32, 32))
     specs = [Spec(1, b"hvc1", first.data, first.properties), Spec(2, b"hvc1", second.data, second.properties)]
-    more_specs, more_references = _metadata_items(10, 1)
+    more_specs, more_references = metadata_items(10, 1)
     original = ib.heif_file(specs + more_specs, 1, more_references, meta_extra=(ib.box(b"grpl", thumbnail_group, burst),))
     stripped, result = _assert_kept(original, {1, 2})
     assert hs.read_groups(stripped) == []
@@ -230,7 +149,7 @@ def test_a_group_with_a_dropped_member_or_of_another_type_goes():
 
 
 def test_kept_ids_are_renumbered_consistently_with_groups_and_a_kept_exif_item():
-    original = _two_masters(b"ster")
+    original = two_masters(b"ster")
     stripped = metadata.strip(original, keep_copyright=True)
     heif = ib.read_heif(stripped)
     exif_id = next(i for i, item in heif.items.items() if item.type == b"Exif")

@@ -15,21 +15,30 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from isobmff_builders import box
+from jxl_shapes import (
+    BROB_EXIF,
+    EXIF,
+    GAIN_MAP_CODESTREAM,
+    HOSTILE,
+    JBRD,
+    JUMB,
+    MALFORMED_GAIN_MAP,
+    TRAILER,
+    XML,
+    bare_codestream,
+    container_of,
+    gain_map_box,
+    gain_map_metadata,
+    jxlp_parts,
+)
 from metadata import ImageError
 from metadata.formats.jxl_gain_map import check_gain_map
 from metadata.limits import MAX_JXL_ICC_STREAM
 from metadata_checks import assert_refused
 from property_settings import examples
 
-EXIF = b.exif_block(6)
 GPS_BYTES = struct.pack(">IIIIII", 52, 1, 31, 1, 1234, 100)
-XML = box(b"xml ", b.XMP_PACKET)
-JUMB = box(b"jumb", box(b"jumd", b"c2pa " + b.SECRET))
-BROB_EXIF = box(b"brob", b"Exif", b"brotli bytes " + b.SECRET)
-JBRD = box(b"jbrd", b"jpeg reconstruction " + b.SECRET)
-MALFORMED_GAIN_MAP = box(b"jhgm", b"gain map " + b.SECRET)
 KEPT_TYPES = (b"JXL ", b"ftyp", b"jxll", b"jxlc", b"jxlp")
-TRAILER = b"trailing bytes " + b.SECRET + b"<x:xmpmeta>"
 
 
 def _codestream_boxes(data: bytes) -> list[bytes]:
@@ -88,27 +97,6 @@ def test_keep_copyright_keeps_a_minimal_exif_box():
     assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
 
 
-def _parts_swapped() -> bytes:
-    data = ib.jxl_container(parts=3)
-    parts = [data[s:e] for kind, s, _, e in ib.boxes(data) if kind == b"jxlp"]
-    return data.replace(parts[0] + parts[1], parts[1] + parts[0])
-
-
-HOSTILE = {
-    "truncated": lambda: ib.jxl_container()[:-10],
-    "no-codestream": lambda: ib.JXL_SIGNATURE + box(b"ftyp", b"jxl \x00\x00\x00\x00jxl ") + XML,
-    "last-part-missing": lambda: ib.jxl_container(parts=3).rsplit(b"jxlp", 1)[0][:-4],
-    "parts-out-of-order": _parts_swapped,
-    "jxlc-and-jxlp": lambda: ib.jxl_container(parts=2) + box(b"jxlc", b"\xff\x0a"),
-    "no-ftyp": lambda: ib.JXL_SIGNATURE + ib.jxl_container()[32:],
-    "box-size-huge": lambda: ib.jxl_container()[:32] + b"\xff\xff\xff\xf0" + ib.jxl_container()[36:],
-    "box-size-1-short": lambda: ib.jxl_container()[:32] + b"\x00\x00\x00\x01" + ib.jxl_container()[36:],
-    "codestream-without-signature": lambda: ib.JXL_SIGNATURE + box(b"ftyp", b"jxl \x00\x00\x00\x00jxl ") + box(b"jxlc", b"\x00" * 20),
-    "bare-huge-size": lambda: b"\xff\x0a" + bytes((0b11111110, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF)),
-    "bare-truncated": lambda: b"\xff\x0a\x00",
-}
-
-
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_hostile_files_are_refused(case):
     assert_refused(HOSTILE[case](), reason="JPEG XL")
@@ -141,18 +129,6 @@ def test_mutated_files_strip_or_raise_image_error(draw):
 # ---------------------------------------------------------------- nothing after the last frame
 
 
-def _codestream(size: tuple[int, int] = (40, 24), **options) -> bytes:
-    return ib.encode_jxl(b.pattern(size=size), use_container=False, **options)
-
-
-def _jxlp_parts(*pieces: bytes) -> list[bytes]:
-    return [box(b"jxlp", struct.pack(">I", i | (0x80000000 if i == len(pieces) - 1 else 0)), piece) for i, piece in enumerate(pieces)]
-
-
-def _container(*stream_boxes: bytes) -> bytes:
-    return ib.JXL_SIGNATURE + box(b"ftyp", b"jxl \x00\x00\x00\x00jxl ") + b"".join(stream_boxes)
-
-
 def _parts_of(data: bytes) -> list[tuple[int, bytes]]:
     """(index field, payload) of every jxlp box."""
     return [(int.from_bytes(data[p : p + 4], "big"), data[p + 4 : e]) for kind, _, p, e in ib.boxes(data) if kind == b"jxlp"]
@@ -167,7 +143,7 @@ def _assert_served_codestream(original: bytes, stripped: bytes) -> None:
 
 @pytest.mark.parametrize("options", [{}, {"lossless": True}, {"effort": 1}], ids=["vardct", "lossless", "effort1"])
 def test_bare_codestream_loses_the_bytes_after_its_last_frame(options):
-    codestream = _codestream((300, 200), **options)
+    codestream = bare_codestream((300, 200), **options)
     result = metadata.clean(codestream + TRAILER)
     assert result.data == codestream
     assert result.removed == ("trailer",)
@@ -175,7 +151,7 @@ def test_bare_codestream_loses_the_bytes_after_its_last_frame(options):
 
 
 def test_jxlc_box_loses_the_bytes_after_its_last_frame():
-    codestream = _codestream()
+    codestream = bare_codestream()
     original = ib.jxl_container((1, XML), codestream=codestream + TRAILER)
     result = metadata.clean(original)
     assert [data for kind, _, p, e in ib.boxes(result.data) for data in [result.data[p:e]] if kind == b"jxlc"] == [codestream]
@@ -184,9 +160,9 @@ def test_jxlc_box_loses_the_bytes_after_its_last_frame():
 
 
 def test_jxlp_parts_lose_the_bytes_after_the_last_frame_inside_the_last_part():
-    codestream = _codestream((300, 200))
+    codestream = bare_codestream((300, 200))
     third = len(codestream) // 3
-    original = _container(*_jxlp_parts(codestream[:third], codestream[third : 2 * third], codestream[2 * third :] + TRAILER))
+    original = container_of(*jxlp_parts(codestream[:third], codestream[third : 2 * third], codestream[2 * third :] + TRAILER))
     result = metadata.clean(original)
     assert _parts_of(result.data) == [(0, codestream[:third]), (1, codestream[third : 2 * third]), (0x80000002, codestream[2 * third :])]
     assert result.removed == ("trailer",)
@@ -194,64 +170,36 @@ def test_jxlp_parts_lose_the_bytes_after_the_last_frame_inside_the_last_part():
 
 
 def test_jxlp_part_after_the_last_frame_goes_and_the_part_before_becomes_the_last():
-    codestream = _codestream((300, 200))
+    codestream = bare_codestream((300, 200))
     half = len(codestream) // 2
-    first, second, third = _jxlp_parts(codestream[:half], codestream[half:], TRAILER)
-    result = metadata.clean(_container(first, second, XML, third))
+    first, second, third = jxlp_parts(codestream[:half], codestream[half:], TRAILER)
+    result = metadata.clean(container_of(first, second, XML, third))
     assert _parts_of(result.data) == [(0, codestream[:half]), (0x80000001, codestream[half:])]
     assert set(result.removed) == {"trailer", "xmp"}
     _assert_served_codestream(codestream, result.data)
 
 
 def test_jxlp_part_cut_inside_loses_the_rest_and_the_parts_after_it():
-    codestream = _codestream((300, 200))
+    codestream = bare_codestream((300, 200))
     half = len(codestream) // 2
-    original = _container(*_jxlp_parts(codestream[:half], codestream[half:] + TRAILER[:10], TRAILER[10:]))
+    original = container_of(*jxlp_parts(codestream[:half], codestream[half:] + TRAILER[:10], TRAILER[10:]))
     result = metadata.clean(original)
     assert _parts_of(result.data) == [(0, codestream[:half]), (0x80000001, codestream[half:])]
     _assert_served_codestream(codestream, result.data)
 
 
 def test_codestream_that_ends_before_its_last_frame_is_refused():
-    codestream = _codestream((300, 200))
+    codestream = bare_codestream((300, 200))
     assert_refused(codestream[:-100], reason="ends inside a frame's sections")
     assert_refused(ib.jxl_container(codestream=codestream[:-100]), reason="ends inside a frame's sections")
-    assert_refused(_container(*_jxlp_parts(codestream[:100], codestream[100:-1])), reason="ends inside")
+    assert_refused(container_of(*jxlp_parts(codestream[:100], codestream[100:-1])), reason="ends inside")
 
 
 # ---------------------------------------------------------------- the gain map (jhgm) is a picture
 
 
-def gain_map_metadata(*, channels: int = 1, common_denominator: bool = False) -> bytes:
-    """ISO 21496-1 metadata: versions 0/0, flags, headrooms, per-channel fractions."""
-    flags = (0x80 if channels == 3 else 0) | (0x08 if common_denominator else 0)
-    out = struct.pack(">HHB", 0, 0, flags)
-    if common_denominator:
-        return out + struct.pack(">I", 64) + struct.pack(">II", 0, 128) + struct.pack(">iiIii", 0, 256, 64, 1, 1) * channels
-    headrooms = struct.pack(">IIII", 0, 1, 2, 1)
-    fractions = struct.pack(">iIiIIIiIiI", 0, 1, 4, 1, 1, 1, 1, 64, 1, 64)
-    return out + headrooms + fractions * channels
-
-
-GAIN_MAP_CODESTREAM = ib.encode_jxl(b.pattern("L", size=(20, 12)), use_container=False)
 SRGB_ENCODING = b"\x01"  # a ColorEncoding bundle with all_default set, padded to the byte
 ICC_STREAM = single_symbol_icc_stream(300)
-
-
-def gain_map_box(
-    *,
-    metadata_bytes: bytes | None = None,
-    encoding: bytes = b"",
-    icc: bytes = b"",
-    icc_size: int | None = None,
-    codestream: bytes = GAIN_MAP_CODESTREAM,
-    version: int = 0,
-) -> bytes:
-    """A jhgm box as libjxl's JxlGainMapWriteBundle lays it out."""
-    meta = gain_map_metadata() if metadata_bytes is None else metadata_bytes
-    payload = bytes([version]) + struct.pack(">H", len(meta)) + meta + bytes([len(encoding)]) + encoding
-    icc_field = struct.pack(">I", len(icc) if icc_size is None else icc_size)
-    return box(b"jhgm", payload, icc_field, icc, codestream)
 
 
 GOOD_GAIN_MAPS = {
@@ -339,11 +287,11 @@ def test_compressed_gain_map_box_is_dropped():
 
 @pytest.mark.parametrize("keep_copyright", [False, True])
 def test_everything_at_once_leaves_the_codestream_and_the_gain_map(keep_copyright):
-    codestream = _codestream((300, 200))
+    codestream = bare_codestream((300, 200))
     third = len(codestream) // 3
     gain_map = gain_map_box()
-    first, second, third_part = _jxlp_parts(codestream[:third], codestream[third : 2 * third], codestream[2 * third :] + TRAILER)
-    original = _container(ib.jxl_exif_box(EXIF), first, XML, JUMB, gain_map, second, BROB_EXIF, JBRD, third_part, XML)
+    first, second, third_part = jxlp_parts(codestream[:third], codestream[third : 2 * third], codestream[2 * third :] + TRAILER)
+    original = container_of(ib.jxl_exif_box(EXIF), first, XML, JUMB, gain_map, second, BROB_EXIF, JBRD, third_part, XML)
     result = metadata.clean(original, keep_copyright=keep_copyright)
     assert {"exif", "gps", "xmp", "other", "trailer"} <= set(result.removed)
     assert result.kept == ("gain map",)

@@ -5,6 +5,9 @@
 metadata is the pure core and serving what the adapters share: neither imports an AWS SDK,
 Powertools or a network module, nor an adapter. The adapters (the two serving modes and
 the bucket audit) never import each other. At most two modules may sit loose beside the packages (entry shims).
+
+The tests follow one rule of their own: no module under tests/ imports a test module (tests/test_*.py) or edits
+sys.path; what tests share lives in helper modules whose names do not start with `test_`, fixtures in conftest.py.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-FUNCTION_DIR = Path(__file__).resolve().parent.parent / "lambdas" / "exif_transform"
+TESTS_DIR = Path(__file__).resolve().parent
+FUNCTION_DIR = TESTS_DIR.parent / "lambdas" / "exif_transform"
 PACKAGES = ("metadata", "serving", "olap", "function_url", "audit")
 ADAPTERS = frozenset({"olap", "function_url", "audit"})
 MAX_LOOSE_MODULES = 2
@@ -118,3 +122,45 @@ def test_a_wrong_import_is_reported(source, module, expected):
 )
 def test_a_downward_import_is_allowed(source, module):
     assert violations(source, module) == []
+
+
+# ---------------------------------------------------------------- the tests share helper modules, not test modules
+
+TEST_MODULES = frozenset(path.stem for path in TESTS_DIR.glob("test_*.py"))
+
+
+def shared_code_violations(source: str, module: str, test_modules: frozenset[str] = TEST_MODULES) -> list[str]:
+    """What in `source` (tests/<module>.py) imports a test module or touches sys.path: a test module
+    imported elsewhere runs its tests twice and ties their fixtures together; a sys.path edit hides
+    that pytest.ini already sets the import path."""
+    found = {f"{module} imports {name.split('.')[0]}" for name in imported_names(source, module) if name.split(".")[0] in test_modules}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "path" and isinstance(node.value, ast.Name) and node.value.id == "sys":
+            found.add(f"{module} touches sys.path")
+        elif isinstance(node, ast.ImportFrom) and node.module == "sys" and any(alias.name == "path" for alias in node.names):
+            found.add(f"{module} touches sys.path")
+    return sorted(found)
+
+
+def test_no_test_module_imports_another_or_touches_sys_path():
+    paths = sorted(TESTS_DIR.glob("*.py"))
+    assert len(paths) > len(TEST_MODULES) > 10  # the glob found the suite: test modules and helpers
+    assert [v for path in paths for v in shared_code_violations(path.read_text(encoding="utf-8"), path.stem)] == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import test_heif\n", ["test_x imports test_heif"]),
+        ("import test_jxl as tj\nimport test_png_damaged as pd\n", ["test_x imports test_jxl", "test_x imports test_png_damaged"]),
+        ("from test_templates import as_list, load\n", ["test_x imports test_templates"]),
+        ("def f():\n    import test_metadata\n", ["test_x imports test_metadata"]),
+        ("import sys\nsys.path.insert(0, 'tests')\n", ["test_x touches sys.path"]),
+        ("from sys import path\n", ["test_x touches sys.path"]),
+        ("import heif_shapes as hs\nfrom template_reading import load\nimport sys\nsys.getrecursionlimit()\n", []),
+        ("from metadata_checks import assert_refused\nimport test_support_library\n", []),
+    ],
+)
+def test_a_test_module_import_or_sys_path_edit_is_reported(source, expected):
+    test_modules = frozenset({"test_heif", "test_jxl", "test_png_damaged", "test_templates", "test_metadata"})
+    assert shared_code_violations(source, "test_x", test_modules) == expected

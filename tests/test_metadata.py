@@ -21,6 +21,7 @@ import metadata
 from metadata import kinds as metadata_kinds
 from metadata import ImageError
 from metadata_checks import HOSTILE_MEMORY_LIMIT, ORIENTATION_ENTRY, assert_refused, assert_same_display, bounded_memory, exif_of, expected_kept_exif
+from webp_shapes import WEBP_HOSTILE
 
 ORIENTATIONS = range(1, 9)
 APP0, APP1, APP2, APP14 = 0xE0, 0xE1, 0xE2, 0xEE
@@ -495,30 +496,6 @@ def test_simple_webp_with_a_stray_exif_chunk_becomes_extended_to_keep_orientatio
     assert chunks[0][1][4:] == (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
     assert exif_of(stripped) == {b.ORIENTATION_TAG: 6}
     assert b.decoded(stripped).tobytes() == b.decoded(simple).tobytes()
-
-
-def _webp_with_canvas(width: int, height: int) -> bytes:
-    chunks = b.riff_chunks(b.webp(6))
-    vp8x = chunks[0][1][:4] + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
-    return b.riff_file([b.riff_chunk(b"VP8X", vp8x), *(b.riff_chunk(*chunk) for chunk in chunks[1:])])
-
-
-def _webp_with_frame_chunk(name: bytes) -> bytes:
-    chunks = b.riff_chunks(b.webp(animated=True))
-    rebuilt = [b.riff_chunk(n, p + (b.riff_chunk(name, b"x" * 8) if n == b"ANMF" else b"")) for n, p in chunks]
-    return b.riff_file(rebuilt)
-
-
-WEBP_HOSTILE = {
-    "absurd canvas": lambda data: _webp_with_canvas(1 << 24, 1 << 24),
-    "RIFF size past the end": lambda data: data[:4] + struct.pack("<I", len(data) + 100) + data[8:],
-    "odd RIFF size": lambda data: data[:4] + struct.pack("<I", len(data) - 9) + data[8:] + b"",
-    "chunk size past the end": lambda data: data[:16] + struct.pack("<I", 0xFFFFFF00) + data[20:],
-    "no image chunk": lambda data: b.riff_file([b.riff_chunk(*chunk) for chunk in b.riff_chunks(data) if chunk[0] not in (b"VP8 ", b"ALPH")]),
-    "unknown chunk inside a frame": lambda data: _webp_with_frame_chunk(b"XMP "),
-    "first chunk not an image header": lambda data: b.riff_file([b.riff_chunk(b"EXIF", b"x"), *(b.riff_chunk(*c) for c in b.riff_chunks(data))]),
-    "broken VP8 header": lambda data: b.riff_file([b.riff_chunk(b"VP8 ", b"\x00" * 12)]),
-}
 
 
 WEBP_REASONS = {

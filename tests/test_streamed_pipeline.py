@@ -12,10 +12,10 @@ from email.message import Message
 
 import image_builders as b
 import isobmff_builders as ib
+import jxl_shapes as jxs
 import metadata
+import png_shapes as pngs
 import pytest
-import test_jxl as tj
-import test_png_damaged as pd
 from stream_builders import BAD_DHT, JpegSource
 
 from function_url.bucket_read import open_object
@@ -37,9 +37,9 @@ from serving.streamed import (
 SETTINGS = load_settings({})
 NATIVE = {
     "apng": lambda: b.png(2, animated=True),
-    "png damaged idat": lambda: pd._with_crc(pd.SOURCE, 1, 0x12345678),
-    "jxl jxlp": lambda: ib.jxl_container((1, tj.XML), (2, tj.JUMB), parts=3),
-    "jxl bare with a trailer": lambda: tj._codestream((120, 80)) + tj.TRAILER,
+    "png damaged idat": lambda: pngs.with_idat_crc(pngs.SOURCE, 1, 0x12345678),
+    "jxl jxlp": lambda: ib.jxl_container((1, jxs.XML), (2, jxs.JUMB), parts=3),
+    "jxl bare with a trailer": lambda: jxs.bare_codestream((120, 80)) + jxs.TRAILER,
 }
 
 
@@ -80,7 +80,7 @@ def test_a_streamed_png_or_jxl_equals_the_buffered_strip(name):
 
 
 def test_a_png_idat_swallowing_the_chunks_after_it_cuts_the_stream_before_them():
-    data = pd._swallowing_idat(cut=False)
+    data = pngs.swallowing_idat(cut=False)
     position = [0]
 
     def read(count: int) -> bytes:  # the original arriving 1000 bytes at a time

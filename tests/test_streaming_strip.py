@@ -6,23 +6,28 @@ and a JPEG XL is planned from bounded ranged reads, then passed through."""
 
 from __future__ import annotations
 
+import hashlib
 import random
-
 import struct
+import tracemalloc
 import zlib
 
 import gain_map_builders as g
+import heif_shapes as hs
 import image_builders as b
 import isobmff_builders as ib
+import jxl_shapes as jxs
 import metadata
+import payload_builders as pb
+import png_shapes as pngs
 import pytest
-import test_jxl as tj
-import test_png_damaged as pd
+import webp_shapes as webps
 from metadata_checks import expected_kept_exif, exif_of
 from metadata import ImageError
-from metadata.formats import jpeg, png, ranged_input
+from metadata.formats import av1, hevc, jpeg, png, ranged_input
+from metadata.formats.heif.stream_checks import NalUnits, Obus
 from metadata.formats.isobmff import box
-from metadata.limits import MAX_STREAM_HEAD_BYTES
+from metadata.limits import MAX_HEIF_CHECKED_AHEAD, MAX_STREAM_HEAD_BYTES
 
 MAX_BUFFERED = 64 * 1024 * 1024
 
@@ -54,16 +59,16 @@ CORPUS = {
     "png": b.png,
     "apng": lambda: b.png(2, animated=True),
     "png with a trailer": lambda: b.png(6) + b"after IEND " + b.SECRET,
-    "png text after the image data": lambda: b.png_insert_before_iend(b.png(3), pd.TEXT_AFTER, pd.ITXT_AFTER),
-    "png over four idats": lambda: pd.SOURCE,
+    "png text after the image data": lambda: b.png_insert_before_iend(b.png(3), pngs.TEXT_AFTER, pngs.ITXT_AFTER),
+    "png over four idats": lambda: pngs.SOURCE,
     "png late exif": lambda: _png_with_late_exif(),
-    "png cut inside an idat": lambda: pd.SOURCE[: pd._idat(2)[0] + 300],
-    "png cut inside an idat header": lambda: pd.SOURCE[: pd._idat(2)[0] + 6],
-    "png cut inside the last crc": lambda: pd.SOURCE[: pd._idat(pd.IDAT_PARTS - 1)[1] - 2],
-    "png cut inside a text chunk": lambda: pd.SOURCE[: pd._idat(pd.IDAT_PARTS - 1)[1] + 20],
-    "png idat failing its crc": lambda: pd._with_crc(pd.SOURCE, 1, 0x12345678),
+    "png cut inside an idat": lambda: pngs.SOURCE[: pngs.idat_span(2)[0] + 300],
+    "png cut inside an idat header": lambda: pngs.SOURCE[: pngs.idat_span(2)[0] + 6],
+    "png cut inside the last crc": lambda: pngs.SOURCE[: pngs.idat_span(pngs.IDAT_PARTS - 1)[1] - 2],
+    "png cut inside a text chunk": lambda: pngs.SOURCE[: pngs.idat_span(pngs.IDAT_PARTS - 1)[1] + 20],
+    "png idat failing its crc": lambda: pngs.with_idat_crc(pngs.SOURCE, 1, 0x12345678),
     "png idat with damaged data": lambda: _png_with_damaged_data(),
-    "png cut off idat failing its crc": lambda: pd._with_crc(pd.SOURCE, 0, 0)[: pd._idat(2)[0] + 40],
+    "png cut off idat failing its crc": lambda: pngs.with_idat_crc(pngs.SOURCE, 0, 0)[: pngs.idat_span(2)[0] + 40],
     "webp": b.webp,
     "gif": lambda: b.gif(animated=True),
     "tiff": b.tiff,
@@ -71,15 +76,15 @@ CORPUS = {
     "avif": lambda: ib.encode_avif(b.pattern()),
     "jxl": lambda: ib.encode_jxl(b.pattern()),
     **{f"jxl {name}": make for name, make in {
-        "bare": lambda: tj._codestream((120, 80)),
-        "bare with bytes after its last frame": lambda: tj._codestream((120, 80)) + tj.TRAILER,
+        "bare": lambda: jxs.bare_codestream((120, 80)),
+        "bare with bytes after its last frame": lambda: jxs.bare_codestream((120, 80)) + jxs.TRAILER,
         "jxlc and metadata boxes": lambda: _jxl_with_everything(parts=1),
         "jxlp in three and metadata boxes": lambda: _jxl_with_everything(parts=3),
-        "jxlc with bytes after its last frame": lambda: ib.jxl_container((1, tj.XML), codestream=tj._codestream() + tj.TRAILER),
-        "jxlp with the last frame inside the last part": lambda: _jxlp_split(lambda c, t: (c[:t], c[t : 2 * t], c[2 * t :] + tj.TRAILER)),
-        "jxlp with a part after the last frame": lambda: _jxlp_split(lambda c, t: (c[: 2 * t], c[2 * t :], tj.TRAILER), tj.XML),
-        "jxlp cut inside a part": lambda: _jxlp_split(lambda c, t: (c[:t], c[t:] + tj.TRAILER[:10], tj.TRAILER[10:])),
-        "jhgm gain map": lambda: ib.jxl_container((0, ib.jxl_exif_box(tj.EXIF)), (1, tj.gain_map_box()), (1, tj.XML), parts=2),
+        "jxlc with bytes after its last frame": lambda: ib.jxl_container((1, jxs.XML), codestream=jxs.bare_codestream() + jxs.TRAILER),
+        "jxlp with the last frame inside the last part": lambda: _jxlp_split(lambda c, t: (c[:t], c[t : 2 * t], c[2 * t :] + jxs.TRAILER)),
+        "jxlp with a part after the last frame": lambda: _jxlp_split(lambda c, t: (c[: 2 * t], c[2 * t :], jxs.TRAILER), jxs.XML),
+        "jxlp cut inside a part": lambda: _jxlp_split(lambda c, t: (c[:t], c[t:] + jxs.TRAILER[:10], jxs.TRAILER[10:])),
+        "jhgm gain map": lambda: ib.jxl_container((0, ib.jxl_exif_box(jxs.EXIF)), (1, jxs.gain_map_box()), (1, jxs.XML), parts=2),
         "everything at once": lambda: _jxl_everything_at_once(),
         "bytes after the codestream box": lambda: ib.jxl_container() + b"not a box " + b.SECRET,
         "jxlp in two, nothing after the last frame": lambda: _jxlp_split(lambda c, t: (c[: 2 * t], c[2 * t :])),
@@ -88,27 +93,27 @@ CORPUS = {
 
 
 def _jxl_with_everything(parts: int) -> bytes:
-    everything = [(0, ib.jxl_exif_box(tj.EXIF)), (0, box(b"jxll", b"\x05")), (1, tj.XML), (1, tj.JUMB),
-                  (parts, tj.BROB_EXIF), (parts, tj.JBRD), (parts, tj.MALFORMED_GAIN_MAP)]  # fmt: skip
+    everything = [(0, ib.jxl_exif_box(jxs.EXIF)), (0, box(b"jxll", b"\x05")), (1, jxs.XML), (1, jxs.JUMB),
+                  (parts, jxs.BROB_EXIF), (parts, jxs.JBRD), (parts, jxs.MALFORMED_GAIN_MAP)]  # fmt: skip
     return ib.jxl_container(*everything, parts=parts)
 
 
 def _jxlp_split(cut, *between: bytes) -> bytes:
-    codestream = tj._codestream((300, 200))
-    parts = tj._jxlp_parts(*cut(codestream, len(codestream) // 3))
-    return tj._container(*parts[:-1], *between, parts[-1])
+    codestream = jxs.bare_codestream((300, 200))
+    parts = jxs.jxlp_parts(*cut(codestream, len(codestream) // 3))
+    return jxs.container_of(*parts[:-1], *between, parts[-1])
 
 
 def _jxl_everything_at_once() -> bytes:
-    codestream = tj._codestream((300, 200))
+    codestream = jxs.bare_codestream((300, 200))
     third = len(codestream) // 3
-    first, second, last = tj._jxlp_parts(codestream[:third], codestream[third : 2 * third], codestream[2 * third :] + tj.TRAILER)
-    return tj._container(ib.jxl_exif_box(tj.EXIF), first, tj.XML, tj.JUMB, tj.gain_map_box(), second, tj.BROB_EXIF, tj.JBRD, last, tj.XML)
+    first, second, last = jxs.jxlp_parts(codestream[:third], codestream[third : 2 * third], codestream[2 * third :] + jxs.TRAILER)
+    return jxs.container_of(ib.jxl_exif_box(jxs.EXIF), first, jxs.XML, jxs.JUMB, jxs.gain_map_box(), second, jxs.BROB_EXIF, jxs.JBRD, last, jxs.XML)
 
 
 def _png_with_damaged_data() -> bytes:
-    damaged = bytearray(pd.SOURCE)
-    damaged[pd._idat(2)[0] + 8 + 50] ^= 0xFF  # a damaged deflate byte: the CRC no longer matches
+    damaged = bytearray(pngs.SOURCE)
+    damaged[pngs.idat_span(2)[0] + 8 + 50] ^= 0xFF  # a damaged deflate byte: the CRC no longer matches
     return bytes(damaged)
 
 
@@ -322,18 +327,6 @@ def test_a_primary_that_differs_from_the_one_measured_is_refused_not_served_wron
 
 # ---------------------------------------------------------------- HEIF, AVIF and WebP natively
 
-import hashlib  # noqa: E402
-import struct  # noqa: E402
-import tracemalloc  # noqa: E402
-
-import heif_shapes as hs  # noqa: E402
-import payload_builders as pb  # noqa: E402
-import test_heif as th  # noqa: E402 - its hand-built shapes
-import test_heif_pictures as tp  # noqa: E402
-from metadata.formats import av1, hevc  # noqa: E402
-from metadata.formats.heif.stream_checks import NalUnits, Obus  # noqa: E402
-from metadata.limits import MAX_HEIF_CHECKED_AHEAD  # noqa: E402
-
 
 def _large_hevc_item(*, units: list[bytes] | None = None, size: int = 2 * MAX_HEIF_CHECKED_AHEAD) -> bytes:
     """A HEIC whose one image item is larger than the blocks checked before the first byte:
@@ -365,12 +358,12 @@ def _hevc_with_sei() -> bytes:
 STREAMED_CORPUS = {
     "heic pillow": lambda: ib.encode_heic(b.pattern(), exif=b.exif_block(6), xmp=b.XMP_PACKET),
     "avif pillow": lambda: ib.encode_avif(b.pattern(), exif=b.exif_block(6), xmp=b.XMP_PACKET),
-    **{f"heic {layout}": (lambda layout=layout: th._everything(**th.LAYOUTS[layout])) for layout in th.LAYOUTS},  # noqa: SLF001
-    "avif tone map": lambda: tp._avif_gain_map(grid=False),  # noqa: SLF001
-    "avif tone map grid": lambda: tp._avif_gain_map(grid=True),  # noqa: SLF001
-    "heic apple gain map": tp._apple_heic,  # noqa: SLF001
-    "heic collection": lambda: tp._two_masters(None),  # noqa: SLF001
-    "heic stereo pair": lambda: tp._two_masters(b"ster"),  # noqa: SLF001
+    **{f"heic {layout}": (lambda layout=layout: hs.everything(**hs.LAYOUTS[layout])) for layout in hs.LAYOUTS},  # noqa: SLF001
+    "avif tone map": lambda: hs.avif_gain_map(grid=False),  # noqa: SLF001
+    "avif tone map grid": lambda: hs.avif_gain_map(grid=True),  # noqa: SLF001
+    "heic apple gain map": hs.apple_heic,  # noqa: SLF001
+    "heic collection": lambda: hs.two_masters(None),  # noqa: SLF001
+    "heic stereo pair": lambda: hs.two_masters(b"ster"),  # noqa: SLF001
     "heic cleaned item": _hevc_with_sei,
     "heic many mdat boxes": lambda: hs.many_mdats(tiles=16, mdats=2000),
     "webp lossy": b.webp,
@@ -484,7 +477,7 @@ def test_a_large_item_that_would_be_cleaned_is_refused_buffered_and_cut_streamed
 
 
 def test_bytes_changed_between_the_reads_and_the_stream_are_never_served():
-    data = th._everything()  # noqa: SLF001
+    data = hs.everything()  # noqa: SLF001
     tile = ib.coded_tile(2).data
     at = data.index(tile) + len(tile) // 2
     changed = data[:at] + bytes((data[at] ^ 1,)) + data[at + 1 :]
@@ -502,7 +495,7 @@ def test_bytes_changed_between_the_reads_and_the_stream_are_never_served():
 
 
 def test_an_input_shorter_or_longer_than_declared_fails():
-    data = th._everything()  # noqa: SLF001
+    data = hs.everything()  # noqa: SLF001
     strip = metadata.open_strip(data[:16], len(data), _counting(data)[1], max_buffered=0)
     strip.feed(data[:-10])
     with pytest.raises(ImageError, match="before its declared size"):
@@ -594,11 +587,9 @@ def test_the_reads_before_the_first_byte_are_capped(monkeypatch):
         metadata.clean(spaced_webp)
 
 
-import test_metadata as tm  # noqa: E402 - its hostile WebP shapes
-
 HOSTILE_NATIVE = {
-    **{f"heif {name}": make for name, make in th.HOSTILE.items()},
-    **{f"webp {name}": (lambda change=change: change(b.webp(6))) for name, change in tm.WEBP_HOSTILE.items()},
+    **{f"heif {name}": make for name, make in hs.HOSTILE.items()},
+    **{f"webp {name}": (lambda change=change: change(b.webp(6))) for name, change in webps.WEBP_HOSTILE.items()},
 }
 
 
@@ -659,17 +650,17 @@ def test_a_late_exif_keeps_its_copyright_where_it_was_and_never_rotates_the_imag
 
 
 PNG_HOSTILE_STREAMS = {
-    "an idat swallowing the chunks after it": (lambda: pd._swallowing_idat(cut=False), "past the end of its image data"),
-    "an idat cut off swallowing the chunks after it": (lambda: pd._swallowing_idat(cut=True), "past the end of its image data"),
+    "an idat swallowing the chunks after it": (lambda: pngs.swallowing_idat(cut=False), "past the end of its image data"),
+    "an idat cut off swallowing the chunks after it": (lambda: pngs.swallowing_idat(cut=True), "past the end of its image data"),
     "a text chunk failing its crc": (lambda: _text_failing_crc(), "tEXt chunk at offset .* fails its CRC"),
     "damaged data inflating past its size": (lambda: _inflating_past_its_size(), "more than the 20 bytes IHDR declares"),
-    "no idat": (lambda: pd.SOURCE[: pd._idat(0)[0]], "before any IDAT"),
+    "no idat": (lambda: pngs.SOURCE[: pngs.idat_span(0)[0]], "before any IDAT"),
 }
 
 
 def _text_failing_crc() -> bytes:
-    start, end = [(s, e) for name, s, e in pd._offsets(pd.SOURCE) if name == b"tEXt"][-1]
-    return pd.SOURCE[: end - 1] + bytes([pd.SOURCE[end - 1] ^ 1]) + pd.SOURCE[end:]
+    start, end = [(s, e) for name, s, e in pngs.chunk_spans(pngs.SOURCE) if name == b"tEXt"][-1]
+    return pngs.SOURCE[: end - 1] + bytes([pngs.SOURCE[end - 1] ^ 1]) + pngs.SOURCE[end:]
 
 
 def _inflating_past_its_size() -> bytes:
@@ -698,11 +689,11 @@ def test_a_hostile_png_is_refused_however_it_is_fed_and_its_metadata_never_writt
 
 
 def test_the_png_head_is_written_before_the_image_data_ends():
-    data = pd.SOURCE
-    start, end = pd._idat(1)
+    data = pngs.SOURCE
+    start, end = pngs.idat_span(1)
     strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
     first = strip.feed(data[: start + 100])
-    assert first.startswith(b.PNG_SIGNATURE) and data[pd._idat(0)[0] : start + 100] in first
+    assert first.startswith(b.PNG_SIGNATURE) and data[pngs.idat_span(0)[0] : start + 100] in first
     assert b.SECRET not in first and strip.mime_type == "image/png"
 
 
@@ -747,13 +738,13 @@ def _large_png(megabytes: int) -> bytes:
     idats = [b.png_chunk(b"IDAT", image_data[:half])]
     idats += [b.png_chunk(b"IDAT", image_data[i : i + 65536]) for i in range(half, len(image_data), 65536)]
     ihdr = b.png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-    return b"".join([b.PNG_SIGNATURE, ihdr, pd.TEXT_AFTER, *idats, pd.ITXT_AFTER, b.png_chunk(b"IEND", b"")])
+    return b"".join([b.PNG_SIGNATURE, ihdr, pngs.TEXT_AFTER, *idats, pngs.ITXT_AFTER, b.png_chunk(b"IEND", b"")])
 
 
 def test_an_intact_png_is_never_inflated_and_a_damaged_idat_is_judged_from_ranged_reads():
     """IDAT chunks are held until their CRC: an intact file needs no inflating; a damaged
     IDAT's check re-reads the image data already written, with ranged reads."""
-    for data, damaged in ((pd.SOURCE, False), (pd._with_crc(pd.SOURCE, 2, 0), True)):
+    for data, damaged in ((pngs.SOURCE, False), (pngs.with_idat_crc(pngs.SOURCE, 2, 0), True)):
         reads = []
 
         def read_range(start, end, data=data):
@@ -765,13 +756,13 @@ def test_an_intact_png_is_never_inflated_and_a_damaged_idat_is_judged_from_range
         assert out == metadata.clean(data).data
         assert (strip._walk._check is not None, bool(reads)) == (damaged, damaged)  # noqa: SLF001
         if damaged:
-            assert reads[0][0] == pd._idat(0)[0] and len(reads) == 1  # from the first IDAT, one 256 KiB piece
+            assert reads[0][0] == pngs.idat_span(0)[0] and len(reads) == 1  # from the first IDAT, one 256 KiB piece
 
 
 def test_a_long_idat_after_short_ones_is_inflated_as_it_passes_and_damage_still_judged(monkeypatch):
     monkeypatch.setattr(png, "MAX_HELD_IDAT", 1000)  # the first IDAT is split in shorter ones, the rest are longer
     reads = []
-    for source in (pd.SOURCE, pd._swallowing_idat(cut=False), pd._with_crc(pd.SOURCE, 3, 0)):
+    for source in (pngs.SOURCE, pngs.swallowing_idat(cut=False), pngs.with_idat_crc(pngs.SOURCE, 3, 0)):
         data = _first_idat_split(source, 900)
         expected = _outcome(lambda: metadata.clean(data).data)
         strip = metadata.open_strip(data[:16], len(data), lambda s, e, data=data: reads.append(s) or data[s:e], max_buffered=0)
@@ -782,7 +773,7 @@ def test_a_long_idat_after_short_ones_is_inflated_as_it_passes_and_damage_still_
 
 
 def _first_idat_split(data: bytes, piece: int) -> bytes:
-    name, start, end = next(chunk for chunk in pd._offsets(data) if chunk[0] == b"IDAT")
+    name, start, end = next(chunk for chunk in pngs.chunk_spans(data) if chunk[0] == b"IDAT")
     body = data[start + 8 : end - 4]
     pieces = b"".join(b.png_chunk(b"IDAT", body[i : i + piece]) for i in range(0, len(body), piece))
     return data[:start] + pieces + data[end:]
@@ -804,15 +795,15 @@ def test_the_png_walk_holds_a_chunk_not_the_image():
         strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
         largest, written = _CountingReader(data, chunk).run(strip)
         assert largest <= chunk + 64 * 1024
-        assert written == len(data) - len(pd.TEXT_AFTER) - len(pd.ITXT_AFTER) and strip.removed == ("comment", "xmp")
+        assert written == len(data) - len(pngs.TEXT_AFTER) - len(pngs.ITXT_AFTER) and strip.removed == ("comment", "xmp")
 
 
 # ---------------------------------------------------------------- JPEG XL
 
 
-@pytest.mark.parametrize("case", sorted(tj.HOSTILE))
+@pytest.mark.parametrize("case", sorted(jxs.HOSTILE))
 def test_a_hostile_jxl_is_refused_however_it_is_fed(case):
-    data = tj.HOSTILE[case]()
+    data = jxs.HOSTILE[case]()
     with pytest.raises(ImageError) as whole:
         metadata.clean(data)
     for chunks in ([data], _chunks_random(data, 6), [data[i : i + 1] for i in range(len(data))]):
@@ -824,8 +815,8 @@ def test_a_hostile_jxl_is_refused_however_it_is_fed(case):
 def test_a_jxl_is_planned_from_bounded_ranged_reads_and_never_held():
     """A 20 MB box after the codestream is neither read ahead nor held: the plan reads the
     headers, and the input then passes through a chunk at a time."""
-    codestream = tj._codestream((300, 200))
-    data = ib.jxl_container((0, ib.jxl_exif_box(tj.EXIF)), codestream=codestream) + box(b"jumb", b"\x00" * 20_000_000)
+    codestream = jxs.bare_codestream((300, 200))
+    data = ib.jxl_container((0, ib.jxl_exif_box(jxs.EXIF)), codestream=codestream) + box(b"jumb", b"\x00" * 20_000_000)
     reads = []
     view = memoryview(data)
 

@@ -17,15 +17,10 @@ import pytest
 from stacks import common
 from stacks.lambda_edge import InlineCodeTooLarge, build_lambda_edge, version_logical_id
 from template_modes import deployed
+from template_reading import TEMPLATES, as_list, load, only, policy_documents, resources_of_type, statement
 
 ROOT = Path(__file__).resolve().parents[1]
-
-TEMPLATES = ROOT / "templates"
 EDGE_SIGNER = ROOT / "lambdas" / "edge_signer" / "handler.py"
-
-
-def load(name: str) -> dict:
-    return json.loads((TEMPLATES / f"{name}.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -42,40 +37,6 @@ def edge() -> dict:
 @pytest.fixture(scope="module")
 def cdn() -> dict:
     return load("cdn")
-
-
-def resources_of_type(template: dict, resource_type: str) -> dict[str, dict]:
-    return {name: r for name, r in template["Resources"].items() if r["Type"] == resource_type}
-
-
-def only(template: dict, resource_type: str) -> dict:
-    found = resources_of_type(template, resource_type)
-    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
-    return next(iter(found.values()))
-
-
-def policy_documents(node, path="") -> list[tuple[str, dict]]:
-    """Every IAM policy document anywhere in a template, with where it was found."""
-    found = []
-    if isinstance(node, dict):
-        if "Statement" in node and "Version" in node:
-            found.append((path, node))
-        for key, value in node.items():
-            found.extend(policy_documents(value, f"{path}/{key}"))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found.extend(policy_documents(value, f"{path}/{index}"))
-    return found
-
-
-def as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def statement(document: dict, sid: str) -> dict:
-    matches = [s for s in document["Statement"] if s.get("Sid") == sid]
-    assert len(matches) == 1, f"no single statement {sid}"
-    return matches[0]
 
 
 ALL_TEMPLATES = ["storage", "lambda-edge", "cdn", "cdn-oac", "function-url", "audit"]
