@@ -9,7 +9,9 @@ refusal that happens before anything is decoded.
 
 from __future__ import annotations
 
+import ast
 import io
+import pathlib
 import struct
 
 import piexif
@@ -20,7 +22,7 @@ import image_builders as b
 import isobmff_builders as ib
 import metadata
 from isobmff_builders import Spec, box
-from metadata import ImageError
+from metadata import ImageError, limits
 from metadata.formats import gif, tiff
 from metadata.icc_profile import icc_problem
 from metadata.limits import (
@@ -375,3 +377,30 @@ def test_tiff_growth_boundary(monkeypatch):
     monkeypatch.setattr(tiff, "TIFF_GROWTH_ALLOWANCE", grown - 1)
     with pytest.raises(ImageError, match="re-saved image would be"):
         metadata.strip(data)
+
+
+# ---------------------------------------------------------------- every limit has a test
+
+
+def _names_used_in_tests() -> set[str]:
+    """Names a test module uses in its code (a variable, an attribute, or a string such as
+    monkeypatch.setattr's name): an import alone does not count."""
+    used: set[str] = set()
+    for path in sorted(pathlib.Path(__file__).parent.glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                used.add(node.attr)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                used.add(node.value)
+    return used
+
+
+def test_every_named_limit_is_used_by_a_test():
+    """A new constant in metadata/limits.py needs a test at the limit and one past it (see the
+    module docstring); this fails until some test module uses it."""
+    constants = {name for name in vars(limits) if name.isupper() and isinstance(getattr(limits, name), int)}
+    assert len(constants) >= 30  # the module read is the real one
+    missing = sorted(constants - _names_used_in_tests())
+    assert missing == [], f"limits no test uses: {missing}"
