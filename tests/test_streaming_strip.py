@@ -227,6 +227,21 @@ def test_a_jpeg_head_with_no_scan_is_refused_at_its_cap():
             strip.feed(comment)
 
 
+def test_a_jpeg_head_up_to_max_stream_head_bytes_streams_and_one_byte_longer_is_refused(monkeypatch):
+    # MAX_STREAM_HEAD_BYTES (32 MB) patched down at the module that reads it. Fed a byte at a time,
+    # the head is held until the byte that completes the first SOS header: the bytes before that
+    # one may fill the cap, one more is refused.
+    data = b.jpeg(exif=False, comment=True, xmp=False, icc=False)
+    sos = b.jpeg_structure(data).scan_start
+    assert data[sos : sos + 2] == b"\xff\xda"
+    head = sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big") - 1
+    expected = metadata.clean(data).data
+    monkeypatch.setattr(jpeg, "MAX_STREAM_HEAD_BYTES", head)
+    assert _streamed(data, [data[i : i + 1] for i in range(len(data))])[0] == expected
+    monkeypatch.setattr(jpeg, "MAX_STREAM_HEAD_BYTES", head - 1)
+    with pytest.raises(ImageError, match=f"no scan begins in the first {head - 1} bytes"):
+        _streamed(data, [data[i : i + 1] for i in range(len(data))])
+
 def test_a_long_fill_run_is_walked_without_being_held():
     data = b.jpeg()
     at = b.jpeg_structure(data).scan_start
