@@ -905,6 +905,22 @@ def test_a_long_idat_after_short_ones_is_inflated_as_it_passes_and_damage_still_
     assert reads, "the inflater was caught up with ranged reads"
 
 
+def test_an_idat_of_max_held_idat_bytes_is_held_to_its_crc_and_one_byte_longer_passes_as_it_comes(monkeypatch):
+    # MAX_HELD_IDAT (4 MiB) patched to the length of this PNG's first IDAT, at the module that
+    # reads it. Fed up to that chunk's CRC, a held IDAT has written none of its data; a longer
+    # one than the cap passes through (inflated as it passes), so its data is already out.
+    data = b.png(exif=False, text=False, icc=False)
+    _, start, end = next(chunk for chunk in pngs.chunk_spans(data) if chunk[0] == b"IDAT")
+    length = end - start - 12
+    body = data[start + 8 : end - 4]
+    expected = metadata.clean(data).data
+    for cap, held in ((length, True), (length - 1, False)):
+        monkeypatch.setattr(png, "MAX_HELD_IDAT", cap)
+        strip = metadata.open_strip(data[:16], len(data), lambda s, e: data[s:e], max_buffered=0)
+        before_crc = strip.feed(data[: end - 4])
+        assert (body[:64] in before_crc) is (not held), cap
+        assert before_crc + strip.feed(data[end - 4 :]) + strip.finish() == expected
+
 def _first_idat_split(data: bytes, piece: int) -> bytes:
     name, start, end = next(chunk for chunk in pngs.chunk_spans(data) if chunk[0] == b"IDAT")
     body = data[start + 8 : end - 4]
