@@ -24,7 +24,7 @@ import pytest
 import webp_shapes as webps
 from metadata_checks import expected_kept_exif, exif_of
 from metadata import ImageError
-from metadata.formats import av1, hevc, jpeg, png, ranged_input
+from metadata.formats import av1, gif, hevc, jpeg, png, ranged_input
 from metadata.formats.heif.stream_checks import NalUnits, Obus
 from metadata.formats.isobmff import box
 from metadata.limits import MAX_HEIF_CHECKED_AHEAD, MAX_STREAM_HEAD_BYTES
@@ -279,6 +279,23 @@ def test_a_hostile_gif_is_refused_however_it_is_fed(case):
             _streamed(data, chunks)
         assert str(streamed.value) == str(whole.value)
 
+
+def test_a_gif_extension_held_up_to_max_held_extension_streams_and_one_byte_more_is_refused(monkeypatch):
+    # MAX_HELD_EXTENSION (16 MB and a little) patched to this ICC extension's size at the module
+    # that reads it. Fed a byte at a time, the extension is held until its terminator arrives:
+    # the bytes held before that byte may fill the cap, one more is refused.
+    data = b.gif(comment=False, extensions=False)
+    assert data[10] & 0x87 == 0x87  # a global colour table of 256 entries
+    position = 13 + 3 * 256
+    extension = b.gif_application_extension(gif.ICC_APPLICATION, b.icc_profile())
+    with_icc = data[:position] + extension + data[position:]
+    expected = metadata.clean(with_icc).data
+    assert b.icc_profile()[:100] in expected  # the profile is kept, so the extension is held
+    monkeypatch.setattr(gif, "MAX_HELD_EXTENSION", len(extension) - 1)
+    assert _streamed(with_icc, [with_icc[i : i + 1] for i in range(len(with_icc))])[0] == expected
+    monkeypatch.setattr(gif, "MAX_HELD_EXTENSION", len(extension) - 2)
+    with pytest.raises(ImageError, match=f"the extension at offset {position} is longer than {len(extension) - 2} bytes"):
+        _streamed(with_icc, [with_icc[i : i + 1] for i in range(len(with_icc))])
 
 def test_a_gif_comment_is_walked_over_without_being_held():
     data = b.gif(comment=False, extensions=False)
