@@ -5,6 +5,11 @@ Inputs are built here by hand, small wherever the limit allows. Where an input a
 would take seconds or hundreds of megabytes to decode (the pixel budgets), the boundary is tested
 with the module's limit set to the size of a small image, and the real limit is reached by a
 refusal that happens before anything is decoded.
+
+Limits of one format's streamed strip or gain map are tested beside that format's other tests
+(test_streaming_strip, test_jpeg_gain_map, test_xmp_rendering, test_jxl, test_jxl_codestream,
+test_hevc_payloads, test_av1_payloads, test_metadata_exif_json); the last test here fails when a
+constant of limits.py is used by no test module at all.
 """
 
 from __future__ import annotations
