@@ -18,6 +18,8 @@ import gain_map_builders as g
 import image_builders as b
 import metadata
 from metadata import ImageError
+from metadata.formats import jpeg
+from metadata.limits import MAX_GAIN_MAP_TRIES, MAX_MPF_IMAGES
 from metadata_checks import assert_refused, bounded_memory
 
 GAIN_MAP = "gain map"
@@ -389,3 +391,49 @@ def test_a_jpeg_codestream_alone_keeps_nothing_after_its_eoi_and_refuses_a_cut()
     assert g.MPF_ID not in alone.data and g.ISO_ID not in alone.data and b.SECRET not in alone.data
     with pytest.raises(ImageError, match="truncated"):
         jpeg.strip_codestream(original[: g.primary_end(original) - 30], False)
+
+
+# --- the gain map's limits, at and one past each (metadata/limits.py) ------------------------
+
+DECOY = NOT_KEPT["says nothing of a gain map"]
+
+
+def _with_images_before_the_gain_map(images: list[tuple[int, bytes]]) -> bytes:
+    gain_map = _gain_map(GAIN_MAP_XMP)
+    primary = g.with_segments(g.plain_jpeg((64, 48)), b.jpeg_segment(g.APP1, g.XMP_ID + g.ultra_hdr_primary_xmp(len(gain_map))))
+    return g.with_mpf(primary, [*images, (g.TYPE_UNDEFINED, gain_map)])
+
+
+def _assert_gain_map_kept(original: bytes) -> None:
+    result = metadata.clean(original)
+    assert result.kept == (GAIN_MAP,)
+    _, kept = _split(result.data)
+    assert b.jpeg_structure(kept).scan == b.jpeg_structure(_gain_map(GAIN_MAP_XMP)).scan
+
+
+def test_an_index_of_max_mpf_images_is_read_and_one_longer_dropped():
+    # The primary, previews (never gain-map candidates) and the gain map last.
+    preview = (g.TYPE_LARGE_THUMBNAIL, g.plain_jpeg((8, 8), seed=4))
+    at = _with_images_before_the_gain_map([preview] * (MAX_MPF_IMAGES - 2))
+    assert len(g.mpf_entries(at)[1]) == MAX_MPF_IMAGES
+    _assert_gain_map_kept(at)
+    past = _with_images_before_the_gain_map([preview] * (MAX_MPF_IMAGES - 1))
+    assert len(g.mpf_entries(past)[1]) == MAX_MPF_IMAGES + 1
+    _assert_primary_only(past, metadata.clean(past))
+
+
+def test_the_gain_map_is_found_at_the_last_try_and_not_one_after():
+    at = _with_images_before_the_gain_map([(g.TYPE_UNDEFINED, DECOY)] * (MAX_GAIN_MAP_TRIES - 1))
+    _assert_gain_map_kept(at)
+    past = _with_images_before_the_gain_map([(g.TYPE_UNDEFINED, DECOY)] * MAX_GAIN_MAP_TRIES)
+    _assert_primary_only(past, metadata.clean(past))
+
+
+def test_a_gain_map_of_max_gain_map_bytes_is_kept_and_one_byte_larger_dropped(monkeypatch):
+    # MAX_GAIN_MAP_BYTES (32 MB) patched down to this gain map's size, at the module that reads it.
+    original = _ultra_hdr_with_gain_map(_gain_map(GAIN_MAP_XMP))
+    size = len(_gain_map(GAIN_MAP_XMP))
+    monkeypatch.setattr(jpeg, "MAX_GAIN_MAP_BYTES", size)
+    _assert_gain_map_kept(original)
+    monkeypatch.setattr(jpeg, "MAX_GAIN_MAP_BYTES", size - 1)
+    _assert_primary_only(original, metadata.clean(original))

@@ -32,6 +32,7 @@ from jxl_shapes import (
     jxlp_parts,
 )
 from metadata import ImageError
+from metadata.formats import jxl
 from metadata.formats.jxl_gain_map import check_gain_map
 from metadata.limits import MAX_JXL_ICC_STREAM
 from metadata_checks import assert_refused
@@ -279,6 +280,18 @@ def test_many_gain_map_boxes_cost_one_check():
     assert result.kept == ("gain map",)
     assert time.perf_counter() - started < 8  # one walk (about a second), not twenty
 
+
+def test_gain_map_box_of_max_gain_map_bytes_is_kept_and_one_byte_larger_dropped(monkeypatch):
+    # MAX_GAIN_MAP_BYTES (32 MB) patched to this box's payload size, at the module that reads it.
+    gain_map = gain_map_box()
+    payload = len(gain_map) - 8
+    assert int.from_bytes(gain_map[:4], "big") == len(gain_map) and gain_map[4:8] == b"jhgm"
+    original = ib.jxl_container((1, gain_map))
+    monkeypatch.setattr(jxl, "MAX_GAIN_MAP_BYTES", payload)
+    assert metadata.clean(original).kept == ("gain map",)
+    monkeypatch.setattr(jxl, "MAX_GAIN_MAP_BYTES", payload - 1)
+    result = metadata.clean(original)
+    assert result.kept == () and result.removed == ("other",) and b"jhgm" not in result.data
 
 def test_compressed_gain_map_box_is_dropped():
     result = metadata.clean(ib.jxl_container((1, box(b"brob", b"jhgm", b"brotli " + b.SECRET))))

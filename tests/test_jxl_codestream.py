@@ -20,6 +20,7 @@ import image_builders as b
 import isobmff_builders as ib
 import metadata
 from metadata import ImageError
+from metadata.formats import jxl_codestream
 from metadata.formats.jxl_codestream import codestream_end
 from metadata.limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM
 from jxl_bit_builders import Bits
@@ -300,6 +301,16 @@ def test_too_many_frames_are_refused_in_bounded_time():
         metadata.strip(codestream)
     assert time.perf_counter() - started < 5  # about half a second on one core
 
+
+def test_max_jxl_frames_boundary(monkeypatch):
+    # MAX_JXL_FRAMES (16,384 frames: half a second to walk) patched to 3 at the module that reads
+    # it; the real limit is reached by test_too_many_frames_are_refused_in_bounded_time.
+    monkeypatch.setattr(jxl_codestream, "MAX_JXL_FRAMES", 3)
+    at = _codestream([([4], {})] * 3)
+    assert _end(at) == len(at)
+    assert metadata.strip(at + TRAILER) == at
+    with pytest.raises(ImageError, match="more than 3 frames"):
+        metadata.strip(_codestream([([4], {})] * 4))
 
 def test_icc_stream_over_the_limit_is_refused():
     bits = _header(Bits(), want_icc=True, icc_size=MAX_JXL_ICC_STREAM + 1)

@@ -5,11 +5,18 @@ Inputs are built here by hand, small wherever the limit allows. Where an input a
 would take seconds or hundreds of megabytes to decode (the pixel budgets), the boundary is tested
 with the module's limit set to the size of a small image, and the real limit is reached by a
 refusal that happens before anything is decoded.
+
+Limits of one format's streamed strip or gain map are tested beside that format's other tests
+(test_streaming_strip, test_jpeg_gain_map, test_xmp_rendering, test_jxl, test_jxl_codestream,
+test_hevc_payloads, test_av1_payloads, test_metadata_exif_json); the last test here fails when a
+constant of limits.py is used by no test module at all.
 """
 
 from __future__ import annotations
 
+import ast
 import io
+import pathlib
 import struct
 
 import piexif
@@ -20,7 +27,7 @@ import image_builders as b
 import isobmff_builders as ib
 import metadata
 from isobmff_builders import Spec, box
-from metadata import ImageError
+from metadata import ImageError, limits
 from metadata.formats import gif, tiff
 from metadata.icc_profile import icc_problem
 from metadata.limits import (
@@ -375,3 +382,107 @@ def test_tiff_growth_boundary(monkeypatch):
     monkeypatch.setattr(tiff, "TIFF_GROWTH_ALLOWANCE", grown - 1)
     with pytest.raises(ImageError, match="re-saved image would be"):
         metadata.strip(data)
+
+
+# ---------------------------------------------------------------- every limit has a test
+
+
+def _names_used_in_tests() -> set[str]:
+    """Names a test module uses in its code (a variable, an attribute, or a string such as
+    monkeypatch.setattr's name): an import alone does not count."""
+    used: set[str] = set()
+    for path in sorted(pathlib.Path(__file__).parent.glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                used.add(node.attr)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                used.add(node.value)
+    return used
+
+
+def test_every_named_limit_is_used_by_a_test():
+    """A new constant in metadata/limits.py needs a test at the limit and one past it (see the
+    module docstring); this fails until some test module uses it."""
+    constants = {name for name in vars(limits) if name.isupper() and isinstance(getattr(limits, name), int)}
+    assert len(constants) >= 30  # the module read is the real one
+    missing = sorted(constants - _names_used_in_tests())
+    assert missing == [], f"limits no test uses: {missing}"
+
+
+# ---------------------------------------------------------------- the format modules' own bounds
+
+
+def _heic_with_compatible_brands(count: int) -> bytes:
+    tile = ib.coded_tile(3)
+    compatible = (b"mif1", b"heic") + (b"miaf",) * (count - 2)
+    return ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties)], 1, [], brands=(b"heic", *compatible))
+
+
+def test_max_brands_in_an_ftyp_box():
+    from metadata.formats.isobmff import MAX_BRANDS
+
+    at = _heic_with_compatible_brands(MAX_BRANDS)
+    assert at[4:8] == b"ftyp" and struct.unpack(">I", at[:4])[0] == 8 + 8 + 4 * MAX_BRANDS
+    assert metadata.clean(at).data[4:8] == b"ftyp"  # served (its ftyp rewritten, duplicate brands go)
+    past = _heic_with_compatible_brands(MAX_BRANDS + 1)
+    with pytest.raises(ImageError, match=f"'ftyp' box of {8 + 4 * (MAX_BRANDS + 1)} bytes at offset 0"):
+        metadata.clean(past)
+
+
+def _png_with_icc_keyword(keyword: bytes) -> bytes:
+    import zlib
+
+    data = b.png(exif=False, text=False, icc=False)
+    iccp = b.png_chunk(b"iCCP", keyword + b"\x00\x00" + zlib.compress(b.icc_profile()))
+    idat = data.index(b"IDAT") - 4
+    return data[:idat] + iccp + data[idat:]
+
+
+def test_max_keyword_of_a_png_icc_profile():
+    # iCCP's keyword is 1-79 bytes (PNG spec, 11.3.3.3): a profile named with MAX_KEYWORD bytes
+    # is kept (under a neutral name), one named with one byte more is not a valid chunk and goes.
+    from metadata.formats.png import MAX_KEYWORD
+
+    at = metadata.clean(_png_with_icc_keyword(b"k" * MAX_KEYWORD))
+    assert [data.split(b"\x00")[0] for name, data in b.png_chunks(at.data) if name == b"iCCP"] == [b"ICC profile"]
+    past = metadata.clean(_png_with_icc_keyword(b"k" * (MAX_KEYWORD + 1)))
+    assert [name for name, _ in b.png_chunks(past.data) if name == b"iCCP"] == []
+    assert "other" in past.removed
+
+
+def _png_with_chunk_declaring(length: int) -> bytes:
+    """A PNG whose last chunk before IEND (after the image data) declares `length` bytes: the
+    file ends long before it."""
+    data = b.png(exif=False, text=False, icc=False)
+    return data[:-12] + struct.pack(">I", length) + b"tEXt" + b"Comment\x00short"
+
+
+def test_max_chunk_length_of_a_png_chunk():
+    # 2**31 - 1 (PNG spec, 5.3): a chunk declaring that many bytes is read as cut off (and goes);
+    # one declaring one more is refused for its length.
+    from metadata.formats.png import MAX_CHUNK_LENGTH
+
+    at = metadata.clean(_png_with_chunk_declaring(MAX_CHUNK_LENGTH))
+    assert b"short" not in at.data and b"tEXt" not in at.data
+    with pytest.raises(ImageError, match=f"tEXt chunk at offset \\d+ declares {MAX_CHUNK_LENGTH + 1} bytes"):
+        metadata.clean(_png_with_chunk_declaring(MAX_CHUNK_LENGTH + 1))
+
+
+def _gif_with_data_after_end(extra: int) -> bytes:
+    """The first image's data followed (before its terminator) by one sub-block of `extra` - 1
+    bytes: `extra` bytes after the LZW end code, counting the sub-block's size byte."""
+    data = b.gif(comment=False, extensions=False)
+    position = data.index(b"\x2c", 13 + 3 * 256) + 11
+    while data[position]:
+        position += 1 + data[position]
+    return data[:position] + bytes((extra - 1,)) + b"\x00" * (extra - 1) + data[position:]
+
+
+def test_max_data_after_end_of_a_gif_image():
+    assert gif.MAX_DATA_AFTER_END == 3  # encoders pad the last sub-block a little, never more
+    at = _gif_with_data_after_end(gif.MAX_DATA_AFTER_END)
+    assert metadata.clean(at).data
+    with pytest.raises(ImageError, match=f"has {gif.MAX_DATA_AFTER_END + 1} bytes of data after its end"):
+        metadata.clean(_gif_with_data_after_end(gif.MAX_DATA_AFTER_END + 1))

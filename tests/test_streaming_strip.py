@@ -24,7 +24,7 @@ import pytest
 import webp_shapes as webps
 from metadata_checks import expected_kept_exif, exif_of
 from metadata import ImageError
-from metadata.formats import av1, hevc, jpeg, png, ranged_input
+from metadata.formats import av1, gif, hevc, jpeg, png, ranged_input
 from metadata.formats.heif.stream_checks import NalUnits, Obus
 from metadata.formats.isobmff import box
 from metadata.limits import MAX_HEIF_CHECKED_AHEAD, MAX_STREAM_HEAD_BYTES
@@ -227,6 +227,21 @@ def test_a_jpeg_head_with_no_scan_is_refused_at_its_cap():
             strip.feed(comment)
 
 
+def test_a_jpeg_head_up_to_max_stream_head_bytes_streams_and_one_byte_longer_is_refused(monkeypatch):
+    # MAX_STREAM_HEAD_BYTES (32 MB) patched down at the module that reads it. Fed a byte at a time,
+    # the head is held until the byte that completes the first SOS header: the bytes before that
+    # one may fill the cap, one more is refused.
+    data = b.jpeg(exif=False, comment=True, xmp=False, icc=False)
+    sos = b.jpeg_structure(data).scan_start
+    assert data[sos : sos + 2] == b"\xff\xda"
+    head = sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big") - 1
+    expected = metadata.clean(data).data
+    monkeypatch.setattr(jpeg, "MAX_STREAM_HEAD_BYTES", head)
+    assert _streamed(data, [data[i : i + 1] for i in range(len(data))])[0] == expected
+    monkeypatch.setattr(jpeg, "MAX_STREAM_HEAD_BYTES", head - 1)
+    with pytest.raises(ImageError, match=f"no scan begins in the first {head - 1} bytes"):
+        _streamed(data, [data[i : i + 1] for i in range(len(data))])
+
 def test_a_long_fill_run_is_walked_without_being_held():
     data = b.jpeg()
     at = b.jpeg_structure(data).scan_start
@@ -264,6 +279,23 @@ def test_a_hostile_gif_is_refused_however_it_is_fed(case):
             _streamed(data, chunks)
         assert str(streamed.value) == str(whole.value)
 
+
+def test_a_gif_extension_held_up_to_max_held_extension_streams_and_one_byte_more_is_refused(monkeypatch):
+    # MAX_HELD_EXTENSION (16 MB and a little) patched to this ICC extension's size at the module
+    # that reads it. Fed a byte at a time, the extension is held until its terminator arrives:
+    # the bytes held before that byte may fill the cap, one more is refused.
+    data = b.gif(comment=False, extensions=False)
+    assert data[10] & 0x87 == 0x87  # a global colour table of 256 entries
+    position = 13 + 3 * 256
+    extension = b.gif_application_extension(gif.ICC_APPLICATION, b.icc_profile())
+    with_icc = data[:position] + extension + data[position:]
+    expected = metadata.clean(with_icc).data
+    assert b.icc_profile()[:100] in expected  # the profile is kept, so the extension is held
+    monkeypatch.setattr(gif, "MAX_HELD_EXTENSION", len(extension) - 1)
+    assert _streamed(with_icc, [with_icc[i : i + 1] for i in range(len(with_icc))])[0] == expected
+    monkeypatch.setattr(gif, "MAX_HELD_EXTENSION", len(extension) - 2)
+    with pytest.raises(ImageError, match=f"the extension at offset {position} is longer than {len(extension) - 2} bytes"):
+        _streamed(with_icc, [with_icc[i : i + 1] for i in range(len(with_icc))])
 
 def test_a_gif_comment_is_walked_over_without_being_held():
     data = b.gif(comment=False, extensions=False)
@@ -587,6 +619,124 @@ def test_the_reads_before_the_first_byte_are_capped(monkeypatch):
         metadata.clean(spaced_webp)
 
 
+
+def _top_level(data: bytes) -> dict[bytes, tuple[int, int]]:
+    """The first (start, end) of each top-level box type (32-bit sizes, as the builders write)."""
+    boxes, at = {}, 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        boxes.setdefault(data[at + 4 : at + 8], (at, at + size))
+        at += size
+    return boxes
+
+
+def _riff_chunks(data: bytes) -> list[tuple[bytes, int]]:
+    """(name, payload size) of each top-level RIFF chunk, in order."""
+    chunks, at = [], 12
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at + 4 : at + 8], "little")
+        chunks.append((data[at : at + 4], size))
+        at += 8 + size + size % 2
+    return chunks
+
+
+def _spaced_heic() -> bytes:
+    """A small HEIC, then three 70,000-byte free boxes: one 64 KB header window holds the
+    image and the first free box's header, each later free box header needs a read of its own."""
+    heic = ib.encode_heic(b.pattern())
+    assert len(heic) + 8 < 64 * 1024
+    return heic + ib.box(b"free", bytes(70_000)) * 3
+
+
+def test_the_header_reads_needed_are_allowed_and_one_fewer_refused(monkeypatch):
+    # MAX_HEIF_HEADER_READS (256) patched to the 3 reads this file needs, at the module that reads it.
+    from metadata.formats.heif import tables
+
+    spaced = _spaced_heic()
+    monkeypatch.setattr(tables, "MAX_HEIF_HEADER_READS", 3)
+    assert b.SECRET not in metadata.clean(spaced).data
+    monkeypatch.setattr(tables, "MAX_HEIF_HEADER_READS", 2)
+    with pytest.raises(ImageError, match="more than 2 reads to find the top-level boxes"):
+        metadata.clean(spaced)
+
+
+def test_a_meta_box_of_max_heif_meta_bytes_is_read_and_one_byte_larger_refused(monkeypatch):
+    # MAX_HEIF_META_BYTES (32 MB) patched to this file's meta box size, at the module that reads it.
+    from metadata.formats.heif import tables
+
+    heic = ib.encode_heic(b.pattern(), exif=b.exif_block(6))
+    start, end = _top_level(heic)[b"meta"]
+    monkeypatch.setattr(tables, "MAX_HEIF_META_BYTES", end - start)
+    assert b.SECRET not in metadata.clean(heic).data
+    monkeypatch.setattr(tables, "MAX_HEIF_META_BYTES", end - start - 1)
+    with pytest.raises(ImageError, match=f"'meta' box of {end - start} bytes, over the limit of {end - start - 1}"):
+        metadata.clean(heic)
+
+
+def _heic_with_sei(size: int) -> bytes:
+    """A HEIC whose one item of `size` bytes holds a coded slice and a prefix SEI: cleaned (the
+    SEI removed, the item smaller) only when it is read and checked before the first byte."""
+    sei = pb.length_prefixed(pb.sei_user_data())
+    payload = pb.length_prefixed(pb.nal(pb.IDR_W_RADL, b"\x00" * (size - len(sei) - 6))) + sei
+    assert len(payload) == size
+    tile = ib.coded_tile(5)
+    return ib.heif_file([ib.Spec(1, b"hvc1", payload, tile.properties)], 1, [], brands=(b"heic", b"mif1", b"heic"))
+
+
+def test_an_item_of_max_heif_checked_ahead_bytes_is_cleaned_and_one_byte_larger_only_streamed():
+    at = metadata.clean(_heic_with_sei(MAX_HEIF_CHECKED_AHEAD))
+    assert pb.sei_user_data() not in at.data and len(at.data) < MAX_HEIF_CHECKED_AHEAD + 4096
+    with pytest.raises(ImageError, match="NAL unit of type 39 .* which the strip removes"):
+        metadata.clean(_heic_with_sei(MAX_HEIF_CHECKED_AHEAD + 1))
+
+
+def test_items_within_max_heif_read_ahead_are_cleaned_and_one_byte_over_only_streamed(monkeypatch):
+    # MAX_HEIF_READ_AHEAD (16 MB) patched to this item's size, at the module that reads it.
+    from metadata.formats.heif import payloads
+
+    data = _heic_with_sei(4096)
+    monkeypatch.setattr(payloads, "MAX_HEIF_READ_AHEAD", 4096)
+    assert pb.sei_user_data() not in metadata.clean(data).data
+    monkeypatch.setattr(payloads, "MAX_HEIF_READ_AHEAD", 4095)
+    with pytest.raises(ImageError, match="NAL unit of type 39 .* which the strip removes"):
+        metadata.clean(data)
+
+
+def _spaced_webp() -> bytes:
+    """A WebP with a 70,000-byte JUNK chunk after its VP8X: the chunk after it needs a second read."""
+    lossy = b.webp()
+    first = 12 + 8 + int.from_bytes(lossy[16:20], "little")  # after VP8X
+    junk = b"JUNK" + (70_000).to_bytes(4, "little") + bytes(70_000)
+    body = lossy[12:first] + junk + lossy[first:]
+    return b"RIFF" + (len(body) + 4).to_bytes(4, "little") + b"WEBP" + body
+
+
+def test_the_webp_header_reads_needed_are_allowed_and_one_fewer_refused(monkeypatch):
+    # MAX_WEBP_HEADER_READS (4096) patched to the 2 reads this file needs, at the module that reads it.
+    from metadata.formats import webp
+
+    spaced = _spaced_webp()
+    monkeypatch.setattr(webp, "MAX_WEBP_HEADER_READS", 2)
+    assert b.SECRET not in metadata.clean(spaced).data
+    monkeypatch.setattr(webp, "MAX_WEBP_HEADER_READS", 1)
+    with pytest.raises(ImageError, match="more than 1 reads to find its structure"):
+        metadata.clean(spaced)
+
+
+def test_webp_payloads_read_ahead_up_to_max_webp_read_ahead_and_one_byte_over_refused(monkeypatch):
+    # MAX_WEBP_READ_AHEAD (32 MB) patched to what this file holds (VP8X, ICCP and EXIF payloads).
+    from metadata.formats import webp
+
+    data = b.webp()
+    held = sum(size for name, size in _riff_chunks(data) if name in (b"VP8X", b"ICCP", b"EXIF"))
+    assert {name for name, _ in _riff_chunks(data)} >= {b"VP8X", b"ICCP", b"EXIF"}
+    monkeypatch.setattr(webp, "MAX_WEBP_READ_AHEAD", held)
+    assert b.SECRET not in metadata.clean(data).data
+    monkeypatch.setattr(webp, "MAX_WEBP_READ_AHEAD", held - 1)
+    with pytest.raises(ImageError, match=f"its ICC profile and EXIF chunks are over {held - 1} bytes"):
+        metadata.clean(data)
+
+
 HOSTILE_NATIVE = {
     **{f"heif {name}": make for name, make in hs.HOSTILE.items()},
     **{f"webp {name}": (lambda change=change: change(b.webp(6))) for name, change in webps.WEBP_HOSTILE.items()},
@@ -771,6 +921,22 @@ def test_a_long_idat_after_short_ones_is_inflated_as_it_passes_and_damage_still_
 
     assert reads, "the inflater was caught up with ranged reads"
 
+
+def test_an_idat_of_max_held_idat_bytes_is_held_to_its_crc_and_one_byte_longer_passes_as_it_comes(monkeypatch):
+    # MAX_HELD_IDAT (4 MiB) patched to the length of this PNG's first IDAT, at the module that
+    # reads it. Fed up to that chunk's CRC, a held IDAT has written none of its data; a longer
+    # one than the cap passes through (inflated as it passes), so its data is already out.
+    data = b.png(exif=False, text=False, icc=False)
+    _, start, end = next(chunk for chunk in pngs.chunk_spans(data) if chunk[0] == b"IDAT")
+    length = end - start - 12
+    body = data[start + 8 : end - 4]
+    expected = metadata.clean(data).data
+    for cap, held in ((length, True), (length - 1, False)):
+        monkeypatch.setattr(png, "MAX_HELD_IDAT", cap)
+        strip = metadata.open_strip(data[:16], len(data), lambda s, e: data[s:e], max_buffered=0)
+        before_crc = strip.feed(data[: end - 4])
+        assert (body[:64] in before_crc) is (not held), cap
+        assert before_crc + strip.feed(data[end - 4 :]) + strip.finish() == expected
 
 def _first_idat_split(data: bytes, piece: int) -> bytes:
     name, start, end = next(chunk for chunk in pngs.chunk_spans(data) if chunk[0] == b"IDAT")

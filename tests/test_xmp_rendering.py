@@ -8,7 +8,7 @@ import pytest
 
 import gain_map_builders as g
 from metadata import kinds
-from metadata.limits import MAX_XMP_PACKET
+from metadata.limits import MAX_XMP_ARRAY_ITEMS, MAX_XMP_PACKET, MAX_XMP_VALUE_CHARS
 from metadata.xmp_rendering import primary_xmp, read_rendering, rendering_xmp
 
 SECRET = "SECRET-c0ffee"
@@ -139,3 +139,62 @@ def test_a_hostile_value_is_escaped_and_an_oversized_one_dropped():
 def test_kept_kinds_are_the_agreed_names():
     assert kinds.ALL_KEPT == {"gain map", "alternate", "collection", "stereo pair", "pyramid level"}
     assert kinds.Stripped(b"", frozenset()).kept == frozenset()
+
+
+# --- the reading bounds, at and one past each (metadata/limits.py) --------------------------
+
+
+def _gamma_packet(value: str) -> bytes:
+    return GAIN_MAP_PACKET.replace(b'hdrgm:Gamma="1"', f'hdrgm:Gamma="{value}"'.encode())
+
+
+def _gain_map_max_packet(items: int) -> bytes:
+    seq = "".join(f"<rdf:li>{i}</rdf:li>" for i in range(items))
+    return GAIN_MAP_PACKET.replace(
+        b"<rdf:li>2.3</rdf:li><rdf:li>2.1</rdf:li><rdf:li>2.0</rdf:li>", seq.encode()
+    )
+
+
+def _directory_packet(entries: int) -> bytes:
+    entry = '<rdf:li rdf:parseType="Resource"><Container:Item Item:Semantic="Primary" Item:Mime="image/jpeg"/></rdf:li>'
+    start = PRIMARY_PACKET.index(b"<rdf:Seq>") + len(b"<rdf:Seq>")
+    end = PRIMARY_PACKET.index(b"</rdf:Seq>")
+    return PRIMARY_PACKET[:start] + (entry * entries).encode() + PRIMARY_PACKET[end:]
+
+
+def test_a_value_of_max_xmp_value_chars_is_kept_and_one_longer_dropped():
+    at = "9" * MAX_XMP_VALUE_CHARS
+    assert _properties(rendering_xmp(_gamma_packet(at)))[f"{{{HDRGM}}}Gamma"] == at
+    assert f"{{{HDRGM}}}Gamma" not in _properties(rendering_xmp(_gamma_packet(at + "9")))
+
+
+def test_an_element_value_of_max_xmp_value_chars_is_kept_and_one_longer_dropped():
+    def packet(value: str) -> bytes:
+        return APPLE_PACKET.replace(b">1.8<", f">{value}<".encode())
+
+    at = "1" * MAX_XMP_VALUE_CHARS
+    assert _properties(rendering_xmp(packet(at)))[f"{{{APPLE}}}HDRGainMapHeadroom"] == at
+    assert f"{{{APPLE}}}HDRGainMapHeadroom" not in _properties(rendering_xmp(packet(at + "1")))
+
+
+def test_an_array_of_max_xmp_array_items_is_kept_and_one_longer_dropped():
+    at = _properties(rendering_xmp(_gain_map_max_packet(MAX_XMP_ARRAY_ITEMS)))
+    assert at[f"{{{HDRGM}}}GainMapMax"] == [str(i) for i in range(MAX_XMP_ARRAY_ITEMS)]
+    past = _properties(rendering_xmp(_gain_map_max_packet(MAX_XMP_ARRAY_ITEMS + 1)))
+    assert f"{{{HDRGM}}}GainMapMax" not in past
+    assert past[f"{{{HDRGM}}}Version"] == "1.0"  # the rest of the packet is still read
+
+
+def test_a_directory_of_max_xmp_array_items_is_read_and_one_longer_ignored():
+    assert len(read_rendering(_directory_packet(MAX_XMP_ARRAY_ITEMS)).directory) == MAX_XMP_ARRAY_ITEMS
+    past = read_rendering(_directory_packet(MAX_XMP_ARRAY_ITEMS + 1))
+    assert past.directory == ()
+    assert past.properties  # hdrgm:Version still read
+
+
+def test_a_packet_of_max_xmp_packet_bytes_is_read_and_one_byte_longer_dropped():
+    at = GAIN_MAP_PACKET + b" " * (MAX_XMP_PACKET - len(GAIN_MAP_PACKET))
+    assert len(at) == MAX_XMP_PACKET
+    assert _properties(rendering_xmp(at))[f"{{{HDRGM}}}Version"] == "1.0"
+    assert read_rendering(at + b" ") is None
+    assert rendering_xmp(at + b" ") is None
