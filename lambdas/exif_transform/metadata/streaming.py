@@ -16,9 +16,11 @@ fails, so a half-walked image is never continued.
 
 A format whose module offers open_walk (formats/contract.py) streams: its head is held,
 the image data after it passes through as it comes (JPEG, GIF, PNG), or its head is planned
-from ranged reads first (WebP's chunk headers, HEIF's boxes and meta, JPEG XL's headers). Every other format goes
-through BufferedWalk: the input is held whole, within the caller's cap, and stripped at
-finish by the format's strip(). Making a format native changes only its module.
+from ranged reads first (WebP's chunk headers, HEIF's boxes and meta, JPEG XL's headers);
+formats/walks.py holds what the walks share: Cursor (JPEG, GIF, PNG) and PlannedWalk
+(WebP, HEIF). Every other format goes through BufferedWalk: the input is held whole,
+within the caller's cap, and stripped at finish by the format's strip(). Making a format
+native changes only its module.
 """
 
 from __future__ import annotations

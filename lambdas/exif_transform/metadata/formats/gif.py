@@ -32,6 +32,7 @@ from ..errors import ImageError
 from ..limits import MAX_DECODED_PIXELS, MAX_GIF_DECODED_PIXELS, MAX_ICC_PROFILE_BYTES, MAX_PIXELS
 from ..kinds import Stripped
 from .contract import DROP, KEEP, Answer, Format, Handler
+from .walks import Cursor, Step
 
 FMT = "GIF"
 SIGNATURES = (b"GIF87a", b"GIF89a")
@@ -194,16 +195,12 @@ SCREEN_SIZE = 7  # width, height, flags, background, aspect
 _HEADER, _BLOCK, _DESCRIPTOR, _IMAGE_DATA, _HOLD, _SKIP, _AFTER = range(7)
 
 
-class GifWalk:
+class GifWalk(Cursor):
     """Strips one GIF pushed a chunk at a time: feed(chunk) -> bytes, finish() -> bytes."""
 
     def __init__(self) -> None:
+        super().__init__(_HEADER)
         self.walk = _Walk()
-        self._buf = bytearray()
-        self._base = 0
-        self._at = 0
-        self._state = _HEADER
-        self._out: list[bytes] = []
         self._block_start = 0  # input offset of the block being walked
         self._label = 0
         self._lzw: _LzwCheck | None = None
@@ -211,24 +208,13 @@ class GifWalk:
         self.removed: frozenset[str] = frozenset()
         self.kept: frozenset[str] = frozenset()
 
-    def feed(self, chunk: bytes | bytearray | memoryview) -> bytes:
-        self._buf += chunk
-        self._walk(final=False)
-        return self._take()
-
-    def finish(self) -> bytes:
-        self._walk(final=True)
+    def _conclude(self) -> None:
         if self._state != _AFTER:
-            raise ImageError(f"{FMT}: the file ends at offset {self._base + len(self._buf)} before its trailer")
+            raise ImageError(f"{FMT}: the file ends at offset {self._total()} before its trailer")
         self.removed = frozenset(self.walk.removed)
-        return self._take()
 
-    def _take(self) -> bytes:
-        out, self._out = self._out, []
-        return b"".join(out)
-
-    def _walk(self, *, final: bool) -> None:
-        steps = {
+    def _steps(self) -> dict[int, Step]:
+        return {
             _HEADER: self._header,
             _BLOCK: self._block,
             _DESCRIPTOR: self._descriptor,
@@ -237,12 +223,6 @@ class GifWalk:
             _SKIP: self._skip,
             _AFTER: self._after,
         }
-        while steps[self._state](final):
-            pass
-        if self._at:
-            del self._buf[: self._at]
-            self._base += self._at
-            self._at = 0
 
     def _header(self, final: bool) -> bool:
         if len(self._buf) < len(SIGNATURES[0]) + SCREEN_SIZE and not final:

@@ -46,6 +46,7 @@ from ..kinds import Stripped
 from ..xmp_rendering import primary_xmp, read_rendering, rendering_xmp
 from . import jpeg_gain_map, mpf
 from .contract import DROP, KEEP, Answer, Format, Handler
+from .walks import Cursor, Step
 
 FMT = "JPEG"
 MARKER_PREFIX = 0xFF
@@ -392,7 +393,7 @@ class _GainMapPlan(NamedTuple):
     primary_end: int
 
 
-class JpegWalk:
+class JpegWalk(Cursor):
     """Strips one JPEG pushed a chunk at a time: feed(chunk) -> bytes, finish() -> bytes.
 
     `size` is the input's total length and read_range(start, end) reads any part of it
@@ -410,6 +411,7 @@ class JpegWalk:
         allow_truncated: bool = True,
         emit: bool = True,
     ) -> None:
+        super().__init__(_START)
         self.size = size
         self._read_range = read_range
         self._keep_copyright = keep_copyright
@@ -417,11 +419,6 @@ class JpegWalk:
         self._allow_truncated = allow_truncated
         self._emit = emit
         self.walk = _Walk()
-        self._buf = bytearray()
-        self._base = 0  # input offset of _buf[0]
-        self._at = 0  # index in _buf of the first byte not yet walked
-        self._state = _START
-        self._out: list[bytes | bytearray | memoryview] = []
         self._head: list[bytes | bytearray] = []  # held until the first scan begins
         self._in_head = True
         self._exif_place = -1
@@ -452,16 +449,11 @@ class JpegWalk:
     def feed(self, chunk: bytes | bytearray | memoryview) -> bytes:
         if self._state == _SCAN and not self._buf:
             chunk = self._scan_in_place(chunk)
-        self._buf += chunk
-        self._walk(final=False)
+        return super().feed(chunk)
+
+    def _check_head(self) -> None:
         if self._in_head and self._total() > MAX_STREAM_HEAD_BYTES:
             raise ImageError(f"{FMT}: no scan begins in the first {MAX_STREAM_HEAD_BYTES} bytes (the most a head may hold)")
-        return self._take_output()
-
-    def finish(self) -> bytes:
-        self._walk(final=True)
-        self._conclude()
-        return self._take_output()
 
     def first_exif(self) -> memoryview | bytes | None:
         """The first EXIF block of the file (before or after the first scan)."""
@@ -469,8 +461,8 @@ class JpegWalk:
 
     # --- stepping ---
 
-    def _walk(self, *, final: bool) -> None:
-        steps = {
+    def _steps(self) -> dict[int, Step]:
+        return {
             _START: self._start,
             _MARKERS: self._markers,
             _SEGMENT: self._segment,
@@ -478,15 +470,6 @@ class JpegWalk:
             _SCAN: self._scan,
             _AFTER: self._after,
         }
-        while steps[self._state](final):
-            pass
-        if self._at:
-            del self._buf[: self._at]
-            self._base += self._at
-            self._at = 0
-
-    def _total(self) -> int:
-        return self._base + len(self._buf)
 
     def _write(self, blob: bytes | bytearray | memoryview) -> None:
         if self._in_head:
@@ -495,12 +478,6 @@ class JpegWalk:
             self.body_bytes += len(blob)
             if self._emit:
                 self._out.append(blob)
-
-    def _take_output(self) -> bytes:
-        out, self._out = self._out, []
-        if len(out) == 1 and isinstance(out[0], bytes):
-            return out[0]
-        return b"".join(out)
 
     def _cut_short(self, error: ImageError) -> None:
         """The input ends here: served as far as its image data goes once a scan has begun

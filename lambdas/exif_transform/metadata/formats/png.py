@@ -47,6 +47,7 @@ from ..kinds import Stripped
 from .contract import DROP, KEEP, Answer, Format, Handler
 from .png_image_data import ImageDataCheck, inflated_size
 from .ranged_input import RangedInput
+from .walks import Cursor, Step
 
 FMT = "PNG"
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -241,7 +242,7 @@ PASSING = (IDAT, b"fdAT")
 READ_PIECE = 1024 * 1024  # strip() feeds the walk the whole input this much at a time
 
 
-class PngWalk:
+class PngWalk(Cursor):
     """Strips one PNG pushed a chunk at a time: feed(chunk) -> bytes, finish() -> bytes.
 
     The minimal eXIf goes right after IHDR when the first eXIf comes before the image data
@@ -251,16 +252,12 @@ class PngWalk:
     """
 
     def __init__(self, size: int, read_range: Callable[[int, int], bytes | memoryview] | None, keep_copyright: bool) -> None:
+        super().__init__(_SIGNATURE)
         self.walk = _Walk()
         self._keep_copyright = keep_copyright
         # To re-read the image data already written when an IDAT turns out damaged.
         self._reads = RangedInput(read_range, size, FMT) if read_range is not None else None
         self._first_idat: int | None = None  # input offset of the first IDAT with data
-        self._buf = bytearray()
-        self._base = 0  # input offset of _buf[0]
-        self._at = 0  # index in _buf of the first byte not yet walked
-        self._state = _SIGNATURE
-        self._out: list[bytes] = []
         self._head: list[bytes] = []  # held until the image data begins
         self._in_head = True
         self._exif_place = -1
@@ -280,37 +277,19 @@ class PngWalk:
 
     # --- the contract ---
 
-    def feed(self, chunk: bytes | bytearray | memoryview) -> bytes:
-        self._buf += chunk
-        self._walk(final=False)
+    def _check_head(self) -> None:
         if self._in_head and sum(len(blob) for blob in self._head) + len(self._buf) > MAX_STREAM_HEAD_BYTES:
             raise ImageError(f"{FMT}: no image data begins in the first {MAX_STREAM_HEAD_BYTES} bytes (the most a head may hold)")
-        return self._take()
-
-    def finish(self) -> bytes:
-        self._walk(final=True)
-        self._conclude()
-        return self._take()
 
     # --- stepping ---
-
-    def _take(self) -> bytes:
-        out, self._out = self._out, []
-        return b"".join(out)
 
     def _write(self, blob: bytes) -> None:
         (self._head if self._in_head else self._out).append(blob)
 
-    def _walk(self, *, final: bool) -> None:
-        steps = {_SIGNATURE: self._signature, _CHUNK: self._chunk_header, _HELD: self._held_chunk,
-                 _DATA: self._data, _CRC: self._data_crc, _SKIP: self._skip, _AFTER: self._after,
-                 _END: lambda final: False}  # fmt: skip
-        while steps[self._state](final):
-            pass
-        if self._at:
-            del self._buf[: self._at]
-            self._base += self._at
-            self._at = 0
+    def _steps(self) -> dict[int, Step]:
+        return {_SIGNATURE: self._signature, _CHUNK: self._chunk_header, _HELD: self._held_chunk,
+                _DATA: self._data, _CRC: self._data_crc, _SKIP: self._skip, _AFTER: self._after,
+                _END: lambda final: False}  # fmt: skip
 
     def _signature(self, final: bool) -> bool:
         if len(self._buf) < len(SIGNATURE) and not final:

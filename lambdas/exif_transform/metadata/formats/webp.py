@@ -34,6 +34,7 @@ from ..limits import MAX_PIXELS, MAX_WEBP_HEADER_READS, MAX_WEBP_READ_AHEAD
 from ..read_ahead import ReadAhead
 from ..kinds import Stripped
 from .contract import DROP, KEEP, Answer, Format, Handler
+from .walks import PlannedWalk
 
 FMT = "WebP"
 RIFF, WEBP = b"RIFF", b"WEBP"
@@ -265,7 +266,7 @@ def _vp8x(walk: _Walk, exif: bool) -> bytes | None:
     return _chunk(b"VP8X", payload)
 
 
-class WebpWalk:
+class WebpWalk(PlannedWalk):
     """Strips one WebP pushed a chunk at a time: feed(chunk) -> bytes, finish() -> bytes.
 
     Every chunk header is read first (read_range, bounded: _plan), so the RIFF size and the
@@ -280,42 +281,19 @@ class WebpWalk:
         exif = plan_exif(planned.walk.exif_blocks, keep_copyright, FMT)
         vp8x = _vp8x(planned.walk, exif.minimal is not None) or b""
         self._tail = _chunk(b"EXIF", exif.minimal) if exif.minimal is not None else b""
-        self._runs = planned.kept
-        body = len(vp8x) + sum(end - start for start, end in self._runs) + len(self._tail)
-        self._head: bytes | None = RIFF + struct.pack("<I", body + len(WEBP)) + WEBP + vp8x
+        runs = planned.kept
+        body = len(vp8x) + sum(end - start for start, end in runs) + len(self._tail)
+        super().__init__(FMT, size, RIFF + struct.pack("<I", body + len(WEBP)) + WEBP + vp8x, runs)
         self._same = planned.reads.check()
-        self.size = size
-        self._at = 0
-        self._next = 0
         self._removed = frozenset(planned.walk.removed | exif.removed)
         self.removed: frozenset[str] = frozenset()
         self.kept: frozenset[str] = frozenset()
 
-    def feed(self, chunk: bytes | bytearray | memoryview) -> bytes:
-        view = memoryview(chunk)
-        start, end = self._at, self._at + len(view)
-        if end > self.size:
-            raise ImageError(f"{FMT}: the input is longer than its declared {self.size} bytes")
-        out: list[bytes | memoryview] = []
-        if self._head is not None:
-            out.append(self._head)
-            self._head = None
+    def _verify(self, start: int, view: memoryview) -> None:
         self._same.update(start, view)
-        while self._next < len(self._runs) and self._runs[self._next][0] < end:
-            run_start, run_end = self._runs[self._next]
-            low, high = max(start, run_start), min(end, run_end)
-            if low < high:
-                out.append(view[low - start : high - start])
-            if run_end > end:
-                break
-            self._next += 1
-        self._at = end
-        return b"".join(out)
 
     def finish(self) -> bytes:
-        if self._at != self.size:
-            raise ImageError(f"{FMT}: the input ended at offset {self._at}, before its declared size {self.size}")
-        head = self.feed(b"") if self._head is not None else b""
+        head = self._end()
         self.removed = self._removed
         return head + self._tail
 

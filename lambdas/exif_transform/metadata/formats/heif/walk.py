@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ...errors import ImageError
+from ..walks import PlannedWalk
 from .brands import AVIF_BRANDS, HEIC_BRANDS
 from .extents import ExtentIndex
 from .layout import build
@@ -33,27 +34,24 @@ def mime_type(tables: Tables) -> str:
     return "image/heif"
 
 
-class HeifWalk:
+class HeifWalk(PlannedWalk):
     """Strips one HEIF/AVIF file pushed a chunk at a time: feed(chunk) -> bytes, finish() -> bytes."""
 
     def __init__(self, size: int, read_range: Callable[[int, int], bytes] | None, keep_copyright: bool) -> None:
         if read_range is None:
             raise ImageError(f"{FMT}: a streamed strip needs ranged reads of the file (its meta box and box headers)")
-        self.size = size
         self.tables = parse(size, read_range)
         self.index = ExtentIndex(size, read_range, self.tables)
         self.plan: Plan = plan(self.tables, self.index, keep_copyright)
         payloads = check(self.tables, self.index, self.plan)
         output = build(size, self.tables, self.index, self.plan, payloads)
+        super().__init__(FMT, size, output.head, [(run.start, run.end) for run in output.runs])
         self.mime_type = mime_type(self.tables)
-        self._head: bytes | None = output.head
-        self._runs = output.runs
+        self._run_blocks = [run.block for run in output.runs]
         self._tail = output.tail
         self._blocks = payloads.blocks
-        self._last_run = {run.block: number for number, run in enumerate(self._runs)}
+        self._last_run = {block: number for number, block in enumerate(self._run_blocks)}
         self._checks: dict[int, Any] = {}
-        self._next = 0  # the first run not yet passed
-        self._at = 0  # input offset of the next byte fed
         # What was read ahead and decided on, compared with the bytes that stream: (start, bytes).
         self._read: list[tuple[int, bytes | memoryview]] = [
             (self.tables.ftyp.payload_start, self.tables.ftyp_payload),
@@ -63,33 +61,20 @@ class HeifWalk:
         self.removed: frozenset[str] = frozenset()
         self.kept: frozenset[str] = frozenset()
 
-    def feed(self, chunk: bytes | bytearray | memoryview) -> bytes:
-        view = memoryview(chunk)
-        start, end = self._at, self._at + len(view)
-        if end > self.size:
-            raise ImageError(f"{FMT}: the input is longer than its declared {self.size} bytes")
-        out: list[bytes | memoryview] = []
-        if self._head is not None:
-            out.append(self._head)
-            self._head = None
+    def _verify(self, start: int, view: memoryview) -> None:
+        end = start + len(view)
         for origin, held in self._read:
             low, high = max(start, origin), min(end, origin + len(held))
             if low < high and view[low - start : high - start] != held[low - origin : high - origin]:
                 raise ImageError(f"{FMT}: the box at offset {origin} differs from the one read before the first byte (changed while read?)")
-        while self._next < len(self._runs) and self._runs[self._next].start < end:
-            run = self._runs[self._next]
-            low, high = max(start, run.start), min(end, run.end)
-            if low < high:
-                part = view[low - start : high - start]
-                out.append(part)
-                self._check(run.block).update(part)
-            if run.end > end:
-                break
-            if self._last_run[run.block] == self._next:
-                self._check(run.block).done()
-            self._next += 1
-        self._at = end
-        return b"".join(out)
+
+    def _passed(self, number: int, part: memoryview) -> None:
+        self._check(self._run_blocks[number]).update(part)
+
+    def _run_done(self, number: int) -> None:
+        block = self._run_blocks[number]
+        if self._last_run[block] == number:
+            self._check(block).done()
 
     def _check(self, block: int) -> Any:
         found = self._checks.get(block)
@@ -99,9 +84,7 @@ class HeifWalk:
         return found
 
     def finish(self) -> bytes:
-        if self._at != self.size:
-            raise ImageError(f"{FMT}: the input ended at offset {self._at}, before its declared size {self.size}")
-        head = self.feed(b"") if self._head is not None else b""
+        head = self._end()
         self.removed, self.kept = self._removed, self.plan.kept
         return head + b"".join(self._tail)
 
