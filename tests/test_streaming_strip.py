@@ -282,8 +282,8 @@ def test_a_hostile_gif_is_refused_however_it_is_fed(case):
 
 def test_a_gif_extension_held_up_to_max_held_extension_streams_and_one_byte_more_is_refused(monkeypatch):
     # MAX_HELD_EXTENSION (16 MB and a little) patched to this ICC extension's size at the module
-    # that reads it. Fed a byte at a time, the extension is held until its terminator arrives:
-    # the bytes held before that byte may fill the cap, one more is refused.
+    # that reads it. Fed a byte at a time, the extension is held until its terminator arrives: an
+    # extension of the cap's size is held whole, one a byte longer is refused.
     data = b.gif(comment=False, extensions=False)
     assert data[10] & 0x87 == 0x87  # a global colour table of 256 entries
     position = 13 + 3 * 256
@@ -291,10 +291,10 @@ def test_a_gif_extension_held_up_to_max_held_extension_streams_and_one_byte_more
     with_icc = data[:position] + extension + data[position:]
     expected = metadata.clean(with_icc).data
     assert b.icc_profile()[:100] in expected  # the profile is kept, so the extension is held
-    monkeypatch.setattr(gif, "MAX_HELD_EXTENSION", len(extension) - 1)
+    monkeypatch.setattr(gif, "MAX_HELD_EXTENSION", len(extension))
     assert _streamed(with_icc, [with_icc[i : i + 1] for i in range(len(with_icc))])[0] == expected
-    monkeypatch.setattr(gif, "MAX_HELD_EXTENSION", len(extension) - 2)
-    with pytest.raises(ImageError, match=f"the extension at offset {position} is longer than {len(extension) - 2} bytes"):
+    monkeypatch.setattr(gif, "MAX_HELD_EXTENSION", len(extension) - 1)
+    with pytest.raises(ImageError, match=f"the extension at offset {position} is longer than {len(extension) - 1} bytes"):
         _streamed(with_icc, [with_icc[i : i + 1] for i in range(len(with_icc))])
 
 def test_a_gif_comment_is_walked_over_without_being_held():

@@ -299,7 +299,8 @@ class GifWalk(Cursor):
                 return True
         end = self._sub_blocks_end(at + 2)
         if end is None and not final:
-            if len(self._buf) - at > MAX_HELD_EXTENSION:
+            # MAX_HELD_EXTENSION bytes held and the extension not over yet: it has more.
+            if len(self._buf) - at >= MAX_HELD_EXTENSION:
                 raise ImageError(f"{FMT}: the extension at offset {self._block_start} is longer than {MAX_HELD_EXTENSION} bytes")
             return False
         reader = ByteReader(bytes(self._buf), FMT, start=at + 2)
