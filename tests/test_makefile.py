@@ -68,7 +68,11 @@ def checkout(tmp_path: Path) -> Path:
 
 
 def make(checkout: Path, version: str, python: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FAKE_PYTHON_VERSION": version, "FAKE_LOG": str(checkout / "calls.log")}
+    # As a user's shell runs it: not a sub-make of `make test` (whose MAKELEVEL and MAKEFLAGS would
+    # change make's messages to "make[1]: ..." and pass on its flags).
+    outer_make = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
+    env = {name: value for name, value in os.environ.items() if name not in outer_make}
+    env |= {"FAKE_PYTHON_VERSION": version, "FAKE_LOG": str(checkout / "calls.log")}
     return subprocess.run(
         ["make", "--no-print-directory", TARGET, f"PYTHON={python or checkout / 'fake-bin' / 'python3'}"],
         cwd=checkout,
