@@ -6,21 +6,16 @@ file carries the metadata its format can hold (GPS, an owner's name and serials,
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import struct
 import subprocess
 import sys
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
 import boto3
 import image_builders as b
 import isobmff_builders as ib
-from moto.server import ThreadedMotoServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # make installs the console script beside the venv's python.
@@ -105,20 +100,6 @@ CREDENTIAL_VARIABLES = (
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
 )
-
-
-@contextlib.contextmanager
-def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()
-    try:
-        yield endpoint
-    finally:
-        server.stop()
 
 
 def aws_environment(endpoint: str) -> dict[str, str]:

@@ -17,12 +17,11 @@ import boto3
 import piexif
 import pytest
 from botocore.stub import Stubber
-from moto.server import ThreadedMotoServer
 
 import image_builders as ib
 import olap_fixtures as fx
 from sample_events import load_event
-from url_fixtures import ADMIN_ENV, REGION
+from url_fixtures import ADMIN_ENV, REGION, moto_endpoint
 
 from serving.audit_row import row_from_json
 
@@ -35,13 +34,8 @@ RESULT_CODES = {"Succeeded", "TemporaryFailure", "PermanentFailure"}
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_endpoint() as url:
+        yield url
 
 
 @pytest.fixture

@@ -19,11 +19,11 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
-from moto.server import ThreadedMotoServer
 
 import batch_operations_standin as standin
 import image_builders as ib
 import olap_fixtures as fx
+from url_fixtures import moto_endpoint
 
 from anon_s3ol import batch_audit, cli
 from anon_s3ol.batch_audit import CommandError, ReportLine, aws_failure, manifest_line, report_finding, report_lines, run_batch_audit
@@ -73,13 +73,8 @@ def deploy_audit_stack(cfn, stack_prefix: str, audited_bucket: str) -> dict:
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_endpoint() as url:
+        yield url
 
 
 def client(service: str, url: str):  # noqa: ANN201

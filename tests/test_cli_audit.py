@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import cli_fixtures as cf
+from url_fixtures import moto_endpoint
 import image_builders as b
 import metadata
 import pytest
@@ -245,7 +246,7 @@ def test_c2pa_detection_needs_the_description_label():
 @pytest.fixture(scope="module")
 def bucket(pictures):
     folder, originals = pictures
-    with cf.moto_endpoint() as endpoint:
+    with moto_endpoint() as endpoint:
         s3 = cf.s3_admin(endpoint)
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         for key, data in originals.items():

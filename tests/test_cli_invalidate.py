@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import cli_fixtures as cf
+from url_fixtures import moto_endpoint
 import pytest
 
 from anon_s3ol import cli
@@ -53,7 +54,7 @@ def _stack_with_output(cloudformation, name: str, distribution: str) -> None:  #
 
 @pytest.fixture
 def aws(monkeypatch):
-    with cf.moto_endpoint() as endpoint:
+    with moto_endpoint() as endpoint:
         for name in cf.CREDENTIAL_VARIABLES:
             monkeypatch.delenv(name, raising=False)
         for name, value in cf.aws_environment(endpoint).items():

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import cli_fixtures as cf
+from url_fixtures import moto_endpoint
 import image_builders as b
 import metadata
 import pytest
@@ -196,7 +197,7 @@ def test_each_request_prints_one_line_with_the_reason_of_a_refusal(site):
 @pytest.fixture(scope="module")
 def bucket(site):
     _, originals = site
-    with cf.moto_endpoint() as endpoint:
+    with moto_endpoint() as endpoint:
         s3 = cf.s3_admin(endpoint)
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         for key, data in originals.items():

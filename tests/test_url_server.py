@@ -12,7 +12,6 @@ import http.client
 import io
 import itertools
 import json
-import logging
 import os
 import socket
 import subprocess
@@ -26,7 +25,6 @@ from unittest import mock
 import boto3
 import pytest
 from moto.core.authorization import enable_iam_authentication
-from moto.server import ThreadedMotoServer
 
 import olap_fixtures as fx
 import url_fixtures as ux
@@ -43,18 +41,12 @@ VENV_BIN = Path(sys.executable).parent
 # ---------------------------------------------------------------- moto's S3, real HTTP
 @pytest.fixture(scope="module")
 def moto():
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # its access lines, not ours
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()
-    with mock.patch.dict(os.environ, ux.ADMIN_ENV):
-        s3 = boto3.session.Session().client("s3", endpoint_url=endpoint)
-        ux.make_bucket(s3)
-        reader = ux.reader_credentials(boto3.session.Session().client("iam", endpoint_url=endpoint))
-    yield endpoint, s3, reader
-    server.stop()
+    with ux.moto_endpoint() as endpoint:
+        with mock.patch.dict(os.environ, ux.ADMIN_ENV):
+            s3 = boto3.session.Session().client("s3", endpoint_url=endpoint)
+            ux.make_bucket(s3)
+            reader = ux.reader_credentials(boto3.session.Session().client("iam", endpoint_url=endpoint))
+        yield endpoint, s3, reader
 
 
 @pytest.fixture(scope="module")

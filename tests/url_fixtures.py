@@ -8,18 +8,25 @@
   the function's role: s3:GetObject on the bucket's objects, denied under DENIED_PREFIX
   (the way a bucket policy or a KMS key can refuse the role one object).
 - noisy_png(): a PNG of random pixels (incompressible) with planted text metadata.
+- moto_endpoint(): moto's server on 127.0.0.1 with its state reset, for as long as the block
+  runs (every test module that talks to moto over HTTP starts it this way).
 The small images and the metadata checks come from olap_fixtures.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import logging
 import os
 import random
+import urllib.request
+from collections.abc import Iterator
 from typing import NamedTuple
 from urllib.parse import quote
 
+from moto.server import ThreadedMotoServer
 from PIL import Image, PngImagePlugin
 
 from olap_fixtures import REGION, SECRET
@@ -111,3 +118,17 @@ def noisy_png(width: int, height: int, *, seed: int = 11) -> bytes:
 
 def json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@contextlib.contextmanager
+def moto_endpoint() -> Iterator[str]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # its access lines, not the tests'
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()
+    try:
+        yield endpoint
+    finally:
+        server.stop()
