@@ -67,9 +67,11 @@ fuzz: $(BIN)/.installed
 # Mutation testing (mutmut) of the transform's core, serving/ and stacks/policies.py with the fast tests;
 # prints killed / survived / equivalent per module (tools/mutate.py, tools/equivalent_mutants.txt).
 # Slow: MUTATE_PATHS narrows it, e.g. make mutate MUTATE_PATHS=lambdas/exif_transform/metadata/formats/gif.py
+# After adding tests, make mutate MUTATE_ARGS=--survivors re-runs only the last run's unexplained survivors.
 MUTATE_PATHS ?=
+MUTATE_ARGS ?=
 mutate: $(BIN)/.installed
-	$(BIN)/python tools/mutate.py $(MUTATE_PATHS)
+	$(BIN)/python tools/mutate.py $(MUTATE_ARGS) $(MUTATE_PATHS)
 
 scan: $(SCAN_VENV)/.installed
 	$(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation --directory templates

@@ -69,18 +69,23 @@ def aws(servers, origin):
     return servers[1]
 
 
-_handlers: dict[tuple, tuple] = {}
+@pytest.fixture(scope="module")
+def cold_starts(servers):
+    """The handlers loaded against these servers, by environment. Kept with the servers, not in a
+    global: a handler's client points at this AwsServer's port, and a second pytest session in
+    the same process (mutmut's stats then clean run) starts new servers on other ports."""
+    return {}
 
 
 @pytest.fixture
-def load(aws):
+def load(aws, cold_starts):
     """load(**env) -> (handler module, log stream); one cold start per environment."""
 
     def _load(**environment: str):
         cache_key = tuple(sorted(environment.items()))
-        if cache_key not in _handlers:
-            _handlers[cache_key] = fx.load_handler(aws, **environment)
-        module, log_stream = _handlers[cache_key]
+        if cache_key not in cold_starts:
+            cold_starts[cache_key] = fx.load_handler(aws, **environment)
+        module, log_stream = cold_starts[cache_key]
         module.FETCH_TIMEOUTS = FAST_TIMEOUTS
         module.STREAM_TIMEOUTS = FAST_TIMEOUTS
         log_stream.seek(0)

@@ -1,0 +1,131 @@
+"""tools/mutate.py's own bookkeeping, without running mutmut: every test module of the transform's core and
+serving pipeline is run on mutants or excluded with a reason, and a re-run of survivors knows when the sources
+changed under it."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tools import mutate
+
+TESTS_DIR = Path(__file__).resolve().parent
+MUTATED_PACKAGES = frozenset({"metadata", "serving"})
+
+
+def imports_mutated_code(source: str) -> bool:
+    """Whether a module imports metadata or serving (or something in them)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        else:
+            continue
+        if any(name.split(".")[0] in MUTATED_PACKAGES for name in names):
+            return True
+    return False
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import metadata\n", True),
+        ("from metadata.formats import gif\n", True),
+        ("def f():\n    from serving.errors import Refused\n", True),
+        ("import metadata_checks\nfrom stacks import policies\n", False),
+        ("from .metadata import x\n", False),
+    ],
+)
+def test_an_import_of_the_mutated_packages_is_recognised(source, expected):
+    assert imports_mutated_code(source) is expected
+
+
+def test_every_test_module_of_the_mutated_packages_is_run_on_mutants_or_excluded_with_a_reason():
+    modules = {f"tests/{path.name}" for path in TESTS_DIR.glob("test_*.py") if imports_mutated_code(path.read_text(encoding="utf-8"))}
+    assert len(modules) > 20  # the glob found the suite
+    listed, excluded = set(mutate.MUTATE_TESTS), set(mutate.NOT_MUTATE_TESTS)
+    assert sorted(modules - listed - excluded) == []
+    assert sorted(listed & excluded) == []
+    assert all(reason.strip() for reason in mutate.NOT_MUTATE_TESTS.values())
+    assert sorted(name for name in listed | excluded if not (TESTS_DIR.parent / name).exists()) == []
+
+
+def _repository(root: Path) -> Path:
+    for name in mutate.SOURCE_PATHS:
+        folder = root / mutate.TRANSFORM / name if name in mutate.PACKAGES else root / name
+        folder.mkdir(parents=True)
+        (folder / "module.py").write_text(f"NAME = {name!r}\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_x.py").write_text("def test_x():\n    pass\n")
+    return root
+
+
+def test_sources_hash_changes_with_any_source_file_and_not_with_the_tests(tmp_path):
+    root = _repository(tmp_path / "repo")
+    before = mutate.sources_hash(root)
+    (root / "tests" / "test_x.py").write_text("def test_y():\n    pass\n")
+    (root / mutate.TRANSFORM / "metadata" / "__pycache__").mkdir()
+    (root / mutate.TRANSFORM / "metadata" / "__pycache__" / "module.pyc").write_bytes(b"compiled")
+    assert mutate.sources_hash(root) == before
+    for folder in mutate.source_dirs(root):
+        copy = tmp_path / f"copy-{folder.name}"
+        shutil.copytree(root, copy)
+        (copy / folder.relative_to(root) / "module.py").write_text("NAME = 'changed'\n")
+        assert mutate.sources_hash(copy) != before, folder
+    (root / "stacks" / "extra.py").write_text("")
+    assert mutate.sources_hash(root) != before
+
+
+def _staged(tmp_path, monkeypatch, tests):
+    root = _repository(tmp_path / "repo")
+    work = tmp_path / "work"
+    shutil.copytree(root, work)
+    (work / "mutants").mkdir()
+    (work / "mutants" / "results.meta").write_text("kept")
+    monkeypatch.setattr(mutate, "ROOT", root)
+    monkeypatch.setattr(mutate, "WORK", work)
+    monkeypatch.setattr(mutate, "STAGED", work / "mutate-staged.json")
+    mutate.STAGED.write_text(mutate.json.dumps({"sources": mutate.sources_hash(root), "tests": tests, "only_mutate": ["metadata/*"]}))
+    return root, work
+
+
+def test_survivors_rerun_copies_the_current_tests_and_keeps_mutmuts_results(tmp_path, monkeypatch):
+    root, work = _staged(tmp_path, monkeypatch, ["tests/test_x.py"])
+    (root / "tests" / "test_x.py").write_text("def test_sharper():\n    assert True\n")
+    (root / "tests" / "helpers.py").write_text("HELP = 1\n")
+    mutate.restage_tests(["tests/test_x.py"])
+    assert (work / "tests" / "test_x.py").read_text() == "def test_sharper():\n    assert True\n"
+    assert (work / "tests" / "helpers.py").read_text() == "HELP = 1\n"
+    assert (work / "mutants" / "results.meta").read_text() == "kept"
+
+
+def test_survivors_rerun_is_refused_when_a_source_changed_since_the_full_run(tmp_path, monkeypatch):
+    root, work = _staged(tmp_path, monkeypatch, ["tests/test_x.py"])
+    (root / mutate.TRANSFORM / "metadata" / "module.py").write_text("NAME = 'new'\n")
+    with pytest.raises(SystemExit, match="sources under mutation .* changed since the full run"):
+        mutate.restage_tests(["tests/test_x.py"])
+    assert (work / "tests" / "test_x.py").read_text() == "def test_x():\n    pass\n"
+
+
+def test_survivors_rerun_is_refused_when_the_test_selection_changed_since_the_full_run(tmp_path, monkeypatch):
+    _, work = _staged(tmp_path, monkeypatch, ["tests/test_x.py"])
+    with pytest.raises(SystemExit, match=r"test selection \(MUTATE_TESTS\) changed since the full run"):
+        mutate.restage_tests(["tests/test_x.py", "tests/test_y.py"])
+    assert (work / "mutants" / "results.meta").read_text() == "kept"
+
+
+def test_survivors_rerun_without_a_full_run_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(mutate, "ROOT", tmp_path)
+    monkeypatch.setattr(mutate, "WORK", tmp_path / "build" / "mutate")
+    monkeypatch.setattr(mutate, "STAGED", tmp_path / "build" / "mutate" / "mutate-staged.json")
+    with pytest.raises(SystemExit, match="no full run staged in build/mutate"):
+        mutate.restage_tests(["tests/test_x.py"])
+
+
+def test_unexplained_survivors_are_the_survivors_not_listed_as_equivalent():
+    statuses = {"m.a__mutmut_1": "survived", "m.a__mutmut_2": "killed", "m.a__mutmut_3": "no tests", "m.a__mutmut_4": "survived", "m.a__mutmut_5": "timeout"}
+    assert mutate.unexplained_survivors(statuses, {"m.a__mutmut_4": "same loop end"}) == ["m.a__mutmut_1", "m.a__mutmut_3"]
