@@ -146,6 +146,9 @@ def stage(patterns: list[str], tests: list[str]) -> None:
         *(f"    {p}" for p in also_copy),
         "pytest_add_cli_args_test_selection =",
         *(f"    {t}" for t in tests),
+        # A mutant that loops forever is stopped after this many times its tests' CPU time
+        # (with mutmut's default, 15, each of them held a worker for about a minute of CPU).
+        "timeout_multiplier = 4",
         "pytest_add_cli_args =",
         "    -p",
         "    no:cacheprovider",
