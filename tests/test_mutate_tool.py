@@ -126,6 +126,13 @@ def test_survivors_rerun_without_a_full_run_is_refused(tmp_path, monkeypatch):
         mutate.restage_tests(["tests/test_x.py"])
 
 
-def test_unexplained_survivors_are_the_survivors_not_listed_as_equivalent():
+def test_survivors_rerun_takes_the_unexplained_survivors_and_the_timeouts():
     statuses = {"m.a__mutmut_1": "survived", "m.a__mutmut_2": "killed", "m.a__mutmut_3": "no tests", "m.a__mutmut_4": "survived", "m.a__mutmut_5": "timeout"}
-    assert mutate.unexplained_survivors(statuses, {"m.a__mutmut_4": "same loop end"}) == ["m.a__mutmut_1", "m.a__mutmut_3"]
+    assert mutate.to_recheck(statuses, {"m.a__mutmut_4": "same loop end"}) == ["m.a__mutmut_1", "m.a__mutmut_3", "m.a__mutmut_5"]
+
+
+def test_table_counts_timeouts_apart_and_in_the_kill_rate(capsys):
+    statuses = {"m.a__mutmut_1": "killed", "m.a__mutmut_2": "timeout", "m.a__mutmut_3": "survived", "m.a__mutmut_4": "survived"}
+    assert mutate.table(statuses, {"m.a__mutmut_4": "same loop end"}) == ["m.a__mutmut_3"]
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("m "))
+    assert row.split() == ["m", "1", "1", "1", "1", "0", "66.7%"]

@@ -9,7 +9,7 @@ lambdas/exif_transform/metadata/, lambdas/exif_transform/serving/ and stacks/pol
 
 --survivors re-checks the last run after tests were added: it copies the repository's
 tests/ into build/mutate/ again, keeps mutmut's results, and re-runs only the unexplained
-survivors (or the mutants named: names or globs, as `mutmut results` prints them). It
+survivors and the timeouts (or the mutants named: names or globs, as `mutmut results` prints them). It
 refuses when the sources under mutation or the test selection changed since the full run
 staged the copy (their results would be stale): run a full one then. mutmut finds the
 tests that are new since the full run; an existing test that was changed to call a
@@ -22,10 +22,11 @@ the run happens in a copy of the repository (build/mutate/) in which those packa
 at the root. The tests run are the fast ones that exercise that code (MUTATE_TESTS), with
 Hypothesis in its deterministic profile.
 
-The table gives, per module: mutants killed (a test failed or timed out), survived (no
+The table gives, per module: mutants killed (a test failed), timed out (mutmut stopped the
+tests after 15 times their usual wall-clock time: an endless loop, or a loaded machine), survived (no
 test noticed), equivalent (a survivor listed in tools/equivalent_mutants.txt: it cannot
-change what the code does, with the reason) and the kill rate, killed / (killed +
-survived). Unexplained survivors are listed by name; `--show` prints their diffs, and
+change what the code does, with the reason) and the kill rate, (killed + timeout) /
+(killed + timeout + survived). Unexplained survivors are listed by name; `--show` prints their diffs, and
 `cd build/mutate && ../../.venv/bin/mutmut show NAME` shows one.
 """
 
@@ -104,7 +105,11 @@ NOT_MUTATE_TESTS = {
     "tests/test_cli_audit.py": "a mutant left a test waiting on moto's server or its workers (see above)",
 }
 COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", ".venv-scan", "build", "__pycache__", ".pytest_cache", ".hypothesis", "mutants")
-KILLED = {"killed", "timeout", "segfault", "caught by type check"}
+KILLED = {"killed", "segfault", "caught by type check"}
+# mutmut stops a mutant's tests after (their measured time + 1 s) x 15 of wall-clock time, so
+# on a loaded machine a slow but correct run becomes a timeout: timeouts count as killed,
+# as mutmut counts them, but are shown apart and re-run by --survivors.
+TIMEOUT = "timeout"
 SURVIVED = {"survived", "no tests"}
 
 
@@ -146,9 +151,6 @@ def stage(patterns: list[str], tests: list[str]) -> None:
         *(f"    {p}" for p in also_copy),
         "pytest_add_cli_args_test_selection =",
         *(f"    {t}" for t in tests),
-        # A mutant that loops forever is stopped after this many times its tests' CPU time
-        # (with mutmut's default, 15, each of them held a worker for about a minute of CPU).
-        "timeout_multiplier = 4",
         "pytest_add_cli_args =",
         "    -p",
         "    no:cacheprovider",
@@ -227,6 +229,8 @@ def table(statuses: dict[str, str], known: dict[str, str]) -> list[str]:
         module = module_of(name)
         if status in KILLED:
             counts[module]["killed"] += 1
+        elif status == TIMEOUT:
+            counts[module]["timeout"] += 1
         elif name in known:
             counts[module]["equivalent"] += 1
         elif status in SURVIVED:
@@ -235,7 +239,7 @@ def table(statuses: dict[str, str], known: dict[str, str]) -> list[str]:
         else:
             counts[module]["other"] += 1  # not checked, interrupted, suspicious
     width = max([len(m) for m in counts] + [len("module")])
-    print(f"\n{'module':<{width}}  killed  survived  equivalent  other  kill rate")
+    print(f"\n{'module':<{width}}  killed  timeout  survived  equivalent  other  kill rate")
     total: Counter = Counter()
     for module in sorted(counts):
         total.update(counts[module])
@@ -245,9 +249,10 @@ def table(statuses: dict[str, str], known: dict[str, str]) -> list[str]:
 
 
 def _row(module: str, c: Counter, width: int) -> str:
-    tested = c["killed"] + c["survived"]
-    rate = f"{100 * c['killed'] / tested:5.1f}%" if tested else "    -"
-    return f"{module:<{width}}  {c['killed']:6}  {c['survived']:8}  {c['equivalent']:10}  {c['other']:5}  {rate:>9}"
+    caught = c["killed"] + c["timeout"]
+    tested = caught + c["survived"]
+    rate = f"{100 * caught / tested:5.1f}%" if tested else "    -"
+    return f"{module:<{width}}  {c['killed']:6}  {c['timeout']:7}  {c['survived']:8}  {c['equivalent']:10}  {c['other']:5}  {rate:>9}"
 
 
 def run_mutmut(mutmut: str, jobs: int, names: list[str]) -> int:
@@ -256,8 +261,9 @@ def run_mutmut(mutmut: str, jobs: int, names: list[str]) -> int:
     return subprocess.run([mutmut, "run", "--max-children", str(jobs), *names], cwd=WORK, env=env).returncode
 
 
-def unexplained_survivors(statuses: dict[str, str], known: dict[str, str]) -> list[str]:
-    return sorted(name for name, status in statuses.items() if status in SURVIVED and name not in known)
+def to_recheck(statuses: dict[str, str], known: dict[str, str]) -> list[str]:
+    """The unexplained survivors, and the timeouts (which a loaded machine can cause)."""
+    return sorted(name for name, status in statuses.items() if (status in SURVIVED and name not in known) or status == TIMEOUT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         "--survivors",
         nargs="*",
         metavar="MUTANT",
-        help="re-run the last run's unexplained survivors (or these mutants: names or globs) with the current tests",
+        help="re-run the last run's unexplained survivors and timeouts (or these mutants: names or globs) with the current tests",
     )
     args = parser.parse_args(argv)
     if args.survivors is not None and (args.paths or args.report_only):
@@ -285,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             names = []
         else:
             restage_tests(tests)
-            names = args.survivors or unexplained_survivors(results(mutmut), known)
+            names = args.survivors or to_recheck(results(mutmut), known)
         returncode = run_mutmut(mutmut, args.jobs, names) if args.survivors is None or names else 0
         if returncode:
             print(f"mutate: mutmut run exited with {returncode}", file=sys.stderr)
