@@ -109,13 +109,16 @@ def _add_audit(commands: argparse._SubParsersAction) -> None:
     batch = parser.add_argument_group(
         "at any scale (S3 Batch Operations)",
         "--batch audits s3://BUCKET[/PREFIX] with an S3 Batch Operations job that invokes the audit function of the "
-        "stack <stack prefix>-audit (templates/audit.json, deployed first: see the README's \"Audit a whole "
+        "stack NAME-audit (--prefix NAME; templates/audit.json, deployed first: see the README's \"Audit a whole "
         "bucket\"), prints its progress, then the summary from its completion report in the artifact bucket.",
     )
     batch.add_argument("--batch", action="store_true", help="run the audit as an S3 Batch Operations job")
     _add_aws_options(batch, region_help="the region of the bucket and the audit stack (default: the profile's)")
     batch.add_argument(
-        "--stack-prefix", default="anon-s3ol", help="the audit stack's Prefix parameter (default anon-s3ol)"
+        "--prefix",
+        default="anon-s3ol",
+        metavar="NAME",
+        help="the stacks' name prefix: the audit stack is NAME-audit (default anon-s3ol)",
     )
     batch.add_argument(
         "--inventory",
@@ -213,7 +216,7 @@ def _run_batch_audit(args: argparse.Namespace) -> int:
         profile=args.profile,
         out=sys.stdout,
         err=sys.stderr,
-        stack_prefix=args.stack_prefix,
+        stack_prefix=args.prefix,
         inventory=args.inventory,
         wait_seconds=args.wait * 60,
     )
