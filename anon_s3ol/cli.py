@@ -25,6 +25,7 @@ EXIT_INTERRUPTED = 130
 DEFAULT_PORT = 8080
 DEFAULT_WORKERS = 8
 MAX_WORKERS = 64
+DEFAULT_PREFIX = "anon-s3ol"
 
 
 def _positive(maximum: int) -> Callable[[str], int]:
@@ -52,6 +53,16 @@ def _add_aws_options(
 ) -> None:
     parser.add_argument("--region", required=region_required, help=region_help)
     parser.add_argument("--profile", help="the AWS profile to use")
+
+
+def _add_prefix(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, names: str) -> None:
+    """--prefix NAME, the stacks' name prefix (deploy.sh --prefix); `names` says which stack it names."""
+    parser.add_argument(
+        "--prefix",
+        default=DEFAULT_PREFIX,
+        metavar="NAME",
+        help=f"the stacks' name prefix{names} (default {DEFAULT_PREFIX})",
+    )
 
 
 def _add_strip(commands: argparse._SubParsersAction) -> None:
@@ -109,14 +120,12 @@ def _add_audit(commands: argparse._SubParsersAction) -> None:
     batch = parser.add_argument_group(
         "at any scale (S3 Batch Operations)",
         "--batch audits s3://BUCKET[/PREFIX] with an S3 Batch Operations job that invokes the audit function of the "
-        "stack <stack prefix>-audit (templates/audit.json, deployed first: see the README's \"Audit a whole "
+        "stack NAME-audit (--prefix NAME; templates/audit.json, deployed first: see the README's \"Audit a whole "
         "bucket\"), prints its progress, then the summary from its completion report in the artifact bucket.",
     )
     batch.add_argument("--batch", action="store_true", help="run the audit as an S3 Batch Operations job")
     _add_aws_options(batch, region_help="the region of the bucket and the audit stack (default: the profile's)")
-    batch.add_argument(
-        "--stack-prefix", default="anon-s3ol", help="the audit stack's Prefix parameter (default anon-s3ol)"
-    )
+    _add_prefix(batch, names=": the audit stack is NAME-audit")
     batch.add_argument(
         "--inventory",
         metavar="s3://BUCKET/.../manifest.json",
@@ -157,7 +166,7 @@ def _add_invalidate(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("keys", nargs="+", metavar="KEY", help="object keys as in the URL path, e.g. photos/cat.jpg or 'photos/*'")
     _add_aws_options(parser, region_help="the region the stacks were deployed to", region_required=True)
-    parser.add_argument("--prefix", default="anon-s3ol", help="the stacks' name prefix given to deploy.sh (default anon-s3ol)")
+    _add_prefix(parser, names=" given to deploy.sh")
     parser.set_defaults(run=_run_invalidate)
 
 
@@ -213,7 +222,7 @@ def _run_batch_audit(args: argparse.Namespace) -> int:
         profile=args.profile,
         out=sys.stdout,
         err=sys.stderr,
-        stack_prefix=args.stack_prefix,
+        stack_prefix=args.prefix,
         inventory=args.inventory,
         wait_seconds=args.wait * 60,
     )

@@ -28,7 +28,7 @@ from stacks.common import (
     new_template,
     prefixed,
 )
-from stacks.transform import (
+from stacks.parameters import (
     add_artifact_parameters,
     add_keep_copyright_parameter,
     add_log_retention_parameter,
@@ -70,12 +70,7 @@ class AuditParameters(NamedTuple):
 
 
 def add_audit_parameters(template: Template) -> AuditParameters:
-    artifact_bucket, artifact_key = add_artifact_parameters(
-        template,
-        "deploy.sh's artifact bucket: holds the transform's zip, and the audit's manifests "
-        "and completion reports.",
-        "Key of the transform's zip (exif-transform/<sha256>.zip), the same zip the serving stacks run.",
-    )
+    artifact_bucket, artifact_key = add_artifact_parameters(template)
     audited_bucket = template.add_parameter(
         Parameter(
             "AuditedBucket",
@@ -105,15 +100,9 @@ def add_audit_parameters(template: Template) -> AuditParameters:
     audit_memory_size = add_memory_parameter(
         template, "AuditMemorySize", "Audit function memory in MB (CPU scales with it)."
     )
-    keep_copyright = add_keep_copyright_parameter(
-        template,
-        "Audit as a deployment that keeps the EXIF Copyright and Artist tags would strip "
-        "(a job may override it).",
-    )
-    max_input_bytes = add_max_input_bytes_parameter(
-        template, "Objects larger than this are reported refused, as the transform refuses them."
-    )
-    log_retention_days = add_log_retention_parameter(template, "How long the audit function's logs are kept.")
+    keep_copyright = add_keep_copyright_parameter(template)
+    max_input_bytes = add_max_input_bytes_parameter(template)
+    log_retention_days = add_log_retention_parameter(template)
     return AuditParameters(
         artifact_bucket,
         artifact_key,

@@ -10,12 +10,7 @@ from troposphere.logs import LogGroup
 
 from stacks import policies
 from stacks.common import (
-    BUCKET_NAME_MAX_LENGTH,
-    BUCKET_NAME_MIN_LENGTH,
-    LAMBDA_MEMORY_MAX_MB,
-    LAMBDA_MEMORY_MIN_MB,
     LAMBDA_TIMEOUT_MIN_SECONDS,
-    LOG_RETENTION_DAYS,
     OBJECT_LAMBDA_TIMEOUT_SECONDS,
     PYTHON_RUNTIME,
     TRANSFORM_FUNCTION_SUFFIX,
@@ -23,10 +18,14 @@ from stacks.common import (
     log_group_name,
     transform_function_name,
 )
+from stacks.parameters import (
+    add_artifact_parameters,
+    add_keep_copyright_parameter,
+    add_log_retention_parameter,
+    add_max_input_bytes_parameter,
+    add_memory_parameter,
+)
 
-DEFAULT_MEMORY_MB = 512
-DEFAULT_MAX_INPUT_BYTES = 100 * 1024 * 1024
-DEFAULT_LOG_RETENTION_DAYS = 30
 # What ?showExif=true answers: the private default (technical fields only) and the opt-in that answers every
 # field, GPS and names included (deploy.sh warns about a stack that has it).
 EXIF_QUERY_PARAMETER = "ExifQuery"
@@ -54,84 +53,8 @@ class TransformParameters(NamedTuple):
     log_retention_days: Parameter
 
 
-# The parameters every function running the transform's zip takes (the serving stacks' and the audit's): the
-# same names, limits and defaults, each description saying what it sets in that stack.
-
-
-def add_artifact_parameters(
-    template: Template, bucket_description: str, key_description: str
-) -> tuple[Parameter, Parameter]:
-    """ArtifactBucket and ArtifactKey: where the transform's zip is."""
-    artifact_bucket = template.add_parameter(
-        Parameter(
-            "ArtifactBucket",
-            Type="String",
-            MinLength=BUCKET_NAME_MIN_LENGTH,
-            MaxLength=BUCKET_NAME_MAX_LENGTH,
-            Description=bucket_description,
-        )
-    )
-    artifact_key = template.add_parameter(
-        Parameter("ArtifactKey", Type="String", MinLength=1, Description=key_description)
-    )
-    return artifact_bucket, artifact_key
-
-
-def add_memory_parameter(template: Template, title: str, description: str) -> Parameter:
-    return template.add_parameter(
-        Parameter(
-            title,
-            Type="Number",
-            Default=DEFAULT_MEMORY_MB,
-            MinValue=LAMBDA_MEMORY_MIN_MB,
-            MaxValue=LAMBDA_MEMORY_MAX_MB,
-            Description=description,
-        )
-    )
-
-
-def add_keep_copyright_parameter(template: Template, description: str) -> Parameter:
-    return template.add_parameter(
-        Parameter(
-            "KeepCopyright",
-            Type="String",
-            Default="false",
-            AllowedValues=["false", "true"],
-            Description=description,
-        )
-    )
-
-
-def add_max_input_bytes_parameter(template: Template, description: str) -> Parameter:
-    return template.add_parameter(
-        Parameter(
-            "MaxInputBytes",
-            Type="Number",
-            Default=DEFAULT_MAX_INPUT_BYTES,
-            MinValue=1,
-            Description=description,
-        )
-    )
-
-
-def add_log_retention_parameter(template: Template, description: str) -> Parameter:
-    return template.add_parameter(
-        Parameter(
-            "LogRetentionDays",
-            Type="Number",
-            Default=DEFAULT_LOG_RETENTION_DAYS,
-            AllowedValues=LOG_RETENTION_DAYS,
-            Description=description,
-        )
-    )
-
-
 def add_transform_parameters(template: Template) -> TransformParameters:
-    artifact_bucket, artifact_key = add_artifact_parameters(
-        template,
-        "Bucket holding the transform's zip (deploy.sh creates and fills it).",
-        "Key of the transform's zip, named by its content hash so a new build updates the function.",
-    )
+    artifact_bucket, artifact_key = add_artifact_parameters(template)
     transform_memory_size = add_memory_parameter(
         template, "TransformMemorySize", "Transform memory in MB (CPU scales with it)."
     )
@@ -157,11 +80,9 @@ def add_transform_parameters(template: Template) -> TransformParameters:
             "serial numbers and names included (an explicit opt-in). off: the query is ignored. no-gps: same as safe.",
         )
     )
-    keep_copyright = add_keep_copyright_parameter(
-        template, "Keep the EXIF Copyright and Artist tags in stripped images."
-    )
-    max_input_bytes = add_max_input_bytes_parameter(template, "Originals larger than this are refused with 413.")
-    log_retention_days = add_log_retention_parameter(template, "How long the transform's logs are kept.")
+    keep_copyright = add_keep_copyright_parameter(template)
+    max_input_bytes = add_max_input_bytes_parameter(template)
+    log_retention_days = add_log_retention_parameter(template)
     return TransformParameters(
         artifact_bucket,
         artifact_key,

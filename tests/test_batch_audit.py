@@ -305,6 +305,13 @@ def test_no_stack_names_the_template_to_deploy(job):
         job.run(stack_prefix="nope")
 
 
+def test_the_command_line_finds_the_audit_stack_by_its_prefix(job, capsys):
+    """--prefix ghost reads the stack ghost-audit, which audits the (missing) bucket GHOST; anon-s3ol-audit would
+    refuse that bucket as out of its scope."""
+    assert cli.main(["audit", f"s3://{GHOST}/", "--batch", "--region", REGION, "--prefix", "ghost"]) == 1
+    assert capsys.readouterr().err == f"anon-s3ol audit: s3://{GHOST}: no such bucket\n"
+
+
 def test_a_bucket_the_stack_may_not_read_is_refused_before_anything_is_written(job):
     with pytest.raises(CommandError, match=r"audits s3://holiday-images/ only: redeploy it with AuditedBucket=other AuditedPrefix=x/"):
         job.run(bucket="other", prefix="x/")
@@ -424,7 +431,7 @@ def test_audit_help_documents_batch(capsys):
         cli.main(["audit", "--help"])
     assert exit_info.value.code == 0
     help_text = " ".join(capsys.readouterr().out.split())
-    for option in ("--batch", "--region", "--profile", "--stack-prefix", "--inventory", "--wait MINUTES"):
+    for option in ("--batch", "--region", "--profile", "--prefix NAME", "--inventory", "--wait MINUTES"):
         assert option in help_text
     assert "templates/audit.json" in help_text
 

@@ -20,9 +20,10 @@ import cli_fixtures as cf
 from url_fixtures import moto_endpoint
 import image_builders as b
 import metadata
+from stream_builders import JpegSource
 import pytest
 
-from anon_s3ol import cli
+from anon_s3ol import cli, local_server
 from anon_s3ol.local_server import build_local_server
 from serving.settings import Settings
 
@@ -101,7 +102,10 @@ def test_get_answers_the_stripped_image(folder_server, site, name):
     assert answer.status == 200
     assert answer.body == expected.data
     assert answer.headers["content-type"] == expected.mime_type
-    assert answer.headers["content-length"] == str(len(expected.data))
+    if name == "photo.tif":  # held whole behind the streaming contract, as deployed: its length is known
+        assert answer.headers["content-length"] == str(len(expected.data))
+    else:  # stripped as it is read, as deployed: its length is not known at the first byte
+        assert (answer.headers["transfer-encoding"], "content-length" in answer.headers) == ("chunked", False)
     assert answer.headers["last-modified"].endswith(" GMT")
 
 
@@ -117,9 +121,7 @@ def test_head_has_the_get_headers_and_no_body(folder_server):
     head = fetch(folder_server.port, "/photo.png", method="HEAD")
     assert head.status == 200
     assert head.body == b""
-    assert {name: head.headers[name] for name in ("content-type", "content-length")} == {
-        name: get.headers[name] for name in ("content-type", "content-length")
-    }
+    assert (head.headers["content-type"], head.headers["content-length"]) == (get.headers["content-type"], str(len(get.body)))
 
 
 def test_range_is_206_and_past_the_end_416(folder_server, site):
@@ -127,9 +129,61 @@ def test_range_is_206_and_past_the_end_416(folder_server, site):
     part = fetch(folder_server.port, "/photo.webp", headers={"Range": "bytes=4-11"})
     assert part.status == 206
     assert part.body == stripped[4:12]
-    assert part.headers["content-range"] == f"bytes 4-11/{len(stripped)}"
+    assert part.headers["content-range"] == "bytes 4-11/*"  # as deployed: the rest is not stripped, the total not known
+    rest = fetch(folder_server.port, "/photo.webp", headers={"Range": "bytes=12-"})
+    assert (rest.status, rest.body) == (206, stripped[12:])
+    assert rest.headers["content-range"] == f"bytes 12-{len(stripped) - 1}/{len(stripped)}"
     past = fetch(folder_server.port, "/photo.webp", headers={"Range": f"bytes={len(stripped) + 5}-"})
     assert past.status == 416
+
+
+def test_the_first_bytes_are_sent_before_the_original_is_read_whole(tmp_path, monkeypatch):
+    """As deployed, a GET is stripped as it is read: the stripped head reaches the client while the server is
+    still reading the rest of the file (here held back until the client has the first bytes)."""
+    original = JpegSource(3 * 1024 * 1024).whole()
+    (tmp_path / "big.jpg").write_bytes(original)
+    expected = metadata.strip(original)
+    reading_more, release = threading.Event(), threading.Event()
+    read_bytes = []
+    open_folder = local_server.folder_opener
+
+    def held_back_opener(root: Path):  # noqa: ANN202
+        open_key = open_folder(root)
+
+        def open_held_back(key: str | None):  # noqa: ANN202
+            source = open_key(key)
+
+            def read(size: int) -> bytes:
+                if read_bytes:  # the first read gave the head: the next waits for the client's first bytes
+                    reading_more.set()
+                    if not release.wait(20):
+                        raise OSError("the client never had the first bytes")
+                read_bytes.append(len(part := source.read(size)))
+                return part
+
+            return source._replace(read=read)
+
+        return open_held_back
+
+    monkeypatch.setattr(local_server, "folder_opener", held_back_opener)
+    running = Running(str(tmp_path))
+    connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
+    try:
+        connection.request("GET", "/big.jpg")
+        response = connection.getresponse()
+        assert (response.status, response.getheader("Transfer-Encoding")) == (200, "chunked")
+        first = response.read(64 * 1024)
+        assert reading_more.wait(20), "the server goes on reading the original"
+        assert sum(read_bytes) < len(original)
+        release.set()
+        rest = response.read()
+    finally:
+        release.set()
+        connection.close()
+        running.stop()
+    assert first == expected[: 64 * 1024]
+    assert first + rest == expected
+    assert sum(read_bytes) == len(original)
 
 
 def test_show_exif_answers_the_json_and_full_on_opt_in(folder_server, site, capsys):

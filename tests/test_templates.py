@@ -128,6 +128,21 @@ def test_every_template_takes_the_same_prefix_parameter(name):
     assert parameter["MaxLength"] == common.PREFIX_MAX_LENGTH
 
 
+def test_a_parameter_is_declared_alike_in_every_template_that_takes_it():
+    """Same name, same declaration (type, limits, default, description): one parameter, whichever stack it is in."""
+    declarations: dict[str, dict[str, dict]] = {}
+    for name in ALL_TEMPLATES:
+        for title, parameter in load(name)["Parameters"].items():
+            declarations.setdefault(title, {})[name] = parameter
+    shared = {title: by_template for title, by_template in declarations.items() if len(by_template) > 1}
+    # The zip's functions (storage, function-url, audit) and the distributions (cdn, cdn-oac, function-url) share these.
+    assert {"Prefix", "ArtifactBucket", "ArtifactKey", "KeepCopyright", "MaxInputBytes", "LogRetentionDays", "PriceClass"} <= set(shared)  # noqa: E501
+    for title, by_template in shared.items():
+        first, *others = by_template.items()
+        for other in others:
+            assert other[1] == first[1], f"{title}: {other[0]} declares it unlike {first[0]}"
+
+
 # --- IAM everywhere ------------------------------------------------------------------------------
 
 
