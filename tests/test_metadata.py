@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import struct
 import zlib
 
@@ -435,6 +436,27 @@ def test_png_malformed_structure_is_refused(case):
     assert_refused(PNG_HOSTILE[case](b.png(6)), reason=PNG_REASONS[case])
 
 
+def _png_with_palette_of(size: int) -> bytes:
+    """A palette PNG without metadata whose PLTE chunk (right after IHDR) is `size` bytes: its
+    own palette, cut or padded with black entries."""
+    original = b.png(mode="P", exif=False, text=False, icc=False)
+    chunks = b.png_chunks(original)
+    assert [name for name, _ in chunks[:2]] == [b"IHDR", b"PLTE"]
+    palette = (chunks[1][1] + bytes(3 * 256))[:size]
+    return original[:33] + b.png_chunk(b"PLTE", palette) + b"".join(b.png_chunk(*chunk) for chunk in chunks[2:])
+
+
+@pytest.mark.parametrize("size", [3, 3 * 256])
+def test_png_palette_of_1_to_256_entries_is_kept(size):
+    original = _png_with_palette_of(size)
+    assert metadata.strip(original) == original
+
+
+@pytest.mark.parametrize("size", [0, 4, 3 * 256 - 1, 3 * 256 + 3])
+def test_png_palette_not_of_1_to_256_whole_entries_is_refused(size):
+    assert_refused(_png_with_palette_of(size), reason=f"^{re.escape(f'PNG: PLTE chunk at offset 33 is {size} bytes')}$")
+
+
 # ---------------------------------------------------------------- WebP
 
 VP8X_ICC, VP8X_ALPHA, VP8X_EXIF, VP8X_XMP, VP8X_ANIMATION = 0x20, 0x10, 0x08, 0x04, 0x02
@@ -506,7 +528,7 @@ WEBP_REASONS = {
     "no image chunk": "needs a VP8 or VP8L chunk",
     "unknown chunk inside a frame": "frame at offset \\d+ holds a b'XMP ' chunk",
     "first chunk not an image header": "not VP8X, VP8 or VP8L",
-    "broken VP8 header": "no key frame header",
+    "broken VP8 header": "^WebP: VP8 chunk at offset 12 has no key frame header$",
 }
 
 
