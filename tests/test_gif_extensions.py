@@ -3,6 +3,8 @@ refused, each behind a plain GIF's header so that nothing else decides the answe
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import image_builders as b
@@ -34,6 +36,35 @@ def test_plain_text_is_image_content_and_kept():
 def test_plain_text_without_its_12_byte_header_is_refused(header):
     sub_blocks = (bytes((len(header),)) + header if header else b"") + b"\x00"
     assert_refused(_with(b"\x21\x01" + sub_blocks), reason="plain text extension at offset \\d+ has no 12-byte header")
+
+
+# A kept extension cut off by the end of the file: its bytes, and the refusal given its offset.
+CUT_OFF_KEPT_EXTENSIONS = {
+    "plain text, inside a sub-block": (
+        b"\x21\x01\x0c" + bytes(12) + b"\x05hel",
+        lambda at: f"sub-block in plain text extension needs 5 bytes but 3 are left at offset {at + 16}",
+    ),
+    "plain text, before a size byte": (
+        b"\x21\x01\x0c" + bytes(12),
+        lambda at: f"sub-block size in plain text extension needs 1 bytes but 0 are left at offset {at + 15}",
+    ),
+    "graphic control": (
+        b"\x21\xf9\x04ab",
+        lambda at: f"sub-block in graphic control extension needs 4 bytes but 2 are left at offset {at + 3}",
+    ),
+    "loop": (
+        b"\x21\xff\x0bNETSCAPE2.0\x03\x01",
+        lambda at: f"sub-block in the application extension at offset {at} needs 3 bytes but 1 are left at offset {at + 15}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CUT_OFF_KEPT_EXTENSIONS))
+def test_a_kept_extension_cut_off_by_the_end_of_the_file_is_refused_naming_it(case):
+    block, reason = CUT_OFF_KEPT_EXTENSIONS[case]
+    data = _plain()
+    at = data.index(b"\x2c", 13 + 3 * 256)  # the first image descriptor, where the extension goes
+    assert_refused(data[:at] + block, reason=f"^{re.escape('GIF: ' + reason(at))}$")
 
 
 @pytest.mark.parametrize(

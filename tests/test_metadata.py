@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import struct
 import zlib
 
@@ -20,6 +21,7 @@ import image_builders as b
 import metadata
 from metadata import kinds as metadata_kinds
 from metadata import ImageError
+from metadata.limits import MAX_PIXELS
 from metadata_checks import HOSTILE_MEMORY_LIMIT, ORIENTATION_ENTRY, assert_refused, assert_same_display, bounded_memory, exif_of, expected_kept_exif
 from webp_shapes import WEBP_HOSTILE
 
@@ -397,15 +399,36 @@ def test_png_text_bomb_is_dropped_without_being_inflated():
     assert len(result.data) < 10_000
 
 
-def _png_with_ihdr(width: int, height: int) -> bytes:
+def _png_with_ihdr(width: int, height: int, methods: bytes | None = None, *, size: int = 13) -> bytes:
+    """The builder's PNG without metadata (RGB, 8 bits), its IHDR declaring width x height and, when
+    given, other bit depth, colour type, compression, filter and interlace bytes; cut or padded to `size`."""
     original = b.png(exif=False, text=False, icc=False)
-    ihdr = struct.pack(">II", width, height) + original[24:29]
-    return original[:8] + b.png_chunk(b"IHDR", ihdr) + original[33:]
+    ihdr = struct.pack(">II", width, height) + (original[24:29] if methods is None else methods)
+    return original[:8] + b.png_chunk(b"IHDR", (ihdr + bytes(size))[:size]) + original[33:]
+
+
+def _png_with_second_ihdr(data: bytes) -> bytes:
+    return data[:33] + data[8:33] + data[33:]
 
 
 PNG_HOSTILE = {
     "absurd dimensions": lambda data: _png_with_ihdr(100_000, 100_000),
     "zero width": lambda data: _png_with_ihdr(0, 10),
+    "zero height": lambda data: _png_with_ihdr(10, 0),
+    "width over 2^31 - 1": lambda data: _png_with_ihdr(2**31, 1),
+    "height over 2^31 - 1": lambda data: _png_with_ihdr(1, 2**31),
+    "width of 2^31 - 1": lambda data: _png_with_ihdr(2**31 - 1, 1),
+    "height of 2^31 - 1": lambda data: _png_with_ihdr(1, 2**31 - 1),
+    "one pixel over the limit": lambda data: _png_with_ihdr(MAX_PIXELS + 1, 1),
+    "IHDR of 12 bytes": lambda data: _png_with_ihdr(40, 24, size=12),
+    "IHDR of 14 bytes": lambda data: _png_with_ihdr(40, 24, size=14),
+    "second IHDR": _png_with_second_ihdr,
+    "RGB of 4 bits": lambda data: _png_with_ihdr(40, 24, bytes((4, 2, 0, 0, 0))),
+    "colour type 5": lambda data: _png_with_ihdr(40, 24, bytes((8, 5, 0, 0, 0))),
+    "compression method 1": lambda data: _png_with_ihdr(40, 24, bytes((8, 2, 1, 0, 0))),
+    "filter method 1": lambda data: _png_with_ihdr(40, 24, bytes((8, 2, 0, 1, 0))),
+    "interlace method 2": lambda data: _png_with_ihdr(40, 24, bytes((8, 2, 0, 0, 2))),
+    "palette image without PLTE": lambda data: _png_with_ihdr(40, 24, bytes((8, 3, 0, 0, 0))),
     "bad CRC": lambda data: data[:29] + bytes([data[29] ^ 1]) + data[30:],
     "chunk length past the end": lambda data: data[:33] + struct.pack(">I", 0x7FFFFFF0) + data[37:],
     "no IDAT": lambda data: data[:33] + data[-12:],
@@ -414,25 +437,81 @@ PNG_HOSTILE = {
     "not IHDR first": lambda data: data[:8] + b.png_chunk(b"tEXt", b"a\x00b") + data[8:],
 }
 
-
+INVALID_IHDR = "PNG: IHDR at offset 8 has an invalid bit depth, colour type or method"
 PNG_REASONS = {
-    "absurd dimensions": "100000x100000 pixels, over the limit",
-    "zero width": "declares 0x10 pixels",
-    "bad CRC": "fails its CRC check",
+    "absurd dimensions": "PNG: IHDR at offset 8 declares 100000x100000 pixels, over the limit of 250000000",
+    "zero width": "PNG: IHDR at offset 8 declares 0x10 pixels",
+    "zero height": "PNG: IHDR at offset 8 declares 10x0 pixels",
+    "width over 2^31 - 1": "PNG: IHDR at offset 8 declares 2147483648x1 pixels",
+    "height over 2^31 - 1": "PNG: IHDR at offset 8 declares 1x2147483648 pixels",
+    "width of 2^31 - 1": "PNG: IHDR at offset 8 declares 2147483647x1 pixels, over the limit of 250000000",
+    "height of 2^31 - 1": "PNG: IHDR at offset 8 declares 1x2147483647 pixels, over the limit of 250000000",
+    "one pixel over the limit": "PNG: IHDR at offset 8 declares 250000001x1 pixels, over the limit of 250000000",
+    "IHDR of 12 bytes": "PNG: IHDR chunk at offset 8 is 12 bytes, expected 13",
+    "IHDR of 14 bytes": "PNG: IHDR chunk at offset 8 is 14 bytes, expected 13",
+    "second IHDR": "PNG: second IHDR chunk at offset 33",
+    "RGB of 4 bits": INVALID_IHDR,
+    "colour type 5": INVALID_IHDR,
+    "compression method 1": INVALID_IHDR,
+    "filter method 1": INVALID_IHDR,
+    "interlace method 2": INVALID_IHDR,
+    "palette image without PLTE": "PNG: IDAT at offset 33 before the PLTE a palette image needs",
+    "bad CRC": "PNG: IHDR chunk at offset 8 fails its CRC check",
     # A chunk running past the end of the file is a file cut short: served from its image data on, but this
     # one cuts it before any IDAT.
-    "chunk length past the end": "the file ends before any IDAT",
-    "no IEND": "PNG: ",
-    "no IDAT": "before any IDAT",
-    "unknown critical chunk": "unknown critical chunk CgBI",
-    "invalid chunk type": "invalid type",
-    "not IHDR first": "not IHDR",
+    "chunk length past the end": "PNG: the file ends before any IDAT",
+    "no IDAT": "PNG: IEND at offset 33 before any IDAT",
+    "unknown critical chunk": "PNG: unknown critical chunk CgBI at offset 33",
+    "invalid chunk type": "PNG: chunk at offset 33 has an invalid type b't3Xt'",
+    "not IHDR first": "PNG: first chunk at offset 8 is tEXt, not IHDR",
 }
 
 
 @pytest.mark.parametrize("case", sorted(PNG_HOSTILE))
 def test_png_malformed_structure_is_refused(case):
-    assert_refused(PNG_HOSTILE[case](b.png(6)), reason=PNG_REASONS[case])
+    assert_refused(PNG_HOSTILE[case](b.png(6)), reason=f"^{re.escape(PNG_REASONS[case])}$")
+
+
+# Headers at the edges of what IHDR may declare: (width, height, bit depth, colour type, interlace).
+PNG_EDGE_HEADERS = {
+    "one pixel": (1, 1, 8, 2, 0),
+    "the pixel limit": (MAX_PIXELS, 1, 8, 2, 0),
+    "interlaced": (40, 24, 8, 2, 1),
+    "grey of 1 bit": (40, 24, 1, 0, 0),
+    "grey of 16 bits": (40, 24, 16, 0, 0),
+    "RGB of 16 bits": (40, 24, 16, 2, 0),
+    "grey and alpha of 8 bits": (40, 24, 8, 4, 0),
+    "RGBA of 16 bits": (40, 24, 16, 6, 0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PNG_EDGE_HEADERS))
+def test_png_header_at_the_edges_of_what_ihdr_may_declare_is_served_unchanged(case):
+    """The image data is not inflated when every CRC holds, so the builder's IDAT does for any header."""
+    width, height, depth, colour, interlace = PNG_EDGE_HEADERS[case]
+    original = _png_with_ihdr(width, height, bytes((depth, colour, 0, 0, interlace)))
+    assert metadata.strip(original) == original
+
+
+def _png_with_palette_of(size: int) -> bytes:
+    """A palette PNG without metadata whose PLTE chunk (right after IHDR) is `size` bytes: its
+    own palette, cut or padded with black entries."""
+    original = b.png(mode="P", exif=False, text=False, icc=False)
+    chunks = b.png_chunks(original)
+    assert [name for name, _ in chunks[:2]] == [b"IHDR", b"PLTE"]
+    palette = (chunks[1][1] + bytes(3 * 256))[:size]
+    return original[:33] + b.png_chunk(b"PLTE", palette) + b"".join(b.png_chunk(*chunk) for chunk in chunks[2:])
+
+
+@pytest.mark.parametrize("size", [3, 3 * 256])
+def test_png_palette_of_1_to_256_entries_is_kept(size):
+    original = _png_with_palette_of(size)
+    assert metadata.strip(original) == original
+
+
+@pytest.mark.parametrize("size", [0, 4, 3 * 256 - 1, 3 * 256 + 3])
+def test_png_palette_not_of_1_to_256_whole_entries_is_refused(size):
+    assert_refused(_png_with_palette_of(size), reason=f"^{re.escape(f'PNG: PLTE chunk at offset 33 is {size} bytes')}$")
 
 
 # ---------------------------------------------------------------- WebP
@@ -506,7 +585,7 @@ WEBP_REASONS = {
     "no image chunk": "needs a VP8 or VP8L chunk",
     "unknown chunk inside a frame": "frame at offset \\d+ holds a b'XMP ' chunk",
     "first chunk not an image header": "not VP8X, VP8 or VP8L",
-    "broken VP8 header": "no key frame header",
+    "broken VP8 header": "^WebP: VP8 chunk at offset 12 has no key frame header$",
 }
 
 

@@ -250,6 +250,13 @@ def test_png_raw_profile_exif_is_shown(chunk):
     assert stripped.data == plain and "exif" in stripped.removed  # browsers never read it: nothing kept
 
 
+@pytest.mark.parametrize("keyword", [b"Comment", b"Raw profile type xmp", b"Raw profile type exif "])
+def test_png_raw_profile_under_another_keyword_is_not_shown(keyword):
+    text = _raw_profile(piexif.dump({"0th": {piexif.ImageIFD.Model: b"X100V"}}))
+    data = b.png_insert_before_iend(b.png(exif=False, text=False, icc=False), b.png_chunk(b"tEXt", keyword + b"\x00" + text))
+    assert metadata.read_exif(data) == {}
+
+
 def test_png_raw_profile_bomb_is_not_shown_and_stays_bounded():
     bomb = zlib.compress(b"\nexif\n 9999999\n" + b"0" * (64 * 1024 * 1024), 9)
     data = b.png_insert_before_iend(b.png(exif=False, text=False, icc=False), b.png_chunk(b"zTXt", b"Raw profile type exif\x00\x00" + bomb))

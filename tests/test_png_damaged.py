@@ -128,6 +128,75 @@ def test_damaged_image_data_that_inflates_past_its_size_is_refused():
     assert_refused(damaged, reason="more than the 20 bytes IHDR declares")
 
 
+# Headers a damaged IDAT is checked against: Pillow-encoded (mode, save options, size), its image data
+# inflating to exactly what IHDR implies; and interlaced ones (width, height, bit depth, colour type).
+ENCODED_HEADERS = {
+    "grey of 1 bit": ("1", {}, (13, 7)),
+    "grey of 8 bits": ("L", {}, (13, 7)),
+    "grey of 16 bits": ("I;16", {}, (13, 7)),
+    "grey and alpha": ("LA", {}, (13, 7)),
+    "RGB": ("RGB", {}, (13, 7)),
+    "RGBA": ("RGBA", {}, (13, 7)),
+    "palette of 8 bits": ("P", {}, (13, 7)),
+    "palette of 4 bits": ("P", {"bits": 4}, (13, 7)),
+    "palette of 2 bits": ("P", {"bits": 2}, (13, 7)),
+}
+ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))  # spec, 8.2
+INTERLACED_HEADERS = {
+    "interlaced 1x1": (1, 1, 8, 0),
+    "interlaced 3x2 of 1 bit": (3, 2, 1, 0),
+    "interlaced 13x7 RGB": (13, 7, 8, 2),
+    "interlaced 9x9 RGBA of 16 bits": (9, 9, 16, 6),
+}
+
+
+def _encoded(case: str) -> tuple[bytes, bytes, int]:
+    """(the signature, IHDR and any PLTE of a Pillow-encoded PNG; what its image data inflates to)."""
+    mode, options, size = ENCODED_HEADERS[case]
+    image = Image.new(mode, size)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", **options)
+    chunks = b.png_chunks(buffer.getvalue())
+    head = b.PNG_SIGNATURE + b"".join(b.png_chunk(name, body) for name, body in chunks if name in (b"IHDR", b"PLTE"))
+    inflated = len(zlib.decompress(b"".join(body for name, body in chunks if name == b"IDAT")))
+    return head, inflated
+
+
+def _interlaced(case: str) -> tuple[bytes, int]:
+    """(signature and IHDR, the inflated size), the size counted pass by pass on the test side."""
+    width, height, depth, colour = INTERLACED_HEADERS[case]
+    bits = depth * {0: 1, 2: 3, 4: 2, 6: 4}[colour]
+    inflated = 0
+    for x, y, dx, dy in ADAM7:
+        columns, rows = len(range(x, width, dx)), len(range(y, height, dy))
+        if columns and rows:
+            inflated += rows * (1 + (columns * bits + 7) // 8)
+    return b.PNG_SIGNATURE + b.png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 1)), inflated
+
+
+def _with_damaged_idat(head: bytes, image_data: bytes) -> bytes:
+    """`head`, one IDAT of `image_data` failing its CRC, and IEND."""
+    idat = b.png_chunk(b"IDAT", image_data)
+    return head + idat[:-4] + bytes(byte ^ 0xFF for byte in idat[-4:]) + b.png_chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("case", sorted(ENCODED_HEADERS) + sorted(INTERLACED_HEADERS))
+def test_damaged_idat_inflating_to_the_size_ihdr_implies_is_served_and_one_byte_more_refused(case):
+    head, inflated = _encoded(case) if case in ENCODED_HEADERS else _interlaced(case)
+    exact = _with_damaged_idat(head, zlib.compress(bytes(inflated)))
+    assert metadata.strip(exact) == exact
+    over = _with_damaged_idat(head, zlib.compress(bytes(inflated + 1)))
+    assert_refused(over, reason=f"^PNG: damaged image data inflates to more than the {inflated} bytes IHDR declares$")
+
+
+def test_damaged_idat_with_one_byte_after_its_adler_32_is_refused():
+    head, inflated = _encoded("RGB")
+    assert_refused(
+        _with_damaged_idat(head, zlib.compress(bytes(inflated)) + b"\x00"),
+        reason="^PNG: damaged IDAT runs 5 bytes past the end of its image data$",
+    )
+
+
 REFUSED_CUTS = {
     "inside the signature": (lambda: 5, "unrecognised"),
     "inside IHDR": (lambda: 20, "before a complete IHDR"),

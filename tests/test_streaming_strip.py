@@ -24,7 +24,7 @@ import pytest
 import webp_shapes as webps
 from metadata_checks import expected_kept_exif, exif_of
 from metadata import ImageError
-from metadata.formats import av1, gif, hevc, jpeg, png, ranged_input
+from metadata.formats import av1, gif, hevc, jpeg, png, ranged_input, walks
 from metadata.formats.heif.stream_checks import NalUnits, Obus
 from metadata.formats.isobmff import box
 from metadata.limits import MAX_HEIF_CHECKED_AHEAD, MAX_STREAM_HEAD_BYTES
@@ -1034,3 +1034,132 @@ def test_a_png_text_chunk_too_long_to_hold_is_walked_over_and_its_crc_checked(mo
     with pytest.raises(ImageError, match="zTXt chunk at offset .* fails its CRC check"):
         metadata.clean(damaged)
     assert metadata.clean(data[:-200]).removed == ("xmp",)  # cut off inside it: dropped, its kind from its keyword
+
+
+# ---------------------------------------------------------------- the shared pieces: ranged reads, planned runs
+
+RANGED_DATA = bytes(range(48))
+
+
+def _recorded_input(monkeypatch, size: int = len(RANGED_DATA), short: int = 0):
+    """A RangedInput over RANGED_DATA[:size] with a 16-byte PIECE, and the list of reads it makes
+    (each coming back `short` bytes short)."""
+    monkeypatch.setattr(ranged_input, "PIECE", 16)
+    calls: list[tuple[int, int]] = []
+
+    def read_range(start: int, end: int) -> bytes:
+        calls.append((start, end))
+        return RANGED_DATA[start : end - short]
+
+    return ranged_input.RangedInput(read_range, size, "PNG"), calls
+
+
+def test_ranged_reads_ask_for_a_piece_keep_the_last_one_and_clip_at_the_size(monkeypatch):
+    reads, calls = _recorded_input(monkeypatch)
+    # (start, end) asked, the read_range call it makes (None: answered without one)
+    steps = [
+        ((0, 4), (0, 16)),  # a piece of PIECE bytes, kept
+        ((4, 10), None),
+        ((0, 16), None),  # the kept piece, to its last byte
+        ((10, 20), (10, 26)),
+        ((10, 26), None),
+        ((0, 40), (0, 40)),  # longer than a piece: read as asked, not kept
+        ((12, 14), None),  # the piece from 10 is still the one kept
+        ((40, 100), (40, 48)),  # clipped at the size
+        ((48, 60), None),  # nothing left
+        ((20, 20), None),
+        ((30, 25), None),
+    ]
+    for (start, end), call in steps:
+        before = list(calls)
+        assert bytes(reads(start, end)) == RANGED_DATA[start:end], (start, end)
+        assert calls == before + ([call] if call else []), (start, end)
+    assert reads.reads == len(calls) == 4
+
+
+def test_a_ranged_read_of_the_last_bytes_asks_only_for_what_is_there(monkeypatch):
+    reads, calls = _recorded_input(monkeypatch)
+    assert bytes(reads(44, 46)) == RANGED_DATA[44:46]
+    assert calls == [(44, 48)]
+
+
+def test_a_ranged_read_that_comes_back_short_is_refused_with_where_the_input_ended(monkeypatch):
+    reads, _ = _recorded_input(monkeypatch, short=1)
+    with pytest.raises(ImageError, match=r"^PNG: the input ended at offset 19, before its declared size 48$"):
+        reads(4, 8)
+
+
+def test_a_ranged_span_reads_nothing_until_it_is_turned_into_bytes(monkeypatch):
+    reads, calls = _recorded_input(monkeypatch)
+    span = reads.span(4, 20)
+    part = span[2:5]
+    assert (len(span), len(part), part.start, part.end) == (16, 3, 6, 9)
+    assert len(span[-3:]) == 3 and bytes(span[-3:]) == RANGED_DATA[17:20]
+    assert len(span[5:2]) == 0 and bytes(span[5:2]) == b""
+    assert len(reads.span(9, 4)) == 0
+    assert calls == [(17, 33)]  # only the one span turned into bytes
+    assert bytes(part) == RANGED_DATA[6:9]
+
+
+class _RecordedRuns(walks.PlannedWalk):
+    """A PlannedWalk recording its hooks: ("verify", start, bytes), ("passed", run, bytes), ("done", run)."""
+
+    def __init__(self, size: int, head: bytes, runs: list[tuple[int, int]]) -> None:
+        super().__init__("WebP", size, head, runs)
+        self.events: list[tuple] = []
+
+    def _verify(self, start: int, view: memoryview) -> None:
+        self.events.append(("verify", start, bytes(view)))
+
+    def _passed(self, number: int, part: memoryview) -> None:
+        self.events.append(("passed", number, bytes(part)))
+
+    def _run_done(self, number: int) -> None:
+        self.events.append(("done", number))
+
+
+PLANNED_RUNS = [(2, 5), (5, 6), (8, 12), (15, 16)]  # adjacent, apart, and one ending the input
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 5, 16])
+def test_a_planned_walk_passes_exactly_its_runs_whatever_the_pieces(piece):
+    source = bytes(range(100, 116))
+    walk = _RecordedRuns(len(source), b"head", PLANNED_RUNS)
+    fed = [walk.feed(source[at : at + piece]) + walk.feed(b"") for at in range(0, len(source), piece)]  # and an empty chunk
+    out = b"".join(fed) + walk._end()  # noqa: SLF001
+    assert out == b"head" + b"".join(source[start:end] for start, end in PLANNED_RUNS)
+    passed: dict[int, bytes] = {}
+    for event in walk.events:
+        if event[0] == "passed":
+            assert event[2], "no empty part is passed"
+            passed[event[1]] = passed.get(event[1], b"") + event[2]
+    assert passed == {number: source[start:end] for number, (start, end) in enumerate(PLANNED_RUNS)}
+    done = [event[1] for event in walk.events if event[0] == "done"]
+    assert done == list(range(len(PLANNED_RUNS)))
+    for number, (start, end) in enumerate(PLANNED_RUNS):  # a run is done once its last byte has passed
+        done_at = walk.events.index(("done", number))
+        fed = sum(len(event[2]) for event in walk.events[:done_at] if event[0] == "verify")
+        assert end <= fed < end + piece
+    verified = [event[1] for event in walk.events if event[0] == "verify"]
+    assert verified == [at for start in range(0, len(source), piece) for at in (start, min(start + piece, len(source)))]
+
+
+def test_a_planned_walk_writes_its_head_once_even_for_an_empty_input():
+    walk = _RecordedRuns(0, b"head", [])
+    assert walk._end() == b"head"  # noqa: SLF001
+    walk = _RecordedRuns(4, b"head", [(0, 4)])
+    assert walk.feed(b"ab") == b"headab" and walk.feed(b"cd") == b"cd" and walk._end() == b""  # noqa: SLF001
+
+
+def test_a_planned_walk_refuses_an_input_longer_or_shorter_than_declared():
+    walk = _RecordedRuns(4, b"head", [(0, 4)])
+    walk.feed(b"abc")
+    with pytest.raises(ImageError, match=r"^WebP: the input is longer than its declared 4 bytes$"):
+        walk.feed(b"de")
+    walk = _RecordedRuns(4, b"head", [(0, 4)])
+    walk.feed(b"abcd")  # exactly the declared size: accepted
+    assert walk._end() == b""  # noqa: SLF001
+    walk = _RecordedRuns(4, b"head", [(0, 4)])
+    walk.feed(b"abc")
+    with pytest.raises(ImageError, match=r"^WebP: the input ended at offset 3, before its declared size 4$"):
+        walk._end()  # noqa: SLF001

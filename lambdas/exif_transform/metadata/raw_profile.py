@@ -63,5 +63,5 @@ def text_of_chunk(name: bytes, data: bytes | memoryview) -> bytes | None:
     return None
 
 
-def keyword_of_chunk(data: bytes | memoryview, max_keyword: int = 79) -> bytes:
+def keyword_of_chunk(data: bytes | memoryview, max_keyword: int) -> bytes:
     return bytes(data[: max_keyword + 1]).split(b"\x00", 1)[0]

@@ -16,9 +16,10 @@ copying the image blocks keeps every frame, its timing, disposal and the loop co
 exactly. Each frame's data is still run through Pillow's LZW decoder (into a scratch
 buffer) to check that the data ends where the image does.
 
-Extensions are dispatched through one table keyed by label (application extensions
-by their identifier): what display needs is kept (graphic control, loop count, ICC
-profile, plain text), everything else goes.
+The extensions display may need are held and dispatched through one table keyed by
+label (application extensions by their identifier): what display needs is kept (graphic
+control, loop count, ICC profile, plain text), everything else goes. A comment or an
+unknown extension is dropped unread, walked over as it comes (GifWalk._skip).
 """
 
 from __future__ import annotations
@@ -72,14 +73,6 @@ def _sub_blocks(reader: ByteReader, what: str) -> list[memoryview]:
         blocks.append(reader.take(size, f"sub-block in {what}"))
 
 
-def _skip_sub_blocks(reader: ByteReader, what: str) -> None:
-    while True:
-        size = reader.u8(f"sub-block size in {what}")
-        if size == 0:
-            return
-        reader.skip(size, f"sub-block in {what}")
-
-
 def _exact_blocks(blocks: list[memoryview], sizes: tuple[int, ...], what: str, offset: int) -> None:
     if tuple(len(block) for block in blocks) != sizes:
         raise ImageError(f"{FMT}: {what} at offset {offset} has sub-blocks of {[len(b) for b in blocks]} bytes")
@@ -106,12 +99,6 @@ def _plain_text(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
     return KEEP
 
 
-def _comment(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
-    _skip_sub_blocks(reader, f"the comment extension at offset {offset}")
-    walk.removed.add(kinds.COMMENT)
-    return DROP
-
-
 def _application(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
     blocks = _sub_blocks(reader, f"the application extension at offset {offset}")
     identifier = bytes(blocks[0]) if blocks else b""
@@ -132,16 +119,9 @@ def _application(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
     return DROP
 
 
-def _unknown_extension(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
-    _skip_sub_blocks(reader, f"the extension at offset {offset}")
-    walk.removed.add(kinds.OTHER)
-    return DROP
-
-
 EXTENSION_HANDLERS: dict[int, Handler] = {
     GRAPHIC_CONTROL: Handler("graphic control extension", _graphic_control),
     PLAIN_TEXT: Handler("plain text extension", _plain_text),
-    COMMENT: Handler("comment extension", _comment),
     APPLICATION: Handler("application extension", _application),
 }
 
@@ -189,7 +169,7 @@ class _LzwCheck:
 
 # The most a kept extension may hold: an ICC profile (MAX_ICC_PROFILE_BYTES) in sub-blocks.
 MAX_HELD_EXTENSION = MAX_ICC_PROFILE_BYTES + MAX_ICC_PROFILE_BYTES // 255 + 64 * 1024
-HELD_LABELS = frozenset({GRAPHIC_CONTROL, PLAIN_TEXT, APPLICATION})
+HELD_LABELS = frozenset(EXTENSION_HANDLERS)  # graphic control, plain text, application
 SCREEN_SIZE = 7  # width, height, flags, background, aspect
 
 _HEADER, _BLOCK, _DESCRIPTOR, _IMAGE_DATA, _HOLD, _SKIP, _AFTER = range(7)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from functools import partial
 from typing import Callable
 
 from .. import kinds
@@ -155,19 +156,19 @@ def _icc(walk: _Walk, data: memoryview, offset: int) -> Answer:
     return ICC_PROFILE_NAME + b"\x00" + bytes(data[keyword_end + 1 :])
 
 
-def _text(walk: _Walk, data: memoryview, offset: int) -> Answer:
+def _text(walk: _Walk, data: memoryview) -> Answer:
+    """A text chunk, or what the end of the file left of one: its keyword names its kind."""
     keyword = keyword_of_chunk(data, MAX_KEYWORD)
     walk.removed.add(TEXT_KEYWORD_KINDS.get(keyword, kinds.COMMENT))
     return DROP
 
 
-def _text_chunk(name: bytes):
-    def text(walk: _Walk, data: memoryview, offset: int) -> Answer:
-        if keyword_of_chunk(data, MAX_KEYWORD) in RAW_EXIF_KEYWORDS:
-            walk.raw_exif_chunks.append((name, data))
-        return _text(walk, data, offset)
-
-    return text
+def _text_chunk(name: bytes, walk: _Walk, data: memoryview, offset: int) -> Answer:
+    """A tEXt, zTXt or iTXt chunk (its type bound in the table below): dropped, and held
+    for find_exif when it is one of ImageMagick's raw EXIF profiles."""
+    if keyword_of_chunk(data, MAX_KEYWORD) in RAW_EXIF_KEYWORDS:
+        walk.raw_exif_chunks.append((name, data))
+    return _text(walk, data)
 
 
 def _time(walk: _Walk, data: memoryview, offset: int) -> Answer:
@@ -194,9 +195,9 @@ CHUNK_HANDLERS: dict[bytes, Handler] = {
     **{name: Handler(name.decode(), _keep) for name in _DISPLAY_CHUNKS},
     b"iCCP": Handler("iCCP", _icc),
     b"eXIf": Handler("eXIf", _exif),
-    b"tEXt": Handler("tEXt", _text_chunk(b"tEXt")),
-    b"zTXt": Handler("zTXt", _text_chunk(b"zTXt")),
-    b"iTXt": Handler("iTXt", _text_chunk(b"iTXt")),
+    b"tEXt": Handler("tEXt", partial(_text_chunk, b"tEXt")),
+    b"zTXt": Handler("zTXt", partial(_text_chunk, b"zTXt")),
+    b"iTXt": Handler("iTXt", partial(_text_chunk, b"iTXt")),
     b"tIME": Handler("tIME", _time),
 }
 
@@ -209,12 +210,12 @@ def _is_chunk_type(name: bytes) -> bool:
 CUT_OFF_KINDS = {b"eXIf": kinds.EXIF, b"tEXt": kinds.COMMENT, b"zTXt": kinds.COMMENT, b"iTXt": kinds.COMMENT, b"tIME": kinds.COMMENT}
 
 
-def _cut_off(walk: _Walk, name: bytes, body: memoryview, start: int) -> None:
+def _cut_off(walk: _Walk, name: bytes, body: memoryview) -> None:
     """A chunk the end of the file cuts, or one dropped unread (over MAX_STREAM_HEAD_BYTES):
     dropped, its kind noted from its type or its first bytes. (An IDAT or fdAT with data
     passes through, PngWalk._data, and is kept to the end of the file.)"""
     if name in (b"tEXt", b"zTXt", b"iTXt"):
-        _text(walk, body, start)  # its keyword, when it is there, names the kind
+        _text(walk, body)  # its keyword, when it is there, names the kind
     elif name != IEND:
         walk.removed.add(CUT_OFF_KINDS.get(name, kinds.OTHER))
 
@@ -345,7 +346,7 @@ class PngWalk(Cursor):
         if len(self._buf) - at < size:
             if final:
                 body = memoryview(bytes(self._buf[at + CHUNK_HEADER_SIZE : at + CHUNK_HEADER_SIZE + self._length]))
-                _cut_off(walk, name, body, start)
+                _cut_off(walk, name, body)
                 self._at = len(self._buf)
                 self._state = _END
             return False
@@ -503,14 +504,14 @@ class PngWalk(Cursor):
             self._left -= step
         if self._left or len(self._buf) - at < CRC_SIZE:
             if final:
-                _cut_off(self.walk, self._name, memoryview(bytes(self._prefix)), self._start)
+                _cut_off(self.walk, self._name, memoryview(bytes(self._prefix)))
                 self._at = len(self._buf)
                 self._state = _END
             return False
         if int.from_bytes(self._buf[at : at + CRC_SIZE], "big") != self._crc:
             raise ImageError(f"{FMT}: {self._name.decode()} chunk at offset {self._start} fails its CRC check")
         self._at = at + CRC_SIZE
-        _cut_off(self.walk, self._name, memoryview(bytes(self._prefix)), self._start)
+        _cut_off(self.walk, self._name, memoryview(bytes(self._prefix)))
         self._state = _CHUNK
         return True
 

@@ -39,7 +39,9 @@ def inflated_size(width: int, height: int, depth: int, colour: int, interlaced: 
     bits = depth * CHANNELS[colour]
 
     def rows(columns: int, count: int) -> int:
-        return 0 if columns <= 0 or count <= 0 else count * (1 + (columns * bits + 7) // 8)
+        # An Adam7 pass with no columns has no rows, not even filter bytes (columns and count are
+        # never negative: each pass starts inside its step); a count of 0 gives 0 by itself.
+        return count * (1 + (columns * bits + 7) // 8) if columns else 0
 
     if not interlaced:
         return rows(width, height)

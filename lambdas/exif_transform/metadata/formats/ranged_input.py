@@ -60,7 +60,7 @@ class RangedSpan:
 
     def __getitem__(self, key: slice) -> RangedSpan:
         first, last, _ = key.indices(len(self))
-        return RangedSpan(self._input, self.start + first, self.start + max(first, last))
+        return RangedSpan(self._input, self.start + first, self.start + last)  # __init__ makes a reversed slice empty
 
     def __bytes__(self) -> bytes:
         return bytes(self._input(self.start, self.end))

@@ -70,7 +70,9 @@ class Cursor:
 
 
 class PlannedWalk:
-    """The input of a declared size passed through along planned (start, end) runs, in order.
+    """The input of a declared size passed through along planned (start, end) runs, in order,
+    none empty and none overlapping (WebP's are whole chunks; HEIF's are item extents, and
+    heif.extents refuses one of 0 bytes).
 
     A subclass checks the bytes it read ahead (_verify) and may follow each run's parts
     (_passed, _run_done); its finish() calls _end() first."""
@@ -96,7 +98,7 @@ class PlannedWalk:
         while self._next < len(self._runs) and self._runs[self._next][0] < end:
             run_start, run_end = self._runs[self._next]
             low, high = max(start, run_start), min(end, run_end)
-            if low < high:
+            if low < high:  # not so for an empty chunk fed inside a run
                 part = view[low - start : high - start]
                 out.append(part)
                 self._passed(self._next, part)

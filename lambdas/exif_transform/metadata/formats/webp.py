@@ -23,6 +23,7 @@ pass through as they arrive. strip() is the same walk over the whole input.
 from __future__ import annotations
 
 import struct
+from functools import partial
 from typing import Callable, NamedTuple
 
 from .. import kinds
@@ -61,8 +62,8 @@ class _Walk:
         self.canvas = (0, 0)  # VP8X canvas width - 1, height - 1
         self.icc = False
         self.bitstream: tuple[int, int, bool] | None = None  # width, height, alpha of the first VP8/VP8L
-        self.stills = 0  # top-level VP8/VP8L chunks
-        self.frames = 0  # ANMF chunks
+        self.has_still = False  # a top-level VP8/VP8L chunk seen
+        self.has_frames = False  # an ANMF chunk seen
 
 
 
@@ -105,15 +106,12 @@ def _bitstream(walk: _Walk, payload: memoryview, offset: int, name: bytes) -> No
         walk.bitstream = size
 
 
-def _still(name: bytes) -> Callable[[_Walk, memoryview, int], Answer]:
-    """A top-level VP8 or VP8L chunk: the still image's bitstream."""
-
-    def still(walk: _Walk, payload: memoryview, offset: int) -> Answer:
-        _bitstream(walk, payload, offset, name)
-        walk.stills += 1
-        return KEEP
-
-    return still
+def _still(name: bytes, walk: _Walk, payload: memoryview, offset: int) -> Answer:
+    """A top-level VP8 or VP8L chunk (its FourCC bound in the table below): the still
+    image's bitstream."""
+    _bitstream(walk, payload, offset, name)
+    walk.has_still = True
+    return KEEP
 
 
 def _frame_at(walk: _Walk, reads: ReadAhead, start: int, end: int, offset: int) -> None:
@@ -129,7 +127,7 @@ def _frame_at(walk: _Walk, reads: ReadAhead, start: int, end: int, offset: int) 
         if inner_name != b"ALPH":
             head = reads.read(inner_start, min(inner_end, inner_start + VP8_HEADER_SIZE))
             _bitstream(walk, head, inner_start - CHUNK_HEADER_SIZE, inner_name)
-    walk.frames += 1
+    walk.has_frames = True
 
 
 def _icc(walk: _Walk, payload: memoryview, offset: int) -> Answer:
@@ -150,26 +148,24 @@ def _exif(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     return DROP
 
 
-def _drop_as(kind: str) -> Callable[[_Walk, memoryview, int], Answer]:
-    def drop(walk: _Walk, payload: memoryview, offset: int) -> Answer:
-        walk.removed.add(kind)
-        return DROP
-
-    return drop
+def _drop_as(kind: str, walk: _Walk, payload: memoryview, offset: int) -> Answer:
+    """A chunk dropped as metadata of `kind` (bound in the table below)."""
+    walk.removed.add(kind)
+    return DROP
 
 
-_drop_other = _drop_as(kinds.OTHER)  # any chunk the table does not list
+_drop_other = partial(_drop_as, kinds.OTHER)  # any chunk the table does not list
 
 CHUNK_HANDLERS: dict[bytes, Handler] = {
     b"VP8X": Handler("VP8X", _extended_header),
-    b"VP8 ": Handler("VP8", _still(b"VP8 ")),
-    b"VP8L": Handler("VP8L", _still(b"VP8L")),
+    b"VP8 ": Handler("VP8", partial(_still, b"VP8 ")),
+    b"VP8L": Handler("VP8L", partial(_still, b"VP8L")),
     b"ALPH": Handler("ALPH", _keep),
     # ANMF: _frame_at, which reads the frame's own chunk headers
     b"ANIM": Handler("ANIM", _keep),
     b"ICCP": Handler("ICCP", _icc),
     b"EXIF": Handler("EXIF", _exif),
-    b"XMP ": Handler("XMP", _drop_as(kinds.XMP)),
+    b"XMP ": Handler("XMP", partial(_drop_as, kinds.XMP)),
 }
 
 
@@ -236,9 +232,9 @@ def _plan(size: int, read_range: Callable[[int, int], bytes]) -> _Planned:
         if handler.run(walk, payload, start) is KEEP and name != b"VP8X":
             kept.append((start, position))
     animated = walk.flags is not None and bool(walk.flags & ANIMATION_FLAG)
-    if animated and (walk.frames == 0 or walk.stills):
+    if animated and (not walk.has_frames or walk.has_still):
         raise ImageError(f"{FMT}: an animated file needs ANMF frames and no other image chunk")
-    if not animated and (walk.stills == 0 or walk.frames):
+    if not animated and (not walk.has_still or walk.has_frames):
         raise ImageError(f"{FMT}: a still image needs a VP8 or VP8L chunk and no ANMF frames")
     if body_end < size:
         walk.removed.add(kinds.TRAILER)
