@@ -4,8 +4,10 @@ output's items back with the tests' own reader."""
 
 from __future__ import annotations
 
+import re
 import struct
 
+import heif_shapes as hs
 import image_builders as b
 import isobmff_builders as ib
 import metadata
@@ -14,8 +16,9 @@ import pytest
 from heif_shapes import DEPTH, EXIF, HOSTILE, LAYOUTS, THUMBNAIL, everything
 from hypothesis import example, given
 from hypothesis import strategies as st
-from isobmff_builders import Spec, box, colr_icc, irot, ispe, udes
+from isobmff_builders import Spec, box, colr_icc, full_box, irot, ispe, udes
 from metadata import ImageError
+from metadata.limits import MAX_EXTENTS_PER_ITEM, MAX_ITEM_REFERENCES, MAX_ITEMS
 from metadata_checks import assert_refused
 from property_settings import examples
 
@@ -261,3 +264,155 @@ def test_mutated_files_strip_or_raise_image_error(edits, draw):
     assert b.SECRET not in meta
     assert {item.type for item in ib.read_heif(stripped).items.values()} <= {b"grid", b"hvc1"}
     assert metadata.strip(stripped) == stripped
+
+
+# ---------------------------------------------------------------- tables.py: each malformed table refused at its place
+# Every file below is heif_shapes.simple_heic() (an hvc1 primary, item 1, and its Exif item 2)
+# with one table made wrong; the refusal names what is wrong and the offset of the box.
+
+
+def _at(data: bytes, kind: bytes, nth: int = 0) -> int:
+    """The offset of the nth box of `kind` (found by its type's bytes: each is unique enough here)."""
+    found = [i - 4 for i in range(len(data)) if data.startswith(kind, i)]
+    return found[nth]
+
+
+def _grown(data: bytes, at: int, extra: bytes, *containers: bytes) -> bytes:
+    """`extra` inserted at `at`, each enclosing box (by type, first of its kind) made that much larger."""
+    out = bytearray(data[:at] + extra + data[at:])
+    for kind in containers:
+        start = _at(data, kind)
+        out[start : start + 4] = struct.pack(">I", struct.unpack_from(">I", data, start)[0] + len(extra))
+    return bytes(out)
+
+
+def _simple(**options) -> bytes:
+    return hs.simple_heic(**options)
+
+
+def _infe(item_id: int, item_type: bytes) -> bytes:
+    """The start of an infe v2 box as heif_file writes it (flags 0, protection index 0)."""
+    return b"infe\x02\x00\x00\x00" + struct.pack(">HH", item_id, 0) + item_type
+
+
+def _iloc_row(item_id: int) -> bytes:
+    """An iloc v1 row's start as heif_file writes it: ID, construction method 0, data reference 0, one extent."""
+    return struct.pack(">HHHH", item_id, 0, 0, 1)
+
+
+def _two_ipco() -> tuple[bytes, int]:
+    data = _simple()
+    at = _at(data, b"ipma")
+    return _grown(data, at, box(b"ipco", ispe(1, 1)), b"meta", b"iprp"), at
+
+
+def _two_ipma() -> tuple[bytes, int]:
+    data = _simple(meta_after_mdat=True)
+    at = _at(data, b"ipma") + struct.unpack_from(">I", data, _at(data, b"ipma"))[0]
+    return _grown(data, at, full_box(b"ipma", 0, 0, struct.pack(">IHB", 1, 1, 0)), b"meta", b"iprp"), at
+
+
+def _grouped(*groups: bytes) -> bytes:
+    tile = ib.coded_tile(5)
+    return ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties)], 1, [], meta_extra=(box(b"grpl", *groups),))
+
+
+def _table_cases() -> dict[str, tuple[bytes, str, int]]:
+    simple = _simple()
+    meta = _at(simple, b"meta")
+    moov = box(b"moov", box(b"mvhd", bytes(100)))
+    cases = {}
+
+    def case(name, data, message, offset):
+        cases[name] = (data, message, offset)
+
+    ftyp = simple[:24]
+    case("second-ftyp", ftyp + simple, "a second 'ftyp' box", 24)
+    case("second-meta", hs.two_metas(), "a second 'meta' box", len(simple))
+    case("heif-sequence", _simple(after_all=(moov,)), "HEIF image sequences in a 'moov' box: sequences are not supported", len(simple))
+    avif = _simple(brands=(b"mif1", b"mif1", b"avif"))
+    case("avif-sequence", avif + moov, "animated AVIF ('avis') in a 'moov' box: sequences are not supported", len(avif))
+    case("compact-avif", hs.ftyp(b"avif", b"mif3", b"avif") + box(b"mini", bytes(24)), "compact AVIF ('mini' box, AVIF 1.2) is not supported", 24)
+    second_pitm = _simple(meta_extra=(full_box(b"pitm", 0, 0, b"\x00\x01"),))
+    case("second-pitm", second_pitm, "a second 'pitm' box in meta", _at(second_pitm, b"pitm", 1))
+    case("no-meta", hs.without_meta(), "no 'meta' box", len(hs.without_meta()))
+    case("handler", hs.patched(simple, b"\x00" * 4 + b"pict", b"\x00" * 4 + b"vide"), "'meta' handler is b'vide', not 'pict'", meta)
+    case("primary-undeclared", hs.HOSTILE["primary-missing"](), "primary item 7 is not declared in 'iinf'", meta)
+    case("no-pitm", hs.patched(simple, b"pitm", b"pitX"), "primary item None is not declared in 'iinf'", meta)
+    # iinf and infe
+    iinf = _at(simple, b"iinf")
+    case("iinf-count", hs.patched(simple, b"iinf" + bytes(4) + b"\x00\x02", b"iinf" + bytes(4) + struct.pack(">H", MAX_ITEMS + 1)), f"'iinf' declares {MAX_ITEMS + 1} items, over the limit of {MAX_ITEMS}", iinf)
+    case("item-twice", hs.patched(simple, _infe(2, b"Exif"), _infe(1, b"Exif")), "item 1 declared twice", _at(simple, b"infe", 1))
+    for version in (1, 4):
+        changed = hs.patched(simple, _infe(1, b"hvc1"), b"infe" + bytes((version,)) + _infe(1, b"hvc1")[5:])
+        case(f"infe-version-{version}", changed, f"'infe' version {version} (only 2 and 3 are HEIF)", _at(simple, b"infe"))
+    items = hs.too_many_items()  # 1002 items, the count declared as 1
+    items = hs.patched(items, b"iinf" + bytes(4) + struct.pack(">H", MAX_ITEMS + 2), b"iinf" + bytes(4) + b"\x00\x01")
+    case("items", items, f"more than {MAX_ITEMS} items", _at(items, b"infe", MAX_ITEMS))
+    protected = hs.patched(simple, _infe(1, b"hvc1"), _infe(1, b"hvc1")[:10] + b"\x00\x01" + b"hvc1")
+    case("protected", protected, "protected item 1", _at(simple, b"infe"))
+    # iloc
+    iloc = _at(simple, b"iloc")
+    head = b"iloc\x01\x00\x00\x00"
+    case("iloc-version", hs.patched(simple, head, b"iloc\x03\x00\x00\x00"), "'iloc' version 3", iloc)
+    for sizes in (0x3400, 0x4500, 0x4420, 0x4401, 0x4C00):
+        case(f"iloc-sizes-{sizes:04x}", hs.patched(simple, head + b"\x44\x00", head + struct.pack(">H", sizes)), f"'iloc' field sizes {sizes:04x}", iloc)
+    count = head + b"\x44\x00\x00\x02"
+    case("iloc-count", hs.patched(simple, count, count[:-2] + struct.pack(">H", MAX_ITEMS + 1)), f"'iloc' declares {MAX_ITEMS + 1} items, over the limit of {MAX_ITEMS}", iloc)
+    extents = _iloc_row(1)[:-2] + struct.pack(">H", MAX_EXTENTS_PER_ITEM + 1)
+    case("extents", hs.patched(simple, _iloc_row(1), extents), f"item 1 has {MAX_EXTENTS_PER_ITEM + 1} extents, over the limit of {MAX_EXTENTS_PER_ITEM}", iloc)
+    case("located-twice", hs.patched(simple, _iloc_row(2), _iloc_row(1)), "item 1 located twice in 'iloc'", iloc)
+    case("data-reference", hs.patched(simple, _iloc_row(1), struct.pack(">HHHH", 1, 0, 1, 1)), "item 1 has its data in another file", iloc)
+    # iref, iprp, grpl
+    cdsc = b"cdsc\x00\x02\x00\x01"
+    references = hs.patched(simple, cdsc, cdsc[:-2] + struct.pack(">H", MAX_ITEM_REFERENCES + 1))
+    case("references", references, f"more than {MAX_ITEM_REFERENCES} item references", _at(simple, b"cdsc"))
+    data, at = _two_ipco()
+    case("second-ipco", data, "a second 'ipco' box", at)
+    ipma = b"ipma" + bytes(4) + b"\x00\x00\x00\x01"
+    case("ipma-count", hs.patched(simple, ipma, ipma[:-4] + struct.pack(">I", MAX_ITEMS + 1)), f"'ipma' declares {MAX_ITEMS + 1} entries, over the limit of {MAX_ITEMS}", _at(simple, b"ipma"))
+    data, at = _two_ipma()
+    case("associated-twice", data, "item 1 associated twice in 'ipma'", at)
+    references = _simple(references=[(b"cdsc", 2, [1] * (MAX_ITEM_REFERENCES - 1)), (b"cdsc", 2, [1, 1])])
+    case("references-in-two", references, f"more than {MAX_ITEM_REFERENCES} item references", _at(references, b"cdsc", 1))
+    many = _grouped(hs.entity_group(b"abcd", 20, [1] * MAX_ITEM_REFERENCES), full_box(b"abcd", 0, 0, struct.pack(">II", 21, 1)))
+    case("grpl-entities", many, f"more than {MAX_ITEM_REFERENCES} entities or {MAX_ITEMS} groups in 'grpl'", _at(many, b"abcd", 1))
+    groups = _grouped(*(hs.entity_group(b"abcd", 20 + n, [1]) for n in range(MAX_ITEMS + 1)))
+    case("grpl-groups", groups, f"more than {MAX_ITEM_REFERENCES} entities or {MAX_ITEMS} groups in 'grpl'", _at(groups, b"abcd", MAX_ITEMS))
+    return cases
+
+
+TABLE_CASES = _table_cases()
+
+
+@pytest.mark.parametrize("case", sorted(TABLE_CASES))
+def test_a_malformed_table_is_refused_with_its_reason_and_place(case):
+    data, message, offset = TABLE_CASES[case]
+    assert_refused(data, reason="^" + re.escape(f"HEIF: {message} at offset {offset}") + "$")
+
+
+def _mime_items(count: int) -> bytes:
+    """An hvc1 primary and count - 1 text items, each with data and a property: count rows in iinf, iloc and ipma."""
+    tile = ib.coded_tile(5)
+    pasp = (box(b"pasp", struct.pack(">II", 1, 1)), False)
+    texts = [Spec(n, b"mime", b"text %d" % n, [pasp], content_type=b"text/plain") for n in range(2, count + 1)]
+    return ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties), *texts], 1, [])
+
+
+AT_THE_LIMITS = {
+    "items": lambda: _mime_items(MAX_ITEMS),
+    "extents": lambda: ib.heif_file([Spec(1, b"hvc1", ib.coded_tile(5).data, ib.coded_tile(5).properties, pieces=31)], 1, []),
+    "references": lambda: _simple(references=[(b"cdsc", 2, [1] * (MAX_ITEM_REFERENCES - 1)), (b"cdsc", 2, [1])]),
+    "entities": lambda: _grouped(hs.entity_group(b"abcd", 20, [1] * (MAX_ITEM_REFERENCES - 1)), hs.entity_group(b"abcd", 21, [1])),
+    "groups": lambda: _grouped(*(hs.entity_group(b"abcd", 20 + n, [1]) for n in range(MAX_ITEMS))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(AT_THE_LIMITS))
+def test_tables_at_their_limits_are_served(case):
+    """One more of each is refused: TABLE_CASES (iinf-count, items, extents, references-in-two, grpl-*)."""
+    data = AT_THE_LIMITS[case]()
+    if case == "extents":
+        assert ib.read_heif(data).items[1].extents == MAX_EXTENTS_PER_ITEM
+    stripped = metadata.strip(data)
+    assert ib.read_heif(stripped).items[1].data == ib.coded_tile(5).data
