@@ -416,3 +416,31 @@ def test_tables_at_their_limits_are_served(case):
         assert ib.read_heif(data).items[1].extents == MAX_EXTENTS_PER_ITEM
     stripped = metadata.strip(data)
     assert ib.read_heif(stripped).items[1].data == ib.coded_tile(5).data
+
+
+# ---------------------------------------------------------------- read_exif (heif/__init__.py find_exif)
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [(b"\x00\x00", "EXIF item 2 is 2 bytes"), (struct.pack(">I", 5) + b"II*\x00", "EXIF item 2 points its TIFF header past its end")],
+    ids=["shorter-than-its-offset-field", "offset-past-its-end"],
+)
+def test_read_exif_names_an_exif_item_it_cannot_read_that_strip_drops(payload, reason):
+    tile = ib.coded_tile(5)
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"Exif", payload)], 1, [(b"cdsc", 2, [1])])
+    assert [item.type for item in ib.read_heif(metadata.strip(data)).items.values()] == [b"hvc1"]
+    with pytest.raises(ImageError, match="^" + re.escape(f"HEIF: {reason}") + "$"):
+        metadata.read_exif(data)
+
+
+def test_read_exif_does_not_plan_the_copyright_exif_item():
+    # The primary has the largest item ID there is, so the minimal Exif item that keep_copyright
+    # writes would have none: only that strip is refused; read_exif reads the file's own item.
+    tile = ib.coded_tile(5)
+    top = 0xFFFFFFFF
+    data = ib.heif_file([Spec(top, b"hvc1", tile.data, tile.properties), Spec(2, b"Exif", ib.exif_item_payload(EXIF))], top, [(b"cdsc", 2, [top])], iloc_version=2)
+    assert metadata.read_exif(data, view="full")["Image"]["Copyright"] == b.OWNER_COPYRIGHT.decode()
+    assert ib.read_heif(metadata.strip(data)).items[top].data == tile.data
+    with pytest.raises(ImageError, match=re.escape("HEIF: no item ID is left for the kept EXIF item")):
+        metadata.strip(data, keep_copyright=True)
