@@ -18,7 +18,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from isobmff_builders import Spec, box, colr_icc, full_box, irot, ispe, udes
 from metadata import ImageError
-from metadata.limits import MAX_EXTENTS_PER_ITEM, MAX_ITEM_REFERENCES, MAX_ITEMS
+from metadata.byte_reader import ByteReader
+from metadata.formats import isobmff as iso
+from metadata.limits import MAX_BOX_DEPTH, MAX_BOXES, MAX_EXTENTS_PER_ITEM, MAX_ITEM_REFERENCES, MAX_ITEMS
 from metadata_checks import assert_refused
 from property_settings import examples
 
@@ -444,3 +446,123 @@ def test_read_exif_does_not_plan_the_copyright_exif_item():
     assert ib.read_heif(metadata.strip(data)).items[top].data == tile.data
     with pytest.raises(ImageError, match=re.escape("HEIF: no item ID is left for the kept EXIF item")):
         metadata.strip(data, keep_copyright=True)
+
+
+# ---------------------------------------------------------------- isobmff.py: the box walker HEIF and JPEG XL share
+# Boxes read from hand-built bytes placed after three bytes of something else (offsets are file offsets).
+
+PAD = b"\xee" * 3
+
+
+def _boxes_in(raw: bytes, depth: int = 1) -> list[iso.Box]:
+    return iso.read_boxes(PAD + raw, len(PAD), len(PAD) + len(raw), "T", iso.BoxBudget("T"), depth)
+
+
+USERTYPE = bytes(range(16))
+READ_BOXES = [  # the bytes, then (type, start, payload start, end, usertype) of each box, offsets after PAD
+    (struct.pack(">I4s", 12, b"free") + b"1234", [(b"free", 0, 8, 12, b"")]),
+    (struct.pack(">I4s", 8, b"free"), [(b"free", 0, 8, 8, b"")]),
+    (struct.pack(">I4sQ", 1, b"mdat", 20) + b"1234", [(b"mdat", 0, 16, 20, b"")]),
+    (struct.pack(">I4sQ", 1, b"mdat", 16), [(b"mdat", 0, 16, 16, b"")]),
+    (struct.pack(">I4s", 0, b"mdat") + b"to the end", [(b"mdat", 0, 8, 18, b"")]),
+    (struct.pack(">I4s", 9, b"free") + b"1" + struct.pack(">I4s", 0, b"mdat") + b"end", [(b"free", 0, 8, 9, b""), (b"mdat", 9, 17, 20, b"")]),
+    (struct.pack(">I4s", 32, b"uuid") + USERTYPE + b"12345678", [(b"uuid", 0, 24, 32, USERTYPE)]),
+    (struct.pack(">I4sQ", 1, b"uuid", 34) + USERTYPE + b"12", [(b"uuid", 0, 32, 34, USERTYPE)]),
+    (struct.pack(">I4s", 0, b"uuid") + USERTYPE + b"1", [(b"uuid", 0, 24, 25, USERTYPE)]),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), READ_BOXES, ids=range(len(READ_BOXES)))
+def test_boxes_are_read_with_their_header_sizes(raw, expected):
+    found = _boxes_in(raw)
+    three = len(PAD)
+    assert found == [iso.Box(kind, start + three, payload + three, end + three, usertype) for kind, start, payload, end, usertype in expected]
+
+
+BAD_BOXES = [  # the bytes, then the message (its offsets after PAD)
+    (struct.pack(">I4s", 7, b"free"), "box 'free' declares 7 bytes, less than its 8-byte header at offset 0"),
+    (struct.pack(">I4sQ", 1, b"mdat", 15), "box 'mdat' declares 15 bytes, less than its 16-byte header at offset 0"),
+    (struct.pack(">I4s", 23, b"uuid") + USERTYPE, "box 'uuid' declares 23 bytes, less than its 24-byte header at offset 0"),
+    (struct.pack(">I4sQ", 1, b"uuid", 31) + USERTYPE, "box 'uuid' declares 31 bytes, less than its 32-byte header at offset 0"),
+    (struct.pack(">I4s", 13, b"free") + b"1234", "box 'free' declares 13 bytes but 12 are left at offset 0"),
+    (struct.pack(">I4sQ", 1, b"mdat", (1 << 32) + 20) + b"1234", "box 'mdat' declares 4294967316 bytes but 20 are left at offset 0"),
+    (struct.pack(">I4s", 33, b"uuid") + USERTYPE + b"12345678", "box 'uuid' declares 33 bytes but 32 are left at offset 0"),
+    (struct.pack(">I", 7) + b"\xff\x00\x01\x02", "box 'ff000102' declares 7 bytes, less than its 8-byte header at offset 0"),
+    (struct.pack(">I4s", 8, b"free") + b"\x00\x00\x00", "box size needs 4 bytes but 3 are left at offset 8"),
+    (struct.pack(">I", 12) + b"fr", "box type needs 4 bytes but 2 are left at offset 4"),
+    (struct.pack(">I4s", 1, b"mdat") + b"\x00" * 7, "box largesize needs 4 bytes but 3 are left at offset 12"),
+    (struct.pack(">I4s", 24, b"uuid") + USERTYPE[:15], "uuid box usertype needs 16 bytes but 15 are left at offset 8"),
+]
+
+
+@pytest.mark.parametrize(("raw", "message"), BAD_BOXES, ids=range(len(BAD_BOXES)))
+def test_a_box_that_does_not_fit_is_refused_at_its_place(raw, message):
+    shifted = re.sub(r"at offset (\d+)$", lambda m: f"at offset {int(m.group(1)) + len(PAD)}", message)
+    with pytest.raises(ImageError, match="^" + re.escape(f"T: {shifted}") + "$"):
+        _boxes_in(raw)
+
+
+def test_boxes_nest_at_most_max_box_depth_deep():
+    raw = struct.pack(">I4s", 8, b"free")
+    assert len(_boxes_in(raw, MAX_BOX_DEPTH)) == 1
+    with pytest.raises(ImageError, match="^" + re.escape(f"T: boxes nested more than {MAX_BOX_DEPTH} deep at offset 3") + "$"):
+        _boxes_in(raw, MAX_BOX_DEPTH + 1)
+
+
+def test_a_file_walks_at_most_max_boxes_boxes():
+    budget = iso.BoxBudget("T")
+    for offset in range(MAX_BOXES):
+        budget.spend(offset)
+    with pytest.raises(ImageError, match="^" + re.escape(f"T: more than {MAX_BOXES} boxes (at offset 77)") + "$"):
+        budget.spend(77)
+
+
+def test_children_start_after_the_fields_of_their_box():
+    inner = struct.pack(">I4s", 9, b"free") + b"1"
+    data = PAD + iso.full_box(b"meta", 0, 0, inner)
+    meta = iso.Box(b"meta", 3, 11, len(data))
+    assert iso.children(data, meta, "T", iso.BoxBudget("T"), 1, skip=4) == [iso.Box(b"free", 15, 23, 24)]
+    assert iso.children(data, meta, "T", iso.BoxBudget("T"), 1, skip=13) == []
+    with pytest.raises(ImageError, match="^" + re.escape("T: box 'meta' at offset 3 is too short for its fields") + "$"):
+        iso.children(data, meta, "T", iso.BoxBudget("T"), 1, skip=14)
+
+
+@pytest.mark.parametrize(("size", "valid"), [(4, False), (8, True), (10, False), (12, True), (4 * 34, True), (4 * 34 + 2, False), (4 * 35, False)])
+def test_an_ftyp_box_is_a_whole_number_of_at_most_34_fields(size, valid):
+    part = iso.Box(b"ftyp", 5, 13, 13 + size)
+    if valid:
+        assert iso.check_brand_list(part, "T") is None
+    else:
+        with pytest.raises(ImageError, match="^" + re.escape(f"T: 'ftyp' box of {size} bytes at offset 5") + "$"):
+            iso.check_brand_list(part, "T")
+
+
+def test_a_full_box_reader_starts_after_version_and_flags():
+    data = PAD + box(b"iloc", b"\x02\x01\x02\x03", b"\x44")
+    reader, version, flags = iso.full_box_reader(data, iso.Box(b"iloc", 3, 11, len(data)), "T")
+    assert (version, flags, reader.pos, reader.u8("x")) == (2, 0x010203, 15, 0x44)
+    with pytest.raises(ImageError, match="^" + re.escape("T 'iloc' box: y needs 1 bytes but 0 are left at offset 16") + "$"):
+        reader.u8("y")
+    with pytest.raises(ImageError, match="^" + re.escape("T 'iloc' box: flags needs 3 bytes but 2 are left at offset 12") + "$"):
+        iso.full_box_reader(PAD + box(b"iloc", b"\x02\x01\x02"), iso.Box(b"iloc", 3, 11, 14), "T")
+
+
+def test_unsigned_fields_and_strings_are_read_as_sized():
+    reader = ByteReader(PAD + b"\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", "T", 3)
+    assert [iso.read_uint(reader, size, "n") for size in (0, 1, 2, 4, 8, 0)] == [0, 0x01, 0x0203, 0x04050607, 0x08090A0B0C0D0E0F, 0]
+    assert reader.at_end()
+    reader = ByteReader(PAD + b"urn\x00\x00rest", "T", 3)
+    assert [iso.read_string(reader, "s") for _ in range(3)] == [b"urn", b"", b"rest"]
+    assert reader.at_end()
+
+
+def test_a_box_header_is_64_bit_only_when_its_size_needs_it():
+    assert iso.box_header(b"mdat", 0xFFFFFFFF - 8) == struct.pack(">I4s", 0xFFFFFFFF, b"mdat")
+    assert iso.box_header(b"mdat", 0xFFFFFFFF - 7) == struct.pack(">I4sQ", 1, b"mdat", 0xFFFFFFFF - 7 + 16)
+    assert iso.box(b"free", b"ab", memoryview(b"c")) == b"\x00\x00\x00\x0bfreeabc"
+    assert iso.full_box(b"pitm", 1, 0x020304, b"\x00\x05") == b"\x00\x00\x00\x0epitm\x01\x02\x03\x04\x00\x05"
+
+
+@pytest.mark.parametrize(("kind", "name"), [(b"meta", "meta"), (b"xml ", "xml "), (b"\x00\x01ab", "00016162"), (b"\xa9nam", "\xa9nam")])
+def test_a_box_is_named_by_its_type_or_the_hex_of_it(kind, name):
+    assert iso.Box(kind, 0, 8, 8).name() == name
