@@ -20,6 +20,7 @@ from isobmff_builders import Spec, box, colr_icc, full_box, irot, ispe, udes
 from metadata import ImageError
 from metadata.byte_reader import ByteReader
 from metadata.formats import isobmff as iso
+from metadata.formats.heif.walk import open_walk
 from metadata.limits import MAX_BOX_DEPTH, MAX_BOXES, MAX_EXTENTS_PER_ITEM, MAX_ITEM_REFERENCES, MAX_ITEMS
 from metadata_checks import assert_refused
 from property_settings import examples
@@ -566,3 +567,102 @@ def test_a_box_header_is_64_bit_only_when_its_size_needs_it():
 @pytest.mark.parametrize(("kind", "name"), [(b"meta", "meta"), (b"xml ", "xml "), (b"\x00\x01ab", "00016162"), (b"\xa9nam", "\xa9nam")])
 def test_a_box_is_named_by_its_type_or_the_hex_of_it(kind, name):
     assert iso.Box(kind, 0, 8, 8).name() == name
+
+
+# ---------------------------------------------------------------- brands.py and the mime type
+# MP4RA's registered brands (mp4ra.org, the HEIF, MIAF, AVIF and ISOBMFF rows), written out here.
+AVIF_MAJOR = [b"avif", b"avis"]
+HEIC_MAJOR = [b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"]
+HEIF_MAJOR = [b"mif1", b"msf1", b"mif2", b"mif3", b"miaf"]
+OTHER_REGISTERED = [
+    *(b"hevm", b"hevs", b"avci", b"avcs", b"vvic", b"vvis", b"jpeg", b"jpgs", b"j2ki", b"j2is", b"unif", b"1pic"),
+    *(b"MiHA", b"MiHB", b"MiHE", b"MiHS", b"MiPr", b"MiAC", b"MiCm", b"MiBu", b"avio", b"MA1A", b"MA1B"),
+    *(b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"iso7", b"iso8", b"iso9", b"mp41", b"mp42"),
+]
+
+
+@pytest.mark.parametrize(
+    ("major", "mime_type"),
+    [*((m, "image/avif") for m in AVIF_MAJOR), *((m, "image/heic") for m in HEIC_MAJOR), *((m, "image/heif") for m in HEIF_MAJOR)],
+    ids=lambda v: v.decode() if isinstance(v, bytes) else v,
+)
+def test_each_heif_major_brand_is_served_with_its_mime_type(major, mime_type):
+    data = _simple(brands=(major, b"mif1"))
+    result = metadata.clean(data)
+    assert (result.format, result.mime_type) == ("heif", mime_type)
+    assert hs.brands(result.data) == [major, b"mif1"]
+
+
+def test_the_mime_type_is_avif_before_heic_before_heif():
+    assert metadata.clean(_simple(brands=(b"mif1", b"heic", b"avif"))).mime_type == "image/avif"
+    assert metadata.clean(_simple(brands=(b"mif1", b"avis", b"heix"))).mime_type == "image/avif"
+    assert metadata.clean(_simple(brands=(b"mif1", b"mif1", b"hevx"))).mime_type == "image/heic"
+
+
+def test_a_file_whose_major_brand_is_not_heif_is_not_read_as_heif():
+    with pytest.raises(ImageError, match=re.escape("unsupported image format: ISOBMFF without a HEIF or AVIF brand")):
+        metadata.strip(_simple(brands=(b"isom", b"mif1", b"heic")))
+
+
+REGISTERED = AVIF_MAJOR + HEIC_MAJOR + HEIF_MAJOR + OTHER_REGISTERED
+
+
+@pytest.mark.parametrize("part", [0, 1], ids=["first-32", "the-rest"])
+def test_every_registered_brand_is_kept_in_ftyp(part):
+    compatible = REGISTERED[32 * part : 32 * part + 32]
+    data = _simple(brands=(b"heic", *compatible))
+    assert hs.brands(metadata.strip(data)) == [b"heic", *compatible]
+
+
+# ---------------------------------------------------------------- walk.py: the streamed walk, driven directly
+
+
+def _walked(data: bytes, streamed: bytes | None = None, piece: int | None = None) -> bytes:
+    """The walk planned from `data` by ranged reads, fed `streamed` (default: data) in pieces."""
+    walk = open_walk(len(data), lambda start, end: data[start:end], False)
+    streamed = data if streamed is None else streamed
+    piece = piece or len(streamed)
+    out = [walk.feed(streamed[i : i + piece]) for i in range(0, len(streamed), piece)]
+    return b"".join(out) + walk.finish()
+
+
+def _flipped(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes((data[at] ^ 0x20,)) + data[at + 1 :]
+
+
+def test_a_streamed_heif_walk_needs_ranged_reads():
+    with pytest.raises(ImageError, match="^" + re.escape("HEIF: a streamed strip needs ranged reads of the file (its meta box and box headers)") + "$"):
+        open_walk(100, None, False)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: box(b"free", b"x") + _simple(), "first box is 'free', not 'ftyp' at offset 0"),
+        (lambda: hs.ftyp(b"isom", b"mp41") + _simple()[24:], "'ftyp' box with no HEIF or AVIF brand at offset 0"),
+    ],
+    ids=["free-first", "no-heif-brand"],
+)
+def test_a_walk_opened_on_a_file_the_sniff_would_not_send_is_refused(build, message):
+    with pytest.raises(ImageError, match="^" + re.escape(f"HEIF: {message}") + "$"):
+        _walked(build())
+
+
+def test_a_ranged_read_that_comes_back_short_is_refused():
+    data = _simple()
+    with pytest.raises(ImageError, match="^" + re.escape(f"HEIF: a read of {len(data)} bytes gave {len(data) - 1} at offset 0") + "$"):
+        open_walk(len(data), lambda start, end: data[start : end - 1], False)
+
+
+@pytest.mark.parametrize("piece", [None, 1, 7], ids=["whole", "bytes", "sevens"])
+def test_an_ftyp_or_meta_byte_that_streams_different_from_its_read_is_refused(piece):
+    data = _simple()
+    expected = metadata.strip(data)
+    assert _walked(data, piece=piece) == expected
+    meta = _at(data, b"meta")
+    meta_end = meta + struct.unpack_from(">I", data, meta)[0]
+    for at, origin in ((8, 8), (23, 8), (meta, meta), (meta_end - 1, meta)):
+        with pytest.raises(ImageError, match="^" + re.escape(f"HEIF: the box at offset {origin} differs from the one read before the first byte (changed while read?)") + "$"):
+            _walked(data, _flipped(data, at), piece)
+    assert _walked(data, _flipped(data, 7), piece) == expected  # ftyp's header is written new, never compared
+    assert _walked(data, _flipped(data, meta_end), piece) == expected  # the byte after meta (mdat's size) is not kept
