@@ -666,3 +666,32 @@ def test_an_ftyp_or_meta_byte_that_streams_different_from_its_read_is_refused(pi
             _walked(data, _flipped(data, at), piece)
     assert _walked(data, _flipped(data, 7), piece) == expected  # ftyp's header is written new, never compared
     assert _walked(data, _flipped(data, meta_end), piece) == expected  # the byte after meta (mdat's size) is not kept
+
+
+# ---------------------------------------------------------------- tables.py: boxes that go, reported by kind
+
+
+def _one_tile(**options) -> bytes:
+    tile = ib.coded_tile(5)
+    return ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties)], 1, [], **options)
+
+
+@pytest.mark.parametrize(
+    ("options", "removed"),
+    [
+        ({}, ()),
+        ({"meta_extra": (box(b"xml ", b.XMP_PACKET),)}, ("xmp",)),
+        ({"meta_extra": (box(b"bxml", b.XMP_PACKET),)}, ("xmp",)),
+        ({"meta_extra": (box(b"dinf", b.SECRET),)}, ("other",)),
+        ({"before_mdat": (box(b"free", b.SECRET),)}, ("other",)),
+        ({"before_mdat": (box(b"skip", b.SECRET),)}, ("other",)),
+        ({"before_mdat": (ib.c2pa_box(),)}, ("other",)),
+        ({"after_all": (box(b"udta", b.SECRET),)}, ("other",)),
+        ({"after_all": (b.SECRET,)}, ("trailer",)),
+    ],
+    ids=["nothing", "xml", "bxml", "dinf", "free", "skip", "uuid", "udta", "bytes-after-the-last-box"],
+)
+def test_boxes_that_go_are_reported_by_kind(options, removed):
+    data = _one_tile(**options)
+    result = metadata.clean(data)
+    assert (result.data, result.removed) == (metadata.strip(_one_tile()), removed)
