@@ -695,3 +695,86 @@ def test_boxes_that_go_are_reported_by_kind(options, removed):
     data = _one_tile(**options)
     result = metadata.clean(data)
     assert (result.data, result.removed) == (metadata.strip(_one_tile()), removed)
+
+
+# ---------------------------------------------------------------- tables.py: a table cut inside a field names the field
+
+
+def _with_child(kind: bytes, new: bytes, *, inside: tuple[bytes, ...] = (b"meta",)) -> tuple[bytes, int]:
+    """_simple() with its `kind` box (a child of meta, or of iprp) replaced by `new`, the
+    enclosing boxes resized; and where it starts."""
+    data = _simple()
+    start = _at(data, kind)
+    end = start + struct.unpack_from(">I", data, start)[0]
+    out = bytearray(data[:start] + new + data[end:])
+    for outer in inside:
+        at = _at(data, outer)
+        out[at : at + 4] = struct.pack(">I", struct.unpack_from(">I", data, at)[0] + len(new) - (end - start))
+    return bytes(out), start
+
+
+def _infe_in_iinf(infe: bytes) -> bytes:
+    return full_box(b"iinf", 0, 0, b"\x00\x01", infe)
+
+
+# (the table's type, the replacement, what the message names: reader, field, bytes needed, bytes left, offset after the table's start)
+CUT_FIELDS = {
+    "hdlr-version": (b"hdlr", box(b"hdlr"), "'hdlr' box", "version", 1, 0, 8),
+    "hdlr-pre-defined": (b"hdlr", full_box(b"hdlr", 0, 0, b"\x00\x00"), "'hdlr' box", "pre_defined", 4, 2, 12),
+    "hdlr-type": (b"hdlr", full_box(b"hdlr", 0, 0, bytes(4), b"pi"), "'hdlr' box", "handler type", 4, 2, 16),
+    "pitm-v0": (b"pitm", full_box(b"pitm", 0, 0, b"\x00"), "'pitm' box", "item ID", 2, 1, 12),
+    "pitm-v1": (b"pitm", full_box(b"pitm", 1, 0, b"\x00\x01"), "'pitm' box", "item ID", 4, 2, 12),
+    "iinf-v0": (b"iinf", full_box(b"iinf", 0, 0, b"\x00"), "'iinf' box", "entry count", 2, 1, 12),
+    "iinf-v1": (b"iinf", full_box(b"iinf", 1, 0, b"\x00\x01"), "'iinf' box", "entry count", 4, 2, 12),
+    "infe-v2-id": (b"iinf", _infe_in_iinf(full_box(b"infe", 2, 0, b"\x00")), "'infe' box", "item ID", 2, 1, 26),
+    "infe-v3-id": (b"iinf", _infe_in_iinf(full_box(b"infe", 3, 0, b"\x00\x01")), "'infe' box", "item ID", 4, 2, 26),
+    "infe-protection": (b"iinf", _infe_in_iinf(full_box(b"infe", 2, 0, b"\x00\x01")), "'infe' box", "item protection index", 2, 0, 28),
+    "infe-type": (b"iinf", _infe_in_iinf(full_box(b"infe", 2, 0, b"\x00\x01\x00\x00hv")), "'infe' box", "item type", 4, 2, 30),
+    "iloc-sizes": (b"iloc", full_box(b"iloc", 1, 0, b"\x44"), "'iloc' box", "field sizes", 2, 1, 12),
+    "iloc-v1-count": (b"iloc", full_box(b"iloc", 1, 0, b"\x44\x00\x00"), "'iloc' box", "item count", 2, 1, 14),
+    "iloc-v2-count": (b"iloc", full_box(b"iloc", 2, 0, b"\x44\x00\x00\x00\x01"), "'iloc' box", "item count", 4, 3, 14),
+    "iloc-v1-id": (b"iloc", full_box(b"iloc", 1, 0, b"\x44\x00\x00\x01\x00"), "'iloc' box", "item ID", 2, 1, 16),
+    "iloc-v2-id": (b"iloc", full_box(b"iloc", 2, 0, b"\x44\x00\x00\x00\x00\x01\x00\x00\x01"), "'iloc' box", "item ID", 4, 3, 18),
+    "iloc-method": (b"iloc", full_box(b"iloc", 1, 0, b"\x44\x00\x00\x01\x00\x01\x00"), "'iloc' box", "construction method", 2, 1, 18),
+    "iloc-reference": (b"iloc", full_box(b"iloc", 1, 0, b"\x44\x00\x00\x01\x00\x01\x00\x00\x00"), "'iloc' box", "data reference index", 2, 1, 20),
+    "iloc-base": (b"iloc", full_box(b"iloc", 1, 0, b"\x44\x40\x00\x01\x00\x01\x00\x00\x00\x00\x00"), "'iloc' box", "base offset", 4, 1, 22),
+    "iloc-extents": (b"iloc", full_box(b"iloc", 1, 0, b"\x44\x00\x00\x01\x00\x01\x00\x00\x00\x00\x00"), "'iloc' box", "extent count", 2, 1, 22),
+    "iloc-index": (b"iloc", full_box(b"iloc", 1, 0, b"\x44\x04\x00\x01\x00\x01\x00\x00\x00\x00\x00\x01\x00"), "'iloc' box", "extent index", 4, 1, 24),
+    "iloc-offset": (b"iloc", full_box(b"iloc", 1, 0, b"\x44\x00\x00\x01\x00\x01\x00\x00\x00\x00\x00\x01\x00"), "'iloc' box", "extent offset", 4, 1, 24),
+    "iloc-length": (b"iloc", full_box(b"iloc", 0, 0, b"\x44\x00\x00\x01\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00"), "'iloc' box", "extent length", 4, 1, 26),
+    "iref-from": (b"iref", full_box(b"iref", 0, 0, box(b"cdsc", b"\x00")), "'cdsc' reference", "from item ID", 2, 1, 20),
+    "iref-v1-from": (b"iref", full_box(b"iref", 1, 0, box(b"cdsc", b"\x00\x00\x00")), "'cdsc' reference", "from item ID", 4, 3, 20),
+    "iref-count": (b"iref", full_box(b"iref", 0, 0, box(b"cdsc", b"\x00\x02\x00")), "'cdsc' reference", "reference count", 2, 1, 22),
+    "iref-to": (b"iref", full_box(b"iref", 0, 0, box(b"cdsc", b"\x00\x02\x00\x01\x00")), "'cdsc' reference", "to item ID", 2, 1, 24),
+    "iref-v1-to": (b"iref", full_box(b"iref", 1, 0, box(b"cdsc", b"\x00\x00\x00\x02\x00\x01\x00\x00\x00")), "'cdsc' reference", "to item ID", 4, 3, 26),
+    "ipma-count": (b"ipma", full_box(b"ipma", 0, 0, b"\x00\x00\x01"), "'ipma' box", "entry count", 4, 3, 12),
+    "ipma-v0-id": (b"ipma", full_box(b"ipma", 0, 0, b"\x00\x00\x00\x01\x00"), "'ipma' box", "item ID", 2, 1, 16),
+    "ipma-v1-id": (b"ipma", full_box(b"ipma", 1, 0, b"\x00\x00\x00\x01\x00\x00\x01"), "'ipma' box", "item ID", 4, 3, 16),
+    "ipma-associations": (b"ipma", full_box(b"ipma", 0, 0, b"\x00\x00\x00\x01\x00\x01"), "'ipma' box", "association count", 1, 0, 18),
+    "ipma-7-bit": (b"ipma", full_box(b"ipma", 0, 0, b"\x00\x00\x00\x01\x00\x01\x02\x81"), "'ipma' box", "property index", 1, 0, 20),
+    "ipma-15-bit": (b"ipma", full_box(b"ipma", 0, 1, b"\x00\x00\x00\x01\x00\x01\x01\x80"), "'ipma' box", "property index", 2, 1, 19),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CUT_FIELDS))
+def test_a_table_cut_inside_a_field_is_refused_naming_the_field(case):
+    kind, new, reader, field, size, left, after = CUT_FIELDS[case]
+    data, start = _with_child(kind, new, inside=(b"meta", b"iprp") if kind == b"ipma" else (b"meta",))
+    message = f"HEIF {reader}: {field} needs {size} bytes but {left} are left at offset {start + after}"
+    assert_refused(data, reason="^" + re.escape(message) + "$")
+
+
+@pytest.mark.parametrize(
+    ("group", "field", "size", "left", "after"),
+    [
+        (full_box(b"altr", 0, 0, b"\x00\x00\x00"), "group ID", 4, 3, 12),
+        (full_box(b"altr", 0, 0, b"\x00\x00\x00\x09\x00\x00"), "entity count", 4, 2, 16),
+        (full_box(b"altr", 0, 0, b"\x00\x00\x00\x09\x00\x00\x00\x02\x00\x00\x00\x01"), "2 entity IDs", 8, 4, 20),
+    ],
+    ids=["group-id", "entity-count", "entity-ids"],
+)
+def test_an_entity_group_cut_inside_a_field_is_refused_naming_the_field(group, field, size, left, after):
+    data = _one_tile(meta_extra=(box(b"grpl", group),))
+    start = _at(data, b"altr")
+    message = f"HEIF 'altr' box: {field} needs {size} bytes but {left} are left at offset {start + after}"
+    assert_refused(data, reason="^" + re.escape(message) + "$")
