@@ -20,6 +20,7 @@ from isobmff_builders import Spec, box, colr_icc, full_box, irot, ispe, udes
 from metadata import ImageError
 from metadata.byte_reader import ByteReader
 from metadata.formats import isobmff as iso
+from metadata.formats.heif.tables import parse
 from metadata.formats.heif.walk import open_walk
 from metadata.limits import MAX_BOX_DEPTH, MAX_BOXES, MAX_EXTENTS_PER_ITEM, MAX_ITEM_REFERENCES, MAX_ITEMS
 from metadata_checks import assert_refused
@@ -331,6 +332,8 @@ def _table_cases() -> dict[str, tuple[bytes, str, int]]:
 
     ftyp = simple[:24]
     case("second-ftyp", ftyp + simple, "a second 'ftyp' box", 24)
+    case("second-ftyp-not-brands", ftyp + box(b"ftyp", b"heic\x00") + simple[24:], "a second 'ftyp' box", 24)
+    case("ftyp-past-the-end", hs.HOSTILE["ftyp-size-huge"](), f"box 'ftyp' declares {0x7FFFFFFF} bytes but {len(simple)} are left", 0)
     case("second-meta", hs.two_metas(), "a second 'meta' box", len(simple))
     case("heif-sequence", _simple(after_all=(moov,)), "HEIF image sequences in a 'moov' box: sequences are not supported", len(simple))
     avif = _simple(brands=(b"mif1", b"mif1", b"avif"))
@@ -778,3 +781,75 @@ def test_an_entity_group_cut_inside_a_field_is_refused_naming_the_field(group, f
     start = _at(data, b"altr")
     message = f"HEIF 'altr' box: {field} needs {size} bytes but {left} are left at offset {start + after}"
     assert_refused(data, reason="^" + re.escape(message) + "$")
+
+
+# ---------------------------------------------------------------- tables.py: the reads that find the top-level boxes
+
+
+def _reads(data: bytes) -> list[tuple[int, int]]:
+    """The ranged reads tables.parse makes to find the top-level boxes and read ftyp and meta."""
+    reads = []
+
+    def read_range(start: int, end: int) -> bytes:
+        reads.append((start, end))
+        return data[start:end]
+
+    parse(len(data), read_range)
+    return reads
+
+
+WINDOW = 64 * 1024  # top-level box headers are read in windows of this many bytes
+
+
+def _meta_ending_at(end: int) -> bytes:
+    """_one_tile() with a free box before its meta so that the meta box ends at `end`."""
+    meta_size = struct.unpack_from(">I", _one_tile(), 24)[0]
+    data = _one_tile(before_mdat=(box(b"free", bytes(end - 24 - meta_size - 8)),))
+    meta = _at(data, b"meta")
+    assert meta + struct.unpack_from(">I", data, meta)[0] == end
+    return data
+
+
+def test_top_level_boxes_are_found_in_64_kb_windows_and_meta_read_once():
+    small = _one_tile(after_all=(box(b"free"),))  # the last box header is the file's last 8 bytes
+    assert _reads(small) == [(0, len(small))]
+    data = _meta_ending_at(WINDOW)  # the meta box ends where the first window does
+    assert _reads(data) == [(0, WINDOW), (WINDOW, len(data))]
+    data = _meta_ending_at(WINDOW + 1)
+    meta = _at(data, b"meta")
+    assert _reads(data) == [(0, WINDOW), (meta, WINDOW + 1), (WINDOW + 1, len(data))]
+    # a box header that starts 32 bytes (a largesize and a usertype) before the window's end is read from it
+    tail = _one_tile()
+    for gap, reads in ((WINDOW - 32, [(0, WINDOW)]), (WINDOW - 31, [(0, WINDOW), (WINDOW - 31, WINDOW - 31 + WINDOW)])):
+        spaced = tail + box(b"free", bytes(gap - len(tail) - 8)) + box(b"free", bytes(WINDOW))
+        assert _at(spaced, b"free", 1) == gap
+        assert _reads(spaced) == reads
+
+
+def test_a_meta_box_after_a_larger_mdat_is_held_to_the_meta_limit_only(monkeypatch):
+    from metadata.formats.heif import tables
+
+    data = _one_tile(meta_after_mdat=True)
+    meta = _at(data, b"meta")
+    monkeypatch.setattr(tables, "MAX_HEIF_META_BYTES", len(data) - meta)
+    assert _at(data, b"mdat") < meta and meta - _at(data, b"mdat") > len(data) - meta
+    assert metadata.strip(data) == metadata.strip(_one_tile())
+    assert _reads(data) == [(0, len(data))]
+
+
+def test_an_iloc_v0_ignores_its_index_size_field():
+    data = _simple(iloc_version=0)
+    quirk = hs.patched(data, b"iloc\x00\x00\x00\x00\x44\x00", b"iloc\x00\x00\x00\x00\x44\x04")
+    assert metadata.strip(quirk) == metadata.strip(data)
+
+
+@pytest.mark.parametrize("essential", [False, True])
+def test_the_essential_bit_of_a_15_bit_property_index_is_read(essential):
+    tile = ib.coded_tile(1)
+    filler = [(box(b"pasp", struct.pack(">II", n + 1, n + 1)), False) for n in range(130)]
+    long_pasp = box(b"pasp", struct.pack(">II", 1, 1), b.SECRET)
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, filler + tile.properties + [(long_pasp, essential)])], 1, [])
+    if essential:
+        assert_refused(data, reason=re.escape("item 1 needs property 'pasp': 21 bytes where its fields take 8"))
+    else:
+        assert ib.read_heif(metadata.strip(data)).items[1].properties == filler + tile.properties
