@@ -853,3 +853,42 @@ def test_the_essential_bit_of_a_15_bit_property_index_is_read(essential):
         assert_refused(data, reason=re.escape("item 1 needs property 'pasp': 21 bytes where its fields take 8"))
     else:
         assert ib.read_heif(metadata.strip(data)).items[1].properties == filler + tile.properties
+
+
+# ---------------------------------------------------------------- properties.py: properties of one item type
+
+
+UNCC_RGB3 = full_box(b"uncC", 1, 0, b"rgb3")  # version 1: a profile, 8-bit interleaved RGB
+CMPD_RGB = box(b"cmpd", struct.pack(">IHHH", 3, 4, 5, 6))
+MSKC_8 = full_box(b"mskC", 0, 0, b"\x08")
+
+
+@pytest.mark.parametrize(
+    ("item_type", "data", "properties"),
+    [(b"unci", bytes(range(36)), [(UNCC_RGB3, True), (CMPD_RGB, False)]), (b"mski", bytes(range(12)), [(MSKC_8, True)])],
+    ids=["unci", "mski"],
+)
+def test_raw_sample_items_keep_their_own_properties(item_type, data, properties):
+    specs = [Spec(1, item_type, data, [(ispe(4, 3), False), *properties])]
+    stripped = ib.read_heif(metadata.strip(ib.heif_file(specs, 1, [])))
+    assert (stripped.items[1].type, stripped.items[1].data, stripped.items[1].properties) == (item_type, data, specs[0].properties)
+
+
+@pytest.mark.parametrize("kind", [b"av1C", b"uncC", b"cmpd", b"mskC"], ids=lambda k: k.decode())
+@pytest.mark.parametrize("essential", [False, True])
+def test_a_property_of_another_item_type_goes_and_refuses_the_item_that_needs_it(kind, essential):
+    other = {b"av1C": next(raw for raw, _ in hs.av1_image(1).properties if raw[4:8] == b"av1C"), b"uncC": UNCC_RGB3, b"cmpd": CMPD_RGB, b"mskC": MSKC_8}[kind]
+    tile = ib.coded_tile(5)
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, [*tile.properties, (other, essential)])], 1, [])
+    if essential:
+        assert_refused(data, reason="^" + re.escape(f"HEIF: item 1 needs property {kind.decode()!r} at offset {data.index(other)}") + "$")
+    else:
+        assert ib.read_heif(metadata.strip(data)).items[1].properties == tile.properties
+
+
+def test_an_alpha_plane_named_by_either_alpha_urn_is_kept():
+    tile, alpha = ib.coded_tile(5), ib.coded_alpha()
+    for urn in (ib.ALPHA_URN, b"urn:mpeg:hevc:2015:auxid:1\x00"):
+        properties = [(ib.auxc(urn) if raw[4:8] == b"auxC" else raw, essential) for raw, essential in alpha.properties]
+        data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"hvc1", alpha.data, properties, hidden=True)], 1, [(b"auxl", 2, [1])])
+        assert sorted(ib.read_heif(metadata.strip(data)).items) == [1, 2], urn
