@@ -556,7 +556,7 @@ def test_unsigned_fields_and_strings_are_read_as_sized():
     assert [iso.read_uint(reader, size, "n") for size in (0, 1, 2, 4, 8, 0)] == [0, 0x01, 0x0203, 0x04050607, 0x08090A0B0C0D0E0F, 0]
     assert reader.at_end()
     reader = ByteReader(PAD + b"urn\x00\x00rest", "T", 3)
-    assert [iso.read_string(reader, "s") for _ in range(3)] == [b"urn", b"", b"rest"]
+    assert [iso.read_string(reader) for _ in range(3)] == [b"urn", b"", b"rest"]
     assert reader.at_end()
 
 

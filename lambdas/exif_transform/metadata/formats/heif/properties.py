@@ -106,8 +106,7 @@ def _colour(part: Box, payload: memoryview) -> Property:
 def _auxiliary_type(part: Box, payload: memoryview) -> Property:
     if len(payload) < FULL_HEADER or bytes(payload[:FULL_HEADER]) != bytes(FULL_HEADER):
         return Property(part, None, problem="a version or flags this reader does not know")
-    reader = ByteReader(payload, "HEIF 'auxC' property", FULL_HEADER)
-    urn = read_string(reader, "auxiliary type")
+    urn = bytes(payload[FULL_HEADER:]).partition(b"\x00")[0]  # to its NUL, or all of it
     return Property(part, bytes(full_box(b"auxC", 0, 0, urn, b"\x00"))[8:], aux_type=urn)
 
 
@@ -122,7 +121,7 @@ def _components(part: Box, payload: memoryview) -> Property:
         if reader.remaining < 2:
             return Property(part, None, problem=f"{count} components in too few bytes")
         if reader.u16be("component type") >= URI_COMPONENT_TYPES:
-            read_string(reader, "component type URI")
+            read_string(reader)
     if not reader.at_end():
         return Property(part, None, problem=f"{reader.remaining} bytes after its fields")
     return Property(part, bytes(payload))

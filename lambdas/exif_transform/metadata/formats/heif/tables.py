@@ -242,8 +242,8 @@ def _item_entry(data: bytes, part: Box) -> Item:
     item_type = bytes(reader.take(4, "item type"))
     if protection:
         raise error(f"protected item {item_id}", part.start)
-    read_string(reader, "item name")
-    content_type = read_string(reader, "content type") if item_type == MIME_ITEM else b""
+    read_string(reader)
+    content_type = read_string(reader) if item_type == MIME_ITEM else b""
     return Item(item_id, item_type, flags, content_type)
 
 
