@@ -155,7 +155,7 @@ def _file_type(walk: Tables, data: bytes, part: Box) -> Answer:
     if walk.ftyp is not None:
         raise error("a second 'ftyp' box", part.start)
     walk.ftyp_payload = bytes(data[part.payload_start : part.end])
-    major, _, compatible = read_brands(walk.ftyp_payload)
+    major, compatible = read_brands(walk.ftyp_payload)
     walk.brands = {major, *compatible}
     if not walk.brands & MAJOR_BRANDS:
         raise error("'ftyp' box with no HEIF or AVIF brand", part.start)
