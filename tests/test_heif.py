@@ -9,6 +9,7 @@ import struct
 
 import heif_shapes as hs
 import image_builders as b
+import payload_builders as pb
 import isobmff_builders as ib
 import metadata
 import piexif
@@ -892,3 +893,31 @@ def test_an_alpha_plane_named_by_either_alpha_urn_is_kept():
         properties = [(ib.auxc(urn) if raw[4:8] == b"auxC" else raw, essential) for raw, essential in alpha.properties]
         data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"hvc1", alpha.data, properties, hidden=True)], 1, [(b"auxl", 2, [1])])
         assert sorted(ib.read_heif(metadata.strip(data)).items) == [1, 2], urn
+
+
+# ---------------------------------------------------------------- walk.py and tables.py: what the output says of the input
+
+
+def test_units_removed_from_a_kept_payload_or_its_hvcc_are_reported():
+    tile = ib.coded_tile(5)
+    hvcc = next(raw for raw, _ in tile.properties if raw[4:8] == b"hvcC")
+    planted_hvcc = box(b"hvcC", pb.hvcc_with(hvcc[8:], pb.hvcc_array(pb.PREFIX_SEI, pb.sei_user_data())))
+    with_sei = pb.length_prefixed(pb.sei_user_data(), *pb.nal_units(tile.data))
+    for data, properties in ((with_sei, tile.properties), (tile.data, [(planted_hvcc if raw == hvcc else raw, e) for raw, e in tile.properties])):
+        result = metadata.clean(ib.heif_file([Spec(1, b"hvc1", data, properties)], 1, []))
+        assert (result.data, result.removed) == (metadata.strip(_one_tile()), ("other",))
+
+
+def test_boxes_in_iinf_other_than_infe_are_skipped():
+    data = _simple(meta_after_mdat=True)
+    iinf = _at(data, b"iinf")
+    size = struct.unpack_from(">I", data, iinf)[0]
+    padded = _grown(data, iinf + 14, box(b"free", b.SECRET), b"meta", b"iinf")  # after iinf's version, flags and count
+    assert metadata.strip(padded) == metadata.strip(data)
+    assert struct.unpack_from(">I", padded, iinf)[0] == size + 8 + len(b.SECRET)
+
+
+@pytest.mark.parametrize(("options", "version"), [({"iloc_version": 0}, 0), ({"iloc_version": 1}, 1), ({"iloc_version": 2}, 1)], ids=["v0", "v1", "v2-small-ids"])
+def test_the_output_iloc_keeps_the_input_version_unless_it_needs_another(options, version):
+    stripped = metadata.strip(_simple(**options))
+    assert stripped[_at(stripped, b"iloc") + 8] == version
