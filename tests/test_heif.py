@@ -495,6 +495,7 @@ BAD_BOXES = [  # the bytes, then the message (its offsets after PAD)
     (struct.pack(">I", 7) + b"\xff\x00\x01\x02", "box 'ff000102' declares 7 bytes, less than its 8-byte header at offset 0"),
     (struct.pack(">I4s", 8, b"free") + b"\x00\x00\x00", "box size needs 4 bytes but 3 are left at offset 8"),
     (struct.pack(">I", 12) + b"fr", "box type needs 4 bytes but 2 are left at offset 4"),
+    (struct.pack(">I4s", 1, b"mdat") + b"\x00" * 2, "box largesize needs 4 bytes but 2 are left at offset 8"),
     (struct.pack(">I4s", 1, b"mdat") + b"\x00" * 7, "box largesize needs 4 bytes but 3 are left at offset 12"),
     (struct.pack(">I4s", 24, b"uuid") + USERTYPE[:15], "uuid box usertype needs 16 bytes but 15 are left at offset 8"),
 ]
@@ -520,6 +521,12 @@ def test_a_file_walks_at_most_max_boxes_boxes():
         budget.spend(offset)
     with pytest.raises(ImageError, match="^" + re.escape(f"T: more than {MAX_BOXES} boxes (at offset 77)") + "$"):
         budget.spend(77)
+    budget = iso.BoxBudget("T")
+    for offset in range(MAX_BOXES - 1):
+        budget.spend(offset)
+    raw = struct.pack(">I4s", 8, b"free") * 2
+    with pytest.raises(ImageError, match="^" + re.escape(f"T: more than {MAX_BOXES} boxes (at offset 11)") + "$"):
+        iso.read_boxes(PAD + raw, 3, 3 + len(raw), "T", budget, 1)  # the second box is one too many
 
 
 def test_children_start_after_the_fields_of_their_box():
