@@ -14,6 +14,8 @@ import pytest
 from heif_shapes import RawItem
 from isobmff_builders import Spec, box, full_box, ispe
 from metadata import ImageError
+from metadata.formats.heif.properties import Property, read_property
+from metadata.formats.isobmff import Box
 from metadata_checks import assert_refused, bounded_memory
 
 EXIF = b.exif_block(6)
@@ -191,3 +193,137 @@ def test_inputs_once_slow_take_work_proportional_to_their_size(shape):
     else:
         assert isinstance(result, bytes)
         assert b.SECRET not in result and b"Exif\x00\x00" not in result
+
+
+# ---------------------------------------------------------------- property readers (properties.py)
+# Each property box read on its own, placed between other bytes: kept, its payload is its
+# bytes as they are (auxC: up to its URN's NUL); refused, the reason names what is wrong.
+
+V0 = bytes(4)  # a full box's version 0 and flags 0
+OTHER, COMMENT = "other", "comment"
+FIELDS = {  # fixed-size property types: payload bytes, and whether they start with version and flags
+    b"ispe": (12, True),
+    b"irot": (1, False),
+    b"imir": (1, False),
+    b"clap": (32, False),
+    b"pasp": (8, False),
+    b"rloc": (12, True),
+    b"lsel": (2, False),
+    b"a1op": (1, False),
+    b"clli": (4, False),
+    b"mdcv": (24, False),
+    b"amve": (8, False),
+    b"cloc": (5, True),
+    b"mskC": (5, True),
+}
+
+
+def _read(kind: bytes, payload: bytes) -> tuple[Box, Property]:
+    raw = box(kind, payload)
+    part = Box(kind, 5, 13, 5 + len(raw))
+    return part, read_property(b"\xaa" * 5 + raw + b"\xbb" * 3, part)
+
+
+def _fixed_cases() -> list[tuple[bytes, bytes, str]]:
+    cases = []
+    for kind, (size, full) in FIELDS.items():
+        fields = (V0 if full else b"\x07\x07\x07\x07"[: min(size, 4)]) + b"\x01" * (size - min(size, 4))
+        cases.append((kind, fields, ""))
+        cases.append((kind, fields[:-1], f"{size - 1} bytes where its fields take {size}"))
+        cases.append((kind, fields + b"\x01", f"{size + 1} bytes where its fields take {size}"))
+        if full:
+            cases.append((kind, b"\x01\x00\x00\x00" + fields[4:], "a version or flags this reader does not know"))
+            cases.append((kind, b"\x00\x00\x00\x01" + fields[4:], "a version or flags this reader does not know"))
+    return cases
+
+
+def _components(count: int, *fields: bytes) -> bytes:
+    return struct.pack(">I", count) + b"".join(fields)
+
+
+PROPERTY_CASES = [  # type, payload, why it may not be kept ("": kept as it is)
+    *_fixed_cases(),
+    # pixi: version 0, a channel count, one bit depth per channel
+    (b"pixi", V0 + b"\x03\x08\x08\x08", ""),
+    (b"pixi", V0 + b"\x00", ""),
+    (b"pixi", V0 + b"\x03\x08\x08", "7 bytes for 3 channels"),
+    (b"pixi", V0 + b"\x03\x08\x08\x08\x08", "9 bytes for 3 channels"),
+    (b"pixi", V0, "a version or flags this reader does not know"),
+    (b"pixi", b"\x01\x00\x00\x00\x01\x08", "a version or flags this reader does not know"),
+    (b"pixi", b"\x00\x00\x00\x01\x01\x08", "a version or flags this reader does not know"),
+    # a1lx: flags (bit 0: 32-bit sizes), then three sizes
+    (b"a1lx", b"\x00" + b"\x00\x10" * 3, ""),
+    (b"a1lx", b"\x01" + b"\x00\x00\x00\x10" * 3, ""),
+    (b"a1lx", b"\x02" + b"\x00\x10" * 3, ""),  # only bit 0 chooses the size
+    (b"a1lx", b"\x03" + b"\x00\x00\x00\x10" * 3, ""),
+    (b"a1lx", b"\x00" + b"\x00\x00\x00\x10" * 3, "13 bytes where its fields take 7"),
+    (b"a1lx", b"\x01" + b"\x00\x10" * 3, "7 bytes where its fields take 13"),
+    (b"a1lx", b"\x00" + b"\x00\x10" * 3 + b"\x00", "8 bytes where its fields take 7"),
+    (b"a1lx", b"", "no fields"),
+    # colr: nclx and nclc have fixed fields, prof and rICC carry a whole ICC profile
+    (b"colr", b"nclx" + bytes(7), ""),
+    (b"colr", b"nclx" + bytes(6), "10 bytes where its fields take 11"),
+    (b"colr", b"nclx" + bytes(8), "12 bytes where its fields take 11"),
+    (b"colr", b"nclc" + bytes(6), ""),
+    (b"colr", b"nclc" + bytes(7), "11 bytes where its fields take 10"),
+    (b"colr", b"prof" + b.icc_profile(), ""),
+    (b"colr", b"rICC" + b.icc_profile(), ""),
+    (b"colr", b"prof" + bytes(100), "ICC profile: 100 bytes, shorter than its header"),
+    (b"colr", b"rICC" + bytes(100), "ICC profile: 100 bytes, shorter than its header"),
+    (b"colr", b"nclX" + bytes(7), "colour type 'nclX'"),
+    (b"colr", b"\x00\x01\x02\x03" + bytes(7), "colour type 00010203"),
+    # cmpd: u32 count, then u16 types, a type from 0x8000 followed by a NUL-terminated URI
+    (b"cmpd", _components(2, b"\x00\x01\x00\x02"), ""),
+    (b"cmpd", _components(0), ""),
+    (b"cmpd", _components(1, b"\x80\x00urn:x\x00"), ""),
+    (b"cmpd", _components(2, b"\x80\x00urn:x\x00", b"\x00\x03"), ""),
+    (b"cmpd", _components(1, b"\xff\xffurn:x"), ""),  # a URI without its NUL ends with the box
+    (b"cmpd", _components(1, b"\x7f\xffu\x00"), "2 bytes after its fields"),  # 0x7fff has no URI
+    (b"cmpd", _components(1, b"\x00\x01\x00"), "1 bytes after its fields"),
+    (b"cmpd", _components(3, b"\x00\x01\x00\x02"), "3 components in 4 bytes"),
+    (b"cmpd", _components(2, b"\x00\x01\x00"), "2 components in 3 bytes"),
+    (b"cmpd", _components(2, b"\x80\x00u\x00"), "2 components in too few bytes"),
+    (b"cmpd", _components(3, b"\x80\x00u\x00", b"\x00\x01\x00"), "3 components in too few bytes"),
+    (b"cmpd", b"\x00\x00\x00", "no component count"),
+    (b"cmpd", b"", "no component count"),
+    # decoder configurations: their fields are checked with the item they configure
+    (b"hvcC", b"\x01anything", ""),
+    (b"av1C", b"\x81anything", ""),
+    (b"uncC", b"", ""),
+]
+
+
+@pytest.mark.parametrize(("kind", "payload", "problem"), PROPERTY_CASES, ids=lambda v: v.hex()[:24] if isinstance(v, bytes) else v)
+def test_a_property_is_kept_only_when_it_is_exactly_its_fields(kind, payload, problem):
+    part, found = _read(kind, payload)
+    expected = Property(part, None, OTHER, problem) if problem else Property(part, payload)
+    assert found == expected
+    assert (found.kind, found.aux_type, found.known) == (OTHER, b"", True)
+
+
+@pytest.mark.parametrize(
+    ("payload", "urn"),
+    [
+        (V0 + ib.ALPHA_URN + b"subtype " + b.SECRET, ib.ALPHA_URN[:-1]),
+        (V0 + ib.ALPHA_URN, ib.ALPHA_URN[:-1]),
+        (V0 + b"urn:no:terminator", b"urn:no:terminator"),
+        (V0 + b"\x00" + b.SECRET, b""),
+    ],
+    ids=["subtype", "urn-only", "no-nul", "empty-urn"],
+)
+def test_an_auxiliary_type_property_keeps_its_urn_only(payload, urn):
+    part, found = _read(b"auxC", payload)
+    assert found == Property(part, V0 + urn + b"\x00", OTHER, "", urn, True)
+
+
+@pytest.mark.parametrize("payload", [b"", V0[:3], b"\x01\x00\x00\x00urn\x00", b"\x00\x00\x00\x01urn\x00"], ids=["empty", "short", "version-1", "flags-1"])
+def test_an_auxiliary_type_property_of_another_version_may_not_be_kept(payload):
+    part, found = _read(b"auxC", payload)
+    assert found == Property(part, None, OTHER, "a version or flags this reader does not know", b"", True)
+
+
+def test_a_user_description_goes_as_a_comment_and_an_unknown_property_as_unknown():
+    part, found = _read(b"udes", V0 + b"en\x00" + b.SECRET + b"\x00\x00\x00")
+    assert found == Property(part, None, COMMENT, "", b"", True)
+    part, found = _read(b"zzzz", b"\x00\x01")
+    assert found == Property(part, None, OTHER, "a property type the strip does not know", b"", False)

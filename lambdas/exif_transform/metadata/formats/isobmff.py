@@ -86,7 +86,7 @@ def read_box(reader: ByteReader, budget: BoxBudget) -> Box:
     if payload_size > reader.remaining:
         raise reader.error(f"box {name!r} declares {size} bytes but {reader.remaining + header} are left", start)
     payload_start = reader.pos
-    reader.skip(payload_size, f"box {name!r}")
+    reader.pos += payload_size  # checked against what is left just above
     return Box(box_type, start, payload_start, reader.pos, usertype)
 
 
@@ -130,15 +130,15 @@ def read_uint(reader: ByteReader, size: int, what: str) -> int:
     return int.from_bytes(reader.take(size, what), "big")
 
 
-def read_string(reader: ByteReader, what: str) -> bytes:
-    """A NUL-terminated string; one that runs to the end of its box without a NUL is taken whole."""
-    rest = reader.view(reader.pos, reader.pos + reader.remaining)
-    text = bytes(rest)
+def read_string(reader: ByteReader) -> bytes:
+    """A NUL-terminated string; one that runs to the end of its box without a NUL is taken
+    whole. It cannot run short, so it takes no name for an error message."""
+    text = bytes(reader.view(reader.pos, reader.pos + reader.remaining))
     end = text.find(b"\x00")
     if end < 0:
-        reader.skip(len(text), what)
+        reader.pos += len(text)
         return text
-    reader.skip(end + 1, what)
+    reader.pos += end + 1
     return text[:end]
 
 

@@ -41,16 +41,17 @@ REGISTERED_BRANDS = MAJOR_BRANDS | frozenset(
 )  # fmt: skip
 
 
-def read_brands(payload: bytes) -> tuple[bytes, bytes, list[bytes]]:
-    """(major brand, minor version, compatible brands) of an ftyp payload (length checked by the caller)."""
-    return payload[0:4], payload[4:8], [payload[i : i + 4] for i in range(8, len(payload), 4)]
+def read_brands(payload: bytes) -> tuple[bytes, list[bytes]]:
+    """(major brand, compatible brands) of an ftyp payload (length checked by the caller); the
+    minor version between them is informative and never read."""
+    return payload[0:4], [payload[i : i + 4] for i in range(8, len(payload), 4)]
 
 
 def file_type(payload: bytes, *, tone_map: bool) -> bytes:
     """The output's ftyp box: the major brand as it is, minor version 0 (an informative
     field, and four bytes of anything), the compatible brands that are registered and
     true of what is kept, each once."""
-    major, _, compatible = read_brands(payload)
+    major, compatible = read_brands(payload)
     kept: list[bytes] = []
     for brand in compatible:
         if brand in REGISTERED_BRANDS and brand not in kept and (tone_map or brand != TONE_MAP_BRAND):

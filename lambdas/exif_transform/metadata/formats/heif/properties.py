@@ -1,7 +1,8 @@
 """HEIF item properties: each kept type parsed exactly, so a property box can carry
 nothing but its fields.
 
-One reader per property type, found through PROPERTY_READERS; each returns a Property
+One reader per property type (FIXED_FIELDS for the fixed-size ones, PROPERTY_READERS for
+the rest; plain functions, so that each runs as it is when called); each returns a Property
 saying whether the box may be kept (and with which payload) or why it may not. A
 property is only judged here: whether it goes into the output depends on the items
 that use it (selection.py), and a kept item that needs (essential bit) a property that
@@ -64,15 +65,13 @@ class Property(NamedTuple):
 Reader = Callable[[Box, memoryview], Property]
 
 
-def _fixed(size: int, *, full: bool = False) -> Reader:
-    def read(part: Box, payload: memoryview) -> Property:
-        if len(payload) != size:
-            return Property(part, None, problem=f"{len(payload)} bytes where its fields take {size}")
-        if full and bytes(payload[:FULL_HEADER]) != bytes(FULL_HEADER):
-            return Property(part, None, problem="a version or flags this reader does not know")
-        return Property(part, bytes(payload))
-
-    return read
+def _fixed(part: Box, payload: memoryview, size: int, full: bool = False) -> Property:
+    """A property of `size` bytes of fields ([full] version 0 and flags 0 first)."""
+    if len(payload) != size:
+        return Property(part, None, problem=f"{len(payload)} bytes where its fields take {size}")
+    if full and bytes(payload[:FULL_HEADER]) != bytes(FULL_HEADER):
+        return Property(part, None, problem="a version or flags this reader does not know")
+    return Property(part, bytes(payload))
 
 
 def _pixel_information(part: Box, payload: memoryview) -> Property:
@@ -88,7 +87,7 @@ def _layer_sizes(part: Box, payload: memoryview) -> Property:
     if not payload:
         return Property(part, None, problem="no fields")
     size = 1 + 3 * (4 if payload[0] & LARGE_LAYER_SIZES else 2)
-    return _fixed(size)(part, payload)
+    return _fixed(part, payload, size)
 
 
 def _colour(part: Box, payload: memoryview) -> Property:
@@ -99,15 +98,14 @@ def _colour(part: Box, payload: memoryview) -> Property:
         problem = icc_problem(payload[4:])
         return Property(part, None, problem=f"ICC profile: {problem}") if problem else Property(part, bytes(payload))
     if colour_type in COLOUR_SIZES:
-        return _fixed(COLOUR_SIZES[colour_type])(part, payload)
+        return _fixed(part, payload, COLOUR_SIZES[colour_type])
     return Property(part, None, problem=f"colour type {printable_type(colour_type)}")
 
 
 def _auxiliary_type(part: Box, payload: memoryview) -> Property:
     if len(payload) < FULL_HEADER or bytes(payload[:FULL_HEADER]) != bytes(FULL_HEADER):
         return Property(part, None, problem="a version or flags this reader does not know")
-    reader = ByteReader(payload, "HEIF 'auxC' property", FULL_HEADER)
-    urn = read_string(reader, "auxiliary type")
+    urn = bytes(payload[FULL_HEADER:]).partition(b"\x00")[0]  # to its NUL, or all of it
     return Property(part, bytes(full_box(b"auxC", 0, 0, urn, b"\x00"))[8:], aux_type=urn)
 
 
@@ -122,7 +120,7 @@ def _components(part: Box, payload: memoryview) -> Property:
         if reader.remaining < 2:
             return Property(part, None, problem=f"{count} components in too few bytes")
         if reader.u16be("component type") >= URI_COMPONENT_TYPES:
-            read_string(reader, "component type URI")
+            read_string(reader)
     if not reader.at_end():
         return Property(part, None, problem=f"{reader.remaining} bytes after its fields")
     return Property(part, bytes(payload))
@@ -136,22 +134,26 @@ def _text(part: Box, payload: memoryview) -> Property:
     return Property(part, None, kind=kinds.COMMENT)
 
 
+# Properties that are fixed fields: their size, and whether they start with version and flags.
+FIXED_FIELDS: dict[bytes, tuple[int, bool]] = {
+    b"ispe": (12, True),
+    b"irot": (1, False),
+    b"imir": (1, False),
+    b"clap": (32, False),
+    b"pasp": (8, False),
+    b"rloc": (12, True),
+    b"lsel": (2, False),
+    b"a1op": (1, False),
+    b"clli": (4, False),
+    b"mdcv": (24, False),
+    b"amve": (8, False),
+    b"cloc": (5, True),
+    b"mskC": (5, True),
+}
+# The other property types, each read by its own function.
 PROPERTY_READERS: dict[bytes, Reader] = {
-    b"ispe": _fixed(12, full=True),
     b"pixi": _pixel_information,
-    b"irot": _fixed(1),
-    b"imir": _fixed(1),
-    b"clap": _fixed(32),
-    b"pasp": _fixed(8),
-    b"rloc": _fixed(12, full=True),
-    b"lsel": _fixed(2),
-    b"a1op": _fixed(1),
     b"a1lx": _layer_sizes,
-    b"clli": _fixed(4),
-    b"mdcv": _fixed(24),
-    b"amve": _fixed(8),
-    b"cloc": _fixed(5, full=True),
-    b"mskC": _fixed(5, full=True),
     b"colr": _colour,
     b"auxC": _auxiliary_type,
     b"cmpd": _components,
@@ -172,7 +174,11 @@ PROPERTY_ITEM_TYPES: dict[bytes, frozenset[bytes]] = {
 
 
 def read_property(data: bytes, part: Box) -> Property:
+    payload = memoryview(data[part.payload_start : part.end])
+    fixed = FIXED_FIELDS.get(part.type)
+    if fixed is not None:
+        return _fixed(part, payload, *fixed)
     reader = PROPERTY_READERS.get(part.type)
     if reader is None:
         return Property(part, None, problem="a property type the strip does not know", known=False)
-    return reader(part, memoryview(data[part.payload_start : part.end]))
+    return reader(part, payload)

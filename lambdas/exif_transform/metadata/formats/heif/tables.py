@@ -30,7 +30,7 @@ from ... import kinds
 from ...byte_reader import ByteReader, Placed
 from ...errors import ImageError
 from ...limits import MAX_EXTENTS_PER_ITEM, MAX_HEIF_HEADER_READS, MAX_HEIF_META_BYTES, MAX_ITEM_REFERENCES, MAX_ITEMS
-from ..contract import DROP, KEEP, Answer, Handler
+from ..contract import DROP, KEEP, Answer
 from ..isobmff import (
     FULL_BOX_HEADER_SIZE,
     LARGE_BOX_HEADER_SIZE,
@@ -155,7 +155,7 @@ def _file_type(walk: Tables, data: bytes, part: Box) -> Answer:
     if walk.ftyp is not None:
         raise error("a second 'ftyp' box", part.start)
     walk.ftyp_payload = bytes(data[part.payload_start : part.end])
-    major, _, compatible = read_brands(walk.ftyp_payload)
+    major, compatible = read_brands(walk.ftyp_payload)
     walk.brands = {major, *compatible}
     if not walk.brands & MAJOR_BRANDS:
         raise error("'ftyp' box with no HEIF or AVIF brand", part.start)
@@ -168,8 +168,7 @@ def _meta(walk: Tables, data: bytes, part: Box) -> Answer:
         raise error("a second 'meta' box", part.start)
     walk.meta = part
     for child in children(data, part, FMT, walk.budget, 1, skip=FULL_BOX_HEADER_SIZE):
-        handler = META_HANDLERS.get(child.type) or Handler(child.name(), _drop_as(kinds.OTHER))
-        handler.run(walk, data, child)
+        (META_HANDLERS.get(child.type) or _drop_as(kinds.OTHER))(walk, data, child)
     return DROP  # rebuilt
 
 
@@ -187,15 +186,15 @@ def _compact(walk: Tables, data: bytes, part: Box) -> Answer:
     raise error("compact AVIF ('mini' box, AVIF 1.2) is not supported", part.start)
 
 
-TOP_HANDLERS: dict[bytes, Handler] = {
-    FTYP: Handler("ftyp", _file_type),
-    META: Handler("meta", _meta),
-    MDAT: Handler("mdat", _media_data),
-    MOOV: Handler("moov", _sequence),
-    MINI: Handler("mini", _compact),
-    b"free": Handler("free", _drop_as(kinds.OTHER)),
-    b"skip": Handler("skip", _drop_as(kinds.OTHER)),
-    b"uuid": Handler("uuid", _drop_as(kinds.OTHER)),  # C2PA manifests and vendor data
+TOP_HANDLERS: dict[bytes, Run] = {
+    FTYP: _file_type,
+    META: _meta,
+    MDAT: _media_data,
+    MOOV: _sequence,
+    MINI: _compact,
+    b"free": _drop_as(kinds.OTHER),
+    b"skip": _drop_as(kinds.OTHER),
+    b"uuid": _drop_as(kinds.OTHER),  # C2PA manifests and vendor data
 }
 
 
@@ -243,8 +242,8 @@ def _item_entry(data: bytes, part: Box) -> Item:
     item_type = bytes(reader.take(4, "item type"))
     if protection:
         raise error(f"protected item {item_id}", part.start)
-    read_string(reader, "item name")
-    content_type = read_string(reader, "content type") if item_type == MIME_ITEM else b""
+    read_string(reader)
+    content_type = read_string(reader) if item_type == MIME_ITEM else b""
     return Item(item_id, item_type, flags, content_type)
 
 
@@ -360,17 +359,17 @@ def _groups(walk: Tables, data: bytes, part: Box) -> Answer:
     return DROP
 
 
-META_HANDLERS: dict[bytes, Handler] = {
-    b"hdlr": Handler("hdlr", _handler),
-    b"pitm": Handler("pitm", _primary_item),
-    b"iinf": Handler("iinf", _item_info),
-    b"iloc": Handler("iloc", _item_locations),
-    b"iref": Handler("iref", _item_references),
-    b"iprp": Handler("iprp", _item_properties),
-    b"idat": Handler("idat", _item_data),
-    b"grpl": Handler("grpl", _groups),
-    b"xml ": Handler("xml", _drop_as(kinds.XMP)),
-    b"bxml": Handler("bxml", _drop_as(kinds.XMP)),
+META_HANDLERS: dict[bytes, Run] = {
+    b"hdlr": _handler,
+    b"pitm": _primary_item,
+    b"iinf": _item_info,
+    b"iloc": _item_locations,
+    b"iref": _item_references,
+    b"iprp": _item_properties,
+    b"idat": _item_data,
+    b"grpl": _groups,
+    b"xml ": _drop_as(kinds.XMP),
+    b"bxml": _drop_as(kinds.XMP),
     # dinf (data references: every kept item must be in this file) and the rest
 }
 
@@ -441,8 +440,7 @@ def parse(size: int, read_range: ReadRange) -> Tables:
             if part.end - part.start > MAX_HEIF_META_BYTES:
                 raise error(f"'meta' box of {part.end - part.start} bytes, over the limit of {MAX_HEIF_META_BYTES}", part.start)
             data = walk.meta_data = reads.payload(part)
-        handler = TOP_HANDLERS.get(part.type) or Handler(part.name(), _drop_as(kinds.OTHER))
-        handler.run(walk, data, part)
+        (TOP_HANDLERS.get(part.type) or _drop_as(kinds.OTHER))(walk, data, part)
     if walk.meta is None:
         raise error("no 'meta' box", size)
     if walk.handler_type != PICT:
