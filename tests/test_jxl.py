@@ -238,7 +238,10 @@ MALFORMED_GAIN_MAPS = {
     "metadata version 1": (lambda: gain_map_box(metadata_bytes=struct.pack(">HH", 1, 1) + gain_map_metadata()[4:]), NOT_A_RECORD),
     "metadata without parameters": (lambda: gain_map_box(metadata_bytes=struct.pack(">HH", 0, 0)), NOT_A_RECORD),
     "colour encoding with a spare byte": (lambda: gain_map_box(encoding=SRGB_ENCODING + b"\x00"), "colour encoding of 2 bytes holds 1"),
-    "colour encoding with padding bits set": (lambda: gain_map_box(encoding=b"\x03"), "padding bits"),
+    "colour encoding with padding bits set": (
+        lambda: gain_map_box(encoding=b"\x03"),
+        r"^JPEG XL 'jhgm' gain map colour encoding: padding bits before a byte boundary are not zero \(at byte 1 of the codestream\)$",
+    ),
     "ICC size past the end": (lambda: gain_map_box(icc_size=10**6), "alternate ICC profile needs 1000000 bytes"),
     "ICC stream with a spare byte": (lambda: gain_map_box(icc=ICC_STREAM + b"\x00"), "holds more than its stream"),
     "ICC that is not an ICC stream": (lambda: gain_map_box(icc=b"\xff" * 8), "alternate ICC profile: the codestream ends inside"),
