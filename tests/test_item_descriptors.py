@@ -15,6 +15,17 @@ from metadata.formats import uncompressed as u
 from metadata.limits import MAX_PIXELS
 from payload_builders import full_property, ispe_payload
 
+def _cut_reasons(reader_name: str, fields: list[tuple[str, int]]):
+    """(cut length, the exact refusal) for every length short of the fields (name, size):
+    a payload cut inside a field is refused naming that field, the bytes it needs, those
+    left and its offset."""
+    start = 0
+    for name, size in fields:
+        for length in range(start, start + size):
+            yield length, f"{reader_name}: {name} needs {size} bytes but {length - start} are left at offset {start}"
+        start += size
+
+
 # ---------------------------------------------------------------- grid
 
 
@@ -111,6 +122,22 @@ def test_tone_map_metadata_of_every_layout_passes(options, size):
 def test_bad_tone_map_items_are_refused(payload, inputs, reason):
     with pytest.raises(ImageError, match=reason):
         d.check_tone_map(payload, inputs)
+
+
+@pytest.mark.parametrize(
+    ("check", "whole", "inputs", "reader_name", "fields"),
+    [
+        (d.check_grid, pb.grid(1, 1, 64, 64), 1, "HEIF grid descriptor", [("version", 1), ("flags", 1)]),
+        (d.check_overlay, pb.overlay([(0, 0)], 9, 9), 1, "HEIF overlay descriptor", [("version", 1), ("flags", 1)]),
+        (d.check_tone_map, pb.tone_map(), 2, "HEIF tone-map ('tmap') item", [("version", 1), ("minimum_version", 2), ("writer_version", 2), ("flags", 1)]),
+    ],
+    ids=["grid", "iovl", "tmap"],
+)
+def test_a_descriptor_cut_inside_its_header_is_refused_naming_the_field(check, whole, inputs, reader_name, fields):
+    for length, reason in _cut_reasons(reader_name, fields):
+        with pytest.raises(ImageError) as refused:
+            check(whole[:length], inputs)
+        assert str(refused.value) == reason
 
 
 def test_a_newer_writer_version_with_the_same_fields_passes_and_extra_fields_are_refused():
@@ -231,8 +258,7 @@ def test_uncompressed_item_without_its_size_or_layout_property_is_refused(proper
         u.check_uncompressed(b"\x55" * 105, properties)
 
 
-# Each property's fields in order, (name the reader gives, size): a property cut inside a
-# field is refused naming that field, the bytes it needs, those left and its offset.
+# Each property's fields in order, (name the reader gives, size).
 _FULL_BOX = [("version", 1), ("flags", 3)]
 _ISPE_FIELDS = [*_FULL_BOX, ("image_width", 4), ("image_height", 4)]
 _MSKC_FIELDS = [*_FULL_BOX, ("bits_per_pixel", 1)]
@@ -242,15 +268,6 @@ _UNCC_V0_FIELDS = [
     ("sampling_type", 1), ("interleave_type", 1), ("block_size", 1), ("flags", 1),
     ("pixel_size", 4), ("row_align_size", 4), ("tile_align_size", 4), ("num_tile_cols_minus_one", 4), ("num_tile_rows_minus_one", 4),
 ]
-
-
-def _cut_reasons(box_type: bytes, fields: list[tuple[str, int]]):
-    """(cut length, the exact refusal) for every length short of the whole property."""
-    start = 0
-    for name, size in fields:
-        for length in range(start, start + size):
-            yield length, f"HEIF '{box_type.decode()}' property: {name} needs {size} bytes but {length - start} are left at offset {start}"
-        start += size
 
 
 @pytest.mark.parametrize(
@@ -267,7 +284,7 @@ def test_a_cut_property_is_refused_naming_the_field_it_cuts(box_type, whole, fie
     assert len(whole) == sum(size for _, size in fields)
     check = u.check_mask if box_type in (b"ispe", b"mskC") else u.check_uncompressed
     whole_properties = {b"ispe": ispe_payload(7, 5), b"mskC": full_property(0, b"\x08"), b"uncC": full_property(1, b"rgb3")}
-    for length, reason in _cut_reasons(box_type, fields):
+    for length, reason in _cut_reasons(f"HEIF '{box_type.decode()}' property", fields):
         properties = {**whole_properties, box_type: whole[:length]}
         with pytest.raises(ImageError, match=f"^{re.escape(reason)}$"):
             check(b"\x00" * 105, properties)
