@@ -15,6 +15,7 @@ from metadata.formats import uncompressed as u
 from metadata.limits import MAX_PIXELS
 from payload_builders import full_property, ispe_payload
 
+
 def _cut_reasons(reader_name: str, fields: list[tuple[str, int]]):
     """(cut length, the exact refusal) for every length short of the fields (name, size):
     a payload cut inside a field is refused naming that field, the bytes it needs, those
