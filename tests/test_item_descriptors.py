@@ -47,10 +47,13 @@ def test_grid_descriptors_of_both_field_sizes_pass(rows, columns, wide):
         (pb.grid(2, 2, 128, 128), 5, r"grid of 2 x 2 tiles has 5 'dimg' inputs"),
         (b"\x01" + pb.grid(1, 1, 64, 64)[1:], 1, "grid descriptor version 1"),
         (b"\x00\x02" + pb.grid(1, 1, 64, 64)[2:], 1, "grid descriptor sets reserved flags 0x02"),
-        (pb.grid(1, 1, 0, 64), 1, "grid output size 0 x 64"),
+        (pb.grid(1, 1, 0, 64), 1, "^HEIF: grid output size 0 x 64$"),
+        # the height is read from its own field, not from the bytes before it
+        (pb.grid(1, 1, 64, 0), 1, "^HEIF: grid output size 64 x 0$"),
+        (pb.grid(1, 1, 64, 0, wide=True), 1, "^HEIF: grid output size 64 x 0$"),
         (b"", 1, "version needs 1 bytes"),
     ],
-    ids=["trailing", "short", "wide-cut", "too-few-inputs", "too-many-inputs", "version", "flags", "zero-width", "empty"],
+    ids=["trailing", "short", "wide-cut", "too-few-inputs", "too-many-inputs", "version", "flags", "zero-width", "zero-height", "zero-height-wide", "empty"],
 )
 def test_bad_grid_descriptors_are_refused(descriptor, inputs, reason):
     with pytest.raises(ImageError, match=reason):
