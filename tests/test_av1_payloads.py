@@ -82,7 +82,8 @@ def test_hdr_metadata_is_kept_in_the_item_and_in_av1c():
 )
 def test_hdr_metadata_of_the_wrong_size_is_refused(planted):
     head, frames = _split(pb.real_item(b"av01").payload)
-    with pytest.raises(ImageError, match=r"HDR metadata OBU \(type [12]\) at offset \d+ is not (4|24) bytes"):
+    size = 4 if planted[2] == pb.HDR_CLL else 24
+    with pytest.raises(ImageError, match=rf"^AV1: HDR metadata OBU \(type {planted[2]}\) at offset {len(head)} is not {size} bytes of fields and trailing bits$"):
         av1.check_obus(head + planted + frames)
 
 
@@ -95,7 +96,8 @@ def test_obu_extension_headers_are_read():
 def test_the_last_obu_may_fill_the_payload_without_a_size():
     head, frames = _split(pb.real_item(b"av01").payload)
     sizeless = obu(pb.FRAME, b"\x10" * 20, sized=False)
-    assert av1.check_obus(head + sizeless) == head + sizeless
+    payload = head + sizeless
+    assert av1.check_obus(payload) is payload  # one run, ending exactly at the payload's end
     assert av1.check_obus(head + frames + obu(pb.PADDING, b.SECRET, sized=False)) == head + frames
 
 
@@ -103,21 +105,32 @@ def test_the_last_obu_may_fill_the_payload_without_a_size():
     ("payload", "reason"),
     [
         (obu(pb.FRAME, b"\x00" * 8)[:-1], "OBU of 8 bytes at offset 0 runs past the 9-byte payload"),
-        (bytes((pb.FRAME << 3 | 2,)) + b"\x80" * 8 + b"\x00", "longer than 8 bytes"),
-        (bytes((pb.FRAME << 3 | 2,)) + pb.leb128(1 << 32) + b"\x00", r"over 2\^32 - 1"),
+        (bytes((pb.FRAME << 3 | 2,)) + b"\x80" * 8 + b"\x00", "leb128 size at offset 1 is longer than 8 bytes"),
+        (bytes((pb.FRAME << 3 | 2,)) + pb.leb128(1 << 32) + b"\x00", "leb128 size at offset 1 is over 2^32 - 1"),
+        # the largest size leb128 may give is read as a size (and this one runs past)
+        (bytes((pb.FRAME << 3 | 2,)) + pb.leb128((1 << 32) - 1) + b"\x00", "OBU of 4294967295 bytes at offset 0 runs past the 7-byte payload"),
         (bytes((pb.FRAME << 3 | 2,)) + b"\x80\x80", "leb128 size at offset 1 runs past the data"),
-        (bytes((pb.FRAME << 3 | 6,)), "ends inside its header"),
-        (b"\x80" + obu(pb.FRAME, b"\x00"), "forbidden bit"),
+        (bytes((pb.FRAME << 3 | 2,)), "leb128 size at offset 1 runs past the data"),
+        (bytes((pb.FRAME << 3 | 6,)), "OBU at offset 0 ends inside its header"),
+        (b"\x80" + obu(pb.FRAME, b"\x00"), "OBU at offset 0 has its forbidden bit set"),
         (obu(pb.TILE_LIST, b"\x00\x00\x00\x00") + obu(pb.FRAME, b"\x00"), "tile list OBU at offset 0"),
-        (obu(pb.TEMPORAL_DELIMITER, b.SECRET) + obu(pb.FRAME, b"\x00"), "temporal delimiter OBU of 13 bytes"),
-        (obu(pb.SEQUENCE_HEADER, b"\x00") + pb.t35_metadata(), "holds no frame or tile group"),
-        (b"", "holds no frame or tile group"),
+        (obu(pb.TEMPORAL_DELIMITER, b.SECRET) + obu(pb.FRAME, b"\x00"), "temporal delimiter OBU of 13 bytes at offset 0 (it has none)"),
+        (obu(pb.SEQUENCE_HEADER, b"\x00") + pb.t35_metadata(), "av01 item of 23 bytes holds no frame or tile group"),
+        (b"", "av01 item of 0 bytes holds no frame or tile group"),
     ],
-    ids=["truncated", "leb128-9-bytes", "leb128-over-32-bits", "leb128-cut", "cut-extension", "forbidden-bit", "tile-list", "td-with-payload", "no-frame", "empty"],
+    ids=["truncated", "leb128-9-bytes", "leb128-over-32-bits", "leb128-largest", "leb128-cut", "no-size-byte", "cut-extension", "forbidden-bit",
+         "tile-list", "td-with-payload", "no-frame", "empty"],
 )
 def test_payloads_that_cannot_be_delimited_are_refused(payload, reason):
-    with pytest.raises(ImageError, match=reason):
+    with pytest.raises(ImageError) as refused:
         av1.check_obus(payload)
+    assert str(refused.value) == f"AV1: {reason}"
+
+
+def test_a_last_obu_of_just_its_header_without_a_size_is_read():
+    frame = obu(pb.FRAME, b"\x10" * 20)
+    for last in (obu(pb.PADDING, sized=False), obu(pb.PADDING, extension=0x20, sized=False)):
+        assert av1.check_obus(frame + last) == frame
 
 
 def test_leb128_with_padding_bytes_is_read_up_to_eight_bytes():
@@ -157,17 +170,23 @@ def test_av1c_keeps_its_sequence_header_and_hdr_metadata_and_drops_the_rest():
     assert av1.check_av1c(kept) is kept
 
 
+def test_av1c_of_its_four_fixed_bytes_alone_is_served():
+    config = b"\x81\x00\x0c\x00"
+    assert av1.check_av1c(config) is config
+
+
 @pytest.mark.parametrize(
     ("config", "reason"),
     [
-        (b"\x81\x00\x0c", "shorter than its 4 fixed bytes"),
-        (b"\x01\x00\x0c\x00", "marker and version byte 0x01"),
-        (b"\x82\x00\x0c\x00", "marker and version byte 0x82"),
-        (b"\x81\x00\x0c\x00" + obu(pb.SEQUENCE_HEADER, b"\x00" * 9)[:-2], "runs past"),
-        (b"\x81\x00\x0c\x00" + obu(pb.TILE_LIST, b"\x00"), "tile list"),
+        (b"\x81\x00\x0c", "'av1C' of 3 bytes, shorter than its 4 fixed bytes"),
+        (b"\x01\x00\x0c\x00", "'av1C' marker and version byte 0x01 (only 0x81 is defined)"),
+        (b"\x82\x00\x0c\x00", "'av1C' marker and version byte 0x82 (only 0x81 is defined)"),
+        (b"\x81\x00\x0c\x00" + obu(pb.SEQUENCE_HEADER, b"\x00" * 9)[:-2], "OBU of 9 bytes at offset 0 runs past the 9-byte payload"),
+        (b"\x81\x00\x0c\x00" + obu(pb.TILE_LIST, b"\x00"), "tile list OBU at offset 0"),
     ],
     ids=["short", "no-marker", "version-2", "truncated-obu", "tile-list"],
 )
 def test_malformed_av1c_is_refused(config, reason):
-    with pytest.raises(ImageError, match=reason):
+    with pytest.raises(ImageError) as refused:
         av1.check_av1c(config)
+    assert str(refused.value) == f"AV1: {reason}"

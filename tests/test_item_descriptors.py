@@ -3,6 +3,7 @@ every byte after the fields or a field missing refused, input counts checked."""
 
 from __future__ import annotations
 
+import re
 import struct
 
 import image_builders as b
@@ -13,6 +14,18 @@ from metadata.formats import item_descriptors as d
 from metadata.formats import uncompressed as u
 from metadata.limits import MAX_PIXELS
 from payload_builders import full_property, ispe_payload
+
+
+def _cut_reasons(reader_name: str, fields: list[tuple[str, int]]):
+    """(cut length, the exact refusal) for every length short of the fields (name, size):
+    a payload cut inside a field is refused naming that field, the bytes it needs, those
+    left and its offset."""
+    start = 0
+    for name, size in fields:
+        for length in range(start, start + size):
+            yield length, f"{reader_name}: {name} needs {size} bytes but {length - start} are left at offset {start}"
+        start += size
+
 
 # ---------------------------------------------------------------- grid
 
@@ -34,10 +47,13 @@ def test_grid_descriptors_of_both_field_sizes_pass(rows, columns, wide):
         (pb.grid(2, 2, 128, 128), 5, r"grid of 2 x 2 tiles has 5 'dimg' inputs"),
         (b"\x01" + pb.grid(1, 1, 64, 64)[1:], 1, "grid descriptor version 1"),
         (b"\x00\x02" + pb.grid(1, 1, 64, 64)[2:], 1, "grid descriptor sets reserved flags 0x02"),
-        (pb.grid(1, 1, 0, 64), 1, "grid output size 0 x 64"),
+        (pb.grid(1, 1, 0, 64), 1, "^HEIF: grid output size 0 x 64$"),
+        # the height is read from its own field, not from the bytes before it
+        (pb.grid(1, 1, 64, 0), 1, "^HEIF: grid output size 64 x 0$"),
+        (pb.grid(1, 1, 64, 0, wide=True), 1, "^HEIF: grid output size 64 x 0$"),
         (b"", 1, "version needs 1 bytes"),
     ],
-    ids=["trailing", "short", "wide-cut", "too-few-inputs", "too-many-inputs", "version", "flags", "zero-width", "empty"],
+    ids=["trailing", "short", "wide-cut", "too-few-inputs", "too-many-inputs", "version", "flags", "zero-width", "zero-height", "zero-height-wide", "empty"],
 )
 def test_bad_grid_descriptors_are_refused(descriptor, inputs, reason):
     with pytest.raises(ImageError, match=reason):
@@ -55,10 +71,13 @@ def test_overlay_descriptor_has_one_offset_pair_per_input(wide):
         d.check_overlay(descriptor, 2)
     with pytest.raises(ImageError, match="overlay descriptor is"):
         d.check_overlay(descriptor + b.SECRET, 3)
-    with pytest.raises(ImageError, match="overlay with no 'dimg' inputs"):
+    with pytest.raises(ImageError, match="^HEIF: overlay with no 'dimg' inputs$"):
         d.check_overlay(pb.overlay([], 256, 128, wide=wide), 0)
-    with pytest.raises(ImageError, match="overlay output size 256 x 0"):
-        d.check_overlay(pb.overlay([(0, 0)], 256, 0, wide=wide), 1)
+    # The offsets after the output size are not read as part of it.
+    with pytest.raises(ImageError, match="^HEIF: overlay output size 256 x 0$"):
+        d.check_overlay(pb.overlay([(-16, 32)], 256, 0, wide=wide), 1)
+    with pytest.raises(ImageError, match="^HEIF: overlay output size 0 x 128$"):
+        d.check_overlay(pb.overlay([(-16, 32)], 0, 128, wide=wide), 1)
     with pytest.raises(ImageError, match="overlay descriptor version 1"):
         d.check_overlay(b"\x01" + descriptor[1:], 3)
 
@@ -109,6 +128,22 @@ def test_bad_tone_map_items_are_refused(payload, inputs, reason):
         d.check_tone_map(payload, inputs)
 
 
+@pytest.mark.parametrize(
+    ("check", "whole", "inputs", "reader_name", "fields"),
+    [
+        (d.check_grid, pb.grid(1, 1, 64, 64), 1, "HEIF grid descriptor", [("version", 1), ("flags", 1)]),
+        (d.check_overlay, pb.overlay([(0, 0)], 9, 9), 1, "HEIF overlay descriptor", [("version", 1), ("flags", 1)]),
+        (d.check_tone_map, pb.tone_map(), 2, "HEIF tone-map ('tmap') item", [("version", 1), ("minimum_version", 2), ("writer_version", 2), ("flags", 1)]),
+    ],
+    ids=["grid", "iovl", "tmap"],
+)
+def test_a_descriptor_cut_inside_its_header_is_refused_naming_the_field(check, whole, inputs, reader_name, fields):
+    for length, reason in _cut_reasons(reader_name, fields):
+        with pytest.raises(ImageError) as refused:
+            check(whole[:length], inputs)
+        assert str(refused.value) == reason
+
+
 def test_a_newer_writer_version_with_the_same_fields_passes_and_extra_fields_are_refused():
     newer = pb.tone_map(writer_version=3)
     assert d.check_tone_map(newer, 2) is newer
@@ -124,7 +159,7 @@ def test_mask_payload_is_width_times_height_samples(bits):
     properties = {b"ispe": ispe_payload(30, 20), b"mskC": full_property(0, bytes((bits,)))}
     payload = b"\x7f" * (30 * 20 * bits // 8)
     assert u.check_mask(payload, properties) is payload
-    with pytest.raises(ImageError, match=rf"mask \('mski'\) item holds {len(payload) + 13} bytes, its properties give {len(payload)}"):
+    with pytest.raises(ImageError, match=rf"^HEIF: mask \('mski'\) item holds {len(payload) + 13} bytes, its properties give {len(payload)}$"):
         u.check_mask(payload + b.SECRET, properties)
     with pytest.raises(ImageError, match="its properties give"):
         u.check_mask(payload[:-1], properties)
@@ -133,19 +168,29 @@ def test_mask_payload_is_width_times_height_samples(bits):
 @pytest.mark.parametrize(
     ("properties", "reason"),
     [
-        ({b"mskC": full_property(0, b"\x08")}, "has no 'ispe' property"),
-        ({b"ispe": ispe_payload(30, 20)}, "has no 'mskC' property"),
+        ({b"mskC": full_property(0, b"\x08")}, r"^HEIF: mask \('mski'\) item has no 'ispe' property$"),
+        ({b"ispe": ispe_payload(30, 20)}, r"^HEIF: mask \('mski'\) item has no 'mskC' property$"),
         ({b"ispe": ispe_payload(30, 20), b"mskC": full_property(0, b"\x01")}, "1 bits per pixel"),
         ({b"ispe": ispe_payload(30, 20), b"mskC": full_property(0, b"\x08\x00")}, "'mskC' has 1 bytes after its fields"),
         ({b"ispe": ispe_payload(30, 20) + b"\x00", b"mskC": full_property(0, b"\x08")}, "'ispe' has 1 bytes after its fields"),
         ({b"ispe": ispe_payload(0, 20), b"mskC": full_property(0, b"\x08")}, "0 x 20 pixels"),
-        ({b"ispe": ispe_payload(65535, 65535), b"mskC": full_property(0, b"\x08")}, f"at most {MAX_PIXELS}"),
+        ({b"ispe": ispe_payload(65535, 65535), b"mskC": full_property(0, b"\x08")},
+         rf"^HEIF: mask \('mski'\) item of 65535 x 65535 pixels \(at most {MAX_PIXELS} are served\)$"),
     ],
     ids=["no-ispe", "no-mskc", "one-bit", "long-mskc", "long-ispe", "zero-width", "too-many-pixels"],
 )
 def test_masks_without_a_supported_layout_are_refused(properties, reason):
     with pytest.raises(ImageError, match=reason):
         u.check_mask(b"\x00" * 600, properties)
+
+
+@pytest.mark.parametrize(("width", "height"), [(MAX_PIXELS, 1), (1, MAX_PIXELS), (15625, 16000)])
+def test_an_image_of_exactly_max_pixels_is_sized_and_one_more_is_refused(width, height):
+    assert width * height == MAX_PIXELS
+    assert u.image_size({b"ispe": ispe_payload(width, height)}, "mask ('mski')") == (width, height)
+    wider = {b"ispe": ispe_payload(width + 1, height)}
+    with pytest.raises(ImageError, match=rf"^HEIF: mask \('mski'\) item of {width + 1} x {height} pixels \(at most {MAX_PIXELS} are served\)$"):
+        u.image_size(wider, "mask ('mski')")
 
 
 # ---------------------------------------------------------------- unci
@@ -175,14 +220,14 @@ def test_uncompressed_payload_size_follows_from_uncc(uncc, pixel_bytes):
     properties = {b"ispe": ispe_payload(7, 5), b"uncC": uncc, b"cmpd": struct.pack(">IHHH", 3, 4, 5, 6)}
     payload = b"\x55" * (7 * 5 * pixel_bytes)
     assert u.check_uncompressed(payload, properties) is payload
-    with pytest.raises(ImageError, match=r"uncompressed \('unci'\) item holds .* bytes, its properties give"):
+    with pytest.raises(ImageError, match=rf"^HEIF: uncompressed \('unci'\) item holds {len(payload) + 13} bytes, its properties give {len(payload)}$"):
         u.check_uncompressed(payload + b.SECRET, properties)
 
 
 @pytest.mark.parametrize(
     ("uncc", "extra", "reason"),
     [
-        (full_property(1, b"2vuy"), {}, "profile 32767579 is not supported"),
+        (full_property(1, b"2vuy"), {}, r"^HEIF: uncompressed \('unci'\) profile 32767579 is not supported \(rgb3, rgba, abgr are\)$"),
         (full_property(1, b"rgb3\x00"), {}, "'uncC' has 1 bytes after its fields"),
         (full_property(2, b"rgb3"), {}, "'uncC' version 2"),
         (_uncc_v0([(10, 0)]), {}, "component of 10 bits"),
@@ -194,7 +239,8 @@ def test_uncompressed_payload_size_follows_from_uncc(uncc, pixel_bytes):
         (_uncc_v0([(8, 0)], layout=(0, 0, 0, 1, 0)), {}, "layout .* is not supported"),
         (_uncc_v0([]), {}, "layout .* is not supported"),
         (_uncc_v0([(8, 0)]) + b"\x00", {}, "'uncC' has 1 bytes after its fields"),
-        (full_property(0, b"\x00" * 4, struct.pack(">I", 0xFFFFFFFF)), {}, "4294967295 components needs"),
+        (full_property(0, b"\x00" * 4, struct.pack(">I", 0xFFFFFFFF)), {},
+         "^HEIF 'uncC' property: 4294967295 components needs 21474836475 bytes but 0 are left at offset 12$"),
         (full_property(1, b"rgb3"), {b"cmpC": b"\x00" * 12}, r"compressed uncompressed \('unci'\) items \('cmpC'\)"),
         (full_property(1, b"rgb3"), {b"icef": b"\x00" * 12}, r"\('icef'\) are not supported"),
     ],
@@ -205,3 +251,44 @@ def test_uncompressed_layouts_beyond_the_common_ones_are_refused(uncc, extra, re
     properties = {b"ispe": ispe_payload(7, 5), b"uncC": uncc, **extra}
     with pytest.raises(ImageError, match=reason):
         u.check_uncompressed(b"\x55" * 105, properties)
+
+
+@pytest.mark.parametrize(
+    ("properties", "missing"),
+    [({b"uncC": full_property(1, b"rgb3")}, "ispe"), ({b"ispe": ispe_payload(7, 5)}, "uncC")],
+)
+def test_uncompressed_item_without_its_size_or_layout_property_is_refused(properties, missing):
+    with pytest.raises(ImageError, match=rf"^HEIF: uncompressed \('unci'\) item has no '{missing}' property$"):
+        u.check_uncompressed(b"\x55" * 105, properties)
+
+
+# Each property's fields in order, (name the reader gives, size).
+_FULL_BOX = [("version", 1), ("flags", 3)]
+_ISPE_FIELDS = [*_FULL_BOX, ("image_width", 4), ("image_height", 4)]
+_MSKC_FIELDS = [*_FULL_BOX, ("bits_per_pixel", 1)]
+_UNCC_V1_FIELDS = [*_FULL_BOX, ("profile", 4)]
+_UNCC_V0_FIELDS = [
+    *_FULL_BOX, ("profile", 4), ("component_count", 4), ("2 components", 10),
+    ("sampling_type", 1), ("interleave_type", 1), ("block_size", 1), ("flags", 1),
+    ("pixel_size", 4), ("row_align_size", 4), ("tile_align_size", 4), ("num_tile_cols_minus_one", 4), ("num_tile_rows_minus_one", 4),
+]
+
+
+@pytest.mark.parametrize(
+    ("box_type", "whole", "fields"),
+    [
+        (b"ispe", ispe_payload(7, 5), _ISPE_FIELDS),
+        (b"mskC", full_property(0, b"\x08"), _MSKC_FIELDS),
+        (b"uncC", full_property(1, b"rgb3"), _UNCC_V1_FIELDS),
+        (b"uncC", _uncc_v0([(8, 0), (8, 0)]), _UNCC_V0_FIELDS),
+    ],
+    ids=["ispe", "mskC", "uncC-v1", "uncC-v0"],
+)
+def test_a_cut_property_is_refused_naming_the_field_it_cuts(box_type, whole, fields):
+    assert len(whole) == sum(size for _, size in fields)
+    check = u.check_mask if box_type in (b"ispe", b"mskC") else u.check_uncompressed
+    whole_properties = {b"ispe": ispe_payload(7, 5), b"mskC": full_property(0, b"\x08"), b"uncC": full_property(1, b"rgb3")}
+    for length, reason in _cut_reasons(f"HEIF '{box_type.decode()}' property", fields):
+        properties = {**whole_properties, box_type: whole[:length]}
+        with pytest.raises(ImageError, match=f"^{re.escape(reason)}$"):
+            check(b"\x00" * 105, properties)

@@ -37,7 +37,7 @@ def test_hevc_items_are_cleaned_with_the_length_size_of_their_hvcc():
     planted = pb.length_prefixed(pb.sei_user_data(), slice_unit, size=2)
     cleaned = check_item_payload(b"hvc1", planted, config=bytes(config), input_count=0, properties=item.properties)
     assert cleaned == pb.length_prefixed(slice_unit, size=2)
-    with pytest.raises(ImageError, match=r"HEVC \('hvc1'\) item has no 'hvcC' property"):
+    with pytest.raises(ImageError, match=r"^HEIF: HEVC \('hvc1'\) item has no 'hvcC' property$"):
         check_item_payload(b"hvc1", item.payload, config=None, input_count=0, properties={})
 
 
@@ -192,8 +192,11 @@ def test_mutated_payloads_are_refused_or_cleaned_to_a_fixed_point(draw):
 def test_payloads_given_as_memoryviews_are_read_like_bytes(item):
     planted = item.payload + (pb.length_prefixed(pb.sei_user_data()) if item.type == b"hvc1" else pb.t35_metadata())
     cleaned = check_item_payload(item.type, memoryview(planted), config=item.config, input_count=0, properties=item.properties)
-    assert cleaned == item.payload
-    assert check_decoder_config(item.config_type, memoryview(item.config)) == item.config
+    assert type(cleaned) is bytes and cleaned == item.payload
+    unchanged = check_item_payload(item.type, memoryview(item.payload), config=item.config, input_count=0, properties=item.properties)
+    assert type(unchanged) is bytes and unchanged == item.payload
+    config = check_decoder_config(item.config_type, memoryview(item.config))
+    assert type(config) is bytes and config == item.config
 
 
 HOSTILE = [

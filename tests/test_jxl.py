@@ -229,21 +229,39 @@ def _long_metadata() -> bytes:
     return gain_map_metadata() + b"\x00"
 
 
-NOT_A_RECORD = "metadata is not an ISO 21496-1 record of version 0 exactly as long as its fields"
+# The refusals, whole (GM names the box in every message; no character of it is special in a pattern);
+# \d+ stands for byte counts that depend on the encoder's gain-map codestream.
+GM = "JPEG XL 'jhgm' gain map"
+NOT_A_RECORD = rf"^{GM}: metadata is not an ISO 21496-1 record of version 0 exactly as long as its fields$"
 MALFORMED_GAIN_MAPS = {
-    "version 1": (lambda: gain_map_box(version=1), "version 1, only 0"),
+    "version 1": (lambda: gain_map_box(version=1), f"^{GM}: version 1, only 0 is defined$"),
     "metadata longer than its fields": (lambda: gain_map_box(metadata_bytes=_long_metadata()), NOT_A_RECORD),
     "metadata shorter than its fields": (lambda: gain_map_box(metadata_bytes=gain_map_metadata()[:-4]), NOT_A_RECORD),
     "metadata version 1": (lambda: gain_map_box(metadata_bytes=struct.pack(">HH", 1, 1) + gain_map_metadata()[4:]), NOT_A_RECORD),
     "metadata without parameters": (lambda: gain_map_box(metadata_bytes=struct.pack(">HH", 0, 0)), NOT_A_RECORD),
-    "colour encoding with a spare byte": (lambda: gain_map_box(encoding=SRGB_ENCODING + b"\x00"), "colour encoding of 2 bytes holds 1"),
-    "colour encoding with padding bits set": (lambda: gain_map_box(encoding=b"\x03"), "padding bits"),
-    "ICC size past the end": (lambda: gain_map_box(icc_size=10**6), "alternate ICC profile needs 1000000 bytes"),
-    "ICC stream with a spare byte": (lambda: gain_map_box(icc=ICC_STREAM + b"\x00"), "holds more than its stream"),
-    "ICC that is not an ICC stream": (lambda: gain_map_box(icc=b"\xff" * 8), "alternate ICC profile: the codestream ends inside"),
-    "bytes after the gain map codestream": (lambda: gain_map_box(codestream=GAIN_MAP_CODESTREAM + b.SECRET), "13 bytes after its codestream's last frame"),
-    "gain map codestream cut short": (lambda: gain_map_box(codestream=GAIN_MAP_CODESTREAM[:-5]), "ends inside a frame's sections"),
-    "no gain map codestream": (lambda: gain_map_box(codestream=b""), "no codestream signature"),
+    "colour encoding with a spare byte": (lambda: gain_map_box(encoding=SRGB_ENCODING + b"\x00"), f"^{GM}: colour encoding of 2 bytes holds 1 bytes of fields$"),
+    "colour encoding with padding bits set": (
+        lambda: gain_map_box(encoding=b"\x03"),
+        rf"^{GM} colour encoding: padding bits before a byte boundary are not zero \(at byte 1 of the codestream\)$",
+    ),
+    "ICC size past the end": (lambda: gain_map_box(icc_size=10**6), rf"^{GM}: alternate ICC profile needs 1000000 bytes but \d+ are left at offset 69$"),
+    "ICC stream with a spare byte": (lambda: gain_map_box(icc=ICC_STREAM + b"\x00"), f"^{GM}: alternate ICC profile of 5 bytes holds more than its stream$"),
+    "ICC that is not an ICC stream": (
+        lambda: gain_map_box(icc=b"\xff" * 8),
+        rf"^{GM} alternate ICC profile: the codestream ends inside a header field \(at byte 7 of the codestream\)$",
+    ),
+    "bytes after the gain map codestream": (
+        lambda: gain_map_box(codestream=GAIN_MAP_CODESTREAM + b.SECRET),
+        f"^{GM}: 13 bytes after its codestream's last frame$",
+    ),
+    "gain map codestream cut short": (
+        lambda: gain_map_box(codestream=GAIN_MAP_CODESTREAM[:-5]),
+        rf"^{GM} codestream: the codestream ends inside a frame's sections \(at byte \d+ of the codestream\)$",
+    ),
+    "no gain map codestream": (
+        lambda: gain_map_box(codestream=b""),
+        rf"^{GM} codestream: no codestream signature FF 0A \(at byte 0 of the codestream\)$",
+    ),
 }
 
 
@@ -257,6 +275,23 @@ def test_malformed_gain_map_box_is_dropped(case):
     assert result.kept == () and result.removed == ("other",)
     assert b"jhgm" not in result.data and b.SECRET not in result.data
     assert ib.decoded_rgba(result.data) == ib.decoded_rgba(original)
+
+
+def test_gain_map_cut_inside_a_field_before_its_codestream_is_refused_naming_the_field():
+    metadata_bytes = gain_map_metadata()
+    payload = gain_map_box(encoding=SRGB_ENCODING, icc=ICC_STREAM)[8:]
+    fields = [
+        ("version", 1), ("metadata size", 2), ("metadata", len(metadata_bytes)), ("colour encoding size", 1), ("colour encoding", len(SRGB_ENCODING)),
+        ("alternate ICC profile size", 4), ("alternate ICC profile", len(ICC_STREAM)),
+    ]
+    assert payload[sum(size for _, size in fields) :] == GAIN_MAP_CODESTREAM
+    start = 0
+    for name, size in fields:
+        for length in range(start, start + size):
+            with pytest.raises(ImageError) as refused:
+                check_gain_map(memoryview(payload[:length]))
+            assert str(refused.value) == f"{GM}: {name} needs {size} bytes but {length - start} are left at offset {start}"
+        start += size
 
 
 def test_second_gain_map_box_is_dropped():

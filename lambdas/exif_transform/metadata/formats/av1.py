@@ -136,7 +136,7 @@ def check_obus(payload: bytes, *, config: bool = False) -> bytes:
         position = next_position
     if not config and not coded:
         raise ImageError(f"{FMT}: av01 item of {end} bytes holds no frame or tile group")
-    if runs == [(0, end)] or not end:
+    if runs == [(0, end)]:
         return payload
     view = memoryview(payload)
     return b"".join(view[run_start:run_end] for run_start, run_end in runs)

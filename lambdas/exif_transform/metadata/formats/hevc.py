@@ -89,8 +89,8 @@ def check_hvcc(payload: bytes) -> bytes:
     if payload[0] != CONFIGURATION_VERSION:
         raise ImageError(f"{FMT}: 'hvcC' configurationVersion {payload[0]} (only {CONFIGURATION_VERSION} is defined)")
     length_size(payload)
-    reader = ByteReader(payload, f"{FMT} 'hvcC'", start=HVCC_FIXED_SIZE)
-    count = reader.u8("numOfArrays")
+    count = payload[HVCC_FIXED_SIZE]  # numOfArrays, within the length checked above
+    reader = ByteReader(payload, f"{FMT} 'hvcC'", start=HVCC_FIXED_SIZE + 1)
     kept: list[memoryview] = []
     total = 0
     for index in range(count):

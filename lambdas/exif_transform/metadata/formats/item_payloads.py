@@ -24,6 +24,7 @@ header (version and flags included for full boxes such as ispe, uncC, mskC).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 from ..errors import ImageError
@@ -58,30 +59,35 @@ def _jpeg(payload: bytes, config: bytes | None, input_count: int, properties: di
     return strip_codestream(payload, False).data
 
 
-def _descriptor(check: Callable[[bytes, int], bytes]) -> Callable[..., bytes]:
-    def run(payload: bytes, config: bytes | None, input_count: int, properties: dict[bytes, bytes]) -> bytes:
-        return check(payload, input_count)
+# The derived and raw-sample checkers are bound to their check when called (partial), not
+# by a closure built at import: the call then runs this module's code each time.
+def _descriptor(
+    payload: bytes, config: bytes | None, input_count: int, properties: dict[bytes, bytes], *, check: Callable[[bytes, int], bytes]
+) -> bytes:
+    return check(payload, input_count)
 
-    return run
 
-
-def _raw(check: Callable[[bytes, dict[bytes, bytes]], bytes]) -> Callable[..., bytes]:
-    def run(payload: bytes, config: bytes | None, input_count: int, properties: dict[bytes, bytes]) -> bytes:
-        return check(payload, properties)
-
-    return run
+def _raw(
+    payload: bytes,
+    config: bytes | None,
+    input_count: int,
+    properties: dict[bytes, bytes],
+    *,
+    check: Callable[[bytes, dict[bytes, bytes]], bytes],
+) -> bytes:
+    return check(payload, properties)
 
 
 CHECKERS: dict[bytes, Callable[[bytes, bytes | None, int, dict[bytes, bytes]], bytes]] = {
     HVC1: _hevc,
     AV01: _av1,
     JPEG: _jpeg,
-    GRID: _descriptor(item_descriptors.check_grid),
-    OVERLAY: _descriptor(item_descriptors.check_overlay),
-    IDENTITY: _descriptor(item_descriptors.check_identity),
-    TONE_MAP: _descriptor(item_descriptors.check_tone_map),
-    UNCOMPRESSED: _raw(uncompressed.check_uncompressed),
-    MASK: _raw(uncompressed.check_mask),
+    GRID: partial(_descriptor, check=item_descriptors.check_grid),
+    OVERLAY: partial(_descriptor, check=item_descriptors.check_overlay),
+    IDENTITY: partial(_descriptor, check=item_descriptors.check_identity),
+    TONE_MAP: partial(_descriptor, check=item_descriptors.check_tone_map),
+    UNCOMPRESSED: partial(_raw, check=uncompressed.check_uncompressed),
+    MASK: partial(_raw, check=uncompressed.check_mask),
 }
 # Derived items take their pictures from 'dimg' inputs; coded items must have none.
 DERIVED_TYPES = frozenset({GRID, OVERLAY, IDENTITY, TONE_MAP})

@@ -48,7 +48,7 @@ def check_gain_map(payload: memoryview) -> None:
     icc = reader.take(reader.u32be("alternate ICC profile size"), "alternate ICC profile")
     if icc and icc_stream_end(icc, f"{FMT} alternate ICC profile") != len(icc):
         raise ImageError(f"{FMT}: alternate ICC profile of {len(icc)} bytes holds more than its stream")
-    codestream = reader.take(reader.remaining, "gain map codestream")
+    codestream = payload[reader.pos :]  # the rest, however long
     end = codestream_end([codestream], f"{FMT} codestream")
     if end != len(codestream):
         raise ImageError(f"{FMT}: {len(codestream) - end} bytes after its codestream's last frame")

@@ -33,6 +33,8 @@ Supported exactly (every other layout is refused, naming what is not supported):
 
 from __future__ import annotations
 
+import struct
+
 from ..byte_reader import ByteReader
 from ..errors import ImageError
 from ..limits import MAX_PIXELS
@@ -42,12 +44,12 @@ ISPE, UNCC, MSKC = b"ispe", b"uncC", b"mskC"
 COMPRESSION_PROPERTIES = (b"cmpC", b"icef")
 MASK_BITS = frozenset({8, 16})
 PROFILE_PIXEL_BYTES = {b"rgb3": 3, b"rgba": 4, b"abgr": 4}
-COMPONENT_BITS = frozenset({8, 16})
+COMPONENT_BYTES = {8: 1, 16: 2}  # the supported bit depths and the bytes of a sample
 UNSIGNED_INTEGER = 0
 NO_SUBSAMPLING = 0
 COMPONENT_INTERLEAVE, PIXEL_INTERLEAVE = 0, 1
 COMPONENTS_LITTLE_ENDIAN = 0x80
-COMPONENT_FIELDS = 5  # index (2), bit depth (1), format (1), align size (1)
+COMPONENT = struct.Struct(">HBBB")  # index, bit depth minus one, format, align size
 
 
 def _property(properties: dict[bytes, bytes], box_type: bytes, item: str) -> tuple[ByteReader, int]:
@@ -106,16 +108,14 @@ def _pixel_bytes(properties: dict[bytes, bytes]) -> int:
     if version != 0:
         raise ImageError(f"{FMT}: 'uncC' version {version}")
     count = reader.u32be("component_count")
-    reader.need(count * COMPONENT_FIELDS, f"{count} components")
+    components = reader.take(count * COMPONENT.size, f"{count} components")
     total = 0
-    for _ in range(count):
-        reader.u16be("component_index")
-        bits = reader.u8("component_bit_depth_minus_one") + 1
-        component_format = reader.u8("component_format")
-        align = reader.u8("component_align_size")
-        if bits not in COMPONENT_BITS or component_format != UNSIGNED_INTEGER or align not in (0, bits // 8):
+    for _index, bits_minus_one, component_format, align in COMPONENT.iter_unpack(components):
+        bits = bits_minus_one + 1
+        size = COMPONENT_BYTES.get(bits)
+        if size is None or component_format != UNSIGNED_INTEGER or align not in (0, size):
             raise ImageError(f"{FMT}: {item} component of {bits} bits, format {component_format}, alignment {align} is not supported")
-        total += bits // 8
+        total += size
     sampling, interleave, block = reader.u8("sampling_type"), reader.u8("interleave_type"), reader.u8("block_size")
     flags = reader.u8("flags")
     layout = [reader.u32be(name) for name in ("pixel_size", "row_align_size", "tile_align_size", "num_tile_cols_minus_one", "num_tile_rows_minus_one")]
