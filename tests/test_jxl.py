@@ -3,11 +3,12 @@ boxes between and after the codestream boxes; bare codestreams pass through."""
 
 from __future__ import annotations
 
+import re
 import struct
 
 import gain_map_builders as gmb
 import image_builders as b
-from jxl_bit_builders import single_symbol_icc_stream
+from jxl_bit_builders import Bits, single_symbol_icc_stream
 import isobmff_builders as ib
 import metadata
 import pytest
@@ -315,3 +316,47 @@ def test_everything_at_once_leaves_the_codestream_and_the_gain_map(keep_copyrigh
     assert ib.decoded_rgba(result.data) == ib.decoded_rgba(codestream)
     assert metadata.strip(result.data, keep_copyright=keep_copyright) == result.data
     assert metadata.clean(result.data, keep_copyright=keep_copyright).removed == ()
+
+
+# ---------------------------------------------------------------- level box, Exif box offsets, ICC entropy errors
+
+
+@pytest.mark.parametrize("level", [b"", b"\x05\x05"], ids=["empty", "two-bytes"])
+def test_level_box_not_one_byte_long_is_dropped_as_other(level):
+    result = metadata.clean(ib.jxl_container((0, box(b"jxll", level))))
+    assert result.removed == ("other",) and b"jxll" not in result.data
+
+
+MALFORMED_EXIF_BOXES = {
+    # 3 bytes: neither a TIFF header nor room for the 4-byte offset before one
+    "shorter than its offset": (box(b"Exif", b"abc"), "Exif box 0 is 3 bytes"),
+    # offset 7 from after the field, 6 bytes after it
+    "offset past its end": (box(b"Exif", struct.pack(">I", 7), b"abcdef"), "Exif box 0 points its TIFF header past its end"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_EXIF_BOXES))
+def test_read_exif_refuses_a_first_exif_box_that_holds_no_tiff_header(case):
+    exif_box, reason = MALFORMED_EXIF_BOXES[case]
+    original = ib.jxl_container((0, exif_box))
+    with pytest.raises(ImageError, match=re.escape(f"JPEG XL: {reason}")):
+        metadata.read_exif(original)
+    assert metadata.clean(original).removed == ("exif",)  # strip drops it all the same
+
+
+def _ans_icc_stream_not_in_its_final_state() -> bytes:
+    """A compressed ICC profile of 300 bytes coded with ANS (one cluster, a distribution of
+    the single symbol 0, so no byte moves the state) whose state is not the final 0x130000."""
+    bits = Bits().u64(300)
+    bits.put(0, 1).put(1, 1).put(0, 2).put(0, 1)  # no LZ77, one cluster, ANS
+    bits.put(0, 2).put(5, 3)  # log alphabet size 5; hybrid config: split exponent 5
+    bits.put(1, 2).put(0, 1)  # one-symbol distribution, symbol 0
+    return bits.put(0x130001, 32).data()
+
+
+def test_alternate_icc_profile_entropy_error_names_the_icc_profile():
+    gain_map = gain_map_box(icc=_ans_icc_stream_not_in_its_final_state())
+    reason = "JPEG XL 'jhgm' gain map alternate ICC profile: ICC profile entropy code: ANS stream does not end in its final state (at byte 7 of"
+    with pytest.raises(ImageError, match=re.escape(reason)):
+        check_gain_map(memoryview(gain_map[8:]))
+    assert metadata.clean(ib.jxl_container((1, gain_map))).removed == ("other",)
