@@ -3,11 +3,12 @@ boxes between and after the codestream boxes; bare codestreams pass through."""
 
 from __future__ import annotations
 
+import re
 import struct
 
 import gain_map_builders as gmb
 import image_builders as b
-from jxl_bit_builders import single_symbol_icc_stream
+from jxl_bit_builders import Bits, single_symbol_icc_stream
 import isobmff_builders as ib
 import metadata
 import pytest
@@ -97,9 +98,25 @@ def test_keep_copyright_keeps_a_minimal_exif_box():
     assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
 
 
+# The refusal of each HOSTILE file (jxl_shapes.py); \\d+ where the encoder decides the size.
+HOSTILE_REASONS = {
+    "truncated": r"JPEG XL: box 'jxlc' declares (\d+) bytes but (\d+) are left at offset 32$",
+    "no-codestream": r"JPEG XL: no complete codestream \('jxlc', or 'jxlp' parts up to the last\)$",
+    "last-part-missing": r"JPEG XL: no complete codestream \('jxlc', or 'jxlp' parts up to the last\)$",
+    "parts-out-of-order": r"JPEG XL: 'jxlp' box at offset 32 is out of sequence$",
+    "jxlc-and-jxlp": r"JPEG XL: a 'jxlc' box at offset \d+ after other codestream boxes$",
+    "no-ftyp": r"JPEG XL: box at offset 12 is 'jxlc', not 'ftyp'$",
+    "box-size-huge": r"JPEG XL: box 'jxlc' declares 4294967280 bytes but \d+ are left at offset 32$",
+    "box-size-1-short": r"JPEG XL: box 'jxlc' declares \d+ bytes but \d+ are left at offset 32$",
+    "codestream-without-signature": r"JPEG XL: no codestream signature FF 0A \(at byte 2 of the codestream\)$",
+    "bare-huge-size": r"JPEG XL: the codestream declares 2147483648x1073741824 pixels, over the limit of 250000000 \(at byte 6 ",
+    "bare-truncated": r"JPEG XL: the codestream ends inside a header field \(at byte 2 of the codestream\)$",
+}
+
+
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_hostile_files_are_refused(case):
-    assert_refused(HOSTILE[case](), reason="JPEG XL")
+    assert_refused(HOSTILE[case](), reason=HOSTILE_REASONS[case])
 
 
 @examples(150)
@@ -350,3 +367,146 @@ def test_everything_at_once_leaves_the_codestream_and_the_gain_map(keep_copyrigh
     assert ib.decoded_rgba(result.data) == ib.decoded_rgba(codestream)
     assert metadata.strip(result.data, keep_copyright=keep_copyright) == result.data
     assert metadata.clean(result.data, keep_copyright=keep_copyright).removed == ()
+
+
+# ---------------------------------------------------------------- alternate ICC profile: entropy errors
+
+
+def _ans_icc_stream_not_in_its_final_state() -> bytes:
+    """A compressed ICC profile of 300 bytes coded with ANS (one cluster, a distribution of
+    the single symbol 0, so no byte moves the state) whose state is not the final 0x130000."""
+    bits = Bits().u64(300)
+    bits.put(0, 1).put(1, 1).put(0, 2).put(0, 1)  # no LZ77, one cluster, ANS
+    bits.put(0, 2).put(5, 3)  # log alphabet size 5; hybrid config: split exponent 5
+    bits.put(1, 2).put(0, 1)  # one-symbol distribution, symbol 0
+    return bits.put(0x130001, 32).data()
+
+
+def test_alternate_icc_profile_entropy_error_names_the_icc_profile():
+    gain_map = gain_map_box(icc=_ans_icc_stream_not_in_its_final_state())
+    # 15 bits of size, 13 of entropy code, 32 of state: refused at bit 60, byte 7
+    reason = "JPEG XL 'jhgm' gain map alternate ICC profile: ICC profile entropy code: ANS stream does not end in its final state (at byte 7 of"
+    with pytest.raises(ImageError, match=re.escape(reason)):
+        check_gain_map(memoryview(gain_map[8:]))
+    assert metadata.clean(ib.jxl_container((1, gain_map))).removed == ("other",)
+
+
+# ---------------------------------------------------------------- box headers, the Exif budget, the held walk
+
+CODESTREAM = bare_codestream()
+JXLC = box(b"jxlc", CODESTREAM)
+AFTER_JXLC = 32 + len(JXLC)  # container_of: 12-byte signature box, 20-byte ftyp, then the boxes
+UNREADABLE_EXIF = box(b"Exif", bytes(4), b"no TIFF header here")
+EXIF_KINDS = ("exif", "gps", "makernote", "thumbnail")  # what EXIF (jxl_shapes) holds
+
+# Before the codestream box (after it, a box that cannot be read is a trailer: see below).
+MALFORMED_BOXES = {
+    "second ftyp": (container_of(box(b"ftyp", b"jxl \x00\x00\x00\x00jxl "), JXLC), "a second 'ftyp' box at offset 32"),
+    "jxlp index cut short": (container_of(box(b"jxlp", b"\x00\x00\x00")), "index of the 'jxlp' box at offset 32 needs 4 bytes but 3 are left at offset 40"),
+    "box size cut short": (container_of(b"\x00\x00\x00"), "box size needs 4 bytes but 3 are left at offset 32"),
+    "box type cut short": (container_of(b"\x00\x00\x00\x08Ex"), "box type needs 4 bytes but 2 are left at offset 36"),
+    "largesize cut short": (container_of(struct.pack(">I4sI", 1, b"Exif", 0)), "box largesize needs 4 bytes but 0 are left at offset 44"),
+    "box shorter than its header": (container_of(struct.pack(">I4s", 7, b"Exif"), JXLC), "box 'Exif' declares 7 bytes, less than its 8-byte header at offset 32"),
+    "largesize box shorter than its header": (container_of(struct.pack(">I4sQ", 1, b"Exif", 15), JXLC), "box 'Exif' declares 15 bytes, less than its 16-byte header at offset 32"),
+    "uuid box shorter than its header": (container_of(struct.pack(">I4s", 23, b"uuid") + bytes(16), JXLC), "box 'uuid' declares 23 bytes, less than its 24-byte header at offset 32"),
+    "uuid usertype cut short": (container_of(struct.pack(">I4s", 0, b"uuid") + bytes(15)), "uuid box usertype needs 16 bytes but 15 are left at offset 40"),
+    "box type not ASCII": (container_of(struct.pack(">I", 4) + b"\xff\x00Ex", JXLC), "box 'ff004578' declares 4 bytes, less than its 8-byte header at offset 32"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_BOXES))
+def test_malformed_box_header_is_refused_for_its_reason(case):
+    data, reason = MALFORMED_BOXES[case]
+    assert_refused(data, reason=re.escape(f"JPEG XL: {reason}") + "$")
+
+
+def test_container_without_its_signature_box_is_refused_by_the_walk():
+    # metadata.strip sends only a signature box to jxl; the walk checks it all the same
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: no 'JXL ' signature box at offset 0")):
+        jxl.strip(b"\x00\x00\x00\x0cJXL \r\n\x87\x0b" + container_of(JXLC)[12:], False)
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: no 'JXL ' signature box at offset 0")):
+        jxl.open_walk(0, None, False).finish()  # an empty input, held
+
+
+WELL_FORMED_HEADERS = {
+    # size 1: a 64-bit size after the type, payload from byte 16
+    "largesize codestream box": (container_of(struct.pack(">I4sQ", 1, b"jxlc", 16 + len(CODESTREAM)) + CODESTREAM), ()),
+    # size 0: the box runs to the end of the file
+    "codestream box to the end": (container_of(struct.pack(">I4s", 0, b"jxlc") + CODESTREAM), ()),
+    "uuid box": (container_of(JXLC, box(b"uuid", bytes(range(16)), b.SECRET)), ("other",)),
+    "box of its header alone": (container_of(box(b"abcd"), JXLC), ("other",)),
+    "Exif box to the end": (container_of(JXLC, struct.pack(">I4s", 0, b"Exif") + bytes(4) + EXIF), EXIF_KINDS),
+    # after the codestream, what cannot be read as a box goes as a trailer
+    "box shorter than its header after the codestream": (container_of(JXLC, struct.pack(">I4s", 7, b"Exif")), ("trailer",)),
+    "box header cut short after the codestream": (container_of(JXLC, b"\x00\x00\x00"), ("trailer",)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WELL_FORMED_HEADERS))
+def test_box_header_of_every_size_form_is_walked(case):
+    data, removed = WELL_FORMED_HEADERS[case]
+    result = metadata.clean(data)
+    kept = data if not removed else container_of(JXLC)
+    assert (result.data, result.removed) == (kept, removed)
+
+
+def test_codestream_box_to_the_end_loses_its_trailer_and_gets_its_size():
+    data = container_of(struct.pack(">I4s", 0, b"jxlc") + CODESTREAM + TRAILER)
+    result = metadata.clean(data)
+    assert (result.data, result.removed) == (container_of(JXLC), ("trailer",))
+
+
+@pytest.mark.parametrize("over", [0, 1])
+def test_exif_boxes_past_the_head_budget_are_removed_unread(monkeypatch, over):
+    # The second Exif box (with GPS) is read only while both fit in MAX_STREAM_HEAD_BYTES.
+    data = container_of(UNREADABLE_EXIF, ib.jxl_exif_box(EXIF), JXLC)
+    monkeypatch.setattr(jxl, "MAX_STREAM_HEAD_BYTES", len(UNREADABLE_EXIF) - 8 + len(ib.jxl_exif_box(EXIF)) - 8 - over)
+    result = metadata.clean(data)
+    assert result.data == container_of(JXLC)
+    assert result.removed == (("exif",) if over else EXIF_KINDS)
+
+
+def test_exif_box_over_the_head_budget_alone_is_read_as_empty(monkeypatch):
+    monkeypatch.setattr(jxl, "MAX_STREAM_HEAD_BYTES", len(EXIF))
+    data = container_of(ib.jxl_exif_box(EXIF), JXLC)  # a 4-byte offset, then EXIF: one byte over
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: Exif box 0 is 0 bytes")):
+        metadata.read_exif(data)
+    assert metadata.clean(data).removed == ("exif",)
+
+
+def test_keep_copyright_without_copyright_or_artist_writes_no_exif_box():
+    result = metadata.clean(container_of(UNREADABLE_EXIF, JXLC), keep_copyright=True)
+    assert (result.data, result.removed) == (container_of(JXLC), ("exif",))
+
+
+def _read_range(data: bytes):  # noqa: ANN202
+    return lambda start, end: memoryview(data)[start:end]
+
+
+@pytest.mark.parametrize("over", [0, 1])
+def test_walk_without_ranged_reads_holds_the_input_up_to_the_limit(monkeypatch, over):
+    data = container_of(UNREADABLE_EXIF, JXLC) + TRAILER
+    monkeypatch.setattr(jxl, "MAX_STREAM_HEAD_BYTES", len(data) - over)
+    walk = jxl.open_walk(len(data), None, False)
+    assert walk.feed(data[:100]) == b""
+    if over:
+        with pytest.raises(ImageError, match=re.escape(f"JPEG XL: over the {len(data) - 1} bytes held without ranged reads")):
+            walk.feed(data[100:])
+        return
+    assert walk.feed(data[100:]) == b""
+    assert walk.finish() == container_of(JXLC)
+    assert walk.removed == {"exif", "trailer"}
+
+
+def test_walk_finished_before_any_chunk_is_refused():
+    data = container_of(JXLC)
+    walk = jxl.open_walk(len(data), _read_range(data), False)
+    with pytest.raises(ImageError, match=re.escape(f"JPEG XL: the input ended at offset 0, before its declared size {len(data)}")):
+        walk.finish()
+
+
+def test_walk_fed_more_than_its_declared_size_is_refused():
+    data = container_of(JXLC)
+    walk = jxl.open_walk(len(data), _read_range(data), False)
+    with pytest.raises(ImageError, match=re.escape(f"JPEG XL: the input is longer than its declared size {len(data)}")):
+        walk.feed(data + b"x")

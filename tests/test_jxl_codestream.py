@@ -7,6 +7,7 @@ permuted TOC, hostile sizes and counts. Trailing bytes are cut from what is serv
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import isobmff_builders as ib
 import metadata
 from metadata import ImageError
 from metadata.formats import jxl_codestream, jxl_entropy
+from metadata.formats.jxl_bits import ceil_log2
 from metadata.formats.jxl_codestream import codestream_end
 from metadata.limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM
 from jxl_bit_builders import Bits
@@ -369,3 +371,41 @@ def test_mutated_codestreams_strip_or_raise_image_error(draw):
         return
     assert b.SECRET not in stripped
     assert metadata.strip(stripped) == stripped
+
+
+# ---------------------------------------------------------------- half floats, ceil_log2 (jxl_bits)
+
+
+def _upsampling_weights_codestream(last_weight: int) -> bytes:
+    """An 8 x 8 codestream whose transform data has custom 2x upsampling weights: 15 half
+    floats, the first 14 of them 1.0 and the last `last_weight`, then one frame."""
+    bits = Bits().put(0x0AFF, 16).put(1, 1).put(0, 5).put(0, 3).put(0, 5)  # FF 0A, 8 x 8 (30 bits)
+    bits.put(1, 1)  # ImageMetadata all default (XYB)
+    bits.put(0, 1).put(1, 1).put(1, 3)  # custom transform data: default opsin matrix, 2x weights
+    for weight in [0x3C00] * 14 + [last_weight]:
+        bits.put(weight, 16)  # 36 + 15 * 16 = 276 bits read at the last weight
+    return _frame(bits.pad(), [6], last=True).data() + bytes(6)
+
+
+# F16 exponent bits 0x7C00 all set: infinity (mantissa 0) or NaN; finite values include those
+# whose bits lie within the exponent's (2.0 = 0x4000, the largest 65504 = 0x7BFF).
+FINITE_F16 = [0x0000, 0x3C00, 0x4000, 0x7800, 0x7BFF, 0xFBFF, 0x8000]
+NOT_FINITE_F16 = [0x7C00, 0xFC00, 0x7E00, 0x7C01, 0xFFFF]
+
+
+@pytest.mark.parametrize("weight", FINITE_F16, ids=hex)
+def test_finite_half_float_is_read_as_sixteen_bits(weight):
+    codestream = _upsampling_weights_codestream(weight)
+    assert _end(codestream + TRAILER) == len(codestream)
+
+
+@pytest.mark.parametrize("weight", NOT_FINITE_F16, ids=hex)
+def test_half_float_infinity_or_nan_is_refused(weight):
+    reason = "JPEG XL: a half float is not a finite number (at byte 34 of the codestream)"  # 276 // 8
+    with pytest.raises(ImageError, match=re.escape(reason)):
+        _end(_upsampling_weights_codestream(weight))
+
+
+def test_ceil_log2_is_the_bits_that_hold_every_value_below():
+    # 0 and 1 values need no bits, 2 need 1, 3 and 4 need 2, 5 to 8 need 3, 9 need 4
+    assert [ceil_log2(value) for value in range(10)] == [0, 0, 1, 2, 2, 3, 3, 3, 3, 4]

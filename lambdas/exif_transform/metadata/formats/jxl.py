@@ -361,11 +361,9 @@ def _plan(reads: RangedInput, keep_copyright: bool) -> _Plan:
             prefix, exif = box(EXIF, exif), None
         if part.start not in rewrites:
             steps.append(_Step(part.start, part.end, prefix))
-        elif rewrites[part.start] is not None:
+        elif rewrites[part.start] is not None:  # None (dropped) never for the first, which takes the prefix
             header, start, end = rewrites[part.start]
             steps.append(_Step(start, end, prefix + header))
-        elif prefix:
-            steps.append(_Step(part.start, part.start, prefix))
     kept = frozenset({kinds.GAIN_MAP}) if walk.gain_map else frozenset()
     checks = [(0, CONTAINER_SIGNATURE), *walk.headers]
     return _Plan(steps, checks, frozenset(walk.removed), kept, first_exif)
@@ -408,7 +406,7 @@ class JxlWalk:
             self._size = len(held)
             self._read_range = lambda start, end: memoryview(held)[start:end]
             self._held = bytearray()
-            out = self.feed(held) if held else b""
+            out = self.feed(held)  # an empty input too: its plan refuses it (no signature box)
         else:
             out = b""
         if self._plan is None:

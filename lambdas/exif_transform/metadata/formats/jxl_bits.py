@@ -143,4 +143,4 @@ class BitReader:
 
 def ceil_log2(value: int) -> int:
     """Bits that hold 0..value-1 (0 for value <= 1)."""
-    return (value - 1).bit_length() if value > 1 else 0
+    return max(value - 1, 0).bit_length()
