@@ -20,7 +20,7 @@ import metadata
 from metadata import ImageError
 from metadata.formats import jpeg
 from metadata.limits import MAX_GAIN_MAP_TRIES, MAX_MPF_IMAGES
-from metadata_checks import assert_refused, bounded_memory
+from metadata_checks import assert_refused, bounded_memory, exif_of, expected_kept_exif
 
 GAIN_MAP = "gain map"
 PRIMARY_VERSION = {f"{{{g.HDRGM}}}Version": "1.0"}
@@ -391,6 +391,12 @@ def test_a_jpeg_codestream_alone_keeps_nothing_after_its_eoi_and_refuses_a_cut()
     assert g.MPF_ID not in alone.data and g.ISO_ID not in alone.data and b.SECRET not in alone.data
     with pytest.raises(ImageError, match="truncated"):
         jpeg.strip_codestream(original[: g.primary_end(original) - 30], False)
+
+
+@pytest.mark.parametrize("keep_copyright", [False, True])
+def test_a_jpeg_codestream_alone_keeps_copyright_and_artist_when_asked(keep_copyright):
+    alone = jpeg.strip_codestream(b.jpeg(6), keep_copyright)
+    assert exif_of(alone.data) == expected_kept_exif(6, keep_copyright)
 
 
 # --- the gain map's limits, at and one past each (metadata/limits.py) ------------------------
