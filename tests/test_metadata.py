@@ -306,6 +306,10 @@ JPEG_HOSTILE = {
     "DHT table 4": (lambda data: _after_soi(data, _SEG(0xC4, b"\x04" + _dht([1], b"\x00")[1:])), lambda _: "DHT segment at offset 2 has a bad table spec 0x04"),
     "DHT counts cut": (lambda data: _after_soi(data, _SEG(0xC4, b"\x00" + bytes(3))), lambda _: "DHT code counts in the segment at offset 2 needs 16 bytes but 3 are left at offset 1"),
     "DHT symbols cut": (lambda data: _after_soi(data, _SEG(0xC4, _dht([5], b"ab"))), lambda _: "DHT symbols in the segment at offset 2 needs 5 bytes but 2 are left at offset 17"),
+    "DQT not followed by a marker": (
+        lambda data: _after_soi(data, _SEG(0xDB, b"\x00" + bytes(64)) + b"\x00"),
+        lambda _: "the DQT segment at offset 2 does not end at a marker",
+    ),
     "DRI of 3 bytes": (lambda data: _after_soi(data, _SEG(0xDD, bytes(3))), lambda _: "DRI segment at offset 2 has length 5, expected 4"),
     "DNL of 1 byte": (lambda data: _after_soi(data, _SEG(0xDC, bytes(1))), lambda _: "DNL segment at offset 2 has length 3, expected 4"),
     "DAC of 3 bytes": (lambda data: _after_soi(data, _SEG(0xCC, b"\x00\x11\x10")), lambda _: "DAC segment at offset 2 has an odd or empty length"),

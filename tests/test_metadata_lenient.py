@@ -236,6 +236,44 @@ def test_jpeg_truncated_adobe_segment_keeps_only_its_colour_transform():
     assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes() == b.decoded(plain).tobytes()
 
 
+def _stray_byte_after(data: bytes, marker: int) -> bytes:
+    """`data` with a 00 byte after the first segment of `marker`: its length falls one byte short."""
+    structure = b.jpeg_structure(data)
+    end = structure.offset_of(marker) + 2 + 2 + len(structure.payloads(marker)[0])
+    return data[:end] + b"\x00" + data[end:]
+
+
+def test_jpeg_jfif_header_whose_length_is_wrong_is_dropped():
+    plain = _plain_jpeg()
+    jfif_end = 4 + int.from_bytes(plain[4:6], "big")
+    result = metadata.clean(_stray_byte_after(plain, APP0))
+    assert result.data == plain[:2] + plain[jfif_end:]
+    assert result.removed == ("other",)
+
+
+def test_jpeg_exif_block_whose_length_is_wrong_is_dropped_and_says_nothing_of_xmp():
+    original = _stray_byte_after(b.insert_after_soi(_plain_jpeg(), b.jpeg_segment(APP1, b.exif_block(6))), APP1)
+    result = metadata.clean(original)
+    assert set(result.removed) == {"exif", "gps", "makernote", "thumbnail", "other"}
+    _served_like(original, result, 6)
+
+
+def test_jpeg_icc_chunk_whose_length_is_wrong_voids_the_profile():
+    original = _stray_byte_after(_plain_jpeg(icc=True), APP2)
+    result = metadata.clean(original)
+    assert b.jpeg_structure(result.data).payloads(APP2) == []
+    assert result.removed == ("other",)
+    assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
+
+
+def test_jpeg_comment_whose_length_is_wrong_leaves_the_icc_profile_alone():
+    with_icc = _plain_jpeg(icc=True)
+    original = _stray_byte_after(b.insert_after_soi(with_icc, b.jpeg_segment(COM, b"comment " + b.SECRET)), COM)
+    result = metadata.clean(original)
+    assert result.data == with_icc
+    assert result.removed == ("comment", "other")
+
+
 def _damage_dqt(data: bytes, how: str) -> bytes:
     offset = b.jpeg_structure(data).offset_of(DQT)
     length = int.from_bytes(data[offset + 2 : offset + 4], "big")
