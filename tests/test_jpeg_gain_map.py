@@ -214,6 +214,60 @@ def test_a_malformed_index_drops_the_index_and_the_images_after_the_primary(case
     assert metadata.strip(result.data) == result.data
 
 
+def _mpf_segment_at(data: bytes) -> tuple[int, bytes]:
+    """Where the primary's MPF segment starts, and the segment."""
+    structure = b.jpeg_structure(data)
+    for (marker, payload), offset in zip(structure.markers, structure.offsets):
+        if marker == g.APP2 and payload.startswith(g.MPF_ID):
+            return offset, b.jpeg_segment(g.APP2, payload)
+    raise AssertionError("no MPF index")
+
+
+def _before_the_index(data: bytes, inserted: bytes) -> bytes:
+    """Bytes put before the MPF segment, which moves the index and the images after the
+    primary alike: the index's offsets, from its own TIFF header, still hold."""
+    at, _ = _mpf_segment_at(data)
+    return data[:at] + inserted + data[at:]
+
+
+def test_an_index_whose_length_is_wrong_drops_the_images_after_the_primary():
+    original = g.ultra_hdr()
+    at, segment = _mpf_segment_at(original)
+    damaged = original[: at + len(segment)] + b"\x00" + original[at + len(segment) :]
+    _assert_primary_only(original, metadata.clean(damaged))  # the same scans as the undamaged file
+
+
+def test_an_index_copy_whose_length_is_wrong_does_not_hide_the_index_after_it():
+    original = g.ultra_hdr()
+    _, segment = _mpf_segment_at(original)
+    result = metadata.clean(_before_the_index(original, segment + b"\x00"))
+    assert result.kept == (GAIN_MAP,)
+    _, gain_map = _split(result.data)
+    assert b.jpeg_structure(gain_map).scan == b.jpeg_structure(_image_at(original, 1)).scan
+
+
+def test_a_primary_xmp_whose_length_is_wrong_is_not_rebuilt():
+    original = g.ultra_hdr()
+    structure = b.jpeg_structure(original)
+    xmp_at = structure.offset_of(g.APP1)
+    xmp_end = xmp_at + 4 + len(structure.payloads(g.APP1)[0])
+    assert structure.payloads(g.APP1)[0].startswith(g.XMP_ID)
+    result = metadata.clean(original[:xmp_end] + b"\x00" + original[xmp_end:])
+    assert result.kept == (GAIN_MAP,)
+    primary, _ = _split(result.data)
+    assert g.xmp_packets(primary) == []
+    assert {"xmp", "other"} <= set(result.removed)
+
+
+def test_a_primary_iso_record_whose_length_is_wrong_is_not_written_back():
+    original = g.ultra_hdr()
+    broken = b.jpeg_segment(g.APP2, g.ISO_ID + g.ISO_PARAMETERS) + b"\x00"
+    result = metadata.clean(b.insert_after_soi(original, broken))
+    assert result.kept == (GAIN_MAP,)
+    primary, _ = _split(result.data)
+    assert g.iso_records(primary) == [g.ISO_VERSION_ONLY]
+
+
 def _ultra_hdr_with_gain_map(gain_map: bytes) -> bytes:
     primary = g.with_segments(g.plain_jpeg((64, 48)), b.jpeg_segment(g.APP1, g.XMP_ID + g.ultra_hdr_primary_xmp(len(gain_map))))
     return g.with_mpf(primary, [(g.TYPE_UNDEFINED, gain_map)])
