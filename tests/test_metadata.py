@@ -230,6 +230,41 @@ def test_jpeg_without_metadata_comes_back_unchanged():
     assert result.removed == ()
 
 
+JFIF_HEADER = b"JFIF\x00\x01\x02\x01\x00\x48\x00\x48\x00\x00"  # version, units, densities, no thumbnail
+ADOBE_HEADER = b"Adobe\x00\x64\x00\x00\x00\x00\x01"  # version 100, no flags, YCbCr transform
+PHOTOSHOP_WITHOUT_IPTC = b"Photoshop 3.0\x00" + b"8BIM\x03\xed\x00\x00" + struct.pack(">I", 4) + b.SECRET[:4]
+
+# An APPn or COM segment put first: (marker, payload, the payload kept or None, what is reported removed).
+JPEG_APP_SEGMENTS = {
+    "JFIF header alone": (APP0, JFIF_HEADER, JFIF_HEADER, ()),
+    "JFIF header with bytes after it": (APP0, JFIF_HEADER + b.SECRET, JFIF_HEADER, ("other",)),
+    "JFIF with a thumbnail": (APP0, JFIF_HEADER[:12] + b"\x01\x01" + bytes(3), JFIF_HEADER, ("thumbnail",)),
+    "JFIF header a byte short": (APP0, JFIF_HEADER[:13], None, ("other",)),
+    "JFXX thumbnail": (APP0, b"JFXX\x00\x10" + b.SECRET, None, ("thumbnail",)),
+    "APP0 of another kind": (APP0, b"AVI1" + b.SECRET * 2, None, ("other",)),
+    "APP1 neither EXIF nor XMP": (APP1, b"abc\x00" + b.SECRET, None, ("other",)),
+    "extended XMP": (APP1, b.extended_xmp_payload(), None, ("xmp",)),
+    "Photoshop with IPTC": (0xED, b.photoshop_iptc_payload(), None, ("iptc", "photoshop")),
+    "Photoshop without IPTC": (0xED, PHOTOSHOP_WITHOUT_IPTC, None, ("photoshop",)),
+    "APP13 of another kind": (0xED, b"Adobe_CM\x00" + b.SECRET, None, ("other",)),
+    "Adobe header alone": (APP14, ADOBE_HEADER, ADOBE_HEADER, ()),
+    "Adobe header with bytes after it": (APP14, ADOBE_HEADER + b.SECRET, ADOBE_HEADER, ("other",)),
+    "Adobe header a byte short": (APP14, ADOBE_HEADER[:11], None, ("other",)),
+    "APP14 of another kind": (APP14, b"Ducky" + b.SECRET * 2, None, ("other",)),
+    "APP15": (0xEF, b.SECRET, None, ("other",)),
+    "comment": (0xFE, b.SECRET, None, ("comment",)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JPEG_APP_SEGMENTS))
+def test_jpeg_app_segment_is_kept_cut_to_its_header_or_dropped_by_what_it_is(name):
+    marker, payload, kept, removed = JPEG_APP_SEGMENTS[name]
+    plain = b.jpeg(exif=False, comment=False, xmp=False, icc=False)
+    result = metadata.clean(plain[:2] + b.jpeg_segment(marker, payload) + plain[2:])
+    assert result.data == plain[:2] + (b.jpeg_segment(marker, kept) if kept is not None else b"") + plain[2:]
+    assert result.removed == removed
+
+
 def test_jpeg_minimal_exif_follows_the_jfif_segment():
     stripped = metadata.strip(b.jpeg(8))
     markers = [marker for marker, _ in b.jpeg_structure(stripped).markers]
