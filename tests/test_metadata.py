@@ -216,6 +216,28 @@ def test_jpeg_metadata_between_scans_is_removed():
     assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
 
 
+MPF_INDEX = b"MPF\x00MM\x00\x2a" + struct.pack(">IH", 8, 0) + bytes(4)  # an index of no tags
+ISO_VERSION_RECORD = b"urn:iso:std:iso:ts:21496:-1\x00" + bytes(4)
+
+# A segment between two scans, which no decoder reads: (marker, payload, what is reported removed).
+JPEG_LATE_SEGMENTS = {
+    "ICC chunk": (APP2, b"ICC_PROFILE\x00\x01\x01" + b.icc_profile(), ("other",)),
+    "ISO 21496-1 record": (APP2, ISO_VERSION_RECORD, ("other",)),
+    "MPF index": (APP2, MPF_INDEX, ("mpf",)),
+    "XMP packet": (APP1, b.XMP_NAMESPACE + b.XMP_PACKET, ("xmp",)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JPEG_LATE_SEGMENTS))
+def test_jpeg_segment_between_scans_is_dropped_and_reported_by_kind(name):
+    marker, payload, removed = JPEG_LATE_SEGMENTS[name]
+    plain = b.jpeg(progressive=True, exif=False, xmp=False, comment=False, icc=False)
+    second_scan = plain.index(b"\xff\xda", b.jpeg_structure(plain).scan_start + 2)
+    result = metadata.clean(plain[:second_scan] + b.jpeg_segment(marker, payload) + plain[second_scan:])
+    assert result.data == plain
+    assert result.removed == removed
+
+
 @pytest.mark.parametrize("orientation", [1, 6])
 def test_jpeg_keep_copyright_keeps_copyright_and_artist(orientation):
     original = b.jpeg(orientation)
@@ -246,6 +268,9 @@ JPEG_APP_SEGMENTS = {
     "extended XMP": (APP1, b.extended_xmp_payload(), None, ("xmp",)),
     "Photoshop with IPTC": (0xED, b.photoshop_iptc_payload(), None, ("iptc", "photoshop")),
     "Photoshop without IPTC": (0xED, PHOTOSHOP_WITHOUT_IPTC, None, ("photoshop",)),
+    "APP2 of another kind": (APP2, b"FPXR\x00" + b.SECRET, None, ("other",)),
+    "MPF index": (APP2, MPF_INDEX, None, ("mpf",)),
+    "ISO 21496-1 record": (APP2, ISO_VERSION_RECORD, None, ("other",)),
     "APP13 of another kind": (0xED, b"Adobe_CM\x00" + b.SECRET, None, ("other",)),
     "Adobe header alone": (APP14, ADOBE_HEADER, ADOBE_HEADER, ()),
     "Adobe header with bytes after it": (APP14, ADOBE_HEADER + b.SECRET, ADOBE_HEADER, ("other",)),

@@ -123,10 +123,11 @@ def _jpeg_icc_segments(profile: bytes, numbering: list[tuple[int, int]]) -> list
         (b.icc_profile(), [(1, 2), (2, 2)], True),
         (b.icc_profile(), [(1, 2), (1, 2)], False),  # numbered inconsistently
         (b.icc_profile(), [(1, 3), (2, 3)], False),  # a chunk missing
+        (b.icc_profile(), [(1, 2), (2, 3)], False),  # counts that differ
         (_bad_profile(), [(1, 1)], False),
         (b.icc_profile()[:-9], [(1, 1)], False),  # shorter than it declares
     ],
-    ids=["valid", "same number twice", "chunk missing", "no signature", "cut short"],
+    ids=["valid", "same number twice", "chunk missing", "counts differ", "no signature", "cut short"],
 )
 def test_jpeg_icc_profile_is_kept_when_valid_and_dropped_otherwise(profile, numbering, kept):
     plain = _plain_jpeg()
@@ -135,6 +136,19 @@ def test_jpeg_icc_profile_is_kept_when_valid_and_dropped_otherwise(profile, numb
     assert b.decoded(result.data).info.get("icc_profile") == (profile if kept else None)
     assert result.removed == (() if kept else ("other",))
     assert b.decoded(result.data).tobytes() == b.decoded(plain).tobytes()
+
+
+def test_jpeg_icc_chunks_out_of_order_and_an_empty_chunk_make_one_profile():
+    profile = b.icc_profile()
+    half = len(profile) // 2
+    chunks = [(2, 3, profile[half:]), (3, 3, b""), (1, 3, profile[:half])]  # numbered 1..3, in another order
+    segments = [b.jpeg_segment(APP2, b"ICC_PROFILE\x00" + bytes((number, count)) + piece) for number, count, piece in chunks]
+    plain = _plain_jpeg()
+    original = b.insert_after_soi(plain, *segments)
+    result = metadata.clean(original)
+    assert result.data == original
+    assert result.removed == ()
+    assert b.decoded(result.data).info.get("icc_profile") == profile
 
 
 def _iccp(name: bytes, compressed: bytes) -> bytes:

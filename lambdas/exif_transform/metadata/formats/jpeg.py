@@ -90,7 +90,7 @@ class _IccChunk(NamedTuple):
     count: int
     piece: memoryview  # this chunk's part of the profile
     offset: int
-    segment: bytes  # the whole segment as it came, written back when the profile is valid
+    segment: bytes = b""  # the whole segment as it came, set by _place; written back when the profile is valid
 
 
 class _Walk:
@@ -228,7 +228,7 @@ def _app2(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     if payload[: len(ICC_ID)] == ICC_ID and len(payload) >= ICC_CHUNK_HEADER and walk.scans == 0:
         # Written back once every chunk has been seen and the profile checked (_icc_segments).
         number, count = payload[len(ICC_ID)], payload[len(ICC_ID) + 1]
-        walk.icc_chunks.append(_IccChunk(number, count, payload[ICC_CHUNK_HEADER:], offset, b""))
+        walk.icc_chunks.append(_IccChunk(number, count, payload[ICC_CHUNK_HEADER:], offset))
         return DROP
     if payload[: len(ICC_ID)] == ICC_ID:
         walk.drop(kinds.OTHER)  # a chunk after the first scan, which decoders never read
