@@ -119,6 +119,9 @@ def test_a_gain_map_survives_with_its_parameters_and_nothing_else(name):
     assert {"exif", "gps", "comment", "xmp"} <= set(result.removed)
     primary, gain_map = _split(result.data)
     _assert_index_is_exactly(original, result.data)
+    # The segments kept stay where they were: JFIF first, the XMP, ISO 21496-1 record and index in place.
+    dropped = {(g.APP1, b"Exif"), (0xFE, b"comm")}
+    assert [(m, p[:4]) for m, p in g.segments(primary)] == [(m, p[:4]) for m, p in g.segments(original_primary) if (m, p[:4]) not in dropped]
 
     # Pictures: scan data byte for byte, and the same pixels through Pillow.
     assert b.jpeg_structure(primary).scan == b.jpeg_structure(original_primary).scan
