@@ -213,6 +213,7 @@ MPF_REFUSALS = {
     "IFD entry cut": (INDEX[:19], "MP Index IFD entry needs 8 bytes but 5 are left at offset 10"),
     "IFD value cut": (INDEX[:23], "MP Index IFD value needs 4 bytes but 1 are left at offset 18"),
     "33 tags": (_index_of_tags(33), "the MP Index IFD declares 33 tags"),
+    "40000 tags": (_index_with(TAG_COUNT, struct.pack(">H", 40000)), "the MP Index IFD declares 40000 tags"),  # read unsigned
     "no NumberOfImages": (_index_with(26, b"\xb0\x0f"), "the MP Index IFD lacks NumberOfImages or MPEntry"),
     "no MPEntry": (_index_with(38, b"\xb0\x0f"), "the MP Index IFD lacks NumberOfImages or MPEntry"),
     "no images": (_index_with(IMAGE_COUNT, struct.pack(">I", 0)), "NumberOfImages is 0, expected 1 to 64"),
