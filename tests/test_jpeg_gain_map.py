@@ -8,6 +8,7 @@ and with Pillow, never with the core's own parsers.
 from __future__ import annotations
 
 import io
+import re
 import struct
 
 import pytest
@@ -17,12 +18,13 @@ import gain_map_builders as g
 import image_builders as b
 import metadata
 from metadata import ImageError
-from metadata.formats import jpeg
+from metadata.formats import jpeg, mpf
 from metadata.limits import MAX_GAIN_MAP_TRIES, MAX_MPF_IMAGES
-from metadata_checks import assert_refused, bounded_memory
+from metadata_checks import assert_refused, bounded_memory, exif_of, expected_kept_exif
 from operation_counts import count_calls
 
 GAIN_MAP = "gain map"
+DEPENDENT = 0xC0000000  # the dependent parent and child flags of an MP entry's attribute
 PRIMARY_VERSION = {f"{{{g.HDRGM}}}Version": "1.0"}
 # Offsets in the big-endian MPF payload g.mpf_payload writes (after "MPF\0"): TIFF header 4,
 # IFD offset 8, tag count 12, NumberOfImages value 34, MPEntry count 42 and offset 46,
@@ -76,6 +78,26 @@ def _split(output: bytes) -> tuple[bytes, bytes]:
     return output[:start], output[start:]
 
 
+def _mpf_payload(data: bytes) -> bytes:
+    (payload,) = [payload for marker, payload in g.segments(data) if marker == g.APP2 and payload.startswith(g.MPF_ID)]
+    return payload
+
+
+def _assert_index_is_exactly(original: bytes, output: bytes) -> None:
+    """The output's index: the three tags, in the input's byte order, the primary's attribute
+    and the gain map's with the dependent-image flags cleared, no attribute IFD."""
+    order = "<" if _mpf_payload(original)[4:6] == b"II" else ">"
+    primary, gain_map = g.mpf_entries(original)[1][0], [entry for entry in g.mpf_entries(original)[1] if entry.attribute & 0xFFFFFF == 0][0]
+    tiff_at = g.mpf_entries(output)[0]
+    primary_size = g.primary_end(output)
+    expected = g.mpf_payload(
+        [(primary.attribute & ~DEPENDENT, primary_size, 0), (gain_map.attribute & ~DEPENDENT, len(output) - primary_size, primary_size - tiff_at)],
+        order,
+        attribute_ifd=False,
+    )
+    assert _mpf_payload(output) == expected
+
+
 def _assert_no_metadata(jpeg: bytes) -> None:
     assert b.SECRET not in jpeg
     assert b"Exif\x00\x00" not in jpeg
@@ -96,6 +118,10 @@ def test_a_gain_map_survives_with_its_parameters_and_nothing_else(name):
     assert result.kept == (GAIN_MAP,)
     assert {"exif", "gps", "comment", "xmp"} <= set(result.removed)
     primary, gain_map = _split(result.data)
+    _assert_index_is_exactly(original, result.data)
+    # The segments kept stay where they were: JFIF first, the XMP, ISO 21496-1 record and index in place.
+    dropped = {(g.APP1, b"Exif"), (0xFE, b"comm")}
+    assert [(m, p[:4]) for m, p in g.segments(primary)] == [(m, p[:4]) for m, p in g.segments(original_primary) if (m, p[:4]) not in dropped]
 
     # Pictures: scan data byte for byte, and the same pixels through Pillow.
     assert b.jpeg_structure(primary).scan == b.jpeg_structure(original_primary).scan
@@ -160,6 +186,76 @@ def test_previews_and_disparity_images_go_with_the_index():
     assert b.SECRET not in result.data
 
 
+# --- the MPF index on its own (metadata/formats/mpf.py) -------------------------------------
+
+INDEX = g.mpf_payload([(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), (g.TYPE_UNDEFINED, 500, 900)], attribute_ifd=False)
+INDEX_ENTRIES = (mpf.MpEntry(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), mpf.MpEntry(g.TYPE_UNDEFINED, 500, 900))
+
+
+def _index_with(at: int, value: bytes) -> bytes:
+    return INDEX[:at] + value + INDEX[at + len(value) :]
+
+
+def _index_of_tags(count: int) -> bytes:
+    """INDEX with `count` tags in its IFD: its three, then filler LONG tags."""
+    entries_at = 8 + 2 + 12 * count + 4
+    ifd = struct.pack(">HHI", 0xB000, 7, 4) + b"0100" + struct.pack(">HHII", 0xB001, 4, 1, 2)
+    ifd += struct.pack(">HHII", 0xB002, 7, 32, entries_at)
+    ifd += b"".join(struct.pack(">HHII", 0xB100 + n, 4, 1, 0) for n in range(count - 3))
+    return g.MPF_ID + b"MM\x00\x2a" + struct.pack(">IH", 8, count) + ifd + bytes(4) + INDEX[54:]
+
+
+MPF_REFUSALS = {
+    "not an MPF index": (b"MPX\x00" + INDEX[4:], "the APP2 segment is not an MPF index"),
+    "no TIFF header": (_index_with(4, b"MM\x00\x2b"), "no TIFF header after the MPF identifier"),
+    "IFD offset cut": (INDEX[:10], "MP Index IFD offset needs 4 bytes but 2 are left at offset 4"),
+    "IFD past the end": (_index_with(IFD_OFFSET, struct.pack(">I", 0xFFFF0000)), "MP Index IFD entry count needs 2 bytes but 0 are left at offset 4294901760"),
+    "IFD entry cut": (INDEX[:19], "MP Index IFD entry needs 8 bytes but 5 are left at offset 10"),
+    "IFD value cut": (INDEX[:23], "MP Index IFD value needs 4 bytes but 1 are left at offset 18"),
+    "33 tags": (_index_of_tags(33), "the MP Index IFD declares 33 tags"),
+    "40000 tags": (_index_with(TAG_COUNT, struct.pack(">H", 40000)), "the MP Index IFD declares 40000 tags"),  # read unsigned
+    "no NumberOfImages": (_index_with(26, b"\xb0\x0f"), "the MP Index IFD lacks NumberOfImages or MPEntry"),
+    "no MPEntry": (_index_with(38, b"\xb0\x0f"), "the MP Index IFD lacks NumberOfImages or MPEntry"),
+    "no images": (_index_with(IMAGE_COUNT, struct.pack(">I", 0)), "NumberOfImages is 0, expected 1 to 64"),
+    "65 images": (_index_with(IMAGE_COUNT, struct.pack(">I", 65)), "NumberOfImages is 65, expected 1 to 64"),
+    "NumberOfImages a SHORT": (_index_with(28, b"\x00\x03"), "NumberOfImages is 2, expected 1 to 64"),
+    "NumberOfImages twice over": (_index_with(30, struct.pack(">I", 2)), "NumberOfImages is 2, expected 1 to 64"),
+    "entry list of the wrong length": (_index_with(ENTRY_BYTES, struct.pack(">I", 17)), "the MPEntry list holds 17 bytes for 2 images"),
+    "entry list a LONG": (_index_with(40, b"\x00\x04"), "the MPEntry list holds 32 bytes for 2 images"),
+    "entries past the end": (_index_with(ENTRY_OFFSET, struct.pack(">I", 0x7FFFFFFF)), "MP entry needs 16 bytes but 0 are left at offset 2147483647"),
+    "primary offset not zero": (_index_with(PRIMARY_OFFSET, struct.pack(">I", 4)), "MP entry 1 has offset 4"),
+    "second offset zero": (_index_with(GAIN_MAP_OFFSET, struct.pack(">I", 0)), "MP entry 2 has offset 0"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MPF_REFUSALS))
+def test_a_malformed_index_is_refused_by_the_index_reader_naming_what_is_wrong(case):
+    payload, message = MPF_REFUSALS[case]
+    with pytest.raises(mpf.MpfError, match=f"^{re.escape('JPEG MPF: ' + message)}$"):
+        mpf.read_index(payload)
+
+
+@pytest.mark.parametrize("order", [">", "<"])
+@pytest.mark.parametrize("attribute_ifd", [False, True])
+def test_an_index_is_read_in_either_byte_order(order, attribute_ifd):
+    payload = g.mpf_payload([(entry.attribute, entry.size, entry.offset) for entry in INDEX_ENTRIES], order, attribute_ifd=attribute_ifd)
+    assert mpf.read_index(payload) == mpf.MpIndex(order, INDEX_ENTRIES)
+
+
+def test_an_index_of_32_tags_is_read():
+    assert mpf.read_index(_index_of_tags(32)) == mpf.MpIndex(">", INDEX_ENTRIES)
+
+
+@pytest.mark.parametrize("order", [">", "<"])
+@pytest.mark.parametrize("images", [1, 2, 3])
+def test_a_written_index_holds_three_tags_and_the_entries_without_dependent_flags(order, images):
+    attributes = [DEPENDENT | g.REPRESENTATIVE | g.TYPE_PRIMARY, 0x40000000 | g.TYPE_UNDEFINED, g.TYPE_DISPARITY][:images]
+    entries = [mpf.MpEntry(attribute, 100 * (n + 1), 1000 * n) for n, attribute in enumerate(attributes)]
+    expected = g.mpf_payload([(entry.attribute & ~DEPENDENT, entry.size, entry.offset) for entry in entries], order, attribute_ifd=False)
+    assert mpf.index_payload(order, entries) == expected
+    assert mpf.index_size(images) == len(expected)
+
+
 # --- what is dropped, never refused -------------------------------------------------------
 
 
@@ -212,6 +308,60 @@ def test_a_malformed_index_drops_the_index_and_the_images_after_the_primary(case
         result = metadata.clean(original)
     _assert_primary_only(original, result)
     assert metadata.strip(result.data) == result.data
+
+
+def _mpf_segment_at(data: bytes) -> tuple[int, bytes]:
+    """Where the primary's MPF segment starts, and the segment."""
+    structure = b.jpeg_structure(data)
+    for (marker, payload), offset in zip(structure.markers, structure.offsets):
+        if marker == g.APP2 and payload.startswith(g.MPF_ID):
+            return offset, b.jpeg_segment(g.APP2, payload)
+    raise AssertionError("no MPF index")
+
+
+def _before_the_index(data: bytes, inserted: bytes) -> bytes:
+    """Bytes put before the MPF segment, which moves the index and the images after the
+    primary alike: the index's offsets, from its own TIFF header, still hold."""
+    at, _ = _mpf_segment_at(data)
+    return data[:at] + inserted + data[at:]
+
+
+def test_an_index_whose_length_is_wrong_drops_the_images_after_the_primary():
+    original = g.ultra_hdr()
+    at, segment = _mpf_segment_at(original)
+    damaged = original[: at + len(segment)] + b"\x00" + original[at + len(segment) :]
+    _assert_primary_only(original, metadata.clean(damaged))  # the same scans as the undamaged file
+
+
+def test_an_index_copy_whose_length_is_wrong_does_not_hide_the_index_after_it():
+    original = g.ultra_hdr()
+    _, segment = _mpf_segment_at(original)
+    result = metadata.clean(_before_the_index(original, segment + b"\x00"))
+    assert result.kept == (GAIN_MAP,)
+    _, gain_map = _split(result.data)
+    assert b.jpeg_structure(gain_map).scan == b.jpeg_structure(_image_at(original, 1)).scan
+
+
+def test_a_primary_xmp_whose_length_is_wrong_is_not_rebuilt():
+    original = g.ultra_hdr()
+    structure = b.jpeg_structure(original)
+    xmp_at = structure.offset_of(g.APP1)
+    xmp_end = xmp_at + 4 + len(structure.payloads(g.APP1)[0])
+    assert structure.payloads(g.APP1)[0].startswith(g.XMP_ID)
+    result = metadata.clean(original[:xmp_end] + b"\x00" + original[xmp_end:])
+    assert result.kept == (GAIN_MAP,)
+    primary, _ = _split(result.data)
+    assert g.xmp_packets(primary) == []
+    assert {"xmp", "other"} <= set(result.removed)
+
+
+def test_a_primary_iso_record_whose_length_is_wrong_is_not_written_back():
+    original = g.ultra_hdr()
+    broken = b.jpeg_segment(g.APP2, g.ISO_ID + g.ISO_PARAMETERS) + b"\x00"
+    result = metadata.clean(b.insert_after_soi(original, broken))
+    assert result.kept == (GAIN_MAP,)
+    primary, _ = _split(result.data)
+    assert g.iso_records(primary) == [g.ISO_VERSION_ONLY]
 
 
 def _ultra_hdr_with_gain_map(gain_map: bytes) -> bytes:
@@ -391,6 +541,12 @@ def test_a_jpeg_codestream_alone_keeps_nothing_after_its_eoi_and_refuses_a_cut()
     assert g.MPF_ID not in alone.data and g.ISO_ID not in alone.data and b.SECRET not in alone.data
     with pytest.raises(ImageError, match="truncated"):
         jpeg.strip_codestream(original[: g.primary_end(original) - 30], False)
+
+
+@pytest.mark.parametrize("keep_copyright", [False, True])
+def test_a_jpeg_codestream_alone_keeps_copyright_and_artist_when_asked(keep_copyright):
+    alone = jpeg.strip_codestream(b.jpeg(6), keep_copyright)
+    assert exif_of(alone.data) == expected_kept_exif(6, keep_copyright)
 
 
 # --- the gain map's limits, at and one past each (metadata/limits.py) ------------------------

@@ -217,6 +217,28 @@ def test_jpeg_metadata_between_scans_is_removed():
     assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
 
 
+MPF_INDEX = b"MPF\x00MM\x00\x2a" + struct.pack(">IH", 8, 0) + bytes(4)  # an index of no tags
+ISO_VERSION_RECORD = b"urn:iso:std:iso:ts:21496:-1\x00" + bytes(4)
+
+# A segment between two scans, which no decoder reads: (marker, payload, what is reported removed).
+JPEG_LATE_SEGMENTS = {
+    "ICC chunk": (APP2, b"ICC_PROFILE\x00\x01\x01" + b.icc_profile(), ("other",)),
+    "ISO 21496-1 record": (APP2, ISO_VERSION_RECORD, ("other",)),
+    "MPF index": (APP2, MPF_INDEX, ("mpf",)),
+    "XMP packet": (APP1, b.XMP_NAMESPACE + b.XMP_PACKET, ("xmp",)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JPEG_LATE_SEGMENTS))
+def test_jpeg_segment_between_scans_is_dropped_and_reported_by_kind(name):
+    marker, payload, removed = JPEG_LATE_SEGMENTS[name]
+    plain = b.jpeg(progressive=True, exif=False, xmp=False, comment=False, icc=False)
+    second_scan = plain.index(b"\xff\xda", b.jpeg_structure(plain).scan_start + 2)
+    result = metadata.clean(plain[:second_scan] + b.jpeg_segment(marker, payload) + plain[second_scan:])
+    assert result.data == plain
+    assert result.removed == removed
+
+
 @pytest.mark.parametrize("orientation", [1, 6])
 def test_jpeg_keep_copyright_keeps_copyright_and_artist(orientation):
     original = b.jpeg(orientation)
@@ -229,6 +251,44 @@ def test_jpeg_without_metadata_comes_back_unchanged():
     result = metadata.clean(original)
     assert result.data == original
     assert result.removed == ()
+
+
+JFIF_HEADER = b"JFIF\x00\x01\x02\x01\x00\x48\x00\x48\x00\x00"  # version, units, densities, no thumbnail
+ADOBE_HEADER = b"Adobe\x00\x64\x00\x00\x00\x00\x01"  # version 100, no flags, YCbCr transform
+PHOTOSHOP_WITHOUT_IPTC = b"Photoshop 3.0\x00" + b"8BIM\x03\xed\x00\x00" + struct.pack(">I", 4) + b.SECRET[:4]
+
+# An APPn or COM segment put first: (marker, payload, the payload kept or None, what is reported removed).
+JPEG_APP_SEGMENTS = {
+    "JFIF header alone": (APP0, JFIF_HEADER, JFIF_HEADER, ()),
+    "JFIF header with bytes after it": (APP0, JFIF_HEADER + b.SECRET, JFIF_HEADER, ("other",)),
+    "JFIF with a thumbnail": (APP0, JFIF_HEADER[:12] + b"\x01\x01" + bytes(3), JFIF_HEADER, ("thumbnail",)),
+    "JFIF header a byte short": (APP0, JFIF_HEADER[:13], None, ("other",)),
+    "JFXX thumbnail": (APP0, b"JFXX\x00\x10" + b.SECRET, None, ("thumbnail",)),
+    "APP0 of another kind": (APP0, b"AVI1" + b.SECRET * 2, None, ("other",)),
+    "APP1 neither EXIF nor XMP": (APP1, b"abc\x00" + b.SECRET, None, ("other",)),
+    "extended XMP": (APP1, b.extended_xmp_payload(), None, ("xmp",)),
+    "Photoshop with IPTC": (0xED, b.photoshop_iptc_payload(), None, ("iptc", "photoshop")),
+    "Photoshop without IPTC": (0xED, PHOTOSHOP_WITHOUT_IPTC, None, ("photoshop",)),
+    "APP2 of another kind": (APP2, b"FPXR\x00" + b.SECRET, None, ("other",)),
+    "MPF index": (APP2, MPF_INDEX, None, ("mpf",)),
+    "ISO 21496-1 record": (APP2, ISO_VERSION_RECORD, None, ("other",)),
+    "APP13 of another kind": (0xED, b"Adobe_CM\x00" + b.SECRET, None, ("other",)),
+    "Adobe header alone": (APP14, ADOBE_HEADER, ADOBE_HEADER, ()),
+    "Adobe header with bytes after it": (APP14, ADOBE_HEADER + b.SECRET, ADOBE_HEADER, ("other",)),
+    "Adobe header a byte short": (APP14, ADOBE_HEADER[:11], None, ("other",)),
+    "APP14 of another kind": (APP14, b"Ducky" + b.SECRET * 2, None, ("other",)),
+    "APP15": (0xEF, b.SECRET, None, ("other",)),
+    "comment": (0xFE, b.SECRET, None, ("comment",)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JPEG_APP_SEGMENTS))
+def test_jpeg_app_segment_is_kept_cut_to_its_header_or_dropped_by_what_it_is(name):
+    marker, payload, kept, removed = JPEG_APP_SEGMENTS[name]
+    plain = b.jpeg(exif=False, comment=False, xmp=False, icc=False)
+    result = metadata.clean(plain[:2] + b.jpeg_segment(marker, payload) + plain[2:])
+    assert result.data == plain[:2] + (b.jpeg_segment(marker, kept) if kept is not None else b"") + plain[2:]
+    assert result.removed == removed
 
 
 def test_jpeg_minimal_exif_follows_the_jfif_segment():
@@ -246,40 +306,116 @@ def _replace_sof_size(data: bytes, width: int, height: int) -> bytes:
     return data[:position] + struct.pack(">HH", height, width) + data[position + 4 :]
 
 
+def _after_soi(data: bytes, *segments: bytes) -> bytes:
+    return data[:2] + b"".join(segments) + data[2:]
+
+
+def _before_sos(data: bytes, *segments: bytes) -> bytes:
+    return b.insert_before_sos(data, *segments)
+
+
+def _sof(components: int, extra: bytes = b"") -> bytes:
+    """An SOF0 payload: 8-bit, 24x40, `components` components of 3 bytes each."""
+    return b"\x08\x00\x18\x00\x28" + bytes([components]) + b"\x01\x11\x00" * components + extra
+
+
+def _dht(counts: list[int], symbols: bytes) -> bytes:
+    return b"\x00" + bytes(counts + [0] * (16 - len(counts))) + symbols
+
+
+_SEG = b.jpeg_segment
+_SCAN_AT = lambda data: b.jpeg_structure(data).scan_start  # noqa: E731
+
+# case: (how b.jpeg(6) is damaged, the whole message of the refusal, given that image).
+# Inserted segments right after SOI start at offset 2; ByteReader offsets count from the payload.
 # A JPEG without EOI (cut short in its scan data) is served: tests/test_jpeg_gain_map.py.
 JPEG_HOSTILE = {
-    "absurd dimensions": lambda data: _replace_sof_size(data, 65535, 65535),
-    "zero width": lambda data: _replace_sof_size(data, 0, 24),
-    "segment length past the end": lambda data: data[:2] + b"\xff\xe1\xff\xff" + b"Exif\x00\x00",
-    "segment length below two": lambda data: data[:2] + b"\xff\xfe\x00\x01" + data[2:],
-    "no SOF before SOS": lambda data: data[:2] + data[data.index(b"\xff\xda") :],
-    "unknown marker": lambda data: data[:2] + b"\xff\x4f\x00\x04ab" + data[2:],
-    "hierarchical frame": lambda data: data[: _sof_offset(data) + 1] + b"\xc5" + data[_sof_offset(data) + 2 :],
-    "bad DQT": lambda data: data[:2] + b.jpeg_segment(0xDB, b"\x00" + bytes(10)) + data[2:],
-    "bad DHT": lambda data: data[:2] + b.jpeg_segment(0xC4, b"\x00" + bytes([255] * 16)) + data[2:],
-    "only SOI": lambda data: b"\xff\xd8\xff",
-}
-
-
-# Garbage between segments is skipped, not refused (test_metadata_lenient.py).
-JPEG_REASONS = {
-    "no EOI": "no end marker",
-    "absurd dimensions": "65535x65535 pixels, over the limit",
-    "zero width": "declares 0x24 pixels",
-    "segment length past the end": "APP1 segment starting at offset 2 needs 65533 bytes",
-    "segment length below two": "COM segment at offset 2 has length 1",
-    "no SOF before SOS": "comes before any frame header",
-    "unknown marker": "unsupported marker 0xFF4F",
-    "hierarchical frame": "unsupported marker 0xFFC5",
-    "bad DQT": "DQT table",
-    "bad DHT": "declares 4080 symbols",
-    "only SOI": "no marker after offset 2",
+    "absurd dimensions": (
+        lambda data: _replace_sof_size(data, 65535, 65535),
+        lambda data: f"SOF at offset {_sof_offset(data)} declares 65535x65535 pixels, over the limit of 250000000",
+    ),
+    "zero width": (lambda data: _replace_sof_size(data, 0, 24), lambda data: f"SOF at offset {_sof_offset(data)} declares 0x24 pixels"),
+    "zero height": (lambda data: _replace_sof_size(data, 40, 0), lambda data: f"SOF at offset {_sof_offset(data)} declares 40x0 pixels"),
+    "second SOF": (
+        lambda data: _after_soi(data, _SEG(0xC0, _sof(1))),
+        lambda data: f"second frame header (SOF) at offset {_sof_offset(data) + 13}",
+    ),
+    "SOF without components": (lambda data: _after_soi(data, _SEG(0xC0, _sof(0))), lambda _: "SOF at offset 2 declares 0 components"),
+    "SOF with 5 components": (lambda data: _after_soi(data, _SEG(0xC0, _sof(5))), lambda _: "SOF at offset 2 declares 5 components"),
+    "SOF one byte long": (lambda data: _after_soi(data, _SEG(0xC0, _sof(1, b"\x00"))), lambda _: "SOF segment at offset 2 has length 12, expected 11"),
+    "SOF empty": (lambda data: _after_soi(data, _SEG(0xC0, b"")), lambda _: "SOF precision needs 1 bytes but 0 are left at offset 0"),
+    "SOF without height": (lambda data: _after_soi(data, _SEG(0xC0, b"\x08")), lambda _: "SOF height needs 2 bytes but 0 are left at offset 1"),
+    "SOF without width": (lambda data: _after_soi(data, _SEG(0xC0, b"\x08\x00\x18")), lambda _: "SOF width needs 2 bytes but 0 are left at offset 3"),
+    "SOF without count": (lambda data: _after_soi(data, _SEG(0xC0, _sof(0)[:5])), lambda _: "SOF component count needs 1 bytes but 0 are left at offset 5"),
+    "no SOF before SOS": (lambda data: data[:2] + data[data.index(b"\xff\xda") :], lambda _: "scan (SOS) at offset 2 comes before any frame header (SOF)"),
+    "SOS empty": (lambda data: _before_sos(data, _SEG(0xDA, b"")), lambda data: f"SOS at offset {_SCAN_AT(data)} declares 0 components"),
+    "SOS with 5 components": (
+        lambda data: _before_sos(data, _SEG(0xDA, b"\x05" + bytes(13))),
+        lambda data: f"SOS at offset {_SCAN_AT(data)} declares 5 components",
+    ),
+    "SOS one byte long": (
+        lambda data: _before_sos(data, _SEG(0xDA, b"\x01" + bytes(6))),
+        lambda data: f"SOS segment at offset {_SCAN_AT(data)} has length 9, expected 8",
+    ),
+    "bad DQT": (lambda data: _after_soi(data, _SEG(0xDB, b"\x00" + bytes(10))), lambda _: "DQT table in the segment at offset 2 needs 64 bytes but 10 are left at offset 1"),
+    "short 16-bit DQT": (lambda data: _after_soi(data, _SEG(0xDB, b"\x13" + bytes(64))), lambda _: "DQT table in the segment at offset 2 needs 128 bytes but 64 are left at offset 1"),
+    "DQT precision 2": (lambda data: _after_soi(data, _SEG(0xDB, b"\x20" + bytes(64))), lambda _: "DQT segment at offset 2 has a bad table spec 0x20"),
+    "DQT table 4": (lambda data: _after_soi(data, _SEG(0xDB, b"\x04" + bytes(64))), lambda _: "DQT segment at offset 2 has a bad table spec 0x04"),
+    "bad DHT": (lambda data: _after_soi(data, _SEG(0xC4, _dht([255] * 16, b""))), lambda _: "DHT segment at offset 2 declares 4080 symbols"),
+    "DHT of 257 symbols": (lambda data: _after_soi(data, _SEG(0xC4, _dht([255, 2], bytes(257)))), lambda _: "DHT segment at offset 2 declares 257 symbols"),
+    "DHT class 2": (lambda data: _after_soi(data, _SEG(0xC4, b"\x20" + _dht([1], b"\x00")[1:])), lambda _: "DHT segment at offset 2 has a bad table spec 0x20"),
+    "DHT table 4": (lambda data: _after_soi(data, _SEG(0xC4, b"\x04" + _dht([1], b"\x00")[1:])), lambda _: "DHT segment at offset 2 has a bad table spec 0x04"),
+    "DHT counts cut": (lambda data: _after_soi(data, _SEG(0xC4, b"\x00" + bytes(3))), lambda _: "DHT code counts in the segment at offset 2 needs 16 bytes but 3 are left at offset 1"),
+    "DHT symbols cut": (lambda data: _after_soi(data, _SEG(0xC4, _dht([5], b"ab"))), lambda _: "DHT symbols in the segment at offset 2 needs 5 bytes but 2 are left at offset 17"),
+    "DQT not followed by a marker": (
+        lambda data: _after_soi(data, _SEG(0xDB, b"\x00" + bytes(64)) + b"\x00"),
+        lambda _: "the DQT segment at offset 2 does not end at a marker",
+    ),
+    "DRI of 3 bytes": (lambda data: _after_soi(data, _SEG(0xDD, bytes(3))), lambda _: "DRI segment at offset 2 has length 5, expected 4"),
+    "DNL of 1 byte": (lambda data: _after_soi(data, _SEG(0xDC, bytes(1))), lambda _: "DNL segment at offset 2 has length 3, expected 4"),
+    "DAC of 3 bytes": (lambda data: _after_soi(data, _SEG(0xCC, b"\x00\x11\x10")), lambda _: "DAC segment at offset 2 has an odd or empty length"),
+    "DAC empty": (lambda data: _after_soi(data, _SEG(0xCC, b"")), lambda _: "DAC segment at offset 2 has an odd or empty length"),
+    "segment length past the end": (lambda data: data[:2] + b"\xff\xe1\xff\xffExif\x00\x00", lambda _: "APP1 segment starting at offset 2 needs 65533 bytes but 6 are left at offset 6"),
+    "segment length cut": (lambda data: data[:2] + b"\xff\xfe\x00", lambda _: "length of the COM segment needs 2 bytes but 1 are left at offset 4"),
+    "segment length 1": (lambda data: _after_soi(data, b"\xff\xfe\x00\x01"), lambda _: "COM segment at offset 2 has length 1"),
+    "segment length 0": (lambda data: _after_soi(data, b"\xff\xfe\x00\x00"), lambda _: "COM segment at offset 2 has length 0"),
+    # A segment that ends exactly at the end of the input is whole: the input lacks the next marker.
+    "empty COM then nothing": (lambda data: data[:2] + _SEG(0xFE, b""), lambda _: "no marker after offset 6 (truncated file)"),
+    "COM then nothing": (lambda data: data[:2] + _SEG(0xFE, b"ab"), lambda _: "no marker after offset 8 (truncated file)"),
+    "unknown marker": (lambda data: _after_soi(data, b"\xff\x4f\x00\x04ab"), lambda _: "unsupported marker 0xFF4F at offset 2"),
+    "hierarchical frame": (
+        lambda data: data[: _sof_offset(data) + 1] + b"\xc5" + data[_sof_offset(data) + 2 :],
+        lambda data: f"unsupported marker 0xFFC5 at offset {_sof_offset(data)}",
+    ),
+    "EOI before any scan": (lambda data: _after_soi(data, b"\xff\xd9"), lambda _: "end-of-image marker at offset 2 before any scan"),
+    "only SOI": (lambda data: b"\xff\xd8\xff", lambda _: "no marker after offset 2 (truncated file)"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(JPEG_HOSTILE))
-def test_jpeg_malformed_structure_is_refused(case):
-    assert_refused(JPEG_HOSTILE[case](b.jpeg(6)), reason=JPEG_REASONS[case])
+def test_jpeg_malformed_structure_is_refused_naming_the_segment_and_its_offset(case):
+    damage, message = JPEG_HOSTILE[case]
+    original = b.jpeg(6)
+    assert_refused(damage(original), reason=f"^{re.escape('JPEG: ' + message(original))}$")
+
+
+# Decoding segments at the edge of what is accepted: kept byte for byte.
+JPEG_DECODING_SEGMENTS = {
+    "DRI": _SEG(0xDD, b"\x00\x10"),
+    "DNL": _SEG(0xDC, b"\x00\x18"),
+    "DAC": _SEG(0xCC, b"\x00\x11"),
+    "16-bit DQT, table 3": _SEG(0xDB, b"\x13" + bytes(range(128))),
+    "two DQT tables in one": _SEG(0xDB, b"\x02" + bytes(64) + b"\x03" + bytes(64)),
+    "DHT class 1, table 3, 256 symbols": _SEG(0xC4, b"\x13" + _dht([255, 1], bytes(range(256)))[1:]),
+    "two DHT tables in one": _SEG(0xC4, _dht([1], b"\x00") + b"\x12" + _dht([0, 2], b"\x01\x02")[1:]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JPEG_DECODING_SEGMENTS))
+def test_jpeg_decoding_segment_of_the_right_length_is_kept_byte_for_byte(name):
+    original = b.jpeg(exif=False, comment=False, xmp=False, icc=False)
+    with_segment = _before_sos(original, JPEG_DECODING_SEGMENTS[name])
+    assert metadata.strip(with_segment) == with_segment
 
 
 # ---------------------------------------------------------------- hostile EXIF (in a JPEG)

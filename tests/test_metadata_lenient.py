@@ -123,10 +123,11 @@ def _jpeg_icc_segments(profile: bytes, numbering: list[tuple[int, int]]) -> list
         (b.icc_profile(), [(1, 2), (2, 2)], True),
         (b.icc_profile(), [(1, 2), (1, 2)], False),  # numbered inconsistently
         (b.icc_profile(), [(1, 3), (2, 3)], False),  # a chunk missing
+        (b.icc_profile(), [(1, 2), (2, 3)], False),  # counts that differ
         (_bad_profile(), [(1, 1)], False),
         (b.icc_profile()[:-9], [(1, 1)], False),  # shorter than it declares
     ],
-    ids=["valid", "same number twice", "chunk missing", "no signature", "cut short"],
+    ids=["valid", "same number twice", "chunk missing", "counts differ", "no signature", "cut short"],
 )
 def test_jpeg_icc_profile_is_kept_when_valid_and_dropped_otherwise(profile, numbering, kept):
     plain = _plain_jpeg()
@@ -135,6 +136,19 @@ def test_jpeg_icc_profile_is_kept_when_valid_and_dropped_otherwise(profile, numb
     assert b.decoded(result.data).info.get("icc_profile") == (profile if kept else None)
     assert result.removed == (() if kept else ("other",))
     assert b.decoded(result.data).tobytes() == b.decoded(plain).tobytes()
+
+
+def test_jpeg_icc_chunks_out_of_order_and_an_empty_chunk_make_one_profile():
+    profile = b.icc_profile()
+    half = len(profile) // 2
+    chunks = [(2, 3, profile[half:]), (3, 3, b""), (1, 3, profile[:half])]  # numbered 1..3, in another order
+    segments = [b.jpeg_segment(APP2, b"ICC_PROFILE\x00" + bytes((number, count)) + piece) for number, count, piece in chunks]
+    plain = _plain_jpeg()
+    original = b.insert_after_soi(plain, *segments)
+    result = metadata.clean(original)
+    assert result.data == original
+    assert result.removed == ()
+    assert b.decoded(result.data).info.get("icc_profile") == profile
 
 
 def _iccp(name: bytes, compressed: bytes) -> bytes:
@@ -234,6 +248,44 @@ def test_jpeg_truncated_adobe_segment_keeps_only_its_colour_transform():
     assert b.jpeg_structure(result.data).payloads(APP14) == [b"Adobe\x00\x64\x00\x00\x00\x00\xff"]
     assert b.metadata_problems(result.data) == []
     assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes() == b.decoded(plain).tobytes()
+
+
+def _stray_byte_after(data: bytes, marker: int) -> bytes:
+    """`data` with a 00 byte after the first segment of `marker`: its length falls one byte short."""
+    structure = b.jpeg_structure(data)
+    end = structure.offset_of(marker) + 2 + 2 + len(structure.payloads(marker)[0])
+    return data[:end] + b"\x00" + data[end:]
+
+
+def test_jpeg_jfif_header_whose_length_is_wrong_is_dropped():
+    plain = _plain_jpeg()
+    jfif_end = 4 + int.from_bytes(plain[4:6], "big")
+    result = metadata.clean(_stray_byte_after(plain, APP0))
+    assert result.data == plain[:2] + plain[jfif_end:]
+    assert result.removed == ("other",)
+
+
+def test_jpeg_exif_block_whose_length_is_wrong_is_dropped_and_says_nothing_of_xmp():
+    original = _stray_byte_after(b.insert_after_soi(_plain_jpeg(), b.jpeg_segment(APP1, b.exif_block(6))), APP1)
+    result = metadata.clean(original)
+    assert set(result.removed) == {"exif", "gps", "makernote", "thumbnail", "other"}
+    _served_like(original, result, 6)
+
+
+def test_jpeg_icc_chunk_whose_length_is_wrong_voids_the_profile():
+    original = _stray_byte_after(_plain_jpeg(icc=True), APP2)
+    result = metadata.clean(original)
+    assert b.jpeg_structure(result.data).payloads(APP2) == []
+    assert result.removed == ("other",)
+    assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
+
+
+def test_jpeg_comment_whose_length_is_wrong_leaves_the_icc_profile_alone():
+    with_icc = _plain_jpeg(icc=True)
+    original = _stray_byte_after(b.insert_after_soi(with_icc, b.jpeg_segment(COM, b"comment " + b.SECRET)), COM)
+    result = metadata.clean(original)
+    assert result.data == with_icc
+    assert result.removed == ("comment", "other")
 
 
 def _damage_dqt(data: bytes, how: str) -> bytes:

@@ -153,6 +153,18 @@ def test_exif_after_the_first_scan_is_removed_but_never_rotates_the_image():
     assert b.SECRET not in stripped.data
 
 
+def test_every_kind_any_exif_block_after_the_first_scan_held_is_reported():
+    data = b.jpeg(progressive=True, exif=False)
+    first_scan = b.jpeg_structure(data).scan_start
+    at = data.index(b"\xff\xda", first_scan + 2)  # the second scan's SOS
+    everything = b.exif_block(6)  # GPS, MakerNote and a thumbnail
+    bare = b.exif_block(3, gps=False, makernote=False, thumbnail=False)
+    later = b.jpeg_segment(0xE1, everything) + b.jpeg_segment(0xE1, bare)
+    stripped = metadata.clean(data[:at] + later + data[at:])
+    assert {"exif", "gps", "makernote", "thumbnail"} <= set(stripped.removed)
+    assert b"Exif\x00\x00" not in stripped.data
+
+
 def test_every_format_but_tiff_streams_natively():
     for name in ("jpeg everything", "gif", "png", "jxl"):
         assert metadata.open_strip(CORPUS[name]()[:16], 10, None, max_buffered=1).native, name

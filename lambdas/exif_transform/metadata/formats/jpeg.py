@@ -90,7 +90,7 @@ class _IccChunk(NamedTuple):
     count: int
     piece: memoryview  # this chunk's part of the profile
     offset: int
-    segment: bytes  # the whole segment as it came, written back when the profile is valid
+    segment: bytes = b""  # the whole segment as it came, set by _place; written back when the profile is valid
 
 
 class _Walk:
@@ -228,7 +228,7 @@ def _app2(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     if payload[: len(ICC_ID)] == ICC_ID and len(payload) >= ICC_CHUNK_HEADER and walk.scans == 0:
         # Written back once every chunk has been seen and the profile checked (_icc_segments).
         number, count = payload[len(ICC_ID)], payload[len(ICC_ID) + 1]
-        walk.icc_chunks.append(_IccChunk(number, count, payload[ICC_CHUNK_HEADER:], offset, b""))
+        walk.icc_chunks.append(_IccChunk(number, count, payload[ICC_CHUNK_HEADER:], offset))
         return DROP
     if payload[: len(ICC_ID)] == ICC_ID:
         walk.drop(kinds.OTHER)  # a chunk after the first scan, which decoders never read
@@ -374,8 +374,8 @@ _SCAN = "scan"  # entropy-coded data, passed through until a marker ends it
 _AFTER = "after"  # after EOI (or the end of the walk): nothing more is part of the image
 
 # What the walk strips.
-PRIMARY = "primary"  # a whole file: a gain map listed in its MPF index is looked up
-ALONE = "alone"  # one codestream: nothing after its EOI is looked at
+PRIMARY = "primary"  # a whole file: a gain map listed in its MPF index is looked up with
+# read_range; without read_range (one codestream alone), nothing after its EOI is looked at
 GAIN_MAP = "gain map"  # an image after the primary, kept only if it says it is a gain map
 
 # The pieces whole inputs are fed in (one piece held at a time), and the reads a walk makes
@@ -708,7 +708,7 @@ class JpegWalk(Cursor):
                 self._state = _AFTER
                 return
         else:
-            self._plan = self._look_up_gain_map() if self._role == PRIMARY else None
+            self._plan = self._look_up_gain_map()
             if self._plan is None:
                 self._alone_inserts(inserts)
             else:
@@ -796,7 +796,7 @@ class JpegWalk(Cursor):
             index = mpf.read_index(walk.mpf_payload)
         except mpf.MpfError:
             return None  # the index and every image after the primary go; the primary is served
-        scout = JpegWalk(size=self.size, read_range=None, keep_copyright=self._keep_copyright, role=ALONE, emit=False)
+        scout = JpegWalk(size=self.size, read_range=None, keep_copyright=self._keep_copyright, emit=False)
         offset = 0
         while scout._state != _AFTER and offset < self.size:  # noqa: SLF001 - a walk of the same class
             piece = self._read_range(offset, min(offset + SCOUT_PIECE, self.size))
@@ -882,7 +882,7 @@ def open_walk(size: int, read_range: Callable[[int, int], bytes] | None, keep_co
 def strip_codestream(data: bytes, keep_copyright: bool) -> Stripped:
     """One JPEG codestream alone (a HEIF `jpeg` item): nothing after its EOI is kept, and
     one cut short is refused."""
-    walk = JpegWalk(size=len(data), read_range=None, keep_copyright=keep_copyright, role=ALONE, allow_truncated=False)
+    walk = JpegWalk(size=len(data), read_range=None, keep_copyright=keep_copyright, allow_truncated=False)
     out = _whole(walk, data)
     return Stripped(out, walk.removed)
 
@@ -897,7 +897,7 @@ def strip(data: bytes, keep_copyright: bool) -> Stripped:
 
 def find_exif(data: bytes) -> memoryview | bytes | None:
     """The first EXIF block (APP1 "Exif"), after checking the whole file's structure."""
-    walk = JpegWalk(size=len(data), read_range=None, keep_copyright=False, role=ALONE, emit=False)
+    walk = JpegWalk(size=len(data), read_range=None, keep_copyright=False, emit=False)
     _whole(walk, data)
     return walk.first_exif()
 

@@ -91,8 +91,8 @@ def read_index(payload: bytes | memoryview) -> MpIndex:
         return _read_ifd(tiff, order)
     except MpfError:
         raise
-    except (ImageError, struct.error) as error:
-        raise MpfError(f"{FMT}: {error}") from error
+    except ImageError as error:  # a field past the end (ByteReader's message names it)
+        raise MpfError(str(error)) from error
 
 
 def _read_ifd(tiff: memoryview, order: str) -> MpIndex:
