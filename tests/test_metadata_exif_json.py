@@ -477,13 +477,16 @@ def test_empty_numeric_values_are_left_out_and_long_ones_summarised():
 def _gps(latitude, latitude_ref: bytes, longitude=((0, 1), (7, 1), (30, 1)), longitude_ref: bytes = b"E", *, rational: int = 5) -> dict:
     values = b"".join(struct.pack(">II", *pair) for pair in (*latitude, *longitude))
     at = 8 + 2 + 12 + 4 + 2 + 12 * 4 + 4
+    # A reference longer than four bytes lies after the rationals, as TIFF wants.
+    inline = len(latitude_ref) <= 4
     gps = [
-        (0x0001, 2, len(latitude_ref), latitude_ref.ljust(4, b"\x00")),
+        (0x0001, 2, len(latitude_ref), latitude_ref if inline else struct.pack(">I", at + len(values))),
         (0x0002, rational, len(latitude), struct.pack(">I", at)),
         (0x0003, 2, len(longitude_ref), longitude_ref.ljust(4, b"\x00")),
         (0x0004, 5, 3, struct.pack(">I", at + 8 * len(latitude))),
     ]
     structure = b.tiff_header() + b.ifd_bytes([(0x8825, 4, 1, struct.pack(">I", 8 + 2 + 12 + 4))]) + b.ifd_bytes(gps) + values
+    structure += b"" if inline else latitude_ref
     data = b.insert_after_soi(b.jpeg(exif=False, comment=False, xmp=False, icc=False), b.jpeg_segment(APP1, b"Exif\x00\x00" + structure))
     return metadata.read_exif(data, view="full")["GPS"]
 
@@ -509,6 +512,25 @@ def test_gps_degrees_are_signed_by_hemisphere():
 def test_gps_degrees_that_cannot_be_read_are_left_out(latitude, ref, rational):
     gps = _gps(latitude, ref, rational=rational)
     assert "latitude" not in gps and "longitude" not in gps
+
+
+@pytest.mark.parametrize(
+    ("ref", "south"),
+    [
+        (b"S\x00\x00\x00", True),  # padded with NULs: the letter ends at the first one
+        (b"S\x00S\x00", True),  # what follows the first NUL is not read
+        (b"S" + b" " * 6 + b"S", False),  # only the first 8 bytes are read: here a second letter among them
+        (b"S" + b" " * 7 + b"S", True),  # the ninth byte is past what is read
+        (b" s \x00", True),  # spaces around the letter, any case
+    ],
+    ids=["nul-padded", "after-the-nul", "eighth-byte", "ninth-byte", "spaces-lower-case"],
+)
+def test_gps_hemisphere_is_the_letter_before_the_first_nul_within_the_first_eight_bytes(ref, south):
+    gps = _gps(((51, 1), (30, 1), (0, 1)), ref)
+    if south:
+        assert gps["latitude"] == pytest.approx(-51.5)
+    else:
+        assert "latitude" not in gps
 
 
 def test_gps_degrees_at_the_poles_and_the_antimeridian_are_shown_and_past_them_left_out():
