@@ -431,6 +431,26 @@ def test_ascii_text_at_the_limit_read_to_its_end_is_not_marked():
     assert exif == {"Image": {"Model": "m" * MAX_JSON_TEXT}}
 
 
+@pytest.mark.parametrize(
+    ("tag", "kind", "encode"),
+    [(0x0110, 2, lambda text: text.encode()), (0x9C9B, 1, lambda text: text.encode("utf-16-le"))],
+    ids=["ascii-model", "utf16-xp-title"],
+)
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("one\x00two\x00", "one"),  # cut at the first NUL, not the last
+        ("short\x00" + "x" * (4 * MAX_JSON_TEXT + 100), "short"),  # more bytes than are read, but the text ended
+    ],
+    ids=["two-nuls", "nul-then-more-than-is-read"],
+)
+def test_text_ends_at_its_first_nul_and_is_not_marked_as_cut(tag, kind, encode, text, shown):
+    value = encode(text)
+    entry = (tag, kind, len(value), struct.pack(">I", _values_at(1, "Image")))
+    (shown_value,) = _full_view([entry], value, group="Image")["Image"].values()
+    assert shown_value == shown
+
+
 def test_xp_text_is_utf16_and_an_odd_byte_is_left_out():
     value = "Titre é".encode("utf-16-le") + b"\x41"
     entry = (0x9C9B, 1, len(value), struct.pack(">I", _values_at(1, "Image")))
