@@ -258,7 +258,7 @@ def _output_compression(source: str | None, mode: str) -> str:
     if source in BILEVEL_COMPRESSIONS and mode == "1":
         return source
     if source in LOSSLESS_COMPRESSIONS:
-        return "tiff_adobe_deflate" if source == "tiff_deflate" else source
+        return source  # Pillow writes "tiff_deflate" as "tiff_adobe_deflate" (the same Deflate, tag value 8)
     return FALLBACK_COMPRESSION
 
 
