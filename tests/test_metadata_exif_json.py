@@ -418,7 +418,9 @@ def test_user_comment_is_shown_in_its_character_code(body, order, shown):
 def test_user_comment_at_the_text_limit_is_marked_only_when_more_follows():
     exact = b"ASCII\x00\x00\x00" + b"c" * MAX_JSON_TEXT
     longer = exact + b"d"
-    for body, shown in ((exact, "c" * MAX_JSON_TEXT), (longer, "c" * MAX_JSON_TEXT + "…")):
+    # Trailing spaces are not shown, but bytes left unread after them may be more text.
+    spaces_then_more = exact + b" " * (3 * MAX_JSON_TEXT + 4) + b"d" * 100
+    for body, shown in ((exact, "c" * MAX_JSON_TEXT), (longer, "c" * MAX_JSON_TEXT + "…"), (spaces_then_more, "c" * MAX_JSON_TEXT + "…")):
         entry = (USER_COMMENT, 7, len(body), struct.pack(">I", _values_at(1)))
         assert _full_view([entry], body)["Exif"]["UserComment"] == shown
 
@@ -441,8 +443,9 @@ def test_ascii_text_at_the_limit_read_to_its_end_is_not_marked():
     [
         ("one\x00two\x00", "one"),  # cut at the first NUL, not the last
         ("short\x00" + "x" * (4 * MAX_JSON_TEXT + 100), "short"),  # more bytes than are read, but the text ended
+        ("m" * MAX_JSON_TEXT + "\x00" + "x" * (4 * MAX_JSON_TEXT + 100), "m" * MAX_JSON_TEXT),  # ended at the limit
     ],
-    ids=["two-nuls", "nul-then-more-than-is-read"],
+    ids=["two-nuls", "nul-then-more-than-is-read", "nul-at-the-limit-then-more"],
 )
 def test_text_ends_at_its_first_nul_and_is_not_marked_as_cut(tag, kind, encode, text, shown):
     value = encode(text)
