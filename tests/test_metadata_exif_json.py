@@ -407,8 +407,18 @@ USER_COMMENT = 0x9286
         (b"JIS\x00\x00\x00\x00\x00" + "日本".encode("shift_jis"), ">", "日本"),
         (b"\x00" * 8 + "naïve".encode(), ">", "naïve"),  # undefined code: UTF-8
         (b"BOGUS\x00\x00\x00" + "ok é".encode(), ">", "ok é"),  # unknown code: UTF-8
+        (b"UNICODE\x00\xfe\xff" + "Zoë".encode("utf-16-be"), "<", "Zoë"),  # a big-endian BOM in a little-endian block
+        (b"UNICODE\x00" + "Zoë".encode("utf-16-be") + b"\x00", ">", "Zoë"),  # an odd byte left over, big-endian
+        (b"ASCII\x00\x00\x00STUDIO X  ", ">", "STUDIO X"),  # only spaces are trimmed
+        (b"ASCII\x00\x00\x00line\t\n", ">", "line\t\n"),  # other white space is text
+        (b"ASCII\x00\x00\x00ok  \x00junk  \x00end", ">", "ok"),  # cut at the first NUL, then trimmed
+        (b"ASCII\x00\x00\x00caf\xe9", ">", "caf\ufffd"),  # not UTF-8: replaced, not refused
     ],
-    ids=["ascii-utf8", "ascii-nul", "unicode-be", "unicode-le", "unicode-odd", "unicode-bom", "jis", "undefined", "unknown"],
+    ids=[
+        "ascii-utf8", "ascii-nul", "unicode-be", "unicode-le", "unicode-odd", "unicode-bom", "jis", "undefined", "unknown",
+        "unicode-be-bom-in-le", "unicode-odd-be", "ascii-spaces", "ascii-other-white-space", "ascii-spaces-before-nul",
+        "ascii-invalid-utf8",
+    ],
 )
 def test_user_comment_is_shown_in_its_character_code(body, order, shown):
     entry = (USER_COMMENT, 7, len(body), struct.pack(order + "I", _values_at(1)))
