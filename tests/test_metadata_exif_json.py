@@ -16,6 +16,7 @@ import pytest
 
 import image_builders as b
 import metadata
+from metadata import exif_json
 from metadata.limits import MAX_JSON_DOCUMENT, MAX_JSON_SEQUENCE, MAX_JSON_TEXT, MAX_KEPT_TEXT
 from metadata_checks import bounded_memory
 
@@ -490,12 +491,26 @@ def test_rationals_with_a_zero_denominator_are_null_and_signed_ones_keep_their_s
 
 @pytest.mark.parametrize(
     ("count", "shown"),
-    [(1, 1), (3, [1, 2, 3]), (0, {"type": "UNDEFINED", "count": 0})],
+    [
+        (1, 1),
+        (3, [1, 2, 3]),
+        (0, {"type": "UNDEFINED", "count": 0}),
+        (MAX_JSON_SEQUENCE, [index % 7 for index in range(MAX_JSON_SEQUENCE)]),
+        (MAX_JSON_SEQUENCE + 1, {"type": "UNDEFINED", "count": MAX_JSON_SEQUENCE + 1}),
+    ],
 )
 def test_undefined_code_values(count, shown):
-    # FileSource (0xA300): a small code; more than one value is a list, none is a summary.
-    entry = (0xA300, 7, count, bytes([1, 2, 3, 0])[:count].ljust(4, b"\x00"))
-    assert _full_view([entry])["Exif"]["FileSource"] == shown
+    # FileSource (0xA300): a small code; more than one value is a list, none (or too many) is a summary.
+    codes = bytes(index % 7 for index in range(count)) if count > 4 else bytes([1, 2, 3, 0])[:count]
+    field = codes.ljust(4, b"\x00") if count <= 4 else struct.pack(">I", _values_at(1))
+    entry = (0xA300, 7, count, field)
+    assert _full_view([entry], codes if count > 4 else b"")["Exif"]["FileSource"] == shown
+
+
+def test_undefined_values_outside_the_exif_and_gps_groups_are_summarised():
+    # Noise (0x920D) is an UNDEFINED tag of IFD0, a group without prefixed-text tags.
+    entry = (0x920D, 7, 4, b"nois")
+    assert _full_view([entry], group="Image") == {"Image": {"Noise": {"type": "UNDEFINED", "count": 4}}}
 
 
 def test_empty_numeric_values_are_left_out_and_long_ones_summarised():
@@ -505,6 +520,22 @@ def test_empty_numeric_values_are_left_out_and_long_ones_summarised():
     ]
     exif = _full_view(entries, bytes(2 * (MAX_JSON_SEQUENCE + 1)))
     assert exif == {"Exif": {"PixelYDimension": {"type": "SHORT", "count": MAX_JSON_SEQUENCE + 1}}}
+
+
+@pytest.mark.parametrize("budget", [22, 21])
+def test_sequences_are_shown_while_their_least_json_size_fits_the_budget(monkeypatch, budget):
+    """Each sequence of more than one value takes, before it is read, the least JSON it can make: 3 bytes an
+    integer, 5 a rational or float. Four SHORTs take 12, two SRATIONALs 10: 22 shows both; at 21 the second is
+    summarised. A single value takes nothing."""
+    monkeypatch.setattr(exif_json, "SEQUENCE_BUDGET", budget)
+    values = struct.pack(">4H", 100, 200, 400, 800) + struct.pack(">4i", -1, 3, 5, 2)
+    entries = [
+        (0x8827, 3, 4, struct.pack(">I", _values_at(3))),  # ISOSpeedRatings: 4 SHORTs
+        (0x9201, 10, 2, struct.pack(">I", _values_at(3) + 8)),  # ShutterSpeedValue: 2 SRATIONALs
+        (0x9209, 3, 1, struct.pack(">H", 16)),  # Flash: one SHORT
+    ]
+    shutter = [-1 / 3, 5 / 2] if budget == 22 else {"type": "SRATIONAL", "count": 2}
+    assert _full_view(entries, values)["Exif"] == {"ISOSpeedRatings": [100, 200, 400, 800], "ShutterSpeedValue": shutter, "Flash": 16}
 
 
 def _gps(latitude, latitude_ref: bytes, longitude=((0, 1), (7, 1), (30, 1)), longitude_ref: bytes = b"E", *, rational: int = 5) -> dict:
