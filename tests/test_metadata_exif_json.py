@@ -144,6 +144,16 @@ def test_safe_view_shows_the_date_taken_without_anything_after_it():
     exif = _jpeg_with({"Exif": {piexif.ExifIFD.DateTimeOriginal: b"2024:01:02 03:04:05+02:00"}})
     assert metadata.read_exif(exif) == {"Exif": {"DateTimeOriginal": "2024:01:02 03:04:05"}}
     assert metadata.read_exif(_jpeg_with({"Exif": {piexif.ExifIFD.DateTimeOriginal: b"yesterday " + b.SECRET}})) == {}
+    # The full view shows the value as written.
+    assert metadata.read_exif(exif, view="full") == {"Exif": {"DateTimeOriginal": "2024:01:02 03:04:05+02:00"}}
+
+
+def test_safe_view_leaves_out_a_date_taken_that_is_not_text():
+    entry = (0x9003, 4, 1, struct.pack(">I", 20240102))  # DateTimeOriginal as a LONG
+    assert _full_view([entry])["Exif"] == {"DateTimeOriginal": 20240102}
+    structure = b.tiff_header() + b.ifd_bytes([(0x8769, 4, 1, struct.pack(">I", 26))]) + b.ifd_bytes([entry])
+    data = b.insert_after_soi(b.jpeg(exif=False, comment=False, xmp=False, icc=False), b.jpeg_segment(APP1, b"Exif\x00\x00" + structure))
+    assert metadata.read_exif(data) == {}
 
 
 def test_an_unknown_view_is_a_programming_error():
