@@ -382,6 +382,31 @@ def test_a_document_of_exactly_the_cap_is_whole_and_one_byte_more_gives_way():
     assert {f"Image.{name}" for name in exif["Image"]} | set(exif["omitted"]) == {f"Image.{name}" for name in expected_over["Image"]}
 
 
+def _largest_field(fields: dict) -> str:
+    """The field whose `"name": value` takes the most bytes (the greater name on a tie): the first to give way."""
+    return max(fields, key=lambda name: (len(json.dumps(name)) + len(json.dumps(fields[name])), name))
+
+
+def test_a_document_that_fits_once_its_largest_field_is_omitted_loses_only_that_one():
+    # A size such that omitting the largest field, and naming it, leaves exactly MAX_JSON_DOCUMENT bytes.
+    _, probe = _document_of_size(MAX_JSON_DOCUMENT + 3100)
+    largest = _largest_field(probe["Image"])
+    entry = len(json.dumps(largest)) + 2 + len(json.dumps(probe["Image"][largest])) + 2  # "name": value, separator
+    size = MAX_JSON_DOCUMENT + entry - len(json.dumps({"omitted": [f"Image.{largest}"]}))  # as long as ', "omitted": [..]'
+    data, expected = _document_of_size(size)
+    assert _largest_field(expected["Image"]) == largest
+    exif = metadata.read_exif(data, view="full")
+    assert exif == {"Image": {k: v for k, v in expected["Image"].items() if k != largest}, "omitted": [f"Image.{largest}"]}
+    assert len(json.dumps(exif)) == MAX_JSON_DOCUMENT
+    # One byte more: the next largest goes too.
+    data, expected = _document_of_size(size + 1)
+    rest = {k: v for k, v in expected["Image"].items() if k != largest}
+    second = _largest_field(rest)
+    exif = metadata.read_exif(data, view="full")
+    assert exif == {"Image": {k: v for k, v in rest.items() if k != second}, "omitted": sorted([f"Image.{largest}", f"Image.{second}"])}
+    assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
+
+
 # ---------------------------------------------------------------- how each kind of value is shown
 
 
