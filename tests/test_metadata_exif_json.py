@@ -17,6 +17,7 @@ import pytest
 import image_builders as b
 import metadata
 from metadata import exif_json
+from metadata.tiff_ifd import read_exif_ifds
 from metadata.limits import MAX_JSON_DOCUMENT, MAX_JSON_SEQUENCE, MAX_JSON_TEXT, MAX_KEPT_TEXT
 from metadata_checks import bounded_memory
 
@@ -157,8 +158,13 @@ def test_safe_view_leaves_out_a_date_taken_that_is_not_text():
 
 
 def test_an_unknown_view_is_a_programming_error():
-    with pytest.raises(ValueError, match="view"):
+    reason = r"^unknown EXIF view 'no-gps': expected one of safe, full$"
+    with pytest.raises(ValueError, match=reason):
         metadata.read_exif(b.jpeg(), view="no-gps")
+    # exif_to_json checks it too, for any other caller.
+    ifds = read_exif_ifds(b.tiff_header() + b.ifd_bytes([]), "EXIF")
+    with pytest.raises(ValueError, match=reason):
+        exif_json.exif_to_json(ifds, view="no-gps")
 
 
 # ---------------------------------------------------------------- values
