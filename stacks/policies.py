@@ -364,7 +364,7 @@ def artifact_bucket_policy(bucket_arn: str) -> PolicyDocument:
 
 def plain(statement: Statement) -> dict:
     """A statement as the JSON object a policy put through the API holds."""
-    return json.loads(statement.to_json(indent=None, sort_keys=True))
+    return json.loads(statement.to_json())
 
 
 # --- the bucket audit (templates/audit.json) ---------------------------------------------------------

@@ -14,13 +14,16 @@ import struct
 import zlib
 
 import piexif
+from PIL import ImageCms
 import pytest
 from PIL import Image
 
 import image_builders as b
+import tiff_shapes as t
 import metadata
 from metadata import kinds as metadata_kinds
 from metadata import ImageError
+from metadata.formats import tiff as tiff_format
 from metadata.limits import MAX_PIXELS
 from metadata_checks import HOSTILE_MEMORY_LIMIT, ORIENTATION_ENTRY, assert_refused, assert_same_display, bounded_memory, exif_of, expected_kept_exif
 from webp_shapes import WEBP_HOSTILE
@@ -875,6 +878,169 @@ def test_tiff_icc_tag_that_is_not_a_profile_is_dropped():
     assert b.decoded(result.data).tobytes() == b.pattern().tobytes()
 
 
+def _profile(space: str) -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile(space)).tobytes()
+
+
+@pytest.mark.parametrize(
+    ("profiles", "kept"),
+    [((_profile("sRGB"), _profile("sRGB")), _profile("sRGB")), ((_profile("sRGB"), _profile("XYZ")), None)],
+    ids=["same-on-every-page", "one-per-page"],
+)
+def test_tiff_icc_profile_is_kept_only_when_every_page_has_the_same(profiles, kept):
+    pages = [t.grey(4, 3, tags={t.ICC_PROFILE: (t.UNDEFINED, profile)}) for profile in profiles]
+    original = t.tiff_file(*pages)
+    assert [Image.open(io.BytesIO(original)).info["icc_profile"], _second_page_info(original)["icc_profile"]] == list(profiles)
+    result = metadata.clean(original)
+    assert b.decoded(result.data).info.get("icc_profile") == kept
+    assert result.removed == (() if kept else ("other",))
+
+
+def _second_page_info(data: bytes) -> dict:
+    image = Image.open(io.BytesIO(data))
+    image.seek(1)
+    return image.info
+
+
+@pytest.mark.parametrize(
+    ("mode", "source", "written"),
+    [
+        ("1", "group4", "group4"),
+        ("1", "group3", "group3"),
+        ("1", "tiff_ccitt", "tiff_ccitt"),
+        ("1", "raw", "raw"),
+        ("1", "zstd", "tiff_adobe_deflate"),  # kept only when lossless or bilevel: zstd is written as Deflate
+        ("L", "zstd", "tiff_adobe_deflate"),
+    ],
+)
+def test_tiff_bilevel_compressions_are_kept_for_bilevel_pages(mode, source, written):
+    buffer = io.BytesIO()
+    Image.new(mode, (16, 4)).save(buffer, "TIFF", compression=source)
+    assert Image.open(io.BytesIO(buffer.getvalue())).info["compression"] == source
+    stripped = metadata.strip(buffer.getvalue())
+    assert Image.open(io.BytesIO(stripped)).info["compression"] == written
+    assert b.decoded(stripped).tobytes() == Image.new(mode, (16, 4)).tobytes()
+
+
+@pytest.mark.parametrize(
+    ("tag", "kind", "value", "removed"),
+    [
+        (270, t.ASCII, b"caption\x00", "comment"),  # ImageDescription
+        (271, t.ASCII, b"Maker\x00", "exif"),  # Make: a tag of piexif's Image table
+        (700, t.BYTE, b"<x:xmpmeta/>", "xmp"),
+        (0x9C9B, t.BYTE, b"T\x00\x00\x00", "comment"),  # XPTitle
+        (0xC000, t.SHORT, [7], "other"),  # a private tag no table names
+    ],
+)
+def test_tiff_dropped_tags_are_reported_by_kind(tag, kind, value, removed):
+    result = metadata.clean(t.tiff_file(t.grey(4, 3, tags={tag: (kind, value)})))
+    assert result.removed == (removed,)
+    assert tag not in Image.open(io.BytesIO(result.data)).tag_v2
+
+
+def test_tiff_makernote_is_reported_from_an_exif_ifd_read_leniently():
+    """The Exif IFD's first entry points past the end of the file; its MakerNote is still found, for the log."""
+    def page(exif_at: int) -> t.Page:
+        return t.grey(4, 3, tags={t.EXIF_IFD: (t.LONG, [exif_at])})
+
+    at = len(t.tiff_file(page(0)))
+    exif_ifd = struct.pack("<H", 2)
+    exif_ifd += struct.pack("<HHII", 0x829A, t.RATIONAL, 1, 100_000)  # ExposureTime, past the end
+    exif_ifd += struct.pack("<HHI", 0x927C, t.UNDEFINED, 4) + b"NOTE"  # MakerNote
+    original = t.tiff_file(page(at)) + exif_ifd + struct.pack("<I", 0)
+    result = metadata.clean(original)
+    assert set(result.removed) == {"exif", "makernote"}
+    assert b.decoded(result.data).tobytes() == bytes(range(12))
+
+
+def test_tiff_kept_copyright_and_artist_lose_only_their_trailing_nuls():
+    notices = {t.COPYRIGHT: b"(c) Studio X\x00\x00", t.ARTIST: b"X Ann\x00"}  # an X at either end stays
+    original = t.tiff_file(t.grey(4, 3, tags={tag: (t.ASCII, text) for tag, text in notices.items()}))
+    tags = Image.open(io.BytesIO(metadata.strip(original, keep_copyright=True))).tag_v2
+    assert (tags[t.COPYRIGHT], tags[t.ARTIST]) == ("(c) Studio X", "X Ann")
+
+
+@pytest.mark.parametrize(
+    ("subfile", "reduced"),
+    [({t.NEW_SUBFILE_TYPE: (t.LONG, [1])}, True), ({t.SUBFILE_TYPE: (t.SHORT, [2])}, True), ({t.SUBFILE_TYPE: (t.SHORT, [3])}, False), ({t.NEW_SUBFILE_TYPE: (t.LONG, [2])}, False)],
+    ids=["NewSubfileType-reduced", "SubfileType-reduced", "SubfileType-page", "NewSubfileType-page"],
+)
+def test_tiff_reduced_resolution_pages_are_dropped_whichever_tag_says_so(subfile, reduced):
+    original = t.tiff_file(t.grey(4, 3), t.grey(2, 2, tags=subfile))
+    result = metadata.clean(original)
+    assert len(b.frames(result.data)) == (1 if reduced else 2)
+    assert result.removed == (("thumbnail",) if reduced else ())
+
+
+def test_tiff_whose_every_page_is_reduced_is_refused():
+    original = t.tiff_file(t.grey(2, 2, tags={t.SUBFILE_TYPE: (t.SHORT, [2])}))
+    with pytest.raises(ImageError, match="^TIFF: every page is a reduced-resolution copy$"):
+        metadata.strip(original)
+
+
+def test_tiff_that_would_lose_bits_per_sample_is_refused():
+    """Pillow reads 16-bit RGB as 8-bit RGB: re-saving it would not be lossless."""
+    rgb16 = dict(t.grey(2, 2, bytes(24)).tags) | {
+        t.BITS_PER_SAMPLE: (t.SHORT, [16, 16, 16]), t.PHOTOMETRIC: (t.SHORT, [2]), t.SAMPLES_PER_PIXEL: (t.SHORT, [3])
+    }
+    original = t.tiff_file(t.Page(rgb16, [bytes(range(24))]))
+    assert b.decoded(original).mode == "RGB"
+    with pytest.raises(ImageError, match="^TIFF: re-saving page 0 would lose bits per sample$"):
+        metadata.strip(original)
+
+
+def test_tiff_whose_page_chain_pillow_reads_otherwise_is_refused(monkeypatch):
+    """Pillow counts the pages itself; should it see another number than the chain the checks walked, the
+    checks did not see what would be decoded."""
+    walked = tiff_format._page_chain
+    monkeypatch.setattr(tiff_format, "_page_chain", lambda reader: walked(reader) * 2)
+    with pytest.raises(ImageError, match=r"^TIFF: Pillow sees 1 pages, the IFD chain has 2$"):
+        metadata.strip(t.tiff_file(t.grey(4, 3)))
+
+
+@pytest.mark.parametrize(
+    ("output", "kept", "allowed", "bits", "reason"),
+    [
+        (t.tiff_file(t.grey(4, 3, tags={270: (t.ASCII, b"x\x00"), 271: (t.ASCII, b"y\x00")})), 1, tiff_format.STRUCTURE_TAGS, 8,
+         "TIFF: the re-saved page 0 still carries tags [270, 271]"),
+        (t.tiff_file(t.grey(4, 3), t.grey(4, 3)), 1, tiff_format.STRUCTURE_TAGS, 8, "TIFF: the re-saved file has 2 pages instead of 1"),
+        (t.tiff_file(t.grey(4, 3)), 1, tiff_format.STRUCTURE_TAGS, 16, "TIFF: re-saving page 0 would lose bits per sample"),
+        (t.tiff_file(t.grey(4, 3, tags={t.BITS_PER_SAMPLE: None})), 1, tiff_format.STRUCTURE_TAGS, 2,
+         "TIFF: re-saving page 0 would lose bits per sample"),  # no BitsPerSample: one bit
+        (b"not a TIFF file", 1, tiff_format.STRUCTURE_TAGS, 8, "TIFF output: no TIFF header (II*\\0 or MM\\0*) at offset 0"),
+    ],
+    ids=["extra-tags", "extra-page", "fewer-bits", "one-bit-by-default", "not-a-tiff"],
+)
+def test_tiff_output_check_refuses_what_should_not_be_served(output, kept, allowed, bits, reason):
+    """The last check, on what Pillow wrote (which never carries these here, so they are made by hand)."""
+    with pytest.raises(ImageError, match=f"^{re.escape(reason)}$"):
+        tiff_format._verify_output(output, kept, set(allowed), bits)
+
+
+def test_tiff_that_pillow_cannot_read_as_tiff_is_not_read_as_another_format():
+    """3-bit greyscale is a mode Pillow's TIFF reader lacks; "PCD_" at offset 2048 is all its Photo CD reader
+    asks. The file is refused as a TIFF Pillow cannot read, never decoded as a Photo CD image."""
+    page = t.tiff_file(t.grey(4, 3, bytes(12), tags={t.BITS_PER_SAMPLE: (t.SHORT, [3])}))
+    original = page + bytes(2048 - len(page)) + b"PCD_" + bytes(2048)
+    assert Image.open(io.BytesIO(original)).format == "PCD"
+    with pytest.raises(ImageError, match="^TIFF: Pillow cannot decode the image: UnidentifiedImageError: "):
+        metadata.strip(original)
+
+
+def test_tiff_that_pillow_reads_but_cannot_write_is_refused():
+    """Grey with associated (premultiplied) alpha: ExtraSamples 1. Pillow reads it as mode La, and writes no La."""
+    tags = {t.BITS_PER_SAMPLE: (t.SHORT, [8, 8]), t.SAMPLES_PER_PIXEL: (t.SHORT, [2]), 338: (t.SHORT, [1])}
+    original = t.tiff_file(t.grey(2, 2, bytes(range(8)), tags=tags))
+    assert b.decoded(original).mode == "La"
+    with pytest.raises(ImageError, match=r"^TIFF: Pillow cannot write the La image losslessly: cannot write mode La as TIFF$"):
+        metadata.strip(original)
+
+
+def test_tiff_output_check_accepts_the_kept_pages_and_tags():
+    output = t.tiff_file(t.grey(4, 3, tags={t.COPYRIGHT: (t.ASCII, b"c\x00")}), t.grey(4, 3))
+    assert tiff_format._verify_output(output, 2, set(tiff_format.STRUCTURE_TAGS) | {t.COPYRIGHT}, 8) is None
+
+
 @pytest.mark.parametrize("builder", [lambda: b.png(exif=False), lambda: b.webp_simple()])
 def test_bytes_after_the_end_of_the_image_are_dropped(builder):
     original = builder()
@@ -920,11 +1086,11 @@ TIFF_HOSTILE = {
 
 
 TIFF_REASONS = {
-    "page chain loop": "already read \\(IFD loop\\)",
+    "page chain loop": "^TIFF: page 1 IFD at offset \\d+ was already read \\(IFD loop\\)$",
     "absurd dimensions": "100000x100000 pixels, over the limit",
     "strip past the end": "running past the end of the data",
     "no width": "no valid width and height",
-    "IFD0 past the end": "IFD offset \\d+ is outside the data",
+    "IFD0 past the end": "^TIFF: page 0 IFD offset \\d+ is outside the data",
 }
 
 
@@ -942,7 +1108,7 @@ def test_tiff_corrupt_compressed_strip_is_refused():
     with Image.open(io.BytesIO(original)) as image:
         offset, size = image.tag_v2[273][0], image.tag_v2[279][0]
     corrupt = original[:offset] + b"\xff" * size + original[offset + size :]
-    with pytest.raises(ImageError, match="Pillow cannot decode"):
+    with pytest.raises(ImageError, match="^TIFF: Pillow cannot decode the image: OSError: "):
         metadata.strip(corrupt)
 
 

@@ -16,6 +16,8 @@ import pytest
 
 import image_builders as b
 import metadata
+from metadata import exif_json
+from metadata.tiff_ifd import read_exif_ifds
 from metadata.limits import MAX_JSON_DOCUMENT, MAX_JSON_SEQUENCE, MAX_JSON_TEXT, MAX_KEPT_TEXT
 from metadata_checks import bounded_memory
 
@@ -143,11 +145,26 @@ def test_safe_view_shows_the_date_taken_without_anything_after_it():
     exif = _jpeg_with({"Exif": {piexif.ExifIFD.DateTimeOriginal: b"2024:01:02 03:04:05+02:00"}})
     assert metadata.read_exif(exif) == {"Exif": {"DateTimeOriginal": "2024:01:02 03:04:05"}}
     assert metadata.read_exif(_jpeg_with({"Exif": {piexif.ExifIFD.DateTimeOriginal: b"yesterday " + b.SECRET}})) == {}
+    # The full view shows the value as written.
+    assert metadata.read_exif(exif, view="full") == {"Exif": {"DateTimeOriginal": "2024:01:02 03:04:05+02:00"}}
+
+
+def test_safe_view_leaves_out_a_date_taken_that_is_not_text():
+    entry = (0x9003, 4, 1, struct.pack(">I", 20240102))  # DateTimeOriginal as a LONG
+    assert _full_view([entry])["Exif"] == {"DateTimeOriginal": 20240102}
+    structure = b.tiff_header() + b.ifd_bytes([(0x8769, 4, 1, struct.pack(">I", 26))]) + b.ifd_bytes([entry])
+    data = b.insert_after_soi(b.jpeg(exif=False, comment=False, xmp=False, icc=False), b.jpeg_segment(APP1, b"Exif\x00\x00" + structure))
+    assert metadata.read_exif(data) == {}
 
 
 def test_an_unknown_view_is_a_programming_error():
-    with pytest.raises(ValueError, match="view"):
+    reason = r"^unknown EXIF view 'no-gps': expected one of safe, full$"
+    with pytest.raises(ValueError, match=reason):
         metadata.read_exif(b.jpeg(), view="no-gps")
+    # exif_to_json checks it too, for any other caller.
+    ifds = read_exif_ifds(b.tiff_header() + b.ifd_bytes([]), "EXIF")
+    with pytest.raises(ValueError, match=reason):
+        exif_json.exif_to_json(ifds, view="no-gps")
 
 
 # ---------------------------------------------------------------- values
@@ -378,6 +395,31 @@ def test_a_document_of_exactly_the_cap_is_whole_and_one_byte_more_gives_way():
     assert {f"Image.{name}" for name in exif["Image"]} | set(exif["omitted"]) == {f"Image.{name}" for name in expected_over["Image"]}
 
 
+def _largest_field(fields: dict) -> str:
+    """The field whose `"name": value` takes the most bytes (the greater name on a tie): the first to give way."""
+    return max(fields, key=lambda name: (len(json.dumps(name)) + len(json.dumps(fields[name])), name))
+
+
+def test_a_document_that_fits_once_its_largest_field_is_omitted_loses_only_that_one():
+    # A size such that omitting the largest field, and naming it, leaves exactly MAX_JSON_DOCUMENT bytes.
+    _, probe = _document_of_size(MAX_JSON_DOCUMENT + 3100)
+    largest = _largest_field(probe["Image"])
+    entry = len(json.dumps(largest)) + 2 + len(json.dumps(probe["Image"][largest])) + 2  # "name": value, separator
+    size = MAX_JSON_DOCUMENT + entry - len(json.dumps({"omitted": [f"Image.{largest}"]}))  # as long as ', "omitted": [..]'
+    data, expected = _document_of_size(size)
+    assert _largest_field(expected["Image"]) == largest
+    exif = metadata.read_exif(data, view="full")
+    assert exif == {"Image": {k: v for k, v in expected["Image"].items() if k != largest}, "omitted": [f"Image.{largest}"]}
+    assert len(json.dumps(exif)) == MAX_JSON_DOCUMENT
+    # One byte more: the next largest goes too.
+    data, expected = _document_of_size(size + 1)
+    rest = {k: v for k, v in expected["Image"].items() if k != largest}
+    second = _largest_field(rest)
+    exif = metadata.read_exif(data, view="full")
+    assert exif == {"Image": {k: v for k, v in rest.items() if k != second}, "omitted": sorted([f"Image.{largest}", f"Image.{second}"])}
+    assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
+
+
 # ---------------------------------------------------------------- how each kind of value is shown
 
 
@@ -414,8 +456,18 @@ USER_COMMENT = 0x9286
         (b"JIS\x00\x00\x00\x00\x00" + "日本".encode("shift_jis"), ">", "日本"),
         (b"\x00" * 8 + "naïve".encode(), ">", "naïve"),  # undefined code: UTF-8
         (b"BOGUS\x00\x00\x00" + "ok é".encode(), ">", "ok é"),  # unknown code: UTF-8
+        (b"UNICODE\x00\xfe\xff" + "Zoë".encode("utf-16-be"), "<", "Zoë"),  # a big-endian BOM in a little-endian block
+        (b"UNICODE\x00" + "Zoë".encode("utf-16-be") + b"\x00", ">", "Zoë"),  # an odd byte left over, big-endian
+        (b"ASCII\x00\x00\x00STUDIO X  ", ">", "STUDIO X"),  # only spaces are trimmed
+        (b"ASCII\x00\x00\x00line\t\n", ">", "line\t\n"),  # other white space is text
+        (b"ASCII\x00\x00\x00ok  \x00junk  \x00end", ">", "ok"),  # cut at the first NUL, then trimmed
+        (b"ASCII\x00\x00\x00caf\xe9", ">", "caf\ufffd"),  # not UTF-8: replaced, not refused
     ],
-    ids=["ascii-utf8", "ascii-nul", "unicode-be", "unicode-le", "unicode-odd", "unicode-bom", "jis", "undefined", "unknown"],
+    ids=[
+        "ascii-utf8", "ascii-nul", "unicode-be", "unicode-le", "unicode-odd", "unicode-bom", "jis", "undefined", "unknown",
+        "unicode-be-bom-in-le", "unicode-odd-be", "ascii-spaces", "ascii-other-white-space", "ascii-spaces-before-nul",
+        "ascii-invalid-utf8",
+    ],
 )
 def test_user_comment_is_shown_in_its_character_code(body, order, shown):
     entry = (USER_COMMENT, 7, len(body), struct.pack(order + "I", _values_at(1)))
@@ -425,7 +477,9 @@ def test_user_comment_is_shown_in_its_character_code(body, order, shown):
 def test_user_comment_at_the_text_limit_is_marked_only_when_more_follows():
     exact = b"ASCII\x00\x00\x00" + b"c" * MAX_JSON_TEXT
     longer = exact + b"d"
-    for body, shown in ((exact, "c" * MAX_JSON_TEXT), (longer, "c" * MAX_JSON_TEXT + "…")):
+    # Trailing spaces are not shown, but bytes left unread after them may be more text.
+    spaces_then_more = exact + b" " * (3 * MAX_JSON_TEXT + 4) + b"d" * 100
+    for body, shown in ((exact, "c" * MAX_JSON_TEXT), (longer, "c" * MAX_JSON_TEXT + "…"), (spaces_then_more, "c" * MAX_JSON_TEXT + "…")):
         entry = (USER_COMMENT, 7, len(body), struct.pack(">I", _values_at(1)))
         assert _full_view([entry], body)["Exif"]["UserComment"] == shown
 
@@ -436,6 +490,27 @@ def test_ascii_text_at_the_limit_read_to_its_end_is_not_marked():
     entry = (0x0110, 2, len(value), struct.pack(">I", _values_at(1, "Image")))
     exif = _full_view([entry], value, group="Image")
     assert exif == {"Image": {"Model": "m" * MAX_JSON_TEXT}}
+
+
+@pytest.mark.parametrize(
+    ("tag", "kind", "encode"),
+    [(0x0110, 2, lambda text: text.encode()), (0x9C9B, 1, lambda text: text.encode("utf-16-le"))],
+    ids=["ascii-model", "utf16-xp-title"],
+)
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("one\x00two\x00", "one"),  # cut at the first NUL, not the last
+        ("short\x00" + "x" * (4 * MAX_JSON_TEXT + 100), "short"),  # more bytes than are read, but the text ended
+        ("m" * MAX_JSON_TEXT + "\x00" + "x" * (4 * MAX_JSON_TEXT + 100), "m" * MAX_JSON_TEXT),  # ended at the limit
+    ],
+    ids=["two-nuls", "nul-then-more-than-is-read", "nul-at-the-limit-then-more"],
+)
+def test_text_ends_at_its_first_nul_and_is_not_marked_as_cut(tag, kind, encode, text, shown):
+    value = encode(text)
+    entry = (tag, kind, len(value), struct.pack(">I", _values_at(1, "Image")))
+    (shown_value,) = _full_view([entry], value, group="Image")["Image"].values()
+    assert shown_value == shown
 
 
 def test_xp_text_is_utf16_and_an_odd_byte_is_left_out():
@@ -464,12 +539,26 @@ def test_rationals_with_a_zero_denominator_are_null_and_signed_ones_keep_their_s
 
 @pytest.mark.parametrize(
     ("count", "shown"),
-    [(1, 1), (3, [1, 2, 3]), (0, {"type": "UNDEFINED", "count": 0})],
+    [
+        (1, 1),
+        (3, [1, 2, 3]),
+        (0, {"type": "UNDEFINED", "count": 0}),
+        (MAX_JSON_SEQUENCE, [index % 7 for index in range(MAX_JSON_SEQUENCE)]),
+        (MAX_JSON_SEQUENCE + 1, {"type": "UNDEFINED", "count": MAX_JSON_SEQUENCE + 1}),
+    ],
 )
 def test_undefined_code_values(count, shown):
-    # FileSource (0xA300): a small code; more than one value is a list, none is a summary.
-    entry = (0xA300, 7, count, bytes([1, 2, 3, 0])[:count].ljust(4, b"\x00"))
-    assert _full_view([entry])["Exif"]["FileSource"] == shown
+    # FileSource (0xA300): a small code; more than one value is a list, none (or too many) is a summary.
+    codes = bytes(index % 7 for index in range(count)) if count > 4 else bytes([1, 2, 3, 0])[:count]
+    field = codes.ljust(4, b"\x00") if count <= 4 else struct.pack(">I", _values_at(1))
+    entry = (0xA300, 7, count, field)
+    assert _full_view([entry], codes if count > 4 else b"")["Exif"]["FileSource"] == shown
+
+
+def test_undefined_values_outside_the_exif_and_gps_groups_are_summarised():
+    # Noise (0x920D) is an UNDEFINED tag of IFD0, a group without prefixed-text tags.
+    entry = (0x920D, 7, 4, b"nois")
+    assert _full_view([entry], group="Image") == {"Image": {"Noise": {"type": "UNDEFINED", "count": 4}}}
 
 
 def test_empty_numeric_values_are_left_out_and_long_ones_summarised():
@@ -481,16 +570,35 @@ def test_empty_numeric_values_are_left_out_and_long_ones_summarised():
     assert exif == {"Exif": {"PixelYDimension": {"type": "SHORT", "count": MAX_JSON_SEQUENCE + 1}}}
 
 
+@pytest.mark.parametrize("budget", [22, 21])
+def test_sequences_are_shown_while_their_least_json_size_fits_the_budget(monkeypatch, budget):
+    """Each sequence of more than one value takes, before it is read, the least JSON it can make: 3 bytes an
+    integer, 5 a rational or float. Four SHORTs take 12, two SRATIONALs 10: 22 shows both; at 21 the second is
+    summarised. A single value takes nothing."""
+    monkeypatch.setattr(exif_json, "SEQUENCE_BUDGET", budget)
+    values = struct.pack(">4H", 100, 200, 400, 800) + struct.pack(">4i", -1, 3, 5, 2)
+    entries = [
+        (0x8827, 3, 4, struct.pack(">I", _values_at(3))),  # ISOSpeedRatings: 4 SHORTs
+        (0x9201, 10, 2, struct.pack(">I", _values_at(3) + 8)),  # ShutterSpeedValue: 2 SRATIONALs
+        (0x9209, 3, 1, struct.pack(">H", 16)),  # Flash: one SHORT
+    ]
+    shutter = [-1 / 3, 5 / 2] if budget == 22 else {"type": "SRATIONAL", "count": 2}
+    assert _full_view(entries, values)["Exif"] == {"ISOSpeedRatings": [100, 200, 400, 800], "ShutterSpeedValue": shutter, "Flash": 16}
+
+
 def _gps(latitude, latitude_ref: bytes, longitude=((0, 1), (7, 1), (30, 1)), longitude_ref: bytes = b"E", *, rational: int = 5) -> dict:
     values = b"".join(struct.pack(">II", *pair) for pair in (*latitude, *longitude))
     at = 8 + 2 + 12 + 4 + 2 + 12 * 4 + 4
+    # A reference longer than four bytes lies after the rationals, as TIFF wants.
+    inline = len(latitude_ref) <= 4
     gps = [
-        (0x0001, 2, len(latitude_ref), latitude_ref.ljust(4, b"\x00")),
+        (0x0001, 2, len(latitude_ref), latitude_ref if inline else struct.pack(">I", at + len(values))),
         (0x0002, rational, len(latitude), struct.pack(">I", at)),
         (0x0003, 2, len(longitude_ref), longitude_ref.ljust(4, b"\x00")),
         (0x0004, 5, 3, struct.pack(">I", at + 8 * len(latitude))),
     ]
     structure = b.tiff_header() + b.ifd_bytes([(0x8825, 4, 1, struct.pack(">I", 8 + 2 + 12 + 4))]) + b.ifd_bytes(gps) + values
+    structure += b"" if inline else latitude_ref
     data = b.insert_after_soi(b.jpeg(exif=False, comment=False, xmp=False, icc=False), b.jpeg_segment(APP1, b"Exif\x00\x00" + structure))
     return metadata.read_exif(data, view="full")["GPS"]
 
@@ -516,6 +624,25 @@ def test_gps_degrees_are_signed_by_hemisphere():
 def test_gps_degrees_that_cannot_be_read_are_left_out(latitude, ref, rational):
     gps = _gps(latitude, ref, rational=rational)
     assert "latitude" not in gps and "longitude" not in gps
+
+
+@pytest.mark.parametrize(
+    ("ref", "south"),
+    [
+        (b"S\x00\x00\x00", True),  # padded with NULs: the letter ends at the first one
+        (b"S\x00S\x00", True),  # what follows the first NUL is not read
+        (b"S" + b" " * 6 + b"S", False),  # only the first 8 bytes are read: here a second letter among them
+        (b"S" + b" " * 7 + b"S", True),  # the ninth byte is past what is read
+        (b" s \x00", True),  # spaces around the letter, any case
+    ],
+    ids=["nul-padded", "after-the-nul", "eighth-byte", "ninth-byte", "spaces-lower-case"],
+)
+def test_gps_hemisphere_is_the_letter_before_the_first_nul_within_the_first_eight_bytes(ref, south):
+    gps = _gps(((51, 1), (30, 1), (0, 1)), ref)
+    if south:
+        assert gps["latitude"] == pytest.approx(-51.5)
+    else:
+        assert "latitude" not in gps
 
 
 def test_gps_degrees_at_the_poles_and_the_antimeridian_are_shown_and_past_them_left_out():

@@ -9,12 +9,14 @@ built inline; outputs are read back with Pillow and the test-side walkers.
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 
 import pytest
 
 import image_builders as b
+import tiff_shapes as t
 import metadata
 from metadata import ImageError
 from metadata.formats import tiff as tiff_format
@@ -479,6 +481,154 @@ def test_tiled_tiff_whose_uncompressed_tiles_are_short_is_refused():
     original = _tiled_tiff(32, 32, 16, [bytes(16)] * 4)  # 16 of the 256 bytes each tile needs
     with pytest.raises(ImageError, match="uncompressed pixels"):
         metadata.strip(original)
+
+
+def _rgb_planes(planes: list[bytes], bits: list[int] = [8, 8, 8], **tags) -> bytes:
+    """A 2 x 2 RGB page whose red, green and blue planes are stored apart (PlanarConfiguration 2), one strip each."""
+    entries = {
+        t.IMAGE_WIDTH: (t.LONG, [2]), t.IMAGE_LENGTH: (t.LONG, [2]), t.BITS_PER_SAMPLE: (t.SHORT, bits),
+        t.COMPRESSION: (t.SHORT, [1]), t.PHOTOMETRIC: (t.SHORT, [2]), t.SAMPLES_PER_PIXEL: (t.SHORT, [3]),
+        t.ROWS_PER_STRIP: (t.LONG, [2]), t.PLANAR_CONFIGURATION: (t.SHORT, [2]),
+    }  # fmt: skip
+    return t.tiff_file(t.Page(entries, planes))
+
+
+def _tiled(tile_width: int | None, tile_length: int | None, tiles: int = 1) -> bytes:
+    """A 16 x 16 greyscale page in `tiles` tiles of 256 bytes, with the given TileWidth and TileLength (None: absent)."""
+    entries = dict(t.grey(16, 16).tags)
+    del entries[t.ROWS_PER_STRIP]
+    for tag, value in ((t.TILE_WIDTH, tile_width), (t.TILE_LENGTH, tile_length)):
+        if value is not None:
+            entries[tag] = (t.SLONG, [value])
+    return t.tiff_file(t.Page(entries, [bytes(range(256))] * tiles, tiled=True))
+
+
+TIFF_STRUCTURE_REFUSALS = {
+    "no IFD": (lambda: b"II*\x00" + bytes(4), "TIFF: no IFD (first IFD offset is 0)"),
+    "negative width": (
+        lambda: t.tiff_file(t.grey(4, 3, tags={t.IMAGE_WIDTH: (t.SLONG, [-4])})),
+        "TIFF: page 0 (IFD at offset 8) has no valid width and height",
+    ),
+    "negative height": (
+        lambda: t.tiff_file(t.grey(4, 3, tags={t.IMAGE_LENGTH: (t.SSHORT, [-3])})),
+        "TIFF: page 0 (IFD at offset 8) has no valid width and height",
+    ),
+    "no width": (
+        lambda: t.tiff_file(t.grey(4, 3, tags={t.IMAGE_WIDTH: None})),
+        "TIFF: page 0 (IFD at offset 8) has no valid width and height",
+    ),
+    "zero width": (
+        lambda: t.tiff_file(t.grey(4, 3, tags={t.IMAGE_WIDTH: (t.LONG, [0])})),
+        "TIFF: page 0 (IFD at offset 8) has no valid width and height",
+    ),
+    "no height": (
+        lambda: t.tiff_file(t.grey(4, 3, tags={t.IMAGE_LENGTH: None})),
+        "TIFF: page 0 (IFD at offset 8) has no valid width and height",
+    ),
+    "more byte counts than strips": (
+        lambda: t.tiff_file(t.grey(4, 3, tags={t.STRIP_BYTE_COUNTS: (t.LONG, [12, 12])})),
+        "TIFF: page 0 (IFD at offset 8) has no consistent strip or tile table",
+    ),
+    "no strips": (
+        lambda: t.tiff_file(t.Page(t.grey(4, 3).tags, [])),
+        "TIFF: page 0 (IFD at offset 8) has no consistent strip or tile table",
+    ),
+    "strip one byte past the end": (
+        lambda: t.tiff_file(t.grey(4, 3))[:-1],
+        "TIFF: page 0 has a strip or tile at offset 122 running past the end of the data",  # 8 + 2 + 12 * 9 + 4
+    ),
+    "negative rows per strip": (
+        lambda: t.tiff_file(t.grey(4, 3, tags={t.ROWS_PER_STRIP: (t.SLONG, [-1])})),
+        "TIFF: page 0 declares -1 rows per strip",
+    ),
+    "no tile width": (lambda: _tiled(None, 16), "TIFF: page 0 is tiled without a valid tile size"),
+    "no tile length": (lambda: _tiled(16, None), "TIFF: page 0 is tiled without a valid tile size"),
+    "zero tile width": (lambda: _tiled(0, 16), "TIFF: page 0 is tiled without a valid tile size"),
+    "zero tile length": (lambda: _tiled(16, 0), "TIFF: page 0 is tiled without a valid tile size"),
+    "negative tile width": (lambda: _tiled(-16, 16), "TIFF: page 0 is tiled without a valid tile size"),
+    "negative tile length": (lambda: _tiled(16, -16), "TIFF: page 0 is tiled without a valid tile size"),
+    "planes in one strip": (
+        lambda: _rgb_planes([bytes(12)]),
+        "TIFF: page 0 lists 1 strips or tiles where its 2x2 pixels need 3",
+    ),
+    "8-bit grey one byte short": (
+        lambda: t.tiff_file(t.grey(4, 3, bytes(11))),
+        "TIFF: page 0 has 11 bytes of uncompressed pixels where 4x3 need 12",
+    ),
+    "RGB one byte short": (
+        lambda: t.tiff_file(t.Page({**t.grey(2, 2).tags, t.BITS_PER_SAMPLE: (t.SHORT, [8, 8, 8]), t.PHOTOMETRIC: (t.SHORT, [2]), t.SAMPLES_PER_PIXEL: (t.SHORT, [3])}, [bytes(11)])),
+        "TIFF: page 0 has 11 bytes of uncompressed pixels where 2x2 need 12",
+    ),
+    "bilevel without BitsPerSample one byte short": (
+        lambda: t.tiff_file(t.grey(9, 2, bytes(3), tags={t.BITS_PER_SAMPLE: None})),
+        "TIFF: page 0 has 3 bytes of uncompressed pixels where 9x2 need 4",
+    ),
+    "planes one byte short": (
+        lambda: _rgb_planes([bytes(4), bytes(4), bytes(3)]),
+        "TIFF: page 0 has 11 bytes of uncompressed pixels where 2x2 need 12",
+    ),
+    "planes with one BitsPerSample one byte short": (
+        lambda: _rgb_planes([bytes(4), bytes(4), bytes(3)], bits=[8]),
+        "TIFF: page 0 has 11 bytes of uncompressed pixels where 2x2 need 12",
+    ),
+    "planes of 16 and 8 bits one byte short": (
+        lambda: _rgb_planes([bytes(8), bytes(4), bytes(3)], bits=[16, 8]),
+        "TIFF: page 0 has 15 bytes of uncompressed pixels where 2x2 need 16",
+    ),
+    "tiles one byte short": (
+        lambda: t.tiff_file(t.Page({**_tiled_tags(), t.TILE_BYTE_COUNTS: (t.LONG, [255])}, [bytes(256)], tiled=True)),
+        "TIFF: page 0 has 255 bytes of uncompressed pixels where 16x16 need 256",
+    ),
+}
+
+
+def _tiled_tags() -> dict:
+    return t.Page(dict(t.grey(16, 16).tags), []).tags | {t.TILE_WIDTH: (t.LONG, [16]), t.TILE_LENGTH: (t.LONG, [16])}
+
+
+@pytest.mark.parametrize("case", sorted(TIFF_STRUCTURE_REFUSALS))
+def test_tiff_whose_pages_cannot_be_delimited_is_refused_for_that_reason(case):
+    build, reason = TIFF_STRUCTURE_REFUSALS[case]
+    with pytest.raises(ImageError, match=f"^{re.escape(reason)}$"):
+        metadata.strip(build())
+
+
+TIFF_EXACT_FITS = {
+    # Each one byte more than its one-byte-short case above, or a shape the checks must read as the spec says.
+    "8-bit grey": (lambda: t.tiff_file(t.grey(4, 3)), "L", bytes(range(12))),
+    "one pixel": (lambda: t.tiff_file(t.grey(1, 1, b"\x2a")), "L", b"\x2a"),
+    "strip ending at the last byte": (lambda: t.tiff_file(t.grey(4, 3)), "L", bytes(range(12))),
+    "bilevel without BitsPerSample (1 bit)": (
+        lambda: t.tiff_file(t.grey(9, 2, bytes([0xFF, 0x80, 0x00, 0x00]), tags={t.BITS_PER_SAMPLE: None, t.PHOTOMETRIC: (t.SHORT, [1])})),
+        "1",
+        bytes([0xFF, 0x80, 0x00, 0x00]),
+    ),
+    "planes": (lambda: _rgb_planes([bytes([1, 2, 3, 4]), bytes([5, 6, 7, 8]), bytes([9, 10, 11, 12])]), "RGB", bytes([1, 5, 9, 2, 6, 10, 3, 7, 11, 4, 8, 12])),
+    "planes with one BitsPerSample": (
+        lambda: _rgb_planes([bytes([1, 2, 3, 4]), bytes([5, 6, 7, 8]), bytes([9, 10, 11, 12])], bits=[8]),
+        "RGB",
+        bytes([1, 5, 9, 2, 6, 10, 3, 7, 11, 4, 8, 12]),
+    ),
+    "planar without SamplesPerPixel (one plane)": (
+        lambda: t.tiff_file(t.grey(4, 3, tags={t.SAMPLES_PER_PIXEL: None, t.PLANAR_CONFIGURATION: (t.SHORT, [2])})),
+        "L",
+        bytes(range(12)),
+    ),
+    "tiles of one pixel": (
+        lambda: t.tiff_file(t.Page({**_tiled_tags(), t.IMAGE_WIDTH: (t.LONG, [2]), t.IMAGE_LENGTH: (t.LONG, [1]), t.TILE_WIDTH: (t.LONG, [1]), t.TILE_LENGTH: (t.LONG, [1])}, [b"\x07", b"\x09"], tiled=True)),
+        "L",
+        b"\x07\x09",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TIFF_EXACT_FITS))
+def test_tiff_whose_pixels_exactly_fill_its_strips_or_tiles_is_served(case):
+    build, mode, pixels = TIFF_EXACT_FITS[case]
+    original = build()
+    assert (b.decoded(original).mode, b.decoded(original).tobytes()) == (mode, pixels), "Pillow reads the shape as built"
+    stripped = b.decoded(metadata.strip(original))
+    assert (stripped.mode, stripped.tobytes()) == (mode, pixels)
 
 
 def test_tiff_resave_larger_than_the_cap_is_refused(monkeypatch):

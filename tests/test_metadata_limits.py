@@ -88,6 +88,19 @@ def _tiff_entry(data: bytes, tag: int, value: int) -> bytes:
     raise AssertionError(f"no tag {tag}")
 
 
+def test_max_pixels_of_a_tiff_page():
+    # Declared only: at the limit the page passes this check and meets the decode budget, one row more it does not.
+    width = 20_000
+    assert MAX_PIXELS % width == 0 and MAX_PIXELS > MAX_DECODED_PIXELS
+    data = b.tiff(icc=False, compression="tiff_lzw")
+    at_limit = _tiff_entry(_tiff_entry(_tiff_entry(data, 256, width), 257, MAX_PIXELS // width), 278, MAX_PIXELS // width)
+    with pytest.raises(ImageError, match=f"more than {MAX_DECODED_PIXELS} pixels to decode"):
+        metadata.strip(at_limit)
+    over = _tiff_entry(at_limit, 257, MAX_PIXELS // width + 1)
+    with pytest.raises(ImageError, match=f"^TIFF: page 0 declares {width}x{MAX_PIXELS // width + 1} pixels, over the limit of {MAX_PIXELS}$"):
+        metadata.strip(over)
+
+
 def test_tiff_decode_budget_at_the_real_limit_is_refused_before_decoding():
     # One LZW strip said to hold 8000 x 5001 pixels: over MAX_DECODED_PIXELS, under MAX_PIXELS.
     data = b.tiff(icc=False, compression="tiff_lzw")

@@ -39,3 +39,40 @@ def test_artifact_bucket_policy_is_written_out_in_full():
             }
         ],
     }
+
+
+# deploy.sh --bucket writes these into the user's own bucket policy, with every name resolved (no template
+# expressions): written out here by hand. A partition other than "aws" shows that every ARN takes it.
+BUCKET_DELEGATION = {
+    "Sid": "DelegateReadsToSupportingAccessPoint",
+    "Effect": "Allow",
+    "Principal": {"AWS": ["arn:aws-cn:iam::111122223333:root"]},
+    "Action": ["s3:GetObject", "s3:ListBucket"],
+    "Resource": ["arn:aws-cn:s3:::my-bucket", "arn:aws-cn:s3:::my-bucket/*"],
+    "Condition": {
+        "ArnEquals": {"s3:DataAccessPointArn": "arn:aws-cn:s3:cn-north-1:111122223333:accesspoint/photos-ap"}
+    },
+}
+CLOUDFRONT_DELEGATION = {
+    "Sid": "DelegateCloudFrontReadsToSupportingAccessPoint",
+    "Effect": "Allow",
+    "Principal": {"Service": ["cloudfront.amazonaws.com"]},
+    "Action": ["s3:GetObject", "s3:ListBucket"],
+    "Resource": ["arn:aws-cn:s3:::my-bucket", "arn:aws-cn:s3:::my-bucket/*"],
+    "Condition": {
+        "ArnEquals": {"s3:DataAccessPointArn": "arn:aws-cn:s3:cn-north-1:111122223333:accesspoint/photos-ap"},
+        "ForAnyValue:StringEquals": {"aws:CalledVia": ["s3-object-lambda.amazonaws.com"]},
+        "StringEquals": {"aws:SourceAccount": "111122223333"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("origin_mode", "expected"),
+    [("olap", [BUCKET_DELEGATION]), ("olap-oac", [BUCKET_DELEGATION, CLOUDFRONT_DELEGATION]), ("", [])],
+)
+def test_existing_bucket_statements_are_written_out_in_full_for_each_origin_mode(origin_mode, expected):
+    statements = policies.existing_bucket_statements(
+        origin_mode, partition="aws-cn", account="111122223333", region="cn-north-1", prefix="photos", bucket="my-bucket"
+    )
+    assert [policies.plain(statement) for statement in statements] == expected

@@ -130,9 +130,10 @@ class _Text(str):
 
 
 def _bounded(text: str, more: bool) -> str:
-    """`text` as shown: cut at its first NUL, and at MAX_JSON_TEXT characters (marked)."""
-    text = text.split("\x00", 1)[0]
-    if len(text) > MAX_JSON_TEXT or (more and len(text) == MAX_JSON_TEXT):
+    """`text` as shown: up to its first NUL, which ends it (bytes left unread after a NUL are not more of the
+    text), and at most MAX_JSON_TEXT characters, marked when cut."""
+    text, nul, _ = text.partition("\x00")
+    if len(text) > MAX_JSON_TEXT or (more and not nul and len(text) == MAX_JSON_TEXT):
         return _Text(text[:MAX_JSON_TEXT] + CUT_MARK)
     return text
 

@@ -163,7 +163,7 @@ def _read_pages(reader: TiffReader) -> list[_Page]:
     pages = []
     for index, ifd in enumerate(_page_chain(reader)):
         width, height = reader.first_int(ifd, IMAGE_WIDTH), reader.first_int(ifd, IMAGE_LENGTH)
-        if not width or not height or width < 0 or height < 0:
+        if (width or 0) <= 0 or (height or 0) <= 0:  # absent, zero or negative (SSHORT, SLONG)
             raise ImageError(f"{FMT}: page {index} (IFD at offset {ifd.offset}) has no valid width and height")
         if width * height > MAX_PIXELS:
             raise ImageError(f"{FMT}: page {index} declares {width}x{height} pixels, over the limit of {MAX_PIXELS}")
@@ -232,8 +232,8 @@ def _decode_pages(data: bytes, pages: list[_Page], keep: list[_Page]) -> tuple[l
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=["TIFF"]) as image:
-                if getattr(image, "n_frames", 1) != len(pages):
-                    raise ImageError(f"{FMT}: Pillow sees {getattr(image, 'n_frames', 1)} pages, the IFD chain has {len(pages)}")
+                if image.n_frames != len(pages):
+                    raise ImageError(f"{FMT}: Pillow sees {image.n_frames} pages, the IFD chain has {len(pages)}")
                 for page in keep:
                     image.seek(page.index)
                     image.load()
@@ -241,7 +241,7 @@ def _decode_pages(data: bytes, pages: list[_Page], keep: list[_Page]) -> tuple[l
                     frame.info = {}
                     frames.append(frame)
                     compression = compression or image.info.get("compression")
-                    icc_profiles.add(image.info.get("icc_profile") or b"")
+                    icc_profiles.add(image.info.get("icc_profile"))
     except ImageError:
         raise
     except Exception as e:  # noqa: BLE001 - Pillow's TIFF reader raises many types on corrupt files
@@ -251,14 +251,14 @@ def _decode_pages(data: bytes, pages: list[_Page], keep: list[_Page]) -> tuple[l
     icc = icc_profiles.pop() if len(icc_profiles) == 1 else None
     if icc is not None and not is_icc_profile(icc):
         icc = None
-    return frames, compression, icc or None
+    return frames, compression, icc
 
 
 def _output_compression(source: str | None, mode: str) -> str:
     if source in BILEVEL_COMPRESSIONS and mode == "1":
         return source
     if source in LOSSLESS_COMPRESSIONS:
-        return "tiff_adobe_deflate" if source == "tiff_deflate" else source
+        return source  # Pillow writes "tiff_deflate" as "tiff_adobe_deflate" (the same Deflate, tag value 8)
     return FALLBACK_COMPRESSION
 
 
