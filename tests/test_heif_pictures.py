@@ -18,6 +18,7 @@ import isobmff_builders as ib
 import metadata
 import pillow_heif
 import pytest
+from metadata import ImageError
 from heif_shapes import DEPTH, EXIF, MATTE, THUMBNAIL, apple_heic, avif_gain_map, metadata_items, two_masters
 from isobmff_builders import Spec, ispe
 
@@ -169,3 +170,55 @@ def test_a_gain_map_file_made_from_two_real_encodes_keeps_both(kind):
     stripped, result = _assert_kept(original, {1, 2, 3})
     assert result.kept == ("gain map",)
     assert ib.read_heif(stripped).items[2].data == ib.read_heif(gain_map).items[ib.read_heif(gain_map).primary].data
+
+
+# ---------------------------------------------------------------- the output's field widths (layout.py)
+
+
+def _in_meta(data: bytes) -> dict[bytes, int]:
+    """Where the payload of each box in the output's meta box starts, read straight from the bytes."""
+    (meta_start, meta_end) = next((payload, end) for kind, _, payload, end in ib.boxes(data) if kind == b"meta")
+    return {kind: payload for kind, _, payload, _ in ib.boxes(data, meta_start + 4, meta_end)}
+
+
+@pytest.mark.parametrize(("primary", "wide"), [(0xFFFE, False), (0xFFFF, True)])
+def test_item_ids_are_written_32_bits_wide_only_when_one_with_the_kept_exif_item_passes_65535(primary, wide):
+    tile = ib.coded_tile(3)
+    specs = [Spec(primary, b"hvc1", tile.data, tile.properties), Spec(2, b"Exif", ib.exif_item_payload(EXIF))]
+    original = ib.heif_file(specs, primary, [(b"cdsc", 2, [primary])], iloc_version=2)
+    stripped = metadata.strip(original, keep_copyright=True)
+    versions = {kind: stripped[at] for kind, at in _in_meta(stripped).items() if kind in (b"pitm", b"iinf", b"iloc", b"iref")}
+    assert versions == {b"pitm": int(wide), b"iinf": int(wide), b"iloc": 2 if wide else 1, b"iref": int(wide)}
+    heif = ib.read_heif(stripped)
+    assert heif.primary == primary and heif.items[primary].data == tile.data
+    assert heif.references == [(b"cdsc", primary + 1, (primary,))]  # the kept minimal Exif item, next ID up
+    assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
+
+
+@pytest.mark.parametrize(("primary", "left"), [(0xFFFFFFFE, True), (0xFFFFFFFF, False)])
+def test_a_kept_exif_item_takes_the_next_id_and_none_past_2_to_the_32_is_refused(primary, left):
+    tile = ib.coded_tile(3)
+    specs = [Spec(primary, b"hvc1", tile.data, tile.properties), Spec(2, b"Exif", ib.exif_item_payload(EXIF))]
+    original = ib.heif_file(specs, primary, [(b"cdsc", 2, [primary])], iloc_version=2)
+    if left:
+        assert sorted(ib.read_heif(metadata.strip(original, keep_copyright=True)).items) == [0xFFFFFFFE, 0xFFFFFFFF]
+        return
+    meta_start = next(start for kind, start, _, _ in ib.boxes(original) if kind == b"meta")
+    with pytest.raises(ImageError, match=f"^HEIF: no item ID is left for the kept EXIF item at offset {meta_start}$"):
+        metadata.strip(original, keep_copyright=True)
+    assert sorted(ib.read_heif(metadata.strip(original)).items) == [0xFFFFFFFF]  # without it, served
+
+
+@pytest.mark.parametrize("over", [False, True])
+def test_iloc_offsets_are_written_8_bytes_wide_only_when_input_and_mdat_pass_the_bound(monkeypatch, over):
+    # WIDE_OFFSETS_ABOVE (4 GB - 64 KB) patched to this file's input size plus its output mdat payload.
+    from metadata.formats.heif import layout
+
+    original = hs.simple_heic()
+    narrow = metadata.strip(original)
+    mdat_payload = next(end - payload for kind, _, payload, end in ib.boxes(narrow) if kind == b"mdat")
+    monkeypatch.setattr(layout, "WIDE_OFFSETS_ABOVE", len(original) + mdat_payload - int(over))
+    stripped = metadata.strip(original)
+    assert stripped[_in_meta(stripped)[b"iloc"] + 4] == (0x88 if over else 0x44)  # offset_size << 4 | length_size
+    assert ib.read_heif(stripped).items[1].data == ib.coded_tile(5).data
+    assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
