@@ -50,6 +50,39 @@ def test_an_image_extent_covering_the_exif_item_is_refused():
     assert_refused(data, reason="the data of dropped item 2 lies inside the data of a kept image")
 
 
+@pytest.mark.parametrize(
+    ("extent", "inside"),
+    [
+        (lambda image: (image, 20), False),  # right after the image's data
+        (lambda image: (image - 1, 20), True),  # from the image's last byte
+        (lambda image: (-20, 20), False),  # right before it, ending where it starts
+        (lambda image: (-19, 20), True),  # ending on its first byte
+        (lambda image: (image, 0), False),  # length 0: to the end of the file, from after the image
+        (lambda image: (-1, 0), True),  # length 0 from just before the image: over it
+    ],
+    ids=["after", "on-the-last-byte", "before", "on-the-first-byte", "to-the-end-after", "to-the-end-over"],
+)
+def test_a_dropped_extent_may_touch_kept_data_but_not_share_a_byte(extent, inside):
+    # An AVIF whose mdat holds 40 bytes, the image's data, 40 bytes; the Exif item's extent is
+    # given relative to the start of the image's data.
+    tile = hs.av1_image(1)
+    head = hs.ftyp(b"avif", b"mif1", b"avif")
+
+    def meta(at: int) -> bytes:
+        image = RawItem(1, b"av01", [(at, len(tile.data))], [(i + 1, e) for i, (_, e) in enumerate(tile.properties)])
+        offset, length = extent(len(tile.data))
+        return hs.raw_meta([image, RawItem(2, b"Exif", [(at + offset, length)])], 1, [raw for raw, _ in tile.properties], [(b"cdsc", 2, [1])])
+
+    at = len(head) + len(meta(40)) + 8 + 40
+    data = head + meta(at) + box(b"mdat", bytes(40), tile.data, bytes(40))
+    if inside:
+        meta_start = len(head)
+        with pytest.raises(ImageError, match=f"^HEIF: the data of dropped item 2 lies inside the data of a kept image at offset {meta_start}$"):
+            metadata.clean(data)
+    else:
+        assert ib.read_heif(metadata.strip(data)).items[1].data == tile.data
+
+
 def test_kept_items_sharing_part_of_their_data_are_refused():
     tile = hs.av1_image(1)
     # a second (visible) image whose extent starts inside the first one's

@@ -459,6 +459,42 @@ def test_ranged_reads_before_the_first_byte_are_few_and_small(name):
     assert sum(end - start for start, end in reads) <= len(data) + 64 * 1024  # one header window at most beyond
 
 
+def _two_tiles_apart(gap: int) -> tuple[bytes, int, int, int]:
+    """A collection of two HEVC images whose data lie `gap` bytes apart in mdat: the file,
+    where the first one's data starts, its size and the second one's."""
+    first, second = ib.coded_tile(3), ib.coded_tile(4)
+    associations = [(i + 1, essential) for i, (_, essential) in enumerate(first.properties)]
+    head = hs.ftyp(b"heic", b"mif1", b"heic")
+
+    def meta(at: int) -> bytes:
+        items = [hs.RawItem(1, b"hvc1", [(at, len(first.data))], associations)]
+        items.append(hs.RawItem(2, b"hvc1", [(at + len(first.data) + gap, len(second.data))], associations))
+        return hs.raw_meta(items, 1, [raw for raw, _ in first.properties], [])
+
+    at = len(head) + len(meta(0)) + 8
+    return head + meta(at) + ib.box(b"mdat", first.data, bytes(gap), second.data), at, len(first.data), len(second.data)
+
+
+@pytest.mark.parametrize(("gap_limit", "span_limit", "shared"), [(10, None, True), (9, None, False), (None, 0, True), (None, -1, False)])
+def test_kept_data_close_enough_shares_one_read_ahead_and_farther_takes_two(monkeypatch, gap_limit, span_limit, shared):
+    # READ_AHEAD_GAP (64 KB) and READ_AHEAD_SPAN (8 MB) patched to this file's gap of 10 bytes
+    # and the 10 bytes' span of both pieces (plus span_limit), at the module that reads them.
+    from metadata.formats.heif import payloads
+
+    data, at, first, second = _two_tiles_apart(10)
+    if gap_limit is not None:
+        monkeypatch.setattr(payloads, "READ_AHEAD_GAP", gap_limit)
+    if span_limit is not None:
+        monkeypatch.setattr(payloads, "READ_AHEAD_SPAN", first + 10 + second + span_limit)
+    reads, read_range = _counting(data)
+    metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+    assert reads[0] == (0, len(data))  # the header window: the whole small file
+    if shared:
+        assert reads[1:] == [(at, at + first + 10 + second)]
+    else:
+        assert reads[1:] == [(at, at + first), (at + first + 10, at + first + 10 + second)]
+
+
 def test_a_large_heic_streams_through_a_counting_reader_without_being_held():
     """A 24 MB grid of 48 tiles of 512 KB: planned from a few small reads, then read once,
     each chunk's kept bytes written as it arrives; the walk's memory stays far below the image."""
