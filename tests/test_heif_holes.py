@@ -4,6 +4,7 @@ stripped or refused with a number of operations proportional to their size."""
 
 from __future__ import annotations
 
+import re
 import struct
 
 import heif_shapes as hs
@@ -81,6 +82,54 @@ def test_a_dropped_extent_may_touch_kept_data_but_not_share_a_byte(extent, insid
             metadata.clean(data)
     else:
         assert ib.read_heif(metadata.strip(data)).items[1].data == tile.data
+
+
+# ---------------------------------------------------------------- where a kept item's bytes may lie (extents.py)
+
+
+def _av1_in_two_mdats(extents, *, method: int = 0) -> tuple[bytes, int, int]:
+    """An AVIF of one AV1 image whose data fill the first of two mdat boxes (40 zero bytes in
+    the second); `extents(at, size)` gives the image's extents from where its data start and
+    their size. The file, `at` and the meta box's offset."""
+    tile = hs.av1_image(1)
+    head = hs.ftyp(b"avif", b"mif1", b"avif")
+
+    def meta(at: int) -> bytes:
+        image = RawItem(1, b"av01", extents(at, len(tile.data)), [(i + 1, e) for i, (_, e) in enumerate(tile.properties)], method=method)
+        return hs.raw_meta([image], 1, [raw for raw, _ in tile.properties], [])
+
+    at = len(head) + len(meta(100)) + 8  # the meta box's size does not depend on the offsets
+    return head + meta(at) + box(b"mdat", tile.data) + box(b"mdat", bytes(40)), at, len(head)
+
+
+@pytest.mark.parametrize(
+    ("extents", "reason"),
+    [
+        (lambda at, size: [(at, size)], None),
+        (lambda at, size: [(at, 10), (at + 10, size - 10)], None),  # adjacent extents
+        (lambda at, size: [(at - 1, size)], "an extent of item 1 ({size} bytes at {start}) is outside its data box"),  # from the mdat header
+        (lambda at, size: [(at + 1, size)], "an extent of item 1 ({size} bytes at {start}) is outside its data box"),  # into the next box
+        (lambda at, size: [(20, size)], "an extent of item 1 ({size} bytes at {start}) is outside its data box"),  # in meta, before any mdat
+        (lambda at, size: [(at, 0)], "an extent of item 1 (0 bytes at {start}) is outside its data box"),
+        (lambda at, size: [(at, 11), (at + 10, size - 10)], "the extents of item 1 overlap each other"),
+    ],
+    ids=["whole-mdat", "adjacent", "from-a-header", "into-the-next-box", "before-any-mdat", "length-0", "overlapping"],
+)
+def test_a_kept_item_s_extents_lie_inside_one_mdat_without_overlapping(extents, reason):
+    data, at, meta_start = _av1_in_two_mdats(extents)
+    if reason is None:
+        assert ib.read_heif(metadata.strip(data)).items[1].data == hs.av1_image(1).data
+        return
+    (start, size), *_ = extents(at, len(hs.av1_image(1).data))
+    expected = f"HEIF: {reason.format(size=size, start=start)} at offset {meta_start}"
+    with pytest.raises(ImageError, match=f"^{re.escape(expected)}$"):
+        metadata.clean(data)
+
+
+def test_a_kept_item_built_from_another_item_s_data_is_refused():
+    data, _, meta_start = _av1_in_two_mdats(lambda at, size: [(0, size)], method=2)
+    with pytest.raises(ImageError, match=f"^HEIF: item 1 uses construction method 2 at offset {meta_start}$"):
+        metadata.clean(data)
 
 
 def test_kept_items_sharing_part_of_their_data_are_refused():
