@@ -232,6 +232,76 @@ def test_an_entity_group_with_the_id_of_an_item_is_refused():
     assert_refused(data, reason="entity group 1 has the ID of an item")
 
 
+# ---------------------------------------------------------------- what is kept, refused with its exact reason (selection.py)
+
+
+def _grid_with(tiles: list[int], *extra: Spec) -> bytes:
+    """A 2 x 2 grid primary over hidden coded tiles 2 to 5, its dimg naming `tiles`, with `extra` items."""
+    specs = [Spec(1, b"grid", ib.grid_descriptor(2, 2, 128, 128), [(ispe(128, 128), False)])]
+    specs += [Spec(n, b"hvc1", ib.coded_tile(n).data, ib.properties_of(ib.coded_tile(n), b"hvcC", b"ispe"), hidden=True) for n in (2, 3, 4, 5)]
+    return ib.heif_file(specs + list(extra), 1, [(b"dimg", 1, tiles)])
+
+
+def _associated_with_property(index: int) -> bytes:
+    """A HEIC whose image is associated with its four properties and with ipco index `index`."""
+    tile = ib.coded_tile(5)
+    head = hs.ftyp(b"heic", b"mif1", b"heic")
+
+    def meta(at: int) -> bytes:
+        associations = [(i + 1, e) for i, (_, e) in enumerate(tile.properties)] + [(index, False)]
+        return hs.raw_meta([RawItem(1, b"hvc1", [(at, len(tile.data))], associations)], 1, [raw for raw, _ in tile.properties], [])
+
+    at = len(head) + len(meta(100)) + 8
+    return head + meta(at) + box(b"mdat", tile.data)
+
+
+SELECTION_REFUSALS = {
+    "looping-dimg": (hs.looping_grid, "'dimg' references loop through item 1"),
+    "undeclared-input": (lambda: _grid_with([2, 3, 4, 7]), "item 1 refers to undeclared item 7"),
+    "metadata-input": (lambda: _grid_with([2, 3, 4, 6], Spec(6, b"mime", b"text", content_type=b"text/plain")), "kept item 6 is of type b'mime', not an image"),
+    "property-past-ipco": (lambda: _associated_with_property(5), "item 1 is associated with property 5 of 4"),
+    "group-longer-than-its-fields": (
+        lambda: ib.heif_file([Spec(1, b"hvc1", ib.coded_tile(1).data, ib.coded_tile(1).properties)], 1, [], meta_extra=(box(b"grpl", hs.entity_group(b"altr", 9, [1], b.SECRET)),)),
+        "entity group 9 (altr) is 29 bytes, its fields take 16",
+    ),
+    "group-with-an-item-id": (
+        lambda: ib.heif_file([Spec(1, b"hvc1", ib.coded_tile(1).data, ib.coded_tile(1).properties)], 1, [], meta_extra=(box(b"grpl", hs.entity_group(b"ster", 1, [1])),)),
+        "entity group 1 has the ID of an item",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SELECTION_REFUSALS))
+def test_a_structure_selection_cannot_keep_whole_is_refused_with_its_exact_reason(case):
+    build, reason = SELECTION_REFUSALS[case]
+    data = build()
+    meta_start = next(start for kind, start, _, _ in ib.boxes(data) if kind == b"meta")
+    assert_refused(data, reason=f"^{re.escape(f'HEIF: {reason} at offset {meta_start}')}$")
+
+
+def test_a_property_index_at_the_end_of_ipco_is_kept_and_index_0_means_none():
+    tile = ib.coded_tile(5)
+    kept = ib.read_heif(metadata.strip(_associated_with_property(4))).items[1]
+    assert [raw[4:8] for raw, _ in kept.properties] == [b"hvcC", b"colr", b"ispe", b"pixi", b"pixi"]
+    none = ib.read_heif(metadata.strip(_associated_with_property(0))).items[1]
+    assert none.properties == tile.properties
+
+
+def test_an_unknown_essential_property_is_refused_at_its_own_offset():
+    tile = ib.coded_tile(5)
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties + [(box(b"zzzz", b"?"), True)])], 1, [])
+    assert_refused(data, reason=rf"^HEIF: item 1 needs unknown property 'zzzz' at offset {data.index(b'zzzz') - 4}$")
+
+
+def test_a_grid_using_one_tile_twice_is_no_loop():
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"grid", ib.grid_descriptor(1, 2, 128, 64), [(ispe(128, 64), False)])]
+    specs.append(Spec(2, b"hvc1", tile.data, ib.properties_of(tile, b"hvcC", b"ispe"), hidden=True))
+    stripped = metadata.strip(ib.heif_file(specs, 1, [(b"dimg", 1, [2, 2])]))
+    assert ib.read_heif(stripped).references == [(b"dimg", 1, (2, 2))]
+    assert ib.decoded_rgba(stripped)[0] == (128, 64)
+
+
 def test_ftyp_keeps_only_registered_brands_true_of_the_output():
     tile = ib.coded_tile(1)
     data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties)], 1, [], brands=(b"heic", b"mif1", b"heic", b"tmap", b"SECR", b"ET!!", b"mif1"))
