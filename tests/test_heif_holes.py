@@ -268,14 +268,30 @@ SELECTION_REFUSALS = {
         lambda: ib.heif_file([Spec(1, b"hvc1", ib.coded_tile(1).data, ib.coded_tile(1).properties)], 1, [], meta_extra=(box(b"grpl", hs.entity_group(b"ster", 1, [1])),)),
         "entity group 1 has the ID of an item",
     ),
+    # payloads.py: the kept items' data
+    "image-without-data": (lambda: ib.heif_file([Spec(1, b"hvc1", b"", ib.coded_tile(5).properties)], 1, []), "image item 1 has no data"),
+    "grid-without-inputs": (
+        lambda: ib.heif_file([Spec(1, b"grid", ib.grid_descriptor(2, 2, 128, 128), [(ispe(128, 128), False)])], 1, []),
+        "derived item 1 ('grid') has no input images",
+    ),
+    "data-shared-in-part": (
+        lambda: _av1_with([RawItem(2, b"av01", [(-10, len(hs.av1_image(1).data))], [(3, True)])], bytes(len(hs.av1_image(1).data))),
+        "kept items share part of their data at offset {image_end_less_10} without sharing all of it",
+    ),
+    "data-shared-across-codings": (
+        lambda: _av1_with([RawItem(2, b"av01", [(-len(hs.av1_image(1).data), len(hs.av1_image(1).data))], [(3, True)])], b""),
+        "item 2 shares its data with an item of another coding",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(SELECTION_REFUSALS))
-def test_a_structure_selection_cannot_keep_whole_is_refused_with_its_exact_reason(case):
+def test_a_structure_the_strip_cannot_keep_whole_is_refused_with_its_exact_reason(case):
     build, reason = SELECTION_REFUSALS[case]
     data = build()
     meta_start = next(start for kind, start, _, _ in ib.boxes(data) if kind == b"meta")
+    image = hs.av1_image(1).data
+    reason = reason.format(image_end_less_10=data.find(image) + len(image) - 10)
     assert_refused(data, reason=f"^{re.escape(f'HEIF: {reason} at offset {meta_start}')}$")
 
 
