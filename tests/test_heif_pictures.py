@@ -222,3 +222,58 @@ def test_iloc_offsets_are_written_8_bytes_wide_only_when_input_and_mdat_pass_the
     assert stripped[_in_meta(stripped)[b"iloc"] + 4] == (0x88 if over else 0x44)  # offset_size << 4 | length_size
     assert ib.read_heif(stripped).items[1].data == ib.coded_tile(5).data
     assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
+
+
+def test_a_one_image_heic_is_written_byte_for_byte_as_the_layout_says():
+    # Built here from the box layouts (ISO/IEC 23008-12, 14496-12), not by the code under test:
+    # ftyp, meta (hdlr without a name, pitm, iloc v1 with 4-byte fields, iinf, iprp), mdat.
+    tile = ib.coded_tile(5)
+    original = hs.simple_heic()  # item 1: the image; item 2: an Exif item describing it
+    ftyp = ib.box(b"ftyp", b"heic", bytes(4), b"mif1", b"heic")
+    hdlr = ib.full_box(b"hdlr", 0, 0, bytes(4), b"pict", bytes(12), b"\x00")
+    pitm = ib.full_box(b"pitm", 0, 0, struct.pack(">H", 1))
+    iinf = ib.full_box(b"iinf", 0, 0, struct.pack(">H", 1), ib.full_box(b"infe", 2, 0, struct.pack(">HH", 1, 0), b"hvc1\x00"))
+    ipco = ib.box(b"ipco", *(raw for raw, _ in tile.properties))
+    ipma = ib.full_box(b"ipma", 0, 0, struct.pack(">IHB", 1, 1, 4), bytes(i + 1 | (0x80 if essential else 0) for i, (_, essential) in enumerate(tile.properties)))
+
+    def meta(mdat_start: int) -> bytes:
+        iloc = ib.full_box(b"iloc", 1, 0, b"\x44\x00", struct.pack(">HHHHHII", 1, 1, 0, 0, 1, mdat_start, len(tile.data)))
+        return ib.full_box(b"meta", 0, 0, hdlr, pitm, iloc, iinf, ib.box(b"iprp", ipco, ipma))
+
+    expected = ftyp + meta(len(ftyp) + len(meta(0)) + 8) + ib.box(b"mdat", tile.data)
+    assert metadata.strip(original) == expected
+
+
+def test_a_grid_in_idat_with_hidden_tiles_and_a_group_is_written_byte_for_byte_as_the_layout_says():
+    # As above, with iref, idat and grpl: the grid's descriptor in idat, two hidden tiles in mdat
+    # (passed through in input order), an altr group of the grid; the thumbnail and the Exif item go.
+    two, three = ib.coded_tile(2), ib.coded_tile(3)
+    descriptor = ib.grid_descriptor(1, 2, 128, 64)
+    tiles = [Spec(n, b"hvc1", tile.data, ib.properties_of(tile, b"hvcC", b"ispe"), hidden=True) for n, tile in ((2, two), (3, three))]
+    specs = [Spec(1, b"grid", descriptor, [(ispe(128, 64), False)], method=1), *tiles]
+    specs += [Spec(4, b"hvc1", THUMBNAIL.data, THUMBNAIL.properties), Spec(5, b"Exif", ib.exif_item_payload(EXIF))]
+    group = hs.entity_group(b"altr", 9, [1])
+    original = ib.heif_file(specs, 1, [(b"dimg", 1, [2, 3]), (b"thmb", 4, [1]), (b"cdsc", 5, [1])], meta_extra=(ib.box(b"grpl", group),))
+
+    hvcc = [next(raw for raw, _ in tile.properties if raw[4:8] == b"hvcC") for tile in (two, three)]
+    ftyp = ib.box(b"ftyp", b"heic", bytes(4), b"mif1", b"heic")
+    hdlr = ib.full_box(b"hdlr", 0, 0, bytes(4), b"pict", bytes(12), b"\x00")
+    pitm = ib.full_box(b"pitm", 0, 0, struct.pack(">H", 1))
+    infe = [ib.full_box(b"infe", 2, hidden, struct.pack(">HH", n, 0), kind + b"\x00") for n, kind, hidden in ((1, b"grid", 0), (2, b"hvc1", 1), (3, b"hvc1", 1))]
+    iinf = ib.full_box(b"iinf", 0, 0, struct.pack(">H", 3), *infe)
+    iref = ib.full_box(b"iref", 0, 0, ib.box(b"dimg", struct.pack(">HHHH", 1, 2, 2, 3)))
+    assert hvcc[0] == hvcc[1]  # one encoder setting: the builder lists it once
+    ipco = ib.box(b"ipco", ispe(128, 64), hvcc[0], ispe(64, 64))  # in input order
+    ipma_rows = struct.pack(">HBB", 1, 1, 1) + struct.pack(">HBBB", 2, 2, 0x82, 3) + struct.pack(">HBBB", 3, 2, 0x82, 3)
+    ipma = ib.full_box(b"ipma", 0, 0, struct.pack(">I", 3), ipma_rows)
+
+    def meta(mdat_start: int) -> bytes:
+        rows = struct.pack(">HHHHII", 1, 1, 0, 1, 0, len(descriptor))
+        rows += struct.pack(">HHHHII", 2, 0, 0, 1, mdat_start, len(two.data))
+        rows += struct.pack(">HHHHII", 3, 0, 0, 1, mdat_start + len(two.data), len(three.data))
+        iloc = ib.full_box(b"iloc", 1, 0, b"\x44\x00", struct.pack(">H", 3), rows)
+        return ib.full_box(b"meta", 0, 0, hdlr, pitm, iloc, iinf, iref, ib.box(b"iprp", ipco, ipma), ib.box(b"idat", descriptor), ib.box(b"grpl", group))
+
+    expected = ftyp + meta(len(ftyp) + len(meta(0)) + 8) + ib.box(b"mdat", two.data, three.data)
+    assert metadata.strip(original) == expected
+    assert ib.decoded_rgba(expected) == ib.decoded_rgba(original)
