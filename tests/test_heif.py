@@ -324,3 +324,11 @@ def test_a_mime_item_is_reported_as_xmp_by_its_content_type_before_any_parameter
     result = metadata.clean(_with_exif_items(content_types=(content_type,)))
     assert b.SECRET not in result.data
     assert set(result.removed) == {kind}
+
+
+def test_keep_copyright_reports_exif_removed_unless_the_one_exif_item_is_already_minimal():
+    minimal = next(item.data for item in ib.read_heif(metadata.strip(_with_exif_items(ib.exif_item_payload(EXIF)), keep_copyright=True)).items.values() if item.type == b"Exif")
+    assert b.OWNER_COPYRIGHT in minimal and GPS_BYTES not in minimal
+    assert metadata.clean(_with_exif_items(minimal), keep_copyright=True).removed == ()
+    # the same minimal item listed first, with a full one after it: that one goes, and it is said
+    assert "exif" in metadata.clean(_with_exif_items(minimal, ib.exif_item_payload(EXIF)), keep_copyright=True).removed

@@ -359,3 +359,17 @@ def test_inputs_once_slow_take_work_proportional_to_their_size(shape):
     else:
         assert isinstance(result, bytes)
         assert b.SECRET not in result and b"Exif\x00\x00" not in result
+
+
+@pytest.mark.parametrize("essential", [False, True])
+def test_a_decoder_configuration_of_another_coding_is_dropped_or_refused_when_essential(essential):
+    # hvcC belongs to hvc1 items: on an av01 item it is dropped, or refused when marked essential.
+    tile, hevc = hs.av1_image(1), ib.coded_tile(5)
+    hvcc = next(raw for raw, _ in hevc.properties if raw[4:8] == b"hvcC")
+    data = ib.heif_file([Spec(1, b"av01", tile.data, tile.properties + [(hvcc, essential)])], 1, [], brands=(b"avif", b"mif1", b"avif"))
+    if essential:
+        assert_refused(data, reason=rf"^HEIF: item 1 needs property 'hvcC' at offset {data.index(hvcc)}$")
+        return
+    result = metadata.clean(data)
+    assert set(result.removed) == {"other"}
+    assert ib.read_heif(result.data).items[1].properties == tile.properties
