@@ -332,3 +332,18 @@ def test_keep_copyright_reports_exif_removed_unless_the_one_exif_item_is_already
     assert metadata.clean(_with_exif_items(minimal), keep_copyright=True).removed == ()
     # the same minimal item listed first, with a full one after it: that one goes, and it is said
     assert "exif" in metadata.clean(_with_exif_items(minimal, ib.exif_item_payload(EXIF)), keep_copyright=True).removed
+
+
+@pytest.mark.parametrize("over", [False, True])
+def test_read_exif_reads_an_exif_item_of_the_limit_and_refuses_one_byte_more(monkeypatch, over):
+    # MAX_EXIF_PAYLOAD (the largest Exif item read) patched to this item's size, at the module that reads it.
+    import metadata.formats.heif as heif
+
+    payload = ib.exif_item_payload(b.exif_block(6))
+    monkeypatch.setattr(heif, "MAX_EXIF_PAYLOAD", len(payload) - int(over))
+    data = _with_exif_items(payload, describing=2)
+    if over:
+        with pytest.raises(ImageError, match=f"^HEIF: EXIF item 2 is larger than {len(payload) - 1} bytes$"):
+            metadata.read_exif(data)
+    else:
+        assert metadata.read_exif(data)["Image"]["Orientation"] == 6

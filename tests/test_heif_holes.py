@@ -264,6 +264,10 @@ SELECTION_REFUSALS = {
         lambda: ib.heif_file([Spec(1, b"hvc1", ib.coded_tile(1).data, ib.coded_tile(1).properties)], 1, [], meta_extra=(box(b"grpl", hs.entity_group(b"altr", 9, [1], b.SECRET)),)),
         "entity group 9 (altr) is 29 bytes, its fields take 16",
     ),
+    "group-of-version-1": (
+        lambda: ib.heif_file([Spec(1, b"hvc1", ib.coded_tile(1).data, ib.coded_tile(1).properties)], 1, [], meta_extra=(box(b"grpl", full_box(b"altr", 1, 0, struct.pack(">III", 9, 1, 1))),)),
+        "entity group 9 (altr) is 16 bytes, its fields take 16",  # a version or flags the strip does not know
+    ),
     "group-with-an-item-id": (
         lambda: ib.heif_file([Spec(1, b"hvc1", ib.coded_tile(1).data, ib.coded_tile(1).properties)], 1, [], meta_extra=(box(b"grpl", hs.entity_group(b"ster", 1, [1])),)),
         "entity group 1 has the ID of an item",
