@@ -277,3 +277,26 @@ def test_a_grid_in_idat_with_hidden_tiles_and_a_group_is_written_byte_for_byte_a
     expected = ftyp + meta(len(ftyp) + len(meta(0)) + 8) + ib.box(b"mdat", two.data, three.data)
     assert metadata.strip(original) == expected
     assert ib.decoded_rgba(expected) == ib.decoded_rgba(original)
+
+
+def test_cleaned_items_are_written_after_the_passed_through_data_or_into_idat():
+    # A collection of three images: 1 in idat and 2 in mdat each carrying a prefix SEI (cleaned:
+    # written new), 3 in mdat unchanged (passed through). mdat holds the passed-through data, then the new.
+    import payload_builders as pb
+
+    sei = pb.length_prefixed(pb.sei_user_data())
+    one, two, three = ib.coded_tile(1), ib.coded_tile(2), ib.coded_tile(3)
+    specs = [
+        Spec(1, b"hvc1", sei + one.data, one.properties, method=1),
+        Spec(2, b"hvc1", sei + two.data, two.properties),
+        Spec(3, b"hvc1", three.data, three.properties),
+    ]
+    original = ib.heif_file(specs, 1, [])
+    result = metadata.clean(original)
+    heif = ib.read_heif(result.data)
+    assert {n: item.data for n, item in heif.items.items()} == {1: one.data, 2: two.data, 3: three.data}
+    assert next(result.data[p:e] for kind, _, p, e in ib.boxes(result.data) if kind == b"mdat") == three.data + two.data
+    meta_start, meta_end = next((p, e) for kind, _, p, e in ib.boxes(result.data) if kind == b"meta")
+    assert [result.data[p:e] for kind, _, p, e in ib.boxes(result.data, meta_start + 4, meta_end) if kind == b"idat"] == [one.data]
+    assert result.removed == ("other",)
+    assert ib.decoded_rgba(result.data) == ib.decoded_rgba(original)
