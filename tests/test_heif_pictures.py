@@ -300,3 +300,61 @@ def test_cleaned_items_are_written_after_the_passed_through_data_or_into_idat():
     assert [result.data[p:e] for kind, _, p, e in ib.boxes(result.data, meta_start + 4, meta_end) if kind == b"idat"] == [one.data]
     assert result.removed == ("other",)
     assert ib.decoded_rgba(result.data) == ib.decoded_rgba(original)
+
+
+# ---------------------------------------------------------------- which auxiliary and derived images stay (selection.py)
+
+
+def _image_with_auxiliaries(depth_associations: list[int], *extra: bytes) -> tuple[bytes, bytes]:
+    """A HEIC image (1) with an alpha (2) and a depth map (3) as auxiliary images. ipco starts and
+    ends with the alpha's auxC (the alpha uses the first copy); the depth map is associated with the
+    1-based ipco indexes `depth_associations` (the depth auxC is index 7); `extra` boxes end meta.
+    The file and the alpha's auxC."""
+    tile, alpha = ib.coded_tile(5), ib.coded_alpha()
+    alpha_auxc = next(raw for raw, _ in alpha.properties if raw[4:8] == b"auxC")
+    hvcc = next(raw for raw, _ in tile.properties if raw[4:8] == b"hvcC")
+    alpha_hvcc = next(raw for raw, _ in alpha.properties if raw[4:8] == b"hvcC")
+    depth_hvcc = next(raw for raw, _ in DEPTH.properties if raw[4:8] == b"hvcC")
+    properties = [alpha_auxc, hvcc, ispe(64, 64), alpha_hvcc, depth_hvcc, ispe(32, 32), ib.auxc(ib.DEPTH_URN), alpha_auxc]
+    head = hs.ftyp(b"heic", b"mif1", b"heic")
+
+    def meta(at: int) -> bytes:
+        items = [
+            hs.RawItem(1, b"hvc1", [(at, len(tile.data))], [(2, True), (3, False)]),
+            hs.RawItem(2, b"hvc1", [(at + len(tile.data), len(alpha.data))], [(4, True), (3, False), (1, True)], hidden=True),
+            hs.RawItem(3, b"hvc1", [(at + len(tile.data) + len(alpha.data), len(DEPTH.data))], [(i, i != 6) for i in depth_associations], hidden=True),
+        ]
+        return hs.raw_meta(items, 1, properties, [(b"auxl", 2, [1]), (b"auxl", 3, [1])], extra=extra)
+
+    at = len(head) + len(meta(100)) + 8
+    return head + meta(at) + ib.box(b"mdat", tile.data, alpha.data, DEPTH.data), alpha_auxc
+
+
+@pytest.mark.parametrize("depth_associations", [[5, 6, 7], [0, 5, 6, 7]], ids=["plain", "with-index-0"])
+def test_an_alpha_is_known_by_an_auxc_first_in_ipco_and_a_depth_map_goes_whatever_ipco_ends_with(depth_associations):
+    # index 0 means "no property": it may not be read as ipco's last entry (the alpha's auxC)
+    data, alpha_auxc = _image_with_auxiliaries(depth_associations)
+    result = metadata.clean(data)
+    heif = ib.read_heif(result.data)
+    assert sorted(heif.items) == [1, 2]
+    assert heif.items[2].data == ib.coded_alpha().data and (alpha_auxc, True) in heif.items[2].properties
+    assert DEPTH.data not in result.data
+    assert heif.references == [(b"auxl", 2, (1,))]
+
+
+def test_a_group_with_an_auxiliary_or_undeclared_member_goes():
+    depth_group = hs.entity_group(b"altr", 8, [1, 3])  # 3: the depth map, an auxiliary image
+    undeclared = hs.entity_group(b"ster", 9, [1, 42])
+    data, _ = _image_with_auxiliaries([5, 6, 7], ib.box(b"grpl", depth_group, undeclared))
+    assert len(hs.read_groups(data)) == 2
+    result = metadata.clean(data)
+    assert sorted(ib.read_heif(result.data).items) == [1, 2]
+    assert hs.read_groups(result.data) == []
+
+
+def test_a_hidden_derived_image_of_the_primary_that_is_no_tone_map_goes():
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"iden", b"", [(ispe(64, 64), False)], hidden=True)]
+    result = metadata.clean(ib.heif_file(specs, 1, [(b"dimg", 2, [1])]))
+    assert sorted(ib.read_heif(result.data).items) == [1]
+    assert result.removed == ("other",)
