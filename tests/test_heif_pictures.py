@@ -358,3 +358,38 @@ def test_a_hidden_derived_image_of_the_primary_that_is_no_tone_map_goes():
     result = metadata.clean(ib.heif_file(specs, 1, [(b"dimg", 2, [1])]))
     assert sorted(ib.read_heif(result.data).items) == [1]
     assert result.removed == ("other",)
+
+
+def test_a_group_of_pictures_none_of_which_is_kept_goes():
+    tile, hidden = ib.coded_tile(1), ib.coded_tile(2, (32, 32))
+    specs = [Spec(1, b"hvc1", tile.data, tile.properties)]
+    specs += [Spec(n, b"hvc1", hidden.data, hidden.properties, hidden=True) for n in (2, 3)]  # referenced by nothing
+    original = ib.heif_file(specs, 1, [], meta_extra=(ib.box(b"grpl", hs.entity_group(b"ster", 7, [2, 3])),))
+    result = metadata.clean(original)
+    assert sorted(ib.read_heif(result.data).items) == [1]
+    assert hs.read_groups(result.data) == []
+    assert result.removed == ("other",)
+
+
+def test_a_thumbnail_is_reported_as_such():
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"hvc1", tile.data, tile.properties), Spec(4, b"hvc1", THUMBNAIL.data, THUMBNAIL.properties)]
+    assert metadata.clean(ib.heif_file(specs, 1, [(b"thmb", 4, [1])])).removed == ("thumbnail",)
+
+
+def test_kept_references_keep_their_kept_targets_and_other_reference_types_go():
+    # the alpha's auxl names the image and the thumbnail (dropped); an unknown 'zref' links the two kept images
+    tile, alpha = ib.coded_tile(5), ib.coded_alpha()
+    specs = [Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"hvc1", alpha.data, alpha.properties, hidden=True)]
+    specs.append(Spec(4, b"hvc1", THUMBNAIL.data, THUMBNAIL.properties))
+    original = ib.heif_file(specs, 1, [(b"auxl", 2, [1, 4]), (b"zref", 1, [2]), (b"thmb", 4, [1])])
+    heif = ib.read_heif(metadata.strip(original))
+    assert sorted(heif.items) == [1, 2]
+    assert heif.references == [(b"auxl", 2, (1,))]
+
+
+def test_an_apple_gain_map_xmp_item_keeps_describing_the_gain_map_only():
+    stripped = metadata.strip(apple_heic(gain_map_xmp_describes=(2, 20)))  # 20: the depth map, dropped
+    heif = ib.read_heif(stripped)
+    assert sorted(heif.items) == [1, 2, 3]
+    assert (b"cdsc", 3, (2,)) in heif.references
