@@ -393,3 +393,16 @@ def test_an_apple_gain_map_xmp_item_keeps_describing_the_gain_map_only():
     heif = ib.read_heif(stripped)
     assert sorted(heif.items) == [1, 2, 3]
     assert (b"cdsc", 3, (2,)) in heif.references
+
+
+@pytest.mark.parametrize("tmap_hidden", [True, False])
+def test_a_tone_map_item_visible_or_hidden_makes_a_gain_map_not_a_collection(tmap_hidden):
+    base, gain_map = ib.coded_tile(1), ib.coded_tile(11, (32, 32))
+    specs = [
+        Spec(1, b"hvc1", base.data, base.properties),
+        Spec(2, b"hvc1", gain_map.data, gain_map.properties, hidden=True),
+        Spec(3, b"tmap", hs.tone_map_descriptor(), [(ispe(64, 64), False)], hidden=tmap_hidden),
+    ]
+    original = ib.heif_file(specs, 1, [(b"dimg", 3, [1, 2])], brands=(b"heic", b"mif1", b"heic", b"tmap"))
+    stripped, result = _assert_kept(original, {1, 2, 3})
+    assert result.kept == ("gain map",)
