@@ -406,3 +406,30 @@ def test_a_tone_map_item_visible_or_hidden_makes_a_gain_map_not_a_collection(tma
     original = ib.heif_file(specs, 1, [(b"dimg", 3, [1, 2])], brands=(b"heic", b"mif1", b"heic", b"tmap"))
     stripped, result = _assert_kept(original, {1, 2, 3})
     assert result.kept == ("gain map",)
+
+
+@pytest.mark.parametrize("iloc_version", [0, 1, 2])
+def test_iloc_keeps_version_0_and_writes_version_1_for_1_and_2(iloc_version):
+    original = hs.simple_heic(iloc_version=iloc_version)
+    stripped = metadata.strip(original)
+    assert stripped[_in_meta(stripped)[b"iloc"]] == min(iloc_version, 1)
+    assert ib.read_heif(stripped).items[1].data == ib.coded_tile(5).data
+
+
+def test_an_image_held_in_idat_is_written_without_an_mdat_box():
+    tile = ib.coded_tile(5)
+    original = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties, method=1)], 1, [])
+    stripped = metadata.strip(original)
+    assert ib.top_level_types(stripped) == [b"ftyp", b"meta"]
+    assert ib.read_heif(stripped).items[1].data == tile.data
+    assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
+
+
+@pytest.mark.parametrize(("kept", "flags"), [(127, 0), (128, 1)])
+def test_ipma_indexes_are_15_bits_wide_only_past_127_properties(kept, flags):
+    tile = ib.coded_tile(1)
+    filler = [(ib.box(b"pasp", struct.pack(">II", n + 1, n + 1)), False) for n in range(kept - len(tile.properties))]
+    stripped = metadata.strip(ib.heif_file([Spec(1, b"hvc1", tile.data, filler + tile.properties)], 1, []))
+    ipma = next(p for kind, _, p, _ in ib.boxes(stripped, _in_meta(stripped)[b"iprp"]) if kind == b"ipma")
+    assert stripped[ipma + 3] == flags
+    assert ib.read_heif(stripped).items[1].properties == filler + tile.properties
