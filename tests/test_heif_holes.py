@@ -377,3 +377,19 @@ def test_a_decoder_configuration_of_another_coding_is_dropped_or_refused_when_es
     result = metadata.clean(data)
     assert set(result.removed) == {"other"}
     assert ib.read_heif(result.data).items[1].properties == tile.properties
+
+
+def test_an_hvcc_carrying_a_sei_array_is_written_without_it():
+    # hvcC arrays other than parameter sets (an SEI's user data) go; the property is rewritten
+    import payload_builders as pb
+
+    tile = ib.coded_tile(5)
+    hvcc = next(raw for raw, _ in tile.properties if raw[4:8] == b"hvcC")
+    with_sei = box(b"hvcC", pb.hvcc_with(hvcc[8:], pb.hvcc_array(pb.PREFIX_SEI, pb.sei_user_data())))
+    properties = [(with_sei if raw == hvcc else raw, essential) for raw, essential in tile.properties]
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, properties)], 1, [])
+    assert b.SECRET in data
+    result = metadata.clean(data)
+    assert b.SECRET not in result.data
+    assert ib.read_heif(result.data).items[1].properties == tile.properties
+    assert result.removed == ("other",)

@@ -433,3 +433,30 @@ def test_ipma_indexes_are_15_bits_wide_only_past_127_properties(kept, flags):
     ipma = next(p for kind, _, p, _ in ib.boxes(stripped, _in_meta(stripped)[b"iprp"]) if kind == b"ipma")
     assert stripped[ipma + 3] == flags
     assert ib.read_heif(stripped).items[1].properties == filler + tile.properties
+
+
+def _apple_gain_map_with(xmp: bytes) -> bytes:
+    """A photo (1), its Apple HDR gain map (2, auxiliary) and an XMP item (3) describing the gain map."""
+    photo, gain_map = ib.coded_tile(1), ib.coded_tile(11, (32, 32))
+    specs = [
+        Spec(1, b"hvc1", photo.data, photo.properties),
+        Spec(2, b"hvc1", gain_map.data, gain_map.properties + [(ib.auxc(hs.APPLE_GAIN_MAP_URN), True)], hidden=True),
+        Spec(3, b"mime", xmp, content_type=b"application/rdf+xml"),
+    ]
+    return ib.heif_file(specs, 1, [(b"auxl", 2, [1]), (b"cdsc", 3, [2])])
+
+
+def test_an_apple_gain_map_xmp_item_is_reported_only_when_reduced_and_dropped_when_nothing_renders():
+    first = metadata.clean(_apple_gain_map_with(hs.APPLE_GAIN_MAP_XMP))
+    assert first.removed == ("xmp",)  # its CreatorTool went
+    reduced = ib.read_heif(first.data).items[3].data
+    assert b"HDRGainMapHeadroom" in reduced and b.SECRET not in reduced
+    again = metadata.clean(_apple_gain_map_with(reduced))
+    assert again.removed == () and ib.read_heif(again.data).items[3].data == reduced
+    nothing = (  # a well-formed packet with no rendering property
+        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{hs.RDF}"><rdf:Description rdf:about=""'
+        f' xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="{b.SECRET.decode()}"/></rdf:RDF></x:xmpmeta>'
+    ).encode()
+    dropped = metadata.clean(_apple_gain_map_with(nothing))
+    assert sorted(ib.read_heif(dropped.data).items) == [1, 2]
+    assert dropped.removed == ("xmp",)

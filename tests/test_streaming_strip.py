@@ -608,12 +608,13 @@ def test_a_large_coded_item_with_dimg_inputs_or_without_hvcc_is_refused(monkeypa
         metadata.clean(without_hvcc)
 
 
-def _hevc_in_extents(monkeypatch, order: list[int], *, gap: bool) -> tuple[bytes, bytes]:
-    """A HEIC whose one large hvc1 item lists its three pieces in item order, placed in mdat in
-    `order` (with junk between them when `gap`); and the item's payload."""
+def _hevc_in_extents(monkeypatch, order: list[int], *, gap: bool, large: bool = True) -> tuple[bytes, bytes]:
+    """A HEIC whose one hvc1 item (large: over _AHEAD) lists its three pieces in item order,
+    placed in mdat in `order` (with junk between them when `gap`); and the item's payload."""
     from metadata.formats.heif import payloads
 
-    monkeypatch.setattr(payloads, "MAX_HEIF_CHECKED_AHEAD", _AHEAD)
+    if large:
+        monkeypatch.setattr(payloads, "MAX_HEIF_CHECKED_AHEAD", _AHEAD)
     tile = ib.coded_tile(5)
     hvcc = next(raw for raw, _ in tile.properties if raw[4:8] == b"hvcC")
     payload = pb.length_prefixed(pb.nal(pb.IDR_W_RADL, bytes(range(90))))  # 96 bytes
@@ -639,6 +640,15 @@ def test_a_large_item_in_extents_in_file_order_streams_adjacent_or_apart(monkeyp
     data, payload = _hevc_in_extents(monkeypatch, [0, 1, 2], gap=gap)
     out = metadata.clean(data).data
     assert payload in out if not gap else all(payload[a:z] in out for a, z in ((0, 30), (30, 60), (60, 96)))
+    assert _fed(data, [data[i : i + 5] for i in range(0, len(data), 5)]) == out
+
+
+@pytest.mark.parametrize("order", [[1, 0, 2], [0, 2, 1], [2, 1, 0]])
+def test_a_small_item_listing_its_extents_out_of_file_order_passes_through_checked(monkeypatch, order):
+    # read ahead and checked in item order, then digested as it streams, in file order
+    data, payload = _hevc_in_extents(monkeypatch, order, gap=True, large=False)
+    out = metadata.clean(data).data
+    assert ib.read_heif(out).items[1].data == payload
     assert _fed(data, [data[i : i + 5] for i in range(0, len(data), 5)]) == out
 
 
