@@ -440,9 +440,10 @@ def avif_gain_map(*, grid: bool) -> bytes:
     )
 
 
-def apple_heic() -> bytes:
-    """An iPhone-like HEIC: the photo, its HDR gain map (auxiliary, with an XMP item), a
-    depth map with calibration XMP, a portrait matte, a thumbnail and Exif."""
+def apple_heic(*, gain_map_xmp_describes: tuple[int, ...] = (2,)) -> bytes:
+    """An iPhone-like HEIC: the photo, its HDR gain map (auxiliary, with an XMP item 3
+    describing `gain_map_xmp_describes`), a depth map (20) with calibration XMP, a portrait
+    matte, a thumbnail and Exif."""
     photo = ib.coded_tile(1)
     gain_map = ib.coded_tile(11, (32, 32))
     specs = [
@@ -456,7 +457,7 @@ def apple_heic() -> bytes:
     metadata_specs, metadata_references = metadata_items(4, 1)
     references = [
         (b"auxl", 2, [1]),
-        (b"cdsc", 3, [2]),
+        (b"cdsc", 3, list(gain_map_xmp_describes)),
         (b"auxl", 20, [1]),
         (b"cdsc", 21, [20]),
         (b"auxl", 22, [1]),

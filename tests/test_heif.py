@@ -428,6 +428,38 @@ def test_tables_at_their_limits_are_served(case):
 # ---------------------------------------------------------------- read_exif (heif/__init__.py find_exif)
 
 
+# ---------------------------------------------------------------- which Exif and XMP items (selection.py)
+
+
+def _with_exif_items(*payloads: bytes, describing: int | None = None, content_types: tuple[bytes, ...] = ()) -> bytes:
+    """A HEIC of one image (item 1), Exif items 2, 3... holding `payloads` (item `describing`
+    linked to the image by cdsc), then mime items of `content_types`."""
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"hvc1", tile.data, tile.properties)]
+    specs += [Spec(2 + n, b"Exif", payload) for n, payload in enumerate(payloads)]
+    specs += [Spec(10 + n, b"mime", b"<x:xmpmeta " + b.SECRET + b"/>", content_type=kind) for n, kind in enumerate(content_types)]
+    return ib.heif_file(specs, 1, [(b"cdsc", describing, [1])] if describing else [])
+
+
+@pytest.mark.parametrize("describing", [2, 3])
+def test_read_exif_shows_the_exif_item_that_describes_the_primary_image_wherever_it_is_listed(describing):
+    blocks = {2: b.exif_block(3), 3: b.exif_block(3)}
+    blocks[describing] = b.exif_block(6)
+    data = _with_exif_items(ib.exif_item_payload(blocks[2]), ib.exif_item_payload(blocks[3]), describing=describing)
+    assert metadata.read_exif(data)["Image"]["Orientation"] == 6
+
+
+def test_read_exif_shows_the_first_exif_item_when_none_describes_the_primary_image():
+    data = _with_exif_items(ib.exif_item_payload(b.exif_block(8)), ib.exif_item_payload(b.exif_block(6)))
+    assert metadata.read_exif(data)["Image"]["Orientation"] == 8
+    # the second one describing the thumbnail, not the primary image, comes no earlier
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"hvc1", tile.data, tile.properties), Spec(4, b"hvc1", THUMBNAIL.data, THUMBNAIL.properties)]
+    specs += [Spec(2, b"Exif", ib.exif_item_payload(b.exif_block(8))), Spec(3, b"Exif", ib.exif_item_payload(b.exif_block(6)))]
+    with_thumbnail = ib.heif_file(specs, 1, [(b"thmb", 4, [1]), (b"cdsc", 3, [4])])
+    assert metadata.read_exif(with_thumbnail)["Image"]["Orientation"] == 8
+
+
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [(b"\x00\x00", "EXIF item 2 is 2 bytes"), (struct.pack(">I", 5) + b"II*\x00", "EXIF item 2 points its TIFF header past its end")],
@@ -928,3 +960,56 @@ def test_boxes_in_iinf_other_than_infe_are_skipped():
 def test_the_output_iloc_keeps_the_input_version_unless_it_needs_another(options, version):
     stripped = metadata.strip(_simple(**options))
     assert stripped[_at(stripped, b"iloc") + 8] == version
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"\x00\x00\x00", "HEIF: EXIF item 2 is 3 bytes"),
+        (b"\x00\x00\x00\x00", None),  # an empty TIFF structure right after the offset: no EXIF to show
+        (struct.pack(">I", 3) + b"abc", None),  # the TIFF header at the item's very end
+        (struct.pack(">I", 4) + b"abc", "HEIF: EXIF item 2 points its TIFF header past its end"),
+    ],
+    ids=["3-bytes", "4-bytes", "offset-to-the-end", "offset-past-the-end"],
+)
+def test_an_exif_item_too_short_for_its_offset_is_refused_by_read_exif_and_dropped_by_strip(payload, reason):
+    data = _with_exif_items(payload, describing=2)
+    if reason is None:
+        assert metadata.read_exif(data) == {}
+    else:
+        with pytest.raises(ImageError, match=f"^{re.escape(reason)}$"):
+            metadata.read_exif(data)
+    assert sorted(ib.read_heif(metadata.strip(data, keep_copyright=True)).items) == [1]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "kind"),
+    [(b"application/rdf+xml", "xmp"), (b"application/rdf+xml; charset=utf-8", "xmp"), (b"application/rdf+xml ;x", "xmp"), (b"text/plain", "other")],
+)
+def test_a_mime_item_is_reported_as_xmp_by_its_content_type_before_any_parameter(content_type, kind):
+    result = metadata.clean(_with_exif_items(content_types=(content_type,)))
+    assert b.SECRET not in result.data
+    assert set(result.removed) == {kind}
+
+
+def test_keep_copyright_reports_exif_removed_unless_the_one_exif_item_is_already_minimal():
+    minimal = next(item.data for item in ib.read_heif(metadata.strip(_with_exif_items(ib.exif_item_payload(EXIF)), keep_copyright=True)).items.values() if item.type == b"Exif")
+    assert b.OWNER_COPYRIGHT in minimal and GPS_BYTES not in minimal
+    assert metadata.clean(_with_exif_items(minimal), keep_copyright=True).removed == ()
+    # the same minimal item listed first, with a full one after it: that one goes, and it is said
+    assert "exif" in metadata.clean(_with_exif_items(minimal, ib.exif_item_payload(EXIF)), keep_copyright=True).removed
+
+
+@pytest.mark.parametrize("over", [False, True])
+def test_read_exif_reads_an_exif_item_of_the_limit_and_refuses_one_byte_more(monkeypatch, over):
+    # MAX_EXIF_PAYLOAD (the largest Exif item read) patched to this item's size, at the module that reads it.
+    import metadata.formats.heif as heif
+
+    payload = ib.exif_item_payload(b.exif_block(6))
+    monkeypatch.setattr(heif, "MAX_EXIF_PAYLOAD", len(payload) - int(over))
+    data = _with_exif_items(payload, describing=2)
+    if over:
+        with pytest.raises(ImageError, match=f"^HEIF: EXIF item 2 is larger than {len(payload) - 1} bytes$"):
+            metadata.read_exif(data)
+    else:
+        assert metadata.read_exif(data)["Image"]["Orientation"] == 6

@@ -4,6 +4,7 @@ stripped or refused with a number of operations proportional to their size."""
 
 from __future__ import annotations
 
+import re
 import struct
 
 import heif_shapes as hs
@@ -50,6 +51,87 @@ def test_an_image_extent_covering_the_exif_item_is_refused():
     data = _av1_with([RawItem(2, b"Exif", [(0, len(exif))])], exif, image_length_extra=len(exif), references=[(b"cdsc", 2, [1])])
     assert GPS_BYTES in data
     assert_refused(data, reason="the data of dropped item 2 lies inside the data of a kept image")
+
+
+@pytest.mark.parametrize(
+    ("extent", "inside"),
+    [
+        (lambda image: (image, 20), False),  # right after the image's data
+        (lambda image: (image - 1, 20), True),  # from the image's last byte
+        (lambda image: (-20, 20), False),  # right before it, ending where it starts
+        (lambda image: (-19, 20), True),  # ending on its first byte
+        (lambda image: (image, 0), False),  # length 0: to the end of the file, from after the image
+        (lambda image: (-1, 0), True),  # length 0 from just before the image: over it
+    ],
+    ids=["after", "on-the-last-byte", "before", "on-the-first-byte", "to-the-end-after", "to-the-end-over"],
+)
+def test_a_dropped_extent_may_touch_kept_data_but_not_share_a_byte(extent, inside):
+    # An AVIF whose mdat holds 40 bytes, the image's data, 40 bytes; the Exif item's extent is
+    # given relative to the start of the image's data.
+    tile = hs.av1_image(1)
+    head = hs.ftyp(b"avif", b"mif1", b"avif")
+
+    def meta(at: int) -> bytes:
+        image = RawItem(1, b"av01", [(at, len(tile.data))], [(i + 1, e) for i, (_, e) in enumerate(tile.properties)])
+        offset, length = extent(len(tile.data))
+        return hs.raw_meta([image, RawItem(2, b"Exif", [(at + offset, length)])], 1, [raw for raw, _ in tile.properties], [(b"cdsc", 2, [1])])
+
+    at = len(head) + len(meta(40)) + 8 + 40
+    data = head + meta(at) + box(b"mdat", bytes(40), tile.data, bytes(40))
+    if inside:
+        meta_start = len(head)
+        with pytest.raises(ImageError, match=f"^HEIF: the data of dropped item 2 lies inside the data of a kept image at offset {meta_start}$"):
+            metadata.clean(data)
+    else:
+        assert ib.read_heif(metadata.strip(data)).items[1].data == tile.data
+
+
+# ---------------------------------------------------------------- where a kept item's bytes may lie (extents.py)
+
+
+def _av1_in_two_mdats(extents, *, method: int = 0) -> tuple[bytes, int, int]:
+    """An AVIF of one AV1 image whose data fill the first of two mdat boxes (40 zero bytes in
+    the second); `extents(at, size)` gives the image's extents from where its data start and
+    their size. The file, `at` and the meta box's offset."""
+    tile = hs.av1_image(1)
+    head = hs.ftyp(b"avif", b"mif1", b"avif")
+
+    def meta(at: int) -> bytes:
+        image = RawItem(1, b"av01", extents(at, len(tile.data)), [(i + 1, e) for i, (_, e) in enumerate(tile.properties)], method=method)
+        return hs.raw_meta([image], 1, [raw for raw, _ in tile.properties], [])
+
+    at = len(head) + len(meta(100)) + 8  # the meta box's size does not depend on the offsets
+    return head + meta(at) + box(b"mdat", tile.data) + box(b"mdat", bytes(40)), at, len(head)
+
+
+@pytest.mark.parametrize(
+    ("extents", "reason"),
+    [
+        (lambda at, size: [(at, size)], None),
+        (lambda at, size: [(at, 10), (at + 10, size - 10)], None),  # adjacent extents
+        (lambda at, size: [(at - 1, size)], "an extent of item 1 ({size} bytes at {start}) is outside its data box"),  # from the mdat header
+        (lambda at, size: [(at + 1, size)], "an extent of item 1 ({size} bytes at {start}) is outside its data box"),  # into the next box
+        (lambda at, size: [(20, size)], "an extent of item 1 ({size} bytes at {start}) is outside its data box"),  # in meta, before any mdat
+        (lambda at, size: [(at, 0)], "an extent of item 1 (0 bytes at {start}) is outside its data box"),
+        (lambda at, size: [(at, 11), (at + 10, size - 10)], "the extents of item 1 overlap each other"),
+    ],
+    ids=["whole-mdat", "adjacent", "from-a-header", "into-the-next-box", "before-any-mdat", "length-0", "overlapping"],
+)
+def test_a_kept_item_s_extents_lie_inside_one_mdat_without_overlapping(extents, reason):
+    data, at, meta_start = _av1_in_two_mdats(extents)
+    if reason is None:
+        assert ib.read_heif(metadata.strip(data)).items[1].data == hs.av1_image(1).data
+        return
+    (start, size), *_ = extents(at, len(hs.av1_image(1).data))
+    expected = f"HEIF: {reason.format(size=size, start=start)} at offset {meta_start}"
+    with pytest.raises(ImageError, match=f"^{re.escape(expected)}$"):
+        metadata.clean(data)
+
+
+def test_a_kept_item_built_from_another_item_s_data_is_refused():
+    data, _, meta_start = _av1_in_two_mdats(lambda at, size: [(0, size)], method=2)
+    with pytest.raises(ImageError, match=f"^HEIF: item 1 uses construction method 2 at offset {meta_start}$"):
+        metadata.clean(data)
 
 
 def test_kept_items_sharing_part_of_their_data_are_refused():
@@ -150,6 +232,96 @@ def test_an_entity_group_with_the_id_of_an_item_is_refused():
     tile = ib.coded_tile(1)
     data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties)], 1, [], meta_extra=(box(b"grpl", hs.entity_group(b"ster", 1, [1])),))
     assert_refused(data, reason="entity group 1 has the ID of an item")
+
+
+# ---------------------------------------------------------------- what is kept, refused with its exact reason (selection.py)
+
+
+def _grid_with(tiles: list[int], *extra: Spec) -> bytes:
+    """A 2 x 2 grid primary over hidden coded tiles 2 to 5, its dimg naming `tiles`, with `extra` items."""
+    specs = [Spec(1, b"grid", ib.grid_descriptor(2, 2, 128, 128), [(ispe(128, 128), False)])]
+    specs += [Spec(n, b"hvc1", ib.coded_tile(n).data, ib.properties_of(ib.coded_tile(n), b"hvcC", b"ispe"), hidden=True) for n in (2, 3, 4, 5)]
+    return ib.heif_file(specs + list(extra), 1, [(b"dimg", 1, tiles)])
+
+
+def _associated_with_property(index: int) -> bytes:
+    """A HEIC whose image is associated with its four properties and with ipco index `index`."""
+    tile = ib.coded_tile(5)
+    head = hs.ftyp(b"heic", b"mif1", b"heic")
+
+    def meta(at: int) -> bytes:
+        associations = [(i + 1, e) for i, (_, e) in enumerate(tile.properties)] + [(index, False)]
+        return hs.raw_meta([RawItem(1, b"hvc1", [(at, len(tile.data))], associations)], 1, [raw for raw, _ in tile.properties], [])
+
+    at = len(head) + len(meta(100)) + 8
+    return head + meta(at) + box(b"mdat", tile.data)
+
+
+SELECTION_REFUSALS = {
+    "looping-dimg": (hs.looping_grid, "'dimg' references loop through item 1"),
+    "undeclared-input": (lambda: _grid_with([2, 3, 4, 7]), "item 1 refers to undeclared item 7"),
+    "metadata-input": (lambda: _grid_with([2, 3, 4, 6], Spec(6, b"mime", b"text", content_type=b"text/plain")), "kept item 6 is of type b'mime', not an image"),
+    "property-past-ipco": (lambda: _associated_with_property(5), "item 1 is associated with property 5 of 4"),
+    "group-longer-than-its-fields": (
+        lambda: ib.heif_file([Spec(1, b"hvc1", ib.coded_tile(1).data, ib.coded_tile(1).properties)], 1, [], meta_extra=(box(b"grpl", hs.entity_group(b"altr", 9, [1], b.SECRET)),)),
+        "entity group 9 (altr) is 29 bytes, its fields take 16",
+    ),
+    "group-of-version-1": (
+        lambda: ib.heif_file([Spec(1, b"hvc1", ib.coded_tile(1).data, ib.coded_tile(1).properties)], 1, [], meta_extra=(box(b"grpl", full_box(b"altr", 1, 0, struct.pack(">III", 9, 1, 1))),)),
+        "entity group 9 (altr) is 16 bytes, its fields take 16",  # a version or flags the strip does not know
+    ),
+    "group-with-an-item-id": (
+        lambda: ib.heif_file([Spec(1, b"hvc1", ib.coded_tile(1).data, ib.coded_tile(1).properties)], 1, [], meta_extra=(box(b"grpl", hs.entity_group(b"ster", 1, [1])),)),
+        "entity group 1 has the ID of an item",
+    ),
+    # payloads.py: the kept items' data
+    "image-without-data": (lambda: ib.heif_file([Spec(1, b"hvc1", b"", ib.coded_tile(5).properties)], 1, []), "image item 1 has no data"),
+    "grid-without-inputs": (
+        lambda: ib.heif_file([Spec(1, b"grid", ib.grid_descriptor(2, 2, 128, 128), [(ispe(128, 128), False)])], 1, []),
+        "derived item 1 ('grid') has no input images",
+    ),
+    "data-shared-in-part": (
+        lambda: _av1_with([RawItem(2, b"av01", [(-10, len(hs.av1_image(1).data))], [(3, True)])], bytes(len(hs.av1_image(1).data))),
+        "kept items share part of their data at offset {image_end_less_10} without sharing all of it",
+    ),
+    "data-shared-across-codings": (
+        lambda: _av1_with([RawItem(2, b"av01", [(-len(hs.av1_image(1).data), len(hs.av1_image(1).data))], [(3, True)])], b""),
+        "item 2 shares its data with an item of another coding",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SELECTION_REFUSALS))
+def test_a_structure_the_strip_cannot_keep_whole_is_refused_with_its_exact_reason(case):
+    build, reason = SELECTION_REFUSALS[case]
+    data = build()
+    meta_start = next(start for kind, start, _, _ in ib.boxes(data) if kind == b"meta")
+    image = hs.av1_image(1).data
+    reason = reason.format(image_end_less_10=data.find(image) + len(image) - 10)
+    assert_refused(data, reason=f"^{re.escape(f'HEIF: {reason} at offset {meta_start}')}$")
+
+
+def test_a_property_index_at_the_end_of_ipco_is_kept_and_index_0_means_none():
+    tile = ib.coded_tile(5)
+    kept = ib.read_heif(metadata.strip(_associated_with_property(4))).items[1]
+    assert [raw[4:8] for raw, _ in kept.properties] == [b"hvcC", b"colr", b"ispe", b"pixi", b"pixi"]
+    none = ib.read_heif(metadata.strip(_associated_with_property(0))).items[1]
+    assert none.properties == tile.properties
+
+
+def test_an_unknown_essential_property_is_refused_at_its_own_offset():
+    tile = ib.coded_tile(5)
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties + [(box(b"zzzz", b"?"), True)])], 1, [])
+    assert_refused(data, reason=rf"^HEIF: item 1 needs unknown property 'zzzz' at offset {data.index(b'zzzz') - 4}$")
+
+
+def test_a_grid_using_one_tile_twice_is_no_loop():
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"grid", ib.grid_descriptor(1, 2, 128, 64), [(ispe(128, 64), False)])]
+    specs.append(Spec(2, b"hvc1", tile.data, ib.properties_of(tile, b"hvcC", b"ispe"), hidden=True))
+    stripped = metadata.strip(ib.heif_file(specs, 1, [(b"dimg", 1, [2, 2])]))
+    assert ib.read_heif(stripped).references == [(b"dimg", 1, (2, 2))]
+    assert ib.decoded_rgba(stripped)[0] == (128, 64)
 
 
 def test_ftyp_keeps_only_registered_brands_true_of_the_output():
@@ -327,3 +499,33 @@ def test_a_user_description_goes_as_a_comment_and_an_unknown_property_as_unknown
     assert found == Property(part, None, COMMENT, "", b"", True)
     part, found = _read(b"zzzz", b"\x00\x01")
     assert found == Property(part, None, OTHER, "a property type the strip does not know", b"", False)
+
+
+@pytest.mark.parametrize("essential", [False, True])
+def test_a_decoder_configuration_of_another_coding_is_dropped_or_refused_when_essential(essential):
+    # hvcC belongs to hvc1 items: on an av01 item it is dropped, or refused when marked essential.
+    tile, hevc = hs.av1_image(1), ib.coded_tile(5)
+    hvcc = next(raw for raw, _ in hevc.properties if raw[4:8] == b"hvcC")
+    data = ib.heif_file([Spec(1, b"av01", tile.data, tile.properties + [(hvcc, essential)])], 1, [], brands=(b"avif", b"mif1", b"avif"))
+    if essential:
+        assert_refused(data, reason=rf"^HEIF: item 1 needs property 'hvcC' at offset {data.index(hvcc)}$")
+        return
+    result = metadata.clean(data)
+    assert set(result.removed) == {"other"}
+    assert ib.read_heif(result.data).items[1].properties == tile.properties
+
+
+def test_an_hvcc_carrying_a_sei_array_is_written_without_it():
+    # hvcC arrays other than parameter sets (an SEI's user data) go; the property is rewritten
+    import payload_builders as pb
+
+    tile = ib.coded_tile(5)
+    hvcc = next(raw for raw, _ in tile.properties if raw[4:8] == b"hvcC")
+    with_sei = box(b"hvcC", pb.hvcc_with(hvcc[8:], pb.hvcc_array(pb.PREFIX_SEI, pb.sei_user_data())))
+    properties = [(with_sei if raw == hvcc else raw, essential) for raw, essential in tile.properties]
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, properties)], 1, [])
+    assert b.SECRET in data
+    result = metadata.clean(data)
+    assert b.SECRET not in result.data
+    assert ib.read_heif(result.data).items[1].properties == tile.properties
+    assert result.removed == ("other",)

@@ -18,6 +18,7 @@ import isobmff_builders as ib
 import metadata
 import pillow_heif
 import pytest
+from metadata import ImageError
 from heif_shapes import DEPTH, EXIF, MATTE, THUMBNAIL, apple_heic, avif_gain_map, metadata_items, two_masters
 from isobmff_builders import Spec, ispe
 
@@ -169,3 +170,293 @@ def test_a_gain_map_file_made_from_two_real_encodes_keeps_both(kind):
     stripped, result = _assert_kept(original, {1, 2, 3})
     assert result.kept == ("gain map",)
     assert ib.read_heif(stripped).items[2].data == ib.read_heif(gain_map).items[ib.read_heif(gain_map).primary].data
+
+
+# ---------------------------------------------------------------- the output's field widths (layout.py)
+
+
+def _in_meta(data: bytes) -> dict[bytes, int]:
+    """Where the payload of each box in the output's meta box starts, read straight from the bytes."""
+    (meta_start, meta_end) = next((payload, end) for kind, _, payload, end in ib.boxes(data) if kind == b"meta")
+    return {kind: payload for kind, _, payload, _ in ib.boxes(data, meta_start + 4, meta_end)}
+
+
+@pytest.mark.parametrize(("primary", "wide"), [(0xFFFE, False), (0xFFFF, True)])
+def test_item_ids_are_written_32_bits_wide_only_when_one_with_the_kept_exif_item_passes_65535(primary, wide):
+    tile = ib.coded_tile(3)
+    specs = [Spec(primary, b"hvc1", tile.data, tile.properties), Spec(2, b"Exif", ib.exif_item_payload(EXIF))]
+    original = ib.heif_file(specs, primary, [(b"cdsc", 2, [primary])], iloc_version=2)
+    stripped = metadata.strip(original, keep_copyright=True)
+    versions = {kind: stripped[at] for kind, at in _in_meta(stripped).items() if kind in (b"pitm", b"iinf", b"iloc", b"iref")}
+    assert versions == {b"pitm": int(wide), b"iinf": int(wide), b"iloc": 2 if wide else 1, b"iref": int(wide)}
+    heif = ib.read_heif(stripped)
+    assert heif.primary == primary and heif.items[primary].data == tile.data
+    assert heif.references == [(b"cdsc", primary + 1, (primary,))]  # the kept minimal Exif item, next ID up
+    assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
+
+
+@pytest.mark.parametrize(("primary", "left"), [(0xFFFFFFFE, True), (0xFFFFFFFF, False)])
+def test_a_kept_exif_item_takes_the_next_id_and_none_past_2_to_the_32_is_refused(primary, left):
+    tile = ib.coded_tile(3)
+    specs = [Spec(primary, b"hvc1", tile.data, tile.properties), Spec(2, b"Exif", ib.exif_item_payload(EXIF))]
+    original = ib.heif_file(specs, primary, [(b"cdsc", 2, [primary])], iloc_version=2)
+    if left:
+        assert sorted(ib.read_heif(metadata.strip(original, keep_copyright=True)).items) == [0xFFFFFFFE, 0xFFFFFFFF]
+        return
+    meta_start = next(start for kind, start, _, _ in ib.boxes(original) if kind == b"meta")
+    with pytest.raises(ImageError, match=f"^HEIF: no item ID is left for the kept EXIF item at offset {meta_start}$"):
+        metadata.strip(original, keep_copyright=True)
+    assert sorted(ib.read_heif(metadata.strip(original)).items) == [0xFFFFFFFF]  # without it, served
+
+
+@pytest.mark.parametrize("over", [False, True])
+def test_iloc_offsets_are_written_8_bytes_wide_only_when_input_and_mdat_pass_the_bound(monkeypatch, over):
+    # WIDE_OFFSETS_ABOVE (4 GB - 64 KB) patched to this file's input size plus its output mdat payload.
+    from metadata.formats.heif import layout
+
+    original = hs.simple_heic()
+    narrow = metadata.strip(original)
+    mdat_payload = next(end - payload for kind, _, payload, end in ib.boxes(narrow) if kind == b"mdat")
+    monkeypatch.setattr(layout, "WIDE_OFFSETS_ABOVE", len(original) + mdat_payload - int(over))
+    stripped = metadata.strip(original)
+    assert stripped[_in_meta(stripped)[b"iloc"] + 4] == (0x88 if over else 0x44)  # offset_size << 4 | length_size
+    assert ib.read_heif(stripped).items[1].data == ib.coded_tile(5).data
+    assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
+
+
+def test_a_one_image_heic_is_written_byte_for_byte_as_the_layout_says():
+    # Built here from the box layouts (ISO/IEC 23008-12, 14496-12), not by the code under test:
+    # ftyp, meta (hdlr without a name, pitm, iloc v1 with 4-byte fields, iinf, iprp), mdat.
+    tile = ib.coded_tile(5)
+    original = hs.simple_heic()  # item 1: the image; item 2: an Exif item describing it
+    ftyp = ib.box(b"ftyp", b"heic", bytes(4), b"mif1", b"heic")
+    hdlr = ib.full_box(b"hdlr", 0, 0, bytes(4), b"pict", bytes(12), b"\x00")
+    pitm = ib.full_box(b"pitm", 0, 0, struct.pack(">H", 1))
+    iinf = ib.full_box(b"iinf", 0, 0, struct.pack(">H", 1), ib.full_box(b"infe", 2, 0, struct.pack(">HH", 1, 0), b"hvc1\x00"))
+    ipco = ib.box(b"ipco", *(raw for raw, _ in tile.properties))
+    ipma = ib.full_box(b"ipma", 0, 0, struct.pack(">IHB", 1, 1, 4), bytes(i + 1 | (0x80 if essential else 0) for i, (_, essential) in enumerate(tile.properties)))
+
+    def meta(mdat_start: int) -> bytes:
+        iloc = ib.full_box(b"iloc", 1, 0, b"\x44\x00", struct.pack(">HHHHHII", 1, 1, 0, 0, 1, mdat_start, len(tile.data)))
+        return ib.full_box(b"meta", 0, 0, hdlr, pitm, iloc, iinf, ib.box(b"iprp", ipco, ipma))
+
+    expected = ftyp + meta(len(ftyp) + len(meta(0)) + 8) + ib.box(b"mdat", tile.data)
+    assert metadata.strip(original) == expected
+
+
+def test_a_grid_in_idat_with_hidden_tiles_and_a_group_is_written_byte_for_byte_as_the_layout_says():
+    # As above, with iref, idat and grpl: the grid's descriptor in idat, two hidden tiles in mdat
+    # (passed through in input order), an altr group of the grid; the thumbnail and the Exif item go.
+    two, three = ib.coded_tile(2), ib.coded_tile(3)
+    descriptor = ib.grid_descriptor(1, 2, 128, 64)
+    tiles = [Spec(n, b"hvc1", tile.data, ib.properties_of(tile, b"hvcC", b"ispe"), hidden=True) for n, tile in ((2, two), (3, three))]
+    specs = [Spec(1, b"grid", descriptor, [(ispe(128, 64), False)], method=1), *tiles]
+    specs += [Spec(4, b"hvc1", THUMBNAIL.data, THUMBNAIL.properties), Spec(5, b"Exif", ib.exif_item_payload(EXIF))]
+    group = hs.entity_group(b"altr", 9, [1])
+    original = ib.heif_file(specs, 1, [(b"dimg", 1, [2, 3]), (b"thmb", 4, [1]), (b"cdsc", 5, [1])], meta_extra=(ib.box(b"grpl", group),))
+
+    hvcc = [next(raw for raw, _ in tile.properties if raw[4:8] == b"hvcC") for tile in (two, three)]
+    ftyp = ib.box(b"ftyp", b"heic", bytes(4), b"mif1", b"heic")
+    hdlr = ib.full_box(b"hdlr", 0, 0, bytes(4), b"pict", bytes(12), b"\x00")
+    pitm = ib.full_box(b"pitm", 0, 0, struct.pack(">H", 1))
+    infe = [ib.full_box(b"infe", 2, hidden, struct.pack(">HH", n, 0), kind + b"\x00") for n, kind, hidden in ((1, b"grid", 0), (2, b"hvc1", 1), (3, b"hvc1", 1))]
+    iinf = ib.full_box(b"iinf", 0, 0, struct.pack(">H", 3), *infe)
+    iref = ib.full_box(b"iref", 0, 0, ib.box(b"dimg", struct.pack(">HHHH", 1, 2, 2, 3)))
+    assert hvcc[0] == hvcc[1]  # one encoder setting: the builder lists it once
+    ipco = ib.box(b"ipco", ispe(128, 64), hvcc[0], ispe(64, 64))  # in input order
+    ipma_rows = struct.pack(">HBB", 1, 1, 1) + struct.pack(">HBBB", 2, 2, 0x82, 3) + struct.pack(">HBBB", 3, 2, 0x82, 3)
+    ipma = ib.full_box(b"ipma", 0, 0, struct.pack(">I", 3), ipma_rows)
+
+    def meta(mdat_start: int) -> bytes:
+        rows = struct.pack(">HHHHII", 1, 1, 0, 1, 0, len(descriptor))
+        rows += struct.pack(">HHHHII", 2, 0, 0, 1, mdat_start, len(two.data))
+        rows += struct.pack(">HHHHII", 3, 0, 0, 1, mdat_start + len(two.data), len(three.data))
+        iloc = ib.full_box(b"iloc", 1, 0, b"\x44\x00", struct.pack(">H", 3), rows)
+        return ib.full_box(b"meta", 0, 0, hdlr, pitm, iloc, iinf, iref, ib.box(b"iprp", ipco, ipma), ib.box(b"idat", descriptor), ib.box(b"grpl", group))
+
+    expected = ftyp + meta(len(ftyp) + len(meta(0)) + 8) + ib.box(b"mdat", two.data, three.data)
+    assert metadata.strip(original) == expected
+    assert ib.decoded_rgba(expected) == ib.decoded_rgba(original)
+
+
+def test_cleaned_items_are_written_after_the_passed_through_data_or_into_idat():
+    # A collection of three images: 1 in idat and 2 in mdat each carrying a prefix SEI (cleaned:
+    # written new), 3 in mdat unchanged (passed through). mdat holds the passed-through data, then the new.
+    import payload_builders as pb
+
+    sei = pb.length_prefixed(pb.sei_user_data())
+    one, two, three = ib.coded_tile(1), ib.coded_tile(2), ib.coded_tile(3)
+    specs = [
+        Spec(1, b"hvc1", sei + one.data, one.properties, method=1),
+        Spec(2, b"hvc1", sei + two.data, two.properties),
+        Spec(3, b"hvc1", three.data, three.properties),
+    ]
+    original = ib.heif_file(specs, 1, [])
+    result = metadata.clean(original)
+    heif = ib.read_heif(result.data)
+    assert {n: item.data for n, item in heif.items.items()} == {1: one.data, 2: two.data, 3: three.data}
+    assert next(result.data[p:e] for kind, _, p, e in ib.boxes(result.data) if kind == b"mdat") == three.data + two.data
+    meta_start, meta_end = next((p, e) for kind, _, p, e in ib.boxes(result.data) if kind == b"meta")
+    assert [result.data[p:e] for kind, _, p, e in ib.boxes(result.data, meta_start + 4, meta_end) if kind == b"idat"] == [one.data]
+    assert result.removed == ("other",)
+    assert ib.decoded_rgba(result.data) == ib.decoded_rgba(original)
+
+
+# ---------------------------------------------------------------- which auxiliary and derived images stay (selection.py)
+
+
+def _image_with_auxiliaries(depth_associations: list[int], *extra: bytes) -> tuple[bytes, bytes]:
+    """A HEIC image (1) with an alpha (2) and a depth map (3) as auxiliary images. ipco starts and
+    ends with the alpha's auxC (the alpha uses the first copy); the depth map is associated with the
+    1-based ipco indexes `depth_associations` (the depth auxC is index 7); `extra` boxes end meta.
+    The file and the alpha's auxC."""
+    tile, alpha = ib.coded_tile(5), ib.coded_alpha()
+    alpha_auxc = next(raw for raw, _ in alpha.properties if raw[4:8] == b"auxC")
+    hvcc = next(raw for raw, _ in tile.properties if raw[4:8] == b"hvcC")
+    alpha_hvcc = next(raw for raw, _ in alpha.properties if raw[4:8] == b"hvcC")
+    depth_hvcc = next(raw for raw, _ in DEPTH.properties if raw[4:8] == b"hvcC")
+    properties = [alpha_auxc, hvcc, ispe(64, 64), alpha_hvcc, depth_hvcc, ispe(32, 32), ib.auxc(ib.DEPTH_URN), alpha_auxc]
+    head = hs.ftyp(b"heic", b"mif1", b"heic")
+
+    def meta(at: int) -> bytes:
+        items = [
+            hs.RawItem(1, b"hvc1", [(at, len(tile.data))], [(2, True), (3, False)]),
+            hs.RawItem(2, b"hvc1", [(at + len(tile.data), len(alpha.data))], [(4, True), (3, False), (1, True)], hidden=True),
+            hs.RawItem(3, b"hvc1", [(at + len(tile.data) + len(alpha.data), len(DEPTH.data))], [(i, i != 6) for i in depth_associations], hidden=True),
+        ]
+        return hs.raw_meta(items, 1, properties, [(b"auxl", 2, [1]), (b"auxl", 3, [1])], extra=extra)
+
+    at = len(head) + len(meta(100)) + 8
+    return head + meta(at) + ib.box(b"mdat", tile.data, alpha.data, DEPTH.data), alpha_auxc
+
+
+@pytest.mark.parametrize("depth_associations", [[5, 6, 7], [0, 5, 6, 7]], ids=["plain", "with-index-0"])
+def test_an_alpha_is_known_by_an_auxc_first_in_ipco_and_a_depth_map_goes_whatever_ipco_ends_with(depth_associations):
+    # index 0 means "no property": it may not be read as ipco's last entry (the alpha's auxC)
+    data, alpha_auxc = _image_with_auxiliaries(depth_associations)
+    result = metadata.clean(data)
+    heif = ib.read_heif(result.data)
+    assert sorted(heif.items) == [1, 2]
+    assert heif.items[2].data == ib.coded_alpha().data and (alpha_auxc, True) in heif.items[2].properties
+    assert DEPTH.data not in result.data
+    assert heif.references == [(b"auxl", 2, (1,))]
+
+
+def test_a_group_with_an_auxiliary_or_undeclared_member_goes():
+    depth_group = hs.entity_group(b"altr", 8, [1, 3])  # 3: the depth map, an auxiliary image
+    undeclared = hs.entity_group(b"ster", 9, [1, 42])
+    data, _ = _image_with_auxiliaries([5, 6, 7], ib.box(b"grpl", depth_group, undeclared))
+    assert len(hs.read_groups(data)) == 2
+    result = metadata.clean(data)
+    assert sorted(ib.read_heif(result.data).items) == [1, 2]
+    assert hs.read_groups(result.data) == []
+
+
+def test_a_hidden_derived_image_of_the_primary_that_is_no_tone_map_goes():
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"iden", b"", [(ispe(64, 64), False)], hidden=True)]
+    result = metadata.clean(ib.heif_file(specs, 1, [(b"dimg", 2, [1])]))
+    assert sorted(ib.read_heif(result.data).items) == [1]
+    assert result.removed == ("other",)
+
+
+def test_a_group_of_pictures_none_of_which_is_kept_goes():
+    tile, hidden = ib.coded_tile(1), ib.coded_tile(2, (32, 32))
+    specs = [Spec(1, b"hvc1", tile.data, tile.properties)]
+    specs += [Spec(n, b"hvc1", hidden.data, hidden.properties, hidden=True) for n in (2, 3)]  # referenced by nothing
+    original = ib.heif_file(specs, 1, [], meta_extra=(ib.box(b"grpl", hs.entity_group(b"ster", 7, [2, 3])),))
+    result = metadata.clean(original)
+    assert sorted(ib.read_heif(result.data).items) == [1]
+    assert hs.read_groups(result.data) == []
+    assert result.removed == ("other",)
+
+
+def test_a_thumbnail_is_reported_as_such():
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"hvc1", tile.data, tile.properties), Spec(4, b"hvc1", THUMBNAIL.data, THUMBNAIL.properties)]
+    assert metadata.clean(ib.heif_file(specs, 1, [(b"thmb", 4, [1])])).removed == ("thumbnail",)
+
+
+def test_kept_references_keep_their_kept_targets_and_other_reference_types_go():
+    # the alpha's auxl names the image and the thumbnail (dropped); an unknown 'zref' links the two kept images
+    tile, alpha = ib.coded_tile(5), ib.coded_alpha()
+    specs = [Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"hvc1", alpha.data, alpha.properties, hidden=True)]
+    specs.append(Spec(4, b"hvc1", THUMBNAIL.data, THUMBNAIL.properties))
+    original = ib.heif_file(specs, 1, [(b"auxl", 2, [1, 4]), (b"zref", 1, [2]), (b"thmb", 4, [1])])
+    heif = ib.read_heif(metadata.strip(original))
+    assert sorted(heif.items) == [1, 2]
+    assert heif.references == [(b"auxl", 2, (1,))]
+
+
+def test_an_apple_gain_map_xmp_item_keeps_describing_the_gain_map_only():
+    stripped = metadata.strip(apple_heic(gain_map_xmp_describes=(2, 20)))  # 20: the depth map, dropped
+    heif = ib.read_heif(stripped)
+    assert sorted(heif.items) == [1, 2, 3]
+    assert (b"cdsc", 3, (2,)) in heif.references
+
+
+@pytest.mark.parametrize("tmap_hidden", [True, False])
+def test_a_tone_map_item_visible_or_hidden_makes_a_gain_map_not_a_collection(tmap_hidden):
+    base, gain_map = ib.coded_tile(1), ib.coded_tile(11, (32, 32))
+    specs = [
+        Spec(1, b"hvc1", base.data, base.properties),
+        Spec(2, b"hvc1", gain_map.data, gain_map.properties, hidden=True),
+        Spec(3, b"tmap", hs.tone_map_descriptor(), [(ispe(64, 64), False)], hidden=tmap_hidden),
+    ]
+    original = ib.heif_file(specs, 1, [(b"dimg", 3, [1, 2])], brands=(b"heic", b"mif1", b"heic", b"tmap"))
+    stripped, result = _assert_kept(original, {1, 2, 3})
+    assert result.kept == ("gain map",)
+
+
+@pytest.mark.parametrize("iloc_version", [0, 1, 2])
+def test_iloc_keeps_version_0_and_writes_version_1_for_1_and_2(iloc_version):
+    original = hs.simple_heic(iloc_version=iloc_version)
+    stripped = metadata.strip(original)
+    assert stripped[_in_meta(stripped)[b"iloc"]] == min(iloc_version, 1)
+    assert ib.read_heif(stripped).items[1].data == ib.coded_tile(5).data
+
+
+def test_an_image_held_in_idat_is_written_without_an_mdat_box():
+    tile = ib.coded_tile(5)
+    original = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties, method=1)], 1, [])
+    stripped = metadata.strip(original)
+    assert ib.top_level_types(stripped) == [b"ftyp", b"meta"]
+    assert ib.read_heif(stripped).items[1].data == tile.data
+    assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
+
+
+@pytest.mark.parametrize(("kept", "flags"), [(127, 0), (128, 1)])
+def test_ipma_indexes_are_15_bits_wide_only_past_127_properties(kept, flags):
+    tile = ib.coded_tile(1)
+    filler = [(ib.box(b"pasp", struct.pack(">II", n + 1, n + 1)), False) for n in range(kept - len(tile.properties))]
+    stripped = metadata.strip(ib.heif_file([Spec(1, b"hvc1", tile.data, filler + tile.properties)], 1, []))
+    ipma = next(p for kind, _, p, _ in ib.boxes(stripped, _in_meta(stripped)[b"iprp"]) if kind == b"ipma")
+    assert stripped[ipma + 3] == flags
+    assert ib.read_heif(stripped).items[1].properties == filler + tile.properties
+
+
+def _apple_gain_map_with(xmp: bytes) -> bytes:
+    """A photo (1), its Apple HDR gain map (2, auxiliary) and an XMP item (3) describing the gain map."""
+    photo, gain_map = ib.coded_tile(1), ib.coded_tile(11, (32, 32))
+    specs = [
+        Spec(1, b"hvc1", photo.data, photo.properties),
+        Spec(2, b"hvc1", gain_map.data, gain_map.properties + [(ib.auxc(hs.APPLE_GAIN_MAP_URN), True)], hidden=True),
+        Spec(3, b"mime", xmp, content_type=b"application/rdf+xml"),
+    ]
+    return ib.heif_file(specs, 1, [(b"auxl", 2, [1]), (b"cdsc", 3, [2])])
+
+
+def test_an_apple_gain_map_xmp_item_is_reported_only_when_reduced_and_dropped_when_nothing_renders():
+    first = metadata.clean(_apple_gain_map_with(hs.APPLE_GAIN_MAP_XMP))
+    assert first.removed == ("xmp",)  # its CreatorTool went
+    reduced = ib.read_heif(first.data).items[3].data
+    assert b"HDRGainMapHeadroom" in reduced and b.SECRET not in reduced
+    again = metadata.clean(_apple_gain_map_with(reduced))
+    assert again.removed == () and ib.read_heif(again.data).items[3].data == reduced
+    nothing = (  # a well-formed packet with no rendering property
+        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{hs.RDF}"><rdf:Description rdf:about=""'
+        f' xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="{b.SECRET.decode()}"/></rdf:RDF></x:xmpmeta>'
+    ).encode()
+    dropped = metadata.clean(_apple_gain_map_with(nothing))
+    assert sorted(ib.read_heif(dropped.data).items) == [1, 2]
+    assert dropped.removed == ("xmp",)

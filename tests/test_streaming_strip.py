@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import struct
 import tracemalloc
 import zlib
@@ -27,7 +28,7 @@ from metadata import ImageError
 from metadata.formats import av1, gif, hevc, jpeg, png, ranged_input, walks
 from metadata.formats.heif.stream_checks import NalUnits, Obus
 from metadata.formats.isobmff import box
-from metadata.limits import MAX_HEIF_CHECKED_AHEAD, MAX_STREAM_HEAD_BYTES
+from metadata.limits import MAX_CODED_UNITS, MAX_HEIF_CHECKED_AHEAD, MAX_STREAM_HEAD_BYTES
 
 MAX_BUFFERED = 64 * 1024 * 1024
 
@@ -470,6 +471,42 @@ def test_ranged_reads_before_the_first_byte_are_few_and_small(name):
     assert sum(end - start for start, end in reads) <= len(data) + 64 * 1024  # one header window at most beyond
 
 
+def _two_tiles_apart(gap: int) -> tuple[bytes, int, int, int]:
+    """A collection of two HEVC images whose data lie `gap` bytes apart in mdat: the file,
+    where the first one's data starts, its size and the second one's."""
+    first, second = ib.coded_tile(3), ib.coded_tile(4)
+    associations = [(i + 1, essential) for i, (_, essential) in enumerate(first.properties)]
+    head = hs.ftyp(b"heic", b"mif1", b"heic")
+
+    def meta(at: int) -> bytes:
+        items = [hs.RawItem(1, b"hvc1", [(at, len(first.data))], associations)]
+        items.append(hs.RawItem(2, b"hvc1", [(at + len(first.data) + gap, len(second.data))], associations))
+        return hs.raw_meta(items, 1, [raw for raw, _ in first.properties], [])
+
+    at = len(head) + len(meta(0)) + 8
+    return head + meta(at) + ib.box(b"mdat", first.data, bytes(gap), second.data), at, len(first.data), len(second.data)
+
+
+@pytest.mark.parametrize(("gap_limit", "span_limit", "shared"), [(10, None, True), (9, None, False), (None, 0, True), (None, -1, False)])
+def test_kept_data_close_enough_shares_one_read_ahead_and_farther_takes_two(monkeypatch, gap_limit, span_limit, shared):
+    # READ_AHEAD_GAP (64 KB) and READ_AHEAD_SPAN (8 MB) patched to this file's gap of 10 bytes
+    # and the 10 bytes' span of both pieces (plus span_limit), at the module that reads them.
+    from metadata.formats.heif import payloads
+
+    data, at, first, second = _two_tiles_apart(10)
+    if gap_limit is not None:
+        monkeypatch.setattr(payloads, "READ_AHEAD_GAP", gap_limit)
+    if span_limit is not None:
+        monkeypatch.setattr(payloads, "READ_AHEAD_SPAN", first + 10 + second + span_limit)
+    reads, read_range = _counting(data)
+    metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+    assert reads[0] == (0, len(data))  # the header window: the whole small file
+    if shared:
+        assert reads[1:] == [(at, at + first + 10 + second)]
+    else:
+        assert reads[1:] == [(at, at + first), (at + first + 10, at + first + 10 + second)]
+
+
 def test_a_large_heic_streams_through_a_counting_reader_without_being_held():
     """A 24 MB grid of 48 tiles of 512 KB: planned from a few small reads, then read once,
     each chunk's kept bytes written as it arrives; the walk's memory stays far below the image."""
@@ -506,7 +543,8 @@ def test_a_large_heic_streams_through_a_counting_reader_without_being_held():
 
 def test_a_large_item_that_would_be_cleaned_is_refused_buffered_and_cut_streamed():
     data = _large_hevc_item(units=[pb.nal(pb.IDR_W_RADL, b"\x00" * (2 * MAX_HEIF_CHECKED_AHEAD)), pb.sei_user_data()])
-    with pytest.raises(ImageError, match="NAL unit of type 39 .* which the strip removes"):
+    sei_at = 4 + 2 + 2 * MAX_HEIF_CHECKED_AHEAD  # after the slice's length field, header and body
+    with pytest.raises(ImageError, match=f"^HEVC: item 1 holds a NAL unit of type 39 at offset {sei_at}, which the strip removes"):
         metadata.clean(data)
     strip = metadata.open_strip(data[:16], len(data), _counting(data)[1], max_buffered=0)
     first = strip.feed(data[:4096])
@@ -516,8 +554,122 @@ def test_a_large_item_that_would_be_cleaned_is_refused_buffered_and_cut_streamed
             strip.feed(data[offset : offset + 4096])
         strip.finish()
     t35 = _large_av1_item(_large_frame(), pb.t35_metadata())
-    with pytest.raises(ImageError, match="metadata OBU .* which the strip removes"):
+    with pytest.raises(ImageError, match=f"^AV1: item 1 holds a metadata OBU at offset {len(_large_frame())}, which the strip removes"):
         metadata.clean(t35)
+
+
+
+# ----------------------------------------- blocks too large to check before the first byte, by type
+
+_AHEAD = 64  # MAX_HEIF_CHECKED_AHEAD, patched: the items below are larger, so they are streamed
+
+
+def _large_block_item(monkeypatch, item_type: bytes, payload: bytes, properties: list[tuple[bytes, bool]], *, inputs: int = 0) -> bytes:
+    """A HEIF file whose item 1 of `item_type` holds `payload` (over _AHEAD bytes), with `inputs`
+    hidden HEVC tiles as its 'dimg' inputs."""
+    from metadata.formats.heif import payloads
+
+    monkeypatch.setattr(payloads, "MAX_HEIF_CHECKED_AHEAD", _AHEAD)
+    assert len(payload) > _AHEAD
+    tile = ib.coded_tile(5)
+    specs = [ib.Spec(1, item_type, payload, properties)]
+    specs += [ib.Spec(2 + n, b"hvc1", tile.data, tile.properties, hidden=True) for n in range(inputs)]
+    references = [(b"dimg", 1, [2 + n for n in range(inputs)])] if inputs else []
+    return ib.heif_file(specs, 1, references)
+
+
+def _meta_start(data: bytes) -> int:
+    return _top_level(data)[b"meta"][0]
+
+
+_RGB3 = [(ib.ispe(8, 4), False), (ib.property_box(b"uncC", b"rgb3", version=0x01), True)]
+_MASK8 = [(ib.ispe(12, 8), False), (ib.property_box(b"mskC", b"\x08", version=0), True)]
+
+
+@pytest.mark.parametrize(
+    ("item_type", "properties", "size", "shown"),
+    [(b"unci", _RGB3, 8 * 4 * 3, "uncompressed ('unci')"), (b"mski", _MASK8, 12 * 8, "mask ('mski')")],
+)
+def test_a_large_raw_sample_item_is_checked_by_its_size_alone(monkeypatch, item_type, properties, size, shown):
+    samples = bytes(range(256))[:size]
+    data = _large_block_item(monkeypatch, item_type, samples, properties)
+    assert samples in _fed(data, [data[i : i + 7] for i in range(0, len(data), 7)])
+    assert samples in metadata.clean(data).data
+    longer = _large_block_item(monkeypatch, item_type, samples + b"\x00", properties)
+    with pytest.raises(ImageError, match=rf"^HEIF: {re.escape(shown)} item holds {size + 1} bytes, its properties give {size}$"):
+        metadata.clean(longer)
+    with_input = _large_block_item(monkeypatch, item_type, samples, properties, inputs=1)
+    with pytest.raises(ImageError, match=rf"^HEIF: coded item of type '{item_type.decode()}' has 1 'dimg' inputs$"):
+        metadata.clean(with_input)
+
+
+def test_a_large_item_of_a_type_without_a_streamed_check_is_refused(monkeypatch):
+    data = _large_block_item(monkeypatch, b"jpeg", b.jpeg()[:200], [(ib.ispe(64, 64), False)])
+    reason = f"HEIF: item 1 ('jpeg') holds 200 bytes, more than the {_AHEAD} checked before the first byte at offset {_meta_start(data)}"
+    with pytest.raises(ImageError, match=f"^{re.escape(reason)}$"):
+        metadata.clean(data)
+
+
+def test_a_large_coded_item_with_dimg_inputs_or_without_hvcc_is_refused(monkeypatch):
+    tile = ib.coded_tile(5)
+    with_input = _large_block_item(monkeypatch, b"hvc1", tile.data, tile.properties, inputs=1)
+    with pytest.raises(ImageError, match=r"^HEIF: coded item of type 'hvc1' has 1 'dimg' inputs$"):
+        metadata.clean(with_input)
+    without_hvcc = _large_block_item(monkeypatch, b"hvc1", tile.data, [p for p in tile.properties if p[0][4:8] != b"hvcC"])
+    with pytest.raises(ImageError, match=r"^HEIF: HEVC \('hvc1'\) item has no 'hvcC' property$"):
+        metadata.clean(without_hvcc)
+
+
+def _hevc_in_extents(monkeypatch, order: list[int], *, gap: bool, large: bool = True) -> tuple[bytes, bytes]:
+    """A HEIC whose one hvc1 item (large: over _AHEAD) lists its three pieces in item order,
+    placed in mdat in `order` (with junk between them when `gap`); and the item's payload."""
+    from metadata.formats.heif import payloads
+
+    if large:
+        monkeypatch.setattr(payloads, "MAX_HEIF_CHECKED_AHEAD", _AHEAD)
+    tile = ib.coded_tile(5)
+    hvcc = next(raw for raw, _ in tile.properties if raw[4:8] == b"hvcC")
+    payload = pb.length_prefixed(pb.nal(pb.IDR_W_RADL, bytes(range(90))))  # 96 bytes
+    pieces = [payload[:30], payload[30:60], payload[60:]]
+    junk = b"junk" if gap else b""
+    placed: dict[int, int] = {}
+    mdat = b""
+    for index in order:
+        placed[index] = len(mdat)
+        mdat += pieces[index] + junk
+    head = hs.ftyp(b"heic", b"mif1", b"heic")
+
+    def meta(at: int) -> bytes:
+        extents = [(at + placed[index], len(pieces[index])) for index in range(3)]
+        return hs.raw_meta([hs.RawItem(1, b"hvc1", extents, [(1, True), (2, False)])], 1, [hvcc, ib.ispe(64, 64)], [])
+
+    size = len(meta(0))
+    return head + meta(len(head) + size + 8) + ib.box(b"mdat", mdat), payload
+
+
+@pytest.mark.parametrize("gap", [False, True])
+def test_a_large_item_in_extents_in_file_order_streams_adjacent_or_apart(monkeypatch, gap):
+    data, payload = _hevc_in_extents(monkeypatch, [0, 1, 2], gap=gap)
+    out = metadata.clean(data).data
+    assert payload in out if not gap else all(payload[a:z] in out for a, z in ((0, 30), (30, 60), (60, 96)))
+    assert _fed(data, [data[i : i + 5] for i in range(0, len(data), 5)]) == out
+
+
+@pytest.mark.parametrize("order", [[1, 0, 2], [0, 2, 1], [2, 1, 0]])
+def test_a_small_item_listing_its_extents_out_of_file_order_passes_through_checked(monkeypatch, order):
+    # read ahead and checked in item order, then digested as it streams, in file order
+    data, payload = _hevc_in_extents(monkeypatch, order, gap=True, large=False)
+    out = metadata.clean(data).data
+    assert ib.read_heif(out).items[1].data == payload
+    assert _fed(data, [data[i : i + 5] for i in range(0, len(data), 5)]) == out
+
+
+@pytest.mark.parametrize("order", [[1, 0, 2], [0, 2, 1], [2, 1, 0]])
+def test_a_large_item_listing_its_extents_out_of_file_order_is_refused(monkeypatch, order):
+    data, _ = _hevc_in_extents(monkeypatch, order, gap=True)
+    reason = f"HEIF: item 1 lists its 96 bytes out of file order (more than the {_AHEAD} checked before the first byte) at offset {_meta_start(data)}"
+    with pytest.raises(ImageError, match=f"^{re.escape(reason)}$"):
+        metadata.clean(data)
 
 
 def test_bytes_changed_between_the_reads_and_the_stream_are_never_served():
@@ -599,6 +751,117 @@ def test_the_streamed_unit_checks_pass_exactly_what_the_whole_checks_serve_uncha
         expected = "refused"
     for pieces in ([payload], [payload[i : i + 1] for i in range(len(payload))], _chunks_random(payload, 7)):
         assert _streamed_check(make, payload, pieces) == expected, name
+
+
+# ------------------------------------- the streamed unit checks: their offsets, bounds and reasons
+
+_VPS_UNIT = pb.length_prefixed(pb.nal(pb.VPS, b"\x01" * 4))  # 10 bytes: offsets 0-9
+_SLICE_UNIT = pb.length_prefixed(pb.nal(pb.IDR_W_RADL, b"\x01" * 10))  # 16 bytes
+_TD = pb.obu(av1.TEMPORAL_DELIMITER)  # 2 bytes: 0x12, size 0
+_SMALL_FRAME = pb.obu(av1.FRAME, b"\x01" * 3)  # 5 bytes
+_REMOVED = ", which the strip removes, in {} bytes (more than are checked before the first byte, so its size cannot change)"
+
+
+def _streamed_refusal(check, pieces: list[bytes]) -> str | None:
+    try:
+        for piece in pieces:
+            check.update(memoryview(piece))
+        check.done()
+    except ImageError as refusal:
+        return str(refusal)
+    return None
+
+
+def _every_feed(payload: bytes) -> list[list[bytes]]:
+    """The payload whole, byte by byte, and cut in two at every offset."""
+    return [[payload], [payload[i : i + 1] for i in range(len(payload))]] + [[payload[:at], payload[at:]] for at in range(1, len(payload))]
+
+
+STREAMED_KEPT = {
+    "hevc: a parameter set, a slice, a parameter set last": (
+        "hevc", _VPS_UNIT + _SLICE_UNIT + pb.length_prefixed(pb.nal(pb.PPS, b"\x01" * 2))
+    ),
+    "av1: hdr metadata, an extended frame, a frame, an unsized empty delimiter last": (
+        "av1", _TD + pb.hdr_cll() + pb.hdr_mdcv() + pb.obu(av1.FRAME, b"\x01" * 30, extension=0x08) + _SMALL_FRAME + pb.obu(av1.TEMPORAL_DELIMITER, sized=False)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STREAMED_KEPT))
+def test_a_streamed_unit_check_passes_a_kept_payload_however_it_is_cut(name):
+    kind, payload = STREAMED_KEPT[name]
+    if kind == "hevc":
+        assert hevc.check_hvc1(payload, 4) == payload  # the whole check keeps it unchanged
+        make = lambda: NalUnits(7, len(payload), 4)  # noqa: E731
+    else:
+        assert av1.check_obus(payload) == payload
+        make = lambda: Obus(7, len(payload))  # noqa: E731
+    for pieces in _every_feed(payload):
+        assert _streamed_refusal(make(), pieces) is None, [len(piece) for piece in pieces]
+
+
+def _removed(fmt: str, what: str, offset: int, payload: bytes) -> str:
+    return f"{fmt}: item 7 holds {what} at offset {offset}" + _REMOVED.format(len(payload))
+
+
+STREAMED_REFUSED_HEVC = {
+    "a unit one byte past the end": (_VPS_UNIT + struct.pack(">I", 13) + pb.nal(pb.IDR_W_RADL, b"\x01" * 10), "HEVC: NAL unit of 13 bytes at offset 10 runs past the item's 26 bytes"),
+    "a forbidden bit": (_VPS_UNIT + pb.length_prefixed(b"\x80\x01" + b"\x01" * 4), "HEVC: hvc1 item has a NAL unit with its forbidden_zero_bit set at offset 10"),
+    "a prefix sei": (_VPS_UNIT + pb.length_prefixed(pb.sei_user_data()) + _SLICE_UNIT, None),
+    "a cut length": (_VPS_UNIT + _SLICE_UNIT + b"\x00\x00", "HEVC: hvc1 item ends inside a NAL unit length at offset 26"),
+    "no slice": (_VPS_UNIT, "HEVC: hvc1 item of 10 bytes holds no coded slice"),
+}
+STREAMED_REFUSED_AV1 = {
+    "an obu three bytes past the end": (_TD + pb.obu(av1.FRAME, b"\x01" * 30)[:-3], "AV1: OBU of 30 bytes at offset 2 runs past the 31-byte payload"),
+    "a forbidden bit": (_TD + b"\x80\x00" + _SMALL_FRAME, "AV1: OBU at offset 2 has its forbidden bit set"),
+    "a tile list": (_TD + pb.obu(av1.TILE_LIST, b"\x01") + _SMALL_FRAME, "AV1: tile list OBU at offset 2"),
+    "a delimiter with a payload": (_SMALL_FRAME + pb.obu(av1.TEMPORAL_DELIMITER, b"\x01"), "AV1: temporal delimiter OBU of 1 bytes at offset 5 (it has none)"),
+    "padding": (_TD + pb.obu(pb.PADDING, b"\x00" * 5) + _SMALL_FRAME, ("an OBU of type 15", 2)),
+    "t35 metadata": (_TD + pb.t35_metadata() + _SMALL_FRAME, ("a metadata OBU", 2)),
+    "an empty metadata obu": (_TD + pb.obu(av1.METADATA) + _SMALL_FRAME, ("a metadata OBU", 2)),
+    "an hdr metadata obu of 33 bytes, over the 32 read": (_TD + pb.obu(av1.METADATA, b"\x01" + b"\x00" * 31 + b"\x80") + _SMALL_FRAME, ("a metadata OBU", 2)),
+    "an hdr metadata obu of 32 bytes, read and checked": (
+        _TD + pb.obu(av1.METADATA, b"\x01" + b"\x00" * 30 + b"\x80") + _SMALL_FRAME,
+        "AV1: HDR metadata OBU (type 1) at offset 2 is not 4 bytes of fields and trailing bits",
+    ),
+    "a cut header": (_SMALL_FRAME + b"\x32", "AV1: OBU at offset 5 ends inside its header"),
+    "no frame": (pb.obu(av1.SEQUENCE_HEADER, b"\x01" * 3), "AV1: av01 item of 5 bytes holds no frame or tile group"),
+    "a leb128 of nine bytes": (b"\x32" + b"\x80" * 8 + b"\x00", "AV1: leb128 size at offset 1 is longer than 8 bytes"),
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"), [("hevc", name) for name in STREAMED_REFUSED_HEVC] + [("av1", name) for name in STREAMED_REFUSED_AV1]
+)
+def test_a_streamed_unit_check_refuses_at_the_unit_s_offset_however_the_payload_is_cut(kind, name):
+    payload, reason = (STREAMED_REFUSED_HEVC if kind == "hevc" else STREAMED_REFUSED_AV1)[name]
+    if kind == "hevc":
+        reason = reason or _removed("HEVC", "a NAL unit of type 39", 10, payload)
+        make = lambda: NalUnits(7, len(payload), 4)  # noqa: E731
+    else:
+        reason = _removed("AV1", *reason, payload) if isinstance(reason, tuple) else reason
+        make = lambda: Obus(7, len(payload))  # noqa: E731
+    for pieces in _every_feed(payload):
+        assert _streamed_refusal(make(), pieces) == reason, [len(piece) for piece in pieces]
+
+
+def test_a_streamed_hevc_check_refuses_a_length_field_size_hvcc_cannot_give():
+    with pytest.raises(ImageError, match=r"^HEVC: NAL unit length size 3$"):
+        NalUnits(7, 100, 3)
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_streamed_unit_check_passes_max_coded_units_and_refuses_one_more(extra):
+    units = MAX_CODED_UNITS + extra
+    hevc_payload = pb.length_prefixed(*[pb.nal(pb.IDR_W_RADL)] * units)
+    av1_payload = _TD * (units - 1) + pb.obu(av1.FRAME)
+    hevc_reason = _streamed_refusal(NalUnits(7, len(hevc_payload), 4), [hevc_payload])
+    av1_reason = _streamed_refusal(Obus(7, len(av1_payload)), [av1_payload])
+    if extra:
+        assert hevc_reason == f"HEVC: hvc1 item has more than {MAX_CODED_UNITS} NAL units"
+        assert av1_reason == f"AV1: more than {MAX_CODED_UNITS} OBUs"
+    else:
+        assert (hevc_reason, av1_reason) == (None, None)
 
 
 @pytest.mark.parametrize("name", ["heic iloc-v1-idat", "heic meta-after-mdat", "webp animated"])

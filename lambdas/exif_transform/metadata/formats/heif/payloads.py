@@ -224,9 +224,7 @@ def check(tables: Tables, index: ExtentIndex, plan: Plan) -> Payloads:
                 raise error(f"item {item_id} shares its data with an item of another coding", tables.meta.start)
             block_of[item_id] = block
             continue
-        method = key[0].method if key else CONSTRUCTION_FILE
-        if any(piece.method != method for piece in key):
-            raise error(f"item {item_id} has extents in both mdat and idat", tables.meta.start)
+        method = key[0].method if key else CONSTRUCTION_FILE  # iloc gives an item one construction method for all its extents
         if key and method == CONSTRUCTION_FILE and key not in ahead:
             verify = _streamed(item_id, item.type, key, config, plan.inputs[item_id], properties, tables.meta.start)
             blocks.append(Block(method, key, None, verify))
