@@ -7,6 +7,7 @@ permuted TOC, hostile sizes and counts. Trailing bytes are cut from what is serv
 from __future__ import annotations
 
 import io
+import re
 import time
 import warnings
 from pathlib import Path
@@ -23,7 +24,9 @@ from metadata import ImageError
 from metadata.formats import jxl_codestream
 from metadata.formats.jxl_codestream import codestream_end
 from metadata.limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM
-from jxl_bit_builders import Bits
+from metadata.formats.jxl_bits import BitReader
+from metadata.formats.jxl_entropy import EntropyCode
+from jxl_bit_builders import ANS_FINAL_STATE, Bits, ans_icc_stream, log_count_histogram, then
 from metadata_checks import assert_refused
 
 TRAILER = b"after the last frame " + b.SECRET
@@ -366,3 +369,107 @@ def test_mutated_codestreams_strip_or_raise_image_error(draw):
         return
     assert b.SECRET not in stripped
     assert metadata.strip(stripped) == stripped
+
+
+# ---------------------------------------------------------------- entropy code: ANS distributions
+# Counts below are worked out by hand from ISO/IEC 18181-1 C.2.5 (libjxl ReadHistogram): a log
+# count c >= 2 with shift s gives 2^(c-1) + (u(b) << (c-1-b)), b = min(max(0, s - ((12-(c-1)) >> 1)), c-1);
+# the first largest log count is omitted and gets 4096 less the others.
+
+HISTOGRAMS = {
+    "every-log-count-shift-0": (
+        log_count_histogram(0, [0, 12, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]),
+        [0, 1, 2048, 1024, 512, 256, 128, 64, 32, 16, 8, 4, 2, 1],
+    ),
+    "run-and-extra-bits-shift-6": (
+        log_count_histogram(
+            6, [5, ("run", 5), 9, 12, 12, 3, 2, 1, 0, 11], [(3, 2), (9, 4), (1, 6), (1, 1), (1, 1), (3, 5)]
+        ),
+        [28, 28, 28, 28, 28, 28, 400, 318, 2080, 6, 3, 1, 0, 1120],
+    ),
+    "shift-13-every-bit-read": (
+        log_count_histogram(13, [9, 11, 2, 12], [(255, 8), (1023, 10), (1, 1)]),
+        [511, 2047, 3, 1535],
+    ),
+    "all-zero-log-counts": (log_count_histogram(0, [0, 0, 0]), [4096, 0, 0]),
+    "run-of-zeros-first": (log_count_histogram(0, [("run", 4), 1]), [0, 0, 0, 0, 4096]),
+    "two-symbols": (Bits().put(3, 2).u8(4).u8(1).put(1000, 12), [0, 3096, 0, 0, 1000]),
+    "one-symbol": (Bits().put(1, 2).u8(31), [0] * 31 + [4096]),
+    "flat-of-3": (Bits().put(2, 2).u8(2), [1366, 1365, 1365]),
+}
+
+
+def _read_distribution(histogram: Bits) -> tuple[list[int], int]:
+    """The counts an entropy code of one context, ANS with log alphabet size 5, reads from
+    `histogram`, and the bits it read (all of them, when it reads exactly the histogram)."""
+    bits = Bits().put(0, 1).put(0, 1).put(0, 2).put(5, 3)  # no LZ77, ANS, log alphabet 5, split 5
+    then(bits, histogram)
+    reader = BitReader([memoryview(bits.data() + b"\xff")], "JPEG XL")
+    code = EntropyCode(reader, 1)
+    return code.ans[0].counts, reader.pos
+
+
+@pytest.mark.parametrize("name", sorted(HISTOGRAMS))
+def test_ans_distribution_is_read_with_its_counts_and_nothing_more(name):
+    histogram, counts = HISTOGRAMS[name]
+    expected = counts + [0] * (32 - len(counts))
+    assert sum(expected) == 4096
+    assert _read_distribution(histogram) == (expected, 7 + histogram.count)
+
+
+def _icc_end(stream: bytes) -> int:
+    return jxl_codestream.icc_stream_end(memoryview(stream), "JPEG XL")
+
+
+SYMBOLS = [(index * 7 + index // 5) % 32 for index in range(300)]
+UNIFORM = {
+    "flat": (Bits().put(2, 2).u8(31), 5),
+    "flat-256": (Bits().put(2, 2).u8(255), 8),
+    "log-counts-with-a-run": (log_count_histogram(0, [8, 8, ("run", 30)]), 5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNIFORM))
+def test_ans_coded_icc_stream_is_decoded_to_its_end(name):
+    histogram, log_alpha = UNIFORM[name]
+    stream = ans_icc_stream(histogram, log_alpha, SYMBOLS)
+    assert _icc_end(stream + b"trailing") == len(stream)
+
+
+def _ans_icc_header(histogram: Bits) -> Bits:
+    stream = Bits().u64(0).put(0, 1).put(1, 1).put(0, 2)  # no bytes; no LZ77, one cluster
+    stream.put(0, 1).put(0, 2).put(5, 3)  # ANS, log alphabet 5, split 5
+    return then(stream, histogram)
+
+
+MALFORMED_HISTOGRAMS = {
+    "shift-14": (log_count_histogram(14, [8, 8, 8]), "ANS shift out of range"),
+    "alphabet-over-32": (log_count_histogram(0, [8, 8, ("run", 31)]), "ANS alphabet too large"),
+    "flat-alphabet-over-32": (Bits().put(2, 2).u8(32), "ANS alphabet too large"),
+    "run-past-the-alphabet": (log_count_histogram(0, [8, ("run", 5)], alphabet=5), "invalid ANS log counts"),
+    "only-runs": (log_count_histogram(0, [("run", 4)]), "invalid ANS log counts"),
+    "run-after-the-omitted-count": (log_count_histogram(0, [12, ("run", 4)]), "ANS run after the omitted count"),
+    "nothing-left-to-omit": (log_count_histogram(0, [12, 12, 12]), "invalid ANS counts"),
+    "one-symbol-out-of-range": (Bits().put(1, 2).u8(32), "ANS symbol out of range"),
+    "two-symbols-the-same": (Bits().put(3, 2).u8(4).u8(4), "ANS symbols out of range"),
+    "two-symbols-out-of-range": (Bits().put(3, 2).u8(4).u8(32), "ANS symbols out of range"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_HISTOGRAMS))
+def test_malformed_ans_distribution_is_refused(name):
+    histogram, reason = MALFORMED_HISTOGRAMS[name]
+    stream = _ans_icc_header(histogram).put(ANS_FINAL_STATE, 32)
+    with pytest.raises(ImageError, match=re.escape(f"JPEG XL: ICC profile entropy code: {reason} (at byte")):
+        _icc_end(stream.data())
+
+
+def test_icc_stream_ending_inside_a_log_count_is_refused():
+    # Log counts of 10 (3 bits each) put the 7-bit code of the last one, 12, across a byte
+    # boundary; the stream is cut 4 bits into it.
+    for fillers in range(8):
+        stream = _ans_icc_header(log_count_histogram(0, [10] * fillers + [12], alphabet=max(3, fillers + 1)))
+        if (stream.count - 7 + 4) % 8 == 0:
+            break
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside an ANS distribution (at byte")):
+        _icc_end(stream.data()[: (stream.count - 3) // 8])
