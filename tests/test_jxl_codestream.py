@@ -123,23 +123,25 @@ def _header(
     height_div8: int = 1,
     want_icc: bool = False,
     icc_size: int = 0,
-    preview: bool = False,
+    preview: bool | Bits = False,
     timecodes: bool | None = None,
     extra_channels: int = 0,
 ) -> Bits:
-    """Signature, SizeHeader, ImageMetadata (with a 128 x 128 preview, an animation with or
-    without timecodes, default alpha channels when asked), default transform data, and
-    the ICC stream's size when `want_icc`."""
+    """Signature, SizeHeader, ImageMetadata (with a 128 x 128 preview, or the PreviewHeader
+    given, an animation with or without timecodes, default alpha channels when asked),
+    default transform data, and the ICC stream's size when `want_icc`."""
     bits.put(0x0AFF, 16)  # FF 0A
     bits.put(1, 1).put(height_div8 - 1, 5).put(0, 3).put(width_div8 - 1, 5)  # SizeHeader, div8, ratio 0
-    extra_fields = preview or timecodes is not None
+    extra_fields = preview is not False or timecodes is not None
     if not (want_icc or extra_fields or extra_channels):
         return bits.put(1, 1).put(1, 1)  # ImageMetadata and transform data: all default
     bits.put(0, 1).put(int(extra_fields), 1)  # not all default
     if extra_fields:
         bits.put(0, 3).put(0, 1)  # orientation 1, no intrinsic size
-        bits.put(int(preview), 1)
-        if preview:
+        bits.put(int(preview is not False), 1)
+        if isinstance(preview, Bits):
+            then(bits, preview)
+        elif preview:
             bits.put(1, 1).u32(0).put(1, 3)  # div8, height 16 * 8, ratio 1:1
         bits.put(int(timecodes is not None), 1)
         if timecodes is not None:
@@ -261,6 +263,22 @@ def test_preview_and_animation_frames_are_walked():
     preview = {"extra_channels": 1, "duration": 0, "timecode": 0}  # 128 x 128: one section
     frame = {"extra_channels": 1, "duration": 10, "timecode": 0xDEADBEEF}
     codestream = _codestream([([12], preview), ([7], frame), ([8], frame), ([9], frame)], **header)
+    assert _end(codestream) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+
+
+# PreviewHeader: div8, height, ratio 0, width; sections of its frame in 128-pixel groups:
+# 1 LF global + 1 LF group + 1 HF global + one per group.
+PREVIEWS = {
+    "div8-with-width": (Bits().put(1, 1).u32(2, 24, 5).put(0, 3).u32(2, 30, 5), 7),  # 248 x 200: 2 x 2 groups
+    "with-width": (Bits().put(0, 1).u32(1, 135, 8).put(0, 3).u32(1, 235, 8), 9),  # 300 x 200: 3 x 2 groups
+}
+
+
+@pytest.mark.parametrize("name", sorted(PREVIEWS))
+def test_preview_size_gives_the_sections_of_the_preview_frame(name):
+    size, sections = PREVIEWS[name]
+    codestream = _codestream([(list(range(1, sections + 1)), {}), ([5], {})], preview=size, width_div8=8, height_div8=8)
     assert _end(codestream) == len(codestream)
     assert metadata.strip(codestream + TRAILER) == codestream
 
@@ -473,3 +491,92 @@ def test_icc_stream_ending_inside_a_log_count_is_refused():
             break
     with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside an ANS distribution (at byte")):
         _icc_end(stream.data()[: (stream.count - 3) // 8])
+
+
+# ---------------------------------------------------------------- entropy code: LZ77 in a cluster map
+
+
+def _lz77_cluster_map_icc(move_to_front: bool, tokens: list[int], clusters: int) -> bytes:
+    """A compressed ICC profile of no bytes whose 41 contexts' cluster map is entropy-coded
+    with LZ77: tokens below 224 are values, 224 + n copies 3 + n values from `distance`
+    back, the next token being distance - 1. The tokens are 0, 1, 224 and 258 of a prefix
+    code of two bits each. The map must give `clusters` clusters, each a one-symbol code."""
+    bits = Bits().u64(0).put(0, 1)  # no bytes; no LZ77 for them
+    bits.put(0, 1).put(int(move_to_front), 1)  # cluster map coded with its own entropy code
+    bits.put(1, 1).put(0, 2).put(0, 2).put(8, 4)  # LZ77 from token 224, length 3 + (token - 224)
+    bits.put(1, 1).put(0, 2)  # its 2 contexts (values, distances): one cluster
+    bits.put(1, 1).put(15, 4)  # prefix codes, tokens below 2^15 are the values themselves
+    bits.put(1, 1).put(8, 4).put(2, 8)  # alphabet of 1 + 256 + 2 symbols
+    bits.put(1, 2).put(3, 2)  # simple prefix code of 4 symbols
+    symbols = [0, 1, 224, 258]
+    for symbol in symbols:
+        bits.put(symbol, 9)
+    bits.put(0, 1)  # all four codes two bits long: 00, 01, 10, 11 in symbol order
+    for token in tokens:
+        code = symbols.index(token)
+        bits.put(code >> 1, 1).put(code & 1, 1)  # most significant bit first
+    bits.put(1, 1)  # prefix codes for the bytes
+    for _ in range(clusters):
+        bits.put(15, 4)
+    for _ in range(clusters):
+        bits.put(0, 1)  # an alphabet of one symbol: no code to read
+    return bits.data()
+
+
+LZ77_CLUSTER_MAPS = {
+    # 3 values copied from the empty window are zeros, then 37 copies of the last, then a 0:
+    # all 41 contexts in cluster 0.
+    "copy-from-the-empty-window": (False, [224, 0, 258, 0, 0], 1),
+    # 1, three copies of the value one back (the window's first), 37 more: 41 ones, which
+    # move-to-front turns into 1, 0, 1, 0...: two clusters.
+    "copy-of-the-window-start": (True, [1, 224, 0, 258, 0], 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LZ77_CLUSTER_MAPS))
+def test_lz77_copies_in_an_entropy_coded_cluster_map_are_decoded(name):
+    stream = _lz77_cluster_map_icc(*LZ77_CLUSTER_MAPS[name])
+    assert _icc_end(stream + b"trailing") == len(stream)
+
+
+# ---------------------------------------------------------------- ICC stream contexts
+
+
+def _icc_context_probe(byte: int, context: int) -> bytes:
+    """A compressed ICC profile of 130 bytes in three clusters of one-symbol prefix codes
+    (no bits per byte): context 0 (the first 129 bytes) gives `byte`; `context` gives "A";
+    every other context gives 300, which is not a byte. Byte 129 is coded in the context
+    of its two predecessors, both `byte`: the stream is walked only if that is `context`."""
+    bits = Bits().u64(130).put(0, 1)  # 130 bytes, no LZ77
+    bits.put(1, 1).put(2, 2)  # simple cluster map, 2 bits a context
+    for index in range(41):
+        bits.put(0 if index == 0 else 1 if index == context else 2, 2)
+    bits.put(1, 1)  # prefix codes
+    for _ in range(3):
+        bits.put(15, 4)  # values below 2^15 as they are
+    for _ in range(3):
+        bits.put(1, 1).put(8, 4).put(44, 8)  # an alphabet of 1 + 256 + 44 symbols
+    for symbol in (byte, ord("A"), 300):
+        bits.put(1, 2).put(0, 2).put(symbol, 9)  # a simple prefix code of that one symbol
+    return bits.data()
+
+
+# libjxl ICCANSContext: 1 + ByteKind1(previous) + 8 * ByteKind2(before). ByteKind1: letter 0,
+# digit or . , 1, NUL 2, 0x01 3, other below 16 4, above 240 5, 0xFF 6, else 7; ByteKind2:
+# letter 0, digit or . , 1, below 16 2, above 240 3, else 4.
+BYTE_KINDS = {
+    "A": (0, 0), "Z": (0, 0), "a": (0, 0), "z": (0, 0), "@": (7, 4), "[": (7, 4), "`": (7, 4), "{": (7, 4),
+    "0": (1, 1), "9": (1, 1), "/": (7, 4), ":": (7, 4), ",": (1, 1), ".": (1, 1), "-": (7, 4),
+    "\x00": (2, 2), "\x01": (3, 2), "\x02": (4, 2), "\x0f": (4, 2), "\x10": (7, 4), "\x7f": (7, 4),
+    "\xc1": (7, 4), "\xda": (7, 4), "\xf0": (7, 4), "\xf1": (5, 3), "\xfe": (5, 3), "\xff": (6, 3),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("byte", sorted(BYTE_KINDS), ids=lambda byte: f"{ord(byte):02x}")
+def test_icc_byte_is_coded_in_the_context_of_the_kinds_of_the_two_before_it(byte):
+    kind, kind2 = BYTE_KINDS[byte]
+    stream = _icc_context_probe(ord(byte), 1 + kind + 8 * kind2)
+    assert _icc_end(stream) == len(stream)
+    other = 1 + (kind + 1) % 8 + 8 * kind2  # the walk reaches the cluster of 300 in any other context
+    with pytest.raises(ImageError, match="ICC profile stream holds a value that is not a byte"):
+        _icc_end(_icc_context_probe(ord(byte), other))
