@@ -126,13 +126,15 @@ def _header(
     preview: bool | Bits = False,
     timecodes: bool | None = None,
     extra_channels: int = 0,
+    intensity_target: int | None = None,
 ) -> Bits:
     """Signature, SizeHeader, ImageMetadata (with a 128 x 128 preview, or the PreviewHeader
     given, an animation with or without timecodes, default alpha channels when asked),
-    default transform data, and the ICC stream's size when `want_icc`."""
+    default transform data, and the ICC stream's size when `want_icc`. Tone mapping is
+    the default unless an `intensity_target` (half float bits) is given."""
     bits.put(0x0AFF, 16)  # FF 0A
     bits.put(1, 1).put(height_div8 - 1, 5).put(0, 3).put(width_div8 - 1, 5)  # SizeHeader, div8, ratio 0
-    extra_fields = preview is not False or timecodes is not None
+    extra_fields = preview is not False or timecodes is not None or intensity_target is not None
     if not (want_icc or extra_fields or extra_channels):
         return bits.put(1, 1).put(1, 1)  # ImageMetadata and transform data: all default
     bits.put(0, 1).put(int(extra_fields), 1)  # not all default
@@ -156,7 +158,9 @@ def _header(
         bits.put(0, 1).put(1, 1).u32(0)  # ColorEncoding: not default, want_icc, RGB
     else:
         bits.put(1, 1)  # sRGB
-    if extra_fields:
+    if intensity_target is not None:  # tone mapping: intensity target, min nits 0, relative, linear below 0
+        bits.put(0, 1).put(intensity_target, 16).put(0, 16).put(1, 1).put(0, 16)
+    elif extra_fields:
         bits.put(1, 1)  # default tone mapping
     bits.u32(0)  # no extensions (U64 0)
     bits.put(1, 1)  # default transform data
@@ -281,6 +285,15 @@ def test_preview_size_gives_the_sections_of_the_preview_frame(name):
     codestream = _codestream([(list(range(1, sections + 1)), {}), ([5], {})], preview=size, width_div8=8, height_div8=8)
     assert _end(codestream) == len(codestream)
     assert metadata.strip(codestream + TRAILER) == codestream
+
+
+@pytest.mark.parametrize(("bits", "walked"), [(0x7BFF, True), (0x7C00, False), (0xFE00, False)], ids=["65504", "infinity", "nan"])
+def test_tone_mapping_half_float_must_be_finite(bits, walked):
+    codestream = _codestream([([4], {})], intensity_target=bits)
+    if walked:
+        assert _end(codestream) == len(codestream)
+    else:
+        assert_refused(codestream, reason="a half float is not a finite number")
 
 
 def test_animation_without_timecodes_is_walked():
