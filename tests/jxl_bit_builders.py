@@ -115,3 +115,60 @@ def ans_icc_stream(histogram: Bits, log_alpha: int, symbols: list[int]) -> bytes
     for refill in reversed(refills):
         bits.put(refill, 16)
     return bits.data()
+
+
+# RFC 7932 section 3.5: the order of the code length code lengths, and the fixed code of
+# each (0..5) as (value read first bit lowest, bits).
+CODE_LENGTH_ORDER = (1, 2, 3, 4, 0, 5, 17, 6, 16, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+CODE_LENGTH_CODE_CODES = {0: (0, 2), 1: (7, 4), 2: (3, 3), 3: (2, 2), 4: (1, 2), 5: (15, 4)}
+
+
+def canonical_codes(lengths: dict[int, int]) -> dict[int, tuple[int, int]]:
+    """RFC 7932 section 3.2: symbol -> (code, length) of the canonical prefix code."""
+    codes, code, previous = {}, 0, 0
+    for symbol, length in sorted(lengths.items(), key=lambda item: (item[1], item[0])):
+        code <<= length - previous
+        codes[symbol] = (code, length)
+        code, previous = code + 1, length
+    return codes
+
+
+def put_code(bits: Bits, code: tuple[int, int]) -> Bits:
+    """A prefix code's code, its most significant bit first."""
+    value, length = code
+    for shift in reversed(range(length)):
+        bits.put(value >> shift & 1, 1)
+    return bits
+
+
+def complex_prefix_code(length_code: dict[int, int], lengths: list) -> Bits:
+    """A complex prefix code (RFC 7932 section 3.5, HSKIP 0): the code length code lengths
+    of `length_code` (code length or repeat code -> its length) in CODE_LENGTH_ORDER up to
+    the last one given, then `lengths` coded with them: a length, or (16, extra) to repeat
+    the previous length, (17, extra) to repeat zero."""
+    bits = Bits().put(0, 2)
+    last = max(CODE_LENGTH_ORDER.index(symbol) for symbol in length_code)
+    for symbol in CODE_LENGTH_ORDER[: last + 1]:
+        bits.put(*CODE_LENGTH_CODE_CODES[length_code.get(symbol, 0)])
+    codes = canonical_codes(length_code)
+    for length in lengths:
+        if isinstance(length, tuple):
+            put_code(bits, codes[length[0]]).put(length[1], 2 if length[0] == 16 else 3)
+        else:
+            put_code(bits, codes[length])
+    return bits
+
+
+def prefix_icc_stream(size_bits: Bits, code: Bits, symbol_codes: dict[int, tuple[int, int]], symbols: list[int], config: Bits | None = None) -> bytes:
+    """A compressed ICC profile of `symbols`, zero-padded to the byte: one cluster with the
+    alphabet size `size_bits` (after its Bool), the prefix `code`, the hybrid integer
+    `config` (default: split exponent 15, values below 2^15 as they are), each symbol
+    coded as `symbol_codes` gives it."""
+    bits = Bits().u64(len(symbols)).put(0, 1).put(1, 1).put(0, 2)  # no LZ77, one cluster
+    bits.put(1, 1)  # prefix codes
+    then(bits, config if config is not None else Bits().put(15, 4))
+    then(bits.put(1, 1), size_bits)
+    then(bits, code)
+    for symbol in symbols:
+        put_code(bits, symbol_codes[symbol])
+    return bits.data()

@@ -26,7 +26,16 @@ from metadata.formats.jxl_codestream import codestream_end
 from metadata.limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM
 from metadata.formats.jxl_bits import BitReader
 from metadata.formats.jxl_entropy import EntropyCode
-from jxl_bit_builders import ANS_FINAL_STATE, Bits, ans_icc_stream, log_count_histogram, then
+from jxl_bit_builders import (
+    ANS_FINAL_STATE,
+    Bits,
+    ans_icc_stream,
+    canonical_codes,
+    complex_prefix_code,
+    log_count_histogram,
+    prefix_icc_stream,
+    then,
+)
 from metadata_checks import assert_refused
 
 TRAILER = b"after the last frame " + b.SECRET
@@ -593,3 +602,123 @@ def test_icc_byte_is_coded_in_the_context_of_the_kinds_of_the_two_before_it(byte
     other = 1 + (kind + 1) % 8 + 8 * kind2  # the walk reaches the cluster of 300 in any other context
     with pytest.raises(ImageError, match="ICC profile stream holds a value that is not a byte"):
         _icc_end(_icc_context_probe(ord(byte), other))
+
+
+# ---------------------------------------------------------------- entropy code: prefix codes
+
+LONG_CODE_LENGTHS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 11]  # codes past the 9-bit lookup table
+
+
+def test_prefix_code_with_codes_longer_than_its_lookup_table_is_decoded():
+    # Code lengths 1..5 coded in 3 bits, 6..11 in 4 (5/8 + 6/16 = 1).
+    length_code = {length: 3 if length <= 5 else 4 for length in range(1, 12)}
+    code = complex_prefix_code(length_code, LONG_CODE_LENGTHS)
+    symbol_codes = canonical_codes(dict(enumerate(LONG_CODE_LENGTHS)))
+    symbols = list(range(12)) + [11, 10, 9, 0, 11]
+    stream = prefix_icc_stream(Bits().put(3, 4).put(3, 3), code, symbol_codes, symbols)  # 1 + 8 + 3 symbols
+    assert _icc_end(stream + b"\xff" * 4) == len(stream)
+
+
+def test_prefix_code_lengths_with_repeat_codes_are_decoded():
+    # 3 zeros first (17 with extra 0), then 4, three and five more 4s (16 after 16 adds
+    # 4 * (3 - 2) + 1 + 3 - 3 = 5), 10 zeros, then 4 and six more: 16 codes of 4 bits.
+    length_code = {0: 3, 4: 1, 16: 2, 17: 3}
+    lengths = [(17, 0), 4, (16, 0), (16, 1), (17, 7), 4, (16, 3)]
+    code = complex_prefix_code(length_code, lengths)
+    coded = [3 + index for index in range(9)] + [22 + index for index in range(7)]
+    symbol_codes = canonical_codes(dict.fromkeys(coded, 4))
+    stream = prefix_icc_stream(Bits().put(4, 4).put(12, 4), code, symbol_codes, coded + coded[::-1])  # 1 + 16 + 12
+    assert _icc_end(stream + b"\xff" * 4) == len(stream)
+
+
+def _one_symbol(symbol: int, size_bits: int) -> Bits:
+    return Bits().put(1, 2).put(0, 2).put(symbol, size_bits)  # simple prefix code of one symbol
+
+
+@pytest.mark.parametrize(
+    ("token", "extra", "walked"),
+    # split exponent 4, 1 msb and 1 lsb in the token: token 31 carries 5 extra bits, and with
+    # them all set is ((0b11 << 5 | 31) << 1) | 1 = 255; token 32 carries 6, (0b10 << 6) << 1 = 256.
+    [(31, (31, 5), True), (32, (0, 6), False)],
+    ids=["255", "256"],
+)
+def test_hybrid_integer_with_msb_and_lsb_in_its_token_is_decoded(token, extra, walked):
+    config = Bits().put(4, 4).put(1, 3).put(1, 2)  # split 4; msb in ceil(log2(5)) bits; lsb in ceil(log2(4))
+    stream = Bits().u64(1).put(0, 1).put(1, 1).put(0, 2).put(1, 1)  # one byte, no LZ77, one cluster, prefix
+    then(stream, config).put(1, 1).put(6, 4).put(0, 6)  # alphabet of 1 + 64 symbols
+    then(stream, _one_symbol(token, 7)).put(*extra)
+    if walked:
+        assert _icc_end(stream.data() + b"\xff") == len(stream.data())
+    else:
+        with pytest.raises(ImageError, match="ICC profile stream holds a value that is not a byte"):
+            _icc_end(stream.data())
+
+
+def _prefix_refusal(config: Bits, size: Bits, code: Bits, payload: Bits = Bits(), count: int = 1) -> bytes:
+    stream = Bits().u64(count).put(0, 1).put(1, 1).put(0, 2).put(1, 1)
+    then(then(then(then(stream, config).put(1, 1), size), code), payload)
+    return stream.data()
+
+
+SPLIT_15 = Bits().put(15, 4)
+INCOMPLETE_LENGTH_CODE = Bits().put(0, 2).put(3, 3).put(3, 3).put(0, 2 * 16)  # lengths 2, 2, then 16 zeros
+SIZE_12 = Bits().put(3, 4).put(3, 3)
+
+
+def _ans_with_config(config: Bits) -> bytes:
+    stream = Bits().u64(0).put(0, 1).put(1, 1).put(0, 2).put(0, 1).put(0, 2)  # no bytes, ANS, log alphabet 5
+    return then(stream, config).data() + bytes(8)
+
+
+MALFORMED_CODES = {
+    "simple-symbol-past-the-alphabet": (_prefix_refusal(SPLIT_15, SIZE_12, _one_symbol(12, 4)), "invalid simple prefix code"),
+    "simple-symbols-repeated": (
+        _prefix_refusal(SPLIT_15, SIZE_12, Bits().put(1, 2).put(1, 2).put(3, 4).put(3, 4)),
+        "invalid simple prefix code",
+    ),
+    "code-length-code-incomplete": (  # two code length codes of 2 bits, then none: 1/2 of the space
+        _prefix_refusal(SPLIT_15, SIZE_12, INCOMPLETE_LENGTH_CODE),
+        "invalid prefix code lengths",
+    ),
+    "code-incomplete": (  # lengths 1 and 2 for an alphabet of 2: 3/4 of the space
+        _prefix_refusal(SPLIT_15, Bits().put(0, 4).put(0, 0), complex_prefix_code({1: 1, 2: 1}, [1, 2])),
+        "incomplete prefix code",
+    ),
+    "lengths-past-the-alphabet": (
+        _prefix_refusal(
+            SPLIT_15,
+            Bits().put(4, 4).put(11, 4),  # 1 + 16 + 11 = 28 symbols, one short of the lengths' 29
+            complex_prefix_code({0: 3, 4: 1, 16: 2, 17: 3}, [(17, 0), 4, (16, 0), (16, 1), (17, 7), 4, (16, 3)]),
+        ),
+        "prefix code lengths run past the alphabet",
+    ),
+    "hybrid-split-over-the-alphabet": (_ans_with_config(Bits().put(6, 3)), "hybrid integer split out of range"),
+    "hybrid-msb-over-the-split": (_ans_with_config(Bits().put(4, 3).put(5, 3)), "hybrid integer configuration out of range"),
+    "hybrid-msb-and-lsb-over-the-split": (
+        _ans_with_config(Bits().put(4, 3).put(2, 3).put(3, 2)),
+        "hybrid integer configuration out of range",
+    ),
+    # split exponent 0: token 33 would carry 32 extra bits (token 32, 31: a value, not a byte)
+    "hybrid-of-32-bits": (_prefix_refusal(Bits().put(0, 4), Bits().put(5, 4).put(2, 5), _one_symbol(33, 6)), "hybrid integer too large"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_CODES))
+def test_malformed_entropy_code_is_refused(name):
+    stream, reason = MALFORMED_CODES[name]
+    with pytest.raises(ImageError, match=re.escape(f"JPEG XL: ICC profile entropy code: {reason} (at byte")):
+        _icc_end(stream)
+
+
+def test_stream_ending_inside_a_code_length_code_is_refused():
+    stream = _prefix_refusal(SPLIT_15, SIZE_12, INCOMPLETE_LENGTH_CODE)
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a prefix code (at byte")):
+        _icc_end(stream[:-2])
+
+
+def test_hybrid_integer_of_31_bits_is_read():
+    stream = _prefix_refusal(Bits().put(0, 4), Bits().put(5, 4).put(2, 5), _one_symbol(32, 6), Bits().put(0, 31))
+    with pytest.raises(ImageError, match="ICC profile stream holds a value that is not a byte"):
+        _icc_end(stream)
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a hybrid integer (at byte")):
+        _icc_end(stream[:-1])
