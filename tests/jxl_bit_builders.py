@@ -31,6 +31,13 @@ class Bits:
             value >>= 8
         return self.put(0, 1)
 
+    def u8(self, value: int) -> Bits:
+        """libjxl DecodeVarLenUint8: 0, or 1 + 3 bits of n + n bits."""
+        if value == 0:
+            return self.put(0, 1)
+        n = value.bit_length() - 1
+        return self.put(1, 1).put(n, 3).put(value - (1 << n), n)
+
     def pad(self) -> Bits:
         self.count = -(-self.count // 8) * 8
         return self
@@ -46,4 +53,122 @@ def single_symbol_icc_stream(size: int) -> bytes:
     bits = Bits().u64(size)
     bits.put(0, 1).put(1, 1).put(0, 2)  # no LZ77, simple cluster map: one cluster
     bits.put(1, 1).put(15, 4).put(0, 1)  # prefix codes, split exponent 15, alphabet of 1
+    return bits.data()
+
+
+# The prefix code of ANS log counts, as libjxl's 7-bit lookup table in dec_ans.cc ReadHistogram
+# lists it: log count -> (index of its first entry, which is the code read first bit lowest, length).
+# 13 is the run code.
+LOG_COUNT_CODES = {
+    10: (0, 3), 7: (2, 3), 6: (4, 3), 8: (5, 3), 9: (6, 3), 3: (3, 4), 5: (7, 4), 4: (9, 4),
+    1: (11, 4), 2: (15, 4), 0: (17, 5), 11: (33, 6), 12: (1, 7), 13: (65, 7),
+}  # fmt: skip
+ANS_FINAL_STATE = 0x130000
+
+
+def log_count_histogram(shift: int, codes: list, extra: list[tuple[int, int]] = (), alphabet: int | None = None) -> Bits:
+    """An ANS distribution of log counts (ISO/IEC 18181-1 C.2.5, libjxl ReadHistogram): the
+    two Bools 0 0, the shift (unary length, then its low bits), the alphabet size less 3, the
+    log count codes (`("run", n)` for a run of n copies of the previous count), then the
+    `extra` (value, bits) of the counts, in order. `alphabet` defaults to what `codes` cover."""
+    bits = Bits().put(0, 2)
+    length = min(3, (shift + 1).bit_length() - 1)
+    bits.put((1 << length) - 1, length)
+    if length < 3:
+        bits.put(0, 1)
+    bits.put(shift + 1 - (1 << length), length)
+    covered = sum(code[1] if isinstance(code, tuple) else 1 for code in codes)
+    bits.u8((covered if alphabet is None else alphabet) - 3)
+    for code in codes:
+        if isinstance(code, tuple):
+            bits.put(*LOG_COUNT_CODES[13]).u8(code[1] - 4)
+        else:
+            bits.put(*LOG_COUNT_CODES[code])
+    for value, width in extra:
+        bits.put(value, width)
+    return bits
+
+
+def then(bits: Bits, more: Bits) -> Bits:
+    """`more` written after `bits`."""
+    return bits.put(more.value, more.count)
+
+
+def ans_icc_stream(histogram: Bits, log_alpha: int, symbols: list[int]) -> bytes:
+    """A compressed ICC profile stream of `symbols`, zero-padded to the byte: one cluster
+    coded with ANS over `histogram`, which must be uniform (every one of the 2^log_alpha
+    symbols with count 4096 >> log_alpha, so a symbol's slots are its own bucket), then the
+    state and its 16-bit refills from a plain rANS encoder run backwards from the final state."""
+    bits = Bits().u64(len(symbols))
+    bits.put(0, 1).put(1, 1).put(0, 2)  # no LZ77, simple cluster map: one cluster
+    bits.put(0, 1).put(log_alpha - 5, 2)  # ANS, log alphabet size
+    bits.put(log_alpha, (log_alpha + 1 - 1).bit_length())  # split exponent log_alpha, in ceil(log2(log_alpha + 1)) bits
+    then(bits, histogram)
+    frequency = 4096 >> log_alpha
+    state, refills = ANS_FINAL_STATE, []
+    for symbol in reversed(symbols):
+        if state >> 20 >= frequency:
+            refills.append(state & 0xFFFF)
+            state >>= 16
+        state = (state // frequency << 12) + state % frequency + symbol * frequency
+    bits.put(state, 32)
+    for refill in reversed(refills):
+        bits.put(refill, 16)
+    return bits.data()
+
+
+# RFC 7932 section 3.5: the order of the code length code lengths, and the fixed code of
+# each (0..5) as (value read first bit lowest, bits).
+CODE_LENGTH_ORDER = (1, 2, 3, 4, 0, 5, 17, 6, 16, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+CODE_LENGTH_CODE_CODES = {0: (0, 2), 1: (7, 4), 2: (3, 3), 3: (2, 2), 4: (1, 2), 5: (15, 4)}
+
+
+def canonical_codes(lengths: dict[int, int]) -> dict[int, tuple[int, int]]:
+    """RFC 7932 section 3.2: symbol -> (code, length) of the canonical prefix code."""
+    codes, code, previous = {}, 0, 0
+    for symbol, length in sorted(lengths.items(), key=lambda item: (item[1], item[0])):
+        code <<= length - previous
+        codes[symbol] = (code, length)
+        code, previous = code + 1, length
+    return codes
+
+
+def put_code(bits: Bits, code: tuple[int, int]) -> Bits:
+    """A prefix code's code, its most significant bit first."""
+    value, length = code
+    for shift in reversed(range(length)):
+        bits.put(value >> shift & 1, 1)
+    return bits
+
+
+def complex_prefix_code(length_code: dict[int, int], lengths: list) -> Bits:
+    """A complex prefix code (RFC 7932 section 3.5, HSKIP 0): the code length code lengths
+    of `length_code` (code length or repeat code -> its length) in CODE_LENGTH_ORDER up to
+    the last one given, then `lengths` coded with them: a length, or (16, extra) to repeat
+    the previous length, (17, extra) to repeat zero."""
+    bits = Bits().put(0, 2)
+    last = max(CODE_LENGTH_ORDER.index(symbol) for symbol in length_code)
+    for symbol in CODE_LENGTH_ORDER[: last + 1]:
+        bits.put(*CODE_LENGTH_CODE_CODES[length_code.get(symbol, 0)])
+    codes = canonical_codes(length_code)
+    for length in lengths:
+        if isinstance(length, tuple):
+            put_code(bits, codes[length[0]]).put(length[1], 2 if length[0] == 16 else 3)
+        else:
+            put_code(bits, codes[length])
+    return bits
+
+
+def prefix_icc_stream(size_bits: Bits, code: Bits, symbol_codes: dict[int, tuple[int, int]], symbols: list[int], config: Bits | None = None) -> bytes:
+    """A compressed ICC profile of `symbols`, zero-padded to the byte: one cluster with the
+    alphabet size `size_bits` (after its Bool), the prefix `code`, the hybrid integer
+    `config` (default: split exponent 15, values below 2^15 as they are), each symbol
+    coded as `symbol_codes` gives it."""
+    bits = Bits().u64(len(symbols)).put(0, 1).put(1, 1).put(0, 2)  # no LZ77, one cluster
+    bits.put(1, 1)  # prefix codes
+    then(bits, config if config is not None else Bits().put(15, 4))
+    then(bits.put(1, 1), size_bits)
+    then(bits, code)
+    for symbol in symbols:
+        put_code(bits, symbol_codes[symbol])
     return bits.data()

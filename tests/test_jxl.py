@@ -86,6 +86,24 @@ def test_read_exif_reads_the_exif_box_and_not_a_compressed_one():
     assert metadata.read_exif(ib.jxl_container((0, BROB_EXIF))) == {}
 
 
+@pytest.mark.parametrize("level", [b"", b"\x05\x05"], ids=["empty", "two-bytes"])
+def test_level_box_of_other_than_one_byte_is_removed(level):
+    original = ib.jxl_container((0, box(b"jxll", level)))
+    result = metadata.clean(original)
+    assert result.removed == ("other",)
+    assert ib.top_level_types(result.data) == [b"JXL ", b"ftyp", b"jxlc"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [(b"\x00\x01", "Exif box 0 is 2 bytes"), (struct.pack(">I", 9) + b"MM\x00*", "Exif box 0 points its TIFF header past its end")],
+    ids=["short", "offset-past-the-end"],
+)
+def test_read_exif_refuses_a_malformed_first_exif_box(payload, reason):
+    with pytest.raises(ImageError, match=re.escape(f"JPEG XL: {reason}")):
+        metadata.read_exif(ib.jxl_container((0, box(b"Exif", payload)), (1, ib.jxl_exif_box(EXIF))))
+
+
 def test_keep_copyright_keeps_a_minimal_exif_box():
     original = ib.jxl_container((0, ib.jxl_exif_box(EXIF)), (1, XML))
     stripped = metadata.strip(original, keep_copyright=True)

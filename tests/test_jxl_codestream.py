@@ -24,7 +24,18 @@ from metadata.formats import jxl_codestream, jxl_entropy
 from metadata.formats.jxl_bits import ceil_log2
 from metadata.formats.jxl_codestream import codestream_end
 from metadata.limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM
-from jxl_bit_builders import Bits
+from metadata.formats.jxl_bits import BitReader
+from metadata.formats.jxl_entropy import EntropyCode
+from jxl_bit_builders import (
+    ANS_FINAL_STATE,
+    Bits,
+    ans_icc_stream,
+    canonical_codes,
+    complex_prefix_code,
+    log_count_histogram,
+    prefix_icc_stream,
+    then,
+)
 from metadata_checks import assert_refused
 from operation_counts import count_calls
 
@@ -122,23 +133,27 @@ def _header(
     height_div8: int = 1,
     want_icc: bool = False,
     icc_size: int = 0,
-    preview: bool = False,
+    preview: bool | Bits = False,
     timecodes: bool | None = None,
     extra_channels: int = 0,
+    intensity_target: int | None = None,
 ) -> Bits:
-    """Signature, SizeHeader, ImageMetadata (with a 128 x 128 preview, an animation with or
-    without timecodes, default alpha channels when asked), default transform data, and
-    the ICC stream's size when `want_icc`."""
+    """Signature, SizeHeader, ImageMetadata (with a 128 x 128 preview, or the PreviewHeader
+    given, an animation with or without timecodes, default alpha channels when asked),
+    default transform data, and the ICC stream's size when `want_icc`. Tone mapping is
+    the default unless an `intensity_target` (half float bits) is given."""
     bits.put(0x0AFF, 16)  # FF 0A
     bits.put(1, 1).put(height_div8 - 1, 5).put(0, 3).put(width_div8 - 1, 5)  # SizeHeader, div8, ratio 0
-    extra_fields = preview or timecodes is not None
+    extra_fields = preview is not False or timecodes is not None or intensity_target is not None
     if not (want_icc or extra_fields or extra_channels):
         return bits.put(1, 1).put(1, 1)  # ImageMetadata and transform data: all default
     bits.put(0, 1).put(int(extra_fields), 1)  # not all default
     if extra_fields:
         bits.put(0, 3).put(0, 1)  # orientation 1, no intrinsic size
-        bits.put(int(preview), 1)
-        if preview:
+        bits.put(int(preview is not False), 1)
+        if isinstance(preview, Bits):
+            then(bits, preview)
+        elif preview:
             bits.put(1, 1).u32(0).put(1, 3)  # div8, height 16 * 8, ratio 1:1
         bits.put(int(timecodes is not None), 1)
         if timecodes is not None:
@@ -153,7 +168,9 @@ def _header(
         bits.put(0, 1).put(1, 1).u32(0)  # ColorEncoding: not default, want_icc, RGB
     else:
         bits.put(1, 1)  # sRGB
-    if extra_fields:
+    if intensity_target is not None:  # tone mapping: intensity target, min nits 0, relative, linear below 0
+        bits.put(0, 1).put(intensity_target, 16).put(0, 16).put(1, 1).put(0, 16)
+    elif extra_fields:
         bits.put(1, 1)  # default tone mapping
     bits.u32(0)  # no extensions (U64 0)
     bits.put(1, 1)  # default transform data
@@ -262,6 +279,31 @@ def test_preview_and_animation_frames_are_walked():
     codestream = _codestream([([12], preview), ([7], frame), ([8], frame), ([9], frame)], **header)
     assert _end(codestream) == len(codestream)
     assert metadata.strip(codestream + TRAILER) == codestream
+
+
+# PreviewHeader: div8, height, ratio 0, width; sections of its frame in 128-pixel groups:
+# 1 LF global + 1 LF group + 1 HF global + one per group.
+PREVIEWS = {
+    "div8-with-width": (Bits().put(1, 1).u32(2, 24, 5).put(0, 3).u32(2, 30, 5), 7),  # 248 x 200: 2 x 2 groups
+    "with-width": (Bits().put(0, 1).u32(1, 135, 8).put(0, 3).u32(1, 235, 8), 9),  # 300 x 200: 3 x 2 groups
+}
+
+
+@pytest.mark.parametrize("name", sorted(PREVIEWS))
+def test_preview_size_gives_the_sections_of_the_preview_frame(name):
+    size, sections = PREVIEWS[name]
+    codestream = _codestream([(list(range(1, sections + 1)), {}), ([5], {})], preview=size, width_div8=8, height_div8=8)
+    assert _end(codestream) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+
+
+@pytest.mark.parametrize(("bits", "walked"), [(0x7BFF, True), (0x7C00, False), (0xFE00, False)], ids=["65504", "infinity", "nan"])
+def test_tone_mapping_half_float_must_be_finite(bits, walked):
+    codestream = _codestream([([4], {})], intensity_target=bits)
+    if walked:
+        assert _end(codestream) == len(codestream)
+    else:
+        assert_refused(codestream, reason="a half float is not a finite number")
 
 
 def test_animation_without_timecodes_is_walked():
@@ -409,3 +451,316 @@ def test_half_float_infinity_or_nan_is_refused(weight):
 def test_ceil_log2_is_the_bits_that_hold_every_value_below():
     # 0 and 1 values need no bits, 2 need 1, 3 and 4 need 2, 5 to 8 need 3, 9 need 4
     assert [ceil_log2(value) for value in range(10)] == [0, 0, 1, 2, 2, 3, 3, 3, 3, 4]
+
+
+# ---------------------------------------------------------------- entropy code: ANS distributions
+# Counts below are worked out by hand from ISO/IEC 18181-1 C.2.5 (libjxl ReadHistogram): a log
+# count c >= 2 with shift s gives 2^(c-1) + (u(b) << (c-1-b)), b = min(max(0, s - ((12-(c-1)) >> 1)), c-1);
+# the first largest log count is omitted and gets 4096 less the others.
+
+HISTOGRAMS = {
+    "every-log-count-shift-0": (
+        log_count_histogram(0, [0, 12, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]),
+        [0, 1, 2048, 1024, 512, 256, 128, 64, 32, 16, 8, 4, 2, 1],
+    ),
+    "run-and-extra-bits-shift-6": (
+        log_count_histogram(
+            6, [5, ("run", 5), 9, 12, 12, 3, 2, 1, 0, 11], [(3, 2), (9, 4), (1, 6), (1, 1), (1, 1), (3, 5)]
+        ),
+        [28, 28, 28, 28, 28, 28, 400, 318, 2080, 6, 3, 1, 0, 1120],
+    ),
+    "shift-13-every-bit-read": (
+        log_count_histogram(13, [9, 11, 2, 12], [(255, 8), (1023, 10), (1, 1)]),
+        [511, 2047, 3, 1535],
+    ),
+    "all-zero-log-counts": (log_count_histogram(0, [0, 0, 0]), [4096, 0, 0]),
+    "run-of-zeros-first": (log_count_histogram(0, [("run", 4), 1]), [0, 0, 0, 0, 4096]),
+    "two-symbols": (Bits().put(3, 2).u8(4).u8(1).put(1000, 12), [0, 3096, 0, 0, 1000]),
+    "one-symbol": (Bits().put(1, 2).u8(31), [0] * 31 + [4096]),
+    "flat-of-3": (Bits().put(2, 2).u8(2), [1366, 1365, 1365]),
+}
+
+
+def _read_distribution(histogram: Bits) -> tuple[list[int], int]:
+    """The counts an entropy code of one context, ANS with log alphabet size 5, reads from
+    `histogram`, and the bits it read (all of them, when it reads exactly the histogram)."""
+    bits = Bits().put(0, 1).put(0, 1).put(0, 2).put(5, 3)  # no LZ77, ANS, log alphabet 5, split 5
+    then(bits, histogram)
+    reader = BitReader([memoryview(bits.data() + b"\xff")], "JPEG XL")
+    code = EntropyCode(reader, 1)
+    return code.ans[0].counts, reader.pos
+
+
+@pytest.mark.parametrize("name", sorted(HISTOGRAMS))
+def test_ans_distribution_is_read_with_its_counts_and_nothing_more(name):
+    histogram, counts = HISTOGRAMS[name]
+    expected = counts + [0] * (32 - len(counts))
+    assert sum(expected) == 4096
+    assert _read_distribution(histogram) == (expected, 7 + histogram.count)
+
+
+def _icc_end(stream: bytes) -> int:
+    return jxl_codestream.icc_stream_end(memoryview(stream), "JPEG XL")
+
+
+SYMBOLS = [(index * 7 + index // 5) % 32 for index in range(300)]
+UNIFORM = {
+    "flat": (Bits().put(2, 2).u8(31), 5),
+    "flat-256": (Bits().put(2, 2).u8(255), 8),
+    "log-counts-with-a-run": (log_count_histogram(0, [8, 8, ("run", 30)]), 5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNIFORM))
+def test_ans_coded_icc_stream_is_decoded_to_its_end(name):
+    histogram, log_alpha = UNIFORM[name]
+    stream = ans_icc_stream(histogram, log_alpha, SYMBOLS)
+    assert _icc_end(stream + b"trailing") == len(stream)
+
+
+def _ans_icc_header(histogram: Bits) -> Bits:
+    stream = Bits().u64(0).put(0, 1).put(1, 1).put(0, 2)  # no bytes; no LZ77, one cluster
+    stream.put(0, 1).put(0, 2).put(5, 3)  # ANS, log alphabet 5, split 5
+    return then(stream, histogram)
+
+
+MALFORMED_HISTOGRAMS = {
+    "shift-14": (log_count_histogram(14, [8, 8, 8]), "ANS shift out of range"),
+    "alphabet-over-32": (log_count_histogram(0, [8, 8, ("run", 31)]), "ANS alphabet too large"),
+    "flat-alphabet-over-32": (Bits().put(2, 2).u8(32), "ANS alphabet too large"),
+    "run-past-the-alphabet": (log_count_histogram(0, [8, ("run", 5)], alphabet=5), "invalid ANS log counts"),
+    "only-runs": (log_count_histogram(0, [("run", 4)]), "invalid ANS log counts"),
+    "run-after-the-omitted-count": (log_count_histogram(0, [12, ("run", 4)]), "ANS run after the omitted count"),
+    "nothing-left-to-omit": (log_count_histogram(0, [12, 12, 12]), "invalid ANS counts"),
+    "one-symbol-out-of-range": (Bits().put(1, 2).u8(32), "ANS symbol out of range"),
+    "two-symbols-the-same": (Bits().put(3, 2).u8(4).u8(4), "ANS symbols out of range"),
+    "two-symbols-out-of-range": (Bits().put(3, 2).u8(4).u8(32), "ANS symbols out of range"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_HISTOGRAMS))
+def test_malformed_ans_distribution_is_refused(name):
+    histogram, reason = MALFORMED_HISTOGRAMS[name]
+    stream = _ans_icc_header(histogram).put(ANS_FINAL_STATE, 32)
+    with pytest.raises(ImageError, match=re.escape(f"JPEG XL: ICC profile entropy code: {reason} (at byte")):
+        _icc_end(stream.data())
+
+
+def test_icc_stream_ending_inside_a_log_count_is_refused():
+    # Log counts of 10 (3 bits each) put the 7-bit code of the last one, 12, across a byte
+    # boundary; the stream is cut 4 bits into it.
+    for fillers in range(8):
+        stream = _ans_icc_header(log_count_histogram(0, [10] * fillers + [12], alphabet=max(3, fillers + 1)))
+        if (stream.count - 7 + 4) % 8 == 0:
+            break
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside an ANS distribution (at byte")):
+        _icc_end(stream.data()[: (stream.count - 3) // 8])
+
+
+# ---------------------------------------------------------------- entropy code: LZ77 in a cluster map
+
+
+def _lz77_cluster_map_icc(move_to_front: bool, tokens: list[int], clusters: int) -> bytes:
+    """A compressed ICC profile of no bytes whose 41 contexts' cluster map is entropy-coded
+    with LZ77: tokens below 224 are values, 224 + n copies 3 + n values from `distance`
+    back, the next token being distance - 1. The tokens are 0, 1, 224 and 258 of a prefix
+    code of two bits each. The map must give `clusters` clusters, each a one-symbol code."""
+    bits = Bits().u64(0).put(0, 1)  # no bytes; no LZ77 for them
+    bits.put(0, 1).put(int(move_to_front), 1)  # cluster map coded with its own entropy code
+    bits.put(1, 1).put(0, 2).put(0, 2).put(8, 4)  # LZ77 from token 224, length 3 + (token - 224)
+    bits.put(1, 1).put(0, 2)  # its 2 contexts (values, distances): one cluster
+    bits.put(1, 1).put(15, 4)  # prefix codes, tokens below 2^15 are the values themselves
+    bits.put(1, 1).put(8, 4).put(2, 8)  # alphabet of 1 + 256 + 2 symbols
+    bits.put(1, 2).put(3, 2)  # simple prefix code of 4 symbols
+    symbols = [0, 1, 224, 258]
+    for symbol in symbols:
+        bits.put(symbol, 9)
+    bits.put(0, 1)  # all four codes two bits long: 00, 01, 10, 11 in symbol order
+    for token in tokens:
+        code = symbols.index(token)
+        bits.put(code >> 1, 1).put(code & 1, 1)  # most significant bit first
+    bits.put(1, 1)  # prefix codes for the bytes
+    for _ in range(clusters):
+        bits.put(15, 4)
+    for _ in range(clusters):
+        bits.put(0, 1)  # an alphabet of one symbol: no code to read
+    return bits.data()
+
+
+LZ77_CLUSTER_MAPS = {
+    # 3 values copied from the empty window are zeros, then 37 copies of the last, then a 0:
+    # all 41 contexts in cluster 0.
+    "copy-from-the-empty-window": (False, [224, 0, 258, 0, 0], 1),
+    # 1, three copies of the value one back (the window's first), 37 more: 41 ones, which
+    # move-to-front turns into 1, 0, 1, 0...: two clusters.
+    "copy-of-the-window-start": (True, [1, 224, 0, 258, 0], 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LZ77_CLUSTER_MAPS))
+def test_lz77_copies_in_an_entropy_coded_cluster_map_are_decoded(name):
+    stream = _lz77_cluster_map_icc(*LZ77_CLUSTER_MAPS[name])
+    assert _icc_end(stream + b"trailing") == len(stream)
+
+
+# ---------------------------------------------------------------- ICC stream contexts
+
+
+def _icc_context_probe(byte: int, context: int) -> bytes:
+    """A compressed ICC profile of 130 bytes in three clusters of one-symbol prefix codes
+    (no bits per byte): context 0 (the first 129 bytes) gives `byte`; `context` gives "A";
+    every other context gives 300, which is not a byte. Byte 129 is coded in the context
+    of its two predecessors, both `byte`: the stream is walked only if that is `context`."""
+    bits = Bits().u64(130).put(0, 1)  # 130 bytes, no LZ77
+    bits.put(1, 1).put(2, 2)  # simple cluster map, 2 bits a context
+    for index in range(41):
+        bits.put(0 if index == 0 else 1 if index == context else 2, 2)
+    bits.put(1, 1)  # prefix codes
+    for _ in range(3):
+        bits.put(15, 4)  # values below 2^15 as they are
+    for _ in range(3):
+        bits.put(1, 1).put(8, 4).put(44, 8)  # an alphabet of 1 + 256 + 44 symbols
+    for symbol in (byte, ord("A"), 300):
+        bits.put(1, 2).put(0, 2).put(symbol, 9)  # a simple prefix code of that one symbol
+    return bits.data()
+
+
+# libjxl ICCANSContext: 1 + ByteKind1(previous) + 8 * ByteKind2(before). ByteKind1: letter 0,
+# digit or . , 1, NUL 2, 0x01 3, other below 16 4, above 240 5, 0xFF 6, else 7; ByteKind2:
+# letter 0, digit or . , 1, below 16 2, above 240 3, else 4.
+BYTE_KINDS = {
+    "A": (0, 0), "Z": (0, 0), "a": (0, 0), "z": (0, 0), "@": (7, 4), "[": (7, 4), "`": (7, 4), "{": (7, 4),
+    "0": (1, 1), "9": (1, 1), "/": (7, 4), ":": (7, 4), ",": (1, 1), ".": (1, 1), "-": (7, 4),
+    "\x00": (2, 2), "\x01": (3, 2), "\x02": (4, 2), "\x0f": (4, 2), "\x10": (7, 4), "\x7f": (7, 4),
+    "\xc1": (7, 4), "\xda": (7, 4), "\xf0": (7, 4), "\xf1": (5, 3), "\xfe": (5, 3), "\xff": (6, 3),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("byte", sorted(BYTE_KINDS), ids=lambda byte: f"{ord(byte):02x}")
+def test_icc_byte_is_coded_in_the_context_of_the_kinds_of_the_two_before_it(byte):
+    kind, kind2 = BYTE_KINDS[byte]
+    stream = _icc_context_probe(ord(byte), 1 + kind + 8 * kind2)
+    assert _icc_end(stream) == len(stream)
+    other = 1 + (kind + 1) % 8 + 8 * kind2  # the walk reaches the cluster of 300 in any other context
+    with pytest.raises(ImageError, match="ICC profile stream holds a value that is not a byte"):
+        _icc_end(_icc_context_probe(ord(byte), other))
+
+
+# ---------------------------------------------------------------- entropy code: prefix codes
+
+LONG_CODE_LENGTHS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 11]  # codes past the 9-bit lookup table
+
+
+def test_prefix_code_with_codes_longer_than_its_lookup_table_is_decoded():
+    # Code lengths 1..5 coded in 3 bits, 6..11 in 4 (5/8 + 6/16 = 1).
+    length_code = {length: 3 if length <= 5 else 4 for length in range(1, 12)}
+    code = complex_prefix_code(length_code, LONG_CODE_LENGTHS)
+    symbol_codes = canonical_codes(dict(enumerate(LONG_CODE_LENGTHS)))
+    symbols = list(range(12)) + [11, 10, 9, 0, 11]
+    stream = prefix_icc_stream(Bits().put(3, 4).put(3, 3), code, symbol_codes, symbols)  # 1 + 8 + 3 symbols
+    assert _icc_end(stream + b"\xff" * 4) == len(stream)
+
+
+def test_prefix_code_lengths_with_repeat_codes_are_decoded():
+    # 3 zeros first (17 with extra 0), then 4, three and five more 4s (16 after 16 adds
+    # 4 * (3 - 2) + 1 + 3 - 3 = 5), 10 zeros, then 4 and six more: 16 codes of 4 bits.
+    length_code = {0: 3, 4: 1, 16: 2, 17: 3}
+    lengths = [(17, 0), 4, (16, 0), (16, 1), (17, 7), 4, (16, 3)]
+    code = complex_prefix_code(length_code, lengths)
+    coded = [3 + index for index in range(9)] + [22 + index for index in range(7)]
+    symbol_codes = canonical_codes(dict.fromkeys(coded, 4))
+    stream = prefix_icc_stream(Bits().put(4, 4).put(12, 4), code, symbol_codes, coded + coded[::-1])  # 1 + 16 + 12
+    assert _icc_end(stream + b"\xff" * 4) == len(stream)
+
+
+def _one_symbol(symbol: int, size_bits: int) -> Bits:
+    return Bits().put(1, 2).put(0, 2).put(symbol, size_bits)  # simple prefix code of one symbol
+
+
+@pytest.mark.parametrize(
+    ("token", "extra", "walked"),
+    # split exponent 4, 1 msb and 1 lsb in the token: token 31 carries 5 extra bits, and with
+    # them all set is ((0b11 << 5 | 31) << 1) | 1 = 255; token 32 carries 6, (0b10 << 6) << 1 = 256.
+    [(31, (31, 5), True), (32, (0, 6), False)],
+    ids=["255", "256"],
+)
+def test_hybrid_integer_with_msb_and_lsb_in_its_token_is_decoded(token, extra, walked):
+    config = Bits().put(4, 4).put(1, 3).put(1, 2)  # split 4; msb in ceil(log2(5)) bits; lsb in ceil(log2(4))
+    stream = Bits().u64(1).put(0, 1).put(1, 1).put(0, 2).put(1, 1)  # one byte, no LZ77, one cluster, prefix
+    then(stream, config).put(1, 1).put(6, 4).put(0, 6)  # alphabet of 1 + 64 symbols
+    then(stream, _one_symbol(token, 7)).put(*extra)
+    if walked:
+        assert _icc_end(stream.data() + b"\xff") == len(stream.data())
+    else:
+        with pytest.raises(ImageError, match="ICC profile stream holds a value that is not a byte"):
+            _icc_end(stream.data())
+
+
+def _prefix_refusal(config: Bits, size: Bits, code: Bits, payload: Bits = Bits(), count: int = 1) -> bytes:
+    stream = Bits().u64(count).put(0, 1).put(1, 1).put(0, 2).put(1, 1)
+    then(then(then(then(stream, config).put(1, 1), size), code), payload)
+    return stream.data()
+
+
+SPLIT_15 = Bits().put(15, 4)
+INCOMPLETE_LENGTH_CODE = Bits().put(0, 2).put(3, 3).put(3, 3).put(0, 2 * 16)  # lengths 2, 2, then 16 zeros
+SIZE_12 = Bits().put(3, 4).put(3, 3)
+
+
+def _ans_with_config(config: Bits) -> bytes:
+    stream = Bits().u64(0).put(0, 1).put(1, 1).put(0, 2).put(0, 1).put(0, 2)  # no bytes, ANS, log alphabet 5
+    return then(stream, config).data() + bytes(8)
+
+
+MALFORMED_CODES = {
+    "simple-symbol-past-the-alphabet": (_prefix_refusal(SPLIT_15, SIZE_12, _one_symbol(12, 4)), "invalid simple prefix code"),
+    "simple-symbols-repeated": (
+        _prefix_refusal(SPLIT_15, SIZE_12, Bits().put(1, 2).put(1, 2).put(3, 4).put(3, 4)),
+        "invalid simple prefix code",
+    ),
+    "code-length-code-incomplete": (  # two code length codes of 2 bits, then none: 1/2 of the space
+        _prefix_refusal(SPLIT_15, SIZE_12, INCOMPLETE_LENGTH_CODE),
+        "invalid prefix code lengths",
+    ),
+    "code-incomplete": (  # lengths 1 and 2 for an alphabet of 2: 3/4 of the space
+        _prefix_refusal(SPLIT_15, Bits().put(0, 4).put(0, 0), complex_prefix_code({1: 1, 2: 1}, [1, 2])),
+        "incomplete prefix code",
+    ),
+    "lengths-past-the-alphabet": (
+        _prefix_refusal(
+            SPLIT_15,
+            Bits().put(4, 4).put(11, 4),  # 1 + 16 + 11 = 28 symbols, one short of the lengths' 29
+            complex_prefix_code({0: 3, 4: 1, 16: 2, 17: 3}, [(17, 0), 4, (16, 0), (16, 1), (17, 7), 4, (16, 3)]),
+        ),
+        "prefix code lengths run past the alphabet",
+    ),
+    "hybrid-split-over-the-alphabet": (_ans_with_config(Bits().put(6, 3)), "hybrid integer split out of range"),
+    "hybrid-msb-over-the-split": (_ans_with_config(Bits().put(4, 3).put(5, 3)), "hybrid integer configuration out of range"),
+    "hybrid-msb-and-lsb-over-the-split": (
+        _ans_with_config(Bits().put(4, 3).put(2, 3).put(3, 2)),
+        "hybrid integer configuration out of range",
+    ),
+    # split exponent 0: token 33 would carry 32 extra bits (token 32, 31: a value, not a byte)
+    "hybrid-of-32-bits": (_prefix_refusal(Bits().put(0, 4), Bits().put(5, 4).put(2, 5), _one_symbol(33, 6)), "hybrid integer too large"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_CODES))
+def test_malformed_entropy_code_is_refused(name):
+    stream, reason = MALFORMED_CODES[name]
+    with pytest.raises(ImageError, match=re.escape(f"JPEG XL: ICC profile entropy code: {reason} (at byte")):
+        _icc_end(stream)
+
+
+def test_stream_ending_inside_a_code_length_code_is_refused():
+    stream = _prefix_refusal(SPLIT_15, SIZE_12, INCOMPLETE_LENGTH_CODE)
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a prefix code (at byte")):
+        _icc_end(stream[:-2])
+
+
+def test_hybrid_integer_of_31_bits_is_read():
+    stream = _prefix_refusal(Bits().put(0, 4), Bits().put(5, 4).put(2, 5), _one_symbol(32, 6), Bits().put(0, 31))
+    with pytest.raises(ImageError, match="ICC profile stream holds a value that is not a byte"):
+        _icc_end(stream)
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a hybrid integer (at byte")):
+        _icc_end(stream[:-1])

@@ -243,9 +243,7 @@ def _byte_kind2(byte: int) -> int:
     return 3 if byte > 240 else 4
 
 
-# libjxl ICCANSContext for bytes after the first 129: by the previous byte, then by the one before.
-ICC_CONTEXT_START = 129
-ICC_CONTEXT = tuple(tuple(1 + _byte_kind(previous) + 8 * _byte_kind2(before) for before in range(256)) for previous in range(256))
+ICC_CONTEXT_START = 129  # libjxl ICCANSContext: the bytes before are context 0
 
 
 def skip_icc(reader: BitReader) -> None:
@@ -254,9 +252,14 @@ def skip_icc(reader: BitReader) -> None:
     if size > MAX_JXL_ICC_STREAM:
         raise reader.error(f"ICC profile stream of {size} bytes, over the limit of {MAX_JXL_ICC_STREAM}")
     symbols = SymbolReader(EntropyCode(reader, ICC_CONTEXTS), reader)
+    # The context of a later byte: 1, plus the kind of the previous byte, plus 8 times the kind
+    # of the one before. Tabled on each call (512 calls): a table built at import is out of
+    # reach of mutation testing, which switches a mutant on only after the import.
+    kind = [1 + _byte_kind(byte) for byte in range(256)]
+    kind2 = [8 * _byte_kind2(byte) for byte in range(256)]
     previous = before = 0
     for index in range(size):
-        byte = symbols.decode(ICC_CONTEXT[previous][before] if index >= ICC_CONTEXT_START else 0)
+        byte = symbols.decode(kind[previous] + kind2[before] if index >= ICC_CONTEXT_START else 0)
         if byte > 255:
             raise reader.error("ICC profile stream holds a value that is not a byte")
         previous, before = byte, previous

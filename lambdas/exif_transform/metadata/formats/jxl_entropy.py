@@ -40,7 +40,7 @@ REPEAT_PREVIOUS = 16  # code lengths 16 and 17 repeat the previous length and ze
 MAX_CODE_LENGTH = 15
 FAST_BITS = 9  # a prefix code's lookup table has at most 2^9 entries
 # ANS log counts (libjxl kLogCountLut), by the next 4 bits: (log count, bits used);
-# 0b0001 continues in LOG_COUNT_LONG. Log count 13 starts a run.
+# 0b0001 is the start of a longer code (_log_count). Log count 13 starts a run.
 LOG_COUNT_CODE = (
     (10, 3), None, (7, 3), (3, 4), (6, 3), (8, 3), (9, 3), (5, 4),
     (10, 3), (4, 4), (7, 3), (1, 4), (6, 3), (8, 3), (9, 3), (2, 4),
@@ -179,20 +179,12 @@ def _ans_u8(reader: BitReader) -> int:
 
 
 def _log_count(reader: BitReader) -> int:
-    entry = LOG_COUNT_CODE[reader.peek(4)]
-    if entry is not None:
-        reader.skip(entry[1], "an ANS distribution")
-        return entry[0]
-    reader.skip(4, "an ANS distribution")
-    low = reader.peek(3)
-    if low & 1:
-        reader.skip(1, "an ANS distribution")
-        return 0
-    if low & 3 == 2:
-        reader.skip(2, "an ANS distribution")
-        return 11
-    reader.skip(3, "an ANS distribution")
-    return 12 if low == 0 else 13
+    bits = reader.peek(7)
+    entry = LOG_COUNT_CODE[bits & 15]
+    if entry is None:  # 0001, then a 1 (log count 0), 01 (11), 000 (12) or 100 (13)
+        entry = (0, 5) if bits & 16 else (11, 6) if bits & 32 else (13, 7) if bits & 64 else (12, 7)
+    reader.skip(entry[1], "an ANS distribution")
+    return entry[0]
 
 
 def _ans_counts(reader: BitReader, log_alpha: int) -> list[int]:
@@ -225,43 +217,36 @@ def _read_log_counts(reader: BitReader, counts: list[int]) -> None:
     shift = reader.u(length) + (1 << length) - 1
     _check(shift <= DIST_BITS + 1, "ANS shift out of range")
     alphabet = _ans_u8(reader) + 3
-    codes, largest, read = [], -1, 0
+    _check(alphabet <= len(counts), "ANS alphabet too large")
+    codes, largest, omitted, read = [], -1, 0, 0
     while read < alphabet:
         code = _log_count(reader)
-        if code < LOG_COUNT_RUN:
-            read += 1
-            codes.append(code)
-            largest = max(largest, code)
-        else:
+        if code == LOG_COUNT_RUN:
             run = _ans_u8(reader) + 4
-            read += run
             codes.append(-run)
-    _check(read == alphabet and largest >= 0, "invalid ANS log counts")
-    size, total, omitted, filled = len(counts), 0, -1, 0
-    for code in codes:
-        if filled >= size:
-            break
-        if code < 0:  # a run of the previous count
-            previous = counts[filled - 1] if filled else 0
-            _check(previous >= 0, "ANS run after the omitted count")
-            run = min(-code, size - filled)
-            counts[filled : filled + run] = [previous] * run
-            total += previous * run
-            filled += run
-            continue
-        if code == largest:  # the first largest count is implied by the others
-            omitted, largest = filled, -1
-            counts[filled] = -1
-        elif code < 2:
-            counts[filled] = code
-            total += code
+            read += run
         else:
+            if code > largest:  # the first largest count is implied by the others
+                largest, omitted = code, read
+            codes.append(code)
+            read += 1
+    _check(read == alphabet and largest >= 0, "invalid ANS log counts")
+    total = filled = 0
+    for code in codes:
+        if code < 0:  # a run of the previous count
+            _check(filled - 1 != omitted, "ANS run after the omitted count")
+            previous = counts[filled - 1] if filled else 0
+            counts[filled : filled - code] = [previous] * -code
+            total -= previous * code
+            filled -= code
+            continue
+        if code and filled != omitted:
             code -= 1
             bits = min(max(0, shift - ((DIST_BITS - code) >> 1)), code)
             counts[filled] = (1 << code) + (reader.u(bits) << (code - bits))
             total += counts[filled]
         filled += 1
-    _check(omitted >= 0 and total <= DIST_SUM, "invalid ANS counts")
+    _check(total < DIST_SUM, "invalid ANS counts")  # the implied count is at least 1
     counts[omitted] = DIST_SUM - total
 
 
