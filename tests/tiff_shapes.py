@@ -34,7 +34,7 @@ class Page:
     tiled: bool = False
 
 
-def grey(width: int, height: int, pixels: bytes | None = None, tags: dict[int, tuple[int, object] | None] = {}) -> Page:
+def grey(width: int, height: int, pixels: bytes | None = None, tags: dict[int, tuple[int, object] | None] | None = None) -> Page:
     """An uncompressed 8-bit greyscale page in one strip (black is zero); `tags` adds or replaces entries
     (None leaves one out)."""
     pixels = bytes(range(width * height)) if pixels is None else pixels
@@ -47,7 +47,7 @@ def grey(width: int, height: int, pixels: bytes | None = None, tags: dict[int, t
         SAMPLES_PER_PIXEL: (SHORT, [1]),
         ROWS_PER_STRIP: (LONG, [height]),
     }
-    entries.update(tags)
+    entries.update(tags or {})
     return Page({tag: value for tag, value in entries.items() if value is not None}, [pixels])
 
 
