@@ -480,8 +480,9 @@ def test_a_property_is_kept_only_when_it_is_exactly_its_fields(kind, payload, pr
         (V0 + ib.ALPHA_URN, ib.ALPHA_URN[:-1]),
         (V0 + b"urn:no:terminator", b"urn:no:terminator"),
         (V0 + b"\x00" + b.SECRET, b""),
+        (V0, b""),
     ],
-    ids=["subtype", "urn-only", "no-nul", "empty-urn"],
+    ids=["subtype", "urn-only", "no-nul", "empty-urn", "no-urn"],
 )
 def test_an_auxiliary_type_property_keeps_its_urn_only(payload, urn):
     part, found = _read(b"auxC", payload)

@@ -103,7 +103,7 @@ def _colour(part: Box, payload: memoryview) -> Property:
 
 
 def _auxiliary_type(part: Box, payload: memoryview) -> Property:
-    if len(payload) < FULL_HEADER or bytes(payload[:FULL_HEADER]) != bytes(FULL_HEADER):
+    if bytes(payload[:FULL_HEADER]) != bytes(FULL_HEADER):  # also when shorter than version and flags
         return Property(part, None, problem="a version or flags this reader does not know")
     urn = bytes(payload[FULL_HEADER:]).partition(b"\x00")[0]  # to its NUL, or all of it
     return Property(part, bytes(full_box(b"auxC", 0, 0, urn, b"\x00"))[8:], aux_type=urn)
