@@ -460,3 +460,14 @@ def test_an_apple_gain_map_xmp_item_is_reported_only_when_reduced_and_dropped_wh
     dropped = metadata.clean(_apple_gain_map_with(nothing))
     assert sorted(ib.read_heif(dropped.data).items) == [1, 2]
     assert dropped.removed == ("xmp",)
+
+
+@pytest.mark.parametrize("over", [False, True])
+def test_an_apple_gain_map_xmp_item_over_max_xmp_packet_is_dropped(monkeypatch, over):
+    # MAX_XMP_PACKET (the largest XMP item read) patched to this item's size, at the module that reads it.
+    from metadata.formats.heif import payloads
+
+    monkeypatch.setattr(payloads, "MAX_XMP_PACKET", len(hs.APPLE_GAIN_MAP_XMP) - int(over))
+    result = metadata.clean(_apple_gain_map_with(hs.APPLE_GAIN_MAP_XMP))
+    assert sorted(ib.read_heif(result.data).items) == ([1, 2] if over else [1, 2, 3])
+    assert result.removed == ("xmp",)
