@@ -471,3 +471,24 @@ def test_an_apple_gain_map_xmp_item_over_max_xmp_packet_is_dropped(monkeypatch, 
     result = metadata.clean(_apple_gain_map_with(hs.APPLE_GAIN_MAP_XMP))
     assert sorted(ib.read_heif(result.data).items) == ([1, 2] if over else [1, 2, 3])
     assert result.removed == ("xmp",)
+
+
+def test_every_written_reference_names_written_items_only():
+    # XMP item 3 describes the gain map and XMP item 5, which describes the gain map too but
+    # has nothing that renders: 5 goes, and no reference may name it
+    nothing = (
+        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{hs.RDF}"><rdf:Description rdf:about=""'
+        f' xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="{b.SECRET.decode()}"/></rdf:RDF></x:xmpmeta>'
+    ).encode()
+    photo, gain_map = ib.coded_tile(1), ib.coded_tile(11, (32, 32))
+    specs = [
+        Spec(1, b"hvc1", photo.data, photo.properties),
+        Spec(2, b"hvc1", gain_map.data, gain_map.properties + [(ib.auxc(hs.APPLE_GAIN_MAP_URN), True)], hidden=True),
+        Spec(3, b"mime", hs.APPLE_GAIN_MAP_XMP, content_type=b"application/rdf+xml"),
+        Spec(5, b"mime", nothing, content_type=b"application/rdf+xml"),
+    ]
+    original = ib.heif_file(specs, 1, [(b"auxl", 2, [1]), (b"cdsc", 3, [2, 5]), (b"cdsc", 5, [2])])
+    heif = ib.read_heif(metadata.strip(original))
+    assert sorted(heif.items) == [1, 2, 3]
+    assert all(source in heif.items and set(targets) <= set(heif.items) for _, source, targets in heif.references), heif.references
+    assert (b"auxl", 2, (1,)) in heif.references
