@@ -11,6 +11,7 @@ import heif_shapes as hs
 import image_builders as b
 import isobmff_builders as ib
 import metadata
+import payload_builders as pb
 import pytest
 from heif_shapes import RawItem
 from isobmff_builders import Spec, box, full_box, ispe
@@ -381,8 +382,6 @@ def test_a_decoder_configuration_of_another_coding_is_dropped_or_refused_when_es
 
 def test_an_hvcc_carrying_a_sei_array_is_written_without_it():
     # hvcC arrays other than parameter sets (an SEI's user data) go; the property is rewritten
-    import payload_builders as pb
-
     tile = ib.coded_tile(5)
     hvcc = next(raw for raw, _ in tile.properties if raw[4:8] == b"hvcC")
     with_sei = box(b"hvcC", pb.hvcc_with(hvcc[8:], pb.hvcc_array(pb.PREFIX_SEI, pb.sei_user_data())))

@@ -16,11 +16,12 @@ import heif_shapes as hs
 import image_builders as b
 import isobmff_builders as ib
 import metadata
+import payload_builders as pb
 import pillow_heif
 import pytest
-from metadata import ImageError
 from heif_shapes import DEPTH, EXIF, MATTE, THUMBNAIL, apple_heic, avif_gain_map, metadata_items, two_masters
 from isobmff_builders import Spec, ispe
+from metadata import ImageError
 
 GPS_BYTES = struct.pack(">IIIIII", 52, 1, 31, 1, 1234, 100)
 
@@ -282,8 +283,6 @@ def test_a_grid_in_idat_with_hidden_tiles_and_a_group_is_written_byte_for_byte_a
 def test_cleaned_items_are_written_after_the_passed_through_data_or_into_idat():
     # A collection of three images: 1 in idat and 2 in mdat each carrying a prefix SEI (cleaned:
     # written new), 3 in mdat unchanged (passed through). mdat holds the passed-through data, then the new.
-    import payload_builders as pb
-
     sei = pb.length_prefixed(pb.sei_user_data())
     one, two, three = ib.coded_tile(1), ib.coded_tile(2), ib.coded_tile(3)
     specs = [
