@@ -11,6 +11,7 @@ import heif_shapes as hs
 import image_builders as b
 import isobmff_builders as ib
 import metadata
+import payload_builders as pb
 import pytest
 from heif_shapes import RawItem
 from isobmff_builders import Spec, box, full_box, ispe
@@ -518,8 +519,6 @@ def test_a_decoder_configuration_of_another_coding_is_dropped_or_refused_when_es
 
 def test_an_hvcc_carrying_a_sei_array_is_written_without_it():
     # hvcC arrays other than parameter sets (an SEI's user data) go; the property is rewritten
-    import payload_builders as pb
-
     tile = ib.coded_tile(5)
     hvcc = next(raw for raw, _ in tile.properties if raw[4:8] == b"hvcC")
     with_sei = box(b"hvcC", pb.hvcc_with(hvcc[8:], pb.hvcc_array(pb.PREFIX_SEI, pb.sei_user_data())))
@@ -530,3 +529,34 @@ def test_an_hvcc_carrying_a_sei_array_is_written_without_it():
     assert b.SECRET not in result.data
     assert ib.read_heif(result.data).items[1].properties == tile.properties
     assert result.removed == ("other",)
+
+
+def test_a_dropped_item_built_from_another_item_s_data_is_not_placed():
+    tile = hs.av1_image(1)
+    head = hs.ftyp(b"avif", b"mif1", b"avif")
+
+    def meta(at: int) -> bytes:
+        image = RawItem(1, b"av01", [(at, len(tile.data))], [(i + 1, e) for i, (_, e) in enumerate(tile.properties)])
+        return hs.raw_meta([image, RawItem(2, b"Exif", [(0, 40)], method=2)], 1, [raw for raw, _ in tile.properties], [(b"cdsc", 2, [1])])
+
+    at = len(head) + len(meta(100)) + 8
+    result = metadata.clean(head + meta(at) + box(b"mdat", tile.data))
+    assert sorted(ib.read_heif(result.data).items) == [1]
+    assert "exif" in result.removed
+
+
+def test_an_exif_item_read_short_is_not_read_for_keep_copyright():
+    # the ranged read of the Exif item comes back one byte short: its facts are not read, so no
+    # minimal Exif item is written (the whole item is dropped as ever)
+    original = hs.simple_heic()
+    exif = ib.exif_item_payload(hs.EXIF)
+    at = original.index(exif)
+
+    def read_range(start: int, end: int) -> bytes:
+        return original[start : end - 1] if (start, end) == (at, at + len(exif)) else original[start:end]
+
+    strip = metadata.open_strip(original[:16], len(original), read_range, max_buffered=0, keep_copyright=True)
+    out = strip.feed(original) + strip.finish()
+    assert sorted(ib.read_heif(out).items) == [1]
+    full = metadata.clean(original, keep_copyright=True).data
+    assert sorted(ib.read_heif(full).items) == [1, 2]  # read whole, it is

@@ -16,11 +16,12 @@ import heif_shapes as hs
 import image_builders as b
 import isobmff_builders as ib
 import metadata
+import payload_builders as pb
 import pillow_heif
 import pytest
-from metadata import ImageError
 from heif_shapes import DEPTH, EXIF, MATTE, THUMBNAIL, apple_heic, avif_gain_map, metadata_items, two_masters
 from isobmff_builders import Spec, ispe
+from metadata import ImageError
 
 GPS_BYTES = struct.pack(">IIIIII", 52, 1, 31, 1, 1234, 100)
 
@@ -282,8 +283,6 @@ def test_a_grid_in_idat_with_hidden_tiles_and_a_group_is_written_byte_for_byte_a
 def test_cleaned_items_are_written_after_the_passed_through_data_or_into_idat():
     # A collection of three images: 1 in idat and 2 in mdat each carrying a prefix SEI (cleaned:
     # written new), 3 in mdat unchanged (passed through). mdat holds the passed-through data, then the new.
-    import payload_builders as pb
-
     sei = pb.length_prefixed(pb.sei_user_data())
     one, two, three = ib.coded_tile(1), ib.coded_tile(2), ib.coded_tile(3)
     specs = [
@@ -460,3 +459,35 @@ def test_an_apple_gain_map_xmp_item_is_reported_only_when_reduced_and_dropped_wh
     dropped = metadata.clean(_apple_gain_map_with(nothing))
     assert sorted(ib.read_heif(dropped.data).items) == [1, 2]
     assert dropped.removed == ("xmp",)
+
+
+@pytest.mark.parametrize("over", [False, True])
+def test_an_apple_gain_map_xmp_item_over_max_xmp_packet_is_dropped(monkeypatch, over):
+    # MAX_XMP_PACKET (the largest XMP item read) patched to this item's size, at the module that reads it.
+    from metadata.formats.heif import payloads
+
+    monkeypatch.setattr(payloads, "MAX_XMP_PACKET", len(hs.APPLE_GAIN_MAP_XMP) - int(over))
+    result = metadata.clean(_apple_gain_map_with(hs.APPLE_GAIN_MAP_XMP))
+    assert sorted(ib.read_heif(result.data).items) == ([1, 2] if over else [1, 2, 3])
+    assert result.removed == ("xmp",)
+
+
+def test_every_written_reference_names_written_items_only():
+    # XMP item 3 describes the gain map and XMP item 5, which describes the gain map too but
+    # has nothing that renders: 5 goes, and no reference may name it
+    nothing = (
+        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{hs.RDF}"><rdf:Description rdf:about=""'
+        f' xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreatorTool="{b.SECRET.decode()}"/></rdf:RDF></x:xmpmeta>'
+    ).encode()
+    photo, gain_map = ib.coded_tile(1), ib.coded_tile(11, (32, 32))
+    specs = [
+        Spec(1, b"hvc1", photo.data, photo.properties),
+        Spec(2, b"hvc1", gain_map.data, gain_map.properties + [(ib.auxc(hs.APPLE_GAIN_MAP_URN), True)], hidden=True),
+        Spec(3, b"mime", hs.APPLE_GAIN_MAP_XMP, content_type=b"application/rdf+xml"),
+        Spec(5, b"mime", nothing, content_type=b"application/rdf+xml"),
+    ]
+    original = ib.heif_file(specs, 1, [(b"auxl", 2, [1]), (b"cdsc", 3, [2, 5]), (b"cdsc", 5, [2])])
+    heif = ib.read_heif(metadata.strip(original))
+    assert sorted(heif.items) == [1, 2, 3]
+    assert all(source in heif.items and set(targets) <= set(heif.items) for _, source, targets in heif.references), heif.references
+    assert (b"auxl", 2, (1,)) in heif.references
