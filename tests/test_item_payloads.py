@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from metadata import ImageError
 from metadata_checks import bounded_memory
+from metadata.formats.heif.payloads import SizeOnly
 from metadata.formats.item_payloads import check_decoder_config, check_item_payload
 from PIL import Image
 
@@ -83,6 +84,16 @@ def test_raw_sample_items_take_their_size_from_their_properties():
     assert check_item_payload(b"mski", b"\x01" * 12, config=None, input_count=0, properties=properties)
     with pytest.raises(ImageError, match="holds 37 bytes, its properties give 36"):
         check_item_payload(b"unci", b"\x01" * 37, config=None, input_count=0, properties=properties)
+
+
+@pytest.mark.parametrize(("item_type", "size"), [(b"unci", 36), (b"mski", 12)])
+def test_raw_sample_items_too_large_to_read_ahead_are_checked_by_their_size_alone(item_type, size):
+    # heif/payloads.py hands such an item over as a SizeOnly: a length, no bytes to convert.
+    properties = {b"ispe": pb.ispe_payload(4, 3), b"uncC": pb.full_property(1, b"rgb3"), b"mskC": pb.full_property(0, b"\x08")}
+    sized = SizeOnly(size)
+    assert check_item_payload(item_type, sized, config=None, input_count=0, properties=properties) is sized
+    with pytest.raises(ImageError, match=rf"^HEIF: .* item holds {size + 1} bytes, its properties give {size}$"):
+        check_item_payload(item_type, SizeOnly(size + 1), config=None, input_count=0, properties=properties)
 
 
 @pytest.mark.parametrize(

@@ -107,12 +107,10 @@ def check_tone_map(payload: bytes, input_count: int) -> bytes:
     if version != DESCRIPTOR_VERSION:
         raise ImageError(f"HEIF: {what} version {version} (only {DESCRIPTOR_VERSION} is defined)")
     minimum = reader.u16be("minimum_version")
-    writer = reader.u16be("writer_version")
+    reader.u16be("writer_version")  # any value is at least minimum_version, which must be 0
     flags = reader.u8("flags")
     if minimum != GAIN_MAP_METADATA_VERSION:
         raise ImageError(f"HEIF: {what} needs gain-map metadata version {minimum}")
-    if writer < minimum:
-        raise ImageError(f"HEIF: {what} writer_version {writer} is below minimum_version {minimum}")
     if flags & ~TMAP_KNOWN_FLAGS:
         raise ImageError(f"HEIF: {what} sets reserved flags {flags:#04x}")
     channels = 3 if flags & MULTICHANNEL else 1
