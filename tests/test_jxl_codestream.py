@@ -409,3 +409,231 @@ def test_half_float_infinity_or_nan_is_refused(weight):
 def test_ceil_log2_is_the_bits_that_hold_every_value_below():
     # 0 and 1 values need no bits, 2 need 1, 3 and 4 need 2, 5 to 8 need 3, 9 need 4
     assert [ceil_log2(value) for value in range(10)] == [0, 0, 1, 2, 2, 3, 3, 3, 3, 4]
+
+
+# ---------------------------------------------------------------- header fields encoders rarely write
+# An 8 x 8 image (one section a frame) whose ImageMetadata, ColorEncoding, ExtraChannelInfo,
+# FrameHeader blending, passes, crop and loop filter are written field by field as
+# ISO/IEC 18181-1 (A.3, A.4, C.2) and libjxl's VisitFields lay them out.
+
+F16_ONE = 0x3C00
+
+
+def _f16s(bits: Bits, count: int) -> None:
+    for _ in range(count):
+        bits.put(F16_ONE, 16)
+
+
+def _enum(bits: Bits, value: int) -> Bits:  # U32(0, 1, 2 + u(4), 18 + u(6))
+    return bits.u32(value) if value < 2 else bits.u32(2, value - 2, 4) if value < 18 else bits.u32(3, value - 18, 6)
+
+
+def _channel(kind: int, tail=lambda bits: None):  # noqa: ANN001, ANN202 - an ExtraChannelInfo writer
+    def write(bits: Bits) -> None:
+        _enum(bits.put(0, 1), kind)  # not all default
+        bits.put(0, 1).u32(0)  # 8-bit integer samples
+        bits.u32(0).u32(0)  # dim_shift 0, no name
+        tail(bits)
+
+    return write
+
+
+EXTRA_CHANNELS = {
+    "alpha": _channel(0, lambda bits: bits.put(1, 1)),  # alpha_associated
+    "depth": _channel(1),
+    "spot colour": _channel(2, lambda bits: _f16s(bits, 4)),  # red, green, blue, solidity
+    "selection mask": _channel(3),
+    "black": _channel(4),
+    "CFA": _channel(5, lambda bits: bits.u32(3, 200 - 19, 8)),  # cfa_channel 200
+    "thermal": _channel(6),
+    "optional": _channel(16),
+    "float samples": lambda bits: _enum(bits.put(0, 1), 1).put(1, 1).u32(3, 20, 6).put(7, 4).u32(3, 5, 3).u32(1, 3, 4).put(0x41, 8).put(0x42, 8).put(0x43, 8),
+}
+
+
+def _colour(space: int, *, white: int = 1, primaries: int = 1, gamma: bool = False):  # noqa: ANN202
+    def write(bits: Bits) -> None:
+        _enum(bits.put(0, 1).put(0, 1), space)  # not all default, no ICC
+        if space != 2:  # XYB has neither white point, primaries nor transfer function
+            _enum(bits, white)
+            if white == 2:
+                bits.u32(3, 5, 21).u32(0, 7, 19)  # custom x, y
+            if space != 1:  # grey has no primaries
+                _enum(bits, primaries)
+                if primaries == 2:
+                    for selector in (0, 1, 2):
+                        bits.u32(selector, 9, 19 + max(selector - 1, 0)).u32(selector, 11, 19 + max(selector - 1, 0))
+            bits.put(int(gamma), 1)
+            bits.put(0x123456, 24) if gamma else _enum(bits, 13)  # gamma, or transfer function 13 (sRGB)
+        _enum(bits, 1)  # rendering intent relative
+
+    return write
+
+
+def _metadata_header(*, extra=(), colour=None, xyb: bool = True, intrinsic: bool = False) -> Bits:  # noqa: ANN001
+    bits = Bits().put(0x0AFF, 16).put(1, 1).put(0, 5).put(0, 3).put(0, 5)  # FF 0A, 8 x 8
+    bits.put(0, 1).put(int(intrinsic), 1)  # ImageMetadata not all default; extra fields
+    if intrinsic:
+        bits.put(0, 3).put(1, 1)  # orientation 1, an intrinsic size:
+        bits.put(0, 1).u32(1, 100, 13).put(0, 3).u32(3, 1000, 30)  # 1001 x 101
+        bits.put(0, 1).put(0, 1)  # no preview, no animation
+    bits.put(0, 1).u32(0).put(1, 1)  # 8-bit integer samples; 16-bit buffers suffice
+    bits.u32(len(extra)) if len(extra) < 2 else bits.u32(2, len(extra) - 2, 4)
+    for write in extra:
+        write(bits)
+    bits.put(int(xyb), 1)
+    colour(bits) if colour else bits.put(1, 1)
+    if intrinsic:
+        bits.put(1, 1)  # default tone mapping
+    return bits.u32(0).put(1, 1)  # no extensions, default transform data
+
+
+def _blend(mode: int, alpha: int | None = None, source: bool = False):  # noqa: ANN202
+    def write(bits: Bits) -> None:
+        bits.u32(mode) if mode < 3 else bits.u32(3, mode - 3, 2)
+        if alpha is not None:
+            bits.u32(alpha) if alpha < 3 else bits.u32(3, alpha - 3, 3)
+        if alpha is not None or mode == 4:
+            bits.put(1, 1)  # clamp
+        if source:
+            bits.put(3, 2)
+
+    return write
+
+
+def _custom_frame(
+    bits: Bits, *, extra: int = 0, xyb: bool = True, ycbcr=None, modular: bool = True, flags: int = 0,  # noqa: ANN001
+    passes=None, crop=None, blends=None, loop_filter=None, sections: int = 1,  # noqa: ANN001
+) -> bytes:
+    """A last regular frame of `sections` sections of one byte each after the TOC."""
+    bits.pad().put(0, 1).put(0, 2).put(int(modular), 1)  # not all default, regular
+    bits.u32(0) if not flags else bits.u32(2, flags - 17, 8)
+    if not xyb:
+        bits.put(int(ycbcr is not None), 1)
+    if not flags & 0x20:
+        for mode in ycbcr or ():
+            bits.put(mode, 2)
+        bits.put(0, 2)  # upsampling 1
+        for _ in range(extra):
+            bits.put(0, 2)
+    if modular:
+        bits.put(0, 2)  # group_size_shift 0
+    elif xyb:
+        bits.put(2, 3).put(5, 3)  # x and b quantisation matrix scales
+    if passes:
+        passes(bits)
+    else:
+        bits.u32(0)  # one pass
+    if crop:
+        crop(bits)
+    else:
+        bits.put(0, 1)
+    for write in blends or [_blend(0)] * (1 + extra):
+        write(bits)
+    bits.put(1, 1)  # is_last
+    bits.u32(0)  # no name
+    if loop_filter:
+        loop_filter(bits)
+    else:
+        bits.put(1, 1)
+    bits.u32(0).put(0, 1).pad()  # no extensions; TOC not permuted
+    for _ in range(sections):
+        bits.u32(0, 1, 10)
+    return bits.pad().data() + b"\x5a" * sections
+
+
+def _walked(codestream: bytes) -> None:
+    assert _end(codestream + TRAILER) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+
+
+@pytest.mark.parametrize("name", sorted(EXTRA_CHANNELS))
+def test_extra_channel_of_every_known_type_is_walked(name):
+    header = _metadata_header(extra=[EXTRA_CHANNELS[name], EXTRA_CHANNELS["alpha"]])
+    _walked(_custom_frame(header, extra=2))
+
+
+@pytest.mark.parametrize("kind", [7, 15, 17, 63 + 18])
+def test_extra_channel_of_unknown_type_is_refused(kind):
+    codestream = _custom_frame(_metadata_header(extra=[_channel(kind)]), extra=1)
+    assert_refused(codestream, reason=re.escape(f"JPEG XL: extra channel of unknown type {kind} (at byte "))
+
+
+COLOUR_ENCODINGS = {
+    "RGB, custom white point and primaries, gamma": _colour(0, white=2, primaries=2, gamma=True),
+    "RGB, D50, P3, transfer function": _colour(0, white=10, primaries=11),
+    "grey, custom white point": _colour(1, white=2),
+    "XYB": _colour(2),
+    "unknown space": _colour(3, gamma=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COLOUR_ENCODINGS))
+def test_colour_encoding_fields_are_walked(name):
+    _walked(_custom_frame(_metadata_header(colour=COLOUR_ENCODINGS[name])))
+
+
+@pytest.mark.parametrize("space", [4, 17, 18])
+def test_colour_space_of_unknown_kind_is_refused(space):
+    codestream = _custom_frame(_metadata_header(colour=_colour(space)))
+    assert_refused(codestream, reason=re.escape(f"JPEG XL: unknown colour space {space} (at byte "))
+
+
+def test_intrinsic_size_is_walked():
+    _walked(_custom_frame(_metadata_header(intrinsic=True)))
+
+
+FRAMES = {
+    "YCbCr 4:2:0": {"xyb": False, "ycbcr": [1, 1, 1]},
+    "YCbCr 4:2:2 and 4:4:0": {"xyb": False, "ycbcr": [2, 3, 0]},
+    "RGB": {"xyb": False},
+    "VarDCT": {"modular": False},
+    "LF from an LF frame": {"flags": 0x20, "extra": 1},
+    "two passes, two downsampled": {"passes": lambda bits: bits.u32(1).u32(2).put(0, 2).put(0, 4).u32(0).u32(1), "sections": 5},
+    "crop inside the image": {"crop": lambda bits: bits.put(1, 1).u32(0, 2, 8).u32(0, 3, 8).u32(0, 4, 8).u32(0, 4, 8), "blends": [_blend(0, source=True)]},
+    "blend with alpha": {"extra": 1, "blends": [_blend(2, alpha=0, source=True), _blend(0)]},
+    "alpha-weighted add": {"extra": 2, "blends": [_blend(3, alpha=1, source=True), _blend(0), _blend(1, source=True)]},
+    "multiply": {"blends": [_blend(4, source=True)]},
+    "multiply with extra channels": {"extra": 1, "blends": [_blend(4, source=True), _blend(4, source=True)]},
+    "blend without extra channels": {"blends": [_blend(2, source=True)]},
+    "custom loop filter, modular": {"loop_filter": lambda bits: _loop_filter_bits(bits, modular=True)},
+    "custom loop filter, VarDCT": {"modular": False, "loop_filter": lambda bits: _loop_filter_bits(bits, modular=False)},
+}
+
+
+def _loop_filter_bits(bits: Bits, *, modular: bool) -> None:
+    bits.put(0, 1).put(1, 1).put(1, 1)  # not all default, Gaborish with custom weights
+    _f16s(bits, 6)
+    bits.put(2, 2)  # two EPF iterations
+    if not modular:
+        _f16s(bits.put(1, 1), 8)  # custom sharpness
+    _f16s(bits.put(1, 1), 5)  # custom weights: channel scales, two zero-flush thresholds
+    _f16s(bits.put(1, 1), 3 if modular else 4)  # custom sigma (VarDCT: and a quantisation multiplier)
+    if modular:
+        _f16s(bits, 1)  # sigma for modular
+    bits.u32(0)  # no extensions
+
+
+@pytest.mark.parametrize("name", sorted(FRAMES))
+def test_frame_header_fields_are_walked(name):
+    options = FRAMES[name]
+    extra = options.get("extra", 0)
+    header = _metadata_header(extra=[EXTRA_CHANNELS["alpha"]] * extra, xyb=options.get("xyb", True))
+    _walked(_custom_frame(header, **options))
+
+
+BAD_FRAMES = {
+    "blend mode 5": ({"blends": [_blend(5)]}, "unknown blend mode 5"),
+    "blend mode 6": ({"blends": [_blend(6)]}, "unknown blend mode 6"),
+    "alpha channel past the last": ({"extra": 1, "blends": [_blend(2, alpha=1)]}, "blending names an alpha channel the image does not have"),
+    "more downsampled passes than passes": ({"passes": lambda bits: bits.u32(1).u32(3, 1, 1)}, "a frame has more downsampled passes than passes"),
+    "crop of zero width": ({"crop": lambda bits: bits.put(1, 1).u32(0, 0, 8).u32(0, 0, 8).u32(0, 0, 8).u32(0, 4, 8)}, "a frame of zero width or height"),
+    "crop of zero height": ({"crop": lambda bits: bits.put(1, 1).u32(0, 0, 8).u32(0, 0, 8).u32(0, 4, 8).u32(0, 0, 8)}, "a frame of zero width or height"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FRAMES))
+def test_frame_header_out_of_range_is_refused(name):
+    options, reason = BAD_FRAMES[name]
+    header = _metadata_header(extra=[EXTRA_CHANNELS["alpha"]] * options.get("extra", 0))
+    assert_refused(_custom_frame(header, **options), reason=re.escape(f"JPEG XL: {reason} (at byte "))
