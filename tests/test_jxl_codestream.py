@@ -21,7 +21,7 @@ import isobmff_builders as ib
 import metadata
 from metadata import ImageError
 from metadata.formats import jxl_codestream, jxl_entropy
-from metadata.formats.jxl_bits import ceil_log2
+from metadata.formats.jxl_bits import BitReader, ceil_log2
 from metadata.formats.jxl_codestream import codestream_end
 from metadata.limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM
 from jxl_bit_builders import Bits
@@ -373,7 +373,7 @@ def test_mutated_codestreams_strip_or_raise_image_error(draw):
     assert metadata.strip(stripped) == stripped
 
 
-# ---------------------------------------------------------------- half floats, ceil_log2 (jxl_bits)
+# ---------------------------------------------------------------- the bit reader (jxl_bits): half floats, U64, reads at the end
 
 
 def _upsampling_weights_codestream(last_weight: int) -> bytes:
@@ -404,6 +404,94 @@ def test_half_float_infinity_or_nan_is_refused(weight):
     reason = "JPEG XL: a half float is not a finite number (at byte 34 of the codestream)"  # 276 // 8
     with pytest.raises(ImageError, match=re.escape(reason)):
         _end(_upsampling_weights_codestream(weight))
+
+
+def test_u64_of_64_bits_takes_4_bits_after_bit_60():
+    bits = Bits().put(3, 2).put(0xFFF, 12)  # selector 3: 12 bits, then while a 1 bit, 8 more
+    for _ in range(6):
+        bits.put(1, 1).put(0xFF, 8)  # bits 12..59
+    bits.put(1, 1).put(0xF, 4).put(0x5A, 8)  # bits 60..63: only 4; then a byte of something else
+    reader = BitReader([memoryview(bits.data())], "JPEG XL")
+    assert (reader.u64(), reader.pos, reader.u(8)) == (2**64 - 1, 2 + 12 + 6 * 9 + 1 + 4, 0x5A)
+
+
+U64_FIELDS = {  # value: its bits (selector, then 0, 4, 8 or 12 + 8 + ... bits)
+    0: Bits().put(0, 2),
+    1: Bits().put(1, 2).put(0, 4),
+    16: Bits().put(1, 2).put(15, 4),
+    17: Bits().put(2, 2).put(0, 8),
+    272: Bits().put(2, 2).put(255, 8),
+    4095: Bits().put(3, 2).put(4095, 12).put(0, 1),
+    4096 * 256 + 5: Bits().put(3, 2).put(5, 12).put(1, 1).put(0, 8).put(1, 1).put(1, 8).put(0, 1),
+}
+
+
+@pytest.mark.parametrize("value", sorted(U64_FIELDS))
+def test_u64_of_every_selector_is_read(value):
+    bits = U64_FIELDS[value]
+    length = bits.count
+    reader = BitReader([memoryview(bits.put(0x5A, 8).data())], "JPEG XL")
+    assert (reader.u64(), reader.pos, reader.u(8)) == (value, length, 0x5A)
+
+
+def test_read_past_the_end_is_refused():
+    reader = BitReader([memoryview(b"\xa5")], "JPEG XL")
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a header field (at byte 0 of the codestream)")):
+        reader.u(9)
+    assert reader.u(8) == 0xA5
+
+
+def test_read_past_the_end_inside_a_loaded_window_is_refused():
+    # peek(9) on one byte loads a window wider than the data: a read must still stop at its end
+    reader = BitReader([memoryview(b"\xa5")], "JPEG XL")
+    assert reader.peek(9) == 0xA5
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a header field (at byte 0 of the codestream)")):
+        reader.u(9)
+    assert reader.u(8) == 0xA5
+
+
+BIT_READER_DATA = bytes((index * 37 + 11) % 256 for index in range(700))
+READ_SIZES = [13, 1, 30, 0, 7, 64, 9]
+
+
+def _bits_at(pos: int, count: int) -> int:
+    """Bits [pos, pos + count) of BIT_READER_DATA, least significant first, zero past its end."""
+    return (int.from_bytes(BIT_READER_DATA, "little") >> pos) & ((1 << count) - 1)
+
+
+PIECE_SIZES = {"whole": [700], "two": [500, 200], "with an empty one": [256, 0, 444], "bytes": [1] * 700, "sevens": [7] * 100}
+
+
+@pytest.mark.parametrize("name", sorted(PIECE_SIZES))
+def test_bit_reader_over_pieces_reads_what_the_whole_holds(name):
+    pieces, start = [], 0
+    for size in PIECE_SIZES[name]:
+        pieces.append(memoryview(BIT_READER_DATA[start : start + size]))
+        start += size
+    reader = BitReader(pieces, "JPEG XL")
+    pos, index = 0, 0
+    while pos + READ_SIZES[index % len(READ_SIZES)] <= 700 * 8:
+        count = READ_SIZES[index % len(READ_SIZES)]
+        assert (reader.peek(count), reader.u(count)) == (_bits_at(pos, count), _bits_at(pos, count))
+        pos, index = pos + count, index + 1
+    assert reader.remaining() == 700 * 8 - pos
+    assert reader.peek(64) == _bits_at(pos, 64)  # zero past the end
+    reader.seek_byte(3, "a test")  # back before the loaded window
+    assert (reader.byte_pos(), reader.u(16)) == (3, _bits_at(24, 16))
+    reader.seek_byte(700, "a test")
+    assert reader.remaining() == 0
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a test (at byte 700 of")):
+        reader.seek_byte(701, "a test")
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a field (at byte 700 of")):
+        reader.skip(1)
+
+
+def test_skip_of_the_bits_left_reaches_the_end_and_a_negative_skip_is_refused():
+    reader = BitReader([memoryview(b"\x00\x80")], "JPEG XL")
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a gap (at byte 0 of")):
+        reader.skip(-1, "a gap")
+    reader.skip(15, "a gap")
+    assert reader.u(1) == 1 and reader.remaining() == 0
 
 
 def test_ceil_log2_is_the_bits_that_hold_every_value_below():
