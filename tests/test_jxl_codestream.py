@@ -725,3 +725,12 @@ def test_frame_header_out_of_range_is_refused(name):
     options, reason = BAD_FRAMES[name]
     header = _metadata_header(extra=[EXTRA_CHANNELS["alpha"]] * options.get("extra", 0))
     assert_refused(_custom_frame(header, **options), reason=re.escape(f"JPEG XL: {reason} (at byte "))
+
+
+@pytest.mark.parametrize(("lehmer", "walked"), [([0], True), ([0, 0], False)], ids=["as-long", "longer"])
+def test_toc_permutation_longer_than_the_toc_is_refused(lehmer, walked):
+    codestream = _codestream([([5], {"permutation": lehmer})])  # 8 x 8: a TOC of one entry
+    if walked:
+        assert _end(codestream + TRAILER) == len(codestream)
+    else:
+        assert_refused(codestream, reason=re.escape("JPEG XL: TOC permutation longer than the TOC (at byte "))
