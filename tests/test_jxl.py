@@ -528,3 +528,28 @@ def test_walk_fed_more_than_its_declared_size_is_refused():
     walk = jxl.open_walk(len(data), _read_range(data), False)
     with pytest.raises(ImageError, match=re.escape(f"JPEG XL: the input is longer than its declared size {len(data)}")):
         walk.feed(data + b"x")
+
+
+def test_codestream_box_one_byte_longer_than_its_codestream_loses_that_byte():
+    result = metadata.clean(container_of(box(b"jxlc", CODESTREAM, b"X")))
+    assert (result.data, result.removed) == (container_of(JXLC), ("trailer",))
+
+
+def test_minimal_exif_box_is_reported_again_when_not_alone():
+    stripped = metadata.strip(container_of(ib.jxl_exif_box(EXIF), JXLC), keep_copyright=True)
+    minimal = next(stripped[start:end] for kind, start, _, end in ib.boxes(stripped) if kind == b"Exif")
+    assert metadata.clean(stripped, keep_copyright=True).removed == ()  # already minimal: nothing to log
+    twice = container_of(minimal, minimal, JXLC)
+    assert metadata.clean(twice, keep_copyright=True).removed == ("exif",)
+    with_xmp = container_of(minimal, XML, JXLC)
+    assert metadata.clean(with_xmp, keep_copyright=True).removed == ("exif", "xmp")
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 8, 13, 100])
+def test_walk_fed_in_chunks_gives_what_strip_gives(chunk):
+    data = container_of(ib.jxl_exif_box(EXIF), XML, *jxlp_parts(CODESTREAM[:50], CODESTREAM[50:] + TRAILER), XML)
+    expected = metadata.strip(data, keep_copyright=True)
+    walk = jxl.open_walk(len(data), _read_range(data), True)
+    out = b"".join(walk.feed(data[start : start + chunk]) for start in range(0, len(data), chunk)) + walk.finish()
+    assert out == expected
+    assert b.SECRET not in out and b"<x:xmpmeta" not in out

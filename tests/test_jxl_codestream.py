@@ -21,10 +21,9 @@ import isobmff_builders as ib
 import metadata
 from metadata import ImageError
 from metadata.formats import jxl_codestream, jxl_entropy
-from metadata.formats.jxl_bits import ceil_log2
+from metadata.formats.jxl_bits import BitReader, ceil_log2
 from metadata.formats.jxl_codestream import codestream_end
 from metadata.limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM
-from metadata.formats.jxl_bits import BitReader
 from metadata.formats.jxl_entropy import EntropyCode
 from jxl_bit_builders import (
     ANS_FINAL_STATE,
@@ -415,7 +414,7 @@ def test_mutated_codestreams_strip_or_raise_image_error(draw):
     assert metadata.strip(stripped) == stripped
 
 
-# ---------------------------------------------------------------- half floats, ceil_log2 (jxl_bits)
+# ---------------------------------------------------------------- the bit reader (jxl_bits): half floats, U64, reads at the end
 
 
 def _upsampling_weights_codestream(last_weight: int) -> bytes:
@@ -446,6 +445,94 @@ def test_half_float_infinity_or_nan_is_refused(weight):
     reason = "JPEG XL: a half float is not a finite number (at byte 34 of the codestream)"  # 276 // 8
     with pytest.raises(ImageError, match=re.escape(reason)):
         _end(_upsampling_weights_codestream(weight))
+
+
+def test_u64_of_64_bits_takes_4_bits_after_bit_60():
+    bits = Bits().put(3, 2).put(0xFFF, 12)  # selector 3: 12 bits, then while a 1 bit, 8 more
+    for _ in range(6):
+        bits.put(1, 1).put(0xFF, 8)  # bits 12..59
+    bits.put(1, 1).put(0xF, 4).put(0x5A, 8)  # bits 60..63: only 4; then a byte of something else
+    reader = BitReader([memoryview(bits.data())], "JPEG XL")
+    assert (reader.u64(), reader.pos, reader.u(8)) == (2**64 - 1, 2 + 12 + 6 * 9 + 1 + 4, 0x5A)
+
+
+U64_FIELDS = {  # value: its bits (selector, then 0, 4, 8 or 12 + 8 + ... bits)
+    0: Bits().put(0, 2),
+    1: Bits().put(1, 2).put(0, 4),
+    16: Bits().put(1, 2).put(15, 4),
+    17: Bits().put(2, 2).put(0, 8),
+    272: Bits().put(2, 2).put(255, 8),
+    4095: Bits().put(3, 2).put(4095, 12).put(0, 1),
+    4096 * 256 + 5: Bits().put(3, 2).put(5, 12).put(1, 1).put(0, 8).put(1, 1).put(1, 8).put(0, 1),
+}
+
+
+@pytest.mark.parametrize("value", sorted(U64_FIELDS))
+def test_u64_of_every_selector_is_read(value):
+    bits = U64_FIELDS[value]
+    length = bits.count
+    reader = BitReader([memoryview(bits.put(0x5A, 8).data())], "JPEG XL")
+    assert (reader.u64(), reader.pos, reader.u(8)) == (value, length, 0x5A)
+
+
+def test_read_past_the_end_is_refused():
+    reader = BitReader([memoryview(b"\xa5")], "JPEG XL")
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a header field (at byte 0 of the codestream)")):
+        reader.u(9)
+    assert reader.u(8) == 0xA5
+
+
+def test_read_past_the_end_inside_a_loaded_window_is_refused():
+    # peek(9) on one byte loads a window wider than the data: a read must still stop at its end
+    reader = BitReader([memoryview(b"\xa5")], "JPEG XL")
+    assert reader.peek(9) == 0xA5
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a header field (at byte 0 of the codestream)")):
+        reader.u(9)
+    assert reader.u(8) == 0xA5
+
+
+BIT_READER_DATA = bytes((index * 37 + 11) % 256 for index in range(700))
+READ_SIZES = [13, 1, 30, 0, 7, 64, 9]
+
+
+def _bits_at(pos: int, count: int) -> int:
+    """Bits [pos, pos + count) of BIT_READER_DATA, least significant first, zero past its end."""
+    return (int.from_bytes(BIT_READER_DATA, "little") >> pos) & ((1 << count) - 1)
+
+
+PIECE_SIZES = {"whole": [700], "two": [500, 200], "with an empty one": [256, 0, 444], "bytes": [1] * 700, "sevens": [7] * 100}
+
+
+@pytest.mark.parametrize("name", sorted(PIECE_SIZES))
+def test_bit_reader_over_pieces_reads_what_the_whole_holds(name):
+    pieces, start = [], 0
+    for size in PIECE_SIZES[name]:
+        pieces.append(memoryview(BIT_READER_DATA[start : start + size]))
+        start += size
+    reader = BitReader(pieces, "JPEG XL")
+    pos, index = 0, 0
+    while pos + READ_SIZES[index % len(READ_SIZES)] <= 700 * 8:
+        count = READ_SIZES[index % len(READ_SIZES)]
+        assert (reader.peek(count), reader.u(count)) == (_bits_at(pos, count), _bits_at(pos, count))
+        pos, index = pos + count, index + 1
+    assert reader.remaining() == 700 * 8 - pos
+    assert reader.peek(64) == _bits_at(pos, 64)  # zero past the end
+    reader.seek_byte(3, "a test")  # back before the loaded window
+    assert (reader.byte_pos(), reader.u(16)) == (3, _bits_at(24, 16))
+    reader.seek_byte(700, "a test")
+    assert reader.remaining() == 0
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a test (at byte 700 of")):
+        reader.seek_byte(701, "a test")
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a field (at byte 700 of")):
+        reader.skip(1)
+
+
+def test_skip_of_the_bits_left_reaches_the_end_and_a_negative_skip_is_refused():
+    reader = BitReader([memoryview(b"\x00\x80")], "JPEG XL")
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a gap (at byte 0 of")):
+        reader.skip(-1, "a gap")
+    reader.skip(15, "a gap")
+    assert reader.u(1) == 1 and reader.remaining() == 0
 
 
 def test_ceil_log2_is_the_bits_that_hold_every_value_below():
@@ -764,3 +851,240 @@ def test_hybrid_integer_of_31_bits_is_read():
         _icc_end(stream)
     with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a hybrid integer (at byte")):
         _icc_end(stream[:-1])
+
+
+# ---------------------------------------------------------------- header fields encoders rarely write
+# An 8 x 8 image (one section a frame) whose ImageMetadata, ColorEncoding, ExtraChannelInfo,
+# FrameHeader blending, passes, crop and loop filter are written field by field as
+# ISO/IEC 18181-1 (A.3, A.4, C.2) and libjxl's VisitFields lay them out.
+
+F16_ONE = 0x3C00
+
+
+def _f16s(bits: Bits, count: int) -> None:
+    for _ in range(count):
+        bits.put(F16_ONE, 16)
+
+
+def _enum(bits: Bits, value: int) -> Bits:  # U32(0, 1, 2 + u(4), 18 + u(6))
+    return bits.u32(value) if value < 2 else bits.u32(2, value - 2, 4) if value < 18 else bits.u32(3, value - 18, 6)
+
+
+def _channel(kind: int, tail=lambda bits: None):  # noqa: ANN001, ANN202 - an ExtraChannelInfo writer
+    def write(bits: Bits) -> None:
+        _enum(bits.put(0, 1), kind)  # not all default
+        bits.put(0, 1).u32(0)  # 8-bit integer samples
+        bits.u32(0).u32(0)  # dim_shift 0, no name
+        tail(bits)
+
+    return write
+
+
+EXTRA_CHANNELS = {
+    "alpha": _channel(0, lambda bits: bits.put(1, 1)),  # alpha_associated
+    "depth": _channel(1),
+    "spot colour": _channel(2, lambda bits: _f16s(bits, 4)),  # red, green, blue, solidity
+    "selection mask": _channel(3),
+    "black": _channel(4),
+    "CFA": _channel(5, lambda bits: bits.u32(3, 200 - 19, 8)),  # cfa_channel 200
+    "thermal": _channel(6),
+    "optional": _channel(16),
+    "float samples": lambda bits: _enum(bits.put(0, 1), 1).put(1, 1).u32(3, 20, 6).put(7, 4).u32(3, 5, 3).u32(1, 3, 4).put(0x41, 8).put(0x42, 8).put(0x43, 8),
+}
+
+
+def _colour(space: int, *, white: int = 1, primaries: int = 1, gamma: bool = False):  # noqa: ANN202
+    def write(bits: Bits) -> None:
+        _enum(bits.put(0, 1).put(0, 1), space)  # not all default, no ICC
+        if space != 2:  # XYB has neither white point, primaries nor transfer function
+            _enum(bits, white)
+            if white == 2:
+                bits.u32(3, 5, 21).u32(0, 7, 19)  # custom x, y
+            if space != 1:  # grey has no primaries
+                _enum(bits, primaries)
+                if primaries == 2:
+                    for selector in (0, 1, 2):
+                        bits.u32(selector, 9, 19 + max(selector - 1, 0)).u32(selector, 11, 19 + max(selector - 1, 0))
+            bits.put(int(gamma), 1)
+            bits.put(0x123456, 24) if gamma else _enum(bits, 13)  # gamma, or transfer function 13 (sRGB)
+        _enum(bits, 1)  # rendering intent relative
+
+    return write
+
+
+def _metadata_header(*, extra=(), colour=None, xyb: bool = True, intrinsic: bool = False) -> Bits:  # noqa: ANN001
+    bits = Bits().put(0x0AFF, 16).put(1, 1).put(0, 5).put(0, 3).put(0, 5)  # FF 0A, 8 x 8
+    bits.put(0, 1).put(int(intrinsic), 1)  # ImageMetadata not all default; extra fields
+    if intrinsic:
+        bits.put(0, 3).put(1, 1)  # orientation 1, an intrinsic size:
+        bits.put(0, 1).u32(1, 100, 13).put(0, 3).u32(3, 1000, 30)  # 1001 x 101
+        bits.put(0, 1).put(0, 1)  # no preview, no animation
+    bits.put(0, 1).u32(0).put(1, 1)  # 8-bit integer samples; 16-bit buffers suffice
+    bits.u32(len(extra)) if len(extra) < 2 else bits.u32(2, len(extra) - 2, 4)
+    for write in extra:
+        write(bits)
+    bits.put(int(xyb), 1)
+    colour(bits) if colour else bits.put(1, 1)
+    if intrinsic:
+        bits.put(1, 1)  # default tone mapping
+    return bits.u32(0).put(1, 1)  # no extensions, default transform data
+
+
+def _blend(mode: int, alpha: int | None = None, source: bool = False):  # noqa: ANN202
+    def write(bits: Bits) -> None:
+        bits.u32(mode) if mode < 3 else bits.u32(3, mode - 3, 2)
+        if alpha is not None:
+            bits.u32(alpha) if alpha < 3 else bits.u32(3, alpha - 3, 3)
+        if alpha is not None or mode == 4:
+            bits.put(1, 1)  # clamp
+        if source:
+            bits.put(3, 2)
+
+    return write
+
+
+def _custom_frame(
+    bits: Bits, *, extra: int = 0, xyb: bool = True, ycbcr=None, modular: bool = True, flags: int = 0,  # noqa: ANN001
+    passes=None, crop=None, blends=None, loop_filter=None, sections: int = 1,  # noqa: ANN001
+) -> bytes:
+    """A last regular frame of `sections` sections of one byte each after the TOC."""
+    bits.pad().put(0, 1).put(0, 2).put(int(modular), 1)  # not all default, regular
+    bits.u32(0) if not flags else bits.u32(2, flags - 17, 8)
+    if not xyb:
+        bits.put(int(ycbcr is not None), 1)
+    if not flags & 0x20:
+        for mode in ycbcr or ():
+            bits.put(mode, 2)
+        bits.put(0, 2)  # upsampling 1
+        for _ in range(extra):
+            bits.put(0, 2)
+    if modular:
+        bits.put(0, 2)  # group_size_shift 0
+    elif xyb:
+        bits.put(2, 3).put(5, 3)  # x and b quantisation matrix scales
+    if passes:
+        passes(bits)
+    else:
+        bits.u32(0)  # one pass
+    if crop:
+        crop(bits)
+    else:
+        bits.put(0, 1)
+    for write in blends or [_blend(0)] * (1 + extra):
+        write(bits)
+    bits.put(1, 1)  # is_last
+    bits.u32(0)  # no name
+    if loop_filter:
+        loop_filter(bits)
+    else:
+        bits.put(1, 1)
+    bits.u32(0).put(0, 1).pad()  # no extensions; TOC not permuted
+    for _ in range(sections):
+        bits.u32(0, 1, 10)
+    return bits.pad().data() + b"\x5a" * sections
+
+
+def _walked(codestream: bytes) -> None:
+    assert _end(codestream + TRAILER) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+
+
+@pytest.mark.parametrize("name", sorted(EXTRA_CHANNELS))
+def test_extra_channel_of_every_known_type_is_walked(name):
+    header = _metadata_header(extra=[EXTRA_CHANNELS[name], EXTRA_CHANNELS["alpha"]])
+    _walked(_custom_frame(header, extra=2))
+
+
+@pytest.mark.parametrize("kind", [7, 15, 17, 63 + 18])
+def test_extra_channel_of_unknown_type_is_refused(kind):
+    codestream = _custom_frame(_metadata_header(extra=[_channel(kind)]), extra=1)
+    assert_refused(codestream, reason=re.escape(f"JPEG XL: extra channel of unknown type {kind} (at byte "))
+
+
+COLOUR_ENCODINGS = {
+    "RGB, custom white point and primaries, gamma": _colour(0, white=2, primaries=2, gamma=True),
+    "RGB, D50, P3, transfer function": _colour(0, white=10, primaries=11),
+    "grey, custom white point": _colour(1, white=2),
+    "XYB": _colour(2),
+    "unknown space": _colour(3, gamma=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COLOUR_ENCODINGS))
+def test_colour_encoding_fields_are_walked(name):
+    _walked(_custom_frame(_metadata_header(colour=COLOUR_ENCODINGS[name])))
+
+
+@pytest.mark.parametrize("space", [4, 17, 18])
+def test_colour_space_of_unknown_kind_is_refused(space):
+    codestream = _custom_frame(_metadata_header(colour=_colour(space)))
+    assert_refused(codestream, reason=re.escape(f"JPEG XL: unknown colour space {space} (at byte "))
+
+
+def test_intrinsic_size_is_walked():
+    _walked(_custom_frame(_metadata_header(intrinsic=True)))
+
+
+FRAMES = {
+    "YCbCr 4:2:0": {"xyb": False, "ycbcr": [1, 1, 1]},
+    "YCbCr 4:2:2 and 4:4:0": {"xyb": False, "ycbcr": [2, 3, 0]},
+    "RGB": {"xyb": False},
+    "VarDCT": {"modular": False},
+    "LF from an LF frame": {"flags": 0x20, "extra": 1},
+    "two passes, two downsampled": {"passes": lambda bits: bits.u32(1).u32(2).put(0, 2).put(0, 4).u32(0).u32(1), "sections": 5},
+    "crop inside the image": {"crop": lambda bits: bits.put(1, 1).u32(0, 2, 8).u32(0, 3, 8).u32(0, 4, 8).u32(0, 4, 8), "blends": [_blend(0, source=True)]},
+    "blend with alpha": {"extra": 1, "blends": [_blend(2, alpha=0, source=True), _blend(0)]},
+    "alpha-weighted add": {"extra": 2, "blends": [_blend(3, alpha=1, source=True), _blend(0), _blend(1, source=True)]},
+    "multiply": {"blends": [_blend(4, source=True)]},
+    "multiply with extra channels": {"extra": 1, "blends": [_blend(4, source=True), _blend(4, source=True)]},
+    "blend without extra channels": {"blends": [_blend(2, source=True)]},
+    "custom loop filter, modular": {"loop_filter": lambda bits: _loop_filter_bits(bits, modular=True)},
+    "custom loop filter, VarDCT": {"modular": False, "loop_filter": lambda bits: _loop_filter_bits(bits, modular=False)},
+}
+
+
+def _loop_filter_bits(bits: Bits, *, modular: bool) -> None:
+    bits.put(0, 1).put(1, 1).put(1, 1)  # not all default, Gaborish with custom weights
+    _f16s(bits, 6)
+    bits.put(2, 2)  # two EPF iterations
+    if not modular:
+        _f16s(bits.put(1, 1), 8)  # custom sharpness
+    _f16s(bits.put(1, 1), 5)  # custom weights: channel scales, two zero-flush thresholds
+    _f16s(bits.put(1, 1), 3 if modular else 4)  # custom sigma (VarDCT: and a quantisation multiplier)
+    if modular:
+        _f16s(bits, 1)  # sigma for modular
+    bits.u32(0)  # no extensions
+
+
+@pytest.mark.parametrize("name", sorted(FRAMES))
+def test_frame_header_fields_are_walked(name):
+    options = FRAMES[name]
+    extra = options.get("extra", 0)
+    header = _metadata_header(extra=[EXTRA_CHANNELS["alpha"]] * extra, xyb=options.get("xyb", True))
+    _walked(_custom_frame(header, **options))
+
+
+BAD_FRAMES = {
+    "blend mode 5": ({"blends": [_blend(5)]}, "unknown blend mode 5"),
+    "blend mode 6": ({"blends": [_blend(6)]}, "unknown blend mode 6"),
+    "alpha channel past the last": ({"extra": 1, "blends": [_blend(2, alpha=1)]}, "blending names an alpha channel the image does not have"),
+    "more downsampled passes than passes": ({"passes": lambda bits: bits.u32(1).u32(3, 1, 1)}, "a frame has more downsampled passes than passes"),
+    "crop of zero width": ({"crop": lambda bits: bits.put(1, 1).u32(0, 0, 8).u32(0, 0, 8).u32(0, 0, 8).u32(0, 4, 8)}, "a frame of zero width or height"),
+    "crop of zero height": ({"crop": lambda bits: bits.put(1, 1).u32(0, 0, 8).u32(0, 0, 8).u32(0, 4, 8).u32(0, 0, 8)}, "a frame of zero width or height"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FRAMES))
+def test_frame_header_out_of_range_is_refused(name):
+    options, reason = BAD_FRAMES[name]
+    header = _metadata_header(extra=[EXTRA_CHANNELS["alpha"]] * options.get("extra", 0))
+    assert_refused(_custom_frame(header, **options), reason=re.escape(f"JPEG XL: {reason} (at byte "))
+
+
+@pytest.mark.parametrize(("lehmer", "walked"), [([0], True), ([0, 0], False)], ids=["as-long", "longer"])
+def test_toc_permutation_longer_than_the_toc_is_refused(lehmer, walked):
+    codestream = _codestream([([5], {"permutation": lehmer})])  # 8 x 8: a TOC of one entry
+    if walked:
+        assert _end(codestream + TRAILER) == len(codestream)
+    else:
+        assert_refused(codestream, reason=re.escape("JPEG XL: TOC permutation longer than the TOC (at byte "))

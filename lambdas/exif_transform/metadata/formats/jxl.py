@@ -271,8 +271,8 @@ def _cut_codestream(walk: _Walk, reads: RangedInput) -> dict[int, tuple[bytes, i
     for index, (part, piece) in enumerate(zip(walk.codestream, pieces)):
         if start >= end:
             rewrites[part.start] = None
-        elif start + len(piece) >= end and (start + len(piece) > end or part.type == JXLP):
-            kept = min(len(piece), end - start)
+        elif start + len(piece) >= end:  # a jxlp part ending at `end` too, to mark it the last
+            kept = end - start
             if part.type == JXLC:
                 header = box_header(JXLC, kept)
             else:
@@ -413,7 +413,6 @@ class JxlWalk:
             self._make_plan(RangedInput(self._read_range, self._size, FMT))
         if self._pos != self._size:
             raise ImageError(f"{FMT}: the input ended at offset {self._pos}, before its declared size {self._size}")
-        out += b"".join(step[2] for step in self._steps if step[0] <= self._pos)
         self.removed, self.kept = self._plan.removed, self._plan.kept
         return out
 

@@ -58,7 +58,6 @@ ICC_CONTEXTS = 41
 # Frame header
 REGULAR, LF_FRAME, REFERENCE_ONLY, SKIP_PROGRESSIVE = 0, 1, 2, 3
 USE_LF_FRAME = 0x20  # a flag: the LF coefficients come from an earlier LF frame
-H_SHIFT, V_SHIFT = (0, 1, 1, 0), (0, 1, 0, 1)  # by chroma subsampling mode
 PASSES = ((1, 0), (2, 0), (3, 0), (4, 3))
 DOWNSAMPLES = ((0, 0), (1, 0), (2, 0), (3, 1))
 LAST_PASS = ((0, 0), (1, 0), (2, 0), (0, 3))
@@ -306,18 +305,15 @@ def _frame_header(reader: BitReader, image: Image, size: tuple[int, int]) -> _Fr
     """A FrameHeader; its is_last and the number of TOC entries."""
     width, height = size
     if reader.u(1):  # all default: one regular, full-size, last VarDCT frame
-        return _Frame(True, _sections(width, height, 1, 0, 0, 1, 1))
+        return _Frame(True, _sections(width, height, 1, 1, 1))
     frame_type = reader.u(2)
     modular = reader.bool()
     flags = reader.u64()
     ycbcr = False if image.xyb else reader.bool()
-    h_shift = v_shift = 0
     upsampling = 1
     if not flags & USE_LF_FRAME:
-        if ycbcr:
-            modes = [reader.u(2) for _ in range(3)]
-            h_shift = max(H_SHIFT[mode] for mode in modes)
-            v_shift = max(V_SHIFT[mode] for mode in modes)
+        if ycbcr:  # chroma subsampling mode of each channel: see _sections
+            reader.u(2), reader.u(2), reader.u(2)
         upsampling = 1 << reader.u(2)
         for _ in range(image.extra_channels):
             reader.u(2)
@@ -370,19 +366,22 @@ def _frame_header(reader: BitReader, image: Image, size: tuple[int, int]) -> _Fr
     if lf_level:
         scale = 1 << (3 * lf_level)
         width, height = -(-width // scale), -(-height // scale)
-    return _Frame(is_last, _sections(width, height, upsampling, h_shift, v_shift, group_shift, passes))
+    return _Frame(is_last, _sections(width, height, upsampling, group_shift, passes))
 
 
 def _unpack_signed(value: int) -> int:
     return -((value + 1) >> 1) if value & 1 else value >> 1
 
 
-def _sections(width: int, height: int, upsampling: int, h_shift: int, v_shift: int, group_shift: int, passes: int) -> int:
+def _sections(width: int, height: int, upsampling: int, group_shift: int, passes: int) -> int:
     """TOC entries of a frame (libjxl FrameDimensions::Set and NumTocEntries)."""
     group = GROUP_DIM << group_shift
     width, height = -(-width // upsampling), -(-height // upsampling)
-    x_blocks = -(-width // (BLOCK_DIM << h_shift)) << h_shift
-    y_blocks = -(-height // (BLOCK_DIM << v_shift)) << v_shift
+    # libjxl rounds the blocks up to an even number under chroma subsampling (a shift of 1),
+    # which never changes the LF groups: an odd count below a multiple of the even `group`
+    # stays at or below it when made even. So the subsampling modes are read but not used.
+    x_blocks = -(-width // BLOCK_DIM)
+    y_blocks = -(-height // BLOCK_DIM)
     groups = -(-width // group) * -(-height // group)
     lf_groups = -(-x_blocks // group) * -(-y_blocks // group)
     if groups == 1 and passes == 1:
