@@ -385,19 +385,19 @@ def _document_of_size(size: int) -> tuple[bytes, dict]:
     return data, {"Image": expected}
 
 
-def test_a_document_of_exactly_the_cap_is_whole_and_one_byte_more_gives_way():
-    at_cap, expected = _document_of_size(MAX_JSON_DOCUMENT)
-    assert metadata.read_exif(at_cap, view="full") == expected
-    over, expected_over = _document_of_size(MAX_JSON_DOCUMENT + 1)
-    exif = metadata.read_exif(over, view="full")
-    assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
-    assert exif["omitted"] and all(exif["Image"][name] == value for name, value in exif["Image"].items() if name in expected_over["Image"])
-    assert {f"Image.{name}" for name in exif["Image"]} | set(exif["omitted"]) == {f"Image.{name}" for name in expected_over["Image"]}
-
-
 def _largest_field(fields: dict) -> str:
     """The field whose `"name": value` takes the most bytes (the greater name on a tie): the first to give way."""
     return max(fields, key=lambda name: (len(json.dumps(name)) + len(json.dumps(fields[name])), name))
+
+
+def test_a_document_of_exactly_the_cap_is_whole_and_one_byte_more_loses_its_largest_field_only():
+    at_cap, expected = _document_of_size(MAX_JSON_DOCUMENT)
+    assert metadata.read_exif(at_cap, view="full") == expected
+    over, expected_over = _document_of_size(MAX_JSON_DOCUMENT + 1)
+    largest = _largest_field(expected_over["Image"])
+    exif = metadata.read_exif(over, view="full")
+    assert exif == {"Image": {k: v for k, v in expected_over["Image"].items() if k != largest}, "omitted": [f"Image.{largest}"]}
+    assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
 
 
 def test_a_document_that_fits_once_its_largest_field_is_omitted_loses_only_that_one():
@@ -418,6 +418,91 @@ def test_a_document_that_fits_once_its_largest_field_is_omitted_loses_only_that_
     exif = metadata.read_exif(data, view="full")
     assert exif == {"Image": {k: v for k, v in rest.items() if k != second}, "omitted": sorted([f"Image.{largest}", f"Image.{second}"])}
     assert len(json.dumps(exif)) <= MAX_JSON_DOCUMENT
+
+
+def _document_with_fields(
+    image_counts: list[int], exif_counts: list[int], texts: dict[int, tuple[bytes, str]]
+) -> tuple[bytes, dict, list[str]]:
+    """A JPEG whose full view shows SHORT sequences of 65535 (seven bytes of JSON a number with its
+    separator), of image_counts numbers in IFD0 and exif_counts in the Exif IFD, and in IFD0 the
+    ASCII texts `texts` (tag: written, shown); that view as built here, and its fields cut short."""
+    image_tags = sorted(tag for tag, info in piexif.TAGS["Image"].items() if info["type"] == 3)[: len(image_counts)]
+    exif_tags = sorted(tag for tag, info in piexif.TAGS["Exif"].items() if info["type"] == 3)[: len(exif_counts)]
+    assert len(image_tags) == len(image_counts) and len(exif_tags) == len(exif_counts)
+    exif_at = 8 + 2 + 12 * (len(image_counts) + len(texts) + 1) + 4
+    run_at = exif_at + 2 + 12 * len(exif_counts) + 4
+    run = b"\xff\xff" * max(image_counts + exif_counts)
+    image_entries = [(tag, 3, count, struct.pack(">I", run_at)) for tag, count in zip(image_tags, image_counts)]
+    image_entries.append((0x8769, 4, 1, struct.pack(">I", exif_at)))
+    values = b""
+    for tag, (written, _) in texts.items():
+        image_entries.append((tag, 2, len(written) + 1, struct.pack(">I", run_at + len(run) + len(values))))
+        values += written + b"\x00"
+    exif_entries = [(tag, 3, count, struct.pack(">I", run_at)) for tag, count in zip(exif_tags, exif_counts)]
+    structure = b.tiff_header() + b.ifd_bytes(sorted(image_entries)) + b.ifd_bytes(exif_entries) + run + values
+    data = b.insert_after_soi(b.jpeg(exif=False, comment=False, xmp=False, icc=False), b.jpeg_segment(APP1, b"Exif\x00\x00" + structure))
+    image = {piexif.TAGS["Image"][tag]["name"]: [65535] * count for tag, count in zip(image_tags, image_counts)}
+    image.update({piexif.TAGS["Image"][tag]["name"]: shown for tag, (_, shown) in texts.items()})
+    exif = {piexif.TAGS["Exif"][tag]["name"]: [65535] * count for tag, count in zip(exif_tags, exif_counts)}
+    cut = sorted(f"Image.{piexif.TAGS['Image'][tag]['name']}" for tag, (_, shown) in texts.items() if shown.endswith("…"))
+    return data, {"Image": image, "Exif": exif} if exif else {"Image": image}, cut
+
+
+def _each_number_of_largest_fields_left_out(document: dict, cut: list[str]) -> list[dict]:
+    """The document with its 0, 1, 2, ... largest fields (by the bytes of `"name": value`) left out,
+    each written out as the cap describes it: empty groups gone, the fields left out named in
+    "omitted" and no longer in "truncated"."""
+    fields = sorted(
+        ((len(json.dumps(name)) + len(json.dumps(value)), group, name) for group, members in document.items() for name, value in members.items()),
+        reverse=True,
+    )
+    assert len({size for size, _, _ in fields}) == len(fields), "no two fields of one size: which goes first is plain"
+    documents = []
+    for count in range(len(fields) + 1):
+        out = {f"{group}.{name}" for _, group, name in fields[:count]}
+        shown: dict = {}
+        for group, members in document.items():
+            kept = {name: value for name, value in members.items() if f"{group}.{name}" not in out}
+            if kept:
+                shown[group] = kept
+        still_cut = [field for field in cut if field not in out]
+        if still_cut:
+            shown["truncated"] = still_cut
+        if out:
+            shown["omitted"] = sorted(out)
+        documents.append(shown)
+    return documents
+
+
+MANY_FIELDS_TEXTS = {
+    piexif.ImageIFD.Make: (("\U0001F600" * 300).encode(), "\U0001F600" * MAX_JSON_TEXT + "…"),  # cut, and among the largest
+    piexif.ImageIFD.Model: (b"M" * 300, "M" * MAX_JSON_TEXT + "…"),  # cut, and among the smallest
+    piexif.ImageIFD.Software: (b"a plain text", "a plain text"),
+}
+
+
+@pytest.mark.parametrize(
+    ("image_counts", "exif_counts"),
+    [
+        ([400 + 31 * i for i in range(20)], []),
+        ([200 + 13 * i for i in range(28)], [564 + 13 * i for i in range(12)]),  # the Exif fields are the largest
+    ],
+    ids=["20-fields", "40-fields-in-two-groups"],
+)
+def test_the_fewest_largest_fields_are_omitted_at_every_size_the_document_can_take(monkeypatch, image_counts, exif_counts):
+    data, document, cut = _document_with_fields(image_counts, exif_counts, MANY_FIELDS_TEXTS)
+    documents = _each_number_of_largest_fields_left_out(document, cut)
+    sizes = [len(json.dumps(shown)) for shown in documents]
+    assert documents[0] == {**document, "truncated": cut}
+    fewest = next(count for count, size in enumerate(sizes) if size <= MAX_JSON_DOCUMENT)
+    assert sizes[fewest - 1] > MAX_JSON_DOCUMENT >= sizes[fewest]  # within one field of the cap
+    assert metadata.read_exif(data, view="full") == documents[fewest]
+    # Every size the document takes as fields give way, as the cap, and one byte less: the group
+    # emptied, "truncated" losing a field and then gone, "omitted" appearing, each at its exact size.
+    for cap in sorted({size - less for size in sizes for less in (0, 1)}):
+        monkeypatch.setattr(exif_json, "MAX_JSON_DOCUMENT", cap)
+        fewest = next((count for count, size in enumerate(sizes) if size <= cap), len(sizes) - 1)
+        assert metadata.read_exif(data, view="full") == documents[fewest], cap
 
 
 # ---------------------------------------------------------------- how each kind of value is shown

@@ -280,22 +280,20 @@ def _size(value) -> int:
     return len(json.dumps(value, allow_nan=False))
 
 
+def _bracketed(entries: int, count: int) -> int:
+    """Bytes of a JSON object or array whose `count` entries take `entries` bytes, as json.dumps
+    writes it: its two brackets, and ", " between entries."""
+    return 2 + entries + 2 * max(count - 1, 0)
+
+
 def _capped(groups: dict[str, dict], truncated: list[str]) -> dict:
     """The document, its largest fields left out first until it fits MAX_JSON_DOCUMENT.
 
-    Sizes are added up from each value's size, measured once per value (the renderer hands
-    out one object for a value several tags share), so a document far over the cap is never
-    serialised whole."""
-
-    def document(omitted: list[str]) -> dict:
-        doc: dict = {name: group for name, group in groups.items() if group}
-        cut = [field for field in truncated if field not in omitted]
-        if cut:
-            doc["truncated"] = cut
-        if omitted:
-            doc["omitted"] = sorted(omitted)
-        return doc
-
+    Its size is kept exactly, as json.dumps writes it, from the bytes and number of the entries
+    of each part (the groups, "truncated" and "omitted"; a part with no entry is left out), and
+    each value is measured once (the renderer hands out one object for a value several tags
+    share): leaving a field out moves its entry between parts, so a document far over the cap
+    is never serialised whole, and each field left out costs a few additions."""
     measured: dict[int, int] = {}
 
     def value_size(value) -> int:
@@ -303,33 +301,42 @@ def _capped(groups: dict[str, dict], truncated: list[str]) -> dict:
             measured[id(value)] = _size(value)
         return measured[id(value)]
 
-    def size(omitted: list[str]) -> int:
-        """Exactly _size(document(omitted)): the fields' values stand in as 0 (one byte)."""
-        doc = document(omitted)
-        skeleton = {key: ({name: 0 for name in part} if key in groups else part) for key, part in doc.items()}
-        return _size(skeleton) + sum(value_size(v) - 1 for key in groups if key in doc for v in doc[key].values())
-
-    omitted: list[str] = []
-    total = size(omitted)
-    if total <= MAX_JSON_DOCUMENT:
-        return document(omitted)
     fields = sorted(
-        ((_size(name) + 1 + value_size(value) + 1, group, name) for group, members in groups.items() for name, value in members.items()),
-        reverse=True,
-    )
-    for field_size, group, name in fields:
+        (_size(name) + 2 + value_size(value), group, name) for group, members in groups.items() for name, value in members.items()
+    )  # `"name": value`, the largest last
+    parts = {group: [0, 0] for group in [*groups, "truncated", "omitted"]}  # bytes of the entries, their number
+
+    def add(part: str, entry: int, count: int) -> None:
+        parts[part][0] += entry
+        parts[part][1] += count
+
+    for entry, group, _ in fields:
+        add(group, entry, 1)
+    for field in truncated:
+        add("truncated", _size(field), 1)
+
+    def size() -> int:
+        present = [_size(key) + 2 + _bracketed(*part) for key, part in parts.items() if part[1]]  # `"key": {...}`
+        return _bracketed(sum(present), len(present))
+
+    cut = set(truncated)
+    omitted: set[str] = set()
+    while fields and size() > MAX_JSON_DOCUMENT:
+        entry, group, name = fields.pop()
+        field = f"{group}.{name}"
         del groups[group][name]
-        omitted.append(f"{group}.{name}")
-        total += _size(f"{group}.{name}") + 1 - field_size
-        if total <= MAX_JSON_DOCUMENT:
-            break
-    # The running total is exact up to a few bytes of punctuation: confirm, and go on if needed.
-    remaining = [(group, name) for _, group, name in fields if name in groups[group]]
-    while size(omitted) > MAX_JSON_DOCUMENT and remaining:
-        group, name = remaining.pop(0)
-        del groups[group][name]
-        omitted.append(f"{group}.{name}")
-    return document(omitted)
+        omitted.add(field)
+        add(group, -entry, -1)
+        if field in cut:
+            add("truncated", -_size(field), -1)
+        add("omitted", _size(field), 1)
+    doc: dict = {name: members for name, members in groups.items() if members}
+    still_cut = [field for field in truncated if field not in omitted]
+    if still_cut:
+        doc["truncated"] = still_cut
+    if omitted:
+        doc["omitted"] = sorted(omitted)
+    return doc
 
 
 def exif_to_json(ifds: ExifIfds, *, view: str = SAFE_VIEW, keep_copyright: bool = False) -> dict:
