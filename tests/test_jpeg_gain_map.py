@@ -242,6 +242,12 @@ def test_an_index_is_read_in_either_byte_order(order, attribute_ifd):
     assert mpf.read_index(payload) == mpf.MpIndex(order, INDEX_ENTRIES)
 
 
+def test_an_index_of_the_primary_alone_is_read():
+    primary = INDEX_ENTRIES[0]
+    payload = g.mpf_payload([(primary.attribute, primary.size, 0)])
+    assert mpf.read_index(payload) == mpf.MpIndex(">", (primary,))
+
+
 def test_an_index_of_32_tags_is_read():
     assert mpf.read_index(_index_of_tags(32)) == mpf.MpIndex(">", INDEX_ENTRIES)
 
