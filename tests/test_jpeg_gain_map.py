@@ -256,7 +256,8 @@ def test_an_index_of_32_tags_is_read():
 @pytest.mark.parametrize("images", [1, 2, 3])
 def test_a_written_index_holds_three_tags_and_the_entries_without_dependent_flags(order, images):
     attributes = [DEPENDENT | g.REPRESENTATIVE | g.TYPE_PRIMARY, 0x40000000 | g.TYPE_UNDEFINED, g.TYPE_DISPARITY][:images]
-    entries = [mpf.MpEntry(attribute, 100 * (n + 1), 1000 * n) for n, attribute in enumerate(attributes)]
+    sizes = [0xFFFFFF00, 200, 300]  # sizes past 2**31 are written unsigned
+    entries = [mpf.MpEntry(attribute, sizes[n], 1000 * n) for n, attribute in enumerate(attributes)]
     expected = g.mpf_payload([(entry.attribute & ~DEPENDENT, entry.size, entry.offset) for entry in entries], order, attribute_ifd=False)
     assert mpf.index_payload(order, entries) == expected
     assert mpf.index_size(images) == len(expected)
