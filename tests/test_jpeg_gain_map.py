@@ -188,8 +188,9 @@ def test_previews_and_disparity_images_go_with_the_index():
 
 # --- the MPF index on its own (metadata/formats/mpf.py) -------------------------------------
 
-INDEX = g.mpf_payload([(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), (g.TYPE_UNDEFINED, 500, 900)], attribute_ifd=False)
-INDEX_ENTRIES = (mpf.MpEntry(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), mpf.MpEntry(g.TYPE_UNDEFINED, 500, 900))
+# The second entry's attribute and size have their top bit set: they are read unsigned.
+INDEX = g.mpf_payload([(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), (g.DEPENDENT_PARENT, 0xFFFFFF00, 900)], attribute_ifd=False)
+INDEX_ENTRIES = (mpf.MpEntry(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), mpf.MpEntry(g.DEPENDENT_PARENT, 0xFFFFFF00, 900))
 
 
 def _index_with(at: int, value: bytes) -> bytes:
