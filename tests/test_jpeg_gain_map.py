@@ -593,6 +593,30 @@ def test_the_gain_map_is_found_at_the_last_try_and_not_one_after():
     _assert_primary_only(past, metadata.clean(past))
 
 
+def _entries_running_past_the_end(data: bytes, count: int) -> bytes:
+    """`data` with MPF entries 1..count made one byte longer than what is left of the file."""
+    tiff_at, entries = g.mpf_entries(data)
+    for index in range(1, count + 1):
+        data = _patch_mpf(data, 58 + 16 * index, _u32(len(data) - (tiff_at + entries[index].offset) + 1))
+    return data
+
+
+@pytest.mark.parametrize(
+    ("case", "kept"),
+    [("empty", True), ("one byte", False), ("past the end", True)],
+)
+def test_only_entries_of_one_byte_or_more_inside_the_file_are_tried(case, kept):
+    # MAX_GAIN_MAP_TRIES such entries before the gain map: each one tried uses up a try.
+    images = {"empty": b"", "one byte": b"x", "past the end": DECOY}[case]
+    original = _with_images_before_the_gain_map([(g.TYPE_UNDEFINED, images)] * MAX_GAIN_MAP_TRIES)
+    if case == "past the end":
+        original = _entries_running_past_the_end(original, MAX_GAIN_MAP_TRIES)
+    if kept:
+        _assert_gain_map_kept(original)
+    else:
+        _assert_primary_only(original, metadata.clean(original))
+
+
 def test_a_gain_map_of_max_gain_map_bytes_is_kept_and_one_byte_larger_dropped(monkeypatch):
     # MAX_GAIN_MAP_BYTES (32 MB) patched down to this gain map's size, at the module that reads it.
     original = _ultra_hdr_with_gain_map(_gain_map(GAIN_MAP_XMP))
