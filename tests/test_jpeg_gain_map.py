@@ -188,8 +188,9 @@ def test_previews_and_disparity_images_go_with_the_index():
 
 # --- the MPF index on its own (metadata/formats/mpf.py) -------------------------------------
 
-INDEX = g.mpf_payload([(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), (g.TYPE_UNDEFINED, 500, 900)], attribute_ifd=False)
-INDEX_ENTRIES = (mpf.MpEntry(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), mpf.MpEntry(g.TYPE_UNDEFINED, 500, 900))
+# The second entry's attribute and size have their top bit set: they are read unsigned.
+INDEX = g.mpf_payload([(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), (g.DEPENDENT_PARENT, 0xFFFFFF00, 900)], attribute_ifd=False)
+INDEX_ENTRIES = (mpf.MpEntry(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), mpf.MpEntry(g.DEPENDENT_PARENT, 0xFFFFFF00, 900))
 
 
 def _index_with(at: int, value: bytes) -> bytes:
@@ -242,6 +243,12 @@ def test_an_index_is_read_in_either_byte_order(order, attribute_ifd):
     assert mpf.read_index(payload) == mpf.MpIndex(order, INDEX_ENTRIES)
 
 
+def test_an_index_of_the_primary_alone_is_read():
+    primary = INDEX_ENTRIES[0]
+    payload = g.mpf_payload([(primary.attribute, primary.size, 0)])
+    assert mpf.read_index(payload) == mpf.MpIndex(">", (primary,))
+
+
 def test_an_index_of_32_tags_is_read():
     assert mpf.read_index(_index_of_tags(32)) == mpf.MpIndex(">", INDEX_ENTRIES)
 
@@ -250,7 +257,8 @@ def test_an_index_of_32_tags_is_read():
 @pytest.mark.parametrize("images", [1, 2, 3])
 def test_a_written_index_holds_three_tags_and_the_entries_without_dependent_flags(order, images):
     attributes = [DEPENDENT | g.REPRESENTATIVE | g.TYPE_PRIMARY, 0x40000000 | g.TYPE_UNDEFINED, g.TYPE_DISPARITY][:images]
-    entries = [mpf.MpEntry(attribute, 100 * (n + 1), 1000 * n) for n, attribute in enumerate(attributes)]
+    sizes = [0xFFFFFF00, 200, 300]  # sizes past 2**31 are written unsigned
+    entries = [mpf.MpEntry(attribute, sizes[n], 1000 * n) for n, attribute in enumerate(attributes)]
     expected = g.mpf_payload([(entry.attribute & ~DEPENDENT, entry.size, entry.offset) for entry in entries], order, attribute_ifd=False)
     assert mpf.index_payload(order, entries) == expected
     assert mpf.index_size(images) == len(expected)
@@ -583,6 +591,30 @@ def test_the_gain_map_is_found_at_the_last_try_and_not_one_after():
     _assert_gain_map_kept(at)
     past = _with_images_before_the_gain_map([(g.TYPE_UNDEFINED, DECOY)] * MAX_GAIN_MAP_TRIES)
     _assert_primary_only(past, metadata.clean(past))
+
+
+def _entries_running_past_the_end(data: bytes, count: int) -> bytes:
+    """`data` with MPF entries 1..count made one byte longer than what is left of the file."""
+    tiff_at, entries = g.mpf_entries(data)
+    for index in range(1, count + 1):
+        data = _patch_mpf(data, 58 + 16 * index, _u32(len(data) - (tiff_at + entries[index].offset) + 1))
+    return data
+
+
+@pytest.mark.parametrize(
+    ("case", "kept"),
+    [("empty", True), ("one byte", False), ("past the end", True)],
+)
+def test_only_entries_of_one_byte_or_more_inside_the_file_are_tried(case, kept):
+    # MAX_GAIN_MAP_TRIES such entries before the gain map: each one tried uses up a try.
+    images = {"empty": b"", "one byte": b"x", "past the end": DECOY}[case]
+    original = _with_images_before_the_gain_map([(g.TYPE_UNDEFINED, images)] * MAX_GAIN_MAP_TRIES)
+    if case == "past the end":
+        original = _entries_running_past_the_end(original, MAX_GAIN_MAP_TRIES)
+    if kept:
+        _assert_gain_map_kept(original)
+    else:
+        _assert_primary_only(original, metadata.clean(original))
 
 
 def test_a_gain_map_of_max_gain_map_bytes_is_kept_and_one_byte_larger_dropped(monkeypatch):
