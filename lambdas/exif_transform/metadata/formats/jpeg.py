@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 import struct
+from functools import partial
 from typing import Callable, NamedTuple
 
 from .. import kinds
@@ -183,12 +184,11 @@ def _huffman_tables(walk: _Walk, payload: memoryview, offset: int) -> Answer:
     return KEEP
 
 
-def _two_byte_field(name: str) -> Callable[[_Walk, memoryview, int], Answer]:
-    def check(walk: _Walk, payload: memoryview, offset: int) -> Answer:
-        _exactly(payload, 2, name, offset)
-        return KEEP
-
-    return check
+def _two_byte_field(walk: _Walk, payload: memoryview, offset: int, *, name: str) -> Answer:
+    # Bound per marker with functools.partial, not built as a closure at import, so that
+    # mutation testing reaches its body.
+    _exactly(payload, 2, name, offset)
+    return KEEP
 
 
 def _arithmetic_conditioning(walk: _Walk, payload: memoryview, offset: int) -> Answer:
@@ -284,8 +284,8 @@ SEGMENT_HANDLERS: dict[int, Handler] = {
     SOS: Handler("SOS", _scan_header),
     DQT: Handler("DQT", _quantization_tables),
     DHT: Handler("DHT", _huffman_tables),
-    DRI: Handler("DRI", _two_byte_field("DRI")),
-    DNL: Handler("DNL", _two_byte_field("DNL")),
+    DRI: Handler("DRI", partial(_two_byte_field, name="DRI")),
+    DNL: Handler("DNL", partial(_two_byte_field, name="DNL")),
     DAC: Handler("DAC", _arithmetic_conditioning),
     **{marker: Handler(f"APP{marker - APP0}", _other_app) for marker in range(APP0, APP0 + 16)},
     APP0: Handler("APP0", _app0),
