@@ -159,8 +159,8 @@ def complex_prefix_code(length_code: dict[int, int], lengths: list) -> Bits:
     return bits
 
 
-def prefix_icc_stream(size_bits: Bits, code: Bits, symbol_codes: dict[int, tuple[int, int]], symbols: list[int], config: Bits | None = None) -> bytes:
-    """A compressed ICC profile of `symbols`, zero-padded to the byte: one cluster with the
+def prefix_icc_stream(size_bits: Bits, code: Bits, symbol_codes: dict[int, tuple[int, int]], symbols: list[int], config: Bits | None = None) -> Bits:
+    """A compressed ICC profile of `symbols` (its bits: .data() zero-pads them to the byte): one cluster with the
     alphabet size `size_bits` (after its Bool), the prefix `code`, the hybrid integer
     `config` (default: split exponent 15, values below 2^15 as they are), each symbol
     coded as `symbol_codes` gives it."""
@@ -171,4 +171,4 @@ def prefix_icc_stream(size_bits: Bits, code: Bits, symbol_codes: dict[int, tuple
     then(bits, code)
     for symbol in symbols:
         put_code(bits, symbol_codes[symbol])
-    return bits.data()
+    return bits

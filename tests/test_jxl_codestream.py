@@ -615,7 +615,7 @@ def test_prefix_code_with_codes_longer_than_its_lookup_table_is_decoded():
     code = complex_prefix_code(length_code, LONG_CODE_LENGTHS)
     symbol_codes = canonical_codes(dict(enumerate(LONG_CODE_LENGTHS)))
     symbols = list(range(12)) + [11, 10, 9, 0, 11]
-    stream = prefix_icc_stream(Bits().put(3, 4).put(3, 3), code, symbol_codes, symbols)  # 1 + 8 + 3 symbols
+    stream = prefix_icc_stream(Bits().put(3, 4).put(3, 3), code, symbol_codes, symbols).data()  # 1 + 8 + 3 symbols
     assert _icc_end(stream + b"\xff" * 4) == len(stream)
 
 
@@ -627,7 +627,7 @@ def test_prefix_code_lengths_with_repeat_codes_are_decoded():
     code = complex_prefix_code(length_code, lengths)
     coded = [3 + index for index in range(9)] + [22 + index for index in range(7)]
     symbol_codes = canonical_codes(dict.fromkeys(coded, 4))
-    stream = prefix_icc_stream(Bits().put(4, 4).put(12, 4), code, symbol_codes, coded + coded[::-1])  # 1 + 16 + 12
+    stream = prefix_icc_stream(Bits().put(4, 4).put(12, 4), code, symbol_codes, coded + coded[::-1]).data()  # 1 + 16 + 12
     assert _icc_end(stream + b"\xff" * 4) == len(stream)
 
 
@@ -722,3 +722,18 @@ def test_hybrid_integer_of_31_bits_is_read():
         _icc_end(stream)
     with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a hybrid integer (at byte")):
         _icc_end(stream[:-1])
+
+
+@pytest.mark.parametrize("symbol", [1, 2], ids=["2-bit-code", "3-bit-code"])
+def test_prefix_code_cut_short_is_refused_at_the_byte_where_it_starts(symbol):
+    # Codes 0, 10, 110, 111 (simple prefix code, tree-select 1): zeros, then the code of
+    # `symbol`, placed so that the stream stops just before its last bit (a 0).
+    code = Bits().put(1, 2).put(3, 2).put(0, 2).put(1, 2).put(2, 2).put(3, 2).put(1, 1)
+    symbol_codes = {0: (0, 1), 1: (0b10, 2), 2: (0b110, 3)}
+    for zeros in range(8):
+        bits = prefix_icc_stream(Bits().put(1, 4).put(1, 1), code, symbol_codes, [0] * zeros + [symbol])  # 1 + 2 + 1
+        start = bits.count - symbol_codes[symbol][1]
+        if (bits.count - 1) % 8 == 0:
+            break
+    with pytest.raises(ImageError, match=re.escape(f"JPEG XL: the codestream ends inside a prefix code (at byte {start // 8} ")):
+        _icc_end(bits.data()[: start // 8 + 1])
