@@ -619,12 +619,21 @@ def test_prefix_code_with_codes_longer_than_its_lookup_table_is_decoded():
     assert _icc_end(stream + b"\xff" * 4) == len(stream)
 
 
+def test_prefix_code_whose_lengths_all_have_one_code_is_decoded():
+    # The code length code has one length in use (3), which takes no bits: 8 codes of 3 bits.
+    code = complex_prefix_code({3: 1}, [3] * 8)
+    symbol_codes = canonical_codes(dict.fromkeys(range(8), 3))
+    stream = prefix_icc_stream(Bits().put(2, 4).put(3, 2), code, symbol_codes, [7, 0, 3, 5, 1]).data()  # 1 + 4 + 3
+    assert _icc_end(stream + b"\xff" * 2) == len(stream)
+
+
 def test_prefix_code_lengths_with_repeat_codes_are_decoded():
     # 3 zeros first (17 with extra 0), then 4, three and five more 4s (16 after 16 adds
     # 4 * (3 - 2) + 1 + 3 - 3 = 5), 10 zeros, then 4 and six more: 16 codes of 4 bits.
+    # The code length code skips its first three lengths (HSKIP 3: 1, 2 and 3 are unused).
     length_code = {0: 3, 4: 1, 16: 2, 17: 3}
     lengths = [(17, 0), 4, (16, 0), (16, 1), (17, 7), 4, (16, 3)]
-    code = complex_prefix_code(length_code, lengths)
+    code = complex_prefix_code(length_code, lengths, hskip=3)
     coded = [3 + index for index in range(9)] + [22 + index for index in range(7)]
     symbol_codes = canonical_codes(dict.fromkeys(coded, 4))
     stream = prefix_icc_stream(Bits().put(4, 4).put(12, 4), code, symbol_codes, coded + coded[::-1]).data()  # 1 + 16 + 12
@@ -737,3 +746,19 @@ def test_prefix_code_cut_short_is_refused_at_the_byte_where_it_starts(symbol):
             break
     with pytest.raises(ImageError, match=re.escape(f"JPEG XL: the codestream ends inside a prefix code (at byte {start // 8} ")):
         _icc_end(bits.data()[: start // 8 + 1])
+
+
+@pytest.mark.parametrize(
+    ("symbols", "codes"),
+    # simple prefix codes: lengths 1, 1 or 1, 2, 2 in the order the symbols are listed,
+    # codes canonical (by length, then symbol)
+    [([5, 3], {3: (0, 1), 5: (1, 1)}), ([7, 2, 9], {7: (0, 1), 2: (0b10, 2), 9: (0b11, 2)})],
+    ids=["two-symbols", "three-symbols"],
+)
+def test_simple_prefix_code_is_decoded(symbols, codes):
+    code = Bits().put(1, 2).put(len(symbols) - 1, 2)
+    for symbol in symbols:
+        code.put(symbol, 4)
+    sequence = [symbol for symbol in codes for _ in range(3)] + symbols
+    stream = prefix_icc_stream(Bits().put(3, 4).put(3, 3), code, codes, sequence).data()  # 12 symbols
+    assert _icc_end(stream + b"\xff" * 2) == len(stream)
