@@ -627,6 +627,20 @@ def test_prefix_code_whose_lengths_all_have_one_code_is_decoded():
     assert _icc_end(stream + b"\xff" * 2) == len(stream)
 
 
+def test_prefix_code_lengths_start_from_8_and_end_when_the_code_space_is_full():
+    # 16 first repeats the default length 8 (three times); then lengths 1..6 and 9..15, 15
+    # fill the space exactly (the last 15 takes its last unit); the alphabet's last three
+    # symbols are left out (no length read). The code length code ends with its 15, which
+    # takes the last 1/32 of its space.
+    length_code = dict.fromkeys((16, 1, 2, 3), 3) | dict.fromkeys((4, 5, 6, 9, 10, 11), 4) | dict.fromkeys((12, 13, 14, 15), 5)
+    lengths = [(16, 0), 1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 15]
+    code = complex_prefix_code(length_code, lengths)
+    symbol_lengths = dict(enumerate([8, 8, 8, 1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 15]))
+    symbol_codes = canonical_codes(symbol_lengths)
+    stream = prefix_icc_stream(Bits().put(4, 4).put(3, 4), code, symbol_codes, [16, 3, 0, 9, 15, 2, 8]).data()  # 1 + 16 + 3
+    assert _icc_end(stream + b"\xff" * 2) == len(stream)
+
+
 def test_prefix_code_lengths_with_repeat_codes_are_decoded():
     # 3 zeros first (17 with extra 0), then 4, three and five more 4s (16 after 16 adds
     # 4 * (3 - 2) + 1 + 3 - 3 = 5), 10 zeros, then 4 and six more: 16 codes of 4 bits.
