@@ -750,10 +750,10 @@ def test_hybrid_integer_of_31_bits_is_read():
 @pytest.mark.parametrize("symbol", [1, 2], ids=["2-bit-code", "3-bit-code"])
 def test_prefix_code_cut_short_is_refused_at_the_byte_where_it_starts(symbol):
     # Codes 0, 10, 110, 111 (simple prefix code, tree-select 1): zeros, then the code of
-    # `symbol`, placed so that the stream stops just before its last bit (a 0).
+    # `symbol`, placed so that the stream stops just before its last bit (a 0), past byte 8.
     code = Bits().put(1, 2).put(3, 2).put(0, 2).put(1, 2).put(2, 2).put(3, 2).put(1, 1)
     symbol_codes = {0: (0, 1), 1: (0b10, 2), 2: (0b110, 3)}
-    for zeros in range(8):
+    for zeros in range(32, 40):
         bits = prefix_icc_stream(Bits().put(1, 4).put(1, 1), code, symbol_codes, [0] * zeros + [symbol])  # 1 + 2 + 1
         start = bits.count - symbol_codes[symbol][1]
         if (bits.count - 1) % 8 == 0:
@@ -766,13 +766,15 @@ def test_prefix_code_cut_short_is_refused_at_the_byte_where_it_starts(symbol):
     ("symbols", "codes"),
     # simple prefix codes: lengths 1, 1 or 1, 2, 2 in the order the symbols are listed,
     # codes canonical (by length, then symbol)
-    [([5, 3], {3: (0, 1), 5: (1, 1)}), ([7, 2, 9], {7: (0, 1), 2: (0b10, 2), 9: (0b11, 2)})],
-    ids=["two-symbols", "three-symbols"],
+    [([5, 3], {3: (0, 1), 5: (1, 1)}), ([7, 2, 9], {7: (0, 1), 2: (0b10, 2), 9: (0b11, 2)}), ([1, 0], {0: (0, 1), 1: (1, 1)})],
+    ids=["two-symbols", "three-symbols", "alphabet-of-2"],
 )
 def test_simple_prefix_code_is_decoded(symbols, codes):
+    # an alphabet of 12 symbols (4 bits a symbol), or of 2 (1 bit)
+    size, size_bits = (Bits().put(3, 4).put(3, 3), 4) if max(symbols) > 1 else (Bits().put(0, 4), 1)
     code = Bits().put(1, 2).put(len(symbols) - 1, 2)
     for symbol in symbols:
-        code.put(symbol, 4)
+        code.put(symbol, size_bits)
     sequence = [symbol for symbol in codes for _ in range(3)] + symbols
-    stream = prefix_icc_stream(Bits().put(3, 4).put(3, 3), code, codes, sequence).data()  # 12 symbols
+    stream = prefix_icc_stream(size, code, codes, sequence).data()
     assert _icc_end(stream + b"\xff" * 2) == len(stream)
