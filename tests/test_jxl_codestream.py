@@ -493,6 +493,7 @@ MALFORMED_HISTOGRAMS = {
     "one-symbol-out-of-range": (Bits().put(1, 2).u8(32), "ANS symbol out of range"),
     "two-symbols-the-same": (Bits().put(3, 2).u8(4).u8(4), "ANS symbols out of range"),
     "two-symbols-out-of-range": (Bits().put(3, 2).u8(4).u8(32), "ANS symbols out of range"),
+    "two-symbols-first-out-of-range": (Bits().put(3, 2).u8(32).u8(4), "ANS symbols out of range"),
 }
 
 
