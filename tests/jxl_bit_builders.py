@@ -141,16 +141,18 @@ def put_code(bits: Bits, code: tuple[int, int]) -> Bits:
     return bits
 
 
-def complex_prefix_code(length_code: dict[int, int], lengths: list) -> Bits:
-    """A complex prefix code (RFC 7932 section 3.5, HSKIP 0): the code length code lengths
-    of `length_code` (code length or repeat code -> its length) in CODE_LENGTH_ORDER up to
-    the last one given, then `lengths` coded with them: a length, or (16, extra) to repeat
-    the previous length, (17, extra) to repeat zero."""
-    bits = Bits().put(0, 2)
-    last = max(CODE_LENGTH_ORDER.index(symbol) for symbol in length_code)
-    for symbol in CODE_LENGTH_ORDER[: last + 1]:
+def complex_prefix_code(length_code: dict[int, int], lengths: list, hskip: int = 0) -> Bits:
+    """A complex prefix code (RFC 7932 section 3.5): HSKIP, the code length code lengths of
+    `length_code` (code length or repeat code -> its length) in CODE_LENGTH_ORDER from
+    `hskip` on, up to the last one given (all 18 when they do not fill the code space),
+    then `lengths` coded with them (no bits each when there is one): a length, or
+    (16, extra) to repeat the previous length, (17, extra) to repeat zero."""
+    bits = Bits().put(hskip, 2)
+    full = sum(32 >> length for length in length_code.values()) == 32
+    last = max(CODE_LENGTH_ORDER.index(symbol) for symbol in length_code) if full else len(CODE_LENGTH_ORDER) - 1
+    for symbol in CODE_LENGTH_ORDER[hskip : last + 1]:
         bits.put(*CODE_LENGTH_CODE_CODES[length_code.get(symbol, 0)])
-    codes = canonical_codes(length_code)
+    codes = canonical_codes(length_code) if len(length_code) > 1 else dict.fromkeys(length_code, (0, 0))
     for length in lengths:
         if isinstance(length, tuple):
             put_code(bits, codes[length[0]]).put(length[1], 2 if length[0] == 16 else 3)
@@ -159,8 +161,8 @@ def complex_prefix_code(length_code: dict[int, int], lengths: list) -> Bits:
     return bits
 
 
-def prefix_icc_stream(size_bits: Bits, code: Bits, symbol_codes: dict[int, tuple[int, int]], symbols: list[int], config: Bits | None = None) -> bytes:
-    """A compressed ICC profile of `symbols`, zero-padded to the byte: one cluster with the
+def prefix_icc_stream(size_bits: Bits, code: Bits, symbol_codes: dict[int, tuple[int, int]], symbols: list[int], config: Bits | None = None) -> Bits:
+    """A compressed ICC profile of `symbols` (its bits: .data() zero-pads them to the byte): one cluster with the
     alphabet size `size_bits` (after its Bool), the prefix `code`, the hybrid integer
     `config` (default: split exponent 15, values below 2^15 as they are), each symbol
     coded as `symbol_codes` gives it."""
@@ -171,4 +173,4 @@ def prefix_icc_stream(size_bits: Bits, code: Bits, symbol_codes: dict[int, tuple
     then(bits, code)
     for symbol in symbols:
         put_code(bits, symbol_codes[symbol])
-    return bits.data()
+    return bits

@@ -622,6 +622,7 @@ MALFORMED_HISTOGRAMS = {
     "one-symbol-out-of-range": (Bits().put(1, 2).u8(32), "ANS symbol out of range"),
     "two-symbols-the-same": (Bits().put(3, 2).u8(4).u8(4), "ANS symbols out of range"),
     "two-symbols-out-of-range": (Bits().put(3, 2).u8(4).u8(32), "ANS symbols out of range"),
+    "two-symbols-first-out-of-range": (Bits().put(3, 2).u8(32).u8(4), "ANS symbols out of range"),
 }
 
 
@@ -744,19 +745,42 @@ def test_prefix_code_with_codes_longer_than_its_lookup_table_is_decoded():
     code = complex_prefix_code(length_code, LONG_CODE_LENGTHS)
     symbol_codes = canonical_codes(dict(enumerate(LONG_CODE_LENGTHS)))
     symbols = list(range(12)) + [11, 10, 9, 0, 11]
-    stream = prefix_icc_stream(Bits().put(3, 4).put(3, 3), code, symbol_codes, symbols)  # 1 + 8 + 3 symbols
+    stream = prefix_icc_stream(Bits().put(3, 4).put(3, 3), code, symbol_codes, symbols).data()  # 1 + 8 + 3 symbols
     assert _icc_end(stream + b"\xff" * 4) == len(stream)
+
+
+def test_prefix_code_whose_lengths_all_have_one_code_is_decoded():
+    # The code length code has one length in use (3), which takes no bits: 8 codes of 3 bits.
+    code = complex_prefix_code({3: 1}, [3] * 8)
+    symbol_codes = canonical_codes(dict.fromkeys(range(8), 3))
+    stream = prefix_icc_stream(Bits().put(2, 4).put(3, 2), code, symbol_codes, [7, 0, 3, 5, 1]).data()  # 1 + 4 + 3
+    assert _icc_end(stream + b"\xff" * 2) == len(stream)
+
+
+def test_prefix_code_lengths_start_from_8_and_end_when_the_code_space_is_full():
+    # 16 first repeats the default length 8 (three times); then lengths 1..6 and 9..15, 15
+    # fill the space exactly (the last 15 takes its last unit); the alphabet's last three
+    # symbols are left out (no length read). The code length code ends with its 15, which
+    # takes the last 1/32 of its space.
+    length_code = dict.fromkeys((16, 1, 2, 3), 3) | dict.fromkeys((4, 5, 6, 9, 10, 11), 4) | dict.fromkeys((12, 13, 14, 15), 5)
+    lengths = [(16, 0), 1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 15]
+    code = complex_prefix_code(length_code, lengths)
+    symbol_lengths = dict(enumerate([8, 8, 8, 1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 15]))
+    symbol_codes = canonical_codes(symbol_lengths)
+    stream = prefix_icc_stream(Bits().put(4, 4).put(3, 4), code, symbol_codes, [16, 3, 0, 9, 15, 2, 8]).data()  # 1 + 16 + 3
+    assert _icc_end(stream + b"\xff" * 2) == len(stream)
 
 
 def test_prefix_code_lengths_with_repeat_codes_are_decoded():
     # 3 zeros first (17 with extra 0), then 4, three and five more 4s (16 after 16 adds
     # 4 * (3 - 2) + 1 + 3 - 3 = 5), 10 zeros, then 4 and six more: 16 codes of 4 bits.
+    # The code length code skips its first three lengths (HSKIP 3: 1, 2 and 3 are unused).
     length_code = {0: 3, 4: 1, 16: 2, 17: 3}
     lengths = [(17, 0), 4, (16, 0), (16, 1), (17, 7), 4, (16, 3)]
-    code = complex_prefix_code(length_code, lengths)
+    code = complex_prefix_code(length_code, lengths, hskip=3)
     coded = [3 + index for index in range(9)] + [22 + index for index in range(7)]
     symbol_codes = canonical_codes(dict.fromkeys(coded, 4))
-    stream = prefix_icc_stream(Bits().put(4, 4).put(12, 4), code, symbol_codes, coded + coded[::-1])  # 1 + 16 + 12
+    stream = prefix_icc_stream(Bits().put(4, 4).put(12, 4), code, symbol_codes, coded + coded[::-1]).data()  # 1 + 16 + 12
     assert _icc_end(stream + b"\xff" * 4) == len(stream)
 
 
@@ -1088,3 +1112,36 @@ def test_toc_permutation_longer_than_the_toc_is_refused(lehmer, walked):
         assert _end(codestream + TRAILER) == len(codestream)
     else:
         assert_refused(codestream, reason=re.escape("JPEG XL: TOC permutation longer than the TOC (at byte "))
+
+
+@pytest.mark.parametrize("symbol", [1, 2], ids=["2-bit-code", "3-bit-code"])
+def test_prefix_code_cut_short_is_refused_at_the_byte_where_it_starts(symbol):
+    # Codes 0, 10, 110, 111 (simple prefix code, tree-select 1): zeros, then the code of
+    # `symbol`, placed so that the stream stops just before its last bit (a 0), past byte 8.
+    code = Bits().put(1, 2).put(3, 2).put(0, 2).put(1, 2).put(2, 2).put(3, 2).put(1, 1)
+    symbol_codes = {0: (0, 1), 1: (0b10, 2), 2: (0b110, 3)}
+    for zeros in range(32, 40):
+        bits = prefix_icc_stream(Bits().put(1, 4).put(1, 1), code, symbol_codes, [0] * zeros + [symbol])  # 1 + 2 + 1
+        start = bits.count - symbol_codes[symbol][1]
+        if (bits.count - 1) % 8 == 0:
+            break
+    with pytest.raises(ImageError, match=re.escape(f"JPEG XL: the codestream ends inside a prefix code (at byte {start // 8} ")):
+        _icc_end(bits.data()[: start // 8 + 1])
+
+
+@pytest.mark.parametrize(
+    ("symbols", "codes"),
+    # simple prefix codes: lengths 1, 1 or 1, 2, 2 in the order the symbols are listed,
+    # codes canonical (by length, then symbol)
+    [([5, 3], {3: (0, 1), 5: (1, 1)}), ([7, 2, 9], {7: (0, 1), 2: (0b10, 2), 9: (0b11, 2)}), ([1, 0], {0: (0, 1), 1: (1, 1)})],
+    ids=["two-symbols", "three-symbols", "alphabet-of-2"],
+)
+def test_simple_prefix_code_is_decoded(symbols, codes):
+    # an alphabet of 12 symbols (4 bits a symbol), or of 2 (1 bit)
+    size, size_bits = (Bits().put(3, 4).put(3, 3), 4) if max(symbols) > 1 else (Bits().put(0, 4), 1)
+    code = Bits().put(1, 2).put(len(symbols) - 1, 2)
+    for symbol in symbols:
+        code.put(symbol, size_bits)
+    sequence = [symbol for symbol in codes for _ in range(3)] + symbols
+    stream = prefix_icc_stream(size, code, codes, sequence).data()
+    assert _icc_end(stream + b"\xff" * 2) == len(stream)

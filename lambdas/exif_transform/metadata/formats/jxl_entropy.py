@@ -97,9 +97,10 @@ class _PrefixCode:
 
 
 def _single(symbol: int) -> _PrefixCode:
-    lengths = [0] * (symbol + 1)
-    lengths[symbol] = 1
-    return _PrefixCode(lengths)
+    """The code of one symbol, which takes no bits."""
+    code = _PrefixCode([])
+    code.single = symbol
+    return code
 
 
 def _simple_prefix_code(reader: BitReader, size: int) -> _PrefixCode:
