@@ -1036,6 +1036,41 @@ def test_a_png_text_chunk_too_long_to_hold_is_walked_over_and_its_crc_checked(mo
     assert metadata.clean(data[:-200]).removed == ("xmp",)  # cut off inside it: dropped, its kind from its keyword
 
 
+
+def _png_with_long_chunks(*chunks: bytes, iend: bool = True) -> tuple[bytes, bytes]:
+    """(the builder's PNG without metadata, the same with `chunks` before its IEND, or instead of it)."""
+    plain = b.png(exif=False, text=False, icc=False)
+    return plain, (b.png_insert_before_iend(plain, *chunks) if iend else plain[:-12] + b"".join(chunks))
+
+
+LONG_XMP = b.png_chunk(b"zTXt", b"XML:com.adobe.xmp\x00\x00" + b.SECRET * 2000)
+LONG_PRIVATE = b.png_chunk(b"prVt", b.SECRET * 2000)
+
+
+@pytest.mark.parametrize("into_crc", [0, 1, 2, 3, 4])
+def test_a_png_chunk_walked_over_is_checked_whatever_the_piece_its_crc_ends_in(monkeypatch, into_crc):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    plain, data = _png_with_long_chunks(LONG_XMP)
+    crc_at = len(data) - 12 - 4  # the long chunk's CRC, before IEND
+    out, strip = _streamed(data, [data[: crc_at + into_crc], data[crc_at + into_crc :]])
+    assert (out, strip.removed) == (plain, ("xmp",))
+
+
+def test_png_chunks_walked_over_one_after_the_other_are_all_dropped(monkeypatch):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    plain, data = _png_with_long_chunks(LONG_XMP, LONG_PRIVATE, LONG_XMP)
+    assert metadata.clean(data) == metadata.StripResult(plain, "png", "image/png", ("other", "xmp"), ())
+
+
+def test_a_png_ending_with_a_chunk_walked_over_is_served_only_if_its_crc_holds(monkeypatch):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    plain, data = _png_with_long_chunks(LONG_PRIVATE, iend=False)
+    result = metadata.clean(data)
+    assert (result.data, result.removed) == (plain[:-12], ("other",))
+    damaged = data[:-1] + bytes([data[-1] ^ 1])
+    with pytest.raises(ImageError, match=f"^PNG: prVt chunk at offset {len(plain) - 12} fails its CRC check$"):
+        metadata.clean(damaged)
+
 # ---------------------------------------------------------------- the shared pieces: ranged reads, planned runs
 
 RANGED_DATA = bytes(range(48))
