@@ -1071,6 +1071,47 @@ def test_a_png_ending_with_a_chunk_walked_over_is_served_only_if_its_crc_holds(m
     with pytest.raises(ImageError, match=f"^PNG: prVt chunk at offset {len(plain) - 12} fails its CRC check$"):
         metadata.clean(damaged)
 
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_png_chunk_held_whole_may_be_max_stream_head_bytes_and_one_byte_longer_is_refused(monkeypatch, extra):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    display = b.png_chunk(b"pHYs", bytes(4096 - 12 + extra))  # kept whatever it holds: held whole to be checked
+    plain, data = _png_with_long_chunks(display)
+    if extra:
+        reason = f"^PNG: pHYs chunk at offset {len(plain) - 12} is longer than the 4096 bytes a chunk held whole may be$"
+        with pytest.raises(ImageError, match=reason):
+            metadata.clean(data)
+    else:
+        assert metadata.clean(data).data == data
+
+
+def test_a_png_head_over_max_stream_head_bytes_is_refused_while_streaming(monkeypatch):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    plain = b.png(exif=False, text=False, icc=False)
+    head = b.png_chunk(b"pHYs", bytes(2000)) * 3  # before the image data: the head holds them
+    data = plain[:33] + head + plain[33:]
+    with pytest.raises(ImageError, match=r"^PNG: no image data begins in the first 4096 bytes \(the most a head may hold\)$"):
+        _streamed(data, [data[i : i + 100] for i in range(0, len(data), 100)])
+    small = plain[:33] + head[: 2 * 2012] + plain[33:]  # 33 + 4024 bytes before the first IDAT
+    assert _streamed(small, [small[i : i + 100] for i in range(0, len(small), 100)])[0] == small
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_bytes_after_a_passing_idat_stream_are_held_up_to_max_stream_head_bytes(monkeypatch, extra):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    monkeypatch.setattr(png, "MAX_HELD_IDAT", 0)  # every IDAT inflated as it passes
+    plain = b.png(exif=False, text=False, icc=False)
+    image_data = b.png_chunks(plain)[1][1]
+    idat = b.png_chunk(b"IDAT", image_data + bytes(4096 + extra))  # its CRC vouches for the bytes after the stream
+    data = plain[:33] + idat + plain[-12:]
+    pieces = [data[i : i + 512] for i in range(0, len(data), 512)]
+    if extra:
+        reason = "^PNG: the IDAT chunk at offset 33 holds more than 4096 bytes after the end of its image data$"
+        with pytest.raises(ImageError, match=reason):
+            _streamed(data, pieces)
+    else:
+        assert _streamed(data, pieces)[0] == data
+
 # ---------------------------------------------------------------- the shared pieces: ranged reads, planned runs
 
 RANGED_DATA = bytes(range(48))
