@@ -1096,6 +1096,15 @@ def test_a_png_head_over_max_stream_head_bytes_is_refused_while_streaming(monkey
     assert _streamed(small, [small[i : i + 100] for i in range(0, len(small), 100)])[0] == small
 
 
+def test_a_late_exif_of_max_stream_head_bytes_is_held_and_read_not_walked_over(monkeypatch):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    block = b.tiff_structure(b.exif_block(1))
+    exif = b.png_chunk(b"eXIf", block + bytes(4096 - 12 - len(block)))  # padded after its IFDs
+    assert len(exif) == 4096
+    _, data = _png_with_long_chunks(exif)
+    stripped = metadata.strip(data, keep_copyright=True)
+    assert exif_of(stripped) == expected_kept_exif(1, keep_copyright=True)
+
 @pytest.mark.parametrize("extra", [0, 1])
 def test_bytes_after_a_passing_idat_stream_are_held_up_to_max_stream_head_bytes(monkeypatch, extra):
     monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
