@@ -1311,6 +1311,91 @@ def test_a_png_text_chunk_too_long_to_hold_is_walked_over_and_its_crc_checked(mo
     assert metadata.clean(data[:-200]).removed == ("xmp",)  # cut off inside it: dropped, its kind from its keyword
 
 
+
+def _png_with_long_chunks(*chunks: bytes, iend: bool = True) -> tuple[bytes, bytes]:
+    """(the builder's PNG without metadata, the same with `chunks` before its IEND, or instead of it)."""
+    plain = b.png(exif=False, text=False, icc=False)
+    return plain, (b.png_insert_before_iend(plain, *chunks) if iend else plain[:-12] + b"".join(chunks))
+
+
+LONG_XMP = b.png_chunk(b"zTXt", b"XML:com.adobe.xmp\x00\x00" + b.SECRET * 2000)
+LONG_PRIVATE = b.png_chunk(b"prVt", b.SECRET * 2000)
+
+
+@pytest.mark.parametrize("into_crc", [0, 1, 2, 3, 4])
+def test_a_png_chunk_walked_over_is_checked_whatever_the_piece_its_crc_ends_in(monkeypatch, into_crc):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    plain, data = _png_with_long_chunks(LONG_XMP)
+    crc_at = len(data) - 12 - 4  # the long chunk's CRC, before IEND
+    out, strip = _streamed(data, [data[: crc_at + into_crc], data[crc_at + into_crc :]])
+    assert (out, strip.removed) == (plain, ("xmp",))
+
+
+def test_png_chunks_walked_over_one_after_the_other_are_all_dropped(monkeypatch):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    plain, data = _png_with_long_chunks(LONG_XMP, LONG_PRIVATE, LONG_XMP)
+    assert metadata.clean(data) == metadata.StripResult(plain, "png", "image/png", ("other", "xmp"), ())
+
+
+def test_a_png_ending_with_a_chunk_walked_over_is_served_only_if_its_crc_holds(monkeypatch):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    plain, data = _png_with_long_chunks(LONG_PRIVATE, iend=False)
+    result = metadata.clean(data)
+    assert (result.data, result.removed) == (plain[:-12], ("other",))
+    damaged = data[:-1] + bytes([data[-1] ^ 1])
+    with pytest.raises(ImageError, match=f"^PNG: prVt chunk at offset {len(plain) - 12} fails its CRC check$"):
+        metadata.clean(damaged)
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_png_chunk_held_whole_may_be_max_stream_head_bytes_and_one_byte_longer_is_refused(monkeypatch, extra):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    display = b.png_chunk(b"pHYs", bytes(4096 - 12 + extra))  # kept whatever it holds: held whole to be checked
+    plain, data = _png_with_long_chunks(display)
+    if extra:
+        reason = f"^PNG: pHYs chunk at offset {len(plain) - 12} is longer than the 4096 bytes a chunk held whole may be$"
+        with pytest.raises(ImageError, match=reason):
+            metadata.clean(data)
+    else:
+        assert metadata.clean(data).data == data
+
+
+def test_a_png_head_over_max_stream_head_bytes_is_refused_while_streaming(monkeypatch):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    plain = b.png(exif=False, text=False, icc=False)
+    head = b.png_chunk(b"pHYs", bytes(2000)) * 3  # before the image data: the head holds them
+    data = plain[:33] + head + plain[33:]
+    with pytest.raises(ImageError, match=r"^PNG: no image data begins in the first 4096 bytes \(the most a head may hold\)$"):
+        _streamed(data, [data[i : i + 100] for i in range(0, len(data), 100)])
+    small = plain[:33] + head[: 2 * 2012] + plain[33:]  # 33 + 4024 bytes before the first IDAT
+    assert _streamed(small, [small[i : i + 100] for i in range(0, len(small), 100)])[0] == small
+
+
+def test_a_late_exif_of_max_stream_head_bytes_is_held_and_read_not_walked_over(monkeypatch):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    block = b.tiff_structure(b.exif_block(1))
+    exif = b.png_chunk(b"eXIf", block + bytes(4096 - 12 - len(block)))  # padded after its IFDs
+    assert len(exif) == 4096
+    _, data = _png_with_long_chunks(exif)
+    stripped = metadata.strip(data, keep_copyright=True)
+    assert exif_of(stripped) == expected_kept_exif(1, keep_copyright=True)
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_bytes_after_a_passing_idat_stream_are_held_up_to_max_stream_head_bytes(monkeypatch, extra):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    monkeypatch.setattr(png, "MAX_HELD_IDAT", 0)  # every IDAT inflated as it passes
+    plain = b.png(exif=False, text=False, icc=False)
+    image_data = b.png_chunks(plain)[1][1]
+    idat = b.png_chunk(b"IDAT", image_data + bytes(4096 + extra))  # its CRC vouches for the bytes after the stream
+    data = plain[:33] + idat + plain[-12:]
+    pieces = [data[i : i + 512] for i in range(0, len(data), 512)]
+    if extra:
+        reason = "^PNG: the IDAT chunk at offset 33 holds more than 4096 bytes after the end of its image data$"
+        with pytest.raises(ImageError, match=reason):
+            _streamed(data, pieces)
+    else:
+        assert _streamed(data, pieces)[0] == data
+
 # ---------------------------------------------------------------- the shared pieces: ranged reads, planned runs
 
 RANGED_DATA = bytes(range(48))

@@ -228,7 +228,7 @@ class GifWalk(Cursor):
         start = self._base + at
         if len(buf) - at < 1:
             if final:
-                ByteReader(b"", FMT).u8("block introducer")  # raises, naming what is missing
+                raise ImageError(f"{FMT}: block introducer needs 1 bytes but 0 are left at offset {start}")
             return False
         introducer = buf[at]
         self._block_start = start
