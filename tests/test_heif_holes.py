@@ -374,7 +374,10 @@ def test_inputs_once_slow_take_work_proportional_to_their_size(shape):
 
 V0 = bytes(4)  # a full box's version 0 and flags 0
 OTHER, COMMENT = "other", "comment"
-FIELDS = {  # fixed-size property types: payload bytes, and whether they start with version and flags
+# Fixed-size property types: payload bytes, and whether they start with version and flags. Written
+# out from ISO/IEC 23008-12 and 14496-12 here, not taken from properties.FIXED_FIELDS, so that a
+# wrong entry there is caught.
+FIELDS = {
     b"ispe": (12, True),
     b"irot": (1, False),
     b"imir": (1, False),
