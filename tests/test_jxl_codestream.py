@@ -456,20 +456,20 @@ def test_u64_of_64_bits_takes_4_bits_after_bit_60():
     assert (reader.u64(), reader.pos, reader.u(8)) == (2**64 - 1, 2 + 12 + 6 * 9 + 1 + 4, 0x5A)
 
 
-U64_FIELDS = {  # value: its bits (selector, then 0, 4, 8 or 12 + 8 + ... bits)
-    0: Bits().put(0, 2),
-    1: Bits().put(1, 2).put(0, 4),
-    16: Bits().put(1, 2).put(15, 4),
-    17: Bits().put(2, 2).put(0, 8),
-    272: Bits().put(2, 2).put(255, 8),
-    4095: Bits().put(3, 2).put(4095, 12).put(0, 1),
-    4096 * 256 + 5: Bits().put(3, 2).put(5, 12).put(1, 1).put(0, 8).put(1, 1).put(1, 8).put(0, 1),
+U64_FIELDS = {  # value: a writer of its bits (selector, then 0, 4, 8 or 12 + 8 + ... bits), fresh for each run
+    0: lambda: Bits().put(0, 2),
+    1: lambda: Bits().put(1, 2).put(0, 4),
+    16: lambda: Bits().put(1, 2).put(15, 4),
+    17: lambda: Bits().put(2, 2).put(0, 8),
+    272: lambda: Bits().put(2, 2).put(255, 8),
+    4095: lambda: Bits().put(3, 2).put(4095, 12).put(0, 1),
+    4096 * 256 + 5: lambda: Bits().put(3, 2).put(5, 12).put(1, 1).put(0, 8).put(1, 1).put(1, 8).put(0, 1),
 }
 
 
 @pytest.mark.parametrize("value", sorted(U64_FIELDS))
 def test_u64_of_every_selector_is_read(value):
-    bits = U64_FIELDS[value]
+    bits = U64_FIELDS[value]()
     length = bits.count
     reader = BitReader([memoryview(bits.put(0x5A, 8).data())], "JPEG XL")
     assert (reader.u64(), reader.pos, reader.u(8)) == (value, length, 0x5A)
