@@ -301,12 +301,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_the_console_script_serves_until_ctrl_c(site):
     port = free_port()
     process = subprocess.Popen(
         [str(cf.CONSOLE_SCRIPT), "serve", str(site[0]), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # A test run started in the background by a non-interactive shell ignores SIGINT, and a child
+        # inherits that (Python then installs no Ctrl-C handler): give it a terminal's default.
+        preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + 30
@@ -323,7 +330,11 @@ def test_the_console_script_serves_until_ctrl_c(site):
         )
     finally:
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=30)
+        try:
+            _, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # not left serving after the test
+            raise
     assert answer.status == 200
     assert answer.body == metadata.strip(site[1]["photo.gif"])
     assert process.returncode == 0
