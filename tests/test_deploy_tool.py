@@ -251,23 +251,6 @@ def test_fallback_command_keeps_region_prefix_and_profile() -> None:
 # --- the artifact bucket ------------------------------------------------------------------------------
 
 
-def test_artifact_bucket_policy_refuses_plain_http_and_grants_nothing() -> None:
-    document = json.loads(artifact_bucket_policy("arn:aws-cn:s3:::b").to_json())
-    assert document == {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": ["s3:*"],
-                "Resource": ["arn:aws-cn:s3:::b", "arn:aws-cn:s3:::b/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ],
-    }
-
-
 def test_artifact_bucket_policy_is_the_templates_statement() -> None:
     """The same statement the templates' buckets carry, but with plain ARNs."""
     storage = json.loads((TEMPLATES / "storage.json").read_text())

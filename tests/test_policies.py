@@ -24,8 +24,9 @@ def test_each_stack_built_here_is_its_committed_template(stack):
     assert generate.render(stack.build()) == (TEMPLATES / f"{stack.name}.json").read_text(encoding="utf-8")
 
 
-def test_artifact_bucket_policy_is_written_out_in_full():
-    document = json.loads(policies.artifact_bucket_policy("arn:aws:s3:::b").to_json())
+def test_artifact_bucket_policy_refuses_plain_http_and_grants_nothing():
+    # A partition other than "aws" shows that both ARNs take it.
+    document = json.loads(policies.artifact_bucket_policy("arn:aws-cn:s3:::b").to_json())
     assert document == {
         "Version": "2012-10-17",
         "Statement": [
@@ -34,7 +35,7 @@ def test_artifact_bucket_policy_is_written_out_in_full():
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": ["s3:*"],
-                "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+                "Resource": ["arn:aws-cn:s3:::b", "arn:aws-cn:s3:::b/*"],
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             }
         ],
