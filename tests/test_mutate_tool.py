@@ -84,6 +84,9 @@ def _staged(tmp_path, monkeypatch, tests):
     root = _repository(tmp_path / "repo")
     work = tmp_path / "work"
     shutil.copytree(root, work)
+    for name in mutate.SOURCE_PATHS:  # the transform's packages at the copy's root, as stage() places them
+        if name in mutate.PACKAGES:
+            shutil.copytree(root / mutate.TRANSFORM / name, work / name)
     (work / "mutants").mkdir()
     (work / "mutants" / "results.meta").write_text("kept")
     monkeypatch.setattr(mutate, "ROOT", root)
@@ -97,24 +100,40 @@ def test_survivors_rerun_copies_the_current_tests_and_keeps_mutmuts_results(tmp_
     root, work = _staged(tmp_path, monkeypatch, ["tests/test_x.py"])
     (root / "tests" / "test_x.py").write_text("def test_sharper():\n    assert True\n")
     (root / "tests" / "helpers.py").write_text("HELP = 1\n")
-    mutate.restage_tests(["tests/test_x.py"])
+    assert mutate.restage(["tests/test_x.py"]) == (False, False)
     assert (work / "tests" / "test_x.py").read_text() == "def test_sharper():\n    assert True\n"
     assert (work / "tests" / "helpers.py").read_text() == "HELP = 1\n"
     assert (work / "mutants" / "results.meta").read_text() == "kept"
 
 
-def test_survivors_rerun_is_refused_when_a_source_changed_since_the_full_run(tmp_path, monkeypatch):
+def test_survivors_rerun_copies_changed_sources_and_records_them(tmp_path, monkeypatch):
     root, work = _staged(tmp_path, monkeypatch, ["tests/test_x.py"])
     (root / mutate.TRANSFORM / "metadata" / "module.py").write_text("NAME = 'new'\n")
-    with pytest.raises(SystemExit, match="sources under mutation .* changed since the full run"):
-        mutate.restage_tests(["tests/test_x.py"])
-    assert (work / "tests" / "test_x.py").read_text() == "def test_x():\n    pass\n"
+    assert mutate.restage(["tests/test_x.py"]) == (True, False)
+    assert (work / "metadata" / "module.py").read_text() == "NAME = 'new'\n"
+    assert (work / "stacks" / "module.py").read_text() == "NAME = 'stacks'\n"
+    assert (work / "mutants" / "results.meta").read_text() == "kept"
+    assert mutate.json.loads(mutate.STAGED.read_text())["sources"] == mutate.sources_hash(root)
+    assert mutate.restage(["tests/test_x.py"]) == (False, False)
 
 
-def test_survivors_rerun_is_refused_when_the_test_selection_changed_since_the_full_run(tmp_path, monkeypatch):
-    _, work = _staged(tmp_path, monkeypatch, ["tests/test_x.py"])
-    with pytest.raises(SystemExit, match=r"test selection \(MUTATE_TESTS\) changed since the full run"):
-        mutate.restage_tests(["tests/test_x.py", "tests/test_y.py"])
+def test_survivors_rerun_adds_new_test_modules_to_mutmuts_configuration(tmp_path, monkeypatch):
+    root, work = _staged(tmp_path, monkeypatch, ["tests/test_x.py"])
+    (root / "tests" / "test_y.py").write_text("def test_y():\n    pass\n")
+    assert mutate.restage(["tests/test_x.py", "tests/test_y.py"]) == (False, True)
+    config = (work / "setup.cfg").read_text()
+    selection = config.split("pytest_add_cli_args_test_selection =\n")[1].split("pytest_add_cli_args =")[0]
+    assert selection.split() == ["tests/test_x.py", "tests/test_y.py"]
+    assert config.split("only_mutate =\n")[1].split("also_copy")[0].split() == ["metadata/*"]
+    assert "mutants" not in config.split("also_copy =\n")[1].split("pytest_add_cli_args_test_selection")[0].split()
+    assert mutate.json.loads(mutate.STAGED.read_text())["tests"] == ["tests/test_x.py", "tests/test_y.py"]
+    assert (work / "mutants" / "results.meta").read_text() == "kept"
+
+
+def test_survivors_rerun_is_refused_when_a_test_module_left_the_selection(tmp_path, monkeypatch):
+    _, work = _staged(tmp_path, monkeypatch, ["tests/test_x.py", "tests/test_y.py"])
+    with pytest.raises(SystemExit, match=r"tests/test_y.py left the test selection \(MUTATE_TESTS\) since the full run"):
+        mutate.restage(["tests/test_x.py"])
     assert (work / "mutants" / "results.meta").read_text() == "kept"
 
 
@@ -123,7 +142,13 @@ def test_survivors_rerun_without_a_full_run_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(mutate, "WORK", tmp_path / "build" / "mutate")
     monkeypatch.setattr(mutate, "STAGED", tmp_path / "build" / "mutate" / "mutate-staged.json")
     with pytest.raises(SystemExit, match="no full run staged in build/mutate"):
-        mutate.restage_tests(["tests/test_x.py"])
+        mutate.restage(["tests/test_x.py"])
+
+
+def test_survivors_named_by_glob_are_matched_as_mutmut_names_them():
+    statuses = {"metadata.formats.gif.x__comment__mutmut_1": "survived", "metadata.formats.gif.x__comment__mutmut_12": "killed", "metadata.formats.png.x__comment__mutmut_1": "survived"}
+    assert mutate.matching(statuses, ["metadata.formats.gif.*", "metadata.formats.png.x__comment__mutmut_1"]) == sorted(statuses)
+    assert mutate.matching(statuses, ["*gif.x__comment__mutmut_1"]) == ["metadata.formats.gif.x__comment__mutmut_1"]
 
 
 def test_survivors_rerun_takes_the_unexplained_survivors_and_the_timeouts():

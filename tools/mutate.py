@@ -8,13 +8,15 @@ PATH: files or folders to mutate, as the repository names them (default: all of
 lambdas/exif_transform/metadata/, lambdas/exif_transform/serving/ and stacks/policies.py).
 
 --survivors re-checks the last run after tests were added: it copies the repository's
-tests/ into build/mutate/ again, keeps mutmut's results, and re-runs only the unexplained
-survivors and the timeouts (or the mutants named: names or globs, as `mutmut results` prints them). It
-refuses when the sources under mutation or the test selection changed since the full run
-staged the copy (their results would be stale): run a full one then. mutmut finds the
-tests that are new since the full run; an existing test that was changed to call a
-function it did not call before is not mapped to that function's mutants (they stay
-survivors: a full run settles it).
+tests/ and sources into build/mutate/ again, keeps mutmut's results, and tests again the
+unexplained survivors and the timeouts (or the mutants named: names or globs, as `mutmut
+results` prints them), with every mutant that has no result yet: the mutants of a function
+that changed since the full run (mutmut compares each function with its hash), and any the
+full run did not reach. Test modules added to MUTATE_TESTS are added to the run (they
+cannot make an earlier kill stale); it refuses when a module left the selection (its kills
+could be): run a full one then. mutmut finds the tests that are new since the full run; an
+existing test that was changed to call a function it did not call before is not mapped to
+that function's mutants (they stay survivors: a full run settles it).
 
 mutmut names a mutant after the module path of its file, and the tests import the
 transform's packages as top-level `metadata` and `serving` (pytest.ini's pythonpath), so
@@ -33,6 +35,7 @@ change what the code does, with the reason) and the kill rate, (killed + timeout
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import json
 import os
@@ -140,7 +143,13 @@ def stage(patterns: list[str], tests: list[str]) -> None:
     ini = (WORK / "pytest.ini").read_text()
     lines = [("pythonpath = . tests" if line.startswith("pythonpath") else line) for line in ini.splitlines()]
     (WORK / "pytest.ini").write_text("\n".join(lines) + "\n")
-    also_copy = sorted(p.name for p in WORK.iterdir() if p.name not in SOURCE_PATHS and p.name != "setup.cfg")
+    write_config(patterns, tests)
+    STAGED.write_text(json.dumps({"sources": sources_hash(ROOT), "tests": tests, "only_mutate": patterns}, indent=1) + "\n")
+
+
+def write_config(patterns: list[str], tests: list[str]) -> None:
+    """mutmut's configuration in the copy: what to mutate, and the tests to run on mutants."""
+    also_copy = sorted(p.name for p in WORK.iterdir() if p.name not in SOURCE_PATHS and p.name not in ("setup.cfg", "mutants", STAGED.name))
     config = [
         "[mutmut]",
         "source_paths =",
@@ -161,7 +170,6 @@ def stage(patterns: list[str], tests: list[str]) -> None:
         "    tests/test_transform_handler.py::test_image_is_answered_stripped_through_botocore[gif]",
     ]
     (WORK / "setup.cfg").write_text("\n".join(config) + "\n")
-    STAGED.write_text(json.dumps({"sources": sources_hash(ROOT), "tests": tests, "only_mutate": patterns}, indent=1) + "\n")
 
 
 def source_dirs(root: Path) -> list[Path]:
@@ -179,18 +187,65 @@ def sources_hash(root: Path) -> str:
     return digest.hexdigest()
 
 
-def restage_tests(tests: list[str]) -> None:
-    """The repository's tests/ copied again into the staged copy, mutmut's results kept; exits
-    when the copy is missing or what its results depend on changed since it was staged."""
+def restage(tests: list[str]) -> tuple[bool, bool]:
+    """The repository's tests/ and sources copied again into the staged copy, mutmut's results
+    kept; returns whether the sources changed and whether test modules were added to the
+    selection since the copy was staged. Exits when there is no copy, or when a test module
+    left the selection (results it produced could be stale)."""
     if not STAGED.exists():
         sys.exit(f"mutate: no full run staged in {WORK.relative_to(ROOT)}: run `tools/mutate.py` without --survivors first")
     staged = json.loads(STAGED.read_text())
-    if staged["sources"] != sources_hash(ROOT):
-        sys.exit(f"mutate: the sources under mutation ({', '.join(map(str, [d.relative_to(ROOT) for d in source_dirs(ROOT)]))}) changed since the full run: its mutants are stale, run `tools/mutate.py` again")
-    if staged["tests"] != tests:
-        sys.exit("mutate: the test selection (MUTATE_TESTS) changed since the full run, which makes mutmut reset every result: run `tools/mutate.py` again")
+    dropped = sorted(set(staged["tests"]) - set(tests))
+    if dropped:
+        sys.exit(f"mutate: {', '.join(dropped)} left the test selection (MUTATE_TESTS) since the full run, so its kills may be stale: run `tools/mutate.py` again")
+    sources_changed = staged["sources"] != sources_hash(ROOT)
+    tests_added = staged["tests"] != tests
     shutil.rmtree(WORK / "tests")
     shutil.copytree(ROOT / "tests", WORK / "tests", ignore=COPY_IGNORE, symlinks=True)
+    if sources_changed:
+        # mutmut compares each function with its hash from the full run: the mutants of a changed
+        # function are tested again, the others keep their results.
+        for source, copy in zip(source_dirs(ROOT), [WORK / name for name in SOURCE_PATHS]):
+            shutil.rmtree(copy)
+            shutil.copytree(source, copy, ignore=COPY_IGNORE)
+    if tests_added:
+        write_config(staged["only_mutate"], tests)
+    STAGED.write_text(json.dumps({**staged, "sources": sources_hash(ROOT), "tests": tests}, indent=1) + "\n")
+    return sources_changed, tests_added
+
+
+# Run with mutmut's internals in the copy (its configuration is read from the working directory).
+# A test module added to the selection changes mutmut's fingerprint of it, and mutmut would then
+# reset every result; the added module cannot make an earlier kill stale, so the stored
+# fingerprint is brought up to date instead, and mutmut collects the new tests' coverage.
+_KEEP_RESULTS = """
+import json, sys
+sys.argv = ["mutmut"]
+from mutmut.configuration import config
+with open("mutants/mutmut-stats.json") as f:
+    stats = json.load(f)
+stats["config_fingerprint"] = config().config_fingerprint()
+with open("mutants/mutmut-stats.json", "w") as f:
+    json.dump(stats, f, indent=4)
+"""
+# The mutants named on stdin (one per line) marked as not yet tested, so `mutmut run` tests them
+# again with everything else it has no result for (the mutants of changed functions).
+_FORGET = """
+import sys
+names = set(sys.stdin.read().split())
+sys.argv = ["mutmut"]
+from mutmut.__main__ import walk_mutatable_files, SourceFileMutationData
+for path in walk_mutatable_files():
+    data = SourceFileMutationData(path=path)
+    data.load()
+    if names & set(data.exit_code_by_key):
+        data.exit_code_by_key.update({name: None for name in names & set(data.exit_code_by_key)})
+        data.save()
+"""
+
+
+def mutmut_internals(script: str, stdin: str = "") -> None:
+    subprocess.run([sys.executable, "-c", script], cwd=WORK, input=stdin, text=True, check=True)
 
 
 def equivalents() -> dict[str, str]:
@@ -261,6 +316,11 @@ def run_mutmut(mutmut: str, jobs: int, names: list[str]) -> int:
     return subprocess.run([mutmut, "run", "--max-children", str(jobs), *names], cwd=WORK, env=env).returncode
 
 
+def matching(statuses: dict[str, str], patterns: list[str]) -> list[str]:
+    """The mutants named, or matched by globs, as `mutmut results` names them."""
+    return sorted(name for name in statuses if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns))
+
+
 def to_recheck(statuses: dict[str, str], known: dict[str, str]) -> list[str]:
     """The unexplained survivors, and the timeouts (which a loaded machine can cause)."""
     return sorted(name for name, status in statuses.items() if (status in SURVIVED and name not in known) or status == TIMEOUT)
@@ -290,9 +350,16 @@ def main(argv: list[str] | None = None) -> int:
             stage(only_mutate(args.paths or DEFAULT_PATHS), tests)
             names = []
         else:
-            restage_tests(tests)
-            names = args.survivors or to_recheck(results(mutmut), known)
-        returncode = run_mutmut(mutmut, args.jobs, names) if args.survivors is None or names else 0
+            statuses = results(mutmut)
+            sources_changed, tests_added = restage(tests)
+            if tests_added:
+                mutmut_internals(_KEEP_RESULTS)
+            names = matching(statuses, args.survivors) if args.survivors else to_recheck(statuses, known)
+            mutmut_internals(_FORGET, "\n".join(names))
+            if sources_changed:
+                print("mutate: the sources changed since the full run: the mutants of every changed function are tested again too")
+            names = []  # mutmut runs every mutant without a result: those named, and changed functions'
+        returncode = run_mutmut(mutmut, args.jobs, names)
         if returncode:
             print(f"mutate: mutmut run exited with {returncode}", file=sys.stderr)
             return returncode
