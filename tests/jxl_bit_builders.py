@@ -94,24 +94,76 @@ def then(bits: Bits, more: Bits) -> Bits:
     return bits.put(more.value, more.count)
 
 
-def ans_icc_stream(histogram: Bits, log_alpha: int, symbols: list[int]) -> bytes:
+def exact_histogram(counts: list[int]) -> Bits:
+    """An ANS distribution of exactly `counts` (4096 in all, at least 3 of them, none 4096):
+    log counts with shift 13, which reads every low bit of every count (a count n is log count
+    n.bit_length(), then its n.bit_length() - 1 low bits); the first largest is implied."""
+    logs = [count.bit_length() for count in counts]
+    omitted = logs.index(max(logs))
+    extra = [
+        (count - (1 << (log - 1)), log - 1) for index, (count, log) in enumerate(zip(counts, logs)) if log and index != omitted
+    ]
+    return log_count_histogram(13, logs, extra)
+
+
+def ans_slots(counts: list[int], log_alpha: int) -> list[list[int]]:
+    """For each symbol, the states (positions in 0..4095) that decode to it, by the rank it
+    decodes them to: the alias table of ISO/IEC 18181-1 C.2.6 as libjxl writes it
+    (ans_common.cc InitAliasTable, AliasTable::Lookup), inverted by trying every position."""
+    size, entry = 1 << log_alpha, 4096 >> log_alpha
+    counts = counts + [0] * (size - len(counts))
+    if 4096 in counts:  # one symbol: bucket i holds its ranks i * entry onwards
+        table = [(0, counts.index(4096), index * entry) for index in range(size)]
+    else:
+        cutoffs, right, offsets = list(counts), [0] * size, [0] * size
+        overfull = [index for index in range(size) if cutoffs[index] > entry]
+        underfull = [index for index in range(size) if cutoffs[index] < entry]
+        while overfull:
+            over, under = overfull.pop(), underfull.pop()
+            cutoffs[over] -= entry - cutoffs[under]
+            right[under], offsets[under] = over, cutoffs[over]
+            if cutoffs[over] < entry:
+                underfull.append(over)
+            elif cutoffs[over] > entry:
+                overfull.append(over)
+        # each bucket's (cutoff, symbol past the cutoff, its rank at the cutoff)
+        table = [
+            (0, index, 0) if cutoffs[index] == entry else (cutoffs[index], right[index], offsets[index] - cutoffs[index])
+            for index in range(size)
+        ]
+    slots: list[list[int | None]] = [[None] * count for count in counts]
+    for position in range(4096):
+        bucket, inside = divmod(position, entry)
+        cutoff, past, rank = table[bucket]
+        symbol, rank = (past, rank + inside) if inside >= cutoff else (bucket, inside)
+        assert slots[symbol][rank] is None, "two positions decode to one rank"
+        slots[symbol][rank] = position
+    return slots  # every rank filled: 4096 positions, 4096 ranks, none twice
+
+
+def ans_icc_stream(
+    histogram: Bits, log_alpha: int, symbols: list[int], counts: list[int] | None = None, state_xor: int = 0
+) -> bytes:
     """A compressed ICC profile stream of `symbols`, zero-padded to the byte: one cluster
-    coded with ANS over `histogram`, which must be uniform (every one of the 2^log_alpha
-    symbols with count 4096 >> log_alpha, so a symbol's slots are its own bucket), then the
-    state and its 16-bit refills from a plain rANS encoder run backwards from the final state."""
+    coded with ANS over `histogram`, whose counts are `counts` (default: uniform, every one of
+    the 2^log_alpha symbols with 4096 >> log_alpha), then the state (XOR `state_xor`, to
+    corrupt it) and its 16-bit refills from a plain rANS encoder run backwards from the final
+    state: a symbol of count f takes state x to (x // f) * 4096 + the position of rank x % f."""
     bits = Bits().u64(len(symbols))
     bits.put(0, 1).put(1, 1).put(0, 2)  # no LZ77, simple cluster map: one cluster
     bits.put(0, 1).put(log_alpha - 5, 2)  # ANS, log alphabet size
     bits.put(log_alpha, (log_alpha + 1 - 1).bit_length())  # split exponent log_alpha, in ceil(log2(log_alpha + 1)) bits
     then(bits, histogram)
-    frequency = 4096 >> log_alpha
+    counts = counts or [4096 >> log_alpha] * (1 << log_alpha)
+    slots = ans_slots(counts, log_alpha)
     state, refills = ANS_FINAL_STATE, []
     for symbol in reversed(symbols):
+        frequency = counts[symbol]
         if state >> 20 >= frequency:
             refills.append(state & 0xFFFF)
             state >>= 16
-        state = (state // frequency << 12) + state % frequency + symbol * frequency
-    bits.put(state, 32)
+        state = (state // frequency << 12) + slots[symbol][state % frequency]
+    bits.put(state ^ state_xor, 32)
     for refill in reversed(refills):
         bits.put(refill, 16)
     return bits.data()

@@ -24,13 +24,14 @@ from metadata.formats import jxl_codestream, jxl_entropy
 from metadata.formats.jxl_bits import BitReader, ceil_log2
 from metadata.formats.jxl_codestream import codestream_end
 from metadata.limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM
-from metadata.formats.jxl_entropy import EntropyCode
+from metadata.formats.jxl_entropy import EntropyCode, SymbolReader
 from jxl_bit_builders import (
     ANS_FINAL_STATE,
     Bits,
     ans_icc_stream,
     canonical_codes,
     complex_prefix_code,
+    exact_histogram,
     log_count_histogram,
     prefix_icc_stream,
     then,
@@ -390,8 +391,11 @@ def test_ans_coded_icc_stream_is_walked():
     assert _end(codestream) == len(codestream)
 
 
-def test_ans_stream_not_ending_in_its_final_state_is_refused():
-    assert_refused(_ans_icc(0x130001), reason="ANS stream does not end in its final state")
+@pytest.mark.parametrize("state", [0x130001, 0x130080, 0x131000], ids=["position-1", "bucket-1", "above-the-12-bits"])
+def test_ans_stream_not_ending_in_its_final_state_is_refused(state):
+    # A one-symbol distribution leaves any state as it is (buckets of 128 positions here: 0x80
+    # is the first position of the second), so the stream ends in the state it starts in.
+    assert_refused(_ans_icc(state), reason="ANS stream does not end in its final state")
 
 
 def test_image_over_the_pixel_limit_is_refused():
@@ -586,6 +590,23 @@ def test_ans_distribution_is_read_with_its_counts_and_nothing_more(name):
     assert _read_distribution(histogram) == (expected, 7 + histogram.count)
 
 
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.integers(5, 8), st.binary(min_size=40, max_size=40))
+def test_every_ans_distribution_read_sums_to_4096_and_gets_its_alias_table(log_alpha, data):
+    # Whatever the bits, a distribution is refused or its counts sum to 4096, all the positions
+    # of the buckets: the alias table, built here too, relies on it (it lends the positions of
+    # buckets under their share while some bucket is over, and never runs out of them).
+    bits = Bits().put(0, 1).put(0, 1).put(log_alpha - 5, 2).put(log_alpha, ceil_log2(log_alpha + 1))  # split log_alpha
+    bits.put(int.from_bytes(data, "little"), 8 * len(data))  # then any distribution
+    reader = BitReader([memoryview(bits.data())], "JPEG XL")
+    try:
+        code = EntropyCode(reader, 1)
+    except (jxl_entropy.EntropyError, ImageError) as error:
+        assert re.search("ANS|the codestream ends inside", str(error)), error
+        return
+    assert sum(code.ans[0].counts) == 4096
+
+
 def _icc_end(stream: bytes) -> int:
     return jxl_codestream.icc_stream_end(memoryview(stream), "JPEG XL")
 
@@ -603,6 +624,62 @@ def test_ans_coded_icc_stream_is_decoded_to_its_end(name):
     histogram, log_alpha = UNIFORM[name]
     stream = ans_icc_stream(histogram, log_alpha, SYMBOLS)
     assert _icc_end(stream + b"trailing") == len(stream)
+
+
+def _icc_values(stream: bytes, count: int) -> list[int]:
+    """The first `count` values of the compressed ICC profile `stream`, all decoded in context 0
+    (its cluster map puts every context in one cluster); the ANS state must then be the final one."""
+    reader = BitReader([memoryview(stream)], "JPEG XL")
+    reader.u64()
+    symbols = SymbolReader(EntropyCode(reader, jxl_codestream.ICC_CONTEXTS), reader)
+    values = [symbols.decode(0) for _ in range(count)]
+    symbols.finish()
+    return values
+
+
+# Distributions whose symbols do not each fill one bucket of the alias table (4096 >> log_alpha
+# positions), so buckets lend their positions past a cutoff to a symbol that overflows its own:
+# (log alphabet size, counts by symbol, then the histogram when it is not written as exact log counts).
+SKEWED = {
+    "one-big-symbol-in-30-buckets": (5, {3: 3800, 0: 1, 7: 2, 12: 60, 20: 127, 31: 106}),
+    "several-overflowing-one-just-over-and-one-full": (
+        6,
+        {0: 900, 1: 1, 2: 700, 5: 63, 6: 64, 7: 65, 9: 300, 13: 2, 20: 33, 21: 40, 40: 129, 41: 128, 63: 1671},
+    ),
+    "many-overflowing-by-up-to-2-buckets": (8, {index: 1 + index * 7 % 40 for index in range(0, 250, 2)} | {255: 1631}),
+    "two-symbols": (7, {4: 1000, 100: 3096}, Bits().put(3, 2).u8(4).u8(100).put(1000, 12)),
+    "flat-of-3": (5, {0: 1366, 1: 1365, 2: 1365}, Bits().put(2, 2).u8(2)),
+    "one-symbol-not-0": (5, {9: 4096}, Bits().put(1, 2).u8(9)),
+}
+
+
+def _skewed_icc(name: str, state_xor: int = 0) -> tuple[bytes, list[int]]:
+    """The ICC stream of the SKEWED distribution `name` (written as exact log counts unless it
+    comes with its histogram) coding 1200 values: every other one its most frequent symbol,
+    the others each symbol in turn; and those values."""
+    log_alpha, by_symbol, *histogram = SKEWED[name]
+    counts = [by_symbol.get(symbol, 0) for symbol in range(1 << log_alpha)]
+    assert sum(counts) == 4096
+    present = sorted(by_symbol)
+    most = max(present, key=by_symbol.get)
+    values = [present[(index * 7 + index // 5) % len(present)] if index % 2 else most for index in range(1200)]
+    histogram = histogram[0] if histogram else exact_histogram(counts[: max(3, max(present) + 1)])
+    return ans_icc_stream(histogram, log_alpha, values, counts, state_xor), values
+
+
+@pytest.mark.parametrize("name", sorted(SKEWED))
+def test_ans_coded_symbols_of_a_skewed_distribution_are_decoded_as_encoded(name):
+    stream, values = _skewed_icc(name)
+    assert _icc_values(stream, len(values)) == values
+    assert _icc_end(stream + b"trailing") == len(stream)
+
+
+@pytest.mark.parametrize("name", ["one-big-symbol-in-30-buckets", "many-overflowing-by-up-to-2-buckets"])
+def test_ans_coded_icc_stream_with_a_corrupted_state_is_refused(name):
+    stream, _ = _skewed_icc(name, state_xor=0x1000)
+    reason = "JPEG XL: ICC profile entropy code: ANS stream does not end in its final state (at byte"
+    with pytest.raises(ImageError, match=re.escape(reason)):
+        _icc_end(stream + bytes(64))
 
 
 def _ans_icc_header(histogram: Bits) -> Bits:
@@ -805,6 +882,30 @@ def test_hybrid_integer_with_msb_and_lsb_in_its_token_is_decoded(token, extra, w
     else:
         with pytest.raises(ImageError, match="ICC profile stream holds a value that is not a byte"):
             _icc_end(stream.data())
+
+
+# Split exponent 4, 1 msb and 1 lsb in the token (ISO/IEC 18181-1 annex C, by hand): a token t below
+# 16 is its value; from 16 on it carries n = 2 + ((t - 16) >> 2) extra bits e, and the value is
+# ((0b10 | (t >> 1) & 1) << n | e) << 1 | (t & 1).
+HYBRID_TOKENS = {
+    "15-below-the-split": (15, (0, 0), 15),
+    "16-at-the-split": (16, (3, 2), (0b10 << 2 | 3) << 1),
+    "17-its-lsb-set": (17, (1, 2), (0b10 << 2 | 1) << 1 | 1),
+    "18-its-msb-set": (18, (0, 2), 0b11 << 2 << 1),
+    "21-three-extra-bits": (21, (5, 3), (0b10 << 3 | 5) << 1 | 1),
+    "31-five-extra-bits": (31, (31, 5), (0b11 << 5 | 31) << 1 | 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HYBRID_TOKENS))
+def test_hybrid_integer_token_is_decoded_with_its_extra_bits_to_its_value(name):
+    token, extra, value = HYBRID_TOKENS[name]
+    stream = Bits().put(0, 1).put(1, 1)  # no LZ77, prefix codes (one context: no cluster map)
+    stream.put(4, 4).put(1, 3).put(1, 2)  # split 4; msb in ceil(log2(5)) bits; lsb in ceil(log2(4))
+    then(stream.put(1, 1).put(6, 4).put(0, 6), _one_symbol(token, 7)).put(*extra)  # alphabet of 1 + 64 symbols
+    reader = BitReader([memoryview(stream.data() + b"\xff")], "JPEG XL")
+    symbols = SymbolReader(EntropyCode(reader, 1), reader)
+    assert (symbols.decode(0), reader.pos) == (value, stream.count)
 
 
 def _prefix_refusal(config: Bits, size: Bits, code: Bits, payload: Bits = Bits(), count: int = 1) -> bytes:

@@ -270,8 +270,10 @@ class _AnsCode:
             return
         under = [index for index in range(size) if counts[index] < bucket]
         over = [index for index in range(size) if counts[index] > bucket]
+        # Every branch of _ans_counts makes the counts sum to DIST_SUM, size buckets' worth:
+        # while a bucket holds more than its share, as much is missing from buckets still
+        # under, so `under` is never empty here.
         while over:
-            _check(bool(under), "invalid ANS distribution")
             top, low = over[-1], under.pop()
             self.cutoff[top] -= bucket - self.cutoff[low]
             self.symbol[low] = top
