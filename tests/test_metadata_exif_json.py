@@ -167,6 +167,14 @@ def test_an_unknown_view_is_a_programming_error():
         exif_json.exif_to_json(ifds, view="no-gps")
 
 
+def test_exif_to_json_called_without_options_shows_the_safe_view_without_artist_or_copyright():
+    """metadata exports exif_to_json: a caller that names no option gets the private view, as read_exif's does."""
+    entries = [(0x010F, 2, 4, b"Cam\x00"), (0x013B, 2, 4, b"Ann\x00"), (0x8298, 2, 4, b"(c)\x00")]  # Make, Artist, Copyright
+    ifds = read_exif_ifds(b.tiff_header() + b.ifd_bytes(entries), "EXIF")
+    assert exif_json.exif_to_json(ifds) == {"Image": {"Make": "Cam"}}
+    assert exif_json.exif_to_json(ifds, keep_copyright=True) == {"Image": {"Make": "Cam", "Artist": "Ann", "Copyright": "(c)"}}
+
+
 # ---------------------------------------------------------------- values
 
 
