@@ -17,7 +17,7 @@ import pytest
 import image_builders as b
 import metadata
 from metadata import exif_json
-from metadata.tiff_ifd import read_exif_ifds
+from metadata.tiff_ifd import TYPE_SIZES, read_exif_ifds
 from metadata.limits import MAX_JSON_DOCUMENT, MAX_JSON_SEQUENCE, MAX_JSON_TEXT, MAX_KEPT_TEXT
 from metadata_checks import bounded_memory
 
@@ -165,6 +165,14 @@ def test_an_unknown_view_is_a_programming_error():
     ifds = read_exif_ifds(b.tiff_header() + b.ifd_bytes([]), "EXIF")
     with pytest.raises(ValueError, match=reason):
         exif_json.exif_to_json(ifds, view="no-gps")
+
+
+def test_exif_to_json_called_without_options_shows_the_safe_view_without_artist_or_copyright():
+    """metadata exports exif_to_json: a caller that names no option gets the private view, as read_exif's does."""
+    entries = [(0x010F, 2, 4, b"Cam\x00"), (0x013B, 2, 4, b"Ann\x00"), (0x8298, 2, 4, b"(c)\x00")]  # Make, Artist, Copyright
+    ifds = read_exif_ifds(b.tiff_header() + b.ifd_bytes(entries), "EXIF")
+    assert exif_json.exif_to_json(ifds) == {"Image": {"Make": "Cam"}}
+    assert exif_json.exif_to_json(ifds, keep_copyright=True) == {"Image": {"Make": "Cam", "Artist": "Ann", "Copyright": "(c)"}}
 
 
 # ---------------------------------------------------------------- values
@@ -644,6 +652,15 @@ def test_undefined_values_outside_the_exif_and_gps_groups_are_summarised():
     # Noise (0x920D) is an UNDEFINED tag of IFD0, a group without prefixed-text tags.
     entry = (0x920D, 7, 4, b"nois")
     assert _full_view([entry], group="Image") == {"Image": {"Noise": {"type": "UNDEFINED", "count": 4}}}
+
+
+def test_every_type_the_reader_knows_has_a_name_for_summaries():
+    """A summary names its type from TYPE_NAMES; the entries rendered are those of a type the reader knows."""
+    assert exif_json.TYPE_NAMES == {
+        1: "BYTE", 2: "ASCII", 3: "SHORT", 4: "LONG", 5: "RATIONAL", 6: "SBYTE", 7: "UNDEFINED",
+        8: "SSHORT", 9: "SLONG", 10: "SRATIONAL", 11: "FLOAT", 12: "DOUBLE", 13: "IFD",
+    }  # fmt: skip
+    assert set(TYPE_SIZES) == set(exif_json.TYPE_NAMES)
 
 
 def test_empty_numeric_values_are_left_out_and_long_ones_summarised():

@@ -139,7 +139,7 @@ def _bounded(text: str, more: bool) -> str:
 
 
 def _summary(entry: IfdEntry) -> dict:
-    return {"type": TYPE_NAMES.get(entry.type, str(entry.type)), "count": entry.count}
+    return {"type": TYPE_NAMES[entry.type], "count": entry.count}  # only entries of a known type are rendered
 
 
 def _number(value):
@@ -172,10 +172,7 @@ class _Renderer:
 
     def _decode(self, entry: IfdEntry, how: str):
         raw, more = self._prefix(entry)
-        if how == "text":
-            cut = raw.find(b"\x00")
-            if cut >= 0:
-                raw, more = raw[:cut], False
+        if how == "text":  # _bounded ends it at its first NUL (in UTF-8 a NUL byte is always U+0000)
             return _bounded(raw.decode("utf-8", errors="replace"), more)
         if how == "xp":
             return _bounded(raw[: len(raw) // 2 * 2].decode("utf-16-le", errors="replace"), more)
