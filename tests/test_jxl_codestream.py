@@ -280,11 +280,14 @@ def test_preview_and_animation_frames_are_walked():
     assert metadata.strip(codestream + TRAILER) == codestream
 
 
-# PreviewHeader: div8, height, ratio 0, width; sections of its frame in 128-pixel groups:
-# 1 LF global + 1 LF group + 1 HF global + one per group.
+# PreviewHeader: div8, height, ratio (0: then the width); sections of its frame in 128-pixel
+# groups: 1 LF global + 1 LF group + 1 HF global + one per group. A ratio gives the width as
+# height * numerator // denominator: 214 * 12 // 10 = 256 (not 256.8: 2 groups, not 3).
 PREVIEWS = {
     "div8-with-width": (Bits().put(1, 1).u32(2, 24, 5).put(0, 3).u32(2, 30, 5), 7),  # 248 x 200: 2 x 2 groups
     "with-width": (Bits().put(0, 1).u32(1, 135, 8).put(0, 3).u32(1, 235, 8), 9),  # 300 x 200: 3 x 2 groups
+    "ratio-12:10": (Bits().put(0, 1).u32(1, 214 - 65, 8).put(2, 3), 7),  # 256 x 214: 2 x 2 groups
+    "ratio-2:1": (Bits().put(0, 1).u32(1, 214 - 65, 8).put(7, 3), 11),  # 428 x 214: 4 x 2 groups
 }
 
 
@@ -1047,6 +1050,35 @@ def test_colour_space_of_unknown_kind_is_refused(space):
 
 def test_intrinsic_size_is_walked():
     _walked(_custom_frame(_metadata_header(intrinsic=True)))
+
+
+# A crop's x0 and y0 are U32s packed as signed: even v is v / 2, odd v is -(v + 1) / 2. The
+# frame is partial (it reads a 2-bit source frame after blend mode replace) when it starts
+# right of or below the image's corner or ends short of its right or bottom edge (8 x 8).
+CROPS = {  # (x0 packed, y0 packed, width, height): partial
+    "x0 0, 8 wide": ((0, 0, 8, 8), False),
+    "x0 1, 8 wide": ((2, 0, 8, 8), True),
+    "x0 1, 9 wide": ((2, 0, 9, 8), True),
+    "x0 -1, 8 wide": ((1, 0, 8, 8), True),
+    "x0 -1, 9 wide": ((1, 0, 9, 8), False),
+    "x0 -2, 9 wide": ((3, 0, 9, 8), True),
+    "x0 -2, 10 wide": ((3, 0, 10, 8), False),
+    "y0 1, 9 high": ((0, 2, 8, 9), True),
+    "y0 -1, 8 high": ((0, 1, 8, 8), True),
+    "y0 -1, 9 high": ((0, 1, 8, 9), False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CROPS))
+def test_crop_origin_is_unpacked_as_signed_to_tell_a_partial_frame(name):
+    (x0, y0, width, height), partial = CROPS[name]
+
+    def crop(bits: Bits) -> None:
+        bits.put(1, 1)
+        for value in (x0, y0, width, height):
+            bits.u32(0, value, 8)
+
+    _walked(_custom_frame(_metadata_header(), crop=crop, blends=[_blend(0, source=partial)]))
 
 
 FRAMES = {
