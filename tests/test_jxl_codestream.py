@@ -183,13 +183,14 @@ def _frame(
     section_sizes: list[int],
     *,
     last: bool,
-    permutation: list[int] | None = None,
+    permutation: list[int] | Bits | None = None,
     pad_bit: int = 0,
     extra_channels: int = 0,
     duration: int | None = None,
     timecode: int | None = None,
 ) -> Bits:
     """A modular frame (group size 128) with the given TOC; sections filled by _codestream.
+    `permutation`: its Lehmer code (see _permutation), or the whole permuted TOC's bits.
     `duration` (and `timecode`) when the image is animated; `pad_bit` goes into the
     padding after the TOC entries."""
     bits.put(0, 1).put(0, 2).put(1, 1)  # not all default, regular frame, modular
@@ -216,6 +217,8 @@ def _frame(
     bits.u32(0)  # no extensions
     if permutation is None:
         bits.put(0, 1)
+    elif isinstance(permutation, Bits):
+        then(bits.put(1, 1), permutation)
     else:
         bits.put(1, 1)
         _permutation(bits, len(section_sizes), permutation)
@@ -323,7 +326,7 @@ def test_permuted_toc_is_decoded_to_find_the_sections():
 
 def test_permutation_longer_than_the_toc_is_refused():
     codestream = _codestream([([5, 6, 7, 8, 9], {"permutation": [3, 3, 3]})], width_div8=32)
-    assert_refused(codestream, reason="TOC permutation out of range")
+    assert_refused(codestream, reason=re.escape("JPEG XL: TOC permutation out of range (at byte "))
 
 
 def test_nonzero_padding_after_the_toc_is_refused():
@@ -1177,3 +1180,51 @@ def test_simple_prefix_code_is_decoded(symbols, codes):
     sequence = [symbol for symbol in codes for _ in range(3)] + symbols
     stream = prefix_icc_stream(size, code, codes, sequence).data()
     assert _icc_end(stream + b"\xff" * 2) == len(stream)
+
+
+# ---------------------------------------------------------------- TOC permutations coded by context
+# The permutation's entropy code has 8 contexts (ISO/IEC 18181-1 C.3.2, libjxl DecodePermutation):
+# its length is coded in context min(7, ceil(log2(sections + 1))), each Lehmer value in context
+# min(7, ceil(log2(previous + 1))), `previous` being the value before (0 for the first). Here each
+# context is its own cluster, whose prefix code has a single symbol (no bits), so the context
+# alone gives the value decoded: a context the walk must not use gives 255, over any TOC here.
+
+
+def _permutation_by_context(values: list[int]) -> Bits:
+    """A permuted TOC's entropy code and symbols: context k decodes values[k]."""
+    bits = Bits().put(0, 1)  # no LZ77
+    bits.put(1, 1).put(3, 2)  # simple cluster map, 3 bits a context
+    for context in range(8):
+        bits.put(context, 3)  # context k: cluster k
+    bits.put(1, 1)  # prefix codes
+    for _ in range(8):
+        bits.put(15, 4)  # hybrid integers: values below 2^15 as they are
+    for _ in range(8):
+        bits.put(1, 1).put(8, 4).put(0, 8)  # an alphabet of 1 + 256 symbols
+    for value in values:
+        bits.put(1, 2).put(0, 2).put(value, 9)  # a simple prefix code of that one symbol
+    return bits
+
+
+# (width, height, sections, values by context). Sections: 1 LF global + LF groups (of 128 x 128
+# blocks of 8 pixels) + 1 HF global + groups (of 128 pixels).
+PERMUTATIONS_BY_CONTEXT = {
+    # 2 x 1 groups: 5 sections, the length (2) in context 3; Lehmer 4 (context 0), then 2 (context 3)
+    "5 sections": (256, 8, 5, [4, 255, 255, 2, 255, 255, 255, 255]),
+    # 2 x 2 groups: 7 sections, the length in context 3 (not 4: log2 of 7 + 1 is 3); the same code
+    "7 sections": (256, 256, 7, [4, 255, 255, 2, 255, 255, 255, 255]),
+    # 200 x 1 groups, 25 x 1 LF groups: 227 sections, the length (2) in context 7 (not 8);
+    # Lehmer 200 (context 0), then 2 (context 7, not 8)
+    "227 sections": (25600, 8, 227, [200, 255, 255, 255, 255, 255, 255, 2]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PERMUTATIONS_BY_CONTEXT))
+def test_toc_permutation_is_decoded_in_the_contexts_of_its_length_and_previous_value(name):
+    width, height, sections, values = PERMUTATIONS_BY_CONTEXT[name]
+    bits = Bits().put(0x0AFF, 16).put(0, 1).u32(0, height - 1, 9).put(0, 3).u32(2, width - 1, 18)  # SizeHeader
+    header = bits.put(1, 1).put(1, 1).data()  # ImageMetadata and transform data: all default
+    frame = _frame(Bits(), [1] * sections, last=True, permutation=_permutation_by_context(values)).data()
+    codestream = header + frame + b"\x5a" * sections
+    assert _end(codestream + TRAILER) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
