@@ -1182,8 +1182,29 @@ def test_simple_prefix_code_is_decoded(symbols, codes):
     assert _icc_end(stream + b"\xff" * 2) == len(stream)
 
 
-# ---------------------------------------------------------------- TOC permutations coded by context
-# The permutation's entropy code has 8 contexts (ISO/IEC 18181-1 C.3.2, libjxl DecodePermutation):
+# ---------------------------------------------------------------- frames of many sections
+# Images whose size the SizeHeader gives in full (not in multiples of 8), so that frames have
+# many groups; sections: 1 LF global + LF groups (8 x 8 groups each) + 1 HF global + one per
+# group and pass, or 1 when there is one group and one pass.
+
+
+def _plain_header(width: int, height: int) -> bytes:
+    """Signature, SizeHeader (height below 512, width below 2^18), default ImageMetadata."""
+    bits = Bits().put(0x0AFF, 16).put(0, 1).u32(0, height - 1, 9).put(0, 3).u32(2, width - 1, 18)
+    return bits.put(1, 1).put(1, 1).data()  # ImageMetadata and transform data: all default
+
+
+@pytest.mark.parametrize(("width", "sections"), [(256, 1), (257, 5)])
+def test_default_frame_is_vardct_in_groups_of_256_of_one_pass(width, sections):
+    frame = Bits().put(1, 1).put(0, 1).pad()  # FrameHeader all default, TOC not permuted
+    for _ in range(sections):
+        frame.u32(0, 1, 10)
+    codestream = _plain_header(width, 8) + frame.pad().data() + b"\x5a" * sections
+    assert _end(codestream + TRAILER) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+
+
+# A permuted TOC: its entropy code has 8 contexts (ISO/IEC 18181-1 C.3.2, libjxl DecodePermutation):
 # its length is coded in context min(7, ceil(log2(sections + 1))), each Lehmer value in context
 # min(7, ceil(log2(previous + 1))), `previous` being the value before (0 for the first). Here each
 # context is its own cluster, whose prefix code has a single symbol (no bits), so the context
@@ -1222,9 +1243,7 @@ PERMUTATIONS_BY_CONTEXT = {
 @pytest.mark.parametrize("name", sorted(PERMUTATIONS_BY_CONTEXT))
 def test_toc_permutation_is_decoded_in_the_contexts_of_its_length_and_previous_value(name):
     width, height, sections, values = PERMUTATIONS_BY_CONTEXT[name]
-    bits = Bits().put(0x0AFF, 16).put(0, 1).u32(0, height - 1, 9).put(0, 3).u32(2, width - 1, 18)  # SizeHeader
-    header = bits.put(1, 1).put(1, 1).data()  # ImageMetadata and transform data: all default
     frame = _frame(Bits(), [1] * sections, last=True, permutation=_permutation_by_context(values)).data()
-    codestream = header + frame + b"\x5a" * sections
+    codestream = _plain_header(width, height) + frame + b"\x5a" * sections
     assert _end(codestream + TRAILER) == len(codestream)
     assert metadata.strip(codestream + TRAILER) == codestream
