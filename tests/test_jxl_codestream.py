@@ -1189,8 +1189,8 @@ def test_simple_prefix_code_is_decoded(symbols, codes):
 
 
 def _plain_header(width: int, height: int) -> bytes:
-    """Signature, SizeHeader (height below 512, width below 2^18), default ImageMetadata."""
-    bits = Bits().put(0x0AFF, 16).put(0, 1).u32(0, height - 1, 9).put(0, 3).u32(2, width - 1, 18)
+    """Signature, SizeHeader (height up to 2^13, width up to 2^18), default ImageMetadata."""
+    bits = Bits().put(0x0AFF, 16).put(0, 1).u32(1, height - 1, 13).put(0, 3).u32(2, width - 1, 18)
     return bits.put(1, 1).put(1, 1).data()  # ImageMetadata and transform data: all default
 
 
@@ -1200,6 +1200,70 @@ def test_default_frame_is_vardct_in_groups_of_256_of_one_pass(width, sections):
     for _ in range(sections):
         frame.u32(0, 1, 10)
     codestream = _plain_header(width, 8) + frame.pad().data() + b"\x5a" * sections
+    assert _end(codestream + TRAILER) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+
+
+def _crop_u32(bits: Bits, value: int) -> Bits:  # U32(u(8), 256 + u(11), 2304 + u(14), ...)
+    return bits.u32(0, value, 8) if value < 256 else bits.u32(1, value - 256, 11) if value < 2304 else bits.u32(2, value - 2304, 14)
+
+
+def _typed_frame(frame_type: int, sections: int, *, lf_level: int = 0, crop=(), last=False, source=False) -> bytes:  # noqa: ANN001
+    """A modular frame (groups of 128) of `frame_type` (0 regular, 1 LF, 2 reference only, 3
+    skip progressive) in an image without extra channels nor animation, as libjxl's
+    FrameHeader::VisitFields reads it, then a TOC of `sections` one-byte sections. `crop`:
+    (width, height), or (x0, y0, width, height) packed as signed, for the types that have
+    an origin; `source`: whether the blending info has a source frame (a partial frame)."""
+    bits = Bits().put(0, 1).put(frame_type, 2).put(1, 1)  # not all default, type, modular
+    bits.u32(0).put(0, 2).put(0, 2)  # no flags, upsampling 1, group_size_shift 0
+    if frame_type != 2:
+        bits.u32(0)  # one pass (a reference-only frame has none to read)
+    if frame_type == 1:
+        bits.put(lf_level - 1, 2)  # an LF frame has no custom size, blending, is_last
+    else:
+        bits.put(int(bool(crop)), 1)
+        for value in crop:
+            _crop_u32(bits, value)
+    if frame_type in (0, 3):
+        bits.u32(0)  # blend mode replace
+        if source:
+            bits.put(0, 2)
+        bits.put(int(last), 1)
+    if frame_type != 1 and not last:
+        bits.put(0, 2)  # save_as_reference
+    if frame_type == 2 or (not last and frame_type != 1 and not source):
+        bits.put(0, 1)  # save_before_colour_transform
+    bits.u32(0).put(1, 1).u32(0)  # no name, default loop filter, no extensions
+    bits.put(0, 1).pad()  # TOC not permuted
+    for _ in range(sections):
+        bits.u32(0, 1, 10)
+    return bits.pad().data() + b"\x5a" * sections
+
+
+# A 2048 x 1032 image: each frame below, then (unless it is the last) a default frame, VarDCT in
+# groups of 256: 8 x 5 groups, 1 LF group, so 43 sections. The frames below are modular, in
+# groups of 128.
+FRAME_TYPES = {
+    # level 1: 2048 x 1032 pixels in 8 x 8 blocks, 256 x 129: 2 x 2 groups, 1 LF group
+    "LF frame": _typed_frame(1, 7, lf_level=1),
+    # a crop of 300 x 200 (no origin), one pass (none read): 3 x 2 groups, 1 LF group
+    "reference-only frame": _typed_frame(2, 9, crop=(300, 200)),
+    # starting at x0 = 8: partial, so the replace blending has a source frame; 1 group
+    "skip-progressive frame": _typed_frame(3, 1, crop=(16, 0, 64, 64), last=True, source=True),
+    # the whole image as its crop: not partial, no source frame; 16 x 9 groups, 2 x 2 LF groups
+    "skip-progressive frame, whole": _typed_frame(3, 150, crop=(0, 0, 2048, 1032)),
+}
+FRAMES_LAST = {"skip-progressive frame"}
+
+
+@pytest.mark.parametrize("name", sorted(FRAME_TYPES))
+def test_frame_of_each_type_reads_the_fields_of_its_type(name):
+    codestream = _plain_header(2048, 1032) + FRAME_TYPES[name]
+    if name not in FRAMES_LAST:
+        last = Bits().put(1, 1).put(0, 1).pad()  # all default, TOC not permuted
+        for _ in range(43):
+            last.u32(0, 1, 10)
+        codestream += last.pad().data() + b"\x5a" * 43
     assert _end(codestream + TRAILER) == len(codestream)
     assert metadata.strip(codestream + TRAILER) == codestream
 
