@@ -86,6 +86,17 @@ def test_read_exif_reads_the_exif_box_and_not_a_compressed_one():
     assert metadata.read_exif(ib.jxl_container((0, BROB_EXIF))) == {}
 
 
+# A brob box is named by its first 4 bytes, the type it wraps (then Brotli data, never read).
+BROB_KINDS = {b"Exif": ("exif",), b"xml ": ("xmp",), b"jumb": ("other",), b"Ex": ("other",)}
+
+
+@pytest.mark.parametrize("wrapped", sorted(BROB_KINDS), ids=lambda wrapped: wrapped.decode().strip() or "short")
+def test_compressed_box_is_removed_as_the_kind_it_wraps(wrapped):
+    data = container_of(box(b"brob", wrapped, b"brotli bytes " if len(wrapped) == 4 else b""), JXLC)
+    result = metadata.clean(data)
+    assert (result.data, result.removed) == (container_of(JXLC), BROB_KINDS[wrapped])
+
+
 @pytest.mark.parametrize("level", [b"", b"\x05\x05"], ids=["empty", "two-bytes"])
 def test_level_box_of_other_than_one_byte_is_removed(level):
     original = ib.jxl_container((0, box(b"jxll", level)))
@@ -96,12 +107,33 @@ def test_level_box_of_other_than_one_byte_is_removed(level):
 
 @pytest.mark.parametrize(
     ("payload", "reason"),
-    [(b"\x00\x01", "Exif box 0 is 2 bytes"), (struct.pack(">I", 9) + b"MM\x00*", "Exif box 0 points its TIFF header past its end")],
-    ids=["short", "offset-past-the-end"],
+    [
+        (b"\x00\x01", "Exif box 0 is 2 bytes"),
+        (struct.pack(">I", 9) + b"MM\x00*", "Exif box 0 points its TIFF header past its end"),
+        (struct.pack(">I", 1), "Exif box 0 points its TIFF header past its end"),  # its offset alone
+    ],
+    ids=["short", "offset-past-the-end", "offset-alone-past-the-end"],
 )
 def test_read_exif_refuses_a_malformed_first_exif_box(payload, reason):
     with pytest.raises(ImageError, match=re.escape(f"JPEG XL: {reason}")):
         metadata.read_exif(ib.jxl_container((0, box(b"Exif", payload)), (1, ib.jxl_exif_box(EXIF))))
+
+
+def test_exif_box_whose_offset_points_at_its_end_is_read_as_empty():
+    assert metadata.read_exif(container_of(box(b"Exif", struct.pack(">I", 0)), JXLC)) == {}
+    assert metadata.read_exif(container_of(box(b"Exif", struct.pack(">I", 2), b"MM"), JXLC)) == {}
+
+
+def test_exif_box_without_its_offset_is_read_from_its_tiff_header():
+    # pillow-jxl-plugin 1.3 writes the TIFF structure straight after the box header
+    data = container_of(box(b"Exif", EXIF[len(b"Exif\x00\x00") :]), JXLC)
+    assert metadata.read_exif(data, view="full")["GPS"]["GPSLatitudeRef"] == "S"
+    assert metadata.clean(data).removed == EXIF_KINDS
+
+
+def test_malformed_exif_box_does_not_stop_the_reading_of_the_ones_after_it():
+    data = container_of(box(b"Exif", b"\x00\x01"), ib.jxl_exif_box(EXIF), JXLC)
+    assert metadata.clean(data).removed == EXIF_KINDS
 
 
 def test_keep_copyright_keeps_a_minimal_exif_box():
@@ -438,6 +470,19 @@ def test_malformed_box_header_is_refused_for_its_reason(case):
     assert_refused(data, reason=re.escape(f"JPEG XL: {reason}") + "$")
 
 
+PART = jxlp_parts(CODESTREAM)[0]  # the one and last part
+CODESTREAM_AFTER_ITS_END = {
+    "jxlp after a jxlc": (container_of(JXLC, box(b"jxlp", struct.pack(">I", 0), CODESTREAM)), AFTER_JXLC),
+    "jxlp after the last part": (container_of(PART, box(b"jxlp", struct.pack(">I", 1), b"\x00")), 32 + len(PART)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CODESTREAM_AFTER_ITS_END))
+def test_jxlp_box_after_a_complete_codestream_is_refused(case):
+    data, offset = CODESTREAM_AFTER_ITS_END[case]
+    assert_refused(data, reason=re.escape(f"JPEG XL: 'jxlp' box at offset {offset} is out of sequence") + "$")
+
+
 def test_container_without_its_signature_box_is_refused_by_the_walk():
     # metadata.strip sends only a signature box to jxl; the walk checks it all the same
     with pytest.raises(ImageError, match=re.escape("JPEG XL: no 'JXL ' signature box at offset 0")):
@@ -476,9 +521,10 @@ def test_codestream_box_to_the_end_loses_its_trailer_and_gets_its_size():
 
 @pytest.mark.parametrize("over", [0, 1])
 def test_exif_boxes_past_the_head_budget_are_removed_unread(monkeypatch, over):
-    # The second Exif box (with GPS) is read only while both fit in MAX_STREAM_HEAD_BYTES.
-    data = container_of(UNREADABLE_EXIF, ib.jxl_exif_box(EXIF), JXLC)
-    monkeypatch.setattr(jxl, "MAX_STREAM_HEAD_BYTES", len(UNREADABLE_EXIF) - 8 + len(ib.jxl_exif_box(EXIF)) - 8 - over)
+    # The third Exif box (with GPS) is read only while the payloads of all three fit in
+    # MAX_STREAM_HEAD_BYTES (the budget counts every box read, not the last one).
+    data = container_of(UNREADABLE_EXIF, UNREADABLE_EXIF, ib.jxl_exif_box(EXIF), JXLC)
+    monkeypatch.setattr(jxl, "MAX_STREAM_HEAD_BYTES", 2 * (len(UNREADABLE_EXIF) - 8) + len(ib.jxl_exif_box(EXIF)) - 8 - over)
     result = metadata.clean(data)
     assert result.data == container_of(JXLC)
     assert result.removed == (("exif",) if over else EXIF_KINDS)
