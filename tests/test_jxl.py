@@ -32,7 +32,7 @@ from jxl_shapes import (
     jxlp_parts,
 )
 from metadata import ImageError
-from metadata.formats import jxl
+from metadata.formats import isobmff, jxl
 from metadata.formats.jxl_gain_map import check_gain_map
 from metadata_checks import assert_refused
 from operation_counts import count_calls
@@ -456,6 +456,10 @@ MALFORMED_BOXES = {
     "box size cut short": (container_of(b"\x00\x00\x00"), "box size needs 4 bytes but 3 are left at offset 32"),
     "box type cut short": (container_of(b"\x00\x00\x00\x08Ex"), "box type needs 4 bytes but 2 are left at offset 36"),
     "largesize cut short": (container_of(struct.pack(">I4sI", 1, b"Exif", 0)), "box largesize needs 4 bytes but 0 are left at offset 44"),
+    "largesize cut short in its first half": (container_of(struct.pack(">I4sH", 1, b"Exif", 0)), "box largesize needs 4 bytes but 2 are left at offset 40"),
+    "box longer than the file": (container_of(struct.pack(">I4s", 100, b"Exif") + bytes(10)), "box 'Exif' declares 100 bytes but 18 are left at offset 32"),
+    "ftyp without the jxl brand": (ib.JXL_SIGNATURE + box(b"ftyp", b"jxl\x00\x00\x00\x00\x00jxl ") + JXLC, "'ftyp' box at offset 12 has no 'jxl ' brand"),
+    "ftyp of a brand and a half": (ib.JXL_SIGNATURE + box(b"ftyp", b"jxl \x00\x00\x00\x00jx") + JXLC, "'ftyp' box of 10 bytes at offset 12"),
     "box shorter than its header": (container_of(struct.pack(">I4s", 7, b"Exif"), JXLC), "box 'Exif' declares 7 bytes, less than its 8-byte header at offset 32"),
     "largesize box shorter than its header": (container_of(struct.pack(">I4sQ", 1, b"Exif", 15), JXLC), "box 'Exif' declares 15 bytes, less than its 16-byte header at offset 32"),
     "uuid box shorter than its header": (container_of(struct.pack(">I4s", 23, b"uuid") + bytes(16), JXLC), "box 'uuid' declares 23 bytes, less than its 24-byte header at offset 32"),
@@ -589,6 +593,30 @@ def test_minimal_exif_box_is_reported_again_when_not_alone():
     assert metadata.clean(twice, keep_copyright=True).removed == ("exif",)
     with_xmp = container_of(minimal, XML, JXLC)
     assert metadata.clean(with_xmp, keep_copyright=True).removed == ("exif", "xmp")
+
+
+def test_box_past_the_box_budget_is_refused(monkeypatch):
+    monkeypatch.setattr(isobmff, "MAX_BOXES", 3)  # read by BoxBudget, at the module that defines it
+    assert metadata.strip(container_of(XML, JXLC)) == container_of(JXLC)  # ftyp, xml, jxlc: 3 boxes
+    assert_refused(container_of(XML, XML, JXLC), reason=re.escape(f"JPEG XL: more than 3 boxes (at offset {32 + 2 * len(XML)})") + "$")
+
+
+def test_walk_finished_before_any_chunk_names_the_input_its_ranged_reads_found_short():
+    data = container_of(JXLC)
+    walk = jxl.open_walk(len(data) + 10, _read_range(data), False)
+    reason = f"JPEG XL: the input ended at offset {len(data)}, before its declared size {len(data) + 10}"
+    with pytest.raises(ImageError, match="^" + re.escape(reason) + "$"):
+        walk.finish()
+
+
+@pytest.mark.parametrize("split", [33, 36])
+def test_box_header_changed_in_the_chunk_after_its_first_bytes_is_refused(split):
+    data = container_of(XML, JXLC)
+    measured = data.replace(b"xml ", b"skip", 1)  # what the ranged reads saw: its type, bytes 36 to 40
+    walk = jxl.open_walk(len(data), _read_range(measured), False)
+    walk.feed(data[:split])
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the box at offset 32 differs from the one measured before (changed while read?)")):
+        walk.feed(data[split:])
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 8, 13, 100])
