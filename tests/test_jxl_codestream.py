@@ -1311,3 +1311,106 @@ def test_toc_permutation_is_decoded_in_the_contexts_of_its_length_and_previous_v
     codestream = _plain_header(width, height) + frame + b"\x5a" * sections
     assert _end(codestream + TRAILER) == len(codestream)
     assert metadata.strip(codestream + TRAILER) == codestream
+
+
+# ---------------------------------------------------------------- sizes, limits and fields past the end
+
+
+@pytest.mark.parametrize(
+    ("width_div8", "height_div8", "sections"),
+    # in multiples of 8 (height, then width: 1 + u(5) each); a frame's groups are 128 pixels
+    [(16, 1, 1), (17, 1, 5), (1, 16, 1), (1, 17, 5), (16, 16, 1), (17, 17, 7)],
+)
+def test_size_in_multiples_of_8_gives_the_groups_of_a_frame(width_div8, height_div8, sections):
+    codestream = _codestream([(list(range(1, sections + 1)), {})], width_div8=width_div8, height_div8=height_div8)
+    assert _end(codestream + TRAILER) == len(codestream)
+
+
+@pytest.mark.parametrize("limit", [64, 63])
+def test_image_of_max_pixels_is_walked_and_one_pixel_more_refused(monkeypatch, limit):
+    monkeypatch.setattr(jxl_codestream, "MAX_PIXELS", limit)  # read by _check_pixels, at its module
+    codestream = _codestream([([5], {})])  # 8 x 8
+    if limit == 64:
+        assert _end(codestream + TRAILER) == len(codestream)
+    else:
+        with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream declares 8x8 pixels, over the limit of 63 (at byte ")):
+            _end(codestream)
+
+
+def test_preview_over_the_pixel_limit_is_refused(monkeypatch):
+    # A PreviewHeader holds at most 10880 x 5440 pixels, under MAX_PIXELS: the limit is lowered here.
+    monkeypatch.setattr(jxl_codestream, "MAX_PIXELS", 128 * 128 - 1)
+    codestream = _codestream([([12], {}), ([5], {})], preview=True)  # a 128 x 128 preview of an 8 x 8 image
+    with pytest.raises(ImageError, match=re.escape(f"JPEG XL: the preview declares 128x128 pixels, over the limit of {128 * 128 - 1} (at byte ")):
+        _end(codestream)
+
+
+def test_frame_over_the_pixel_limit_is_refused():
+    def crop(bits: Bits) -> None:  # at 0, 0: 1000000 x 1000 pixels
+        bits.put(1, 1).u32(0, 0, 8).u32(0, 0, 8).u32(3, 1000000 - 18688, 30).u32(1, 1000 - 256, 11)
+
+    codestream = _custom_frame(_metadata_header(), crop=crop, blends=[_blend(0, source=True)])
+    assert_refused(codestream, reason=re.escape("JPEG XL: a frame declares 1000000x1000 pixels, over the limit of 250000000 (at byte "))
+
+
+def _with_extensions(sizes: dict[int, int], *, payload: bool = True) -> Bits:
+    """An 8 x 8 ImageMetadata with extensions: bit -> size in bits (zeros, when `payload`)."""
+    bits = Bits().put(0x0AFF, 16).put(1, 1).put(0, 5).put(0, 3).put(0, 5)  # FF 0A, 8 x 8
+    bits.put(0, 1).put(0, 1)  # not all default, no extra fields
+    bits.put(0, 1).u32(0).put(1, 1).u32(0)  # 8-bit samples, 16-bit buffers suffice, no extra channels
+    bits.put(1, 1).put(1, 1)  # xyb_encoded, sRGB
+    bits.u64(sum(1 << bit for bit in sizes))
+    for bit in sorted(sizes):
+        bits.u64(sizes[bit])
+    for bit in sorted(sizes):
+        bits.put(0, sizes[bit] if payload else 0)
+    return bits.put(1, 1)  # default transform data
+
+
+def test_header_extensions_are_skipped_by_their_sizes():
+    # extensions 0, 3 and 40: 5, 11 and 3 bits
+    _walked(_custom_frame(_with_extensions({0: 5, 3: 11, 40: 3})))
+
+
+def test_header_extensions_past_the_end_are_refused():
+    codestream = _with_extensions({2: 1 << 40}, payload=False).data()
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside header extensions (at byte ")):
+        _end(codestream)
+
+
+def test_name_past_the_end_is_refused():
+    def channel(bits: Bits) -> None:  # a depth channel of 8-bit samples named by 1000 bytes
+        _enum(bits.put(0, 1), 1).put(0, 1).u32(0).u32(0).u32(3, 1000 - 48, 10)
+
+    codestream = _metadata_header(extra=[channel]).data()
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a name (at byte ")):
+        _end(codestream)
+
+
+def _single_value_icc_stream(value: int) -> bytes:
+    """An ICC stream of one value, coded by a prefix code of that single symbol (no bits)."""
+    bits = Bits().u64(1).put(0, 1).put(1, 1).put(0, 2)  # one value, no LZ77, one cluster
+    bits.put(1, 1).put(15, 4)  # prefix codes, values below 2^15 as they are
+    bits.put(1, 1).put(8, 4).put(0, 8)  # an alphabet of 1 + 256 symbols
+    return bits.put(1, 2).put(0, 2).put(value, 9).data()
+
+
+def test_icc_stream_value_of_255_is_a_byte_and_256_is_not():
+    stream = _single_value_icc_stream(255)
+    assert _icc_end(stream + b"\xff") == len(stream)
+    with pytest.raises(ImageError, match="^" + re.escape("JPEG XL: ICC profile stream holds a value that is not a byte (at byte ")):
+        _icc_end(_single_value_icc_stream(256))
+
+
+@pytest.mark.parametrize(
+    ("codestream", "reason"),
+    [
+        (b"\xff", "no codestream signature FF 0A (at byte 0 of the codestream)"),
+        (b"\xff\x0b\x00", "no codestream signature FF 0A (at byte 2 of the codestream)"),
+        (b"\xff\x0a", "the codestream ends inside a header field (at byte 2 of the codestream)"),
+    ],
+    ids=["one-byte", "wrong-signature", "signature-alone"],
+)
+def test_codestream_signature_is_read_only_when_its_16_bits_are_there(codestream, reason):
+    with pytest.raises(ImageError, match="^" + re.escape(f"JPEG XL: {reason}") + "$"):
+        _end(codestream)
