@@ -1414,3 +1414,14 @@ def test_icc_stream_value_of_255_is_a_byte_and_256_is_not():
 def test_codestream_signature_is_read_only_when_its_16_bits_are_there(codestream, reason):
     with pytest.raises(ImageError, match="^" + re.escape(f"JPEG XL: {reason}") + "$"):
         _end(codestream)
+
+
+def test_passes_past_the_end_are_refused():
+    # 11 passes (4 + u(3) = 7), none downsampled: 2 * 10 bits of shifts, which the codestream lacks
+    def passes(bits: Bits) -> None:
+        bits.u32(3, 7, 3).u32(0)
+
+    codestream = _custom_frame(_metadata_header(), passes=passes)
+    cut = len(_metadata_header().pad().data()) + 3  # the frame header up to its passes, and a little
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside the passes (at byte ")):
+        _end(codestream[:cut])
