@@ -601,12 +601,13 @@ def test_box_past_the_box_budget_is_refused(monkeypatch):
     assert_refused(container_of(XML, XML, JXLC), reason=re.escape(f"JPEG XL: more than 3 boxes (at offset {32 + 2 * len(XML)})") + "$")
 
 
-def test_walk_finished_before_any_chunk_names_the_input_its_ranged_reads_found_short():
+@pytest.mark.parametrize("fed", [False, True], ids=["finished-at-once", "fed"])
+def test_walk_names_the_input_its_ranged_reads_found_short(fed):
     data = container_of(JXLC)
     walk = jxl.open_walk(len(data) + 10, _read_range(data), False)
     reason = f"JPEG XL: the input ended at offset {len(data)}, before its declared size {len(data) + 10}"
     with pytest.raises(ImageError, match="^" + re.escape(reason) + "$"):
-        walk.finish()
+        walk.feed(data[:100]) if fed else walk.finish()
 
 
 @pytest.mark.parametrize("split", [33, 36])
