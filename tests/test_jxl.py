@@ -32,7 +32,7 @@ from jxl_shapes import (
     jxlp_parts,
 )
 from metadata import ImageError
-from metadata.formats import jxl
+from metadata.formats import isobmff, jxl
 from metadata.formats.jxl_gain_map import check_gain_map
 from metadata_checks import assert_refused
 from operation_counts import count_calls
@@ -86,6 +86,17 @@ def test_read_exif_reads_the_exif_box_and_not_a_compressed_one():
     assert metadata.read_exif(ib.jxl_container((0, BROB_EXIF))) == {}
 
 
+# A brob box is named by its first 4 bytes, the type it wraps (then Brotli data, never read).
+BROB_KINDS = {b"Exif": ("exif",), b"xml ": ("xmp",), b"jumb": ("other",), b"Ex": ("other",)}
+
+
+@pytest.mark.parametrize("wrapped", sorted(BROB_KINDS), ids=lambda wrapped: wrapped.decode().strip() or "short")
+def test_compressed_box_is_removed_as_the_kind_it_wraps(wrapped):
+    data = container_of(box(b"brob", wrapped, b"brotli bytes " if len(wrapped) == 4 else b""), JXLC)
+    result = metadata.clean(data)
+    assert (result.data, result.removed) == (container_of(JXLC), BROB_KINDS[wrapped])
+
+
 @pytest.mark.parametrize("level", [b"", b"\x05\x05"], ids=["empty", "two-bytes"])
 def test_level_box_of_other_than_one_byte_is_removed(level):
     original = ib.jxl_container((0, box(b"jxll", level)))
@@ -96,12 +107,33 @@ def test_level_box_of_other_than_one_byte_is_removed(level):
 
 @pytest.mark.parametrize(
     ("payload", "reason"),
-    [(b"\x00\x01", "Exif box 0 is 2 bytes"), (struct.pack(">I", 9) + b"MM\x00*", "Exif box 0 points its TIFF header past its end")],
-    ids=["short", "offset-past-the-end"],
+    [
+        (b"\x00\x01", "Exif box 0 is 2 bytes"),
+        (struct.pack(">I", 9) + b"MM\x00*", "Exif box 0 points its TIFF header past its end"),
+        (struct.pack(">I", 1), "Exif box 0 points its TIFF header past its end"),  # its offset alone
+    ],
+    ids=["short", "offset-past-the-end", "offset-alone-past-the-end"],
 )
 def test_read_exif_refuses_a_malformed_first_exif_box(payload, reason):
     with pytest.raises(ImageError, match=re.escape(f"JPEG XL: {reason}")):
         metadata.read_exif(ib.jxl_container((0, box(b"Exif", payload)), (1, ib.jxl_exif_box(EXIF))))
+
+
+def test_exif_box_whose_offset_points_at_its_end_is_read_as_empty():
+    assert metadata.read_exif(container_of(box(b"Exif", struct.pack(">I", 0)), JXLC)) == {}
+    assert metadata.read_exif(container_of(box(b"Exif", struct.pack(">I", 2), b"MM"), JXLC)) == {}
+
+
+def test_exif_box_without_its_offset_is_read_from_its_tiff_header():
+    # pillow-jxl-plugin 1.3 writes the TIFF structure straight after the box header
+    data = container_of(box(b"Exif", EXIF[len(b"Exif\x00\x00") :]), JXLC)
+    assert metadata.read_exif(data, view="full")["GPS"]["GPSLatitudeRef"] == "S"
+    assert metadata.clean(data).removed == EXIF_KINDS
+
+
+def test_malformed_exif_box_does_not_stop_the_reading_of_the_ones_after_it():
+    data = container_of(box(b"Exif", b"\x00\x01"), ib.jxl_exif_box(EXIF), JXLC)
+    assert metadata.clean(data).removed == EXIF_KINDS
 
 
 def test_keep_copyright_keeps_a_minimal_exif_box():
@@ -424,6 +456,10 @@ MALFORMED_BOXES = {
     "box size cut short": (container_of(b"\x00\x00\x00"), "box size needs 4 bytes but 3 are left at offset 32"),
     "box type cut short": (container_of(b"\x00\x00\x00\x08Ex"), "box type needs 4 bytes but 2 are left at offset 36"),
     "largesize cut short": (container_of(struct.pack(">I4sI", 1, b"Exif", 0)), "box largesize needs 4 bytes but 0 are left at offset 44"),
+    "largesize cut short in its first half": (container_of(struct.pack(">I4sH", 1, b"Exif", 0)), "box largesize needs 4 bytes but 2 are left at offset 40"),
+    "box longer than the file": (container_of(struct.pack(">I4s", 100, b"Exif") + bytes(10)), "box 'Exif' declares 100 bytes but 18 are left at offset 32"),
+    "ftyp without the jxl brand": (ib.JXL_SIGNATURE + box(b"ftyp", b"jxl\x00\x00\x00\x00\x00jxl ") + JXLC, "'ftyp' box at offset 12 has no 'jxl ' brand"),
+    "ftyp of a brand and a half": (ib.JXL_SIGNATURE + box(b"ftyp", b"jxl \x00\x00\x00\x00jx") + JXLC, "'ftyp' box of 10 bytes at offset 12"),
     "box shorter than its header": (container_of(struct.pack(">I4s", 7, b"Exif"), JXLC), "box 'Exif' declares 7 bytes, less than its 8-byte header at offset 32"),
     "largesize box shorter than its header": (container_of(struct.pack(">I4sQ", 1, b"Exif", 15), JXLC), "box 'Exif' declares 15 bytes, less than its 16-byte header at offset 32"),
     "uuid box shorter than its header": (container_of(struct.pack(">I4s", 23, b"uuid") + bytes(16), JXLC), "box 'uuid' declares 23 bytes, less than its 24-byte header at offset 32"),
@@ -436,6 +472,19 @@ MALFORMED_BOXES = {
 def test_malformed_box_header_is_refused_for_its_reason(case):
     data, reason = MALFORMED_BOXES[case]
     assert_refused(data, reason=re.escape(f"JPEG XL: {reason}") + "$")
+
+
+PART = jxlp_parts(CODESTREAM)[0]  # the one and last part
+CODESTREAM_AFTER_ITS_END = {
+    "jxlp after a jxlc": (container_of(JXLC, box(b"jxlp", struct.pack(">I", 0), CODESTREAM)), AFTER_JXLC),
+    "jxlp after the last part": (container_of(PART, box(b"jxlp", struct.pack(">I", 1), b"\x00")), 32 + len(PART)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CODESTREAM_AFTER_ITS_END))
+def test_jxlp_box_after_a_complete_codestream_is_refused(case):
+    data, offset = CODESTREAM_AFTER_ITS_END[case]
+    assert_refused(data, reason=re.escape(f"JPEG XL: 'jxlp' box at offset {offset} is out of sequence") + "$")
 
 
 def test_container_without_its_signature_box_is_refused_by_the_walk():
@@ -476,9 +525,10 @@ def test_codestream_box_to_the_end_loses_its_trailer_and_gets_its_size():
 
 @pytest.mark.parametrize("over", [0, 1])
 def test_exif_boxes_past_the_head_budget_are_removed_unread(monkeypatch, over):
-    # The second Exif box (with GPS) is read only while both fit in MAX_STREAM_HEAD_BYTES.
-    data = container_of(UNREADABLE_EXIF, ib.jxl_exif_box(EXIF), JXLC)
-    monkeypatch.setattr(jxl, "MAX_STREAM_HEAD_BYTES", len(UNREADABLE_EXIF) - 8 + len(ib.jxl_exif_box(EXIF)) - 8 - over)
+    # The third Exif box (with GPS) is read only while the payloads of all three fit in
+    # MAX_STREAM_HEAD_BYTES (the budget counts every box read, not the last one).
+    data = container_of(UNREADABLE_EXIF, UNREADABLE_EXIF, ib.jxl_exif_box(EXIF), JXLC)
+    monkeypatch.setattr(jxl, "MAX_STREAM_HEAD_BYTES", 2 * (len(UNREADABLE_EXIF) - 8) + len(ib.jxl_exif_box(EXIF)) - 8 - over)
     result = metadata.clean(data)
     assert result.data == container_of(JXLC)
     assert result.removed == (("exif",) if over else EXIF_KINDS)
@@ -543,6 +593,31 @@ def test_minimal_exif_box_is_reported_again_when_not_alone():
     assert metadata.clean(twice, keep_copyright=True).removed == ("exif",)
     with_xmp = container_of(minimal, XML, JXLC)
     assert metadata.clean(with_xmp, keep_copyright=True).removed == ("exif", "xmp")
+
+
+def test_box_past_the_box_budget_is_refused(monkeypatch):
+    monkeypatch.setattr(isobmff, "MAX_BOXES", 3)  # read by BoxBudget, at the module that defines it
+    assert metadata.strip(container_of(XML, JXLC)) == container_of(JXLC)  # ftyp, xml, jxlc: 3 boxes
+    assert_refused(container_of(XML, XML, JXLC), reason=re.escape(f"JPEG XL: more than 3 boxes (at offset {32 + 2 * len(XML)})") + "$")
+
+
+@pytest.mark.parametrize("fed", [False, True], ids=["finished-at-once", "fed"])
+def test_walk_names_the_input_its_ranged_reads_found_short(fed):
+    data = container_of(JXLC)
+    walk = jxl.open_walk(len(data) + 10, _read_range(data), False)
+    reason = f"JPEG XL: the input ended at offset {len(data)}, before its declared size {len(data) + 10}"
+    with pytest.raises(ImageError, match="^" + re.escape(reason) + "$"):
+        walk.feed(data[:100]) if fed else walk.finish()
+
+
+@pytest.mark.parametrize("split", [33, 36])
+def test_box_header_changed_in_the_chunk_after_its_first_bytes_is_refused(split):
+    data = container_of(XML, JXLC)
+    measured = data.replace(b"xml ", b"skip", 1)  # what the ranged reads saw: its type, bytes 36 to 40
+    walk = jxl.open_walk(len(data), _read_range(measured), False)
+    walk.feed(data[:split])
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the box at offset 32 differs from the one measured before (changed while read?)")):
+        walk.feed(data[split:])
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 8, 13, 100])

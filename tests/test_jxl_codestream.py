@@ -184,13 +184,14 @@ def _frame(
     section_sizes: list[int],
     *,
     last: bool,
-    permutation: list[int] | None = None,
+    permutation: list[int] | Bits | None = None,
     pad_bit: int = 0,
     extra_channels: int = 0,
     duration: int | None = None,
     timecode: int | None = None,
 ) -> Bits:
     """A modular frame (group size 128) with the given TOC; sections filled by _codestream.
+    `permutation`: its Lehmer code (see _permutation), or the whole permuted TOC's bits.
     `duration` (and `timecode`) when the image is animated; `pad_bit` goes into the
     padding after the TOC entries."""
     bits.put(0, 1).put(0, 2).put(1, 1)  # not all default, regular frame, modular
@@ -217,6 +218,8 @@ def _frame(
     bits.u32(0)  # no extensions
     if permutation is None:
         bits.put(0, 1)
+    elif isinstance(permutation, Bits):
+        then(bits.put(1, 1), permutation)
     else:
         bits.put(1, 1)
         _permutation(bits, len(section_sizes), permutation)
@@ -281,11 +284,14 @@ def test_preview_and_animation_frames_are_walked():
     assert metadata.strip(codestream + TRAILER) == codestream
 
 
-# PreviewHeader: div8, height, ratio 0, width; sections of its frame in 128-pixel groups:
-# 1 LF global + 1 LF group + 1 HF global + one per group.
+# PreviewHeader: div8, height, ratio (0: then the width); sections of its frame in 128-pixel
+# groups: 1 LF global + 1 LF group + 1 HF global + one per group. A ratio gives the width as
+# height * numerator // denominator: 214 * 12 // 10 = 256 (not 256.8: 2 groups, not 3).
 PREVIEWS = {
     "div8-with-width": (Bits().put(1, 1).u32(2, 24, 5).put(0, 3).u32(2, 30, 5), 7),  # 248 x 200: 2 x 2 groups
     "with-width": (Bits().put(0, 1).u32(1, 135, 8).put(0, 3).u32(1, 235, 8), 9),  # 300 x 200: 3 x 2 groups
+    "ratio-12:10": (Bits().put(0, 1).u32(1, 214 - 65, 8).put(2, 3), 7),  # 256 x 214: 2 x 2 groups
+    "ratio-2:1": (Bits().put(0, 1).u32(1, 214 - 65, 8).put(7, 3), 11),  # 428 x 214: 4 x 2 groups
 }
 
 
@@ -321,7 +327,7 @@ def test_permuted_toc_is_decoded_to_find_the_sections():
 
 def test_permutation_longer_than_the_toc_is_refused():
     codestream = _codestream([([5, 6, 7, 8, 9], {"permutation": [3, 3, 3]})], width_div8=32)
-    assert_refused(codestream, reason="TOC permutation out of range")
+    assert_refused(codestream, reason=re.escape("JPEG XL: TOC permutation out of range (at byte "))
 
 
 def test_nonzero_padding_after_the_toc_is_refused():
@@ -807,7 +813,7 @@ def test_icc_byte_is_coded_in_the_context_of_the_kinds_of_the_two_before_it(byte
     stream = _icc_context_probe(ord(byte), 1 + kind + 8 * kind2)
     assert _icc_end(stream) == len(stream)
     other = 1 + (kind + 1) % 8 + 8 * kind2  # the walk reaches the cluster of 300 in any other context
-    with pytest.raises(ImageError, match="ICC profile stream holds a value that is not a byte"):
+    with pytest.raises(ImageError, match="^" + re.escape("JPEG XL: ICC profile stream holds a value that is not a byte (at byte ")):
         _icc_end(_icc_context_probe(ord(byte), other))
 
 
@@ -1150,6 +1156,35 @@ def test_intrinsic_size_is_walked():
     _walked(_custom_frame(_metadata_header(intrinsic=True)))
 
 
+# A crop's x0 and y0 are U32s packed as signed: even v is v / 2, odd v is -(v + 1) / 2. The
+# frame is partial (it reads a 2-bit source frame after blend mode replace) when it starts
+# right of or below the image's corner or ends short of its right or bottom edge (8 x 8).
+CROPS = {  # (x0 packed, y0 packed, width, height): partial
+    "x0 0, 8 wide": ((0, 0, 8, 8), False),
+    "x0 1, 8 wide": ((2, 0, 8, 8), True),
+    "x0 1, 9 wide": ((2, 0, 9, 8), True),
+    "x0 -1, 8 wide": ((1, 0, 8, 8), True),
+    "x0 -1, 9 wide": ((1, 0, 9, 8), False),
+    "x0 -2, 9 wide": ((3, 0, 9, 8), True),
+    "x0 -2, 10 wide": ((3, 0, 10, 8), False),
+    "y0 1, 9 high": ((0, 2, 8, 9), True),
+    "y0 -1, 8 high": ((0, 1, 8, 8), True),
+    "y0 -1, 9 high": ((0, 1, 8, 9), False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CROPS))
+def test_crop_origin_is_unpacked_as_signed_to_tell_a_partial_frame(name):
+    (x0, y0, width, height), partial = CROPS[name]
+
+    def crop(bits: Bits) -> None:
+        bits.put(1, 1)
+        for value in (x0, y0, width, height):
+            bits.u32(0, value, 8)
+
+    _walked(_custom_frame(_metadata_header(), crop=crop, blends=[_blend(0, source=partial)]))
+
+
 FRAMES = {
     "YCbCr 4:2:0": {"xyb": False, "ycbcr": [1, 1, 1]},
     "YCbCr 4:2:2 and 4:4:0": {"xyb": False, "ycbcr": [2, 3, 0]},
@@ -1246,3 +1281,248 @@ def test_simple_prefix_code_is_decoded(symbols, codes):
     sequence = [symbol for symbol in codes for _ in range(3)] + symbols
     stream = prefix_icc_stream(size, code, codes, sequence).data()
     assert _icc_end(stream + b"\xff" * 2) == len(stream)
+
+
+# ---------------------------------------------------------------- frames of many sections
+# Images whose size the SizeHeader gives in full (not in multiples of 8), so that frames have
+# many groups; sections: 1 LF global + LF groups (8 x 8 groups each) + 1 HF global + one per
+# group and pass, or 1 when there is one group and one pass.
+
+
+def _plain_header(width: int, height: int) -> bytes:
+    """Signature, SizeHeader (height up to 2^13, width up to 2^18), default ImageMetadata."""
+    bits = Bits().put(0x0AFF, 16).put(0, 1).u32(1, height - 1, 13).put(0, 3).u32(2, width - 1, 18)
+    return bits.put(1, 1).put(1, 1).data()  # ImageMetadata and transform data: all default
+
+
+@pytest.mark.parametrize(("width", "sections"), [(256, 1), (257, 5)])
+def test_default_frame_is_vardct_in_groups_of_256_of_one_pass(width, sections):
+    frame = Bits().put(1, 1).put(0, 1).pad()  # FrameHeader all default, TOC not permuted
+    for _ in range(sections):
+        frame.u32(0, 1, 10)
+    codestream = _plain_header(width, 8) + frame.pad().data() + b"\x5a" * sections
+    assert _end(codestream + TRAILER) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+
+
+def _crop_u32(bits: Bits, value: int) -> Bits:  # U32(u(8), 256 + u(11), 2304 + u(14), ...)
+    return bits.u32(0, value, 8) if value < 256 else bits.u32(1, value - 256, 11) if value < 2304 else bits.u32(2, value - 2304, 14)
+
+
+def _typed_frame(frame_type: int, sections: int, *, lf_level: int = 0, crop=(), last=False, source=False) -> bytes:  # noqa: ANN001
+    """A modular frame (groups of 128) of `frame_type` (0 regular, 1 LF, 2 reference only, 3
+    skip progressive) in an image without extra channels nor animation, as libjxl's
+    FrameHeader::VisitFields reads it, then a TOC of `sections` one-byte sections. `crop`:
+    (width, height), or (x0, y0, width, height) packed as signed, for the types that have
+    an origin; `source`: whether the blending info has a source frame (a partial frame)."""
+    bits = Bits().put(0, 1).put(frame_type, 2).put(1, 1)  # not all default, type, modular
+    bits.u32(0).put(0, 2).put(0, 2)  # no flags, upsampling 1, group_size_shift 0
+    if frame_type != 2:
+        bits.u32(0)  # one pass (a reference-only frame has none to read)
+    if frame_type == 1:
+        bits.put(lf_level - 1, 2)  # an LF frame has no custom size, blending, is_last
+    else:
+        bits.put(int(bool(crop)), 1)
+        for value in crop:
+            _crop_u32(bits, value)
+    if frame_type in (0, 3):
+        bits.u32(0)  # blend mode replace
+        if source:
+            bits.put(0, 2)
+        bits.put(int(last), 1)
+    if frame_type != 1 and not last:
+        bits.put(0, 2)  # save_as_reference
+    if frame_type == 2 or (not last and frame_type != 1 and not source):
+        bits.put(0, 1)  # save_before_colour_transform
+    bits.u32(0).put(1, 1).u32(0)  # no name, default loop filter, no extensions
+    bits.put(0, 1).pad()  # TOC not permuted
+    for _ in range(sections):
+        bits.u32(0, 1, 10)
+    return bits.pad().data() + b"\x5a" * sections
+
+
+# A 2048 x 1032 image: each frame below, then (unless it is the last) a default frame, VarDCT in
+# groups of 256: 8 x 5 groups, 1 LF group, so 43 sections. The frames below are modular, in
+# groups of 128.
+FRAME_TYPES = {
+    # level 1: 2048 x 1032 pixels in 8 x 8 blocks, 256 x 129: 2 x 2 groups, 1 LF group
+    "LF frame": _typed_frame(1, 7, lf_level=1),
+    # a crop of 300 x 200 (no origin), one pass (none read): 3 x 2 groups, 1 LF group
+    "reference-only frame": _typed_frame(2, 9, crop=(300, 200)),
+    # starting at x0 = 8: partial, so the replace blending has a source frame; 1 group
+    "skip-progressive frame": _typed_frame(3, 1, crop=(16, 0, 64, 64), last=True, source=True),
+    # the whole image as its crop: not partial, no source frame; 16 x 9 groups, 2 x 2 LF groups
+    "skip-progressive frame, whole": _typed_frame(3, 150, crop=(0, 0, 2048, 1032)),
+}
+FRAMES_LAST = {"skip-progressive frame"}
+
+
+@pytest.mark.parametrize("name", sorted(FRAME_TYPES))
+def test_frame_of_each_type_reads_the_fields_of_its_type(name):
+    codestream = _plain_header(2048, 1032) + FRAME_TYPES[name]
+    if name not in FRAMES_LAST:
+        last = Bits().put(1, 1).put(0, 1).pad()  # all default, TOC not permuted
+        for _ in range(43):
+            last.u32(0, 1, 10)
+        codestream += last.pad().data() + b"\x5a" * 43
+    assert _end(codestream + TRAILER) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+
+
+# A permuted TOC: its entropy code has 8 contexts (ISO/IEC 18181-1 C.3.2, libjxl DecodePermutation):
+# its length is coded in context min(7, ceil(log2(sections + 1))), each Lehmer value in context
+# min(7, ceil(log2(previous + 1))), `previous` being the value before (0 for the first). Here each
+# context is its own cluster, whose prefix code has a single symbol (no bits), so the context
+# alone gives the value decoded: a context the walk must not use gives 255, over any TOC here.
+
+
+def _permutation_by_context(values: list[int]) -> Bits:
+    """A permuted TOC's entropy code and symbols: context k decodes values[k]."""
+    bits = Bits().put(0, 1)  # no LZ77
+    bits.put(1, 1).put(3, 2)  # simple cluster map, 3 bits a context
+    for context in range(8):
+        bits.put(context, 3)  # context k: cluster k
+    bits.put(1, 1)  # prefix codes
+    for _ in range(8):
+        bits.put(15, 4)  # hybrid integers: values below 2^15 as they are
+    for _ in range(8):
+        bits.put(1, 1).put(8, 4).put(0, 8)  # an alphabet of 1 + 256 symbols
+    for value in values:
+        bits.put(1, 2).put(0, 2).put(value, 9)  # a simple prefix code of that one symbol
+    return bits
+
+
+# (width, height, sections, values by context). Sections: 1 LF global + LF groups (of 128 x 128
+# blocks of 8 pixels) + 1 HF global + groups (of 128 pixels).
+PERMUTATIONS_BY_CONTEXT = {
+    # 2 x 1 groups: 5 sections, the length (2) in context 3; Lehmer 4 (context 0), then 2 (context 3)
+    "5 sections": (256, 8, 5, [4, 255, 255, 2, 255, 255, 255, 255]),
+    # 2 x 2 groups: 7 sections, the length in context 3 (not 4: log2 of 7 + 1 is 3); the same code
+    "7 sections": (256, 256, 7, [4, 255, 255, 2, 255, 255, 255, 255]),
+    # 200 x 1 groups, 25 x 1 LF groups: 227 sections, the length (2) in context 7 (not 8);
+    # Lehmer 200 (context 0), then 2 (context 7, not 8)
+    "227 sections": (25600, 8, 227, [200, 255, 255, 255, 255, 255, 255, 2]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PERMUTATIONS_BY_CONTEXT))
+def test_toc_permutation_is_decoded_in_the_contexts_of_its_length_and_previous_value(name):
+    width, height, sections, values = PERMUTATIONS_BY_CONTEXT[name]
+    frame = _frame(Bits(), [1] * sections, last=True, permutation=_permutation_by_context(values)).data()
+    codestream = _plain_header(width, height) + frame + b"\x5a" * sections
+    assert _end(codestream + TRAILER) == len(codestream)
+    assert metadata.strip(codestream + TRAILER) == codestream
+
+
+# ---------------------------------------------------------------- sizes, limits and fields past the end
+
+
+@pytest.mark.parametrize(
+    ("width_div8", "height_div8", "sections"),
+    # in multiples of 8 (height, then width: 1 + u(5) each); a frame's groups are 128 pixels
+    [(16, 1, 1), (17, 1, 5), (1, 16, 1), (1, 17, 5), (16, 16, 1), (17, 17, 7)],
+)
+def test_size_in_multiples_of_8_gives_the_groups_of_a_frame(width_div8, height_div8, sections):
+    codestream = _codestream([(list(range(1, sections + 1)), {})], width_div8=width_div8, height_div8=height_div8)
+    assert _end(codestream + TRAILER) == len(codestream)
+
+
+@pytest.mark.parametrize("limit", [64, 63])
+def test_image_of_max_pixels_is_walked_and_one_pixel_more_refused(monkeypatch, limit):
+    monkeypatch.setattr(jxl_codestream, "MAX_PIXELS", limit)  # read by _check_pixels, at its module
+    codestream = _codestream([([5], {})])  # 8 x 8
+    if limit == 64:
+        assert _end(codestream + TRAILER) == len(codestream)
+    else:
+        with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream declares 8x8 pixels, over the limit of 63 (at byte ")):
+            _end(codestream)
+
+
+def test_preview_over_the_pixel_limit_is_refused(monkeypatch):
+    # A PreviewHeader holds at most 10880 x 5440 pixels, under MAX_PIXELS: the limit is lowered here.
+    monkeypatch.setattr(jxl_codestream, "MAX_PIXELS", 128 * 128 - 1)
+    codestream = _codestream([([12], {}), ([5], {})], preview=True)  # a 128 x 128 preview of an 8 x 8 image
+    with pytest.raises(ImageError, match=re.escape(f"JPEG XL: the preview declares 128x128 pixels, over the limit of {128 * 128 - 1} (at byte ")):
+        _end(codestream)
+
+
+def test_frame_over_the_pixel_limit_is_refused():
+    def crop(bits: Bits) -> None:  # at 0, 0: 1000000 x 1000 pixels
+        bits.put(1, 1).u32(0, 0, 8).u32(0, 0, 8).u32(3, 1000000 - 18688, 30).u32(1, 1000 - 256, 11)
+
+    codestream = _custom_frame(_metadata_header(), crop=crop, blends=[_blend(0, source=True)])
+    assert_refused(codestream, reason=re.escape("JPEG XL: a frame declares 1000000x1000 pixels, over the limit of 250000000 (at byte "))
+
+
+def _with_extensions(sizes: dict[int, int], *, payload: bool = True) -> Bits:
+    """An 8 x 8 ImageMetadata with extensions: bit -> size in bits (zeros, when `payload`)."""
+    bits = Bits().put(0x0AFF, 16).put(1, 1).put(0, 5).put(0, 3).put(0, 5)  # FF 0A, 8 x 8
+    bits.put(0, 1).put(0, 1)  # not all default, no extra fields
+    bits.put(0, 1).u32(0).put(1, 1).u32(0)  # 8-bit samples, 16-bit buffers suffice, no extra channels
+    bits.put(1, 1).put(1, 1)  # xyb_encoded, sRGB
+    bits.u64(sum(1 << bit for bit in sizes))
+    for bit in sorted(sizes):
+        bits.u64(sizes[bit])
+    for bit in sorted(sizes):
+        bits.put(0, sizes[bit] if payload else 0)
+    return bits.put(1, 1)  # default transform data
+
+
+def test_header_extensions_are_skipped_by_their_sizes():
+    # extensions 0, 3 and 40: 5, 11 and 3 bits
+    _walked(_custom_frame(_with_extensions({0: 5, 3: 11, 40: 3})))
+
+
+def test_header_extensions_past_the_end_are_refused():
+    codestream = _with_extensions({2: 1 << 40}, payload=False).data()
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside header extensions (at byte ")):
+        _end(codestream)
+
+
+def test_name_past_the_end_is_refused():
+    def channel(bits: Bits) -> None:  # a depth channel of 8-bit samples named by 1000 bytes
+        _enum(bits.put(0, 1), 1).put(0, 1).u32(0).u32(0).u32(3, 1000 - 48, 10)
+
+    codestream = _metadata_header(extra=[channel]).data()
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a name (at byte ")):
+        _end(codestream)
+
+
+def _single_value_icc_stream(value: int) -> bytes:
+    """An ICC stream of one value, coded by a prefix code of that single symbol (no bits)."""
+    bits = Bits().u64(1).put(0, 1).put(1, 1).put(0, 2)  # one value, no LZ77, one cluster
+    bits.put(1, 1).put(15, 4)  # prefix codes, values below 2^15 as they are
+    bits.put(1, 1).put(8, 4).put(0, 8)  # an alphabet of 1 + 256 symbols
+    return bits.put(1, 2).put(0, 2).put(value, 9).data()
+
+
+def test_icc_stream_value_of_255_is_a_byte_and_256_is_not():
+    stream = _single_value_icc_stream(255)
+    assert _icc_end(stream + b"\xff") == len(stream)
+    with pytest.raises(ImageError, match="^" + re.escape("JPEG XL: ICC profile stream holds a value that is not a byte (at byte ")):
+        _icc_end(_single_value_icc_stream(256))
+
+
+@pytest.mark.parametrize(
+    ("codestream", "reason"),
+    [
+        (b"\xff", "no codestream signature FF 0A (at byte 0 of the codestream)"),
+        (b"\xff\x0b\x00", "no codestream signature FF 0A (at byte 2 of the codestream)"),
+        (b"\xff\x0a", "the codestream ends inside a header field (at byte 2 of the codestream)"),
+    ],
+    ids=["one-byte", "wrong-signature", "signature-alone"],
+)
+def test_codestream_signature_is_read_only_when_its_16_bits_are_there(codestream, reason):
+    with pytest.raises(ImageError, match="^" + re.escape(f"JPEG XL: {reason}") + "$"):
+        _end(codestream)
+
+
+def test_passes_past_the_end_are_refused():
+    # 11 passes (4 + u(3) = 7), none downsampled: 2 * 10 bits of shifts, which the codestream lacks
+    def passes(bits: Bits) -> None:
+        bits.u32(3, 7, 3).u32(0)
+
+    codestream = _custom_frame(_metadata_header(), passes=passes)
+    cut = len(_metadata_header().pad().data()) + 3  # the frame header up to its passes, and a little
+    with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside the passes (at byte ")):
+        _end(codestream[:cut])
