@@ -1013,3 +1013,49 @@ def test_read_exif_reads_an_exif_item_of_the_limit_and_refuses_one_byte_more(mon
             metadata.read_exif(data)
     else:
         assert metadata.read_exif(data)["Image"]["Orientation"] == 6
+
+
+# ---------------------------------------------------------------- tables.py: iloc field sizes, and a meta box without hdlr
+# (the iloc of _one_tile() rewritten with other field sizes; its one item keeps its bytes)
+
+
+def _with_iloc(version: int, offset_size: int, length_size: int, base_size: int, index_size: int) -> bytes:
+    """_one_tile() with its iloc rewritten: `version`, these field sizes (bytes), the one extent's
+    place split between base offset and extent offset (all in the base when the offset has no bytes)."""
+    data = _one_tile()
+    start = _at(data, b"iloc")
+    old_offset, length = struct.unpack_from(">II", data, start + 24)  # v1, 0x4400, one row: ID, method, reference, count, then the extent
+
+    def iloc(place: int) -> bytes:
+        base = place if offset_size == 0 else (place - 7 if base_size else 0)
+        wide = version == 2
+        row = (1).to_bytes(4 if wide else 2, "big") + (b"\x00\x00" if version else b"") + b"\x00\x00"
+        row += base.to_bytes(base_size, "big") + b"\x00\x01"
+        row += (5 if index_size else 0).to_bytes(index_size, "big") if version else b""  # an extent index, read and ignored
+        row += (place - base).to_bytes(offset_size, "big") + length.to_bytes(length_size, "big")
+        sizes = bytes((offset_size << 4 | length_size, base_size << 4 | index_size))
+        return full_box(b"iloc", version, 0, sizes, (1).to_bytes(4 if wide else 2, "big"), row)
+
+    grown = len(iloc(old_offset)) - struct.unpack_from(">I", data, start)[0]  # its size does not depend on the place
+    new = iloc(old_offset + grown)
+    end = start + struct.unpack_from(">I", data, start)[0]
+    out = bytearray(data[:start] + new + data[end:])
+    meta = _at(data, b"meta")
+    out[meta : meta + 4] = struct.pack(">I", struct.unpack_from(">I", data, meta)[0] + grown)
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("version", "offset_size", "length_size", "base_size", "index_size"),
+    [(1, 4, 4, 0, 0), (1, 8, 4, 0, 0), (1, 0, 8, 4, 0), (1, 4, 4, 8, 4), (2, 8, 8, 8, 8), (2, 0, 4, 8, 0)],
+    ids=["4-4-0-0", "8-4-0-0", "0-8-4-0", "4-4-8-4", "v2-8-8-8-8", "v2-0-4-8-0"],
+)
+def test_an_iloc_of_any_field_sizes_0_4_and_8_is_read(version, offset_size, length_size, base_size, index_size):
+    data = _with_iloc(version, offset_size, length_size, base_size, index_size)
+    assert data[_at(data, b"iloc") + 12 : _at(data, b"iloc") + 14] == bytes((offset_size << 4 | length_size, base_size << 4 | index_size))
+    assert metadata.strip(data) == metadata.strip(_one_tile())
+
+
+def test_a_meta_box_without_a_handler_is_refused_as_not_pict():
+    data = hs.patched(_simple(), b"hdlr", b"hdlX")  # an unknown box in meta: dropped, and no handler read
+    assert_refused(data, reason="^" + re.escape(f"HEIF: 'meta' handler is b'', not 'pict' at offset {_at(data, b'meta')}") + "$")
