@@ -1015,8 +1015,8 @@ def test_read_exif_reads_an_exif_item_of_the_limit_and_refuses_one_byte_more(mon
         assert metadata.read_exif(data)["Image"]["Orientation"] == 6
 
 
-# ---------------------------------------------------------------- tables.py: iloc field sizes, and a meta box without hdlr
-# (the iloc of _one_tile() rewritten with other field sizes; its one item keeps its bytes)
+# ---------------------------------------------------------------- tables.py: iloc field sizes, a meta box without hdlr, a file shorter than a box header
+# (the iloc of _one_tile() rewritten with other field sizes: its one item keeps its bytes)
 
 
 def _with_iloc(version: int, offset_size: int, length_size: int, base_size: int, index_size: int) -> bytes:
@@ -1059,3 +1059,17 @@ def test_an_iloc_of_any_field_sizes_0_4_and_8_is_read(version, offset_size, leng
 def test_a_meta_box_without_a_handler_is_refused_as_not_pict():
     data = hs.patched(_simple(), b"hdlr", b"hdlX")  # an unknown box in meta: dropped, and no handler read
     assert_refused(data, reason="^" + re.escape(f"HEIF: 'meta' handler is b'', not 'pict' at offset {_at(data, b'meta')}") + "$")
+
+
+@pytest.mark.parametrize(("size", "message"), [(1, "box size needs 4 bytes but 1 are left at offset 0"), (4, "box type needs 4 bytes but 0 are left at offset 4"), (7, "box type needs 4 bytes but 3 are left at offset 4")])
+def test_a_file_shorter_than_a_box_header_is_read_once_and_refused(size, message):
+    data = b"\x00\x00\x00\x10ftyp"[:size]
+    reads = []
+
+    def read_range(start: int, end: int) -> bytes:
+        reads.append((start, end))
+        return data[start:end]
+
+    with pytest.raises(ImageError, match="^" + re.escape(f"HEIF: {message}") + "$"):
+        parse(size, read_range)
+    assert reads == [(0, size)]
