@@ -1073,3 +1073,9 @@ def test_a_file_shorter_than_a_box_header_is_read_once_and_refused(size, message
     with pytest.raises(ImageError, match="^" + re.escape(f"HEIF: {message}") + "$"):
         parse(size, read_range)
     assert reads == [(0, size)]
+
+
+def test_an_entity_group_running_past_its_grpl_is_refused_at_its_place():
+    data = _one_tile(meta_extra=(box(b"grpl", struct.pack(">I4s", 40, b"altr") + bytes(4)),))
+    message = f"HEIF: box 'altr' declares 40 bytes but 12 are left at offset {_at(data, b'altr')}"
+    assert_refused(data, reason="^" + re.escape(message) + "$")
