@@ -695,6 +695,11 @@ def test_a_ranged_read_that_comes_back_short_is_refused():
     data = _simple()
     with pytest.raises(ImageError, match="^" + re.escape(f"HEIF: a read of {len(data)} bytes gave {len(data) - 1} at offset 0") + "$"):
         open_walk(len(data), lambda start, end: data[start : end - 1], False)
+    data = _meta_ending_at(WINDOW + 1)  # the meta box is read on its own, from its start
+    meta = _at(data, b"meta")
+    message = f"HEIF: a read of {WINDOW + 1 - meta} bytes gave {WINDOW - meta} at offset {meta}"
+    with pytest.raises(ImageError, match="^" + re.escape(message) + "$"):
+        open_walk(len(data), lambda start, end: data[start : end - (start > 0)], False)
 
 
 @pytest.mark.parametrize("piece", [None, 1, 7], ids=["whole", "bytes", "sevens"])
@@ -1075,7 +1080,12 @@ def test_a_file_shorter_than_a_box_header_is_read_once_and_refused(size, message
     assert reads == [(0, size)]
 
 
-def test_an_entity_group_running_past_its_grpl_is_refused_at_its_place():
-    data = _one_tile(meta_extra=(box(b"grpl", struct.pack(">I4s", 40, b"altr") + bytes(4)),))
-    message = f"HEIF: box 'altr' declares 40 bytes but 12 are left at offset {_at(data, b'altr')}"
+@pytest.mark.parametrize("table", [b"meta", b"iinf", b"iref", b"iprp", b"ipco", b"grpl"], ids=lambda t: t.decode())
+def test_a_box_running_past_its_table_is_refused_naming_the_format_and_its_place(table):
+    # a box header declaring 40 bytes, with 4 bytes of payload, as the last child of `table`
+    data = _simple(meta_extra=(box(b"grpl"),))
+    containers = {b"meta": (), b"iinf": (b"iinf",), b"iref": (b"iref",), b"iprp": (b"iprp",), b"ipco": (b"iprp", b"ipco"), b"grpl": (b"grpl",)}[table]
+    end = _at(data, table) + struct.unpack_from(">I", data, _at(data, table))[0]
+    data = _grown(data, end, struct.pack(">I4s", 40, b"zzzz") + bytes(4), b"meta", *containers)
+    message = f"HEIF: box 'zzzz' declares 40 bytes but 12 are left at offset {end}"
     assert_refused(data, reason="^" + re.escape(message) + "$")
