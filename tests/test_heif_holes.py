@@ -563,3 +563,26 @@ def test_an_exif_item_read_short_is_not_read_for_keep_copyright():
     assert sorted(ib.read_heif(out).items) == [1]
     full = metadata.clean(original, keep_copyright=True).data
     assert sorted(ib.read_heif(full).items) == [1, 2]  # read whole, it is
+
+
+# ---------------------------------------------------------------- extents.py: a metadata item's ranged read that comes back short
+
+
+def test_a_minimal_exif_item_read_short_the_second_time_is_refused_naming_the_read():
+    # keep_copyright reads the one Exif item twice: for its facts, then to see whether it is
+    # already the minimal item; the second read comes back one byte short
+    minimal = next(item.data for item in ib.read_heif(metadata.strip(hs.simple_heic(), keep_copyright=True)).items.values() if item.type == b"Exif")
+    tile = ib.coded_tile(5)
+    original = hs.simple_heic(specs=[Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"Exif", minimal)])
+    at = original.index(minimal)
+    reads = []
+
+    def read_range(start: int, end: int) -> bytes:
+        reads.append((start, end))
+        short = (start, end) == (at, at + len(minimal)) and reads.count((start, end)) > 1
+        return original[start : end - short]
+
+    message = f"HEIF: a read of {len(minimal)} bytes gave {len(minimal) - 1} at offset {at}"
+    with pytest.raises(ImageError, match="^" + re.escape(message) + "$"):
+        metadata.open_strip(original[:16], len(original), read_range, max_buffered=0, keep_copyright=True)
+    assert reads.count((at, at + len(minimal))) == 2
