@@ -586,3 +586,20 @@ def test_a_minimal_exif_item_read_short_the_second_time_is_refused_naming_the_re
     with pytest.raises(ImageError, match="^" + re.escape(message) + "$"):
         metadata.open_strip(original[:16], len(original), read_range, max_buffered=0, keep_copyright=True)
     assert reads.count((at, at + len(minimal))) == 2
+
+
+# ---------------------------------------------------------------- extents.py: an item in idat lies inside idat
+
+
+@pytest.mark.parametrize(("grow", "idat"), [(0, True), (1, True), (0, False)], ids=["filling-idat", "one-byte-past-idat", "no-idat-box"])
+def test_an_item_in_idat_lies_inside_the_idat_box(grow, idat):
+    tile = ib.coded_tile(5)
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties, method=1)], 1, [])
+    data = hs.patched(data, struct.pack(">HHHHII", 1, 1, 0, 1, 0, len(tile.data)), struct.pack(">HHHHII", 1, 1, 0, 1, 0, len(tile.data) + grow))
+    if not idat:
+        data = hs.patched(data, b"idat", b"idaX")  # an unknown box in meta: no item data box
+    if grow == 0 and idat:
+        assert ib.read_heif(metadata.strip(data)).items[1].data == tile.data
+        return
+    message = f"HEIF: an extent of item 1 ({len(tile.data) + grow} bytes at 0) is outside its data box at offset {data.index(b'meta') - 4}"
+    assert_refused(data, reason="^" + re.escape(message) + "$")
