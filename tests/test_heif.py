@@ -1020,7 +1020,7 @@ def test_read_exif_reads_an_exif_item_of_the_limit_and_refuses_one_byte_more(mon
         assert metadata.read_exif(data)["Image"]["Orientation"] == 6
 
 
-# ---------------------------------------------------------------- tables.py: iloc field sizes, a meta box without hdlr, a file shorter than a box header
+# ---------------------------------------------------------------- tables.py and payloads.py: iloc field sizes, a meta box without hdlr, boxes past their table, short reads
 # (the iloc of _one_tile() rewritten with other field sizes: its one item keeps its bytes)
 
 
@@ -1089,3 +1089,12 @@ def test_a_box_running_past_its_table_is_refused_naming_the_format_and_its_place
     data = _grown(data, end, struct.pack(">I4s", 40, b"zzzz") + bytes(4), b"meta", *containers)
     message = f"HEIF: box 'zzzz' declares 40 bytes but 12 are left at offset {end}"
     assert_refused(data, reason="^" + re.escape(message) + "$")
+
+
+def test_a_kept_item_s_read_before_the_first_byte_that_comes_back_short_is_refused():
+    data = _simple()  # one 64 KB window holds every box header: only the tile's read starts past 0
+    tile = ib.coded_tile(5).data
+    at = data.index(tile)
+    message = f"HEIF: a read of {len(tile)} bytes at offset {at} gave {len(tile) - 1} at offset {_at(data, b'meta')}"
+    with pytest.raises(ImageError, match="^" + re.escape(message) + "$"):
+        open_walk(len(data), lambda start, end: data[start : end - (start > 0)], False)
