@@ -1098,3 +1098,26 @@ def test_a_kept_item_s_read_before_the_first_byte_that_comes_back_short_is_refus
     message = f"HEIF: a read of {len(tile)} bytes at offset {at} gave {len(tile) - 1} at offset {_at(data, b'meta')}"
     with pytest.raises(ImageError, match="^" + re.escape(message) + "$"):
         open_walk(len(data), lambda start, end: data[start : end - (start > 0)], False)
+
+
+def test_the_read_ahead_budget_goes_to_the_blocks_that_start_first_in_the_file(monkeypatch):
+    # MAX_HEIF_READ_AHEAD (16 MB) patched to one item's size: of two visible hvc1 items, only the
+    # one starting first in the file is read ahead. Item 1 lists its pieces out of file order
+    # (its first piece last in mdat, its second first): it starts first, so it is read ahead
+    # (streamed, an item out of file order would be refused); item 2 lies between them.
+    from metadata.formats.heif import payloads
+
+    tile = ib.coded_tile(5)
+    first, second = tile.data[:40], tile.data[40:]
+    head = hs.ftyp(b"heic", b"mif1", b"heic")
+    properties = [(i + 1, e) for i, (_, e) in enumerate(tile.properties)]
+
+    def meta(at: int) -> bytes:
+        one = hs.RawItem(1, b"hvc1", [(at + len(second) + len(tile.data), len(first)), (at, len(second))], properties)
+        two = hs.RawItem(2, b"hvc1", [(at + len(second), len(tile.data))], properties)
+        return hs.raw_meta([one, two], 1, [raw for raw, _ in tile.properties], [])
+
+    data = head + meta(len(head) + len(meta(0)) + 8) + box(b"mdat", second, tile.data, first)
+    monkeypatch.setattr(payloads, "MAX_HEIF_READ_AHEAD", len(tile.data))
+    items = ib.read_heif(metadata.strip(data)).items
+    assert (items[1].data, items[2].data) == (tile.data, tile.data)
