@@ -695,6 +695,11 @@ def test_a_ranged_read_that_comes_back_short_is_refused():
     data = _simple()
     with pytest.raises(ImageError, match="^" + re.escape(f"HEIF: a read of {len(data)} bytes gave {len(data) - 1} at offset 0") + "$"):
         open_walk(len(data), lambda start, end: data[start : end - 1], False)
+    data = _meta_ending_at(WINDOW + 1)  # the meta box is read on its own, from its start
+    meta = _at(data, b"meta")
+    message = f"HEIF: a read of {WINDOW + 1 - meta} bytes gave {WINDOW - meta} at offset {meta}"
+    with pytest.raises(ImageError, match="^" + re.escape(message) + "$"):
+        open_walk(len(data), lambda start, end: data[start : end - (start > 0)], False)
 
 
 @pytest.mark.parametrize("piece", [None, 1, 7], ids=["whole", "bytes", "sevens"])
@@ -1013,3 +1018,106 @@ def test_read_exif_reads_an_exif_item_of_the_limit_and_refuses_one_byte_more(mon
             metadata.read_exif(data)
     else:
         assert metadata.read_exif(data)["Image"]["Orientation"] == 6
+
+
+# ---------------------------------------------------------------- tables.py and payloads.py: iloc field sizes, a meta box without hdlr, boxes past their table, short reads
+# (the iloc of _one_tile() rewritten with other field sizes: its one item keeps its bytes)
+
+
+def _with_iloc(version: int, offset_size: int, length_size: int, base_size: int, index_size: int) -> bytes:
+    """_one_tile() with its iloc rewritten: `version`, these field sizes (bytes), the one extent's
+    place split between base offset and extent offset (all in the base when the offset has no bytes)."""
+    data = _one_tile()
+    start = _at(data, b"iloc")
+    old_offset, length = struct.unpack_from(">II", data, start + 24)  # v1, 0x4400, one row: ID, method, reference, count, then the extent
+
+    def iloc(place: int) -> bytes:
+        base = place if offset_size == 0 else (place - 7 if base_size else 0)
+        wide = version == 2
+        row = (1).to_bytes(4 if wide else 2, "big") + (b"\x00\x00" if version else b"") + b"\x00\x00"
+        row += base.to_bytes(base_size, "big") + b"\x00\x01"
+        row += (5 if index_size else 0).to_bytes(index_size, "big") if version else b""  # an extent index, read and ignored
+        row += (place - base).to_bytes(offset_size, "big") + length.to_bytes(length_size, "big")
+        sizes = bytes((offset_size << 4 | length_size, base_size << 4 | index_size))
+        return full_box(b"iloc", version, 0, sizes, (1).to_bytes(4 if wide else 2, "big"), row)
+
+    grown = len(iloc(old_offset)) - struct.unpack_from(">I", data, start)[0]  # its size does not depend on the place
+    new = iloc(old_offset + grown)
+    end = start + struct.unpack_from(">I", data, start)[0]
+    out = bytearray(data[:start] + new + data[end:])
+    meta = _at(data, b"meta")
+    out[meta : meta + 4] = struct.pack(">I", struct.unpack_from(">I", data, meta)[0] + grown)
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("version", "offset_size", "length_size", "base_size", "index_size"),
+    [(1, 4, 4, 0, 0), (1, 8, 4, 0, 0), (1, 0, 8, 4, 0), (1, 4, 4, 8, 4), (2, 8, 8, 8, 8), (2, 0, 4, 8, 0)],
+    ids=["4-4-0-0", "8-4-0-0", "0-8-4-0", "4-4-8-4", "v2-8-8-8-8", "v2-0-4-8-0"],
+)
+def test_an_iloc_of_any_field_sizes_0_4_and_8_is_read(version, offset_size, length_size, base_size, index_size):
+    data = _with_iloc(version, offset_size, length_size, base_size, index_size)
+    assert data[_at(data, b"iloc") + 12 : _at(data, b"iloc") + 14] == bytes((offset_size << 4 | length_size, base_size << 4 | index_size))
+    assert metadata.strip(data) == metadata.strip(_one_tile())
+
+
+def test_a_meta_box_without_a_handler_is_refused_as_not_pict():
+    data = hs.patched(_simple(), b"hdlr", b"hdlX")  # an unknown box in meta: dropped, and no handler read
+    assert_refused(data, reason="^" + re.escape(f"HEIF: 'meta' handler is b'', not 'pict' at offset {_at(data, b'meta')}") + "$")
+
+
+@pytest.mark.parametrize(("size", "message"), [(1, "box size needs 4 bytes but 1 are left at offset 0"), (4, "box type needs 4 bytes but 0 are left at offset 4"), (7, "box type needs 4 bytes but 3 are left at offset 4")])
+def test_a_file_shorter_than_a_box_header_is_read_once_and_refused(size, message):
+    data = b"\x00\x00\x00\x10ftyp"[:size]
+    reads = []
+
+    def read_range(start: int, end: int) -> bytes:
+        reads.append((start, end))
+        return data[start:end]
+
+    with pytest.raises(ImageError, match="^" + re.escape(f"HEIF: {message}") + "$"):
+        parse(size, read_range)
+    assert reads == [(0, size)]
+
+
+@pytest.mark.parametrize("table", [b"meta", b"iinf", b"iref", b"iprp", b"ipco", b"grpl"], ids=lambda t: t.decode())
+def test_a_box_running_past_its_table_is_refused_naming_the_format_and_its_place(table):
+    # a box header declaring 40 bytes, with 4 bytes of payload, as the last child of `table`
+    data = _simple(meta_extra=(box(b"grpl"),))
+    containers = {b"meta": (), b"iinf": (b"iinf",), b"iref": (b"iref",), b"iprp": (b"iprp",), b"ipco": (b"iprp", b"ipco"), b"grpl": (b"grpl",)}[table]
+    end = _at(data, table) + struct.unpack_from(">I", data, _at(data, table))[0]
+    data = _grown(data, end, struct.pack(">I4s", 40, b"zzzz") + bytes(4), b"meta", *containers)
+    message = f"HEIF: box 'zzzz' declares 40 bytes but 12 are left at offset {end}"
+    assert_refused(data, reason="^" + re.escape(message) + "$")
+
+
+def test_a_kept_item_s_read_before_the_first_byte_that_comes_back_short_is_refused():
+    data = _simple()  # one 64 KB window holds every box header: only the tile's read starts past 0
+    tile = ib.coded_tile(5).data
+    at = data.index(tile)
+    message = f"HEIF: a read of {len(tile)} bytes at offset {at} gave {len(tile) - 1} at offset {_at(data, b'meta')}"
+    with pytest.raises(ImageError, match="^" + re.escape(message) + "$"):
+        open_walk(len(data), lambda start, end: data[start : end - (start > 0)], False)
+
+
+def test_the_read_ahead_budget_goes_to_the_blocks_that_start_first_in_the_file(monkeypatch):
+    # MAX_HEIF_READ_AHEAD (16 MB) patched to one item's size: of two visible hvc1 items, only the
+    # one starting first in the file is read ahead. Item 1 lists its pieces out of file order
+    # (its first piece last in mdat, its second first): it starts first, so it is read ahead
+    # (streamed, an item out of file order would be refused); item 2 lies between them.
+    from metadata.formats.heif import payloads
+
+    tile = ib.coded_tile(5)
+    first, second = tile.data[:40], tile.data[40:]
+    head = hs.ftyp(b"heic", b"mif1", b"heic")
+    properties = [(i + 1, e) for i, (_, e) in enumerate(tile.properties)]
+
+    def meta(at: int) -> bytes:
+        one = hs.RawItem(1, b"hvc1", [(at + len(second) + len(tile.data), len(first)), (at, len(second))], properties)
+        two = hs.RawItem(2, b"hvc1", [(at + len(second), len(tile.data))], properties)
+        return hs.raw_meta([one, two], 1, [raw for raw, _ in tile.properties], [])
+
+    data = head + meta(len(head) + len(meta(0)) + 8) + box(b"mdat", second, tile.data, first)
+    monkeypatch.setattr(payloads, "MAX_HEIF_READ_AHEAD", len(tile.data))
+    items = ib.read_heif(metadata.strip(data)).items
+    assert (items[1].data, items[2].data) == (tile.data, tile.data)

@@ -569,3 +569,43 @@ def test_an_exif_item_read_short_is_not_read_for_keep_copyright():
     assert sorted(ib.read_heif(out).items) == [1]
     full = metadata.clean(original, keep_copyright=True).data
     assert sorted(ib.read_heif(full).items) == [1, 2]  # read whole, it is
+
+
+# ---------------------------------------------------------------- extents.py: a metadata item's ranged read that comes back short
+
+
+def test_a_minimal_exif_item_read_short_the_second_time_is_refused_naming_the_read():
+    # keep_copyright reads the one Exif item twice: for its facts, then to see whether it is
+    # already the minimal item; the second read comes back one byte short
+    minimal = next(item.data for item in ib.read_heif(metadata.strip(hs.simple_heic(), keep_copyright=True)).items.values() if item.type == b"Exif")
+    tile = ib.coded_tile(5)
+    original = hs.simple_heic(specs=[Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"Exif", minimal)])
+    at = original.index(minimal)
+    reads = []
+
+    def read_range(start: int, end: int) -> bytes:
+        reads.append((start, end))
+        short = (start, end) == (at, at + len(minimal)) and reads.count((start, end)) > 1
+        return original[start : end - short]
+
+    message = f"HEIF: a read of {len(minimal)} bytes gave {len(minimal) - 1} at offset {at}"
+    with pytest.raises(ImageError, match="^" + re.escape(message) + "$"):
+        metadata.open_strip(original[:16], len(original), read_range, max_buffered=0, keep_copyright=True)
+    assert reads.count((at, at + len(minimal))) == 2
+
+
+# ---------------------------------------------------------------- extents.py: an item in idat lies inside idat
+
+
+@pytest.mark.parametrize(("grow", "idat"), [(0, True), (1, True), (0, False)], ids=["filling-idat", "one-byte-past-idat", "no-idat-box"])
+def test_an_item_in_idat_lies_inside_the_idat_box(grow, idat):
+    tile = ib.coded_tile(5)
+    data = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties, method=1)], 1, [])
+    data = hs.patched(data, struct.pack(">HHHHII", 1, 1, 0, 1, 0, len(tile.data)), struct.pack(">HHHHII", 1, 1, 0, 1, 0, len(tile.data) + grow))
+    if not idat:
+        data = hs.patched(data, b"idat", b"idaX")  # an unknown box in meta: no item data box
+    if grow == 0 and idat:
+        assert ib.read_heif(metadata.strip(data)).items[1].data == tile.data
+        return
+    message = f"HEIF: an extent of item 1 ({len(tile.data) + grow} bytes at 0) is outside its data box at offset {data.index(b'meta') - 4}"
+    assert_refused(data, reason="^" + re.escape(message) + "$")

@@ -42,7 +42,7 @@ from ... import kinds
 from ...byte_reader import ByteReader
 from ...icc_profile import icc_problem
 from ..item_payloads import printable_type
-from ..isobmff import Box, full_box, read_string
+from ..isobmff import Box, read_string
 
 FULL_HEADER = 4
 ALPHA_AUX_TYPES = frozenset({b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", b"urn:mpeg:hevc:2015:auxid:1"})
@@ -106,7 +106,7 @@ def _auxiliary_type(part: Box, payload: memoryview) -> Property:
     if bytes(payload[:FULL_HEADER]) != bytes(FULL_HEADER):  # also when shorter than version and flags
         return Property(part, None, problem="a version or flags this reader does not know")
     urn = bytes(payload[FULL_HEADER:]).partition(b"\x00")[0]  # to its NUL, or all of it
-    return Property(part, bytes(full_box(b"auxC", 0, 0, urn, b"\x00"))[8:], aux_type=urn)
+    return Property(part, bytes(FULL_HEADER) + urn + b"\x00", aux_type=urn)  # version 0, flags 0, the URN and its NUL
 
 
 def _components(part: Box, payload: memoryview) -> Property:
