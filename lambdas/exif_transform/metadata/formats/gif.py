@@ -189,8 +189,9 @@ class GifWalk(Cursor):
         self.kept: frozenset[str] = frozenset()
 
     def _conclude(self) -> None:
-        if self._state != _AFTER:
-            raise ImageError(f"{FMT}: the file ends at offset {self._total()} before its trailer")
+        # finish() walked with final=True, and then every step but _after moves on or refuses
+        # (a file cut before its trailer is refused by the step it ends in), so the walk is here
+        # in _after.
         self.removed = frozenset(self.walk.removed)
 
     def _steps(self) -> dict[int, Step]:
