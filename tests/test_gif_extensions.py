@@ -10,6 +10,7 @@ import pytest
 import image_builders as b
 import metadata
 from metadata import ImageError
+from metadata.formats import gif
 from metadata_checks import assert_refused
 
 
@@ -22,6 +23,17 @@ def _with(block: bytes) -> bytes:
     data = _plain()
     first_image = data.index(b"\x2c", 13 + 3 * 256)
     return data[:first_image] + block + data[first_image:]
+
+
+def _fed(data: bytes, pieces: list[bytes]) -> tuple[bytes, metadata.StreamStrip]:
+    """`data` stripped by the streaming walk, fed `pieces` in turn: the output, and the strip."""
+    strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
+    out = b"".join(strip.feed(piece) for piece in pieces) + strip.finish()
+    return out, strip
+
+
+def _pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
 
 
 
@@ -67,6 +79,47 @@ def test_a_kept_extension_cut_off_by_the_end_of_the_file_is_refused_naming_it(ca
     assert_refused(data[:at] + block, reason=f"^{re.escape('GIF: ' + reason(at))}$")
 
 
+# The plain GIF's image: descriptor (10 bytes), LZW minimum code size, then sub-blocks of 255 bytes.
+_IMAGE = _plain()[_plain().index(b"\x2c", 13 + 3 * 256) :]
+
+# A block walked as it comes, never held (an extension that is dropped, an image's data), cut off
+# by the end of the file: its bytes, and the refusal given its offset. An application extension
+# is walked over as soon as its 11-byte identifier (14 bytes from its start) shows it is not one
+# display needs.
+CUT_OFF_WALKED_BLOCKS = {
+    "image, before its data": (_IMAGE[:11], lambda at: f"sub-block size in the image at offset {at} needs 1 bytes but 0 are left at offset {at + 11}"),
+    "image, inside its data": (_IMAGE[:17], lambda at: f"sub-block in the image at offset {at} needs 255 bytes but 5 are left at offset {at + 12}"),
+    "comment, after its label": (b"\x21\xfe", lambda at: f"sub-block size in the extension at offset {at} needs 1 bytes but 0 are left at offset {at + 2}"),
+    "comment, after a size byte": (b"\x21\xfe\x05", lambda at: f"sub-block in the extension at offset {at} needs 5 bytes but 0 are left at offset {at + 3}"),
+    "comment, inside a sub-block": (b"\x21\xfe\x05hel", lambda at: f"sub-block in the extension at offset {at} needs 5 bytes but 3 are left at offset {at + 3}"),
+    "comment, after a whole sub-block": (
+        b"\x21\xfe\x05hello",
+        lambda at: f"sub-block size in the extension at offset {at} needs 1 bytes but 0 are left at offset {at + 8}",
+    ),
+    "XMP, right after its identifier": (
+        b"\x21\xff\x0bXMP DataXMP",
+        lambda at: f"sub-block size in the extension at offset {at} needs 1 bytes but 0 are left at offset {at + 14}",
+    ),
+    "XMP, inside a sub-block": (
+        b"\x21\xff\x0bXMP DataXMP\x10<x:xmp",
+        lambda at: f"sub-block in the extension at offset {at} needs 16 bytes but 6 are left at offset {at + 15}",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CUT_OFF_WALKED_BLOCKS))
+def test_a_walked_block_cut_off_by_the_end_of_the_file_is_refused_naming_it(case):
+    block, reason = CUT_OFF_WALKED_BLOCKS[case]
+    data = _plain()
+    at = data.index(b"\x2c", 13 + 3 * 256)
+    cut = data[:at] + block
+    expected = f"^{re.escape('GIF: ' + reason(at))}$"
+    assert_refused(cut, reason=expected)
+    for size in (1, 7):  # fed in pieces, the offsets are still the file's
+        with pytest.raises(ImageError, match=expected):
+            _fed(cut, _pieces(cut, size))
+
+
 @pytest.mark.parametrize(
     ("identifier", "kind"),
     [(b"XMP DataXMP", "xmp"), (b"MGK8BIM0000", "photoshop"), (b"MGKIPTC0000", "iptc"), (b"VENDORAPP01", "other")],
@@ -104,3 +157,57 @@ def test_a_frame_of_one_pixel_is_served_and_of_none_refused():
     empty = b"\x2c" + bytes(4) + b"\x00\x00\x01\x00\x00" + b"\x02\x02\x44\x01\x00"
     with pytest.raises(ImageError, match="declares 0x1 pixels"):
         metadata.strip(data[:descriptor] + empty + data[descriptor:])
+
+
+# Before the first image, in this order: what is kept (K) and what goes (D, as its kind).
+LOOP = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+MIXED_EXTENSIONS = [
+    (b"\x21\xfe" + b.gif_sub_blocks(b"comment " + b.SECRET), "comment"),
+    (LOOP, None),
+    (b.gif_xmp_extension(), "xmp"),
+    (b"\x21\xf9\x04\x04\x0a\x00\x00\x00", None),  # graphic control
+    (b.gif_application_extension(b"MGK8BIM0000", b"8BIM" + b.SECRET), "photoshop"),
+    (b"\x21\x01\x0c" + bytes(12) + b"\x05hello\x00", None),  # plain text
+    (b"\x21\x77" + b.gif_sub_blocks(b.SECRET), "other"),  # an unknown label
+    (b"\x21\xff\x05short" + b.gif_sub_blocks(b.SECRET), "other"),  # a malformed application extension
+    (b.gif_application_extension(gif.ICC_APPLICATION, b.icc_profile()), None),
+]
+
+
+@pytest.mark.parametrize("size", [*range(1, 24), 100, 1 << 20])
+def test_extensions_are_kept_and_dropped_alike_however_the_file_is_fed(size):
+    data = _with(b"".join(block for block, _ in MIXED_EXTENSIONS))
+    kept = _with(b"".join(block for block, kind in MIXED_EXTENSIONS if kind is None))
+    out, strip = _fed(data, _pieces(data, size))
+    assert out == kept
+    assert strip.removed == ("comment", "other", "photoshop", "xmp")
+
+
+def test_a_kept_extension_and_the_frame_after_it_are_passed_on_before_the_file_ends():
+    data = _with(LOOP)
+    strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
+    out = b"".join(strip.feed(piece) for piece in _pieces(data[:-1], 64))  # all but the trailer
+    assert out == data[:-1]
+    assert out + strip.feed(data[-1:]) + strip.finish() == data
+
+
+def test_an_application_extension_that_goes_is_walked_over_without_being_held():
+    huge = _with(b.gif_application_extension(b"XMP DataXMP", b"x" * 3_000_000))
+    strip = metadata.open_strip(huge[:16], len(huge), None, max_buffered=0)
+    walk = strip._walk  # noqa: SLF001
+    out = []
+    for piece in _pieces(huge, 65536):
+        out.append(strip.feed(piece))
+        assert len(walk._buf) <= 65536 + 256  # noqa: SLF001
+    out.append(strip.finish())
+    assert b"".join(out) == _plain() and strip.removed == ("xmp",)
+
+
+def test_a_held_extension_is_measured_from_its_own_start_not_from_the_piece_it_came_in(monkeypatch):
+    # MAX_HELD_EXTENSION (16 MB and a little) patched to this ICC extension's size. The piece that
+    # brings all of it but its terminator also holds the header and the colour table before it.
+    extension = b.gif_application_extension(gif.ICC_APPLICATION, b.icc_profile())
+    data = _with(extension)
+    end = data.index(extension) + len(extension)
+    monkeypatch.setattr(gif, "MAX_HELD_EXTENSION", len(extension))
+    assert _fed(data, [data[: end - 1], data[end - 1 :]])[0] == data

@@ -100,22 +100,19 @@ def _plain_text(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
 
 
 def _application(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
+    """The loop count or an ICC profile: GifWalk._hold walks over, unread, every application
+    extension whose first sub-block is an 11-byte identifier of neither."""
     blocks = _sub_blocks(reader, f"the application extension at offset {offset}")
-    identifier = bytes(blocks[0]) if blocks else b""
-    if len(identifier) != APPLICATION_ID_SIZE:
-        walk.removed.add(kinds.OTHER)  # malformed, and not one display needs: dropped whole
-        return DROP
+    identifier = bytes(blocks[0]) if blocks else None
     if identifier in LOOP_APPLICATIONS:
         _exact_blocks(blocks, (APPLICATION_ID_SIZE, LOOP_SUB_BLOCK), "loop extension", offset)
         if blocks[1][0] != 1:
             raise ImageError(f"{FMT}: loop extension at offset {offset} has sub-block id {blocks[1][0]}")
         return KEEP
-    if identifier == ICC_APPLICATION:
-        if is_icc_profile(b"".join(blocks[1:])):
-            return KEEP
-        walk.removed.add(kinds.OTHER)  # not a valid profile: dropped, the image still served
-        return DROP
-    walk.removed.add(APPLICATION_KINDS.get(identifier, kinds.OTHER))
+    if identifier == ICC_APPLICATION and is_icc_profile(b"".join(blocks[1:])):
+        return KEEP
+    # Malformed (no 11-byte identifier), or not a valid profile: dropped whole, the image still served.
+    walk.removed.add(kinds.OTHER)
     return DROP
 
 
@@ -258,14 +255,14 @@ class GifWalk(Cursor):
             self._state = _SKIP
         return True
 
-    def _sub_blocks_end(self, start: int) -> int | None:
-        """Where the sub-block chain from buffer index `start` ends (after its 00), or None."""
+    def _sub_blocks_over(self, start: int) -> bool:
+        """Whether the sub-block chain from buffer index `start` ends (its 00) in the buffer."""
         buf, pos = self._buf, start
         while pos < len(buf):
             if buf[pos] == 0:
-                return pos + 1
+                return True
             pos += 1 + buf[pos]
-        return None
+        return False
 
     def _hold(self, final: bool) -> bool:
         """An extension display may need: held whole, then checked by its handler. An
@@ -278,8 +275,7 @@ class GifWalk(Cursor):
                 self._at = at + 2
                 self._state = _SKIP
                 return True
-        end = self._sub_blocks_end(at + 2)
-        if end is None and not final:
+        if not final and not self._sub_blocks_over(at + 2):
             # MAX_HELD_EXTENSION bytes held and the extension not over yet: it has more.
             if len(self._buf) - at >= MAX_HELD_EXTENSION:
                 raise ImageError(f"{FMT}: the extension at offset {self._block_start} is longer than {MAX_HELD_EXTENSION} bytes")
@@ -310,13 +306,16 @@ class GifWalk(Cursor):
                 break
             self._at += 1 + size
         if final:
-            where = self._base + self._at
-            left = max(len(buf) - self._at - 1, 0)
-            what = f"the extension at offset {self._block_start}"
-            if self._at >= len(buf):
-                raise ImageError(f"{FMT}: sub-block size in {what} needs 1 bytes but 0 are left at offset {where}")
-            raise ImageError(f"{FMT}: sub-block in {what} needs {buf[self._at]} bytes but {left} are left at offset {where + 1}")
+            raise self._cut_off(f"the extension at offset {self._block_start}")
         return False
+
+    def _cut_off(self, what: str) -> ImageError:
+        """The refusal, at finish, of sub-blocks the input ends inside: the first not walked is cut off."""
+        buf, at = self._buf, self._at
+        where = self._base + at
+        if at >= len(buf):
+            return ImageError(f"{FMT}: sub-block size in {what} needs 1 bytes but 0 are left at offset {where}")
+        return ImageError(f"{FMT}: sub-block in {what} needs {buf[at]} bytes but {len(buf) - at - 1} are left at offset {where + 1}")
 
     def _descriptor(self, final: bool) -> bool:
         at = self._at
@@ -354,11 +353,7 @@ class GifWalk(Cursor):
             self._lzw.sub_block(block)
             self._out.append(block)
         if final:
-            where = self._base + self._at
-            what = f"the image at offset {self._block_start}"
-            if self._at >= len(buf):
-                raise ImageError(f"{FMT}: sub-block size in {what} needs 1 bytes but 0 are left at offset {where}")
-            raise ImageError(f"{FMT}: sub-block in {what} needs {buf[self._at]} bytes but {len(buf) - self._at - 1} are left at offset {where + 1}")
+            raise self._cut_off(f"the image at offset {self._block_start}")
         return False
 
     def _after(self, final: bool) -> bool:

@@ -117,9 +117,9 @@ def _still(name: bytes, walk: _Walk, payload: memoryview, offset: int) -> Answer
 def _frame_at(walk: _Walk, reads: ReadAhead, start: int, end: int, offset: int) -> None:
     """An ANMF chunk's payload (start..end): its own chunks must all be image chunks, and it
     is kept whole. Only their headers (and a bitstream's first bytes) are read."""
-    reader = ByteReader(Placed(b"", start), FMT, start=start, end=end)
-    reader.skip(ANMF_HEADER_SIZE, f"ANMF header at offset {offset}")
-    position = reader.pos
+    if end - start < ANMF_HEADER_SIZE:
+        raise ImageError(f"{FMT}: ANMF header at offset {offset} needs {ANMF_HEADER_SIZE} bytes but {end - start} are left at offset {start}")
+    position = start + ANMF_HEADER_SIZE
     while position < end:
         inner_name, inner_start, inner_end, position = _chunk_header(reads, position, end)
         if inner_name not in FRAME_CHUNKS:
