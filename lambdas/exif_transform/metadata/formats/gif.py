@@ -81,7 +81,7 @@ def _exact_blocks(blocks: list[memoryview], sizes: tuple[int, ...], what: str, o
 class _Walk:
     def __init__(self) -> None:
         self.removed: set[str] = set()
-        self.images = 0
+        self.has_image = False
         self.decoded_pixels = 0
 
 
@@ -203,18 +203,14 @@ class GifWalk(Cursor):
         }
 
     def _header(self, final: bool) -> bool:
-        if len(self._buf) < len(SIGNATURES[0]) + SCREEN_SIZE and not final:
+        screen_end = len(SIGNATURES[0]) + SCREEN_SIZE
+        if not final and len(self._buf) < screen_end:
             return False
         if bytes(self._buf[:6]) not in SIGNATURES:
             raise ImageError(f"{FMT}: no GIF87a/GIF89a signature at offset 0")
-        reader = ByteReader(bytes(self._buf), FMT, start=len(SIGNATURES[0]))
-        try:
-            flags = self._buf[10]
-            need = len(SIGNATURES[0]) + SCREEN_SIZE + _colour_table_size(flags)
-        except IndexError:
-            need = len(self._buf) + 1
-        if len(self._buf) < need and not final:
+        if not final and len(self._buf) < screen_end + _colour_table_size(self._buf[10]):  # 10: the screen flags
             return False
+        reader = ByteReader(bytes(self._buf), FMT, start=len(SIGNATURES[0]))
         _parse_screen(reader)
         self._out.append(bytes(self._buf[: reader.pos]))
         self._at = reader.pos
@@ -231,7 +227,7 @@ class GifWalk(Cursor):
         introducer = buf[at]
         self._block_start = start
         if introducer == TRAILER:
-            if self.walk.images == 0:
+            if not self.walk.has_image:
                 raise ImageError(f"{FMT}: trailer at offset {start} before any image")
             self._out.append(b"\x3b")
             self._at = at + 1
@@ -319,11 +315,8 @@ class GifWalk(Cursor):
 
     def _descriptor(self, final: bool) -> bool:
         at = self._at
-        fixed = 1 + 8 + 1  # introducer, position and size, flags
-        if len(self._buf) - at < fixed + 1 and not final:
-            return False
-        flags = self._buf[at + 9] if len(self._buf) - at >= fixed else 0
-        if len(self._buf) - at < fixed + _colour_table_size(flags) + 1 and not final:
+        # Introducer, position and size, flags (at + 9), the local colour table, the LZW code size.
+        if not final and (len(self._buf) - at < 11 or len(self._buf) - at < 11 + _colour_table_size(self._buf[at + 9])):
             return False
         reader = ByteReader(bytes(self._buf), FMT, start=at + 1)
         try:
@@ -347,7 +340,7 @@ class GifWalk(Cursor):
             self._at += 1 + size
             if size == 0:
                 self._out.append(block)
-                self.walk.images += 1
+                self.walk.has_image = True
                 self._state = _BLOCK
                 return True
             self._lzw.sub_block(block)
