@@ -183,6 +183,7 @@ MIXED_EXTENSIONS = [
     (b"\x21\x77" + b.gif_sub_blocks(b.SECRET), "other"),  # an unknown label
     (b"\x21\xff\x05short" + b.gif_sub_blocks(b.SECRET), "other"),  # a malformed application extension
     (b.gif_application_extension(gif.ICC_APPLICATION, b.icc_profile()), None),
+    (b.gif_application_extension(gif.ICC_APPLICATION, b"not a profile " + b.SECRET), "other"),
 ]
 
 
@@ -267,10 +268,24 @@ def _unit_ends(data: bytes) -> list[int]:
     return [*ends, pos + 1]
 
 
-@pytest.mark.parametrize("animated", [False, True])
+def _local_table_only() -> bytes:
+    """The plain GIF with its 256 colours moved from the screen's global table to the image's own."""
+    data = _plain()
+    image = data.index(b"\x2c", 13 + 3 * 256)
+    return data[:10] + bytes((data[10] & 0x7F,)) + data[11:13] + data[image : image + 9] + bytes((data[image + 9] | 0x87,)) + data[13:image] + data[image + 10 :]
+
+
+GIF_SHAPES = {
+    "plain": _plain,
+    "animated": lambda: b.gif(animated=True, comment=False, extensions=False),  # a loop extension, graphic controls
+    "local colour table only": _local_table_only,
+}
+
+
+@pytest.mark.parametrize("shape", sorted(GIF_SHAPES))
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 11, 64])
-def test_each_part_is_passed_on_as_soon_as_its_last_byte_arrives(animated, size):
-    data = b.gif(animated=animated, comment=False, extensions=False)  # a loop and graphic controls when animated
+def test_each_part_is_passed_on_as_soon_as_its_last_byte_arrives(shape, size):
+    data = GIF_SHAPES[shape]()
     ends = _unit_ends(data)
     strip = metadata.open_strip(data[:16], len(data), None, max_buffered=0)
     out, fed = b"", 0
@@ -279,6 +294,13 @@ def test_each_part_is_passed_on_as_soon_as_its_last_byte_arrives(animated, size)
         fed += len(piece)
         assert out == data[: max(end for end in ends if end <= fed)], f"after {fed} bytes"
     assert out + strip.finish() == data
+
+
+def test_a_gif_with_only_a_local_colour_table_is_served_as_it_is():
+    data = _local_table_only()
+    assert data[10] & 0x80 == 0 and data[13 + 9] & 0x87 == 0x87  # no global table; the image's own, 256 colours
+    assert metadata.strip(data) == data
+    assert b.decoded(data).tobytes() == b.decoded(_plain()).tobytes()
 
 
 def test_bytes_after_the_trailer_go_as_a_trailer():

@@ -256,3 +256,8 @@ def test_an_exif_chunk_of_odd_size_gets_its_pad_byte():
     stripped = metadata.strip(data, keep_copyright=True)
     assert b.riff_chunks(stripped)[-1] == (b"EXIF", exif) and len(exif) % 2
     assert stripped.endswith(exif + b"\x00") and int.from_bytes(stripped[4:8], "little") == len(stripped) - 8
+
+
+def test_a_webp_whose_structure_needs_more_reads_than_allowed_is_refused(monkeypatch):
+    monkeypatch.setattr(webp, "MAX_WEBP_HEADER_READS", 0)
+    assert_refused(b.webp(6), reason=f"^{re.escape('WebP: more than 0 reads to find its structure (at offset 0)')}$")
