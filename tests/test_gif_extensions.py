@@ -283,7 +283,7 @@ GIF_SHAPES = {
 
 
 @pytest.mark.parametrize("shape", sorted(GIF_SHAPES))
-@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 11, 64])
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 11, 64, 300, 1 << 20])
 def test_each_part_is_passed_on_as_soon_as_its_last_byte_arrives(shape, size):
     data = GIF_SHAPES[shape]()
     ends = _unit_ends(data)
