@@ -79,6 +79,7 @@ MUTATE_TESTS = [
     "tests/test_png_damaged.py",
     "tests/test_tiff_resolution.py",
     "tests/test_xmp_rendering.py",
+    "tests/test_webp_chunks.py",
     # The pipeline both modes share and the two handlers over it (stub servers on 127.0.0.1, moto
     # in-process). mutmut runs its stats and its clean run as two pytest sessions in one process:
     # what a test module caches must live in its module-scoped fixtures, not in globals (a handler

@@ -81,7 +81,7 @@ def _exact_blocks(blocks: list[memoryview], sizes: tuple[int, ...], what: str, o
 class _Walk:
     def __init__(self) -> None:
         self.removed: set[str] = set()
-        self.images = 0
+        self.has_image = False
         self.decoded_pixels = 0
 
 
@@ -100,22 +100,19 @@ def _plain_text(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
 
 
 def _application(walk: _Walk, reader: ByteReader, offset: int) -> Answer:
+    """The loop count or an ICC profile: GifWalk._hold walks over, unread, every application
+    extension whose first sub-block is an 11-byte identifier of neither."""
     blocks = _sub_blocks(reader, f"the application extension at offset {offset}")
-    identifier = bytes(blocks[0]) if blocks else b""
-    if len(identifier) != APPLICATION_ID_SIZE:
-        walk.removed.add(kinds.OTHER)  # malformed, and not one display needs: dropped whole
-        return DROP
+    identifier = bytes(blocks[0]) if blocks else None
     if identifier in LOOP_APPLICATIONS:
         _exact_blocks(blocks, (APPLICATION_ID_SIZE, LOOP_SUB_BLOCK), "loop extension", offset)
         if blocks[1][0] != 1:
             raise ImageError(f"{FMT}: loop extension at offset {offset} has sub-block id {blocks[1][0]}")
         return KEEP
-    if identifier == ICC_APPLICATION:
-        if is_icc_profile(b"".join(blocks[1:])):
-            return KEEP
-        walk.removed.add(kinds.OTHER)  # not a valid profile: dropped, the image still served
-        return DROP
-    walk.removed.add(APPLICATION_KINDS.get(identifier, kinds.OTHER))
+    if identifier == ICC_APPLICATION and is_icc_profile(b"".join(blocks[1:])):
+        return KEEP
+    # Malformed (no 11-byte identifier), or not a valid profile: dropped whole, the image still served.
+    walk.removed.add(kinds.OTHER)
     return DROP
 
 
@@ -189,8 +186,9 @@ class GifWalk(Cursor):
         self.kept: frozenset[str] = frozenset()
 
     def _conclude(self) -> None:
-        if self._state != _AFTER:
-            raise ImageError(f"{FMT}: the file ends at offset {self._total()} before its trailer")
+        # finish() walked with final=True, and then every step but _after moves on or refuses
+        # (a file cut before its trailer is refused by the step it ends in), so the walk is here
+        # in _after.
         self.removed = frozenset(self.walk.removed)
 
     def _steps(self) -> dict[int, Step]:
@@ -205,18 +203,14 @@ class GifWalk(Cursor):
         }
 
     def _header(self, final: bool) -> bool:
-        if len(self._buf) < len(SIGNATURES[0]) + SCREEN_SIZE and not final:
+        screen_end = len(SIGNATURES[0]) + SCREEN_SIZE
+        if not final and len(self._buf) < screen_end:
             return False
         if bytes(self._buf[:6]) not in SIGNATURES:
             raise ImageError(f"{FMT}: no GIF87a/GIF89a signature at offset 0")
-        reader = ByteReader(bytes(self._buf), FMT, start=len(SIGNATURES[0]))
-        try:
-            flags = self._buf[10]
-            need = len(SIGNATURES[0]) + SCREEN_SIZE + _colour_table_size(flags)
-        except IndexError:
-            need = len(self._buf) + 1
-        if len(self._buf) < need and not final:
+        if not final and len(self._buf) < screen_end + _colour_table_size(self._buf[10]):  # 10: the screen flags
             return False
+        reader = ByteReader(bytes(self._buf), FMT, start=len(SIGNATURES[0]))
         _parse_screen(reader)
         self._out.append(bytes(self._buf[: reader.pos]))
         self._at = reader.pos
@@ -233,7 +227,7 @@ class GifWalk(Cursor):
         introducer = buf[at]
         self._block_start = start
         if introducer == TRAILER:
-            if self.walk.images == 0:
+            if not self.walk.has_image:
                 raise ImageError(f"{FMT}: trailer at offset {start} before any image")
             self._out.append(b"\x3b")
             self._at = at + 1
@@ -257,14 +251,14 @@ class GifWalk(Cursor):
             self._state = _SKIP
         return True
 
-    def _sub_blocks_end(self, start: int) -> int | None:
-        """Where the sub-block chain from buffer index `start` ends (after its 00), or None."""
+    def _sub_blocks_over(self, start: int) -> bool:
+        """Whether the sub-block chain from buffer index `start` ends (its 00) in the buffer."""
         buf, pos = self._buf, start
         while pos < len(buf):
             if buf[pos] == 0:
-                return pos + 1
+                return True
             pos += 1 + buf[pos]
-        return None
+        return False
 
     def _hold(self, final: bool) -> bool:
         """An extension display may need: held whole, then checked by its handler. An
@@ -277,8 +271,7 @@ class GifWalk(Cursor):
                 self._at = at + 2
                 self._state = _SKIP
                 return True
-        end = self._sub_blocks_end(at + 2)
-        if end is None and not final:
+        if not final and not self._sub_blocks_over(at + 2):
             # MAX_HELD_EXTENSION bytes held and the extension not over yet: it has more.
             if len(self._buf) - at >= MAX_HELD_EXTENSION:
                 raise ImageError(f"{FMT}: the extension at offset {self._block_start} is longer than {MAX_HELD_EXTENSION} bytes")
@@ -309,21 +302,21 @@ class GifWalk(Cursor):
                 break
             self._at += 1 + size
         if final:
-            where = self._base + self._at
-            left = max(len(buf) - self._at - 1, 0)
-            what = f"the extension at offset {self._block_start}"
-            if self._at >= len(buf):
-                raise ImageError(f"{FMT}: sub-block size in {what} needs 1 bytes but 0 are left at offset {where}")
-            raise ImageError(f"{FMT}: sub-block in {what} needs {buf[self._at]} bytes but {left} are left at offset {where + 1}")
+            raise self._cut_off(f"the extension at offset {self._block_start}")
         return False
+
+    def _cut_off(self, what: str) -> ImageError:
+        """The refusal, at finish, of sub-blocks the input ends inside: the first not walked is cut off."""
+        buf, at = self._buf, self._at
+        where = self._base + at
+        if at >= len(buf):
+            return ImageError(f"{FMT}: sub-block size in {what} needs 1 bytes but 0 are left at offset {where}")
+        return ImageError(f"{FMT}: sub-block in {what} needs {buf[at]} bytes but {len(buf) - at - 1} are left at offset {where + 1}")
 
     def _descriptor(self, final: bool) -> bool:
         at = self._at
-        fixed = 1 + 8 + 1  # introducer, position and size, flags
-        if len(self._buf) - at < fixed + 1 and not final:
-            return False
-        flags = self._buf[at + 9] if len(self._buf) - at >= fixed else 0
-        if len(self._buf) - at < fixed + _colour_table_size(flags) + 1 and not final:
+        # Introducer, position and size, flags (at + 9), the local colour table, the LZW code size.
+        if not final and (len(self._buf) - at < 11 or len(self._buf) - at < 11 + _colour_table_size(self._buf[at + 9])):
             return False
         reader = ByteReader(bytes(self._buf), FMT, start=at + 1)
         try:
@@ -347,17 +340,13 @@ class GifWalk(Cursor):
             self._at += 1 + size
             if size == 0:
                 self._out.append(block)
-                self.walk.images += 1
+                self.walk.has_image = True
                 self._state = _BLOCK
                 return True
             self._lzw.sub_block(block)
             self._out.append(block)
         if final:
-            where = self._base + self._at
-            what = f"the image at offset {self._block_start}"
-            if self._at >= len(buf):
-                raise ImageError(f"{FMT}: sub-block size in {what} needs 1 bytes but 0 are left at offset {where}")
-            raise ImageError(f"{FMT}: sub-block in {what} needs {buf[self._at]} bytes but {len(buf) - self._at - 1} are left at offset {where + 1}")
+            raise self._cut_off(f"the image at offset {self._block_start}")
         return False
 
     def _after(self, final: bool) -> bool:

@@ -87,14 +87,12 @@ def _vp8l_size(payload: memoryview, offset: int) -> tuple[int, int, bool]:
 
 
 def _extended_header(walk: _Walk, payload: memoryview, offset: int) -> Answer:
+    """The first chunk's VP8X (_plan has refused one there of any size but VP8X_SIZE): flags,
+    3 reserved bytes, canvas width - 1 and height - 1 (u24le each)."""
     if offset != RIFF_HEADER_SIZE:
         raise ImageError(f"{FMT}: VP8X chunk at offset {offset} is not the first chunk")
-    if len(payload) != VP8X_SIZE:
-        raise ImageError(f"{FMT}: VP8X chunk at offset {offset} is {len(payload)} bytes, expected {VP8X_SIZE}")
-    reader = ByteReader(payload, FMT)
-    walk.flags = reader.u8("VP8X flags")
-    reader.skip(3, "VP8X reserved bytes")
-    walk.canvas = (reader.u24le("canvas width"), reader.u24le("canvas height"))
+    walk.flags = payload[0]
+    walk.canvas = (int.from_bytes(payload[4:7], "little"), int.from_bytes(payload[7:], "little"))
     _check_pixels(walk.canvas[0] + 1, walk.canvas[1] + 1, "VP8X canvas", offset)
     return KEEP  # rewritten with new flags once the walk is done
 
@@ -117,9 +115,9 @@ def _still(name: bytes, walk: _Walk, payload: memoryview, offset: int) -> Answer
 def _frame_at(walk: _Walk, reads: ReadAhead, start: int, end: int, offset: int) -> None:
     """An ANMF chunk's payload (start..end): its own chunks must all be image chunks, and it
     is kept whole. Only their headers (and a bitstream's first bytes) are read."""
-    reader = ByteReader(Placed(b"", start), FMT, start=start, end=end)
-    reader.skip(ANMF_HEADER_SIZE, f"ANMF header at offset {offset}")
-    position = reader.pos
+    if end - start < ANMF_HEADER_SIZE:
+        raise ImageError(f"{FMT}: ANMF header at offset {offset} needs {ANMF_HEADER_SIZE} bytes but {end - start} are left at offset {start}")
+    position = start + ANMF_HEADER_SIZE
     while position < end:
         inner_name, inner_start, inner_end, position = _chunk_header(reads, position, end)
         if inner_name not in FRAME_CHUNKS:
@@ -154,7 +152,7 @@ def _drop_as(kind: str, walk: _Walk, payload: memoryview, offset: int) -> Answer
     return DROP
 
 
-_drop_other = partial(_drop_as, kinds.OTHER)  # any chunk the table does not list
+OTHER_CHUNK = Handler("other", partial(_drop_as, kinds.OTHER))  # any chunk the table does not list
 
 CHUNK_HANDLERS: dict[bytes, Handler] = {
     b"VP8X": Handler("VP8X", _extended_header),
@@ -228,7 +226,7 @@ def _plan(size: int, read_range: Callable[[int, int], bytes]) -> _Planned:
             payload = reads.read(payload_start, payload_end)
         elif name in BITSTREAMS:
             payload = reads.read(payload_start, min(payload_end, payload_start + VP8_HEADER_SIZE))
-        handler = CHUNK_HANDLERS.get(name) or Handler(repr(name), _drop_other)
+        handler = CHUNK_HANDLERS.get(name, OTHER_CHUNK)
         if handler.run(walk, payload, start) is KEEP and name != b"VP8X":
             kept.append((start, position))
     animated = walk.flags is not None and bool(walk.flags & ANIMATION_FLAG)
