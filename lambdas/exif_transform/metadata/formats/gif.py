@@ -188,7 +188,10 @@ class GifWalk(Cursor):
     def _conclude(self) -> None:
         # finish() walked with final=True, and then every step but _after moves on or refuses
         # (a file cut before its trailer is refused by the step it ends in), so the walk is here
-        # in _after.
+        # in _after. The check stays as the last line of defence: a step changed to wait at the end
+        # of the file would otherwise serve a GIF with no trailer and no refusal.
+        if self._state != _AFTER:
+            raise ImageError(f"{FMT}: the file ends before its trailer")
         self.removed = frozenset(self.walk.removed)
 
     def _steps(self) -> dict[int, Step]:
