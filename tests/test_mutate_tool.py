@@ -161,3 +161,17 @@ def test_table_counts_timeouts_apart_and_in_the_kill_rate(capsys):
     assert mutate.table(statuses, {"m.a__mutmut_4": "same loop end"}) == ["m.a__mutmut_3"]
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("m "))
     assert row.split() == ["m", "1", "1", "1", "1", "0", "66.7%"]
+
+
+def test_survivors_rerun_names_the_mutants_of_every_function_changed_since_the_full_run(tmp_path, monkeypatch):
+    root, work = _staged(tmp_path, monkeypatch, ["tests/test_x.py"])
+    source = root / mutate.TRANSFORM / "metadata" / "module.py"
+    source.write_text("def same(a):\n    return a + 1\n\n\ndef edited(a):\n    return a - 1\n\n\nclass Walk:\n    def step(self):\n        return 2\n")
+    from mutmut.mutation.file_mutation import compute_function_hashes
+
+    tested = compute_function_hashes(source.read_text())
+    (work / "mutants" / "metadata").mkdir()
+    (work / "mutants" / "metadata" / "module.py.meta").write_text(mutate.json.dumps({"exit_code_by_key": {}, "hash_by_function_name": tested}))
+    assert mutate.changed_functions() == []
+    source.write_text(source.read_text().replace("a - 1", "a - 2").replace("return 2", "return 3") + "\n\ndef added():\n    return 0\n")
+    assert mutate.changed_functions() == ["metadata.module.x_edited__mutmut_*", "metadata.module.xǁWalkǁstep__mutmut_*", "metadata.module.x_added__mutmut_*"]

@@ -10,9 +10,9 @@ lambdas/exif_transform/metadata/, lambdas/exif_transform/serving/ and stacks/pol
 --survivors re-checks the last run after tests were added: it copies the repository's
 tests/ and sources into build/mutate/ again, keeps mutmut's results, and tests again the
 unexplained survivors and the timeouts (or the mutants named: names or globs, as `mutmut
-results` prints them), with every mutant that has no result yet: the mutants of a function
-that changed since the full run (mutmut compares each function with its hash), and any the
-full run did not reach. Test modules added to MUTATE_TESTS are added to the run (they
+results` prints them), with the mutants of every function that changed since the full run
+(mutmut's hash of each function's syntax tree, stored with its results). Mutants the full run
+did not reach stay unreached. Test modules added to MUTATE_TESTS are added to the run (they
 cannot make an earlier kill stale); it refuses when a module left the selection (its kills
 could be): run a full one then. mutmut finds the tests that are new since the full run; an
 existing test that was changed to call a function it did not call before is not mapped to
@@ -229,24 +229,24 @@ stats["config_fingerprint"] = config().config_fingerprint()
 with open("mutants/mutmut-stats.json", "w") as f:
     json.dump(stats, f, indent=4)
 """
-# The mutants named on stdin (one per line) marked as not yet tested, so `mutmut run` tests them
-# again with everything else it has no result for (the mutants of changed functions).
-_FORGET = """
-import sys
-names = set(sys.stdin.read().split())
-sys.argv = ["mutmut"]
-from mutmut.__main__ import walk_mutatable_files, SourceFileMutationData
-for path in walk_mutatable_files():
-    data = SourceFileMutationData(path=path)
-    data.load()
-    if names & set(data.exit_code_by_key):
-        data.exit_code_by_key.update({name: None for name in names & set(data.exit_code_by_key)})
-        data.save()
-"""
+def mutmut_internals(script: str) -> None:
+    subprocess.run([sys.executable, "-c", script], cwd=WORK, check=True)
 
 
-def mutmut_internals(script: str, stdin: str = "") -> None:
-    subprocess.run([sys.executable, "-c", script], cwd=WORK, input=stdin, text=True, check=True)
+def changed_functions() -> list[str]:
+    """A glob naming the mutants of each function whose code differs from the one the staged
+    run tested (mutmut's hash of its syntax tree, stored per file): those mutants are new."""
+    from mutmut.mutation.file_mutation import compute_function_hashes
+    from mutmut.utils.format_utils import get_mutant_name
+
+    globs = []
+    for meta in sorted((WORK / "mutants").rglob("*.py.meta")):
+        staged = meta.relative_to(WORK / "mutants").with_suffix("")
+        repository = ROOT / (TRANSFORM / staged if staged.parts[0] in PACKAGES else staged)
+        tested = json.loads(meta.read_text())["hash_by_function_name"]
+        current = compute_function_hashes(repository.read_text(encoding="utf-8")) if repository.exists() else {}
+        globs += [get_mutant_name(staged, f"{name}__mutmut_*") for name, digest in current.items() if tested.get(name) != digest]
+    return globs
 
 
 def equivalents() -> dict[str, str]:
@@ -352,15 +352,16 @@ def main(argv: list[str] | None = None) -> int:
             names = []
         else:
             statuses = results(mutmut)
-            sources_changed, tests_added = restage(tests)
+            changed = changed_functions()
+            _, tests_added = restage(tests)
             if tests_added:
                 mutmut_internals(_KEEP_RESULTS)
             names = matching(statuses, args.survivors) if args.survivors else to_recheck(statuses, known)
-            mutmut_internals(_FORGET, "\n".join(names))
-            if sources_changed:
-                print("mutate: the sources changed since the full run: the mutants of every changed function are tested again too")
-            names = []  # mutmut runs every mutant without a result: those named, and changed functions'
-        returncode = run_mutmut(mutmut, args.jobs, names)
+            # A changed function's mutants are renumbered: its glob replaces their old names.
+            names = [name for name in names if not any(fnmatch.fnmatchcase(name, glob) for glob in changed)] + changed
+            if changed:
+                print(f"mutate: {len(changed)} functions changed since the full run: their mutants are tested again too")
+        returncode = run_mutmut(mutmut, args.jobs, names) if args.survivors is None or names else 0
         if returncode:
             print(f"mutate: mutmut run exited with {returncode}", file=sys.stderr)
             return returncode
