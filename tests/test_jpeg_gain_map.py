@@ -518,8 +518,17 @@ def test_a_jpeg_cut_before_its_scan_data_is_refused(where):
     assert_refused(full[: cuts[where]], reason="needs .* bytes|truncated")
 
 
-def test_an_ultra_hdr_cut_in_its_primary_keeps_no_gain_map_description():
-    original = g.ultra_hdr()
+# A primary cut short ends where the input ends: no image can follow it, not even one its
+# index places inside the bytes that are left.
+CUT_PRIMARY_INDEXES = {
+    "gain map past the cut": lambda data: data,
+    "gain map entry inside what is left": lambda data: _patch_mpf(_patch_mpf(data, GAIN_MAP_OFFSET, _u32(16)), GAIN_MAP_SIZE, _u32(100)),
+}
+
+
+@pytest.mark.parametrize("index", sorted(CUT_PRIMARY_INDEXES))
+def test_an_ultra_hdr_cut_in_its_primary_keeps_no_gain_map_description(index):
+    original = CUT_PRIMARY_INDEXES[index](g.ultra_hdr())
     cut = original[: g.primary_end(original) - 30]
     result = metadata.clean(cut)
     assert result.kept == ()
