@@ -191,6 +191,7 @@ def test_previews_and_disparity_images_go_with_the_index():
 # The second entry's attribute and size have their top bit set: they are read unsigned.
 INDEX = g.mpf_payload([(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), (g.DEPENDENT_PARENT, 0xFFFFFF00, 900)], attribute_ifd=False)
 INDEX_ENTRIES = (mpf.MpEntry(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), mpf.MpEntry(g.DEPENDENT_PARENT, 0xFFFFFF00, 900))
+MPF_INDEX_OF_ONE = g.mpf_payload([(g.TYPE_PRIMARY, 1000, 0)], attribute_ifd=False)  # an index of the primary alone
 
 
 def _index_with(at: int, value: bytes) -> bytes:
@@ -408,6 +409,53 @@ def test_a_gain_map_record_with_a_smuggled_tail_goes_but_the_gain_map_stays():
     _, kept = _split(result.data)
     assert g.iso_records(kept) == []
     assert b.SECRET not in result.data
+
+
+def _stripped_ultra_hdr_parts() -> tuple[bytes, bytes]:
+    """A stripped Ultra HDR (which strips to itself, nothing removed) as its primary without
+    the MPF segment, and its gain map: parts g.with_mpf puts back together."""
+    stripped = metadata.strip(g.ultra_hdr())
+    end = g.primary_end(stripped)
+    primary, gain_map = stripped[:end], stripped[end:]
+    at = primary.index(g.MPF_ID) - 4
+    return primary[:at] + primary[at + 2 + struct.unpack(">H", primary[at + 2 : at + 4])[0] :], gain_map
+
+
+def _after_iso_record(jpeg_bytes: bytes, segment: bytes) -> bytes:
+    """`segment` put right after the image's (first) ISO 21496-1 record."""
+    at = jpeg_bytes.index(g.ISO_ID) - 4
+    end = at + 2 + struct.unpack(">H", jpeg_bytes[at + 2 : at + 4])[0]
+    return jpeg_bytes[:end] + segment + jpeg_bytes[end:]
+
+
+ISO_PARAMETER_SEGMENT = b.jpeg_segment(g.APP2, g.ISO_ID + g.ISO_PARAMETERS)
+ISO_VERSION_SEGMENT = b.jpeg_segment(g.APP2, g.ISO_ID + g.ISO_VERSION_ONLY)
+# A segment added to the primary or the gain map of a stripped Ultra HDR: the output is the same
+# as without it, and what it adds to the kinds removed (the rebuilt index is "mpf" in all).
+EXTRA_DESCRIPTIONS = {
+    "nothing added": ("gain map", b"", ()),
+    "a second parameter record in the gain map": ("gain map", ISO_PARAMETER_SEGMENT, ("other",)),
+    "a version record beside the gain map's parameters": ("gain map", ISO_VERSION_SEGMENT, ("other",)),
+    "an MPF index in the gain map": ("gain map", b.jpeg_segment(g.APP2, MPF_INDEX_OF_ONE), ()),
+    "a second version record in the primary": ("primary", ISO_VERSION_SEGMENT, ("other",)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXTRA_DESCRIPTIONS))
+def test_a_second_gain_map_description_goes_and_is_reported(case):
+    where, segment, reported = EXTRA_DESCRIPTIONS[case]
+    primary, gain_map = _stripped_ultra_hdr_parts()
+    if where == "primary":
+        primary = _after_iso_record(primary, segment)
+    else:
+        gain_map = _after_iso_record(gain_map, segment)
+    result = metadata.clean(g.with_mpf(primary, [(g.TYPE_UNDEFINED, gain_map)]))
+    assert result.kept == (GAIN_MAP,)
+    assert result.removed == tuple(sorted({"mpf", *reported}))
+    kept_primary, kept_gain_map = _split(result.data)
+    assert g.iso_records(kept_primary) == [g.ISO_VERSION_ONLY] and g.iso_records(kept_gain_map) == [g.ISO_PARAMETERS]
+    assert g.MPF_ID not in kept_gain_map
+    assert result.data == metadata.strip(g.ultra_hdr())  # as if the segment had never been there
 
 
 def test_padding_and_a_preview_around_the_gain_map_go():
