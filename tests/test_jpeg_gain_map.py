@@ -155,6 +155,14 @@ def test_a_gain_map_survives_with_its_parameters_and_nothing_else(name):
     assert again.data == result.data and again.removed == () and again.kept == (GAIN_MAP,)
 
 
+@pytest.mark.parametrize("keep_copyright", [False, True])
+def test_a_kept_gain_map_keeps_copyright_and_artist_when_asked_like_its_primary(keep_copyright):
+    result = metadata.clean(g.ultra_hdr(), keep_copyright=keep_copyright)
+    primary, gain_map = _split(result.data)
+    assert exif_of(primary) == expected_kept_exif(None, keep_copyright)
+    assert exif_of(gain_map) == expected_kept_exif(None, keep_copyright)
+
+
 def test_pillow_reads_the_apple_output_as_a_two_frame_mpo():
     # Pillow opens Ultra HDR files (hdrgm in the primary's XMP) as plain JPEGs on purpose;
     # Apple's files it opens as MPO, through the MPF index.
@@ -682,3 +690,26 @@ def test_a_gain_map_of_max_gain_map_bytes_is_kept_and_one_byte_larger_dropped(mo
     _assert_gain_map_kept(original)
     monkeypatch.setattr(jpeg, "MAX_GAIN_MAP_BYTES", size - 1)
     _assert_primary_only(original, metadata.clean(original))
+
+
+def _gain_map_xmp_with_tail(tail: str) -> bytes:
+    """The gain map's hdrgm packet with 62 properties of 256 '>' (each written back as 1,024
+    characters, '&gt;') and one more, `tail`: a packet that grows past 64 KB when rebuilt."""
+    attributes = " ".join(f'hdrgm:{name}="{value}"' for name, value in g.GAIN_MAP_PARAMETERS.items())
+    attributes += "".join(f' hdrgm:Wide{n}="{">" * 256}"' for n in range(62)) + f' hdrgm:Tail="{tail}"'
+    return g.xmp_packet(attributes, namespaces=f'xmlns:hdrgm="{g.HDRGM}"')
+
+
+def test_a_gain_map_whose_rebuilt_xmp_fills_a_segment_is_kept_and_one_byte_more_dropped():
+    # The tail ">" * 121 + "x" * 103 is written back as 484 + 103 characters: the rebuilt APP1
+    # segment's length is then 65535, the most its 16-bit field holds.
+    fits = _ultra_hdr_with_gain_map(_gain_map(b.jpeg_segment(g.APP1, g.XMP_ID + _gain_map_xmp_with_tail(">" * 121 + "x" * 103))))
+    result = metadata.clean(fits)
+    assert result.kept == (GAIN_MAP,)
+    _, kept = _split(result.data)
+    structure = b.jpeg_structure(kept)
+    (packet,) = structure.payloads(g.APP1)
+    assert len(packet) + 2 == 0xFFFF
+    assert g.xmp_properties(packet[len(g.XMP_ID) :])[f"{{{g.HDRGM}}}Tail"] == ">" * 121 + "x" * 103
+    one_more = _ultra_hdr_with_gain_map(_gain_map(b.jpeg_segment(g.APP1, g.XMP_ID + _gain_map_xmp_with_tail(">" * 121 + "x" * 104))))
+    _assert_primary_only(one_more, metadata.clean(one_more))

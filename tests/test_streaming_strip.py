@@ -267,7 +267,6 @@ def test_a_long_fill_run_is_walked_without_being_held():
     assert metadata.clean(padded).data == metadata.clean(data).data
 
 
-
 def test_jpeg_scan_data_is_passed_from_the_callers_chunks_without_being_held():
     # Scan data of 3 chunks of 1 MB or so (no FF in it, so no chunk ends on a possible marker),
     # then EOI alone: after the head, each chunk's scan data is copied once, straight from the
@@ -292,6 +291,7 @@ def test_jpeg_scan_data_is_passed_from_the_callers_chunks_without_being_held():
     out.update(walk.finish())
     assert out.digest() == hashlib.sha256(data).digest()  # nothing to strip: the input, byte for byte
     assert peak < piece * 3 // 2, peak  # one copy of one chunk
+
 
 GIF_HOSTILE_STREAMS = {
     "data after the image end": lambda data: _gif_with_run_on(data),
