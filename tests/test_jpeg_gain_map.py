@@ -155,6 +155,14 @@ def test_a_gain_map_survives_with_its_parameters_and_nothing_else(name):
     assert again.data == result.data and again.removed == () and again.kept == (GAIN_MAP,)
 
 
+@pytest.mark.parametrize("keep_copyright", [False, True])
+def test_a_kept_gain_map_keeps_copyright_and_artist_when_asked_like_its_primary(keep_copyright):
+    result = metadata.clean(g.ultra_hdr(), keep_copyright=keep_copyright)
+    primary, gain_map = _split(result.data)
+    assert exif_of(primary) == expected_kept_exif(None, keep_copyright)
+    assert exif_of(gain_map) == expected_kept_exif(None, keep_copyright)
+
+
 def test_pillow_reads_the_apple_output_as_a_two_frame_mpo():
     # Pillow opens Ultra HDR files (hdrgm in the primary's XMP) as plain JPEGs on purpose;
     # Apple's files it opens as MPO, through the MPF index.
@@ -191,6 +199,7 @@ def test_previews_and_disparity_images_go_with_the_index():
 # The second entry's attribute and size have their top bit set: they are read unsigned.
 INDEX = g.mpf_payload([(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), (g.DEPENDENT_PARENT, 0xFFFFFF00, 900)], attribute_ifd=False)
 INDEX_ENTRIES = (mpf.MpEntry(g.REPRESENTATIVE | g.TYPE_PRIMARY, 1000, 0), mpf.MpEntry(g.DEPENDENT_PARENT, 0xFFFFFF00, 900))
+MPF_INDEX_OF_ONE = g.mpf_payload([(g.TYPE_PRIMARY, 1000, 0)], attribute_ifd=False)  # an index of the primary alone
 
 
 def _index_with(at: int, value: bytes) -> bytes:
@@ -410,6 +419,53 @@ def test_a_gain_map_record_with_a_smuggled_tail_goes_but_the_gain_map_stays():
     assert b.SECRET not in result.data
 
 
+def _stripped_ultra_hdr_parts() -> tuple[bytes, bytes]:
+    """A stripped Ultra HDR (which strips to itself, nothing removed) as its primary without
+    the MPF segment, and its gain map: parts g.with_mpf puts back together."""
+    stripped = metadata.strip(g.ultra_hdr())
+    end = g.primary_end(stripped)
+    primary, gain_map = stripped[:end], stripped[end:]
+    at = primary.index(g.MPF_ID) - 4
+    return primary[:at] + primary[at + 2 + struct.unpack(">H", primary[at + 2 : at + 4])[0] :], gain_map
+
+
+def _after_iso_record(jpeg_bytes: bytes, segment: bytes) -> bytes:
+    """`segment` put right after the image's (first) ISO 21496-1 record."""
+    at = jpeg_bytes.index(g.ISO_ID) - 4
+    end = at + 2 + struct.unpack(">H", jpeg_bytes[at + 2 : at + 4])[0]
+    return jpeg_bytes[:end] + segment + jpeg_bytes[end:]
+
+
+ISO_PARAMETER_SEGMENT = b.jpeg_segment(g.APP2, g.ISO_ID + g.ISO_PARAMETERS)
+ISO_VERSION_SEGMENT = b.jpeg_segment(g.APP2, g.ISO_ID + g.ISO_VERSION_ONLY)
+# A segment added to the primary or the gain map of a stripped Ultra HDR: the output is the same
+# as without it, and what it adds to the kinds removed (the rebuilt index is "mpf" in all).
+EXTRA_DESCRIPTIONS = {
+    "nothing added": ("gain map", b"", ()),
+    "a second parameter record in the gain map": ("gain map", ISO_PARAMETER_SEGMENT, ("other",)),
+    "a version record beside the gain map's parameters": ("gain map", ISO_VERSION_SEGMENT, ("other",)),
+    "an MPF index in the gain map": ("gain map", b.jpeg_segment(g.APP2, MPF_INDEX_OF_ONE), ()),
+    "a second version record in the primary": ("primary", ISO_VERSION_SEGMENT, ("other",)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXTRA_DESCRIPTIONS))
+def test_a_second_gain_map_description_goes_and_is_reported(case):
+    where, segment, reported = EXTRA_DESCRIPTIONS[case]
+    primary, gain_map = _stripped_ultra_hdr_parts()
+    if where == "primary":
+        primary = _after_iso_record(primary, segment)
+    else:
+        gain_map = _after_iso_record(gain_map, segment)
+    result = metadata.clean(g.with_mpf(primary, [(g.TYPE_UNDEFINED, gain_map)]))
+    assert result.kept == (GAIN_MAP,)
+    assert result.removed == tuple(sorted({"mpf", *reported}))
+    kept_primary, kept_gain_map = _split(result.data)
+    assert g.iso_records(kept_primary) == [g.ISO_VERSION_ONLY] and g.iso_records(kept_gain_map) == [g.ISO_PARAMETERS]
+    assert g.MPF_ID not in kept_gain_map
+    assert result.data == metadata.strip(g.ultra_hdr())  # as if the segment had never been there
+
+
 def test_padding_and_a_preview_around_the_gain_map_go():
     gain_map = _gain_map(GAIN_MAP_XMP)
     preview = g.plain_jpeg((32, 24), seed=4)
@@ -518,8 +574,17 @@ def test_a_jpeg_cut_before_its_scan_data_is_refused(where):
     assert_refused(full[: cuts[where]], reason="needs .* bytes|truncated")
 
 
-def test_an_ultra_hdr_cut_in_its_primary_keeps_no_gain_map_description():
-    original = g.ultra_hdr()
+# A primary cut short ends where the input ends: no image can follow it, not even one its
+# index places inside the bytes that are left.
+CUT_PRIMARY_INDEXES = {
+    "gain map past the cut": lambda data: data,
+    "gain map entry inside what is left": lambda data: _patch_mpf(_patch_mpf(data, GAIN_MAP_OFFSET, _u32(16)), GAIN_MAP_SIZE, _u32(100)),
+}
+
+
+@pytest.mark.parametrize("index", sorted(CUT_PRIMARY_INDEXES))
+def test_an_ultra_hdr_cut_in_its_primary_keeps_no_gain_map_description(index):
+    original = CUT_PRIMARY_INDEXES[index](g.ultra_hdr())
     cut = original[: g.primary_end(original) - 30]
     result = metadata.clean(cut)
     assert result.kept == ()
@@ -625,3 +690,26 @@ def test_a_gain_map_of_max_gain_map_bytes_is_kept_and_one_byte_larger_dropped(mo
     _assert_gain_map_kept(original)
     monkeypatch.setattr(jpeg, "MAX_GAIN_MAP_BYTES", size - 1)
     _assert_primary_only(original, metadata.clean(original))
+
+
+def _gain_map_xmp_with_tail(tail: str) -> bytes:
+    """The gain map's hdrgm packet with 62 properties of 256 '>' (each written back as 1,024
+    characters, '&gt;') and one more, `tail`: a packet that grows past 64 KB when rebuilt."""
+    attributes = " ".join(f'hdrgm:{name}="{value}"' for name, value in g.GAIN_MAP_PARAMETERS.items())
+    attributes += "".join(f' hdrgm:Wide{n}="{">" * 256}"' for n in range(62)) + f' hdrgm:Tail="{tail}"'
+    return g.xmp_packet(attributes, namespaces=f'xmlns:hdrgm="{g.HDRGM}"')
+
+
+def test_a_gain_map_whose_rebuilt_xmp_fills_a_segment_is_kept_and_one_byte_more_dropped():
+    # The tail ">" * 121 + "x" * 103 is written back as 484 + 103 characters: the rebuilt APP1
+    # segment's length is then 65535, the most its 16-bit field holds.
+    fits = _ultra_hdr_with_gain_map(_gain_map(b.jpeg_segment(g.APP1, g.XMP_ID + _gain_map_xmp_with_tail(">" * 121 + "x" * 103))))
+    result = metadata.clean(fits)
+    assert result.kept == (GAIN_MAP,)
+    _, kept = _split(result.data)
+    structure = b.jpeg_structure(kept)
+    (packet,) = structure.payloads(g.APP1)
+    assert len(packet) + 2 == 0xFFFF
+    assert g.xmp_properties(packet[len(g.XMP_ID) :])[f"{{{g.HDRGM}}}Tail"] == ">" * 121 + "x" * 103
+    one_more = _ultra_hdr_with_gain_map(_gain_map(b.jpeg_segment(g.APP1, g.XMP_ID + _gain_map_xmp_with_tail(">" * 121 + "x" * 104))))
+    _assert_primary_only(one_more, metadata.clean(one_more))

@@ -267,6 +267,32 @@ def test_a_long_fill_run_is_walked_without_being_held():
     assert metadata.clean(padded).data == metadata.clean(data).data
 
 
+def test_jpeg_scan_data_is_passed_from_the_callers_chunks_without_being_held():
+    # Scan data of 3 chunks of 1 MB or so (no FF in it, so no chunk ends on a possible marker),
+    # then EOI alone: after the head, each chunk's scan data is copied once, straight from the
+    # chunk (_scan_in_place). Buffered first, the walk would hold a chunk and copy it twice more.
+    plain = b.jpeg(exif=False, comment=False, xmp=False, icc=False)
+    sos = b.jpeg_structure(plain).scan_start
+    scan_data_at = sos + 2 + struct.unpack(">H", plain[sos + 2 : sos + 4])[0]
+    piece = 1024 * 1024
+    data = plain[:scan_data_at] + bytes(range(255)) * (3 * piece // 255) + b"\xff\xd9"
+    first = scan_data_at + 1000
+    chunks = [data[at : min(at + piece, len(data) - 2)] for at in range(first, len(data) - 2, piece)] + [data[-2:]]
+    walk = jpeg.JpegWalk(size=len(data), read_range=None, keep_copyright=False)
+    out = hashlib.sha256(walk.feed(data[:first]))
+    tracemalloc.start()
+    try:
+        for chunk in chunks:
+            out.update(walk.feed(chunk))
+            out.update(walk.feed(b""))  # an empty chunk in the scan data changes nothing
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    out.update(walk.finish())
+    assert out.digest() == hashlib.sha256(data).digest()  # nothing to strip: the input, byte for byte
+    assert peak < piece * 3 // 2, peak  # one copy of one chunk
+
+
 GIF_HOSTILE_STREAMS = {
     "data after the image end": lambda data: _gif_with_run_on(data),
     "no trailer": lambda data: data[: data.rindex(b"\x3b")],

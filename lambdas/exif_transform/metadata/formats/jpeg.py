@@ -112,7 +112,6 @@ class _Walk:
         self.mpf_payload: bytes | None = None  # the first MPF index
         self.mpf_offset = -1
         self.mpf_place = -1
-        self.truncated = False  # the file ends inside the image data
 
     def drop(self, kind: str) -> None:
         self.removed.add(kind)
@@ -484,8 +483,7 @@ class JpegWalk(Cursor):
         (allow_truncated), refused before."""
         if not self._allow_truncated or self.walk.scans == 0:
             raise error
-        self.walk.truncated = True
-        self.end = self._total()
+        self.end = self._total()  # the primary ends here: no MPF entry can lie after it (_look_up_gain_map)
         self._state = _AFTER
 
     def _start(self, final: bool) -> bool:
@@ -805,8 +803,7 @@ class JpegWalk(Cursor):
             scout.feed(piece)
             offset += len(piece)
         scout.finish()
-        if scout.walk.truncated:
-            return None
+        # A primary cut short ends at the input's end (_cut_short): no entry lies after it.
         for candidate in jpeg_gain_map.candidates(index, walk.mpf_offset, scout.end, self.size):
             if candidate.end - candidate.start > MAX_GAIN_MAP_BYTES:
                 continue  # dropped with the other images
