@@ -8,10 +8,13 @@ from __future__ import annotations
 import struct
 import zlib
 
+import piexif
 import pytest
 
 import image_builders as b
 import metadata
+from metadata import ImageError
+from metadata.formats import png
 
 PLAIN = b.png(exif=False, text=False, icc=False)
 IHDR_END = len(b.PNG_SIGNATURE) + 25
@@ -66,3 +69,62 @@ def test_png_chunk_cut_off_after_the_image_data_is_dropped_and_reported_by_its_t
     chunk, kind = CUT_CHUNKS[case]
     result = metadata.clean(PLAIN[:-12] + chunk[:-10])
     assert (result.data, result.removed) == (PLAIN[:-12], (kind,))
+
+
+# An eXIf that already is the minimal block (only Orientation 6): kept as it is before the image
+# data (nothing to report), dropped and reported after it (browsers ignore it there, and its
+# replacement must not start rotating the image).
+MINIMAL_EXIF = b.png_chunk(b"eXIf", piexif.dump({"0th": {piexif.ImageIFD.Orientation: 6}})[len(b"Exif\x00\x00") :])
+
+
+@pytest.mark.parametrize("before_image_data", [True, False])
+def test_png_exif_already_minimal_is_kept_before_the_image_data_and_reported_removed_after_it(before_image_data):
+    if before_image_data:
+        original = _after_ihdr(MINIMAL_EXIF)
+        expected = (original, ())
+    else:
+        original = b.png_insert_before_iend(PLAIN, MINIMAL_EXIF)
+        expected = (PLAIN, ("exif",))
+    result = metadata.clean(original)
+    assert (result.data, result.removed) == expected
+
+
+# --- bounds while streaming (MAX_STREAM_HEAD_BYTES made 4096 bytes) ---------------------------
+
+
+def _walked(data: bytes, pieces: list[int]) -> bytes:
+    """`data` fed to a PNG walk in pieces of the given lengths, then the rest, with ranged reads."""
+    walk = png.open_walk(len(data), lambda start, end: data[start:end], False)
+    out, at = [], 0
+    for length in [*pieces, len(data)]:
+        out.append(walk.feed(data[at : at + length]))
+        at += length
+    return b"".join(out) + walk.finish()
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_png_head_may_hold_max_stream_head_bytes_and_one_byte_more_is_refused(monkeypatch, extra):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    data = _after_ihdr(b.png_chunk(b"pHYs", bytes(2100)), b.png_chunk(b"pHYs", bytes(2100)))  # kept: held in the head
+    assert data.index(b"IDAT") - 4 > 4097  # the first piece ends before the image data
+    if extra:
+        with pytest.raises(ImageError, match=r"^PNG: no image data begins in the first 4096 bytes \(the most a head may hold\)$"):
+            _walked(data, [4097])
+    else:
+        assert _walked(data, [4096]) == data
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_png_idat_after_the_image_stream_may_hold_max_stream_head_bytes_and_one_byte_more_is_refused(monkeypatch, extra):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    monkeypatch.setattr(png, "MAX_HELD_IDAT", 0)  # every IDAT inflated as it passes
+    image_data = dict(b.png_chunks(PLAIN))[b"IDAT"]  # the one IDAT
+    first = PLAIN[:IHDR_END] + b.png_chunk(b"IDAT", image_data)  # the whole deflate stream, vouched for by its CRC
+    data = first + b.png_chunk(b"IDAT", bytes(4096 + extra)) + PLAIN[-12:]  # all of it after the stream: held
+    pieces = [512] * (len(data) // 512)
+    if extra:
+        reason = f"^PNG: the IDAT chunk at offset {len(first)} holds more than 4096 bytes after the end of its image data$"
+        with pytest.raises(ImageError, match=reason):
+            _walked(data, pieces)
+    else:
+        assert _walked(data, pieces) == data

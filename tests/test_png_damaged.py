@@ -105,6 +105,20 @@ def test_idat_with_damaged_data_is_served_as_it_is():
     _assert_served(bytes(damaged))
 
 
+def test_empty_idat_failing_its_crc_before_the_image_data_is_served_as_it_is():
+    start = idat_span(0)[0]
+    empty = b.png_chunk(b"IDAT", b"")[:-4] + b"\x00" * 4  # its CRC is 35 AF 06 1E
+    out = _assert_served(SOURCE[:start] + empty + SOURCE[start:])
+    assert out.endswith(b.png_chunk(b"IEND", b""))
+
+
+def test_png_ending_right_after_an_idat_whose_crc_vouches_for_bytes_after_its_stream_is_served():
+    plain = b.png(exif=False, text=False, icc=False)
+    image_data = dict(b.png_chunks(plain))[b"IDAT"]  # the one IDAT
+    data = plain[:IHDR_END] + b.png_chunk(b"IDAT", image_data + bytes(10))  # no IEND
+    assert metadata.strip(data) == data
+
+
 def test_cut_off_idat_failing_its_crc_before_it_is_served():
     damaged = with_idat_crc(SOURCE, 0, 0)[: idat_span(2)[0] + 40]
     _assert_served(damaged)
@@ -252,6 +266,13 @@ REFUSED_CUTS = {
 def test_cut_off_png_without_image_data_is_refused(case):
     cut, reason = REFUSED_CUTS[case]
     assert_refused(SOURCE[: cut()], reason=reason)
+
+
+def test_apng_frame_data_failing_its_crc_is_refused():
+    animated = b.png(exif=False, text=False, icc=False, animated=True)
+    start, end = [(s, e) for name, s, e in chunk_spans(animated) if name == b"fdAT"][0]
+    damaged = animated[: end - 1] + bytes([animated[end - 1] ^ 1]) + animated[end:]
+    assert_refused(damaged, reason=f"^PNG: fdAT chunk at offset {start} fails its CRC check$")
 
 
 def test_other_chunk_failing_its_crc_is_still_refused():

@@ -388,7 +388,7 @@ class PngWalk(Cursor):
         chunks before this one re-read with ranged reads, then this one's held bytes."""
         if self._check is None:
             check = ImageDataCheck(self.walk.inflated_size, FMT)
-            if self._first_idat is not None and self._first_idat < self._start:
+            if self._first_idat is not None:  # (nothing to re-read when this is the first IDAT: _first_idat == _start)
                 _feed_image_data(self._reads, check, self._first_idat, self._start)
             for piece in self._held:
                 check.feed(piece)
