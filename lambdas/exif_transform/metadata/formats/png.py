@@ -451,7 +451,7 @@ class PngWalk(Cursor):
         else:
             kept = len(piece) if until is None else max(0, min(len(piece), until - start))
         if kept:
-            self._write(piece[:kept] if kept < len(piece) else piece)
+            self._write(piece[:kept])  # the whole piece is not copied: a full slice of bytes is the bytes
         if kept < len(piece):
             self._hold(piece[kept:])
 
