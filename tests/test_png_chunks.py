@@ -5,6 +5,7 @@ Inputs are built here from the builders' PNG without metadata (signature, IHDR, 
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 
@@ -14,6 +15,7 @@ import pytest
 import image_builders as b
 import metadata
 from metadata import ImageError
+from metadata_checks import assert_refused
 from metadata.formats import png
 
 PLAIN = b.png(exif=False, text=False, icc=False)
@@ -128,3 +130,15 @@ def test_png_idat_after_the_image_stream_may_hold_max_stream_head_bytes_and_one_
             _walked(data, pieces)
     else:
         assert _walked(data, pieces) == data
+
+
+# Chunk types are four ASCII letters (A-Z, a-z): the bytes just outside each range are refused.
+@pytest.mark.parametrize("last", [b"A", b"Z", b"a", b"z", b"@", b"[", b"`", b"{"])
+def test_png_chunk_type_of_letters_only_is_walked_and_any_other_byte_refused(last):
+    name = b"prV" + last  # ancillary (lower-case first letter): dropped when it is a valid type
+    original = _after_ihdr(b.png_chunk(name, b.SECRET))
+    if last.isalpha():
+        result = metadata.clean(original)
+        assert (result.data, result.removed) == (PLAIN, ("other",))
+    else:
+        assert_refused(original, reason=re.escape(f"PNG: chunk at offset {IHDR_END} has an invalid type {name!r}") + "$")
