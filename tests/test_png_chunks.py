@@ -142,3 +142,10 @@ def test_png_chunk_type_of_letters_only_is_walked_and_any_other_byte_refused(las
         assert (result.data, result.removed) == (PLAIN, ("other",))
     else:
         assert_refused(original, reason=re.escape(f"PNG: chunk at offset {IHDR_END} has an invalid type {name!r}") + "$")
+
+
+def test_png_cut_off_after_a_whole_chunk_header_is_judged_by_that_header():
+    iend_header = metadata.clean(PLAIN[:-4])  # IEND's 8-byte header, its CRC cut off: nothing more to drop
+    assert (iend_header.data, iend_header.removed) == (PLAIN[:-12], ())
+    invalid = PLAIN[:-12] + b"\x00\x00\x00\x00t3Xt"  # an invalid type, even as the last 8 bytes
+    assert_refused(invalid, reason=re.escape(f"PNG: chunk at offset {len(PLAIN) - 12} has an invalid type b't3Xt'") + "$")
