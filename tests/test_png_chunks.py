@@ -149,3 +149,18 @@ def test_png_cut_off_after_a_whole_chunk_header_is_judged_by_that_header():
     assert (iend_header.data, iend_header.removed) == (PLAIN[:-12], ())
     invalid = PLAIN[:-12] + b"\x00\x00\x00\x00t3Xt"  # an invalid type, even as the last 8 bytes
     assert_refused(invalid, reason=re.escape(f"PNG: chunk at offset {len(PLAIN) - 12} has an invalid type b't3Xt'") + "$")
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_png_text_chunk_of_max_stream_head_bytes_is_held_and_read_and_one_byte_longer_walked_over(monkeypatch, extra):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    block = piexif.dump({"0th": {piexif.ImageIFD.Model: b"X100V"}})
+    digits = block.hex().encode()
+    text = b"\nexif\n%8d\n" % len(block) + digits + b"\n"  # ImageMagick's raw profile
+    body = b"Raw profile type exif\x00" + text
+    body += b" " * (4096 + extra - 12 - len(body))  # padded with whitespace, which the profile ignores
+    data = b.png_insert_before_iend(PLAIN, b.png_chunk(b"tEXt", body))
+    found = png.find_exif(data)
+    assert (bytes(found) if found is not None else None) == (None if extra else block)
+    result = metadata.clean(data)
+    assert (result.data, result.removed) == (PLAIN, ("exif",))
