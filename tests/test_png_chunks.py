@@ -147,6 +147,8 @@ def test_png_chunk_type_of_letters_only_is_walked_and_any_other_byte_refused(las
 def test_png_cut_off_after_a_whole_chunk_header_is_judged_by_that_header():
     iend_header = metadata.clean(PLAIN[:-4])  # IEND's 8-byte header, its CRC cut off: nothing more to drop
     assert (iend_header.data, iend_header.removed) == (PLAIN[:-12], ())
+    idat_header = metadata.clean(PLAIN[:-12] + b.png_chunk(b"IDAT", b"\x00" * 8)[:8])  # a second IDAT, none of its data
+    assert (idat_header.data, idat_header.removed) == (PLAIN[:-12], ("other",))
     invalid = PLAIN[:-12] + b"\x00\x00\x00\x00t3Xt"  # an invalid type, even as the last 8 bytes
     assert_refused(invalid, reason=re.escape(f"PNG: chunk at offset {len(PLAIN) - 12} has an invalid type b't3Xt'") + "$")
 

@@ -527,7 +527,7 @@ class PngWalk(Cursor):
         """The image data begins: the head goes out, the minimal eXIf right after IHDR."""
         walk = self.walk
         self._in_head = False
-        minimal = plan_exif(walk.exif_blocks, self._keep_copyright, FMT).minimal if walk.exif_blocks else None
+        minimal = plan_exif(walk.exif_blocks, self._keep_copyright, FMT).minimal  # None for no blocks
         if minimal is not None:
             self._head.insert(self._exif_place, _chunk(b"eXIf", minimal))
         head, self._head = self._head, []
