@@ -59,6 +59,7 @@ CUT_CHUNKS = {
     "tEXt naming XMP": (b.png_chunk(b"tEXt", b"XML:com.adobe.xmp\x00" + b.XMP_PACKET), "xmp"),
     "zTXt naming EXIF": (b.png_chunk(b"zTXt", b"Raw profile type exif\x00\x00" + zlib.compress(b"exif " + b.SECRET)), "exif"),
     "iTXt naming XMP": (b.png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + b.XMP_PACKET), "xmp"),
+    "a short tEXt naming XMP": (b.png_chunk(b"tEXt", b"XML:com.adobe.xmp\x00" + b"x" * 7), "xmp"),  # only 3 bytes of text left
     "tEXt with another keyword": (b.png_chunk(b"tEXt", b"Comment\x00" + b.SECRET), "comment"),
     "eXIf": (b.png_chunk(b"eXIf", b.tiff_structure(b.exif_block(6))), "exif"),
     "tIME": (b.png_chunk(b"tIME", struct.pack(">HBBBBB", 2024, 1, 2, 3, 4, 5)), "comment"),
@@ -166,3 +167,19 @@ def test_png_text_chunk_of_max_stream_head_bytes_is_held_and_read_and_one_byte_l
     assert (bytes(found) if found is not None else None) == (None if extra else block)
     result = metadata.clean(data)
     assert (result.data, result.removed) == (PLAIN, ("exif",))
+
+
+def test_png_image_data_is_inflated_only_when_an_idat_is_damaged(monkeypatch):
+    created = []
+
+    class RecordedCheck(png.ImageDataCheck):
+        def __init__(self, *args):
+            super().__init__(*args)
+            created.append(self)
+
+    monkeypatch.setattr(png, "ImageDataCheck", RecordedCheck)
+    assert metadata.strip(PLAIN) == PLAIN
+    assert created == [], "an undamaged PNG is not inflated: its IDATs are vouched for by their CRCs"
+    damaged = PLAIN[:-16] + bytes(byte ^ 0xFF for byte in PLAIN[-16:-12]) + PLAIN[-12:]  # the IDAT's CRC fails
+    assert metadata.strip(damaged) == damaged
+    assert len(created) == 1 and created[0].kept_until() is not None  # inflated to the end of its stream
