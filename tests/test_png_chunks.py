@@ -183,3 +183,17 @@ def test_png_image_data_is_inflated_only_when_an_idat_is_damaged(monkeypatch):
     damaged = PLAIN[:-16] + bytes(byte ^ 0xFF for byte in PLAIN[-16:-12]) + PLAIN[-12:]  # the IDAT's CRC fails
     assert metadata.strip(damaged) == damaged
     assert len(created) == 1 and created[0].kept_until() is not None  # inflated to the end of its stream
+
+
+def test_png_unknown_critical_chunk_too_long_to_hold_is_refused_not_walked_over(monkeypatch):
+    monkeypatch.setattr(png, "MAX_STREAM_HEAD_BYTES", 4096)
+    data = b.png_insert_before_iend(PLAIN, b.png_chunk(b"CgBI", bytes(4096)))
+    reason = f"^PNG: CgBI chunk at offset {len(PLAIN) - 12} is longer than the 4096 bytes a chunk held whole may be$"
+    with pytest.raises(ImageError, match=reason):
+        metadata.clean(data)
+
+
+def test_png_walk_of_another_format_is_refused_at_its_signature():
+    walk = png.open_walk(16, None, False)
+    with pytest.raises(ImageError, match=r"^PNG: no PNG signature at offset 0$"):
+        walk.feed(b"GIF89a" + bytes(10))
