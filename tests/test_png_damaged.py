@@ -17,6 +17,7 @@ from PIL import Image, ImageFile
 
 import image_builders as b
 import metadata
+from metadata.formats import png_image_data
 from metadata_checks import assert_refused
 from png_shapes import IDAT_PARTS, IHDR_END, SOURCE, chunk_spans, idat_span, swallowing_idat, with_idat_crc
 
@@ -104,6 +105,20 @@ def test_idat_with_damaged_data_is_served_as_it_is():
     _assert_served(bytes(damaged))
 
 
+def test_empty_idat_failing_its_crc_before_the_image_data_is_served_as_it_is():
+    start = idat_span(0)[0]
+    empty = b.png_chunk(b"IDAT", b"")[:-4] + b"\x00" * 4  # its CRC is 35 AF 06 1E
+    out = _assert_served(SOURCE[:start] + empty + SOURCE[start:])
+    assert out.endswith(b.png_chunk(b"IEND", b""))
+
+
+def test_png_ending_right_after_an_idat_whose_crc_vouches_for_bytes_after_its_stream_is_served():
+    plain = b.png(exif=False, text=False, icc=False)
+    image_data = dict(b.png_chunks(plain))[b"IDAT"]  # the one IDAT
+    data = plain[:IHDR_END] + b.png_chunk(b"IDAT", image_data + bytes(10))  # no IEND
+    assert metadata.strip(data) == data
+
+
 def test_cut_off_idat_failing_its_crc_before_it_is_served():
     damaged = with_idat_crc(SOURCE, 0, 0)[: idat_span(2)[0] + 40]
     _assert_served(damaged)
@@ -130,7 +145,9 @@ def test_damaged_image_data_that_inflates_past_its_size_is_refused():
 
 # Headers a damaged IDAT is checked against: Pillow-encoded (mode, save options, size), its image data
 # inflating to exactly what IHDR implies; and interlaced ones (width, height, bit depth, colour type).
+# "grey over a megabyte" inflates to 1025 x 1025 bytes, more than the inflater produces in one step (1 MiB).
 ENCODED_HEADERS = {
+    "grey over a megabyte": ("L", {}, (1024, 1025)),
     "grey of 1 bit": ("1", {}, (13, 7)),
     "grey of 8 bits": ("L", {}, (13, 7)),
     "grey of 16 bits": ("I;16", {}, (13, 7)),
@@ -189,12 +206,51 @@ def test_damaged_idat_inflating_to_the_size_ihdr_implies_is_served_and_one_byte_
     assert_refused(over, reason=f"^PNG: damaged image data inflates to more than the {inflated} bytes IHDR declares$")
 
 
-def test_damaged_idat_with_one_byte_after_its_adler_32_is_refused():
-    head, inflated = _encoded("RGB")
+@pytest.mark.parametrize("case", ["RGB", "grey over a megabyte"])
+def test_damaged_idat_with_one_byte_after_its_adler_32_is_refused(case):
+    head, inflated = _encoded(case)
     assert_refused(
         _with_damaged_idat(head, zlib.compress(bytes(inflated)) + b"\x00"),
         reason="^PNG: damaged IDAT runs 5 bytes past the end of its image data$",
     )
+
+
+ZEROS_20 = zlib.compress(bytes(20))  # a zlib stream inflating to 20 bytes
+# (what is fed first, IHDR's inflated size, what the check then knows): the deflate stream is
+# broken (an invalid block type), inflates past IHDR's size, or has ended (4 bytes of its Adler-32 on).
+SETTLED_STREAMS = {
+    "broken": (b"\x78\x9c" + b"\xff" * 8, 20, (None, None)),
+    "over": (ZEROS_20[:-4], 19, (None, None)),
+    "ended": (ZEROS_20 + b"tail", 20, (len(ZEROS_20) - 4, len(ZEROS_20))),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SETTLED_STREAMS))
+def test_image_data_is_not_inflated_again_once_its_stream_is_broken_over_or_ended(monkeypatch, case):
+    first, expected, (stream_end, kept_until) = SETTLED_STREAMS[case]
+    calls = []
+    real = zlib.decompressobj
+
+    class CountingInflater:
+        def __init__(self, *args):
+            self._inflater = real(*args)
+
+        def decompress(self, data, max_length=0):
+            calls.append(len(data))
+            return self._inflater.decompress(data, max_length)
+
+        def __getattr__(self, name):
+            return getattr(self._inflater, name)
+
+    monkeypatch.setattr(zlib, "decompressobj", CountingInflater)
+    check = png_image_data.ImageDataCheck(expected, "PNG")
+    check.feed(first)
+    assert len(calls) == 1
+    for piece in (ZEROS_20, b"\x00" * 100):  # more deflate data, then anything
+        check.feed(piece)
+    assert len(calls) == 1, "nothing inflated after the first piece"
+    assert (check.stream_end, check.kept_until()) == (stream_end, kept_until)
+    assert check.consumed == len(first) + len(ZEROS_20) + 100
 
 
 REFUSED_CUTS = {
@@ -210,6 +266,13 @@ REFUSED_CUTS = {
 def test_cut_off_png_without_image_data_is_refused(case):
     cut, reason = REFUSED_CUTS[case]
     assert_refused(SOURCE[: cut()], reason=reason)
+
+
+def test_apng_frame_data_failing_its_crc_is_refused():
+    animated = b.png(exif=False, text=False, icc=False, animated=True)
+    start, end = [(s, e) for name, s, e in chunk_spans(animated) if name == b"fdAT"][0]
+    damaged = animated[: end - 1] + bytes([animated[end - 1] ^ 1]) + animated[end:]
+    assert_refused(damaged, reason=f"^PNG: fdAT chunk at offset {start} fails its CRC check$")
 
 
 def test_other_chunk_failing_its_crc_is_still_refused():

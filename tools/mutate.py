@@ -76,6 +76,7 @@ MUTATE_TESTS = [
     "tests/test_jpeg_gain_map.py",
     "tests/test_jxl.py",
     "tests/test_jxl_codestream.py",
+    "tests/test_png_chunks.py",
     "tests/test_png_damaged.py",
     "tests/test_tiff_resolution.py",
     "tests/test_xmp_rendering.py",

@@ -388,7 +388,7 @@ class PngWalk(Cursor):
         chunks before this one re-read with ranged reads, then this one's held bytes."""
         if self._check is None:
             check = ImageDataCheck(self.walk.inflated_size, FMT)
-            if self._first_idat is not None and self._first_idat < self._start:
+            if self._first_idat is not None:  # (nothing to re-read when this is the first IDAT: _first_idat == _start)
                 _feed_image_data(self._reads, check, self._first_idat, self._start)
             for piece in self._held:
                 check.feed(piece)
@@ -451,7 +451,7 @@ class PngWalk(Cursor):
         else:
             kept = len(piece) if until is None else max(0, min(len(piece), until - start))
         if kept:
-            self._write(piece[:kept] if kept < len(piece) else piece)
+            self._write(piece[:kept])  # the whole piece is not copied: a full slice of bytes is the bytes
         if kept < len(piece):
             self._hold(piece[kept:])
 
@@ -527,7 +527,7 @@ class PngWalk(Cursor):
         """The image data begins: the head goes out, the minimal eXIf right after IHDR."""
         walk = self.walk
         self._in_head = False
-        minimal = plan_exif(walk.exif_blocks, self._keep_copyright, FMT).minimal if walk.exif_blocks else None
+        minimal = plan_exif(walk.exif_blocks, self._keep_copyright, FMT).minimal  # None for no blocks
         if minimal is not None:
             self._head.insert(self._exif_place, _chunk(b"eXIf", minimal))
         head, self._head = self._head, []
