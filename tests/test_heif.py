@@ -1013,3 +1013,12 @@ def test_read_exif_reads_an_exif_item_of_the_limit_and_refuses_one_byte_more(mon
             metadata.read_exif(data)
     else:
         assert metadata.read_exif(data)["Image"]["Orientation"] == 6
+
+
+# ---------------------------------------------------------------- brands.py: compatible brands read four bytes at a time
+
+
+def test_compatible_brands_are_read_whole_never_across_two_of_them():
+    # b"xxav" + b"ifxx" hold b"avif" across their boundary: neither is a brand the output keeps
+    result = metadata.clean(_simple(brands=(b"mif1", b"mif1", b"xxav", b"ifxx")))
+    assert (result.mime_type, hs.brands(result.data)) == ("image/heif", [b"mif1", b"mif1"])
