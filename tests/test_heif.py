@@ -1022,3 +1022,20 @@ def test_compatible_brands_are_read_whole_never_across_two_of_them():
     # b"xxav" + b"ifxx" hold b"avif" across their boundary: neither is a brand the output keeps
     result = metadata.clean(_simple(brands=(b"mif1", b"mif1", b"xxav", b"ifxx")))
     assert (result.mime_type, hs.brands(result.data)) == ("image/heif", [b"mif1", b"mif1"])
+
+
+# ---------------------------------------------------------------- walk.py: the input's size, refused in HEIF's name
+
+
+@pytest.mark.parametrize("extra", [-1, 1], ids=["ends-early", "runs-over"])
+def test_a_heif_walk_fed_more_or_fewer_bytes_than_declared_is_refused_in_heif_s_name(extra):
+    data = _simple()
+    walk = open_walk(len(data), lambda start, end: data[start:end], False)
+    if extra < 0:
+        walk.feed(data[:-1])
+        message = f"HEIF: the input ended at offset {len(data) - 1}, before its declared size {len(data)}"
+        with pytest.raises(ImageError, match=f"^{re.escape(message)}$"):
+            walk.finish()
+    else:
+        with pytest.raises(ImageError, match=f"^{re.escape(f'HEIF: the input is longer than its declared {len(data)} bytes')}$"):
+            walk.feed(data + b"\x00")
