@@ -547,3 +547,20 @@ def test_an_alpha_whose_auxc_ends_ipco_is_kept():
     heif = ib.read_heif(metadata.strip(original))
     assert sorted(heif.items) == [1, 2]
     assert heif.items[2].data == alpha.data and heif.items[2].properties == alpha.properties
+
+
+# ---------------------------------------------------------------- walk.py: the new payloads written one after the other
+
+
+def test_a_cleaned_item_and_the_kept_exif_item_are_written_back_to_back_at_the_end_of_mdat():
+    sei = pb.length_prefixed(pb.sei_user_data())
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"hvc1", sei + tile.data, tile.properties), Spec(2, b"Exif", ib.exif_item_payload(EXIF))]
+    stripped = metadata.strip(ib.heif_file(specs, 1, [(b"cdsc", 2, [1])]), keep_copyright=True)
+    heif = ib.read_heif(stripped)
+    assert [(n, item.type) for n, item in heif.items.items()] == [(1, b"hvc1"), (2, b"Exif")]  # the next ID after the kept ones
+    exif = heif.items[2].data
+    assert exif.startswith(struct.pack(">I", 6) + b"Exif\x00\x00") and b.OWNER_COPYRIGHT in exif and GPS_BYTES not in exif
+    mdat_start, mdat_end = next((p, e) for kind, _, p, e in ib.boxes(stripped) if kind == b"mdat")
+    assert stripped[mdat_start:mdat_end] == tile.data + exif  # the cleaned item, then the Exif item, nothing between
+    assert heif.items[1].data == tile.data
