@@ -1121,3 +1121,29 @@ def test_the_read_ahead_budget_goes_to_the_blocks_that_start_first_in_the_file(m
     monkeypatch.setattr(payloads, "MAX_HEIF_READ_AHEAD", len(tile.data))
     items = ib.read_heif(metadata.strip(data)).items
     assert (items[1].data, items[2].data) == (tile.data, tile.data)
+
+
+# ---------------------------------------------------------------- brands.py: compatible brands read four bytes at a time
+
+
+def test_compatible_brands_are_read_whole_never_across_two_of_them():
+    # b"xxav" + b"ifxx" hold b"avif" across their boundary: neither is a brand the output keeps
+    result = metadata.clean(_simple(brands=(b"mif1", b"mif1", b"xxav", b"ifxx")))
+    assert (result.mime_type, hs.brands(result.data)) == ("image/heif", [b"mif1", b"mif1"])
+
+
+# ---------------------------------------------------------------- walk.py: the input's size, refused in HEIF's name
+
+
+@pytest.mark.parametrize("extra", [-1, 1], ids=["ends-early", "runs-over"])
+def test_a_heif_walk_fed_more_or_fewer_bytes_than_declared_is_refused_in_heif_s_name(extra):
+    data = _simple()
+    walk = open_walk(len(data), lambda start, end: data[start:end], False)
+    if extra < 0:
+        walk.feed(data[:-1])
+        message = f"HEIF: the input ended at offset {len(data) - 1}, before its declared size {len(data)}"
+        with pytest.raises(ImageError, match=f"^{re.escape(message)}$"):
+            walk.finish()
+    else:
+        with pytest.raises(ImageError, match=f"^{re.escape(f'HEIF: the input is longer than its declared {len(data)} bytes')}$"):
+            walk.feed(data + b"\x00")

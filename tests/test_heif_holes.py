@@ -609,3 +609,32 @@ def test_an_item_in_idat_lies_inside_the_idat_box(grow, idat):
         return
     message = f"HEIF: an extent of item 1 ({len(tile.data) + grow} bytes at 0) is outside its data box at offset {data.index(b'meta') - 4}"
     assert_refused(data, reason="^" + re.escape(message) + "$")
+
+
+# ---------------------------------------------------------------- derivation loops wherever they start (selection.py)
+# Grids of one tile (1 x 1 descriptors) whose dimg references make a loop, and an hvc1 tile.
+# The loop is found whichever kept image the search reaches it from: below the primary (not
+# through it), or under a second master image reached only after the primary's own tile.
+
+
+def _grids(grids: dict[int, bool], dimg: list[tuple[int, int]]) -> bytes:
+    """Grid items (ID -> hidden), hidden hvc1 tile 4, and dimg references (source, target)."""
+    tile = ib.coded_tile(5)
+    specs = [Spec(n, b"grid", ib.grid_descriptor(1, 1, 64, 64), [(ispe(64, 64), False)], hidden=hidden) for n, hidden in grids.items()]
+    specs.append(Spec(4, b"hvc1", tile.data, ib.properties_of(tile, b"hvcC", b"ispe"), hidden=True))
+    return ib.heif_file(specs, 1, [(b"dimg", source, [target]) for source, target in dimg])
+
+
+@pytest.mark.parametrize(
+    ("grids", "dimg", "looping"),
+    [
+        ({1: False, 2: True, 3: True}, [(1, 2), (2, 3), (3, 2)], 2),  # 1 -> 2 -> 3 -> 2
+        ({1: False, 5: False, 6: True}, [(1, 4), (5, 6), (6, 5)], 5),  # 1 -> 4; master 5 -> 6 -> 5
+    ],
+    ids=["below-the-primary", "under-a-second-master"],
+)
+def test_a_dimg_loop_is_refused_wherever_the_search_meets_it(grids, dimg, looping):
+    data = _grids(grids, dimg)
+    meta_start = next(start for kind, start, _, _ in ib.boxes(data) if kind == b"meta")
+    message = f"HEIF: 'dimg' references loop through item {looping} at offset {meta_start}"
+    assert_refused(data, reason=f"^{re.escape(message)}$")

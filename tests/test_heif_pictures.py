@@ -491,3 +491,76 @@ def test_every_written_reference_names_written_items_only():
     assert sorted(heif.items) == [1, 2, 3]
     assert all(source in heif.items and set(targets) <= set(heif.items) for _, source, targets in heif.references), heif.references
     assert (b"auxl", 2, (1,)) in heif.references
+
+
+# ---------------------------------------------------------------- layout.py: idat pieces and ipma entries in iinf order
+
+
+def test_an_image_in_idat_in_three_pieces_is_written_with_each_piece_after_the_one_before():
+    tile = ib.coded_tile(5)
+    original = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties, method=1, pieces=3)], 1, [])
+    stripped = metadata.strip(original)
+    idat = _in_meta(stripped)[b"idat"]
+    assert stripped[idat : idat - 8 + struct.unpack_from(">I", stripped, idat - 8)[0]] == tile.data  # the pieces in order
+    heif = ib.read_heif(stripped)
+    assert (heif.items[1].extents, heif.items[1].data) == (ib.read_heif(original).items[1].extents, tile.data)
+    assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
+
+
+def test_an_item_without_properties_listed_first_leaves_the_associations_of_the_items_after_it():
+    # iinf lists the gain map's XMP item (no property) before the gain map itself
+    photo, gain_map = ib.coded_tile(1), ib.coded_tile(11, (32, 32))
+    gain_map_properties = gain_map.properties + [(ib.auxc(hs.APPLE_GAIN_MAP_URN), True)]
+    specs = [
+        Spec(1, b"hvc1", photo.data, photo.properties),
+        Spec(3, b"mime", hs.APPLE_GAIN_MAP_XMP, content_type=b"application/rdf+xml"),
+        Spec(2, b"hvc1", gain_map.data, gain_map_properties, hidden=True),
+    ]
+    heif = ib.read_heif(metadata.strip(ib.heif_file(specs, 1, [(b"auxl", 2, [1]), (b"cdsc", 3, [2])])))
+    assert list(heif.items) == [1, 3, 2]
+    assert (heif.items[1].properties, heif.items[3].properties, heif.items[2].properties) == (photo.properties, [], gain_map_properties)
+
+
+# ---------------------------------------------------------------- selection.py: each auxiliary image typed by its own auxC
+
+
+def test_an_alpha_is_kept_when_the_auxl_of_a_depth_map_is_listed_before_its_own():
+    tile, alpha = ib.coded_tile(5), ib.coded_alpha()
+    specs = [
+        Spec(1, b"hvc1", tile.data, tile.properties),
+        Spec(2, b"hvc1", alpha.data, alpha.properties, hidden=True),
+        Spec(3, b"hvc1", DEPTH.data, DEPTH.properties + [(ib.auxc(ib.DEPTH_URN), True)], hidden=True),
+    ]
+    result = metadata.clean(ib.heif_file(specs, 1, [(b"auxl", 3, [1]), (b"auxl", 2, [1])]))
+    heif = ib.read_heif(result.data)
+    assert sorted(heif.items) == [1, 2]
+    assert heif.items[2].data == alpha.data and heif.items[2].properties == alpha.properties
+    assert heif.references == [(b"auxl", 2, (1,))]
+    assert DEPTH.data not in result.data and result.removed == ("other",)
+
+
+def test_an_alpha_whose_auxc_ends_ipco_is_kept():
+    tile, alpha = ib.coded_tile(5), ib.coded_alpha()
+    original = ib.heif_file([Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"hvc1", alpha.data, alpha.properties, hidden=True)], 1, [(b"auxl", 2, [1])])
+    ipco = next((p, e) for kind, _, p, e in ib.boxes(original, _in_meta(original)[b"iprp"]) if kind == b"ipco")
+    assert ib.boxes(original, *ipco)[-1][0] == b"auxC"  # the alpha's auxC is ipco's last property
+    heif = ib.read_heif(metadata.strip(original))
+    assert sorted(heif.items) == [1, 2]
+    assert heif.items[2].data == alpha.data and heif.items[2].properties == alpha.properties
+
+
+# ---------------------------------------------------------------- walk.py: the new payloads written one after the other
+
+
+def test_a_cleaned_item_and_the_kept_exif_item_are_written_back_to_back_at_the_end_of_mdat():
+    sei = pb.length_prefixed(pb.sei_user_data())
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"hvc1", sei + tile.data, tile.properties), Spec(2, b"Exif", ib.exif_item_payload(EXIF))]
+    stripped = metadata.strip(ib.heif_file(specs, 1, [(b"cdsc", 2, [1])]), keep_copyright=True)
+    heif = ib.read_heif(stripped)
+    assert [(n, item.type) for n, item in heif.items.items()] == [(1, b"hvc1"), (2, b"Exif")]  # the next ID after the kept ones
+    exif = heif.items[2].data
+    assert exif.startswith(struct.pack(">I", 6) + b"Exif\x00\x00") and b.OWNER_COPYRIGHT in exif and GPS_BYTES not in exif
+    mdat_start, mdat_end = next((p, e) for kind, _, p, e in ib.boxes(stripped) if kind == b"mdat")
+    assert stripped[mdat_start:mdat_end] == tile.data + exif  # the cleaned item, then the Exif item, nothing between
+    assert heif.items[1].data == tile.data

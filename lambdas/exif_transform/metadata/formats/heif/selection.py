@@ -229,14 +229,14 @@ def _kept_properties(tables: Tables, entities: dict[int, bytes], removed: set[st
     return sorted(used), associations
 
 
-def _exif_facts(tables: Tables, index: ExtentIndex, item_id: int) -> ExifFacts | None:
+def _exif_facts(index: ExtentIndex, item_id: int) -> ExifFacts | None:
     try:
         return exif_facts(exif_tiff(index.payload(item_id, MAX_EXIF_PAYLOAD, "EXIF"), item_id), FMT)
     except ImageError:
         return None  # a malformed EXIF item goes all the same
 
 
-def _removed_kinds(tables: Tables, graph: _Graph, dropped: list[int], exif: int | None, facts: ExifFacts | None) -> set[str]:
+def _removed_kinds(tables: Tables, graph: _Graph, dropped: list[int], facts: ExifFacts | None) -> set[str]:
     removed = set(tables.removed)
     for item_id in dropped:
         item = tables.items[item_id]
@@ -277,8 +277,8 @@ def plan(tables: Tables, index: ExtentIndex, keep_copyright: bool) -> Plan:
     dropped = [i for i in tables.items if i not in kept and i not in gain_map_xmp]
     found = exif_items(tables)
     exif = found[0] if found else None
-    facts = _exif_facts(tables, index, exif) if exif is not None else None
-    removed = _removed_kinds(tables, graph, dropped, exif, facts)
+    facts = _exif_facts(index, exif) if exif is not None else None
+    removed = _removed_kinds(tables, graph, dropped, facts)
     entities = {i: tables.items[i].type for i in pictures}
     entities.update({g.id: g.type for g in groups})
     properties, associations = _kept_properties(tables, entities, removed)
