@@ -74,13 +74,19 @@ CUT_OFF_KEPT_EXTENSIONS = {
 @pytest.mark.parametrize("case", sorted(CUT_OFF_KEPT_EXTENSIONS))
 def test_a_kept_extension_cut_off_by_the_end_of_the_file_is_refused_naming_it(case):
     block, reason = CUT_OFF_KEPT_EXTENSIONS[case]
-    data = _plain()
-    at = data.index(b"\x2c", 13 + 3 * 256)  # the first image descriptor, where the extension goes
-    assert_refused(data[:at] + block, reason=f"^{re.escape('GIF: ' + reason(at))}$")
+    cut, at = _cut_at_the_image(block)
+    assert_refused(cut, reason=f"^{re.escape('GIF: ' + reason(at))}$")
+
+
+def _cut_at_the_image(block: bytes) -> tuple[bytes, int]:
+    """The plain GIF up to its image descriptor (after the header and 256-colour table), then
+    `block` and the end of the file; and the offset at which `block` starts."""
+    at = _plain().index(b"\x2c", 13 + 3 * 256)
+    return _plain()[:at] + block, at
 
 
 # The plain GIF's image: descriptor (10 bytes), LZW minimum code size, then sub-blocks of 255 bytes.
-_IMAGE = _plain()[_plain().index(b"\x2c", 13 + 3 * 256) :]
+_IMAGE = _plain()[_cut_at_the_image(b"")[1] :]
 
 # A block that is not held whole (an extension that is dropped, an image), cut off by the end of
 # the file: its bytes, and the refusal given its offset. An application extension is walked over
@@ -122,9 +128,7 @@ CUT_OFF_BLOCKS = {
 @pytest.mark.parametrize("case", sorted(CUT_OFF_BLOCKS))
 def test_a_block_cut_off_by_the_end_of_the_file_is_refused_naming_it(case):
     block, reason = CUT_OFF_BLOCKS[case]
-    data = _plain()
-    at = data.index(b"\x2c", 13 + 3 * 256)
-    cut = data[:at] + block
+    cut, at = _cut_at_the_image(block)
     expected = f"^{re.escape('GIF: ' + reason(at))}$"
     assert_refused(cut, reason=expected)
     for size in (1, 7):  # fed in pieces, the offsets are still the file's
