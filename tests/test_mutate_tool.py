@@ -61,6 +61,8 @@ def _repository(root: Path) -> Path:
         (folder / "module.py").write_text(f"NAME = {name!r}\n")
     (root / "tests").mkdir()
     (root / "tests" / "test_x.py").write_text("def test_x():\n    pass\n")
+    (root / "tools").mkdir()
+    (root / "tools" / "mutate_order.py").write_text("ORDER = 1\n")
     return root
 
 
@@ -93,6 +95,7 @@ def _staged(tmp_path, monkeypatch, tests):
     monkeypatch.setattr(mutate, "WORK", work)
     monkeypatch.setattr(mutate, "STAGED", work / "mutate-staged.json")
     mutate.STAGED.write_text(mutate.json.dumps({"sources": mutate.sources_hash(root), "tests": tests, "only_mutate": ["metadata/*"]}))
+    mutate.write_config(["metadata/*"], tests)
     return root, work
 
 
@@ -100,9 +103,11 @@ def test_survivors_rerun_copies_the_current_tests_and_keeps_mutmuts_results(tmp_
     root, work = _staged(tmp_path, monkeypatch, ["tests/test_x.py"])
     (root / "tests" / "test_x.py").write_text("def test_sharper():\n    assert True\n")
     (root / "tests" / "helpers.py").write_text("HELP = 1\n")
+    (root / "tools" / "mutate_order.py").write_text("ORDER = 2\n")
     assert mutate.restage(["tests/test_x.py"]) == (False, False)
     assert (work / "tests" / "test_x.py").read_text() == "def test_sharper():\n    assert True\n"
     assert (work / "tests" / "helpers.py").read_text() == "HELP = 1\n"
+    assert (work / "tools" / "mutate_order.py").read_text() == "ORDER = 2\n"
     assert (work / "mutants" / "results.meta").read_text() == "kept"
 
 
@@ -128,6 +133,15 @@ def test_survivors_rerun_adds_new_test_modules_to_mutmuts_configuration(tmp_path
     assert "mutants" not in config.split("also_copy =\n")[1].split("pytest_add_cli_args_test_selection")[0].split()
     assert mutate.json.loads(mutate.STAGED.read_text())["tests"] == ["tests/test_x.py", "tests/test_y.py"]
     assert (work / "mutants" / "results.meta").read_text() == "kept"
+
+
+def test_survivors_rerun_reports_a_changed_pytest_option_as_a_changed_configuration(tmp_path, monkeypatch):
+    _, work = _staged(tmp_path, monkeypatch, ["tests/test_x.py"])
+    config = work / "setup.cfg"
+    config.write_text(config.read_text().replace("    tools.mutate_order\n", ""))
+    assert mutate.restage(["tests/test_x.py"]) == (False, True)
+    assert "    -p\n    tools.mutate_order\n" in config.read_text()
+    assert mutate.restage(["tests/test_x.py"]) == (False, False)
 
 
 def test_survivors_rerun_is_refused_when_a_test_module_left_the_selection(tmp_path, monkeypatch):
@@ -175,3 +189,22 @@ def test_survivors_rerun_names_the_mutants_of_every_function_changed_since_the_f
     assert mutate.changed_functions() == []
     source.write_text(source.read_text().replace("a - 1", "a - 2").replace("return 2", "return 3") + "\n\ndef added():\n    return 0\n")
     assert mutate.changed_functions() == ["metadata.module.x_edited__mutmut_*", "metadata.module.xǁWalkǁstep__mutmut_*", "metadata.module.x_added__mutmut_*"]
+
+
+def test_a_mutants_tests_run_by_duration_tier_then_by_module():
+    from tools.mutate_order import fastest_first
+
+    durations = {"tests/a.py::slow": 30.0, "tests/a.py::quick": 0.01, "tests/b.py::quick": 0.005, "tests/b.py::middling": 0.3, "tests/a.py::middling": 0.2, "tests/a.py::quick2": 0.015}
+    given = ["tests/a.py::slow", "tests/b.py::middling", "tests/a.py::quick", "tests/b.py::quick", "tests/a.py::middling", "tests/a.py::quick2", "tests/c.py::unmeasured"]
+    assert fastest_first(given, durations) == [
+        # up to 0.02 s (unmeasured counts as 0), module a's before b's as a came first, each as given
+        "tests/a.py::quick",
+        "tests/a.py::quick2",
+        "tests/b.py::quick",
+        "tests/c.py::unmeasured",
+        # up to 0.5 s
+        "tests/a.py::middling",
+        "tests/b.py::middling",
+        # over 2 s
+        "tests/a.py::slow",
+    ]

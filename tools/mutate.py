@@ -166,6 +166,9 @@ def write_config(patterns: list[str], tests: list[str]) -> None:
         "    -p",
         "    no:cacheprovider",
         "    -q",
+        # A mutant's tests fastest first: mutmut stops at the first failure (tools/mutate_order.py).
+        "    -p",
+        "    tools.mutate_order",
         # The first call into the stub servers can outlast the tests' short fetch timeouts
         # while mutmut's trampolines record which tests call what.
         "    --deselect",
@@ -190,10 +193,11 @@ def sources_hash(root: Path) -> str:
 
 
 def restage(tests: list[str]) -> tuple[bool, bool]:
-    """The repository's tests/ and sources copied again into the staged copy, mutmut's results
-    kept; returns whether the sources changed and whether test modules were added to the
-    selection since the copy was staged. Exits when there is no copy, or when a test module
-    left the selection (results it produced could be stale)."""
+    """The repository's tests/, tools/ and sources copied again into the staged copy, mutmut's
+    results kept; returns whether the sources changed and whether mutmut's configuration did
+    (test modules added to the selection, or its pytest options) since the copy was staged.
+    Exits when there is no copy, or when a test module left the selection (results it produced
+    could be stale)."""
     if not STAGED.exists():
         sys.exit(f"mutate: no full run staged in {WORK.relative_to(ROOT)}: run `tools/mutate.py` without --survivors first")
     staged = json.loads(STAGED.read_text())
@@ -201,25 +205,27 @@ def restage(tests: list[str]) -> tuple[bool, bool]:
     if dropped:
         sys.exit(f"mutate: {', '.join(dropped)} left the test selection (MUTATE_TESTS) since the full run, so its kills may be stale: run `tools/mutate.py` again")
     sources_changed = staged["sources"] != sources_hash(ROOT)
-    tests_added = staged["tests"] != tests
-    shutil.rmtree(WORK / "tests")
-    shutil.copytree(ROOT / "tests", WORK / "tests", ignore=COPY_IGNORE, symlinks=True)
+    for folder in ("tests", "tools"):
+        shutil.rmtree(WORK / folder, ignore_errors=True)
+        shutil.copytree(ROOT / folder, WORK / folder, ignore=COPY_IGNORE, symlinks=True)
     if sources_changed:
         # mutmut compares each function with its hash from the full run: the mutants of a changed
         # function are tested again, the others keep their results.
         for source, copy in zip(source_dirs(ROOT), [WORK / name for name in SOURCE_PATHS]):
             shutil.rmtree(copy)
             shutil.copytree(source, copy, ignore=COPY_IGNORE)
-    if tests_added:
-        write_config(staged["only_mutate"], tests)
+    config_file = WORK / "setup.cfg"
+    before = config_file.read_text() if config_file.exists() else ""
+    write_config(staged["only_mutate"], tests)
     STAGED.write_text(json.dumps({**staged, "sources": sources_hash(ROOT), "tests": tests}, indent=1) + "\n")
-    return sources_changed, tests_added
+    return sources_changed, config_file.read_text() != before
 
 
 # Run with mutmut's internals in the copy (its configuration is read from the working directory).
-# A test module added to the selection changes mutmut's fingerprint of it, and mutmut would then
-# reset every result; the added module cannot make an earlier kill stale, so the stored
-# fingerprint is brought up to date instead, and mutmut collects the new tests' coverage.
+# A test module added to the selection, or a changed pytest option (the order tests run in),
+# changes mutmut's fingerprint of its configuration, and mutmut would then reset every result;
+# neither can make an earlier kill stale, so the stored fingerprint is brought up to date
+# instead, and mutmut collects the new tests' coverage.
 _KEEP_RESULTS = """
 import json, sys
 sys.argv = ["mutmut"]
@@ -354,8 +360,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             statuses = results(mutmut)
             changed = changed_functions()
-            _, tests_added = restage(tests)
-            if tests_added:
+            _, config_changed = restage(tests)
+            if config_changed:
                 mutmut_internals(_KEEP_RESULTS)
             names = matching(statuses, args.survivors) if args.survivors else to_recheck(statuses, known)
             # A changed function's mutants are renumbered: its glob replaces their old names.
