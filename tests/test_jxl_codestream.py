@@ -1191,8 +1191,21 @@ FRAMES = {
     "RGB": {"xyb": False},
     "VarDCT": {"modular": False},
     "LF from an LF frame": {"flags": 0x20, "extra": 1},
+    # 512 x 8 in groups of 128: four groups, a TOC of seven entries; read as upsampled twice
+    # (upsampling is signalled only without an LF frame), it would have five.
+    "LF from an LF frame, 512 wide": {
+        "flags": 0x20,
+        "crop": lambda bits: bits.put(1, 1).u32(0, 0, 8).u32(0, 0, 8).u32(1, 512 - 256, 11).u32(0, 8, 8),
+        "sections": 7,
+    },
     "two passes, two downsampled": {"passes": lambda bits: bits.u32(1).u32(2).put(0, 2).put(0, 4).u32(0).u32(1), "sections": 5},
     "crop inside the image": {"crop": lambda bits: bits.put(1, 1).u32(0, 2, 8).u32(0, 3, 8).u32(0, 4, 8).u32(0, 4, 8), "blends": [_blend(0, source=True)]},
+    # Every channel of a partial frame names its source frame, the extra channel's too.
+    "crop inside the image, an extra channel": {
+        "extra": 1,
+        "crop": lambda bits: bits.put(1, 1).u32(0, 2, 8).u32(0, 3, 8).u32(0, 4, 8).u32(0, 4, 8),
+        "blends": [_blend(0, source=True), _blend(0, source=True)],
+    },
     "blend with alpha": {"extra": 1, "blends": [_blend(2, alpha=0, source=True), _blend(0)]},
     "alpha-weighted add": {"extra": 2, "blends": [_blend(3, alpha=1, source=True), _blend(0), _blend(1, source=True)]},
     "multiply": {"blends": [_blend(4, source=True)]},
@@ -1200,20 +1213,31 @@ FRAMES = {
     "blend without extra channels": {"blends": [_blend(2, source=True)]},
     "custom loop filter, modular": {"loop_filter": lambda bits: _loop_filter_bits(bits, modular=True)},
     "custom loop filter, VarDCT": {"modular": False, "loop_filter": lambda bits: _loop_filter_bits(bits, modular=False)},
+    # The custom-sigma flag is one bit: the extension mask's first bit (1) follows it.
+    "custom loop filter, VarDCT, default sigma, an extension": {
+        "modular": False,
+        "loop_filter": lambda bits: _loop_filter_bits(bits, modular=False, sigma=False, extension=True),
+    },
 }
 
 
-def _loop_filter_bits(bits: Bits, *, modular: bool) -> None:
+def _loop_filter_bits(bits: Bits, *, modular: bool, sigma: bool = True, extension: bool = False) -> None:
     bits.put(0, 1).put(1, 1).put(1, 1)  # not all default, Gaborish with custom weights
     _f16s(bits, 6)
     bits.put(2, 2)  # two EPF iterations
     if not modular:
         _f16s(bits.put(1, 1), 8)  # custom sharpness
     _f16s(bits.put(1, 1), 5)  # custom weights: channel scales, two zero-flush thresholds
-    _f16s(bits.put(1, 1), 3 if modular else 4)  # custom sigma (VarDCT: and a quantisation multiplier)
+    if sigma:
+        _f16s(bits.put(1, 1), 3 if modular else 4)  # custom sigma (VarDCT: and a quantisation multiplier)
+    else:
+        bits.put(0, 1)
     if modular:
         _f16s(bits, 1)  # sigma for modular
-    bits.u32(0)  # no extensions
+    if extension:
+        bits.u64(1).u64(0)  # extension 0, of no bits
+    else:
+        bits.u32(0)  # no extensions
 
 
 @pytest.mark.parametrize("name", sorted(FRAMES))
