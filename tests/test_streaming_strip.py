@@ -567,6 +567,22 @@ def test_a_large_heic_streams_through_a_counting_reader_without_being_held():
     assert peak < 8 * chunk, peak  # a few chunks (about 0.9 MB measured), never the 24 MB image
 
 
+def test_reading_a_large_jpegs_exif_holds_none_of_its_scan():
+    # ?showExif=true reads the EXIF block: the walk checks the whole file's structure, and
+    # what it would serve is never written, so its scan data is not copied.
+    original = b.jpeg(6)
+    assert original.endswith(b"\xff\xd9")
+    data = original[:-2] + b"\x00" * (4 * 1024 * 1024) + b"\xff\xd9"
+    tracemalloc.start()
+    try:
+        exif = jpeg.find_exif(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert bytes(exif).startswith((b"Exif\x00\x00MM\x00*", b"Exif\x00\x00II*\x00"))
+    assert peak < 2 * jpeg.READ_PIECE, peak  # about one piece (1 MB), never the 4 MB scan
+
+
 def test_a_large_item_that_would_be_cleaned_is_refused_buffered_and_cut_streamed():
     data = _large_hevc_item(units=[pb.nal(pb.IDR_W_RADL, b"\x00" * (2 * MAX_HEIF_CHECKED_AHEAD)), pb.sei_user_data()])
     sei_at = 4 + 2 + 2 * MAX_HEIF_CHECKED_AHEAD  # after the slice's length field, header and body
