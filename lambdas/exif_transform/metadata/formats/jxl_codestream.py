@@ -77,8 +77,8 @@ BLOCK_DIM = 8
 
 
 class Image(NamedTuple):
-    width: int
-    height: int
+    """The image metadata its frames are read with (the image's size is passed to each frame)."""
+
     preview: tuple[int, int] | None
     animated: bool
     timecodes: bool
@@ -178,7 +178,7 @@ def colour_encoding(reader: BitReader) -> bool:
     return False
 
 
-def _image_metadata(reader: BitReader, width: int, height: int) -> tuple[Image, bool]:
+def _image_metadata(reader: BitReader) -> tuple[Image, bool]:
     """ImageMetadata and the transform data after it; whether an ICC profile follows."""
     preview, animated, timecodes, extra, xyb, want_icc = None, False, False, 0, True, False
     if not reader.u(1):
@@ -213,7 +213,7 @@ def _image_metadata(reader: BitReader, width: int, height: int) -> tuple[Image, 
         for bit, count in UPSAMPLING_WEIGHTS:
             if mask & bit:
                 _skip_f16(reader, count)
-    return Image(width, height, preview, animated, timecodes, extra, xyb), want_icc
+    return Image(preview, animated, timecodes, extra, xyb), want_icc
 
 
 def _byte_kind(byte: int) -> int:
@@ -436,7 +436,7 @@ def _walk(reader: BitReader) -> int:
         raise reader.error("no codestream signature FF 0A")
     width, height = _size(reader)
     _check_pixels(reader, width, height, "the codestream")
-    image, want_icc = _image_metadata(reader, width, height)
+    image, want_icc = _image_metadata(reader)
     if want_icc:
         skip_icc(reader)
     if image.preview is not None:
