@@ -21,7 +21,7 @@ import isobmff_builders as ib
 import metadata
 from metadata import ImageError
 from metadata.formats import jxl_codestream, jxl_entropy
-from metadata.formats.jxl_bits import BitReader, ceil_log2
+from metadata.formats.jxl_bits import WINDOW_BYTES, BitReader, ceil_log2
 from metadata.formats.jxl_codestream import codestream_end
 from metadata.limits import MAX_JXL_FRAMES, MAX_JXL_ICC_STREAM
 from metadata.formats.jxl_entropy import EntropyCode, SymbolReader
@@ -499,6 +499,18 @@ def test_read_past_the_end_inside_a_loaded_window_is_refused():
     with pytest.raises(ImageError, match=re.escape("JPEG XL: the codestream ends inside a header field (at byte 0 of the codestream)")):
         reader.u(9)
     assert reader.u(8) == 0xA5
+
+
+def test_bit_reader_loads_its_window_once_per_window_of_reads(monkeypatch):
+    # Reads shift one integer of WINDOW_BYTES bytes: a reader that loaded the bytes again for
+    # each read would copy WINDOW_BYTES bytes per field (over a ranged span, one ranged read each).
+    data = bytes(range(256)) * 16
+    reader = BitReader([memoryview(data)], "JPEG XL")
+    loads = []
+    original = BitReader._bytes
+    monkeypatch.setattr(BitReader, "_bytes", lambda self, start, count: loads.append(start) or original(self, start, count))
+    assert [reader.u(8) for _ in range(len(data))] == list(data)
+    assert len(loads) <= len(data) // WINDOW_BYTES + 1, loads
 
 
 BIT_READER_DATA = bytes((index * 37 + 11) % 256 for index in range(700))
