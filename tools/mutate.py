@@ -111,7 +111,7 @@ NOT_MUTATE_TESTS = {
 }
 COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", ".venv-scan", "build", "__pycache__", ".pytest_cache", ".hypothesis", "mutants")
 KILLED = {"killed", "segfault", "caught by type check"}
-# mutmut stops a mutant's tests after (their measured time + 1 s) x 15 of wall-clock time, so
+# mutmut stops a mutant's tests after (their measured time + 1 s) x 3 of wall-clock time, so
 # on a loaded machine a slow but correct run becomes a timeout: timeouts count as killed,
 # as mutmut counts them, but are shown apart and re-run by --survivors.
 TIMEOUT = "timeout"
@@ -160,6 +160,11 @@ def write_config(patterns: list[str], tests: list[str]) -> None:
         *(f"    {p}" for p in patterns),
         "also_copy =",
         *(f"    {p}" for p in also_copy),
+        # mutmut stops a mutant after (its tests' measured time + 1 s) x this, in wall-clock
+        # seconds (twice that in CPU seconds). The measurement is taken under mutmut's call
+        # tracing, slower than a mutant's run, so 3 is ample for a survivor; mutmut's 15 let a
+        # mutant that loops forever in a HEIF or JPEG walk hold a core for over ten minutes.
+        "timeout_multiplier = 3",
         "pytest_add_cli_args_test_selection =",
         *(f"    {t}" for t in tests),
         "pytest_add_cli_args =",
