@@ -161,9 +161,10 @@ def write_config(patterns: list[str], tests: list[str]) -> None:
         "also_copy =",
         *(f"    {p}" for p in also_copy),
         # mutmut stops a mutant after (its tests' measured time + 1 s) x this, in wall-clock
-        # seconds (twice that in CPU seconds). The measurement is taken under mutmut's call
-        # tracing, slower than a mutant's run, so 3 is ample for a survivor; mutmut's 15 let a
-        # mutant that loops forever in a HEIF or JPEG walk hold a core for over ten minutes.
+        # seconds (twice that in CPU seconds). Survivors took up to 1.7 times their measured
+        # time with both cores busy, so 3 leaves them room; mutmut's 15 let a mutant that loops
+        # forever in a HEIF or JPEG walk hold a core for over ten minutes. Timeouts are shown
+        # apart, and --survivors runs them again.
         "timeout_multiplier = 3",
         "pytest_add_cli_args_test_selection =",
         *(f"    {t}" for t in tests),
