@@ -1229,6 +1229,16 @@ def test_an_intact_png_is_never_inflated_and_a_damaged_idat_is_judged_from_range
             assert reads[0][0] == pngs.idat_span(0)[0] and len(reads) == 1  # from the first IDAT, one 256 KiB piece
 
 
+def test_a_damaged_idat_is_refused_as_png_when_its_re_read_comes_back_short():
+    """The ranged re-read of the IDATs already written finds the file shorter than its
+    declared size (it changed since it was measured): refused, the message naming PNG."""
+    data = pngs.with_idat_crc(pngs.SOURCE, 2, 0)
+    shorter = data[:-1]
+    strip = metadata.open_strip(data[:16], len(data), lambda s, e: shorter[s:e], max_buffered=0)
+    with pytest.raises(ImageError, match=rf"^PNG: the input ended at offset {len(data) - 1}, before its declared size {len(data)}$"):
+        strip.feed(data)
+
+
 def test_a_long_idat_after_short_ones_is_inflated_as_it_passes_and_damage_still_judged(monkeypatch):
     monkeypatch.setattr(png, "MAX_HELD_IDAT", 1000)  # the first IDAT is split in shorter ones, the rest are longer
     reads = []
