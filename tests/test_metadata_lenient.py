@@ -196,6 +196,7 @@ def test_webp_iccp_is_kept_when_valid_and_dropped_with_its_flag_otherwise(kept):
     assert (b"ICCP" in [name for name, _ in after]) == kept
     assert b.decoded(result.data).info.get("icc_profile") == (profile if kept else None)
     assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
+    assert result.removed == (() if kept else ("other",))
 
 
 @pytest.mark.parametrize("kept", [True, False])
