@@ -359,6 +359,14 @@ def test_a_hidden_derived_image_of_the_primary_that_is_no_tone_map_goes():
     assert result.removed == ("other",)
 
 
+def test_an_identity_primary_without_data_is_kept_with_its_hidden_input():
+    # 'iden' has no data (no iloc entry): the only derived item whose check passes nothing
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"iden", b"", [(ispe(64, 64), False)]), Spec(2, b"hvc1", tile.data, tile.properties, hidden=True)]
+    stripped, result = _assert_kept(ib.heif_file(specs, 1, [(b"dimg", 1, [2])]), {1, 2})
+    assert (ib.read_heif(stripped).items[1].data, result.removed) == (b"", ())
+
+
 def test_a_group_of_pictures_none_of_which_is_kept_goes():
     tile, hidden = ib.coded_tile(1), ib.coded_tile(2, (32, 32))
     specs = [Spec(1, b"hvc1", tile.data, tile.properties)]
