@@ -700,16 +700,20 @@ def test_a_large_coded_item_with_dimg_inputs_or_without_hvcc_is_refused(monkeypa
         metadata.clean(without_hvcc)
 
 
-def test_items_sharing_data_too_large_to_read_ahead_stream_it_once(monkeypatch):
+def test_items_sharing_data_too_large_to_read_ahead_stream_it_once_after_the_blocks_before_it(monkeypatch):
+    # items 1 and 2 hold blocks too large to read ahead (MAX_HEIF_CHECKED_AHEAD patched to
+    # _AHEAD), streamed in that order; item 3 shares item 2's extents
     from metadata.formats.heif import payloads
 
     monkeypatch.setattr(payloads, "MAX_HEIF_CHECKED_AHEAD", _AHEAD)
-    tile = ib.coded_tile(5)
-    specs = [ib.Spec(1, b"hvc1", tile.data, tile.properties), ib.Spec(2, b"hvc1", properties=tile.properties, share=1)]
+    first, second = ib.coded_tile(4), ib.coded_tile(5)
+    specs = [ib.Spec(1, b"hvc1", first.data, first.properties), ib.Spec(2, b"hvc1", second.data, second.properties)]
+    specs.append(ib.Spec(3, b"hvc1", properties=second.properties, share=2))
     data = ib.heif_file(specs, 1, [])
     out = _fed(data, [data[i : i + 7] for i in range(0, len(data), 7)])
     items = ib.read_heif(out).items
-    assert (items[1].data, items[2].data, out.count(tile.data)) == (tile.data, tile.data, 1)
+    assert [items[n].data for n in (1, 2, 3)] == [first.data, second.data, second.data]
+    assert (out.count(first.data), out.count(second.data)) == (1, 1)
     assert out == metadata.clean(data).data
 
 

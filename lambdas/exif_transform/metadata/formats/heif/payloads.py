@@ -56,7 +56,6 @@ class Payloads(NamedTuple):
     blocks: list[Block]  # distinct data, in the order first used
     block_of: dict[int, int]  # item -> its block (items without data have none)
     properties: dict[int, bytes]  # kept 0-based ipco index -> the payload to write
-    xmp: dict[int, bytes]  # kept gain-map XMP item -> its reduced packet
     exif: int | None  # the block of the minimal Exif item (keep_copyright)
     removed: frozenset[str]  # what the checks removed from kept payloads
 
@@ -248,20 +247,18 @@ def check(tables: Tables, index: ExtentIndex, plan: Plan) -> Payloads:
         checked[key] = (len(blocks) - 1, signature)
         block_of[item_id] = len(blocks) - 1
 
-    xmp: dict[int, bytes] = {}
     for item_id in plan.gain_map_xmp:
         reduced, changed = _reduced_xmp(index, item_id)
         if changed:
             removed.add(kinds.XMP)
         if reduced is not None:
-            xmp[item_id] = reduced
             blocks.append(Block(CONSTRUCTION_FILE, (), reduced))
             block_of[item_id] = len(blocks) - 1
     exif = None
     if plan.exif_payload is not None:
         blocks.append(Block(CONSTRUCTION_FILE, (), plan.exif_payload))
         exif = len(blocks) - 1
-    return Payloads(blocks, block_of, written, xmp, exif, frozenset(removed))
+    return Payloads(blocks, block_of, written, exif, frozenset(removed))
 
 
 def _digest_check(item_id: int, expected: bytes) -> Callable[[], Digest]:
