@@ -813,6 +813,11 @@ def test_a_table_cut_inside_a_field_is_refused_naming_the_field(case):
     assert_refused(data, reason="^" + re.escape(message) + "$")
 
 
+def test_an_ipma_without_an_ipco_is_refused_for_a_property_past_the_end_of_none():
+    data, _ = _with_child(b"ipco", b"", inside=(b"meta", b"iprp"))
+    assert_refused(data, reason="^" + re.escape(f"HEIF: item 1 is associated with property 1 of 0 at offset {_at(data, b'meta')}") + "$")
+
+
 @pytest.mark.parametrize(
     ("group", "field", "size", "left", "after"),
     [
