@@ -790,6 +790,7 @@ CUT_FIELDS = {
     "iloc-index": (b"iloc", full_box(b"iloc", 1, 0, b"\x44\x04\x00\x01\x00\x01\x00\x00\x00\x00\x00\x01\x00"), "'iloc' box", "extent index", 4, 1, 24),
     "iloc-offset": (b"iloc", full_box(b"iloc", 1, 0, b"\x44\x00\x00\x01\x00\x01\x00\x00\x00\x00\x00\x01\x00"), "'iloc' box", "extent offset", 4, 1, 24),
     "iloc-length": (b"iloc", full_box(b"iloc", 0, 0, b"\x44\x00\x00\x01\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00"), "'iloc' box", "extent length", 4, 1, 26),
+    "iref-version": (b"iref", box(b"iref"), "'iref' box", "version", 1, 0, 8),
     "iref-from": (b"iref", full_box(b"iref", 0, 0, box(b"cdsc", b"\x00")), "'cdsc' reference", "from item ID", 2, 1, 20),
     "iref-v1-from": (b"iref", full_box(b"iref", 1, 0, box(b"cdsc", b"\x00\x00\x00")), "'cdsc' reference", "from item ID", 4, 3, 20),
     "iref-count": (b"iref", full_box(b"iref", 0, 0, box(b"cdsc", b"\x00\x02\x00")), "'cdsc' reference", "reference count", 2, 1, 22),
@@ -810,6 +811,11 @@ def test_a_table_cut_inside_a_field_is_refused_naming_the_field(case):
     data, start = _with_child(kind, new, inside=(b"meta", b"iprp") if kind == b"ipma" else (b"meta",))
     message = f"HEIF {reader}: {field} needs {size} bytes but {left} are left at offset {start + after}"
     assert_refused(data, reason="^" + re.escape(message) + "$")
+
+
+def test_an_ipma_without_an_ipco_is_refused_for_a_property_past_the_end_of_none():
+    data, _ = _with_child(b"ipco", b"", inside=(b"meta", b"iprp"))
+    assert_refused(data, reason="^" + re.escape(f"HEIF: item 1 is associated with property 1 of 0 at offset {_at(data, b'meta')}") + "$")
 
 
 @pytest.mark.parametrize(

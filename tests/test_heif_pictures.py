@@ -304,10 +304,13 @@ def test_cleaned_items_are_written_after_the_passed_through_data_or_into_idat():
 # ---------------------------------------------------------------- which auxiliary and derived images stay (selection.py)
 
 
-def _image_with_auxiliaries(depth_associations: list[int], *extra: bytes) -> tuple[bytes, bytes]:
+def _image_with_auxiliaries(
+    depth_associations: list[int], *extra: bytes, image_associations: tuple[tuple[int, bool], ...] = ((2, True), (3, False))
+) -> tuple[bytes, bytes]:
     """A HEIC image (1) with an alpha (2) and a depth map (3) as auxiliary images. ipco starts and
     ends with the alpha's auxC (the alpha uses the first copy); the depth map is associated with the
-    1-based ipco indexes `depth_associations` (the depth auxC is index 7); `extra` boxes end meta.
+    1-based ipco indexes `depth_associations` (the depth auxC is index 7; none: no ipma entry), the
+    image with `image_associations` (its hvcC is index 2, its ispe 3); `extra` boxes end meta.
     The file and the alpha's auxC."""
     tile, alpha = ib.coded_tile(5), ib.coded_alpha()
     alpha_auxc = next(raw for raw, _ in alpha.properties if raw[4:8] == b"auxC")
@@ -319,7 +322,7 @@ def _image_with_auxiliaries(depth_associations: list[int], *extra: bytes) -> tup
 
     def meta(at: int) -> bytes:
         items = [
-            hs.RawItem(1, b"hvc1", [(at, len(tile.data))], [(2, True), (3, False)]),
+            hs.RawItem(1, b"hvc1", [(at, len(tile.data))], list(image_associations)),
             hs.RawItem(2, b"hvc1", [(at + len(tile.data), len(alpha.data))], [(4, True), (3, False), (1, True)], hidden=True),
             hs.RawItem(3, b"hvc1", [(at + len(tile.data) + len(alpha.data), len(DEPTH.data))], [(i, i != 6) for i in depth_associations], hidden=True),
         ]
@@ -329,13 +332,20 @@ def _image_with_auxiliaries(depth_associations: list[int], *extra: bytes) -> tup
     return head + meta(at) + ib.box(b"mdat", tile.data, alpha.data, DEPTH.data), alpha_auxc
 
 
-@pytest.mark.parametrize("depth_associations", [[5, 6, 7], [0, 5, 6, 7]], ids=["plain", "with-index-0"])
-def test_an_alpha_is_known_by_an_auxc_first_in_ipco_and_a_depth_map_goes_whatever_ipco_ends_with(depth_associations):
-    # index 0 means "no property": it may not be read as ipco's last entry (the alpha's auxC)
-    data, alpha_auxc = _image_with_auxiliaries(depth_associations)
+@pytest.mark.parametrize(
+    ("depth_associations", "image_associations"),
+    [([5, 6, 7], ((2, True), (3, False))), ([0, 5, 6, 7], ((2, True), (3, False))), ([], ((2, True), (3, False))), ([5, 6, 7], ((0, False), (2, True), (3, False)))],
+    ids=["plain", "with-index-0", "depth-without-properties", "image-with-index-0-first"],
+)
+def test_an_alpha_is_known_by_an_auxc_first_in_ipco_and_a_depth_map_goes_whatever_ipco_ends_with(depth_associations, image_associations):
+    # index 0 means "no property": it may not be read as ipco's last entry (the alpha's auxC),
+    # and the image's associations after it are read on
+    data, alpha_auxc = _image_with_auxiliaries(depth_associations, image_associations=image_associations)
     result = metadata.clean(data)
     heif = ib.read_heif(result.data)
     assert sorted(heif.items) == [1, 2]
+    assert heif.items[1].data == ib.coded_tile(5).data
+    assert heif.items[1].properties == [(raw, essential) for raw, essential in ib.coded_tile(5).properties if raw[4:8] in (b"hvcC", b"ispe")]
     assert heif.items[2].data == ib.coded_alpha().data and (alpha_auxc, True) in heif.items[2].properties
     assert DEPTH.data not in result.data
     assert heif.references == [(b"auxl", 2, (1,))]
@@ -351,12 +361,28 @@ def test_a_group_with_an_auxiliary_or_undeclared_member_goes():
     assert hs.read_groups(result.data) == []
 
 
+def test_a_group_of_the_image_and_its_kept_alpha_survives():
+    alpha_group = hs.entity_group(b"altr", 8, [1, 2])  # 2: the alpha, an auxiliary image that is kept
+    data, _ = _image_with_auxiliaries([5, 6, 7], ib.box(b"grpl", alpha_group))
+    result = metadata.clean(data)
+    assert sorted(ib.read_heif(result.data).items) == [1, 2]
+    assert [(kind, group_id, entities) for kind, group_id, entities, _ in hs.read_groups(result.data)] == [(b"altr", 8, (1, 2))]
+
+
 def test_a_hidden_derived_image_of_the_primary_that_is_no_tone_map_goes():
     tile = ib.coded_tile(5)
     specs = [Spec(1, b"hvc1", tile.data, tile.properties), Spec(2, b"iden", b"", [(ispe(64, 64), False)], hidden=True)]
     result = metadata.clean(ib.heif_file(specs, 1, [(b"dimg", 2, [1])]))
     assert sorted(ib.read_heif(result.data).items) == [1]
     assert result.removed == ("other",)
+
+
+def test_an_identity_primary_without_data_is_kept_with_its_hidden_input():
+    # 'iden' has no data (no iloc entry): the only derived item whose check passes nothing
+    tile = ib.coded_tile(5)
+    specs = [Spec(1, b"iden", b"", [(ispe(64, 64), False)]), Spec(2, b"hvc1", tile.data, tile.properties, hidden=True)]
+    stripped, result = _assert_kept(ib.heif_file(specs, 1, [(b"dimg", 1, [2])]), {1, 2})
+    assert (ib.read_heif(stripped).items[1].data, result.removed) == (b"", ())
 
 
 def test_a_group_of_pictures_none_of_which_is_kept_goes():

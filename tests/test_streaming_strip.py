@@ -497,20 +497,22 @@ def test_ranged_reads_before_the_first_byte_are_few_and_small(name):
     assert sum(end - start for start, end in reads) <= len(data) + 64 * 1024  # one header window at most beyond
 
 
-def _two_tiles_apart(gap: int) -> tuple[bytes, int, int, int]:
-    """A collection of two HEVC images whose data lie `gap` bytes apart in mdat: the file,
-    where the first one's data starts, its size and the second one's."""
-    first, second = ib.coded_tile(3), ib.coded_tile(4)
-    associations = [(i + 1, essential) for i, (_, essential) in enumerate(first.properties)]
+def _tiles_apart(*gaps: int) -> tuple[bytes, list[tuple[int, int]]]:
+    """A collection of HEVC images (one more than `gaps`) whose data lie the given numbers of
+    bytes apart in mdat: the file, and where each one's data starts and ends."""
+    tiles = [ib.coded_tile(3 + n).data for n in range(len(gaps) + 1)]
+    properties = ib.coded_tile(3).properties
+    associations = [(i + 1, essential) for i, (_, essential) in enumerate(properties)]
     head = hs.ftyp(b"heic", b"mif1", b"heic")
+    offsets = [sum(len(tile) + gap for tile, gap in zip(tiles[:n], gaps)) for n in range(len(tiles))]
 
     def meta(at: int) -> bytes:
-        items = [hs.RawItem(1, b"hvc1", [(at, len(first.data))], associations)]
-        items.append(hs.RawItem(2, b"hvc1", [(at + len(first.data) + gap, len(second.data))], associations))
-        return hs.raw_meta(items, 1, [raw for raw, _ in first.properties], [])
+        items = [hs.RawItem(n + 1, b"hvc1", [(at + offsets[n], len(tile))], associations) for n, tile in enumerate(tiles)]
+        return hs.raw_meta(items, 1, [raw for raw, _ in properties], [])
 
     at = len(head) + len(meta(0)) + 8
-    return head + meta(at) + ib.box(b"mdat", first.data, bytes(gap), second.data), at, len(first.data), len(second.data)
+    mdat = b"".join(tile + bytes(gap) for tile, gap in zip(tiles, [*gaps, 0]))
+    return head + meta(at) + ib.box(b"mdat", mdat), [(at + offset, at + offset + len(tile)) for offset, tile in zip(offsets, tiles)]
 
 
 @pytest.mark.parametrize(("gap_limit", "span_limit", "shared"), [(10, None, True), (9, None, False), (None, 0, True), (None, -1, False)])
@@ -519,18 +521,54 @@ def test_kept_data_close_enough_shares_one_read_ahead_and_farther_takes_two(monk
     # and the 10 bytes' span of both pieces (plus span_limit), at the module that reads them.
     from metadata.formats.heif import payloads
 
-    data, at, first, second = _two_tiles_apart(10)
+    data, [(at, first_end), (second_at, end)] = _tiles_apart(10)
     if gap_limit is not None:
         monkeypatch.setattr(payloads, "READ_AHEAD_GAP", gap_limit)
     if span_limit is not None:
-        monkeypatch.setattr(payloads, "READ_AHEAD_SPAN", first + 10 + second + span_limit)
+        monkeypatch.setattr(payloads, "READ_AHEAD_SPAN", end - at + span_limit)
     reads, read_range = _counting(data)
     metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
     assert reads[0] == (0, len(data))  # the header window: the whole small file
     if shared:
-        assert reads[1:] == [(at, at + first + 10 + second)]
+        assert reads[1:] == [(at, end)]
     else:
-        assert reads[1:] == [(at, at + first), (at + first + 10, at + first + 10 + second)]
+        assert reads[1:] == [(at, first_end), (second_at, end)]
+
+
+@pytest.mark.parametrize(
+    ("gaps", "limit", "runs"),
+    [((10, 20), "gap", [[0, 1], [2]]), ((20, 10), "gap", [[0], [1, 2]]), ((20, 20), "gap", [[0], [1], [2]]), ((10, 10), "span", [[0, 1], [2]])],
+)
+def test_read_ahead_runs_take_each_next_piece_while_it_is_close_to_the_last_and_within_the_span(monkeypatch, gaps, limit, runs):
+    # READ_AHEAD_GAP patched to 15 bytes (between this file's gaps of 10 and 20), or
+    # READ_AHEAD_SPAN to the span of the first two pieces (the third one would exceed it).
+    from metadata.formats.heif import payloads
+
+    data, pieces = _tiles_apart(*gaps)
+    if limit == "gap":
+        monkeypatch.setattr(payloads, "READ_AHEAD_GAP", 15)
+    else:
+        monkeypatch.setattr(payloads, "READ_AHEAD_SPAN", pieces[1][1] - pieces[0][0])
+    reads, read_range = _counting(data)
+    metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+    assert reads[1:] == [(pieces[run[0]][0], pieces[run[-1]][1]) for run in runs]
+
+
+def test_the_read_ahead_budget_counts_every_block_already_chosen(monkeypatch):
+    # MAX_HEIF_READ_AHEAD (16 MB) patched to the first two items' sizes: the third, smaller
+    # than the first, would fit beside either one alone, and is streamed, not read ahead.
+    from metadata.formats.heif import payloads
+
+    data, pieces = _tiles_apart(10, 10)
+    sizes = [end - start for start, end in pieces]
+    assert sizes[2] <= sizes[0]
+    monkeypatch.setattr(payloads, "MAX_HEIF_READ_AHEAD", sizes[0] + sizes[1])
+    reads, read_range = _counting(data)
+    strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+    assert reads[1:] == [(pieces[0][0], pieces[1][1])]
+    out = b"".join(strip.feed(data[i : i + 100]) for i in range(0, len(data), 100)) + strip.finish()
+    assert out == metadata.clean(data).data
+    assert [ib.read_heif(out).items[n + 1].data for n in range(3)] == [data[start:end] for start, end in pieces]
 
 
 def test_a_large_heic_streams_through_a_counting_reader_without_being_held():
@@ -660,6 +698,23 @@ def test_a_large_coded_item_with_dimg_inputs_or_without_hvcc_is_refused(monkeypa
     without_hvcc = _large_block_item(monkeypatch, b"hvc1", tile.data, [p for p in tile.properties if p[0][4:8] != b"hvcC"])
     with pytest.raises(ImageError, match=r"^HEIF: HEVC \('hvc1'\) item has no 'hvcC' property$"):
         metadata.clean(without_hvcc)
+
+
+def test_items_sharing_data_too_large_to_read_ahead_stream_it_once_after_the_blocks_before_it(monkeypatch):
+    # items 1 and 2 hold blocks too large to read ahead (MAX_HEIF_CHECKED_AHEAD patched to
+    # _AHEAD), streamed in that order; item 3 shares item 2's extents
+    from metadata.formats.heif import payloads
+
+    monkeypatch.setattr(payloads, "MAX_HEIF_CHECKED_AHEAD", _AHEAD)
+    first, second = ib.coded_tile(4), ib.coded_tile(5)
+    specs = [ib.Spec(1, b"hvc1", first.data, first.properties), ib.Spec(2, b"hvc1", second.data, second.properties)]
+    specs.append(ib.Spec(3, b"hvc1", properties=second.properties, share=2))
+    data = ib.heif_file(specs, 1, [])
+    out = _fed(data, [data[i : i + 7] for i in range(0, len(data), 7)])
+    items = ib.read_heif(out).items
+    assert [items[n].data for n in (1, 2, 3)] == [first.data, second.data, second.data]
+    assert (out.count(first.data), out.count(second.data)) == (1, 1)
+    assert out == metadata.clean(data).data
 
 
 def _hevc_in_extents(monkeypatch, order: list[int], *, gap: bool, large: bool = True) -> tuple[bytes, bytes]:

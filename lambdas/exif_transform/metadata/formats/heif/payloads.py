@@ -56,12 +56,11 @@ class Payloads(NamedTuple):
     blocks: list[Block]  # distinct data, in the order first used
     block_of: dict[int, int]  # item -> its block (items without data have none)
     properties: dict[int, bytes]  # kept 0-based ipco index -> the payload to write
-    xmp: dict[int, bytes]  # kept gain-map XMP item -> its reduced packet
     exif: int | None  # the block of the minimal Exif item (keep_copyright)
     removed: frozenset[str]  # what the checks removed from kept payloads
 
 
-def _sorted_ranges(groups: dict[tuple[Range, ...], int], tables: Tables) -> dict[int, tuple[list[int], list[int]]]:
+def _sorted_ranges(groups: list[tuple[Range, ...]], tables: Tables) -> dict[int, tuple[list[int], list[int]]]:
     """Per construction method, the starts and ends of every kept range, sorted; ranges of
     different extent lists may not overlap."""
     ordered = sorted((piece, key_index) for key_index, key in enumerate(groups) for piece in key)
@@ -92,7 +91,8 @@ def _check_dropped(index: ExtentIndex, tables: Tables, items: list[int], kept: d
 
 
 def _item_properties(tables: Tables, plan: Plan, item_id: int, written: dict[int, bytes]) -> dict[bytes, bytes]:
-    return {tables.properties[index].box.type: written[index] for index, _ in plan.associations.get(item_id, ())}
+    # selection.plan gives every kept picture its (maybe empty) list of associations
+    return {tables.properties[index].box.type: written[index] for index, _ in plan.associations[item_id]}
 
 
 def _reduced_xmp(index: ExtentIndex, item_id: int) -> tuple[bytes | None, bool]:
@@ -144,7 +144,7 @@ def _read_ahead(index: ExtentIndex, keys: list[tuple[Range, ...]]) -> dict[Range
     return found
 
 
-def _ahead(groups: dict[tuple[Range, ...], int]) -> set[tuple[Range, ...]]:
+def _ahead(groups: list[tuple[Range, ...]]) -> set[tuple[Range, ...]]:
     """The file blocks checked before the first byte: those of at most MAX_HEIF_CHECKED_AHEAD
     bytes, in file order, while the bytes read stay within MAX_HEIF_READ_AHEAD."""
     total = 0
@@ -191,7 +191,6 @@ def check(tables: Tables, index: ExtentIndex, plan: Plan) -> Payloads:
                 removed.add(kinds.OTHER)
 
     # Every kept item's extents, grouped by extent list, before any byte is read.
-    groups: dict[tuple[Range, ...], int] = {}  # extent list -> first item with it
     key_of: dict[int, tuple[Range, ...]] = {}
     for item_id in plan.pictures:
         key = tuple(index.ranges(item_id))
@@ -203,7 +202,7 @@ def check(tables: Tables, index: ExtentIndex, plan: Plan) -> Payloads:
             raise error(f"derived item {item_id} ({printable_type(item_type)}) has no input images", tables.meta.start)
         if key:
             key_of[item_id] = key
-            groups.setdefault(key, item_id)
+    groups = list(dict.fromkeys(key_of.values()))  # each distinct extent list once, in the order first used
     kept_ranges = _sorted_ranges(groups, tables)
     _check_dropped(index, tables, [*plan.dropped, *plan.gain_map_xmp], kept_ranges)
     ahead = _ahead(groups)
@@ -215,7 +214,9 @@ def check(tables: Tables, index: ExtentIndex, plan: Plan) -> Payloads:
     for item_id in plan.pictures:
         item = tables.items[item_id]
         properties = _item_properties(tables, plan, item_id, written)
-        config = properties.get(b"hvcC") or properties.get(b"av1C")
+        # only hvc1's check reads a decoder configuration: av1C is kept on av01 items alone
+        # (properties.PROPERTY_ITEM_TYPES), whose check takes its OBUs from the payload
+        config = properties.get(b"hvcC")
         signature = (item.type, plan.inputs[item_id], tuple(sorted(properties.items())))
         key = key_of.get(item_id, ())
         if key in checked:
@@ -246,20 +247,18 @@ def check(tables: Tables, index: ExtentIndex, plan: Plan) -> Payloads:
         checked[key] = (len(blocks) - 1, signature)
         block_of[item_id] = len(blocks) - 1
 
-    xmp: dict[int, bytes] = {}
     for item_id in plan.gain_map_xmp:
         reduced, changed = _reduced_xmp(index, item_id)
         if changed:
             removed.add(kinds.XMP)
         if reduced is not None:
-            xmp[item_id] = reduced
             blocks.append(Block(CONSTRUCTION_FILE, (), reduced))
             block_of[item_id] = len(blocks) - 1
     exif = None
     if plan.exif_payload is not None:
         blocks.append(Block(CONSTRUCTION_FILE, (), plan.exif_payload))
         exif = len(blocks) - 1
-    return Payloads(blocks, block_of, written, xmp, exif, frozenset(removed))
+    return Payloads(blocks, block_of, written, exif, frozenset(removed))
 
 
 def _digest_check(item_id: int, expected: bytes) -> Callable[[], Digest]:
