@@ -163,6 +163,36 @@ def test_a_kept_gain_map_keeps_copyright_and_artist_when_asked_like_its_primary(
     assert exif_of(gain_map) == expected_kept_exif(None, keep_copyright)
 
 
+ADOBE_HEADER = b"Adobe\x00\x64\x00\x00\x00\x00\x01"  # version 100, no flags, YCbCr: kept as it is
+
+
+def test_the_primary_iso_record_and_index_go_back_where_they_were_between_kept_segments():
+    # Kept Adobe segments around the ISO 21496-1 record, tables between it and the index, and
+    # an APP2 of another kind after the tables: each rewritten segment goes back to its own
+    # place, not after the first segment (JFIF) nor at the later APP2.
+    gain_map = _image_at(g.ultra_hdr(), 1)
+    adobe = b.jpeg_segment(0xEE, ADOBE_HEADER)
+    primary = g.with_segments(
+        g.plain_jpeg((64, 48)),
+        b.jpeg_segment(g.APP1, g.XMP_ID + g.ultra_hdr_primary_xmp(len(gain_map))),
+        adobe,
+        b.jpeg_segment(g.APP2, g.ISO_ID + g.ISO_VERSION_ONLY),
+        adobe,
+    )
+    primary = b.insert_before_sos(primary, b.jpeg_segment(g.APP2, b"FPXR\x00" + b.SECRET))
+    original = g.with_mpf(primary, [(g.TYPE_UNDEFINED, gain_map)])
+    original_primary = original[: g.primary_end(original)]
+    result = metadata.clean(original)
+    assert result.kept == (GAIN_MAP,)
+    output_primary, _ = _split(result.data)
+    dropped = {(g.APP1, b"Exif"), (0xFE, b"comm"), (g.APP2, b"FPXR")}
+    kept = [(m, p[:4]) for m, p in g.segments(original_primary) if (m, p[:4]) not in dropped]
+    assert [(m, p[:4]) for m, p in g.segments(output_primary)] == kept
+    assert [m for m, _ in kept][:7] == [0xE0, g.APP1, 0xEE, g.APP2, 0xEE, g.APP2, 0xDB]  # JFIF, XMP, ISO, index
+    assert g.iso_records(output_primary) == [g.ISO_VERSION_ONLY]
+    assert b.SECRET not in result.data
+
+
 def test_pillow_reads_the_apple_output_as_a_two_frame_mpo():
     # Pillow opens Ultra HDR files (hdrgm in the primary's XMP) as plain JPEGs on purpose;
     # Apple's files it opens as MPO, through the MPF index.
@@ -612,7 +642,10 @@ def test_a_jpeg_codestream_alone_keeps_nothing_after_its_eoi_and_refuses_a_cut()
     assert alone.kept == frozenset() and {"mpf", "trailer", "xmp"} <= alone.removed
     assert alone.data == metadata.strip(original[: g.primary_end(original)])
     assert g.MPF_ID not in alone.data and g.ISO_ID not in alone.data and b.SECRET not in alone.data
-    with pytest.raises(ImageError, match="truncated"):
+    sos_at = b.jpeg_structure(original).scan_start
+    scan_data_at = sos_at + 2 + int.from_bytes(original[sos_at + 2 : sos_at + 4], "big")  # after the SOS segment
+    message = f"JPEG: scan data from offset {scan_data_at} has no end marker (truncated file)"
+    with pytest.raises(ImageError, match=f"^{re.escape(message)}$"):
         jpeg.strip_codestream(original[: g.primary_end(original) - 30], False)
 
 

@@ -183,6 +183,22 @@ def test_jpeg_multi_segment_icc_profile_is_kept_whole():
     assert Image.open(io.BytesIO(stripped)).info["icc_profile"] == big_profile
 
 
+def test_jpeg_icc_profile_is_written_back_where_its_chunk_was_and_not_at_a_later_app2():
+    # SOI, JFIF, DQT, ICC chunk, the other tables, an APP2 of another kind just before SOS:
+    # the profile goes back after the DQT, neither right after the first segment (JFIF) nor
+    # at the later APP2.
+    plain = b.jpeg(exif=False, comment=False, xmp=False, icc=False)
+    structure = b.jpeg_structure(plain)
+    after_dqt = structure.offsets[[marker for marker, _ in structure.markers].index(0xDB) + 1]
+    assert structure.markers[0][0] == APP0 and after_dqt > structure.offset_of(0xDB)
+    icc = b.jpeg_segment(APP2, b"ICC_PROFILE\x00\x01\x01" + b.icc_profile())
+    expected = plain[:after_dqt] + icc + plain[after_dqt:]
+    original = b.insert_before_sos(expected, b.jpeg_segment(APP2, b"FPXR\x00" + b.SECRET))
+    result = metadata.clean(original)
+    assert result.data == expected
+    assert result.removed == ("other",)
+
+
 def test_jpeg_icc_chunk_that_swallowed_the_next_segment_is_dropped():
     original = b.jpeg(exif=False, comment=False, xmp=False)
     structure = b.jpeg_structure(original)
@@ -298,6 +314,35 @@ def test_jpeg_minimal_exif_follows_the_jfif_segment():
     stripped = metadata.strip(b.jpeg(8))
     markers = [marker for marker, _ in b.jpeg_structure(stripped).markers]
     assert markers[:2] == [APP0, APP1]
+
+
+# Where the minimal EXIF block goes: after a JFIF segment only when JFIF is the first
+# segment (it must stay first), else right after SOI, wherever the EXIF block was.
+# case: (the input's parts after SOI, the parts the minimal block follows in the output).
+JPEG_EXIF_PLACES = {
+    "tables first": (("tables", "EXIF"), ()),
+    "JFIF first, another JFIF later": (("JFIF", "tables", "JFIF", "EXIF"), ("JFIF",)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(JPEG_EXIF_PLACES))
+def test_jpeg_minimal_exif_goes_after_soi_or_after_a_first_jfif_only(case):
+    layout, before_exif = JPEG_EXIF_PLACES[case]
+    plain = b.jpeg(exif=False, comment=False, xmp=False, icc=False)
+    structure = b.jpeg_structure(plain)
+    parts = {
+        "JFIF": b.jpeg_segment(APP0, JFIF_HEADER),
+        "tables": plain[structure.offset_of(0xDB) : structure.offset_of(0xC0)],  # the DQT segments
+        "EXIF": b.jpeg_segment(APP1, b.exif_block(6)),
+    }
+    rest = plain[structure.offset_of(0xC0) :]  # SOF, DHT, SOS, scan data, EOI
+    original = b"\xff\xd8" + b"".join(parts[name] for name in layout) + rest
+    stripped = metadata.strip(original)
+    exif_at = stripped.index(b"\xff\xe1")
+    assert exif_at == 2 + sum(len(parts[name]) for name in before_exif)
+    exif_end = exif_at + 2 + int.from_bytes(stripped[exif_at + 2 : exif_at + 4], "big")
+    assert stripped[:exif_at] + stripped[exif_end:] == original.replace(parts["EXIF"], b"")
+    assert exif_of(stripped) == expected_kept_exif(6, keep_copyright=False)
 
 
 def _sof_offset(data: bytes) -> int:
