@@ -702,13 +702,12 @@ class JpegWalk(Cursor):
                 inserts.append((self._icc_place, icc_segments))
         if self._role == GAIN_MAP:
             if not self._gain_map_inserts(inserts):
-                self.not_gain_map = True
-                self._state = _AFTER
+                self.not_gain_map = True  # the walk goes on to its end; _strip_gain_map throws its output away
                 return
         else:
             self._plan = self._look_up_gain_map()
             if self._plan is None:
-                self._alone_inserts(inserts)
+                self._alone_inserts()
             else:
                 mpf_segment = self._primary_inserts(inserts)
         _insert(self._head, inserts)
@@ -726,10 +725,11 @@ class JpegWalk(Cursor):
         if packet is not None:
             inserts.append((self._exif_place, _segment(APP1, XMP_ID + packet)))
 
-    def _alone_inserts(self, inserts: list) -> None:
+    def _alone_inserts(self) -> None:
         """The image alone: what describes a gain map goes (and, at the end, all after EOI)."""
         walk = self.walk
-        self._xmp_insert(inserts, None)
+        if walk.xmp_packet is not None:
+            self._removed.add(kinds.XMP)
         if walk.iso_segments:
             self._removed.add(kinds.OTHER)
         if walk.mpf_payload is not None:
@@ -825,9 +825,9 @@ class JpegWalk(Cursor):
         self._write(plan.gain_map.data)
 
     def _conclude(self) -> None:
-        """What was removed, once the whole input has been walked."""
-        end = self.end if self.end is not None else self._total()
-        if self._plan is None and end < self._total():
+        """What was removed, once the whole input has been walked (which set end: at EOI,
+        or where the input was cut short)."""
+        if self._plan is None and self.end < self._total():
             self._removed.add(kinds.TRAILER)
         if self._later_exif is not None:
             # As plan_exif reports several blocks: every kind any of them held.
