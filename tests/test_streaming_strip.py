@@ -166,6 +166,19 @@ def test_every_kind_any_exif_block_after_the_first_scan_held_is_reported():
     assert b"Exif\x00\x00" not in stripped.data
 
 
+def test_exif_after_the_first_scan_is_reported_beside_the_head_exif_and_a_trailer():
+    # The head holds a lone minimal EXIF block (a stripped image's: nothing to report for it
+    # alone); a block after the first scan and bytes after EOI are reported with it, exactly.
+    head = metadata.strip(b.jpeg(6, progressive=True, xmp=False, comment=False, icc=False))
+    assert exif_of(head) == expected_kept_exif(6, False)
+    first_scan = b.jpeg_structure(head).scan_start
+    at = head.index(b"\xff\xda", first_scan + 2)  # the second scan's SOS
+    later = b.jpeg_segment(0xE1, b.exif_block(3))  # GPS, MakerNote and a thumbnail
+    stripped = metadata.clean(head[:at] + later + head[at:] + b"after EOI " + b.SECRET)
+    assert stripped.removed == ("exif", "gps", "makernote", "thumbnail", "trailer")
+    assert stripped.data == head
+
+
 def test_every_format_but_tiff_streams_natively():
     for name in ("jpeg everything", "gif", "png", "jxl"):
         assert metadata.open_strip(CORPUS[name]()[:16], 10, None, max_buffered=1).native, name

@@ -829,11 +829,10 @@ class JpegWalk(Cursor):
         or where the input was cut short)."""
         if self._plan is None and self.end < self._total():
             self._removed.add(kinds.TRAILER)
-        if self._later_exif is not None:
-            # As plan_exif reports several blocks: every kind any of them held.
-            self._removed |= self._later_exif_kinds
-            for block in self._head_exif:
-                self._removed |= exif_facts(block, FMT).kinds
+        # EXIF blocks after the first scan: every kind any of them held. (The head's blocks are
+        # in plan_exif's report, but for a lone minimal block, whose only kind, "exif", every
+        # later block reports too.)
+        self._removed |= self._later_exif_kinds
         self.removed = frozenset(self._removed | self.walk.removed)
 
 
