@@ -397,6 +397,55 @@ def test_a_gain_map_is_found_with_bounded_ranged_reads_before_the_first_byte():
     assert sum(end - start for start, end in reads) <= 2 * len(data)
 
 
+def test_the_primary_is_measured_in_consecutive_pieces_each_read_once(monkeypatch):
+    monkeypatch.setattr(jpeg, "SCOUT_PIECE", 1000)
+    data = g.ultra_hdr()
+    primary_end = g.primary_end(data)
+    reads = []
+
+    def read_range(start, end):
+        assert (start, end) not in reads, (start, end)
+        reads.append((start, end))
+        return data[start:end]
+
+    strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+    out = strip.feed(data) + strip.finish()
+    assert out == metadata.clean(data).data and strip.kept == ("gain map",)
+    pieces = [(start, min(start + 1000, len(data))) for start in range(0, primary_end, 1000)]
+    assert reads == [*pieces, (primary_end, len(data))]  # the primary up to its EOI, then the gain map
+
+
+def test_a_jpeg_shorter_than_declared_is_refused_when_its_primary_is_measured():
+    data = g.ultra_hdr()
+    cut = data[: g.primary_end(data) - 30]  # the ranged reads end inside the primary's scan data
+    strip = metadata.open_strip(cut[:16], len(cut) + 10, lambda s, e: cut[s:e], max_buffered=0)
+    reason = f"JPEG: the input ended at offset {len(cut)}, before its declared size {len(cut) + 10}"
+    with pytest.raises(ImageError, match=f"^{re.escape(reason)}$"):
+        strip.feed(cut)
+
+
+def test_measuring_the_primary_before_a_gain_map_writes_none_of_its_scan_data():
+    # The primary is walked once before the first byte to measure it; what that walk would
+    # write is never wanted, so its 4 MB of scan data are buffered once, never copied out.
+    gain_map = g.with_segments(g.plain_jpeg((32, 24), mode="L", seed=7), b.jpeg_segment(g.APP1, g.XMP_ID + g.ultra_hdr_gain_map_xmp()))
+    primary = g.with_segments(g.plain_jpeg((64, 48)), b.jpeg_segment(g.APP1, g.XMP_ID + g.ultra_hdr_primary_xmp(len(gain_map))))
+    scan_data = 4 * 1024 * 1024
+    primary = primary[:-2] + b"\x00" * scan_data + b"\xff\xd9"
+    data = g.with_mpf(primary, [(g.TYPE_UNDEFINED, gain_map)])
+    view = memoryview(data)
+    head = data[: b.jpeg_structure(data).scan_start + 200]
+    strip = metadata.open_strip(data[:16], len(data), lambda s, e: view[s:e], max_buffered=0)
+    tracemalloc.start()
+    try:
+        first = strip.feed(head)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    out = first + strip.feed(view[len(head) :]) + strip.finish()
+    assert out == metadata.clean(data).data and strip.kept == ("gain map",)
+    assert peak < scan_data * 3 // 2, peak  # the measuring walk's buffer, never a second copy
+
+
 def test_a_primary_that_differs_from_the_one_measured_is_refused_not_served_wrong():
     """The object changed between the ranged reads and the stream: the index would be wrong."""
     data = g.ultra_hdr(primary_size=(640, 480))
