@@ -379,6 +379,26 @@ def test_the_jpeg_walk_holds_a_chunk_not_the_image():
     assert written > len(body)
 
 
+def test_a_jpeg_feed_writes_its_scan_data_as_it_comes_but_a_last_ff():
+    # A chunk ending on the FF of a stuffed FF 00: that FF may begin a marker, so it alone waits.
+    data = b.jpeg(exif=False, comment=False, xmp=False, icc=False, size=(64, 64))
+    sos = b.jpeg_structure(data).scan_start
+    stuffed = data.index(b"\xff\x00", sos + 2 + struct.unpack(">H", data[sos + 2 : sos + 4])[0])
+    walk = jpeg.JpegWalk(size=len(data), read_range=None, keep_copyright=False)
+    assert walk.feed(data[: stuffed + 1]) == data[:stuffed]  # nothing to strip: the input as it came
+    assert walk.feed(data[stuffed + 1 :]) + walk.finish() == data[stuffed:]
+
+
+def test_the_jpeg_walk_holds_none_of_the_bytes_after_its_eoi():
+    data = b.jpeg(exif=False, comment=False, xmp=False, icc=False)
+    walk = jpeg.JpegWalk(size=len(data) + 4 * 65536, read_range=None, keep_copyright=False)
+    assert walk.feed(data) == data
+    for _ in range(4):
+        assert walk.feed(b"trailer " * 8192) == b""
+        assert len(walk._buf) == 0  # noqa: SLF001 - the walk's own buffer
+    assert walk.finish() == b"" and walk.removed == frozenset({"trailer"})
+
+
 def test_a_gain_map_is_found_with_bounded_ranged_reads_before_the_first_byte():
     data = g.ultra_hdr(primary_size=(640, 480))
     reads = []
