@@ -662,12 +662,12 @@ class JpegWalk(Cursor):
         return view[stop:]
 
     def _pass(self, stop: int) -> None:
-        if stop > self._at:
-            if self._emit:
-                self._write(bytes(self._buf[self._at : stop]))
-            else:
-                self.body_bytes += stop - self._at
-            self._at = stop
+        """Scan data up to `stop` (never before self._at) written; none when they are equal."""
+        if self._emit:
+            self._write(bytes(self._buf[self._at : stop]))  # _write drops an empty blob
+        else:
+            self.body_bytes += stop - self._at
+        self._at = stop
 
     def _after(self, final: bool) -> bool:
         self._at = len(self._buf)  # nothing after the image is kept (a gain map was written at EOI)
