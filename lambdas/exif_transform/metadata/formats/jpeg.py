@@ -662,7 +662,7 @@ class JpegWalk(Cursor):
         return view[stop:]
 
     def _pass(self, stop: int) -> None:
-        """Scan data up to `stop` (never before self._at) written; none when they are equal."""
+        """Scan data up to `stop` (never before self._at) written, or only counted when the walk writes nothing."""
         if self._emit:
             self._write(bytes(self._buf[self._at : stop]))  # _write drops an empty blob
         else:
