@@ -691,6 +691,17 @@ def test_the_gain_map_is_found_at_the_last_try_and_not_one_after():
     _assert_primary_only(past, metadata.clean(past))
 
 
+@pytest.mark.parametrize("case", ["a larger gain map", "not a jpeg"])
+def test_an_image_passed_over_before_the_gain_map_leaves_the_gain_map_kept(monkeypatch, case):
+    # MAX_GAIN_MAP_BYTES patched down to the gain map's size: the larger one before it is
+    # passed over unread, the one that does not strip cleanly is dropped; either way the next is tried.
+    monkeypatch.setattr(jpeg, "MAX_GAIN_MAP_BYTES", len(_gain_map(GAIN_MAP_XMP)))
+    larger = g.with_segments(g.plain_jpeg((64, 48), mode="L", seed=9), GAIN_MAP_XMP)
+    assert len(larger) > len(_gain_map(GAIN_MAP_XMP))
+    image = {"a larger gain map": larger, "not a jpeg": NOT_KEPT["not a jpeg"]}[case]
+    _assert_gain_map_kept(_with_images_before_the_gain_map([(g.TYPE_UNDEFINED, image)]))
+
+
 def _entries_running_past_the_end(data: bytes, count: int) -> bytes:
     """`data` with MPF entries 1..count made one byte longer than what is left of the file."""
     tiff_at, entries = g.mpf_entries(data)

@@ -166,6 +166,19 @@ def test_every_kind_any_exif_block_after_the_first_scan_held_is_reported():
     assert b"Exif\x00\x00" not in stripped.data
 
 
+def test_exif_after_the_first_scan_is_reported_beside_the_head_exif_and_a_trailer():
+    # The head holds a lone minimal EXIF block (a stripped image's: nothing to report for it
+    # alone); a block after the first scan and bytes after EOI are reported with it, exactly.
+    head = metadata.strip(b.jpeg(6, progressive=True, xmp=False, comment=False, icc=False))
+    assert exif_of(head) == expected_kept_exif(6, False)
+    first_scan = b.jpeg_structure(head).scan_start
+    at = head.index(b"\xff\xda", first_scan + 2)  # the second scan's SOS
+    later = b.jpeg_segment(0xE1, b.exif_block(3))  # GPS, MakerNote and a thumbnail
+    stripped = metadata.clean(head[:at] + later + head[at:] + b"after EOI " + b.SECRET)
+    assert stripped.removed == ("exif", "gps", "makernote", "thumbnail", "trailer")
+    assert stripped.data == head
+
+
 def test_every_format_but_tiff_streams_natively():
     for name in ("jpeg everything", "gif", "png", "jxl"):
         assert metadata.open_strip(CORPUS[name]()[:16], 10, None, max_buffered=1).native, name
@@ -366,6 +379,26 @@ def test_the_jpeg_walk_holds_a_chunk_not_the_image():
     assert written > len(body)
 
 
+def test_a_jpeg_feed_writes_its_scan_data_as_it_comes_but_a_last_ff():
+    # A chunk ending on the FF of a stuffed FF 00: that FF may begin a marker, so it alone waits.
+    data = b.jpeg(exif=False, comment=False, xmp=False, icc=False, size=(64, 64))
+    sos = b.jpeg_structure(data).scan_start
+    stuffed = data.index(b"\xff\x00", sos + 2 + struct.unpack(">H", data[sos + 2 : sos + 4])[0])
+    walk = jpeg.JpegWalk(size=len(data), read_range=None, keep_copyright=False)
+    assert walk.feed(data[: stuffed + 1]) == data[:stuffed]  # nothing to strip: the input as it came
+    assert walk.feed(data[stuffed + 1 :]) + walk.finish() == data[stuffed:]
+
+
+def test_the_jpeg_walk_holds_none_of_the_bytes_after_its_eoi():
+    data = b.jpeg(exif=False, comment=False, xmp=False, icc=False)
+    walk = jpeg.JpegWalk(size=len(data) + 4 * 65536, read_range=None, keep_copyright=False)
+    assert walk.feed(data) == data
+    for _ in range(4):
+        assert walk.feed(b"trailer " * 8192) == b""
+        assert len(walk._buf) == 0  # noqa: SLF001 - the walk's own buffer
+    assert walk.finish() == b"" and walk.removed == frozenset({"trailer"})
+
+
 def test_a_gain_map_is_found_with_bounded_ranged_reads_before_the_first_byte():
     data = g.ultra_hdr(primary_size=(640, 480))
     reads = []
@@ -382,6 +415,55 @@ def test_a_gain_map_is_found_with_bounded_ranged_reads_before_the_first_byte():
     assert out == metadata.clean(data).data and strip.kept == ("gain map",)
     assert max(end - start for start, end in reads) <= jpeg.SCOUT_PIECE
     assert sum(end - start for start, end in reads) <= 2 * len(data)
+
+
+def test_the_primary_is_measured_in_consecutive_pieces_each_read_once(monkeypatch):
+    monkeypatch.setattr(jpeg, "SCOUT_PIECE", 1000)
+    data = g.ultra_hdr()
+    primary_end = g.primary_end(data)
+    reads = []
+
+    def read_range(start, end):
+        assert (start, end) not in reads, (start, end)
+        reads.append((start, end))
+        return data[start:end]
+
+    strip = metadata.open_strip(data[:16], len(data), read_range, max_buffered=0)
+    out = strip.feed(data) + strip.finish()
+    assert out == metadata.clean(data).data and strip.kept == ("gain map",)
+    pieces = [(start, min(start + 1000, len(data))) for start in range(0, primary_end, 1000)]
+    assert reads == [*pieces, (primary_end, len(data))]  # the primary up to its EOI, then the gain map
+
+
+def test_a_jpeg_shorter_than_declared_is_refused_when_its_primary_is_measured():
+    data = g.ultra_hdr()
+    cut = data[: g.primary_end(data) - 30]  # the ranged reads end inside the primary's scan data
+    strip = metadata.open_strip(cut[:16], len(cut) + 10, lambda s, e: cut[s:e], max_buffered=0)
+    reason = f"JPEG: the input ended at offset {len(cut)}, before its declared size {len(cut) + 10}"
+    with pytest.raises(ImageError, match=f"^{re.escape(reason)}$"):
+        strip.feed(cut)
+
+
+def test_measuring_the_primary_before_a_gain_map_writes_none_of_its_scan_data():
+    # The primary is walked once before the first byte to measure it; what that walk would
+    # write is never wanted, so its 4 MB of scan data are buffered once, never copied out.
+    gain_map = g.with_segments(g.plain_jpeg((32, 24), mode="L", seed=7), b.jpeg_segment(g.APP1, g.XMP_ID + g.ultra_hdr_gain_map_xmp()))
+    primary = g.with_segments(g.plain_jpeg((64, 48)), b.jpeg_segment(g.APP1, g.XMP_ID + g.ultra_hdr_primary_xmp(len(gain_map))))
+    scan_data = 4 * 1024 * 1024
+    primary = primary[:-2] + b"\x00" * scan_data + b"\xff\xd9"
+    data = g.with_mpf(primary, [(g.TYPE_UNDEFINED, gain_map)])
+    view = memoryview(data)
+    head = data[: b.jpeg_structure(data).scan_start + 200]
+    strip = metadata.open_strip(data[:16], len(data), lambda s, e: view[s:e], max_buffered=0)
+    tracemalloc.start()
+    try:
+        first = strip.feed(head)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    out = first + strip.feed(view[len(head) :]) + strip.finish()
+    assert out == metadata.clean(data).data and strip.kept == ("gain map",)
+    assert peak < scan_data * 3 // 2, peak  # the measuring walk's buffer, never a second copy
 
 
 def test_a_primary_that_differs_from_the_one_measured_is_refused_not_served_wrong():

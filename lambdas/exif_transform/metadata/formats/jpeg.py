@@ -662,12 +662,12 @@ class JpegWalk(Cursor):
         return view[stop:]
 
     def _pass(self, stop: int) -> None:
-        if stop > self._at:
-            if self._emit:
-                self._write(bytes(self._buf[self._at : stop]))
-            else:
-                self.body_bytes += stop - self._at
-            self._at = stop
+        """Scan data up to `stop` (never before self._at) written, or only counted when the walk writes nothing."""
+        if self._emit:
+            self._write(bytes(self._buf[self._at : stop]))  # _write drops an empty blob
+        else:
+            self.body_bytes += stop - self._at
+        self._at = stop
 
     def _after(self, final: bool) -> bool:
         self._at = len(self._buf)  # nothing after the image is kept (a gain map was written at EOI)
@@ -702,13 +702,12 @@ class JpegWalk(Cursor):
                 inserts.append((self._icc_place, icc_segments))
         if self._role == GAIN_MAP:
             if not self._gain_map_inserts(inserts):
-                self.not_gain_map = True
-                self._state = _AFTER
+                self.not_gain_map = True  # the walk goes on to its end; _strip_gain_map throws its output away
                 return
         else:
             self._plan = self._look_up_gain_map()
             if self._plan is None:
-                self._alone_inserts(inserts)
+                self._alone_inserts()
             else:
                 mpf_segment = self._primary_inserts(inserts)
         _insert(self._head, inserts)
@@ -726,10 +725,11 @@ class JpegWalk(Cursor):
         if packet is not None:
             inserts.append((self._exif_place, _segment(APP1, XMP_ID + packet)))
 
-    def _alone_inserts(self, inserts: list) -> None:
+    def _alone_inserts(self) -> None:
         """The image alone: what describes a gain map goes (and, at the end, all after EOI)."""
         walk = self.walk
-        self._xmp_insert(inserts, None)
+        if walk.xmp_packet is not None:
+            self._removed.add(kinds.XMP)
         if walk.iso_segments:
             self._removed.add(kinds.OTHER)
         if walk.mpf_payload is not None:
@@ -825,15 +825,14 @@ class JpegWalk(Cursor):
         self._write(plan.gain_map.data)
 
     def _conclude(self) -> None:
-        """What was removed, once the whole input has been walked."""
-        end = self.end if self.end is not None else self._total()
-        if self._plan is None and end < self._total():
+        """What was removed, once the whole input has been walked (which set end: at EOI,
+        or where the input was cut short)."""
+        if self._plan is None and self.end < self._total():
             self._removed.add(kinds.TRAILER)
-        if self._later_exif is not None:
-            # As plan_exif reports several blocks: every kind any of them held.
-            self._removed |= self._later_exif_kinds
-            for block in self._head_exif:
-                self._removed |= exif_facts(block, FMT).kinds
+        # EXIF blocks after the first scan: every kind any of them held. (The head's blocks are
+        # in plan_exif's report, but for a lone minimal block, whose only kind, "exif", every
+        # later block reports too.)
+        self._removed |= self._later_exif_kinds
         self.removed = frozenset(self._removed | self.walk.removed)
 
 
