@@ -71,6 +71,7 @@ class HeifItem:
     properties: list[tuple[bytes, bool]] = field(default_factory=list)  # raw property box, essential
     data: bytes = b""
     extents: int = 0
+    entry: bytes = b""  # its whole infe box, as read
 
 
 @dataclass
@@ -95,10 +96,10 @@ def read_heif(data: bytes) -> Heif:
     items: dict[int, HeifItem] = {}
     _, iinf, iinf_end = meta[b"iinf"]
     skip = 4 + (2 if data[iinf] == 0 else 4)
-    for _, _, payload, end in boxes(data, iinf + skip, iinf_end):
+    for _, start, payload, end in boxes(data, iinf + skip, iinf_end):
         version, flags = data[payload], int.from_bytes(data[payload + 1 : payload + 4], "big")
         item_id, pos = _uint(data, payload + 4, 2 if version == 2 else 4)
-        items[item_id] = HeifItem(item_id, data[pos + 2 : pos + 6], flags)
+        items[item_id] = HeifItem(item_id, data[pos + 2 : pos + 6], flags, entry=data[start:end])
     references = []
     if b"iref" in meta:
         _, iref, iref_end = meta[b"iref"]

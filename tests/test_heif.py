@@ -124,6 +124,8 @@ def test_keep_copyright_keeps_a_minimal_exif_item():
     kept = piexif.load(exif_item.data[4 + int.from_bytes(exif_item.data[:4], "big") :])
     assert kept["0th"][piexif.ImageIFD.Copyright] == b.OWNER_COPYRIGHT
     assert piexif.ImageIFD.Orientation not in kept["0th"]
+    # Declared as any Exif item is: infe version 2, not hidden, no protection, an empty name.
+    assert exif_item.entry == full_box(b"infe", 2, 0, struct.pack(">H", exif_item.id), b"\x00\x00", b"Exif", b"\x00")
     assert metadata.strip(stripped, keep_copyright=True) == stripped
     assert metadata.clean(stripped, keep_copyright=True).removed == ()
     assert ib.decoded_rgba(stripped) == ib.decoded_rgba(original)
