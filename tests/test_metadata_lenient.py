@@ -339,6 +339,24 @@ def test_jpeg_garbage_between_segments_is_skipped_not_served():
     assert b.decoded(result.data).tobytes() == b.decoded(plain).tobytes()
 
 
+@pytest.mark.parametrize(
+    "between",
+    [b"\xff\xd0", b"\xff\xd0\xff\xd7", b"\xff\xff\xff\xd0\xff\xff", b"\xff\x00", b"\xff\x00junk\xff"],
+)
+def test_jpeg_bytes_other_than_fill_after_soi_are_skipped_and_reported(between):
+    plain = _plain_jpeg()
+    result = metadata.clean(plain[:2] + between + plain[2:])
+    assert result.data == plain
+    assert result.removed == ("other",)
+
+
+def test_jpeg_fill_bytes_after_soi_are_skipped_and_not_reported():
+    plain = _plain_jpeg()
+    result = metadata.clean(plain[:2] + b"\xff" * 5 + plain[2:])
+    assert result.data == plain
+    assert result.removed == ()
+
+
 # ---------------------------------------------------------------- PNG: eXIf where browsers read it
 
 
