@@ -268,6 +268,15 @@ def test_a_jpeg_head_up_to_max_stream_head_bytes_streams_and_one_byte_longer_is_
     with pytest.raises(ImageError, match=f"no scan begins in the first {head - 1} bytes"):
         _streamed(data, [data[i : i + 1] for i in range(len(data))])
 
+@pytest.mark.parametrize("first", [b"\xff\xd9", b"\x00\xd8", b"GI"])
+def test_a_jpeg_walk_refuses_a_first_chunk_of_two_bytes_without_soi_at_once(first):
+    walk = jpeg.JpegWalk(size=100, read_range=None, keep_copyright=False)
+    assert walk.feed(b"\xff") == b""  # one byte: too few to tell
+    walk = jpeg.JpegWalk(size=100, read_range=None, keep_copyright=False)
+    with pytest.raises(ImageError, match=f"^{re.escape('JPEG: no start-of-image marker at offset 0')}$"):
+        walk.feed(first)
+
+
 def test_a_long_fill_run_is_walked_without_being_held():
     data = b.jpeg()
     at = b.jpeg_structure(data).scan_start
