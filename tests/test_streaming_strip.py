@@ -289,6 +289,21 @@ def test_a_long_fill_run_is_walked_without_being_held():
     assert metadata.clean(padded).data == metadata.clean(data).data
 
 
+def test_the_jpeg_walk_holds_only_the_bytes_it_cannot_yet_decide():
+    data = b.jpeg()
+    at = b.jpeg_structure(data).scan_start
+    padded = data[:at] + b"\xff" * 1000 + data[at:] + b"trailer " * 100
+    walk = jpeg.JpegWalk(size=len(padded), read_range=None, keep_copyright=False)
+    out = [walk.feed(padded[: at + 1000])]
+    assert bytes(walk._buf) == b"\xff"  # noqa: SLF001 - a fill run's last FF may begin a marker
+    out.append(walk.feed(padded[at + 1000 : at + 1003]))
+    assert bytes(walk._buf) == b"\xff\xda\x00"  # noqa: SLF001 - the SOS segment begun, without the fill before it
+    out.append(walk.feed(padded[at + 1003 :]))
+    assert bytes(walk._buf) == b""  # noqa: SLF001 - nothing after the end of the image is held
+    out.append(walk.finish())
+    assert b"".join(out) == metadata.strip(data)
+
+
 def test_jpeg_scan_data_is_passed_from_the_callers_chunks_without_being_held():
     # Scan data of 3 chunks of 1 MB or so (no FF in it, so no chunk ends on a possible marker),
     # then EOI alone: after the head, each chunk's scan data is copied once, straight from the
