@@ -283,6 +283,14 @@ def test_jpeg_icc_chunk_whose_length_is_wrong_voids_the_profile():
     assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
 
 
+def test_jpeg_app14_not_from_adobe_whose_length_is_wrong_is_dropped_not_rebuilt():
+    plain = _plain_jpeg()
+    original = _stray_byte_after(b.insert_after_soi(plain, b.jpeg_segment(APP14, b"Other" + bytes(12))), APP14)
+    result = metadata.clean(original)
+    assert result.data == plain
+    assert result.removed == ("other",)
+
+
 def test_jpeg_comment_whose_length_is_wrong_leaves_the_icc_profile_alone():
     with_icc = _plain_jpeg(icc=True)
     original = _stray_byte_after(b.insert_after_soi(with_icc, b.jpeg_segment(COM, b"comment " + b.SECRET)), COM)
