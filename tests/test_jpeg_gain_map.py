@@ -591,6 +591,29 @@ def test_a_segment_cut_off_after_the_first_scan_is_dropped():
     assert _decoded_truncated(result.data).size == (160, 120)
 
 
+@pytest.mark.parametrize(("after", "removed"), [(b"", ("comment",)), (b"\x00junk", ("comment", "other"))])
+def test_a_comment_ending_the_input_after_the_first_scan_is_dropped_and_only_bytes_after_it_reported(after, removed):
+    full = b.jpeg(progressive=True, size=(160, 120), icc=False, exif=False, xmp=False, comment=False)
+    second_scan = _sos_offsets(full)[1]
+    result = metadata.clean(full[:second_scan] + b.jpeg_segment(0xFE, b"comment " + b.SECRET) + after)
+    assert result.data == metadata.strip(full[:second_scan])
+    assert result.removed == removed
+
+
+@pytest.mark.parametrize(("after", "refused"), [(b"", False), (b"\xff", True), (b"\xff\xff", True)])
+def test_a_table_ending_the_input_after_the_first_scan_is_served_only_if_no_byte_follows_it(after, refused):
+    full = b.jpeg(progressive=True, size=(160, 120), icc=False, exif=False, xmp=False, comment=False)
+    second_scan = _sos_offsets(full)[1]
+    table = b.jpeg_segment(0xDB, b"\x00" + bytes(range(1, 65)))
+    data = full[:second_scan] + table + after
+    if refused:
+        message = f"JPEG: the DQT segment at offset {second_scan} does not end at a marker"
+        with pytest.raises(ImageError, match=f"^{re.escape(message)}$"):
+            metadata.strip(data)
+    else:
+        assert metadata.strip(data) == metadata.strip(full[:second_scan]) + table
+
+
 @pytest.mark.parametrize("where", ["inside the EXIF segment", "inside a table", "inside the frame header", "in the SOS header"])
 def test_a_jpeg_cut_before_its_scan_data_is_refused(where):
     full = b.jpeg(6)

@@ -437,6 +437,14 @@ JPEG_HOSTILE = {
     ),
     "EOI before any scan": (lambda data: _after_soi(data, b"\xff\xd9"), lambda _: "end-of-image marker at offset 2 before any scan"),
     "only SOI": (lambda data: b"\xff\xd8\xff", lambda _: "no marker after offset 2 (truncated file)"),
+    # A restart marker between segments is skipped: the search goes on after it.
+    "only SOI and RST0": (lambda data: b"\xff\xd8\xff\xd0", lambda _: "no marker after offset 4 (truncated file)"),
+    # Before any scan, a table segment that ends the input does not end at a marker.
+    "DQT then nothing": (lambda data: data[:2] + _SEG(0xDB, b"\x00" + bytes(64)), lambda _: "the DQT segment at offset 2 does not end at a marker"),
+    "DQT followed by FF 00": (
+        lambda data: _after_soi(data, _SEG(0xDB, b"\x00" + bytes(64)) + b"\xff\x00"),
+        lambda _: "the DQT segment at offset 2 does not end at a marker",
+    ),
 }
 
 

@@ -283,6 +283,14 @@ def test_jpeg_icc_chunk_whose_length_is_wrong_voids_the_profile():
     assert b.decoded(result.data).tobytes() == b.decoded(original).tobytes()
 
 
+def test_jpeg_app14_not_from_adobe_whose_length_is_wrong_is_dropped_not_rebuilt():
+    plain = _plain_jpeg()
+    original = _stray_byte_after(b.insert_after_soi(plain, b.jpeg_segment(APP14, b"Other" + bytes(12))), APP14)
+    result = metadata.clean(original)
+    assert result.data == plain
+    assert result.removed == ("other",)
+
+
 def test_jpeg_comment_whose_length_is_wrong_leaves_the_icc_profile_alone():
     with_icc = _plain_jpeg(icc=True)
     original = _stray_byte_after(b.insert_after_soi(with_icc, b.jpeg_segment(COM, b"comment " + b.SECRET)), COM)
@@ -337,6 +345,24 @@ def test_jpeg_garbage_between_segments_is_skipped_not_served():
     result = metadata.clean(original)
     assert result.data == plain
     assert b.decoded(result.data).tobytes() == b.decoded(plain).tobytes()
+
+
+@pytest.mark.parametrize(
+    "between",
+    [b"\xff\xd0", b"\xff\xd0\xff\xd7", b"\xff\xff\xff\xd0\xff\xff", b"\xff\x00", b"\xff\x00junk\xff"],
+)
+def test_jpeg_bytes_other_than_fill_after_soi_are_skipped_and_reported(between):
+    plain = _plain_jpeg()
+    result = metadata.clean(plain[:2] + between + plain[2:])
+    assert result.data == plain
+    assert result.removed == ("other",)
+
+
+def test_jpeg_fill_bytes_after_soi_are_skipped_and_not_reported():
+    plain = _plain_jpeg()
+    result = metadata.clean(plain[:2] + b"\xff" * 5 + plain[2:])
+    assert result.data == plain
+    assert result.removed == ()
 
 
 # ---------------------------------------------------------------- PNG: eXIf where browsers read it

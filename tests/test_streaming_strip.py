@@ -268,6 +268,15 @@ def test_a_jpeg_head_up_to_max_stream_head_bytes_streams_and_one_byte_longer_is_
     with pytest.raises(ImageError, match=f"no scan begins in the first {head - 1} bytes"):
         _streamed(data, [data[i : i + 1] for i in range(len(data))])
 
+@pytest.mark.parametrize("first", [b"\xff\xd9", b"\x00\xd8", b"GI"])
+def test_a_jpeg_walk_refuses_a_first_chunk_of_two_bytes_without_soi_at_once(first):
+    walk = jpeg.JpegWalk(size=100, read_range=None, keep_copyright=False)
+    assert walk.feed(b"\xff") == b""  # one byte: too few to tell
+    walk = jpeg.JpegWalk(size=100, read_range=None, keep_copyright=False)
+    with pytest.raises(ImageError, match=f"^{re.escape('JPEG: no start-of-image marker at offset 0')}$"):
+        walk.feed(first)
+
+
 def test_a_long_fill_run_is_walked_without_being_held():
     data = b.jpeg()
     at = b.jpeg_structure(data).scan_start
@@ -278,6 +287,21 @@ def test_a_long_fill_run_is_walked_without_being_held():
         assert len(walk._buf) <= 65536 + 2  # noqa: SLF001 - the walk's own buffer
     walk.finish()
     assert metadata.clean(padded).data == metadata.clean(data).data
+
+
+def test_the_jpeg_walk_holds_only_the_bytes_it_cannot_yet_decide():
+    data = b.jpeg()
+    at = b.jpeg_structure(data).scan_start
+    padded = data[:at] + b"\xff" * 1000 + data[at:] + b"trailer " * 100
+    walk = jpeg.JpegWalk(size=len(padded), read_range=None, keep_copyright=False)
+    out = [walk.feed(padded[: at + 1000])]
+    assert bytes(walk._buf) == b"\xff"  # noqa: SLF001 - a fill run's last FF may begin a marker
+    out.append(walk.feed(padded[at + 1000 : at + 1003]))
+    assert bytes(walk._buf) == b"\xff\xda\x00"  # noqa: SLF001 - the SOS segment begun, without the fill before it
+    out.append(walk.feed(padded[at + 1003 :]))
+    assert bytes(walk._buf) == b""  # noqa: SLF001 - nothing after the end of the image is held
+    out.append(walk.finish())
+    assert b"".join(out) == metadata.strip(data)
 
 
 def test_jpeg_scan_data_is_passed_from_the_callers_chunks_without_being_held():
