@@ -10,6 +10,7 @@ import contextlib
 import io
 import struct
 import tracemalloc
+from typing import Any, Callable
 
 import pytest
 from PIL import Image
@@ -22,6 +23,17 @@ from metadata import ImageError
 ORIENTATION_ENTRY = (0x0112, 3, 1, struct.pack(">H", 6))
 # Memory a hostile input may make the core allocate (Python-side, measured by tracemalloc).
 HOSTILE_MEMORY_LIMIT = 16 * 1024 * 1024
+
+
+def traced_peak(call: Callable[[], Any]) -> tuple[Any, int]:
+    """call()'s result, and the peak Python allocation (tracemalloc) while it ran."""
+    tracemalloc.start()
+    try:
+        result = call()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak
 
 
 @contextlib.contextmanager

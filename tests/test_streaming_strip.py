@@ -23,7 +23,7 @@ import payload_builders as pb
 import png_shapes as pngs
 import pytest
 import webp_shapes as webps
-from metadata_checks import expected_kept_exif, exif_of
+from metadata_checks import expected_kept_exif, exif_of, traced_peak
 from metadata import ImageError
 from metadata.formats import av1, gif, hevc, jpeg, png, ranged_input, walks
 from metadata.formats.heif.stream_checks import NalUnits, Obus
@@ -479,12 +479,7 @@ def test_measuring_the_primary_before_a_gain_map_writes_none_of_its_scan_data():
     view = memoryview(data)
     head = data[: b.jpeg_structure(data).scan_start + 200]
     strip = metadata.open_strip(data[:16], len(data), lambda s, e: view[s:e], max_buffered=0)
-    tracemalloc.start()
-    try:
-        first = strip.feed(head)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    first, peak = traced_peak(lambda: strip.feed(head))
     out = first + strip.feed(view[len(head) :]) + strip.finish()
     assert out == metadata.clean(data).data and strip.kept == ("gain map",)
     assert peak < scan_data * 3 // 2, peak  # the measuring walk's buffer, never a second copy
@@ -717,12 +712,7 @@ def test_reading_a_large_jpegs_exif_holds_none_of_its_scan():
     original = b.jpeg(6)
     assert original.endswith(b"\xff\xd9")
     data = original[:-2] + b"\x00" * (4 * 1024 * 1024) + b"\xff\xd9"
-    tracemalloc.start()
-    try:
-        exif = jpeg.find_exif(data)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    exif, peak = traced_peak(lambda: jpeg.find_exif(data))
     assert bytes(exif).startswith((b"Exif\x00\x00MM\x00*", b"Exif\x00\x00II*\x00"))
     assert peak < 2 * jpeg.READ_PIECE, peak  # about one piece (1 MB), never the 4 MB scan
 
