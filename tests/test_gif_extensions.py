@@ -71,13 +71,6 @@ CUT_OFF_KEPT_EXTENSIONS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CUT_OFF_KEPT_EXTENSIONS))
-def test_a_kept_extension_cut_off_by_the_end_of_the_file_is_refused_naming_it(case):
-    block, reason = CUT_OFF_KEPT_EXTENSIONS[case]
-    cut, at = _cut_at_the_image(block)
-    assert_refused(cut, reason=f"^{re.escape('GIF: ' + reason(at))}$")
-
-
 def _cut_at_the_image(block: bytes) -> tuple[bytes, int]:
     """The plain GIF up to its image descriptor (after the header and 256-colour table), then
     `block` and the end of the file; and the offset at which `block` starts."""
@@ -125,9 +118,14 @@ CUT_OFF_BLOCKS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CUT_OFF_BLOCKS))
+CUT_OFF = {**CUT_OFF_KEPT_EXTENSIONS, **CUT_OFF_BLOCKS}
+assert len(CUT_OFF) == len(CUT_OFF_KEPT_EXTENSIONS) + len(CUT_OFF_BLOCKS)
+
+
+@pytest.mark.parametrize("case", sorted(CUT_OFF))
 def test_a_block_cut_off_by_the_end_of_the_file_is_refused_naming_it(case):
-    block, reason = CUT_OFF_BLOCKS[case]
+    # Kept extensions (graphic control, plain text, the loop) and the blocks that go alike.
+    block, reason = CUT_OFF[case]
     cut, at = _cut_at_the_image(block)
     expected = f"^{re.escape('GIF: ' + reason(at))}$"
     assert_refused(cut, reason=expected)
